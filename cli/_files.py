@@ -1,0 +1,61 @@
+"""Safe file handling for the CLI: outputs appear whole or not at all."""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import shutil
+import tempfile
+from collections.abc import Iterator
+from typing import BinaryIO
+
+
+def _default_mode() -> int:
+    """The permissions a new file gets under the current umask."""
+    umask = os.umask(0)
+    os.umask(umask)
+    return 0o666 & ~umask
+
+
+@contextlib.contextmanager
+def atomic_output(path: str, *, force: bool, mode_from: str | None = None) -> Iterator[BinaryIO]:
+    """Write to a temporary file beside *path*; rename it to *path* only on success.
+
+    If the body raises, the temporary file is removed and *path* is untouched.
+    Without *force* an existing *path* is never replaced, even one that
+    appears while the body runs (``FileExistsError``).  The new file gets the
+    permission bits of *mode_from*, or the umask's default.
+    """
+    directory = os.path.dirname(os.path.abspath(path))
+    descriptor, temporary = tempfile.mkstemp(
+        dir=directory, prefix=f".{os.path.basename(path)}.", suffix=".tmp")
+    try:
+        with os.fdopen(descriptor, "wb") as stream:
+            yield stream
+        if mode_from is not None:
+            shutil.copymode(mode_from, temporary)
+        else:
+            os.chmod(temporary, _default_mode())
+        _publish(temporary, path, force=force)
+    except BaseException:
+        with contextlib.suppress(FileNotFoundError):
+            os.unlink(temporary)
+        raise
+
+
+def _publish(temporary: str, path: str, *, force: bool) -> None:
+    if force:
+        os.replace(temporary, path)
+        return
+    try:
+        # A hard link fails if *path* exists, atomically: no window to clobber a new file.
+        os.link(temporary, path)
+    except FileExistsError:
+        raise FileExistsError(17, "File exists", path) from None
+    except OSError:
+        # Some file systems have no hard links; check, then rename.
+        if os.path.lexists(path):
+            raise FileExistsError(17, "File exists", path) from None
+        os.replace(temporary, path)
+    else:
+        os.unlink(temporary)

@@ -1,0 +1,369 @@
+"""The huffkit commands.  All the work happens in the library; this module
+parses arguments, picks input and output files, and formats results.
+
+Exit status: 0 on success, 1 if anything failed (each failure is reported as
+``huffkit: error: ...`` on stderr), 2 for a usage error.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import dataclasses
+import json
+import mmap
+import os
+import re
+import shutil
+import sys
+from collections.abc import Callable
+from typing import BinaryIO, ClassVar
+
+import click
+import huffkit
+
+from ._files import atomic_output
+
+SUFFIX = ".huf"
+_COPY_CHUNK = 1 << 20
+
+_CONTEXT = {"help_option_names": ["-h", "--help"], "max_content_width": 100}
+
+
+class CliError(click.ClickException):
+    """An error the user can act on: printed as ``huffkit: error: ...``, exit status 1."""
+
+    exit_code = 1
+
+    def show(self, file=None) -> None:
+        click.echo(f"huffkit: error: {self.format_message()}", err=True)
+
+
+def _report(message: str) -> None:
+    click.echo(f"huffkit: error: {message}", err=True)
+
+
+def _describe(error: BaseException) -> str:
+    if isinstance(error, OSError) and error.strerror:
+        where = f"{error.filename}: " if error.filename is not None else ""
+        return f"{where}{error.strerror}"
+    return str(error)
+
+
+# Raised by click >= 8.2 for a bare `huffkit`; its message is the whole help text.
+_NoArgsIsHelp = getattr(click.exceptions, "NoArgsIsHelpError", ())
+
+
+class _HuffkitGroup(click.Group):
+    """A group that reports every error as ``huffkit: error: ...``, never a traceback."""
+
+    def main(self, args=None, prog_name=None, complete_var=None, standalone_mode=True, **extra):
+        if not standalone_mode:
+            return super().main(args, prog_name, complete_var, False, **extra)
+        try:
+            status = super().main(args, prog_name or "huffkit", complete_var, False, **extra)
+        except _NoArgsIsHelp as error:
+            click.echo(error.ctx.get_help(), err=True)
+            sys.exit(error.exit_code)
+        except click.UsageError as error:
+            if error.ctx is not None:
+                click.echo(error.ctx.get_usage(), err=True)
+                click.echo(f"Try '{error.ctx.command_path} -h' for help.", err=True)
+            _report(error.format_message())
+            sys.exit(error.exit_code)
+        except click.ClickException as error:
+            error.show()
+            sys.exit(error.exit_code)
+        except click.Abort:
+            _report("interrupted")
+            sys.exit(130)
+        except BrokenPipeError:
+            # The reader went away (as with `| head`): not an error worth a message.
+            with contextlib.suppress(OSError):
+                sys.stdout = open(os.devnull, "w")  # noqa: SIM115 - silence the final flush
+            sys.exit(1)
+        sys.exit(status if isinstance(status, int) else 0)
+
+
+class ByteSize(click.ParamType):
+    """A size in bytes: 65536, 64K, 1M, 1MiB (K and M are powers of 1024)."""
+
+    name = "SIZE"
+    _pattern = re.compile(r"\s*(\d+)\s*(?:([kKmMgG])(?:i?[bB])?|[bB])?\s*")
+    _units: ClassVar[dict[str, int]] = {"": 1, "k": 1 << 10, "m": 1 << 20, "g": 1 << 30}
+
+    def convert(self, value, param, ctx):
+        if isinstance(value, int):
+            return value
+        match = self._pattern.fullmatch(str(value))
+        if not match:
+            self.fail(f"{value!r} is not a size (examples: 65536, 64K, 1M)", param, ctx)
+        size = int(match[1]) * self._units[(match[2] or "").lower()]
+        if not 1 <= size <= huffkit.MAX_BLOCK_SIZE:
+            self.fail(f"{value} is outside 1 byte to {huffkit.MAX_BLOCK_SIZE // (1 << 20)}M",
+                      param, ctx)
+        return size
+
+
+def _output_options(function: Callable) -> Callable:
+    """The arguments and options compress and decompress share, as gzip has them."""
+    decorators = [
+        click.argument("files", nargs=-1, type=click.Path(allow_dash=True), metavar="[FILE]..."),
+        click.option("-o", "--output", type=click.Path(dir_okay=False, allow_dash=True),
+                     help="Write to this file (only with a single input FILE)."),
+        click.option("-c", "--stdout", "to_stdout", is_flag=True,
+                     help="Write to standard output; keep the input files."),
+        click.option("-f", "--force", is_flag=True,
+                     help="Overwrite existing output files (and write to a terminal)."),
+    ]
+    for decorator in reversed(decorators):
+        function = decorator(function)
+    return function
+
+
+@click.group(cls=_HuffkitGroup, context_settings=_CONTEXT)
+@click.version_option(huffkit.__version__, "-V", "--version", prog_name="huffkit",
+                      message="%(prog)s %(version)s")
+def main() -> None:
+    """Huffman coding you can account for: compress and decompress files, and
+    look inside what was written."""
+
+
+# -- compress and decompress -------------------------------------------------
+
+
+@dataclasses.dataclass
+class _Job:
+    source: str  # a path, or "-" for standard input
+    target: str | None  # a path, or None for standard output
+    problem: CliError | None = None  # why this input cannot be processed
+
+
+def _plan(files: tuple[str, ...], output: str | None, to_stdout: bool,
+          target_for: Callable[[str], str]) -> list[_Job]:
+    if output is not None and to_stdout:
+        raise click.UsageError("-o/--output and -c/--stdout cannot be used together")
+    files = files or ("-",)
+    if output is not None and len(files) > 1:
+        raise click.UsageError("-o/--output takes a single input FILE")
+    jobs = []
+    for name in files:
+        if output is not None:
+            target = None if output == "-" else output
+        elif to_stdout or name == "-":
+            target = None
+        else:
+            try:
+                target = target_for(name)
+            except CliError as problem:
+                jobs.append(_Job(name, None, problem))
+                continue
+        jobs.append(_Job(name, target))
+    return jobs
+
+
+def _check_job(job: _Job, force: bool, *, writes_compressed: bool) -> None:
+    if job.source != "-":
+        if os.path.isdir(job.source):
+            raise CliError(f"{job.source}: is a directory")
+        if not os.path.exists(job.source):
+            raise CliError(f"{job.source}: No such file or directory")
+    elif not writes_compressed and sys.stdin.isatty() and not force:
+        raise CliError("refusing to read compressed data from a terminal (use -f to force)")
+    if job.target is None:
+        if writes_compressed and sys.stdout.isatty() and not force:
+            raise CliError("refusing to write compressed data to a terminal "
+                           "(redirect it, or use -f to force)")
+        return
+    if os.path.isdir(job.target):
+        raise CliError(f"{job.target}: is a directory")
+    if os.path.lexists(job.target):
+        if job.source != "-" and os.path.samefile(job.source, job.target):
+            raise CliError(f"{job.source}: input and output are the same file")
+        if not force:
+            raise CliError(f"{job.target} already exists; use -f to overwrite it")
+
+
+@contextlib.contextmanager
+def _open_source(name: str):
+    if name == "-":
+        yield click.get_binary_stream("stdin")
+    else:
+        with open(name, "rb") as stream:
+            yield stream
+
+
+def _run(jobs: list[_Job], force: bool, transform: Callable[[BinaryIO, BinaryIO], None], *,
+         writes_compressed: bool) -> int:
+    status = 0
+    for job in jobs:
+        try:
+            if job.problem is not None:
+                raise job.problem
+            _check_job(job, force, writes_compressed=writes_compressed)
+            with _open_source(job.source) as source:
+                if job.target is None:
+                    stdout = click.get_binary_stream("stdout")
+                    transform(source, stdout)
+                    stdout.flush()
+                else:
+                    mode_from = None if job.source == "-" else job.source
+                    with atomic_output(job.target, force=force, mode_from=mode_from) as target:
+                        transform(source, target)
+        except FileExistsError as error:
+            _report(f"{error.filename} already exists; use -f to overwrite it")
+            status = 1
+        except CliError as error:
+            error.show()
+            status = 1
+        except huffkit.HuffmanError as error:
+            what = "standard input" if job.source == "-" else job.source
+            _report(f"{what}: {error}")
+            status = 1
+        except OSError as error:
+            if isinstance(error, BrokenPipeError):
+                raise
+            _report(_describe(error))
+            status = 1
+    return status
+
+
+@main.command(context_settings=_CONTEXT)
+@_output_options
+@click.option("--block-size", type=ByteSize(), default=huffkit.DEFAULT_BLOCK_SIZE,
+              show_default="1M", help="Bytes per block; each block gets its own code.")
+@click.option("--max-code-length", type=click.IntRange(1, huffkit.LONGEST_CODE),
+              default=huffkit.DEFAULT_MAX_CODE_LENGTH, show_default=True,
+              help="Longest code allowed, in bits.")
+def compress(files, output, to_stdout, force, block_size, max_code_length) -> int:
+    """Compress each FILE to FILE.huf, keeping FILE.
+
+    With no FILE, or when FILE is -, read standard input and write standard output.
+    """
+    def target_for(name: str) -> str:
+        if name.endswith(SUFFIX) and not force:
+            raise CliError(f"{name} already has the {SUFFIX} suffix; use -f to compress it again")
+        return name + SUFFIX
+
+    def transform(source: BinaryIO, target: BinaryIO) -> None:
+        with huffkit.HuffmanFile(target, "wb", block_size=block_size,
+                                 max_code_length=max_code_length) as compressed:
+            shutil.copyfileobj(source, compressed, block_size)
+
+    jobs = _plan(files, output, to_stdout, target_for)
+    return _run(jobs, force, transform, writes_compressed=True)
+
+
+@main.command(context_settings=_CONTEXT)
+@_output_options
+def decompress(files, output, to_stdout, force) -> int:
+    """Decompress each FILE.huf to FILE, keeping FILE.huf.
+
+    With no FILE, or when FILE is -, read standard input and write standard output.
+    Concatenated frames decompress to the concatenation of their data.
+    """
+    def target_for(name: str) -> str:
+        if not name.endswith(SUFFIX) or name == SUFFIX:
+            raise CliError(f"{name}: unknown suffix (expected {SUFFIX}); "
+                           "use -o to name the output or -c for standard output")
+        return name[: -len(SUFFIX)]
+
+    def transform(source: BinaryIO, target: BinaryIO) -> None:
+        with huffkit.HuffmanFile(source, "rb") as decompressed:
+            shutil.copyfileobj(decompressed, target, _COPY_CHUNK)
+
+    jobs = _plan(files, output, to_stdout, target_for)
+    return _run(jobs, force, transform, writes_compressed=False)
+
+
+# -- info ----------------------------------------------------------------------
+
+
+@contextlib.contextmanager
+def _mapped(name: str):
+    """The bytes of a file, mapped rather than read; standard input is read."""
+    if name == "-":
+        yield click.get_binary_stream("stdin").read()
+        return
+    if os.path.isdir(name):
+        raise CliError(f"{name}: is a directory")
+    with open(name, "rb") as stream:
+        if os.fstat(stream.fileno()).st_size == 0:
+            yield b""
+            return
+        with mmap.mmap(stream.fileno(), 0, access=mmap.ACCESS_READ) as mapped:
+            yield mapped
+
+
+def _info_dict(name: str, frames: tuple[huffkit.FrameInfo, ...]) -> dict:
+    compressed = sum(frame.size for frame in frames)
+    original = sum(frame.original_size for frame in frames)
+    blocks = [block for frame in frames for block in frame.blocks]
+    return {
+        "file": name,
+        "compressed_size": compressed,
+        "original_size": original,
+        "compression_rate": original / compressed,
+        "bits_per_byte": 8 * compressed / original if original else None,
+        "frames": [dataclasses.asdict(frame) for frame in frames],
+        "blocks": len(blocks),
+        "min_code_length": min((b.min_code_length for b in blocks), default=None),
+        "max_code_length": max((b.max_code_length for b in blocks), default=None),
+    }
+
+
+def _plural(count: int, noun: str) -> str:
+    return f"{count:,} {noun}{'' if count == 1 else 's'}"
+
+
+def _print_info(summary: dict) -> None:
+    echo = click.echo
+    frames = summary["frames"]
+    echo(f"{summary['file']}: {summary['compressed_size']:,} bytes, "
+         f"{_plural(len(frames), 'frame')}, "
+         f"{summary['original_size']:,} bytes decompressed")
+    line = f"  compression rate {summary['compression_rate']:.3f}"
+    if summary["bits_per_byte"] is not None:
+        line += (f", {summary['bits_per_byte']:.3f} bits per byte, "
+                 f"code lengths {summary['min_code_length']}..{summary['max_code_length']}")
+    echo(line)
+    for number, frame in enumerate(frames, 1):
+        echo(f"\nframe {number} at byte {frame['offset']:,}: format version {frame['version']}, "
+             f"block size {frame['block_size']:,}, {_plural(len(frame['blocks']), 'block')}, "
+             f"{frame['size']:,} bytes")
+        if not frame["blocks"]:
+            continue
+        echo(f"  {'block':>5} {'offset':>11} {'symbols':>11} {'distinct':>8} {'lengths':>7} "
+             f"{'table':>5} {'bytes':>11} {'bits/symbol':>11}")
+        for index, block in enumerate(frame["blocks"], 1):
+            lengths = f"{block['min_code_length']}..{block['max_code_length']}"
+            echo(f"  {index:>5} {block['offset']:>11,} {block['symbols']:>11,} "
+                 f"{block['distinct_symbols']:>8} {lengths:>7} {block['table_size']:>5} "
+                 f"{block['size']:>11,} {block['payload_bits'] / block['symbols']:>11.4f}")
+
+
+@main.command(context_settings=_CONTEXT)
+@click.argument("file", type=click.Path(allow_dash=True))
+@click.option("--json", "as_json", is_flag=True, help="Print one JSON object.")
+def info(file, as_json) -> int:
+    """Describe the frames and blocks of FILE (a .huf file, or - for standard input).
+
+    Only the headers are read: payloads are not decoded and checksums are not
+    verified.
+    """
+    try:
+        with _mapped(file) as data:
+            summary = _info_dict(file, huffkit.frame_info(data))
+    except CliError as error:
+        error.show()
+        return 1
+    except huffkit.HuffmanError as error:
+        _report(f"{file}: {error}")
+        return 1
+    except OSError as error:
+        _report(_describe(error))
+        return 1
+    if as_json:
+        click.echo(json.dumps(summary, indent=2))
+    else:
+        _print_info(summary)
+    return 0

@@ -1,0 +1,62 @@
+"""huffkit: Huffman coding you can account for.
+
+A fast, safe order-0 Huffman codec for bytes with the standard library's
+compression API (``compress``/``decompress``, incremental compressor and
+decompressor objects, ``open()`` and a file object), plus the pieces it is
+built from: :class:`Distribution` (the P or Q of the symbols) and
+:class:`Codebook` (optimal, length-limited canonical codes).
+
+    >>> import huffkit
+    >>> packed = huffkit.compress(b"abracadabra" * 100)
+    >>> huffkit.decompress(packed) == b"abracadabra" * 100
+    True
+"""
+
+from ._errors import ChecksumError, CodebookError, FormatError, HuffmanError, TruncatedError
+from ._stream import (
+    HuffmanCompressor,
+    HuffmanDecompressor,
+    HuffmanFile,
+    compress,
+    decompress,
+    open,
+)
+from ._version import __version__
+from .codebook import DEFAULT_MAX_CODE_LENGTH, Codebook
+from .container import (
+    DEFAULT_BLOCK_SIZE,
+    FORMAT_VERSION,
+    LONGEST_CODE,
+    MAGIC,
+    MAX_BLOCK_SIZE,
+    BlockInfo,
+    FrameInfo,
+    frame_info,
+)
+from .distribution import Distribution
+
+__all__ = [
+    "DEFAULT_BLOCK_SIZE",
+    "DEFAULT_MAX_CODE_LENGTH",
+    "FORMAT_VERSION",
+    "LONGEST_CODE",
+    "MAGIC",
+    "MAX_BLOCK_SIZE",
+    "BlockInfo",
+    "ChecksumError",
+    "Codebook",
+    "CodebookError",
+    "Distribution",
+    "FormatError",
+    "FrameInfo",
+    "HuffmanCompressor",
+    "HuffmanDecompressor",
+    "HuffmanError",
+    "HuffmanFile",
+    "TruncatedError",
+    "__version__",
+    "compress",
+    "decompress",
+    "frame_info",
+    "open",
+]

@@ -1,0 +1,140 @@
+"""The hot loops, and nothing else, so that a compiled backend can replace them.
+
+Everything here works on whole arrays: there is no per-symbol Python loop.
+
+* Counting is ``np.bincount``.
+* Encoding looks up the code of every byte *pair* at once (a 64 K-entry
+  table), joins a few pairs into chunks of at most 64 bits, then places the
+  chunks into big-endian 64-bit words from their cumulative bit offsets.  A
+  chunk spans at most two words, so each word is the OR of the chunks that
+  start in it plus the spill-over of at most one chunk before it.
+* Decoding uses bitarray's canonical Huffman decoder, which is written in C.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from bitarray import bitarray
+from bitarray.util import canonical_decode
+
+from ._errors import FormatError
+
+__all__ = ["count_symbols", "decode_stream", "encode_stream"]
+
+#: The longest code length the decoder accepts.
+LONGEST_DECODABLE_CODE = 31
+
+
+def count_symbols(symbols: np.ndarray, alphabet_size: int) -> np.ndarray:
+    """How often each symbol occurs."""
+    return np.bincount(symbols, minlength=alphabet_size)
+
+
+def encode_stream(symbols: np.ndarray, codes: np.ndarray, lengths: np.ndarray) -> tuple[bytes, int]:
+    """Encode byte *symbols* with a prefix code; return the bytes and the exact bit count.
+
+    Codewords are written MSB first; the last byte is padded with zero bits.
+    Every symbol must have a code (a non-zero length): the caller checks.
+    Codes may be at most 32 bits long.
+    """
+    count = symbols.size
+    if count == 0:
+        return b"", 0
+    chunk, chunk_bits = _pack_chunks(symbols, codes, lengths)
+    return _place_chunks(chunk, chunk_bits)
+
+
+def _pack_chunks(symbols: np.ndarray, codes: np.ndarray,
+                 lengths: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Concatenate runs of consecutive codewords into chunks of at most 64 bits.
+
+    A 65,536-entry table gives the code of every byte pair in one lookup (two
+    codes of at most 32 bits fit in 64), then ``64 // (2 * longest)`` pairs
+    are joined per chunk.
+    """
+    lengths = lengths.astype(np.uint64)
+    first, second = np.arange(256).repeat(256), np.tile(np.arange(256), 256)
+    # Pairs are read as little-endian uint16, so the first byte is the low one.
+    pair_index = first | (second << 8)
+    pair_codes = np.empty(65536, dtype=np.uint64)
+    pair_lengths = np.empty(65536, dtype=np.uint8)
+    pair_codes[pair_index] = (codes[first] << lengths[second]) | codes[second]
+    pair_lengths[pair_index] = lengths[first] + lengths[second]
+
+    even = symbols.size // 2 * 2
+    pairs = symbols[:even].view("<u2")
+    chunk = pair_codes[pairs]
+    chunk_bits = pair_lengths[pairs]
+    if even < symbols.size:  # an odd last symbol makes a pair on its own
+        last = symbols[-1]
+        chunk = np.append(chunk, codes[last])
+        chunk_bits = np.append(chunk_bits, np.uint8(lengths[last]))
+
+    group = max(1, 64 // (2 * int(lengths.max())))
+    if group > 1 and chunk.size > 1:
+        padding = -chunk.size % group
+        if padding:  # zero-length codes change nothing; they square off the last group
+            chunk = np.concatenate((chunk, np.zeros(padding, np.uint64)))
+            chunk_bits = np.concatenate((chunk_bits, np.zeros(padding, np.uint8)))
+        columns = chunk.reshape(-1, group)
+        column_bits = chunk_bits.reshape(-1, group)
+        chunk = columns[:, 0].copy()
+        chunk_bits = column_bits[:, 0].copy()
+        for position in range(1, group):
+            chunk <<= column_bits[:, position].astype(np.uint64)
+            chunk |= columns[:, position]
+            chunk_bits += column_bits[:, position]
+    return chunk, chunk_bits.astype(np.int64)
+
+
+def _place_chunks(chunk: np.ndarray, chunk_bits: np.ndarray) -> tuple[bytes, int]:
+    """Lay chunks end to end in big-endian 64-bit words; return the bytes and bit count."""
+    ends = np.cumsum(chunk_bits)
+    total_bits = int(ends[-1])
+    starts = ends - chunk_bits
+    word = starts >> 6
+    spill = (starts & 63) + chunk_bits - 64  # > 0: bits that run into the next word
+
+    # Left-align the chunk in its word, or keep only its head if it spills.
+    # Shifts stay below 64: a shift of 64 is undefined for uint64.
+    left = np.clip(-spill, 0, 63).astype(np.uint64)
+    right = np.clip(spill, 0, 63).astype(np.uint64)
+    head = (chunk << left) >> right
+
+    words = np.zeros((total_bits + 63) // 64, dtype=np.uint64)
+    first_in_word = np.flatnonzero(np.diff(word, prepend=-1))
+    words[word[first_in_word]] = np.bitwise_or.reduceat(head, first_in_word)
+    spills = np.flatnonzero(spill > 0)
+    # At most one chunk spills into any word, so this fancy-indexed OR has no repeats.
+    words[word[spills] + 1] |= chunk[spills] << (64 - spill[spills]).astype(np.uint64)
+    return words.astype(">u8").tobytes()[: (total_bits + 7) // 8], total_bits
+
+
+def decode_stream(data: bytes, bit_count: int, symbol_count: int,
+                  lengths: np.ndarray) -> bytes:
+    """Decode *symbol_count* byte symbols from the first *bit_count* bits of *data*.
+
+    *lengths* is a validated canonical code (one length per byte value).  The
+    bits must decode to exactly *symbol_count* whole codewords, and the
+    padding bits after them must be zero; otherwise ``FormatError``.
+    """
+    bits = bitarray(endian="big")
+    bits.frombytes(data)
+    if bits.count(1, bit_count):
+        raise FormatError("padding bits after the end of a stream are not zero")
+    del bits[bit_count:]
+
+    lengths = lengths.astype(np.int64)
+    present = np.flatnonzero(lengths)
+    canonical_order = present[np.lexsort((present, lengths[present]))]
+    per_length = np.bincount(lengths[present], minlength=int(lengths.max()) + 1)
+    per_length[0] = 0
+    try:
+        decoded = bytes(canonical_decode(bits, per_length.tolist(), canonical_order.tolist()))
+    except ValueError:
+        raise FormatError("a stream ends in the middle of a codeword or holds a bit string "
+                          "that is not a codeword") from None
+    if len(decoded) != symbol_count:
+        raise FormatError(f"a stream decodes to {len(decoded)} symbols, "
+                          f"but its header says {symbol_count}")
+    return decoded

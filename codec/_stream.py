@@ -1,0 +1,533 @@
+"""Incremental compression, decompression and file objects, in the standard library's style.
+
+The layers follow ``lzma`` and ``bz2``: :class:`HuffmanCompressor` and
+:class:`HuffmanDecompressor` work on one frame incrementally; the one-shot
+:func:`compress` and :func:`decompress` are thin wrappers over them; and
+:class:`HuffmanFile` / :func:`open` give a file object on top.  Memory stays
+proportional to the block size whatever the size of the data.
+"""
+
+from __future__ import annotations
+
+import builtins
+import io
+import os
+import sys
+
+from . import container
+from ._errors import FormatError, HuffmanError, TruncatedError
+from .codebook import DEFAULT_MAX_CODE_LENGTH
+from .container import DEFAULT_BLOCK_SIZE, FRAME_HEADER_SIZE, FrameEnd
+
+__all__ = ["HuffmanCompressor", "HuffmanDecompressor", "HuffmanFile", "compress", "decompress",
+           "open"]
+
+# How many compressed bytes a HuffmanFile reads from its file at a time.
+_READ_SIZE = 128 * 1024
+
+
+def _with_context(error: HuffmanError, context: str) -> HuffmanError:
+    """The same kind of error, its message prefixed with where it happened."""
+    return type(error)(f"{context}: {error}")
+
+
+class HuffmanCompressor:
+    """Compress data incrementally into one huffkit frame.
+
+    Call :meth:`compress` with successive pieces of data, then :meth:`flush`
+    once to finish the frame; join all the returned bytes.  Each block of
+    *block_size* bytes is coded, with its own optimal code limited to
+    *max_code_length* bits, as soon as it is complete.
+    """
+
+    def __init__(self, *, block_size: int = DEFAULT_BLOCK_SIZE,
+                 max_code_length: int = DEFAULT_MAX_CODE_LENGTH) -> None:
+        self._block_size = container.check_block_size(block_size)
+        self._max_code_length = container.check_max_code_length(max_code_length)
+        self._pending = bytearray()
+        self._header_written = False
+        self._total = 0
+        self._flushed = False
+
+    def compress(self, data, /) -> bytes:
+        """Feed *data* (any bytes-like object); return whatever compressed output is ready."""
+        if self._flushed:
+            raise ValueError("Compressor has been flushed")
+        out = [self._header()]
+        size = self._block_size
+        with memoryview(data) as view, view.cast("B") as view:
+            pos = 0
+            if self._pending:
+                pos = min(size - len(self._pending), len(view))
+                self._pending += view[:pos]
+                if len(self._pending) == size:
+                    out.append(self._encode(self._pending))
+                    self._pending = bytearray()
+            while len(view) - pos >= size:
+                out.append(self._encode(view[pos:pos + size]))
+                pos += size
+            self._pending += view[pos:]
+        return b"".join(out)
+
+    def flush(self) -> bytes:
+        """Finish the frame and return the rest of the compressed output.
+
+        The compressor cannot be used after this.
+        """
+        if self._flushed:
+            raise ValueError("Repeated call to flush()")
+        self._flushed = True
+        out = [self._header()]
+        if self._pending:
+            out.append(self._encode(self._pending))
+            self._pending = bytearray()
+        out.append(container.pack_frame_end(self._total))
+        return b"".join(out)
+
+    def _header(self) -> bytes:
+        if self._header_written:
+            return b""
+        self._header_written = True
+        return container.pack_frame_header(self._block_size)
+
+    def _encode(self, block) -> bytes:
+        self._total += len(block)
+        return container.encode_block(block, self._max_code_length)
+
+
+class HuffmanDecompressor:
+    """Decompress one huffkit frame incrementally.
+
+    Feed compressed data to :meth:`decompress` in pieces of any size.  Once the
+    end of the frame is reached, :attr:`eof` is true and any bytes after it are
+    in :attr:`unused_data` (another frame, perhaps: see :func:`decompress`).
+    """
+
+    def __init__(self) -> None:
+        self._input = bytearray()
+        self._pos = 0  # input before this has been consumed
+        self._frame: container.FrameHeader | None = None
+        self._next: container.BlockHeader | FrameEnd | None = None  # parsed, awaiting streams
+        self._blocks = 0
+        self._total = 0
+        self._output = b""  # the last decoded block ...
+        self._output_pos = 0  # ... of which this much has been returned
+        self._eof = False
+        self._unused_data = b""
+        self._needs_input = True
+
+    @property
+    def eof(self) -> bool:
+        """True once the end of the frame has been reached."""
+        return self._eof
+
+    @property
+    def unused_data(self) -> bytes:
+        """Data found after the end of the frame (empty until :attr:`eof`)."""
+        return self._unused_data
+
+    @property
+    def needs_input(self) -> bool:
+        """False if :meth:`decompress` can return more data without new input."""
+        return self._needs_input
+
+    def decompress(self, data, /, max_length: int = -1) -> bytes:
+        """Feed *data*; return up to *max_length* decompressed bytes (all, if negative).
+
+        Input that cannot be decoded yet, and output beyond *max_length*, are
+        kept for the next call (which may pass ``b""``).
+        """
+        if self._eof:
+            raise EOFError("End of stream already reached")
+        self._input += data
+        limit = sys.maxsize if max_length < 0 else max_length
+        out = []
+        produced = 0
+        while True:
+            available = len(self._output) - self._output_pos
+            if available:
+                take = min(available, limit - produced)
+                if take == 0:
+                    break
+                if take == len(self._output):
+                    out.append(self._output)
+                else:
+                    out.append(self._output[self._output_pos:self._output_pos + take])
+                self._output_pos += take
+                produced += take
+                continue
+            if produced >= limit or self._eof or not self._advance():
+                break
+        self._compact()
+        self._needs_input = not (self._eof or len(self._output) > self._output_pos
+                                 or self._next_is_complete())
+        return b"".join(out)
+
+    def _parse_next(self) -> container.BlockHeader | FrameEnd | None:
+        """Parse (once) the header of the next block; None while it is incomplete."""
+        try:
+            if self._frame is None:
+                self._frame = container.parse_frame_header(self._input, self._pos)
+                self._pos += FRAME_HEADER_SIZE
+            if self._next is None:
+                self._next = container.parse_block(self._input, self._pos, self._frame)
+        except TruncatedError:
+            return None
+        except HuffmanError as error:
+            if self._frame is None:
+                raise  # frame header errors say so themselves
+            raise _with_context(error, f"block {self._blocks + 1}") from None
+        return self._next
+
+    def _next_is_complete(self) -> bool:
+        try:
+            block = self._parse_next()
+        except FormatError:
+            return True  # let the next call report it, so this call's output is not lost
+        return block is not None and len(self._input) - self._pos >= block.size
+
+    def _advance(self) -> bool:
+        """Decode the next block, or read the frame end; False if more input is needed."""
+        block = self._parse_next()
+        if block is None or len(self._input) - self._pos < block.size:
+            return False
+        if isinstance(block, FrameEnd):
+            if block.total_symbols != self._total:
+                raise FormatError(f"frame end records {block.total_symbols} bytes, but the "
+                                  f"frame's {self._blocks} blocks hold {self._total}")
+            self._eof = True
+            self._unused_data = bytes(self._input[self._pos + block.size:])
+            self._input = bytearray()
+            self._pos = 0
+            return True
+        try:
+            self._output = container.decode_block(block, self._input, self._pos)
+        except HuffmanError as error:
+            raise _with_context(error, f"block {self._blocks + 1}") from None
+        self._output_pos = 0
+        self._pos += block.size
+        self._blocks += 1
+        self._total += block.symbols
+        self._next = None
+        return True
+
+    def _compact(self) -> None:
+        # Drop consumed input once it is at least half the buffer: amortised O(1) per byte.
+        if self._pos and self._pos * 2 >= len(self._input):
+            del self._input[:self._pos]
+            self._pos = 0
+
+
+def compress(data, /, *, block_size: int = DEFAULT_BLOCK_SIZE,
+             max_code_length: int = DEFAULT_MAX_CODE_LENGTH) -> bytes:
+    """Compress *data* (any bytes-like object) into one huffkit frame.
+
+    Each *block_size* bytes get their own optimal Huffman code, no longer
+    than *max_code_length* bits.  See :class:`HuffmanCompressor`.
+    """
+    compressor = HuffmanCompressor(block_size=block_size, max_code_length=max_code_length)
+    return compressor.compress(data) + compressor.flush()
+
+
+def decompress(data, /) -> bytes:
+    """Decompress *data*, which may hold several concatenated frames, decoded in order.
+
+    Raises ``TruncatedError`` if the data ends inside a frame, ``ChecksumError``
+    if a block decodes to the wrong bytes, ``FormatError`` for anything else
+    that is not a valid huffkit stream.
+    """
+    with memoryview(data) as view:
+        if view.nbytes == 0:
+            raise TruncatedError("empty input: a huffkit stream holds at least one frame")
+        size = view.nbytes
+    results = []
+    rest = data
+    frame = 1
+    while True:
+        decompressor = HuffmanDecompressor()
+        try:
+            results.append(decompressor.decompress(rest))
+            if not decompressor.eof:
+                raise TruncatedError("compressed data ended before the end-of-frame marker "
+                                     "was reached")
+        except HuffmanError as error:
+            if frame == 1:
+                raise
+            raise _with_context(error, f"frame {frame} (at byte {size - len(rest)})") from None
+        rest = decompressor.unused_data
+        if not rest:
+            return b"".join(results)
+        frame += 1
+
+
+class _DecompressReader(io.RawIOBase):
+    """A raw, read-only stream of the data decompressed from a file of frames."""
+
+    def __init__(self, fp) -> None:
+        self._fp = fp
+        self._decompressor = HuffmanDecompressor()
+        self._eof = False
+        self._pos = 0  # position in the decompressed data
+        self._size = -1  # decompressed size, once known
+
+    def readable(self) -> bool:
+        return True
+
+    def seekable(self) -> bool:
+        return self._fp.seekable()
+
+    def close(self) -> None:
+        self._decompressor = None
+        super().close()
+
+    def readinto(self, buffer) -> int:
+        with memoryview(buffer) as view, view.cast("B") as byte_view:
+            data = self.read(len(byte_view))
+            byte_view[:len(data)] = data
+        return len(data)
+
+    def read(self, size: int = -1) -> bytes:
+        if size < 0:
+            return self.readall()
+        if not size or self._eof:
+            return b""
+        data = b""
+        while not data:
+            if self._decompressor.eof:
+                # The frame is over; another may follow.
+                raw = self._decompressor.unused_data or self._fp.read(_READ_SIZE)
+                if not raw:
+                    break
+                self._decompressor = HuffmanDecompressor()
+            elif self._decompressor.needs_input:
+                raw = self._fp.read(_READ_SIZE)
+                if not raw:
+                    raise TruncatedError("compressed file ended before the end-of-frame marker "
+                                         "was reached")
+            else:
+                raw = b""
+            data = self._decompressor.decompress(raw, size)
+        if not data:
+            self._eof = True
+            self._size = self._pos
+            return b""
+        self._pos += len(data)
+        return data
+
+    def readall(self) -> bytes:
+        chunks = []
+        while data := self.read(sys.maxsize):
+            chunks.append(data)
+        return b"".join(chunks)
+
+    def _rewind(self) -> None:
+        self._fp.seek(0)
+        self._decompressor = HuffmanDecompressor()
+        self._eof = False
+        self._pos = 0
+
+    def seek(self, offset: int, whence: int = io.SEEK_SET) -> int:
+        # Seeking is emulated, as in gzip and lzma: backwards means decoding again from the start.
+        if whence == io.SEEK_SET:
+            pass
+        elif whence == io.SEEK_CUR:
+            offset = self._pos + offset
+        elif whence == io.SEEK_END:
+            if self._size < 0:
+                while self.read(io.DEFAULT_BUFFER_SIZE):
+                    pass
+            offset = self._size + offset
+        else:
+            raise ValueError(f"Invalid value for whence: {whence}")
+        if offset < self._pos:
+            self._rewind()
+        else:
+            offset -= self._pos
+        while offset > 0:
+            data = self.read(min(io.DEFAULT_BUFFER_SIZE, offset))
+            if not data:
+                break
+            offset -= len(data)
+        return self._pos
+
+    def tell(self) -> int:
+        return self._pos
+
+
+_MODE_CLOSED, _MODE_READ, _MODE_WRITE = 0, 1, 2
+
+
+class HuffmanFile(io.BufferedIOBase):
+    """A file object that reads or writes huffkit-compressed data.
+
+    *filename* is a path (str, bytes or path-like) or a file object opened in
+    binary mode.  *mode* is ``"r"`` (read, the default), ``"w"`` (write,
+    truncating), ``"x"`` (create; fail if it exists) or ``"a"`` (append a new
+    frame), each with an optional ``"b"``.  *block_size* and *max_code_length*
+    apply when writing.  Reading decodes concatenated frames in order.
+    """
+
+    def __init__(self, filename, mode: str = "r", *, block_size: int | None = None,
+                 max_code_length: int | None = None) -> None:
+        self._fp = None
+        self._close_fp = False
+        self._mode = _MODE_CLOSED
+        self._pos = 0
+        if mode in ("r", "rb"):
+            if block_size is not None or max_code_length is not None:
+                raise ValueError("block_size and max_code_length apply only when writing")
+            file_mode, self_mode = "rb", _MODE_READ
+        elif mode in ("w", "wb", "a", "ab", "x", "xb"):
+            self._compressor = HuffmanCompressor(
+                block_size=DEFAULT_BLOCK_SIZE if block_size is None else block_size,
+                max_code_length=(DEFAULT_MAX_CODE_LENGTH if max_code_length is None
+                                 else max_code_length))
+            file_mode, self_mode = mode[0] + "b", _MODE_WRITE
+        else:
+            raise ValueError(f"Invalid mode: {mode!r}")
+
+        if isinstance(filename, (str, bytes, os.PathLike)):
+            self._fp = builtins.open(filename, file_mode)  # noqa: SIM115 - closed by close()
+            self._close_fp = True
+        elif hasattr(filename, "read") or hasattr(filename, "write"):
+            self._fp = filename
+        else:
+            raise TypeError("filename must be a str, bytes or path-like object, or a file object")
+        self._mode = self_mode
+        if self_mode == _MODE_READ:
+            self._buffer = io.BufferedReader(_DecompressReader(self._fp))
+
+    # -- state ---------------------------------------------------------------
+
+    @property
+    def closed(self) -> bool:
+        return self._mode == _MODE_CLOSED
+
+    @property
+    def mode(self) -> str:
+        return "wb" if self._mode == _MODE_WRITE else "rb"
+
+    @property
+    def name(self):
+        self._check_not_closed()
+        return getattr(self._fp, "name", None)
+
+    def close(self) -> None:
+        """Flush and close; in write mode this writes the end of the frame."""
+        if self._mode == _MODE_CLOSED:
+            return
+        try:
+            if self._mode == _MODE_READ:
+                self._buffer.close()
+                self._buffer = None
+            elif self._mode == _MODE_WRITE:
+                self._fp.write(self._compressor.flush())
+                self._compressor = None
+        finally:
+            try:
+                if self._close_fp:
+                    self._fp.close()
+            finally:
+                self._fp = None
+                self._close_fp = False
+                self._mode = _MODE_CLOSED
+
+    def fileno(self) -> int:
+        self._check_not_closed()
+        return self._fp.fileno()
+
+    def seekable(self) -> bool:
+        return self.readable() and self._buffer.seekable()
+
+    def readable(self) -> bool:
+        self._check_not_closed()
+        return self._mode == _MODE_READ
+
+    def writable(self) -> bool:
+        self._check_not_closed()
+        return self._mode == _MODE_WRITE
+
+    def _check_not_closed(self) -> None:
+        if self.closed:
+            raise ValueError("I/O operation on closed file")
+
+    def _check_can_read(self) -> None:
+        if not self.readable():
+            raise io.UnsupportedOperation("File not open for reading")
+
+    def _check_can_write(self) -> None:
+        if not self.writable():
+            raise io.UnsupportedOperation("File not open for writing")
+
+    # -- reading -------------------------------------------------------------
+
+    def peek(self, size: int = -1) -> bytes:
+        self._check_can_read()
+        return self._buffer.peek(size)
+
+    def read(self, size: int | None = -1) -> bytes:
+        self._check_can_read()
+        return self._buffer.read(size)
+
+    def read1(self, size: int = -1) -> bytes:
+        self._check_can_read()
+        if size < 0:
+            size = io.DEFAULT_BUFFER_SIZE
+        return self._buffer.read1(size)
+
+    def readinto(self, buffer) -> int:
+        self._check_can_read()
+        return self._buffer.readinto(buffer)
+
+    def readline(self, size: int | None = -1) -> bytes:
+        self._check_can_read()
+        return self._buffer.readline(size)
+
+    def seek(self, offset: int, whence: int = io.SEEK_SET) -> int:
+        """Seek in the decompressed data (read mode only; emulated, so backwards is slow)."""
+        self._check_can_read()
+        return self._buffer.seek(offset, whence)
+
+    def tell(self) -> int:
+        self._check_not_closed()
+        if self._mode == _MODE_READ:
+            return self._buffer.tell()
+        return self._pos
+
+    # -- writing -------------------------------------------------------------
+
+    def write(self, data) -> int:
+        """Compress and write *data* (any bytes-like object); return its length in bytes."""
+        self._check_can_write()
+        with memoryview(data) as view:
+            length = view.nbytes
+            self._fp.write(self._compressor.compress(view))
+        self._pos += length
+        return length
+
+
+def open(file, /, mode: str = "rb", *, block_size: int | None = None,
+         max_code_length: int | None = None, encoding: str | None = None,
+         errors: str | None = None, newline: str | None = None):
+    """Open a huffkit-compressed file in binary or text mode.
+
+    *mode* is one of ``"r"``, ``"w"``, ``"x"``, ``"a"``, with ``"b"`` (binary,
+    the default) or ``"t"`` (text).  Binary modes return a
+    :class:`HuffmanFile`; text modes wrap it in :class:`io.TextIOWrapper`
+    with the given *encoding*, *errors* and *newline*.
+    """
+    if "t" in mode:
+        if "b" in mode:
+            raise ValueError(f"Invalid mode: {mode!r}")
+    else:
+        if encoding is not None:
+            raise ValueError("Argument 'encoding' not supported in binary mode")
+        if errors is not None:
+            raise ValueError("Argument 'errors' not supported in binary mode")
+        if newline is not None:
+            raise ValueError("Argument 'newline' not supported in binary mode")
+    binary = HuffmanFile(file, mode.replace("t", ""), block_size=block_size,
+                         max_code_length=max_code_length)
+    if "t" in mode:
+        return io.TextIOWrapper(binary, io.text_encoding(encoding), errors, newline)
+    return binary
