@@ -19,7 +19,7 @@ from bitarray.util import canonical_decode
 
 from ._errors import FormatError
 
-__all__ = ["count_symbols", "decode_stream", "encode_stream"]
+__all__ = ["count_symbols", "decode_stream", "encode_stream", "encode_streams"]
 
 #: The longest code length the decoder accepts.
 LONGEST_DECODABLE_CODE = 31
@@ -30,47 +30,73 @@ def count_symbols(symbols: np.ndarray, alphabet_size: int) -> np.ndarray:
     return np.bincount(symbols, minlength=alphabet_size)
 
 
+def encode_streams(symbols: np.ndarray, codes: np.ndarray, lengths: np.ndarray,
+                   ranges: list[tuple[int, int]]) -> list[tuple[bytes, int]]:
+    """Encode each ``symbols[start:end]`` of *ranges* as a separate stream.
+
+    Returns one (bytes, exact bit count) pair per range.  Codewords are
+    written MSB first; each stream's last byte is padded with zero bits.
+    Every symbol must have a code (a non-zero length, at most 32): the
+    caller checks.
+    """
+    longest = int(lengths.max())
+    pair_table = _pair_table(codes, lengths) if symbols.size >= _PAIR_TABLE_MIN_SYMBOLS else None
+    streams = []
+    for start, end in ranges:
+        if start == end:
+            streams.append((b"", 0))
+            continue
+        chunk, chunk_bits = _pack_chunks(symbols[start:end], codes, lengths, longest, pair_table)
+        streams.append(_place_chunks(chunk, chunk_bits))
+    return streams
+
+
 def encode_stream(symbols: np.ndarray, codes: np.ndarray, lengths: np.ndarray) -> tuple[bytes, int]:
-    """Encode byte *symbols* with a prefix code; return the bytes and the exact bit count.
-
-    Codewords are written MSB first; the last byte is padded with zero bits.
-    Every symbol must have a code (a non-zero length): the caller checks.
-    Codes may be at most 32 bits long.
-    """
-    count = symbols.size
-    if count == 0:
-        return b"", 0
-    chunk, chunk_bits = _pack_chunks(symbols, codes, lengths)
-    return _place_chunks(chunk, chunk_bits)
+    """Encode *symbols* as one stream; see :func:`encode_streams`."""
+    return encode_streams(symbols, codes, lengths, [(0, symbols.size)])[0]
 
 
-def _pack_chunks(symbols: np.ndarray, codes: np.ndarray,
-                 lengths: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Concatenate runs of consecutive codewords into chunks of at most 64 bits.
+# Below this many symbols, building the 64 K-entry pair table costs more than it saves.
+_PAIR_TABLE_MIN_SYMBOLS = 1 << 14
 
-    A 65,536-entry table gives the code of every byte pair in one lookup (two
-    codes of at most 32 bits fit in 64), then ``64 // (2 * longest)`` pairs
-    are joined per chunk.
-    """
+
+def _pair_table(codes: np.ndarray, lengths: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """The code and length of every byte pair, indexed by the pair read as little-endian u16."""
     lengths = lengths.astype(np.uint64)
     first, second = np.arange(256).repeat(256), np.tile(np.arange(256), 256)
-    # Pairs are read as little-endian uint16, so the first byte is the low one.
-    pair_index = first | (second << 8)
+    pair_index = first | (second << 8)  # the first byte is the low one
     pair_codes = np.empty(65536, dtype=np.uint64)
     pair_lengths = np.empty(65536, dtype=np.uint8)
     pair_codes[pair_index] = (codes[first] << lengths[second]) | codes[second]
     pair_lengths[pair_index] = lengths[first] + lengths[second]
+    return pair_codes, pair_lengths
 
-    even = symbols.size // 2 * 2
-    pairs = symbols[:even].view("<u2")
-    chunk = pair_codes[pairs]
-    chunk_bits = pair_lengths[pairs]
-    if even < symbols.size:  # an odd last symbol makes a pair on its own
-        last = symbols[-1]
-        chunk = np.append(chunk, codes[last])
-        chunk_bits = np.append(chunk_bits, np.uint8(lengths[last]))
 
-    group = max(1, 64 // (2 * int(lengths.max())))
+def _pack_chunks(symbols: np.ndarray, codes: np.ndarray, lengths: np.ndarray, longest: int,
+                 pair_table: tuple[np.ndarray, np.ndarray] | None,
+                 ) -> tuple[np.ndarray, np.ndarray]:
+    """Concatenate runs of consecutive codewords into chunks of at most 64 bits.
+
+    With a pair table, one lookup gives the code of two symbols (two codes of
+    at most 32 bits fit in 64); then as many codes or pairs as fit in 64
+    bits are joined per chunk.
+    """
+    if pair_table is None:
+        chunk = codes[symbols]
+        chunk_bits = lengths.astype(np.uint8)[symbols]
+        group = max(1, 64 // longest)
+    else:
+        pair_codes, pair_lengths = pair_table
+        even = symbols.size // 2 * 2
+        pairs = symbols[:even].view("<u2")
+        chunk = pair_codes[pairs]
+        chunk_bits = pair_lengths[pairs]
+        if even < symbols.size:  # an odd last symbol makes a pair on its own
+            last = symbols[-1]
+            chunk = np.append(chunk, codes[last])
+            chunk_bits = np.append(chunk_bits, np.uint8(lengths[last]))
+        group = max(1, 64 // (2 * longest))
+
     if group > 1 and chunk.size > 1:
         padding = -chunk.size % group
         if padding:  # zero-length codes change nothing; they square off the last group

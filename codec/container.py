@@ -228,8 +228,8 @@ def encode_block(data, max_code_length: int) -> bytes:
     codebook = Codebook.from_distribution(Distribution.from_counts(counts),
                                           max_code_length=max_code_length)
     streams = _STREAMS_PER_BLOCK if symbols.size >= _MIN_SYMBOLS_TO_SPLIT else 1
-    coded = [_kernels.encode_stream(symbols[start:end], codebook.codes, codebook.lengths)
-             for start, end in _stream_ranges(symbols.size, streams)]
+    coded = _kernels.encode_streams(symbols, codebook.codes, codebook.lengths,
+                                    _stream_ranges(symbols.size, streams))
     return b"".join([
         _BLOCK_HEADER.pack(BLOCK_HUFFMAN, symbols.size, zlib.crc32(data)),
         pack_code_table(codebook.lengths),

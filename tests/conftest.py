@@ -1,0 +1,68 @@
+"""Shared fixtures: hypothesis profiles and the shared corpora.
+
+Choose a hypothesis profile with HYPOTHESIS_PROFILE=dev|ci|thorough (default: dev,
+or ci when the CI variable is set).
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from pathlib import Path
+
+import pytest
+from hypothesis import HealthCheck, settings
+
+settings.register_profile("dev", max_examples=60, deadline=None)
+settings.register_profile("ci", max_examples=100, deadline=None,
+                          suppress_health_check=[HealthCheck.too_slow])
+settings.register_profile("thorough", max_examples=2000, deadline=None)
+settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "ci" if os.environ.get("CI") else "dev"))
+
+#: The standard corpora, beside the repository (absent in a user's fresh clone).
+SHARED_CORPORA = Path(__file__).resolve().parents[2] / "shared" / "corpora"
+
+
+def corpus_files() -> list[Path]:
+    """Every data file of the shared corpora (none when they are absent)."""
+    if not SHARED_CORPORA.is_dir():
+        return []
+    return sorted(path for path in SHARED_CORPORA.rglob("*")
+                  if path.is_file() and not path.name.startswith(".")
+                  and path.suffix != ".md")
+
+
+_TABLE_ROW = re.compile(r"^\|\s*([^|\s]+)\s*\|\s*(\d+)\s*\|(.*)\|\s*$")
+
+
+def corpus_bounds() -> dict[str, dict[str, float]]:
+    """The figures of each corpus file's SOURCES.md table, by file name.
+
+    Keys per file: bytes, H0, Huff, Huff15, payload, maxL, zlibHO.
+    """
+    bounds: dict[str, dict[str, float]] = {}
+    for sources in SHARED_CORPORA.rglob("SOURCES.md") if SHARED_CORPORA.is_dir() else []:
+        header: list[str] | None = None
+        for line in sources.read_text(encoding="utf-8").splitlines():
+            cells = [cell.strip() for cell in line.strip().strip("|").split("|")]
+            if cells and cells[0] == "file":
+                header = cells
+                continue
+            if header is None or len(cells) != len(header) or not _TABLE_ROW.match(line):
+                continue
+            row = dict(zip(header, cells, strict=True))
+            name = row["file"]
+            bounds[name] = {
+                "bytes": int(row["bytes"]),
+                "H0": float(row["H0"]),
+                "Huff": float(row["Huff"]),
+                "Huff15": float(row["Huff15"]),
+                "payload": int(row["payload"]),
+                "maxL": int(row["maxL"]),
+                "zlibHO": int(row["zlibHO bytes"]),
+            }
+    return bounds
+
+
+requires_corpora = pytest.mark.skipif(not SHARED_CORPORA.is_dir(),
+                                      reason="../shared/corpora is not present")

@@ -1,0 +1,70 @@
+"""The real corpora: exact round trips, and sizes against the optimal static Huffman bound.
+
+The bounds come from ../shared/corpora/*/SOURCES.md (`payload`: the bytes an optimal
+whole-file order-0 Huffman code needs, tables excluded).  Skipped where ../shared is absent.
+"""
+
+from __future__ import annotations
+
+import io
+
+import numpy as np
+import pytest
+from bitarray.util import huffman_code
+from conftest import corpus_bounds, corpus_files, requires_corpora
+
+import huffkit
+
+pytestmark = requires_corpora
+
+FILES = corpus_files()
+BOUNDS = corpus_bounds()
+CANTERBURY = [path for path in FILES if path.parent.name == "canterbury"]
+
+
+def optimal_huffman_bits(data: bytes) -> int:
+    """The payload of an optimal unlimited Huffman code, from bitarray's implementation."""
+    counts = np.bincount(np.frombuffer(data, dtype=np.uint8), minlength=256)
+    if np.count_nonzero(counts) == 1:
+        return len(data)
+    code = huffman_code({symbol: int(c) for symbol, c in enumerate(counts) if c})
+    return sum(int(counts[symbol]) * len(word) for symbol, word in code.items())
+
+
+def test_the_corpora_and_their_bounds_are_all_there():
+    assert len(CANTERBURY) == 11
+    assert {path.name for path in FILES} <= set(BOUNDS)
+
+
+@pytest.mark.parametrize("path", FILES, ids=lambda path: path.name)
+def test_round_trip(path):
+    data = path.read_bytes()
+    assert len(data) == BOUNDS[path.name]["bytes"]
+    packed = huffkit.compress(data)
+    assert huffkit.decompress(packed) == data
+    with huffkit.open(io.BytesIO(packed)) as stream:
+        assert stream.read() == data
+
+
+@pytest.mark.parametrize("path", CANTERBURY, ids=lambda path: path.name)
+def test_size_is_within_half_a_percent_and_600_bytes_of_the_bound(path):
+    data = path.read_bytes()
+    bound = BOUNDS[path.name]["payload"]
+    size = len(huffkit.compress(data))
+    assert bound <= size <= bound * 1.005 + 600
+
+
+@pytest.mark.parametrize("path", FILES, ids=lambda path: path.name)
+def test_payload_is_exactly_the_optimal_code_cost(path):
+    data = path.read_bytes()
+    (frame,) = huffkit.frame_info(huffkit.compress(data, block_size=huffkit.MAX_BLOCK_SIZE))
+    (block,) = frame.blocks
+    bound = BOUNDS[path.name]
+    if bound["maxL"] <= huffkit.DEFAULT_MAX_CODE_LENGTH:
+        # The length limit does not bind: the code is an optimal Huffman code.
+        assert block.payload_bits == optimal_huffman_bits(data)
+    else:
+        # It binds: the cost is the optimal 15-bit code's (Huff15 is rounded to 4 places).
+        assert block.payload_bits >= optimal_huffman_bits(data)
+        assert block.payload_bits / len(data) == pytest.approx(bound["Huff15"], abs=5e-5)
+    assert block.max_code_length <= huffkit.DEFAULT_MAX_CODE_LENGTH

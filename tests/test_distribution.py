@@ -1,0 +1,81 @@
+"""Distributions: counted, given, validated and immutable."""
+
+from __future__ import annotations
+
+import array
+
+import numpy as np
+import pytest
+
+from huffkit import Distribution
+
+
+def test_from_bytes_counts_every_byte_value():
+    distribution = Distribution.from_bytes(b"abracadabra")
+    assert distribution.size == 256
+    assert distribution.total == 11
+    assert distribution.counts.dtype == np.int64
+    expected = {ord("a"): 5, ord("b"): 2, ord("r"): 2, ord("c"): 1, ord("d"): 1}
+    assert {int(s): int(distribution.counts[s]) for s in distribution.support} == expected
+    assert distribution.distinct_symbols == 5
+    assert distribution.probabilities[ord("a")] == pytest.approx(5 / 11)
+
+
+@pytest.mark.parametrize("data", [bytearray(b"xyzzy"), memoryview(b"xyzzy"),
+                                  array.array("B", b"xyzzy")])
+def test_from_bytes_accepts_any_bytes_like_object(data):
+    assert Distribution.from_bytes(data) == Distribution.from_bytes(b"xyzzy")
+
+
+def test_from_bytes_of_nothing_is_empty():
+    distribution = Distribution.from_bytes(b"")
+    assert distribution.total == 0
+    assert distribution.distinct_symbols == 0
+    assert not distribution.probabilities.any()
+
+
+def test_from_probabilities_keeps_the_probabilities():
+    distribution = Distribution.from_probabilities([0.5, 0.25, 0.125, 0.125])
+    assert distribution.probabilities.tolist() == [0.5, 0.25, 0.125, 0.125]
+    assert distribution.size == 4
+
+
+def test_from_probabilities_must_sum_to_one():
+    with pytest.raises(ValueError, match=r"must sum to 1, but these sum to 0\.9"):
+        Distribution.from_probabilities([0.5, 0.4])
+
+
+@pytest.mark.parametrize(("counts", "error", "message"), [
+    ([1, -2, 3], ValueError, "non-negative; symbol 1"),
+    ([1.0, float("nan")], ValueError, "finite; symbol 1"),
+    ([[1, 2], [3, 4]], ValueError, "1-D"),
+    ([], ValueError, "at least one entry"),
+    (["a", "b"], TypeError, "must be numbers"),
+    ([True, False], TypeError, "must be numbers"),
+])
+def test_from_counts_rejects_bad_counts(counts, error, message):
+    with pytest.raises(error, match=message):
+        Distribution.from_counts(counts)
+
+
+def test_fractional_counts_are_allowed():
+    distribution = Distribution.from_counts([0.5, 1.5])
+    assert distribution.counts.dtype == np.float64
+    assert distribution.probabilities.tolist() == [0.25, 0.75]
+
+
+def test_distribution_is_immutable_and_copies_its_input():
+    counts = np.array([1, 2, 3])
+    distribution = Distribution.from_counts(counts)
+    counts[0] = 100
+    assert distribution.counts.tolist() == [1, 2, 3]
+    with pytest.raises(ValueError):
+        distribution.counts[0] = 5
+    with pytest.raises(ValueError):
+        distribution.probabilities[0] = 0.5
+
+
+def test_equal_counts_are_equal_and_hash_alike():
+    assert Distribution.from_counts([1, 2]) == Distribution.from_counts([1.0, 2.0])
+    assert hash(Distribution.from_counts([1, 2])) == hash(Distribution.from_counts([1.0, 2.0]))
+    assert Distribution.from_counts([1, 2]) != Distribution.from_counts([2, 1])

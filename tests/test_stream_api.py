@@ -1,0 +1,236 @@
+"""The standard-library protocol of the compressor, decompressor and file objects."""
+
+from __future__ import annotations
+
+import array
+import io
+
+import pytest
+
+import huffkit
+from huffkit.container import FRAME_HEADER_SIZE
+
+DATA = b"It was the best of times, it was the worst of times. " * 300
+
+
+# -- compressor -----------------------------------------------------------------
+
+
+def test_compressor_cannot_be_used_after_flush():
+    compressor = huffkit.HuffmanCompressor()
+    compressor.compress(DATA)
+    compressor.flush()
+    with pytest.raises(ValueError, match="Compressor has been flushed"):
+        compressor.compress(b"more")
+    with pytest.raises(ValueError, match="Repeated call to flush"):
+        compressor.flush()
+
+
+def test_compressor_emits_each_block_as_soon_as_it_is_full():
+    compressor = huffkit.HuffmanCompressor(block_size=1000)
+    first = compressor.compress(DATA[:999])
+    assert len(first) == FRAME_HEADER_SIZE  # just the header: no block is full yet
+    second = compressor.compress(DATA[999:1000])
+    assert len(second) > 0
+    rest = compressor.compress(DATA[1000:]) + compressor.flush()
+    assert first + second + rest == huffkit.compress(DATA, block_size=1000)
+
+
+@pytest.mark.parametrize("data", [bytearray(DATA), memoryview(DATA), array.array("B", DATA),
+                                  memoryview(DATA).cast("B", (len(DATA) // 2, 2))])
+def test_any_bytes_like_input(data):
+    assert huffkit.compress(data) == huffkit.compress(DATA)
+    assert huffkit.decompress(huffkit.compress(data)) == DATA
+
+
+def test_multibyte_items_are_compressed_as_their_bytes():
+    words = array.array("I", range(1000))
+    assert huffkit.decompress(huffkit.compress(words)) == words.tobytes()
+
+
+@pytest.mark.parametrize("bad", ["text", 12, None])
+def test_non_bytes_input_is_a_type_error(bad):
+    with pytest.raises(TypeError):
+        huffkit.compress(bad)
+    with pytest.raises(TypeError):
+        huffkit.decompress(bad)
+
+
+@pytest.mark.parametrize(("options", "error", "message"), [
+    ({"block_size": 0}, ValueError, "block_size must be between 1 and"),
+    ({"block_size": huffkit.MAX_BLOCK_SIZE + 1}, ValueError, "block_size must be between"),
+    ({"block_size": 1.5}, TypeError, "block_size must be an int"),
+    ({"max_code_length": 0}, ValueError, "max_code_length must be between 1 and 31"),
+    ({"max_code_length": 32}, ValueError, "max_code_length must be between 1 and 31"),
+    ({"max_code_length": True}, TypeError, "max_code_length must be an int"),
+])
+def test_bad_options(options, error, message):
+    with pytest.raises(error, match=message):
+        huffkit.compress(b"x", **options)
+    with pytest.raises(error, match=message):
+        huffkit.HuffmanCompressor(**options)
+
+
+def test_limit_too_small_for_the_data_is_a_codebook_error():
+    with pytest.raises(huffkit.CodebookError, match="need codes of at least 3 bits"):
+        huffkit.compress(b"abcde", max_code_length=2)
+    assert huffkit.decompress(huffkit.compress(b"abcd", max_code_length=2)) == b"abcd"
+
+
+# -- decompressor ---------------------------------------------------------------
+
+
+def test_decompressor_protocol():
+    packed = huffkit.compress(DATA, block_size=4000)
+    decompressor = huffkit.HuffmanDecompressor()
+    assert not decompressor.eof
+    assert decompressor.needs_input
+    assert decompressor.unused_data == b""
+
+    first = decompressor.decompress(packed, max_length=100)
+    assert first == DATA[:100]
+    assert not decompressor.needs_input  # the rest of the block is waiting
+    rest = decompressor.decompress(b"")
+    assert first + rest == DATA
+    assert decompressor.eof
+    assert not decompressor.needs_input
+    with pytest.raises(EOFError, match="End of stream already reached"):
+        decompressor.decompress(b"")
+
+
+def test_max_length_zero_returns_nothing_but_keeps_the_input():
+    packed = huffkit.compress(DATA)
+    decompressor = huffkit.HuffmanDecompressor()
+    assert decompressor.decompress(packed, max_length=0) == b""
+    assert not decompressor.eof
+    assert decompressor.decompress(b"") == DATA
+
+
+def test_needs_input_until_a_block_is_complete():
+    packed = huffkit.compress(DATA)
+    decompressor = huffkit.HuffmanDecompressor()
+    assert decompressor.decompress(packed[:-20]) == b""
+    assert decompressor.needs_input
+    assert decompressor.decompress(packed[-20:]) == DATA
+    assert decompressor.eof
+
+
+def test_unused_data_holds_what_follows_the_frame():
+    packed = huffkit.compress(DATA)
+    decompressor = huffkit.HuffmanDecompressor()
+    assert decompressor.decompress(packed + b"next frame") == DATA
+    assert decompressor.eof
+    assert decompressor.unused_data == b"next frame"
+
+
+def test_empty_input_is_truncated():
+    with pytest.raises(huffkit.TruncatedError, match="empty input"):
+        huffkit.decompress(b"")
+
+
+def test_empty_data_makes_a_valid_frame():
+    packed = huffkit.compress(b"")
+    assert packed.startswith(huffkit.MAGIC)
+    assert huffkit.decompress(packed) == b""
+    assert huffkit.frame_info(packed)[0].blocks == ()
+
+
+# -- file objects ---------------------------------------------------------------
+
+
+def test_file_round_trip_on_disk(tmp_path):
+    path = tmp_path / "data.huf"
+    with huffkit.open(path, "wb", block_size=5000) as stream:
+        stream.write(DATA[:7000])
+        stream.write(memoryview(DATA)[7000:])
+        assert stream.tell() == len(DATA)
+    assert path.read_bytes() == huffkit.compress(DATA, block_size=5000)
+    with huffkit.open(path) as stream:
+        assert stream.read(10) == DATA[:10]
+        assert stream.read() == DATA[10:]
+        assert stream.read() == b""
+
+
+def test_readline_and_iteration():
+    lines = [f"line {i}: {'x' * (i % 50)}\n".encode() for i in range(2000)]
+    packed = huffkit.compress(b"".join(lines), block_size=3000)
+    with huffkit.open(io.BytesIO(packed)) as stream:
+        assert stream.readline() == lines[0]
+        assert list(stream) == lines[1:]
+
+
+def test_append_mode_adds_a_frame(tmp_path):
+    path = tmp_path / "log.huf"
+    for part in (b"first\n", b"second\n"):
+        with huffkit.open(path, "ab") as stream:
+            stream.write(part)
+    assert len(huffkit.frame_info(path.read_bytes())) == 2
+    with huffkit.open(path, "rb") as stream:
+        assert stream.readlines() == [b"first\n", b"second\n"]
+
+
+def test_exclusive_mode_refuses_an_existing_file(tmp_path):
+    path = tmp_path / "x.huf"
+    path.write_bytes(b"keep me")
+    with pytest.raises(FileExistsError):
+        huffkit.open(path, "xb")
+    assert path.read_bytes() == b"keep me"
+
+
+def test_seek_and_tell_in_read_mode():
+    packed = huffkit.compress(DATA, block_size=1000)
+    with huffkit.open(io.BytesIO(packed)) as stream:
+        assert stream.seekable()
+        assert stream.seek(5000) == 5000
+        assert stream.read(10) == DATA[5000:5010]
+        assert stream.seek(-3, io.SEEK_CUR) == 5007
+        assert stream.seek(100) == 100  # backwards: decodes again from the start
+        assert stream.read(5) == DATA[100:105]
+        assert stream.seek(-4, io.SEEK_END) == len(DATA) - 4
+        assert stream.read() == DATA[-4:]
+
+
+def test_file_modes_and_state():
+    buffer = io.BytesIO()
+    stream = huffkit.HuffmanFile(buffer, "w")
+    assert stream.writable()
+    assert not stream.readable()
+    with pytest.raises(io.UnsupportedOperation):
+        stream.read()
+    stream.write(b"abc")
+    stream.close()
+    assert stream.closed
+    assert not buffer.closed  # a file object we were given stays open
+    with pytest.raises(ValueError, match="I/O operation on closed file"):
+        stream.write(b"more")
+    reader = huffkit.HuffmanFile(io.BytesIO(buffer.getvalue()))
+    assert reader.readable()
+    with pytest.raises(io.UnsupportedOperation):
+        reader.write(b"x")
+    assert reader.read() == b"abc"
+    reader.close()
+
+
+@pytest.mark.parametrize(("mode", "kwargs", "message"), [
+    ("rw", {}, "Invalid mode"),
+    ("rbt", {}, "Invalid mode"),
+    ("rb", {"encoding": "utf-8"}, "'encoding' not supported in binary mode"),
+    ("rb", {"block_size": 100}, "only when writing"),
+])
+def test_open_rejects_bad_arguments(tmp_path, mode, kwargs, message):
+    path = tmp_path / "x.huf"
+    path.write_bytes(huffkit.compress(b"x"))
+    with pytest.raises(ValueError, match=message):
+        huffkit.open(path, mode, **kwargs)
+
+
+def test_open_rejects_a_non_file():
+    with pytest.raises(TypeError, match="filename must be"):
+        huffkit.open(42)
+
+
+def test_truncated_file_is_reported_on_read():
+    packed = huffkit.compress(DATA)
+    with huffkit.open(io.BytesIO(packed[:-1])) as stream, \
+            pytest.raises(huffkit.TruncatedError, match="ended before the end-of-frame"):
+        stream.read()
