@@ -19,6 +19,7 @@ from collections.abc import Callable
 from typing import BinaryIO, ClassVar
 
 import click
+
 import huffkit
 
 from ._files import atomic_output
