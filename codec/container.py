@@ -278,6 +278,15 @@ def decode_block(block: BlockHeader, buffer, pos: int) -> bytes:
                                             end - start, block.lengths))
         cursor += size
     data = b"".join(parts)
+    # A block's own code gives codes to exactly the bytes that occur in it.  Checking
+    # this catches damage the CRC cannot see: one flipped bit in the table of a
+    # one-symbol block can add a second symbol, whose complete code decodes the same.
+    counts = _kernels.count_symbols(np.frombuffer(data, dtype=np.uint8), BYTE_ALPHABET_SIZE)
+    unused = np.flatnonzero((counts == 0) & (block.lengths > 0))
+    if unused.size:
+        raise FormatError(f"code table gives codes to byte values that do not occur in the "
+                          f"block ({', '.join(map(str, unused[:8].tolist()))}"
+                          f"{', ...' if unused.size > 8 else ''}): the table is damaged")
     if zlib.crc32(data) != block.crc32:
         raise ChecksumError(f"block of {block.symbols} bytes decoded, but its CRC-32 "
                             f"{zlib.crc32(data):08x} differs from the stored {block.crc32:08x}: "
