@@ -1,0 +1,49 @@
+"""The public surface: names, version, format constants and error hierarchy."""
+
+from __future__ import annotations
+
+import re
+
+import huffkit
+
+
+def test_public_names():
+    assert sorted(huffkit.__all__) == sorted([
+        "DEFAULT_BLOCK_SIZE", "DEFAULT_MAX_CODE_LENGTH", "FORMAT_VERSION", "LONGEST_CODE",
+        "MAGIC", "MAX_BLOCK_SIZE", "BlockInfo", "ChecksumError", "Codebook", "CodebookError",
+        "Distribution", "FormatError", "FrameInfo", "HuffmanCompressor", "HuffmanDecompressor",
+        "HuffmanError", "HuffmanFile", "TruncatedError", "__version__", "compress",
+        "decompress", "frame_info", "open",
+    ])
+    for name in huffkit.__all__:
+        assert hasattr(huffkit, name), name
+
+
+def test_version_is_a_release_number():
+    assert re.fullmatch(r"\d+\.\d+\.\d+", huffkit.__version__)
+
+
+def test_format_constants():
+    assert huffkit.MAGIC == b"\x89HUF"
+    assert huffkit.FORMAT_VERSION == 1
+    assert huffkit.DEFAULT_BLOCK_SIZE == 1 << 20
+    assert huffkit.MAX_BLOCK_SIZE == 1 << 26
+    assert huffkit.DEFAULT_MAX_CODE_LENGTH == 15
+    assert huffkit.LONGEST_CODE == 31
+
+
+def test_error_hierarchy():
+    assert issubclass(huffkit.FormatError, huffkit.HuffmanError)
+    assert issubclass(huffkit.ChecksumError, huffkit.FormatError)
+    assert issubclass(huffkit.TruncatedError, huffkit.FormatError)
+    assert issubclass(huffkit.TruncatedError, EOFError)
+    assert issubclass(huffkit.CodebookError, huffkit.HuffmanError)
+    assert issubclass(huffkit.CodebookError, ValueError)
+    assert not issubclass(huffkit.FormatError, ValueError)
+
+
+def test_python_dash_m_and_typed_marker():
+    from importlib.resources import files
+
+    assert files("huffkit").joinpath("py.typed").is_file()
+    assert files("huffkit").joinpath("__main__.py").is_file()
