@@ -27,8 +27,12 @@ def atomic_output(path: str, *, force: bool, mode_from: str | None = None) -> It
     permission bits of *mode_from*, or the umask's default.
     """
     directory = os.path.dirname(os.path.abspath(path))
-    descriptor, temporary = tempfile.mkstemp(
-        dir=directory, prefix=f".{os.path.basename(path)}.", suffix=".tmp")
+    try:
+        descriptor, temporary = tempfile.mkstemp(
+            dir=directory, prefix=f".{os.path.basename(path)}.", suffix=".tmp")
+    except OSError as error:
+        # The temporary name is our business; the user asked for *path*.
+        raise OSError(error.errno, error.strerror, path) from None
     try:
         with os.fdopen(descriptor, "wb") as stream:
             yield stream

@@ -178,7 +178,9 @@ def _check_job(job: _Job, force: bool, *, writes_compressed: bool) -> None:
     if os.path.isdir(job.target):
         raise CliError(f"{job.target}: is a directory")
     if os.path.lexists(job.target):
-        if job.source != "-" and os.path.samefile(job.source, job.target):
+        # exists() follows links: a dangling link is an existing output, not the input.
+        if (job.source != "-" and os.path.exists(job.target)
+                and os.path.samefile(job.source, job.target)):
             raise CliError(f"{job.source}: input and output are the same file")
         if not force:
             raise CliError(f"{job.target} already exists; use -f to overwrite it")
@@ -187,7 +189,7 @@ def _check_job(job: _Job, force: bool, *, writes_compressed: bool) -> None:
 @contextlib.contextmanager
 def _open_source(name: str):
     if name == "-":
-        yield click.get_binary_stream("stdin")
+        yield sys.stdin.buffer
     else:
         with open(name, "rb") as stream:
             yield stream
@@ -203,7 +205,7 @@ def _run(jobs: list[_Job], force: bool, transform: Callable[[BinaryIO, BinaryIO]
             _check_job(job, force, writes_compressed=writes_compressed)
             with _open_source(job.source) as source:
                 if job.target is None:
-                    stdout = click.get_binary_stream("stdout")
+                    stdout = sys.stdout.buffer
                     transform(source, stdout)
                     stdout.flush()
                 else:
@@ -283,7 +285,7 @@ def decompress(files, output, to_stdout, force) -> int:
 def _mapped(name: str):
     """The bytes of a file, mapped rather than read; standard input is read."""
     if name == "-":
-        yield click.get_binary_stream("stdin").read()
+        yield sys.stdin.buffer.read()
         return
     if os.path.isdir(name):
         raise CliError(f"{name}: is a directory")
