@@ -4,7 +4,10 @@ A fast, safe order-0 Huffman codec for bytes with the standard library's
 compression API (``compress``/``decompress``, incremental compressor and
 decompressor objects, ``open()`` and a file object), plus the pieces it is
 built from: :class:`Distribution` (the P or Q of the symbols) and
-:class:`Codebook` (optimal, length-limited canonical codes).
+:class:`Codebook` (optimal, length-limited canonical codes).  A file can be
+coded with its own distribution or with any model Q (``codebook=``), and
+:func:`inspect` / :func:`analyze` account for every bit of the result
+against the entropy, the cross-entropy and the KL divergence (``measures``).
 
     >>> import huffkit
     >>> packed = huffkit.compress(b"abracadabra" * 100)
@@ -34,6 +37,8 @@ from .container import (
     frame_info,
 )
 from .distribution import Distribution
+from .ledger import Ledger, SymbolRow, analyze, inspect
+from .measures import binary_cross_entropy, cross_entropy, entropy, js_divergence, kl_divergence
 
 __all__ = [
     "DEFAULT_BLOCK_SIZE",
@@ -53,10 +58,19 @@ __all__ = [
     "HuffmanDecompressor",
     "HuffmanError",
     "HuffmanFile",
+    "Ledger",
+    "SymbolRow",
     "TruncatedError",
     "__version__",
+    "analyze",
+    "binary_cross_entropy",
     "compress",
+    "cross_entropy",
     "decompress",
+    "entropy",
     "frame_info",
+    "inspect",
+    "js_divergence",
+    "kl_divergence",
     "open",
 ]

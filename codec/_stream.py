@@ -14,10 +14,13 @@ import io
 import os
 import sys
 
-from . import container
-from ._errors import FormatError, HuffmanError, TruncatedError
-from .codebook import DEFAULT_MAX_CODE_LENGTH
-from .container import DEFAULT_BLOCK_SIZE, FRAME_HEADER_SIZE, FrameEnd
+import numpy as np
+
+from . import _kernels, container
+from ._errors import CodebookError, FormatError, HuffmanError, TruncatedError
+from .codebook import DEFAULT_MAX_CODE_LENGTH, Codebook
+from .container import DEFAULT_BLOCK_SIZE, FrameEnd
+from .distribution import BYTE_ALPHABET_SIZE, Distribution
 
 __all__ = ["HuffmanCompressor", "HuffmanDecompressor", "HuffmanFile", "compress", "decompress",
            "open"]
@@ -31,19 +34,69 @@ def _with_context(error: HuffmanError, context: str) -> HuffmanError:
     return type(error)(f"{context}: {error}")
 
 
+def _as_codebook(codebook: Codebook | Distribution | None, max_code_length: int,
+                 ) -> Codebook | None:
+    """A byte codebook the container can use, from a Codebook or a Distribution."""
+    if codebook is None:
+        return None
+    if isinstance(codebook, Distribution):
+        codebook = Codebook.from_distribution(codebook, max_code_length=max_code_length)
+    if not isinstance(codebook, Codebook):
+        raise TypeError(f"codebook must be a Codebook or a Distribution, not "
+                        f"{type(codebook).__name__}")
+    if codebook.size != BYTE_ALPHABET_SIZE:
+        raise CodebookError(f"a byte codebook needs {BYTE_ALPHABET_SIZE} symbols; this one "
+                            f"has {codebook.size}")
+    if codebook.max_length > container.LONGEST_CODE:
+        raise CodebookError(f"the codebook has codes of {codebook.max_length} bits; the format "
+                            f"allows at most {container.LONGEST_CODE}: rebuild it with a "
+                            "smaller max_code_length")
+    return codebook
+
+
+def describe_bytes(values: np.ndarray, limit: int = 8) -> str:
+    """Byte values for a message: ``10 (0x0a), 255 (0xff)``, the first few of them."""
+    shown = ", ".join(f"{value} (0x{value:02x})" for value in values[:limit].tolist())
+    more = len(values) - limit
+    return shown + (f" and {more} more" if more > 0 else "")
+
+
+def _check_codable(codebook: Codebook, view: memoryview) -> None:
+    """Raise ``CodebookError`` if *view* holds bytes that *codebook* has no code for."""
+    counts = _kernels.count_symbols(np.frombuffer(view, dtype=np.uint8), BYTE_ALPHABET_SIZE)
+    missing = np.flatnonzero((counts > 0) & (codebook.lengths == 0))
+    if missing.size:
+        raise CodebookError(
+            f"the codebook has no code for byte values {describe_bytes(missing)}, which occur "
+            "in the data (the model gave them probability 0): build the codebook from a "
+            "smoothed distribution (Distribution.smoothed, or huffkit train --smooth ALPHA)")
+
+
 class HuffmanCompressor:
     """Compress data incrementally into one huffkit frame.
 
     Call :meth:`compress` with successive pieces of data, then :meth:`flush`
     once to finish the frame; join all the returned bytes.  Each block of
-    *block_size* bytes is coded, with its own optimal code limited to
-    *max_code_length* bits, as soon as it is complete.
+    *block_size* bytes is coded as soon as it is complete, with its own
+    optimal code limited to *max_code_length* bits.
+
+    With *codebook* (a :class:`Codebook`, or a :class:`Distribution` to
+    build one from), every block is coded with that one code instead: a
+    mismatched model Q, say.  The frame stores its code lengths unless
+    *embed_codebook* is false; then it stores only the codebook's identifier
+    and the same codebook must be given to decompress it.  Data holding a
+    byte the codebook cannot code raises ``CodebookError`` from the call
+    that supplies it, before any of that call's data is used.
     """
 
     def __init__(self, *, block_size: int = DEFAULT_BLOCK_SIZE,
-                 max_code_length: int = DEFAULT_MAX_CODE_LENGTH) -> None:
+                 max_code_length: int = DEFAULT_MAX_CODE_LENGTH,
+                 codebook: Codebook | Distribution | None = None,
+                 embed_codebook: bool = True) -> None:
         self._block_size = container.check_block_size(block_size)
         self._max_code_length = container.check_max_code_length(max_code_length)
+        self._codebook = _as_codebook(codebook, self._max_code_length)
+        self._embed_codebook = bool(embed_codebook)
         self._pending = bytearray()
         self._header_written = False
         self._total = 0
@@ -53,9 +106,11 @@ class HuffmanCompressor:
         """Feed *data* (any bytes-like object); return whatever compressed output is ready."""
         if self._flushed:
             raise ValueError("Compressor has been flushed")
-        out = [self._header()]
         size = self._block_size
         with memoryview(data) as view, view.cast("B") as view:
+            if self._codebook is not None:
+                _check_codable(self._codebook, view)
+            out = [self._header()]
             pos = 0
             if self._pending:
                 pos = min(size - len(self._pending), len(view))
@@ -88,11 +143,12 @@ class HuffmanCompressor:
         if self._header_written:
             return b""
         self._header_written = True
-        return container.pack_frame_header(self._block_size)
+        return container.pack_frame_header(self._block_size, self._codebook,
+                                           embed=self._embed_codebook)
 
     def _encode(self, block) -> bytes:
         self._total += len(block)
-        return container.encode_block(block, self._max_code_length)
+        return container.encode_block(block, self._max_code_length, self._codebook)
 
 
 class HuffmanDecompressor:
@@ -101,9 +157,14 @@ class HuffmanDecompressor:
     Feed compressed data to :meth:`decompress` in pieces of any size.  Once the
     end of the frame is reached, :attr:`eof` is true and any bytes after it are
     in :attr:`unused_data` (another frame, perhaps: see :func:`decompress`).
+
+    *codebook* is needed for a frame compressed with an external codebook
+    that it does not embed; if given, it must match the frame's codebook
+    (``CodebookError`` otherwise).
     """
 
-    def __init__(self) -> None:
+    def __init__(self, *, codebook: Codebook | None = None) -> None:
+        self._codebook = _as_codebook(codebook, DEFAULT_MAX_CODE_LENGTH)
         self._input = bytearray()
         self._pos = 0  # input before this has been consumed
         self._frame: container.FrameHeader | None = None
@@ -167,8 +228,9 @@ class HuffmanDecompressor:
         """Parse (once) the header of the next block; None while it is incomplete."""
         try:
             if self._frame is None:
-                self._frame = container.parse_frame_header(self._input, self._pos)
-                self._pos += FRAME_HEADER_SIZE
+                frame = container.parse_frame_header(self._input, self._pos)
+                self._frame = container.with_supplied_codebook(frame, self._codebook)
+                self._pos += frame.size
             if self._next is None:
                 self._next = container.parse_block(self._input, self._pos, self._frame)
         except TruncatedError:
@@ -219,22 +281,27 @@ class HuffmanDecompressor:
 
 
 def compress(data, /, *, block_size: int = DEFAULT_BLOCK_SIZE,
-             max_code_length: int = DEFAULT_MAX_CODE_LENGTH) -> bytes:
+             max_code_length: int = DEFAULT_MAX_CODE_LENGTH,
+             codebook: Codebook | Distribution | None = None,
+             embed_codebook: bool = True) -> bytes:
     """Compress *data* (any bytes-like object) into one huffkit frame.
 
     Each *block_size* bytes get their own optimal Huffman code, no longer
-    than *max_code_length* bits.  See :class:`HuffmanCompressor`.
+    than *max_code_length* bits, unless *codebook* gives one code for all
+    of them.  See :class:`HuffmanCompressor`.
     """
-    compressor = HuffmanCompressor(block_size=block_size, max_code_length=max_code_length)
+    compressor = HuffmanCompressor(block_size=block_size, max_code_length=max_code_length,
+                                   codebook=codebook, embed_codebook=embed_codebook)
     return compressor.compress(data) + compressor.flush()
 
 
-def decompress(data, /) -> bytes:
+def decompress(data, /, *, codebook: Codebook | None = None) -> bytes:
     """Decompress *data*, which may hold several concatenated frames, decoded in order.
 
     Raises ``TruncatedError`` if the data ends inside a frame, ``ChecksumError``
     if a block decodes to the wrong bytes, ``FormatError`` for anything else
-    that is not a valid huffkit stream.
+    that is not a valid huffkit stream, and ``CodebookError`` if a frame needs
+    an external *codebook* that is missing or different.
     """
     with memoryview(data) as view:
         if view.nbytes == 0:
@@ -244,7 +311,7 @@ def decompress(data, /) -> bytes:
     rest = data
     frame = 1
     while True:
-        decompressor = HuffmanDecompressor()
+        decompressor = HuffmanDecompressor(codebook=codebook)
         try:
             results.append(decompressor.decompress(rest))
             if not decompressor.eof:
@@ -263,9 +330,10 @@ def decompress(data, /) -> bytes:
 class _DecompressReader(io.RawIOBase):
     """A raw, read-only stream of the data decompressed from a file of frames."""
 
-    def __init__(self, fp) -> None:
+    def __init__(self, fp, codebook: Codebook | None = None) -> None:
         self._fp = fp
-        self._decompressor = HuffmanDecompressor()
+        self._codebook = codebook
+        self._decompressor = HuffmanDecompressor(codebook=codebook)
         self._eof = False
         self._pos = 0  # position in the decompressed data
         self._size = -1  # decompressed size, once known
@@ -298,7 +366,7 @@ class _DecompressReader(io.RawIOBase):
                 raw = self._decompressor.unused_data or self._fp.read(_READ_SIZE)
                 if not raw:
                     break
-                self._decompressor = HuffmanDecompressor()
+                self._decompressor = HuffmanDecompressor(codebook=self._codebook)
             elif self._decompressor.needs_input:
                 raw = self._fp.read(_READ_SIZE)
                 if not raw:
@@ -322,7 +390,7 @@ class _DecompressReader(io.RawIOBase):
 
     def _rewind(self) -> None:
         self._fp.seek(0)
-        self._decompressor = HuffmanDecompressor()
+        self._decompressor = HuffmanDecompressor(codebook=self._codebook)
         self._eof = False
         self._pos = 0
 
@@ -363,25 +431,35 @@ class HuffmanFile(io.BufferedIOBase):
     *filename* is a path (str, bytes or path-like) or a file object opened in
     binary mode.  *mode* is ``"r"`` (read, the default), ``"w"`` (write,
     truncating), ``"x"`` (create; fail if it exists) or ``"a"`` (append a new
-    frame), each with an optional ``"b"``.  *block_size* and *max_code_length*
-    apply when writing.  Reading decodes concatenated frames in order.
+    frame), each with an optional ``"b"``.  *block_size*, *max_code_length*
+    and *embed_codebook* apply when writing; *codebook* in both directions
+    (see :class:`HuffmanCompressor`).  Reading decodes concatenated frames in
+    order.
     """
 
     def __init__(self, filename, mode: str = "r", *, block_size: int | None = None,
-                 max_code_length: int | None = None) -> None:
+                 max_code_length: int | None = None,
+                 codebook: Codebook | Distribution | None = None,
+                 embed_codebook: bool | None = None) -> None:
         self._fp = None
         self._close_fp = False
         self._mode = _MODE_CLOSED
         self._pos = 0
         if mode in ("r", "rb"):
-            if block_size is not None or max_code_length is not None:
-                raise ValueError("block_size and max_code_length apply only when writing")
+            if block_size is not None or max_code_length is not None or (
+                    embed_codebook is not None):
+                raise ValueError("block_size, max_code_length and embed_codebook apply only "
+                                 "when writing")
+            if codebook is not None and not isinstance(codebook, Codebook):
+                raise TypeError(f"codebook must be a Codebook when reading, not "
+                                f"{type(codebook).__name__}")
             file_mode, self_mode = "rb", _MODE_READ
         elif mode in ("w", "wb", "a", "ab", "x", "xb"):
             self._compressor = HuffmanCompressor(
                 block_size=DEFAULT_BLOCK_SIZE if block_size is None else block_size,
                 max_code_length=(DEFAULT_MAX_CODE_LENGTH if max_code_length is None
-                                 else max_code_length))
+                                 else max_code_length),
+                codebook=codebook, embed_codebook=embed_codebook is not False)
             file_mode, self_mode = mode[0] + "b", _MODE_WRITE
         else:
             raise ValueError(f"Invalid mode: {mode!r}")
@@ -395,7 +473,7 @@ class HuffmanFile(io.BufferedIOBase):
             raise TypeError("filename must be a str, bytes or path-like object, or a file object")
         self._mode = self_mode
         if self_mode == _MODE_READ:
-            self._buffer = io.BufferedReader(_DecompressReader(self._fp))
+            self._buffer = io.BufferedReader(_DecompressReader(self._fp, codebook))
 
     # -- state ---------------------------------------------------------------
 
@@ -507,7 +585,8 @@ class HuffmanFile(io.BufferedIOBase):
 
 
 def open(file, /, mode: str = "rb", *, block_size: int | None = None,
-         max_code_length: int | None = None, encoding: str | None = None,
+         max_code_length: int | None = None, codebook: Codebook | Distribution | None = None,
+         embed_codebook: bool | None = None, encoding: str | None = None,
          errors: str | None = None, newline: str | None = None):
     """Open a huffkit-compressed file in binary or text mode.
 
@@ -527,7 +606,8 @@ def open(file, /, mode: str = "rb", *, block_size: int | None = None,
         if newline is not None:
             raise ValueError("Argument 'newline' not supported in binary mode")
     binary = HuffmanFile(file, mode.replace("t", ""), block_size=block_size,
-                         max_code_length=max_code_length)
+                         max_code_length=max_code_length, codebook=codebook,
+                         embed_codebook=embed_codebook)
     if "t" in mode:
         return io.TextIOWrapper(binary, io.text_encoding(encoding), errors, newline)
     return binary

@@ -21,7 +21,9 @@ within the limit; its ties are broken the same way (leaves before packages).
 
 from __future__ import annotations
 
+import hashlib
 import math
+import os
 from fractions import Fraction
 
 import numpy as np
@@ -31,9 +33,11 @@ from .distribution import Distribution
 
 __all__ = [
     "DEFAULT_MAX_CODE_LENGTH",
+    "IDENTIFIER_BYTES",
     "Codebook",
     "canonical_codes",
     "huffman_lengths",
+    "identifier_of",
     "limited_lengths",
 ]
 
@@ -42,6 +46,19 @@ DEFAULT_MAX_CODE_LENGTH = 15
 
 # Codewords are held in uint64.
 _LONGEST_REPRESENTABLE_CODE = 64
+
+#: Bytes in a codebook identifier (the start of a SHA-256 of the code lengths).
+IDENTIFIER_BYTES = 8
+
+
+def identifier_of(lengths: np.ndarray) -> bytes:
+    """The 8-byte identifier of a code: the start of the SHA-256 of its lengths, one byte each.
+
+    The lengths define the code, so two codebooks with the same identifier
+    code alike (up to a hash collision, which 64 bits make negligible here).
+    """
+    digest = hashlib.sha256(np.asarray(lengths, dtype=np.uint8).tobytes()).digest()
+    return digest[:IDENTIFIER_BYTES]
 
 
 def _sorted_support(weights: np.ndarray) -> np.ndarray:
@@ -208,9 +225,10 @@ class Codebook:
     arrays indexed by symbol; codewords are read MSB first, ``length`` bits.
     """
 
-    __slots__ = ("_codes", "_distribution", "_lengths")
+    __slots__ = ("_codes", "_distribution", "_lengths", "_max_code_length")
 
-    def __init__(self, lengths: np.ndarray, /, *, distribution: Distribution | None = None):
+    def __init__(self, lengths: np.ndarray, /, *, distribution: Distribution | None = None,
+                 max_code_length: int | None = None):
         lengths = np.array(lengths, dtype=np.int64, copy=True)
         if lengths.ndim != 1:
             raise ValueError(f"lengths must be 1-D, got shape {lengths.shape}")
@@ -225,6 +243,7 @@ class Codebook:
         self._codes = canonical_codes(lengths)
         self._codes.flags.writeable = False
         self._distribution = distribution
+        self._max_code_length = max_code_length
 
     @classmethod
     def from_distribution(cls, distribution: Distribution, /, *,
@@ -249,12 +268,37 @@ class Codebook:
         lengths = huffman_lengths(weights)
         if max_code_length is not None and lengths.max() > max_code_length:
             lengths = limited_lengths(weights, max_code_length)
-        return cls(lengths, distribution=distribution)
+        return cls(lengths, distribution=distribution, max_code_length=max_code_length)
 
     @classmethod
     def from_lengths(cls, lengths: np.ndarray, /) -> Codebook:
         """The canonical code with these lengths; they must form a complete prefix code."""
         return cls(lengths)
+
+    def save(self, path: str | os.PathLike, /) -> None:
+        """Write this codebook to *path* as JSON (see :meth:`load`), replacing the file."""
+        from ._codebook_file import save_codebook
+        save_codebook(self, path)
+
+    @classmethod
+    def load(cls, path: str | os.PathLike, /) -> Codebook:
+        """Read a codebook written by :meth:`save` (or ``huffkit train``).
+
+        Raises ``CodebookError`` if the file is not a valid huffkit codebook.
+        """
+        from ._codebook_file import load_codebook
+        return load_codebook(path)
+
+    def to_json(self) -> str:
+        """The text :meth:`save` writes."""
+        from ._codebook_file import codebook_to_json
+        return codebook_to_json(self)
+
+    @classmethod
+    def from_json(cls, text: str | bytes, /) -> Codebook:
+        """Parse the text :meth:`to_json` makes; ``CodebookError`` if it is not valid."""
+        from ._codebook_file import codebook_from_json
+        return codebook_from_json(text)
 
     @property
     def lengths(self) -> np.ndarray:
@@ -270,6 +314,22 @@ class Codebook:
     def distribution(self) -> Distribution | None:
         """The distribution the code was built from, if it was built from one."""
         return self._distribution
+
+    @property
+    def max_code_length(self) -> int | None:
+        """The length limit the code was built under (None: unlimited or unknown)."""
+        return self._max_code_length
+
+    @property
+    def identifier(self) -> str:
+        """16 hex digits derived from the code lengths alone; files name their codebook by it."""
+        return identifier_of(self._lengths).hex()
+
+    @property
+    def implied_probabilities(self) -> np.ndarray:
+        """The distribution for which this code is ideal: 2**-length (0 where no code)."""
+        lengths = self._lengths.astype(np.float64)
+        return np.where(self._lengths > 0, np.exp2(-lengths), 0.0)
 
     @property
     def size(self) -> int:

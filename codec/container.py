@@ -3,12 +3,16 @@
 FORMAT.md is the specification; this module is its implementation.  Layout
 in brief (all integers little-endian)::
 
-    frame  = header block* end
-    header = magic "\\x89HUF" | version u8 | flags u8 | block_size u32
-             | crc32 of those 10 bytes u32
-    block  = 0x01 | symbols u32 | crc32(original bytes) u32 | code table
-             | stream count u8 | bit length u32 per stream | streams
-    end    = 0x00 | total symbols u64
+    frame    = header [codebook] block* end
+    header   = magic "\\x89HUF" | version u8 | flags u8 | block_size u32
+               | crc32 of those 10 bytes u32
+    codebook = identifier 8 bytes | storage u8 | [code table] | crc32 u32
+               (present when flags bit 0 is set: a code shared by the frame)
+    block    = 0x01 | symbols u32 | crc32(original bytes) u32 | code table
+               | stream count u8 | bit length u32 per stream | streams
+             | 0x02 | symbols u32 | crc32(original bytes) u32      (the frame's code)
+               | stream count u8 | bit length u32 per stream | streams
+    end      = 0x00 | total symbols u64
 
 Every field is checked before anything is sized from it, so a damaged or
 hostile header fails with ``FormatError`` instead of asking for memory.
@@ -27,7 +31,7 @@ import numpy as np
 
 from . import _kernels
 from ._errors import ChecksumError, CodebookError, FormatError, TruncatedError
-from .codebook import Codebook
+from .codebook import IDENTIFIER_BYTES, Codebook, identifier_of
 from .distribution import BYTE_ALPHABET_SIZE, Distribution
 
 __all__ = [
@@ -56,6 +60,15 @@ MAX_STREAMS = 16
 
 BLOCK_END = 0x00
 BLOCK_HUFFMAN = 0x01
+BLOCK_HUFFMAN_SHARED = 0x02
+
+#: Frame flag: a codebook section follows the header, and blocks may use it.
+FLAG_CODEBOOK = 0x01
+_KNOWN_FLAGS = FLAG_CODEBOOK
+
+# How a frame's codebook section holds the code.
+CODEBOOK_REFERENCED = 0  # only its identifier: the reader must supply the codebook
+CODEBOOK_EMBEDDED = 1  # its code table follows
 
 # A block of at least this many symbols is split into _STREAMS_PER_BLOCK
 # streams, so a decoder can work on several at once.
@@ -66,15 +79,27 @@ _FRAME_HEADER = struct.Struct("<4sBBI")
 _FRAME_HEADER_CRC = struct.Struct("<I")
 FRAME_HEADER_SIZE = _FRAME_HEADER.size + _FRAME_HEADER_CRC.size
 _BLOCK_HEADER = struct.Struct("<BII")  # type, symbols, crc32
+_CRC = struct.Struct("<I")
 _FRAME_END = struct.Struct("<BQ")  # type, total symbols
 _BITMAP_BYTES = BYTE_ALPHABET_SIZE // 8
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False)
 class FrameHeader:
+    """A frame header, with its codebook section if it has one."""
+
     version: int
     flags: int
     block_size: int
+    size: int = FRAME_HEADER_SIZE  # bytes, codebook section included
+    codebook_id: bytes | None = None  # the frame's shared code, named ...
+    embedded: bool = False  # ... and stored in the frame, or not
+    lengths: np.ndarray | None = None  # its lengths, when embedded or supplied
+
+    @property
+    def codebook_size(self) -> int:
+        """Bytes of the codebook section."""
+        return self.size - FRAME_HEADER_SIZE
 
 
 @dataclass(frozen=True, eq=False)
@@ -83,9 +108,10 @@ class BlockHeader:
 
     symbols: int
     crc32: int
-    lengths: np.ndarray
+    lengths: np.ndarray | None  # None: the frame's code, which was not supplied
     stream_bits: tuple[int, ...]
     header_size: int
+    shared: bool = False  # coded with the frame's codebook rather than its own table
 
     @property
     def stream_sizes(self) -> list[int]:
@@ -138,12 +164,24 @@ def check_max_code_length(max_code_length: int) -> int:
 # -- frame header and end ----------------------------------------------------
 
 
-def pack_frame_header(block_size: int) -> bytes:
-    fields = _FRAME_HEADER.pack(MAGIC, FORMAT_VERSION, 0, block_size)
-    return fields + _FRAME_HEADER_CRC.pack(zlib.crc32(fields))
+def pack_frame_header(block_size: int, codebook: Codebook | None = None, *,
+                      embed: bool = True) -> bytes:
+    """The frame header; with *codebook*, the codebook section its blocks will use."""
+    flags = 0 if codebook is None else FLAG_CODEBOOK
+    fields = _FRAME_HEADER.pack(MAGIC, FORMAT_VERSION, flags, block_size)
+    header = fields + _FRAME_HEADER_CRC.pack(zlib.crc32(fields))
+    if codebook is None:
+        return header
+    section = identifier_of(codebook.lengths)
+    if embed:
+        section += bytes([CODEBOOK_EMBEDDED]) + pack_code_table(codebook.lengths)
+    else:
+        section += bytes([CODEBOOK_REFERENCED])
+    return header + section + _CRC.pack(zlib.crc32(section))
 
 
 def parse_frame_header(buffer, pos: int) -> FrameHeader:
+    """Read a frame header at *pos*, and its codebook section if it has one."""
     # Compare what has arrived of the magic, so garbage fails at its first byte.
     found = bytes(buffer[pos:pos + len(MAGIC)])
     if found != MAGIC[:len(found)]:
@@ -157,12 +195,63 @@ def parse_frame_header(buffer, pos: int) -> FrameHeader:
     if version != FORMAT_VERSION:
         raise FormatError(f"unsupported format version {version}; this huffkit reads "
                           f"version {FORMAT_VERSION}")
-    if flags != 0:
-        raise FormatError(f"unsupported frame flags 0x{flags:02x} (version 1 defines none)")
+    if flags & ~_KNOWN_FLAGS:
+        raise FormatError(f"unsupported frame flags 0x{flags:02x} (this huffkit knows "
+                          f"0x{_KNOWN_FLAGS:02x})")
     if not 1 <= block_size <= MAX_BLOCK_SIZE:
         raise FormatError(f"frame declares a block size of {block_size} bytes; "
                           f"the limit is {MAX_BLOCK_SIZE}")
-    return FrameHeader(version, flags, block_size)
+    if not flags & FLAG_CODEBOOK:
+        return FrameHeader(version, flags, block_size)
+    return _parse_codebook_section(buffer, pos + FRAME_HEADER_SIZE,
+                                   FrameHeader(version, flags, block_size))
+
+
+def _parse_codebook_section(buffer, pos: int, header: FrameHeader) -> FrameHeader:
+    start = pos
+    _need(buffer, pos, IDENTIFIER_BYTES + 1)
+    identifier = bytes(buffer[pos:pos + IDENTIFIER_BYTES])
+    storage = buffer[pos + IDENTIFIER_BYTES]
+    pos += IDENTIFIER_BYTES + 1
+    lengths = None
+    if storage == CODEBOOK_EMBEDDED:
+        lengths, pos = parse_code_table(buffer, pos, what="frame codebook")
+    elif storage != CODEBOOK_REFERENCED:
+        raise FormatError(f"frame codebook has unknown storage type {storage} "
+                          f"(expected {CODEBOOK_REFERENCED} or {CODEBOOK_EMBEDDED})")
+    _need(buffer, pos, _CRC.size)
+    if _CRC.unpack_from(buffer, pos)[0] != zlib.crc32(buffer[start:pos]):
+        raise FormatError("frame codebook section is damaged (its CRC-32 does not match)")
+    if lengths is not None and identifier_of(lengths) != identifier:
+        raise FormatError("frame codebook is damaged: its identifier does not match its "
+                          "code lengths")
+    return FrameHeader(header.version, header.flags, header.block_size,
+                       size=pos + _CRC.size - start + FRAME_HEADER_SIZE,
+                       codebook_id=identifier, embedded=lengths is not None, lengths=lengths)
+
+
+def with_supplied_codebook(header: FrameHeader, codebook: Codebook | None) -> FrameHeader:
+    """Check a codebook the reader supplies against the frame's; give the frame its lengths.
+
+    A frame that names a codebook it does not embed cannot be decoded without
+    it; one that embeds its codebook needs none, but a supplied one must be
+    the same code, so that a mix-up is reported rather than ignored.
+    """
+    if header.codebook_id is None:
+        return header
+    wanted = header.codebook_id.hex()
+    if codebook is None:
+        if header.embedded:
+            return header
+        raise CodebookError(f"this data was compressed with the external codebook {wanted}, "
+                            "which is not stored in it: supply that codebook to decompress it "
+                            "(codebook=..., or --codebook MODEL.json)")
+    if codebook.identifier != wanted:
+        raise CodebookError(f"this data was compressed with the codebook {wanted}, but the "
+                            f"codebook supplied is {codebook.identifier}")
+    return FrameHeader(header.version, header.flags, header.block_size, size=header.size,
+                       codebook_id=header.codebook_id, embedded=header.embedded,
+                       lengths=codebook.lengths.astype(np.int64))
 
 
 def pack_frame_end(total_symbols: int) -> bytes:
@@ -188,12 +277,12 @@ def pack_code_table(lengths: np.ndarray) -> bytes:
     return bytes([longest]) + np.packbits(present).tobytes() + np.packbits(value_bits).tobytes()
 
 
-def parse_code_table(buffer, pos: int) -> tuple[np.ndarray, int]:
+def parse_code_table(buffer, pos: int, *, what: str = "code table") -> tuple[np.ndarray, int]:
     """Read a code table at *pos*; return the lengths and the position after it."""
     _need(buffer, pos, 1 + _BITMAP_BYTES)
     longest = buffer[pos]
     if not 1 <= longest <= LONGEST_CODE:
-        raise FormatError(f"code table declares a longest code of {longest} bits "
+        raise FormatError(f"{what} declares a longest code of {longest} bits "
                           f"(allowed: 1 to {LONGEST_CODE})")
     bitmap = np.frombuffer(bytes(buffer[pos + 1:pos + 1 + _BITMAP_BYTES]), dtype=np.uint8)
     present = np.flatnonzero(np.unpackbits(bitmap))
@@ -203,36 +292,45 @@ def parse_code_table(buffer, pos: int) -> tuple[np.ndarray, int]:
     _need(buffer, pos, packed_size)
     bits = np.unpackbits(np.frombuffer(bytes(buffer[pos:pos + packed_size]), dtype=np.uint8))
     if bits[present.size * width:].any():
-        raise FormatError("code table has non-zero padding bits")
+        raise FormatError(f"{what} has non-zero padding bits")
     weights = 1 << np.arange(width - 1, -1, -1, dtype=np.int64)
     values = bits[:present.size * width].reshape(present.size, width).astype(np.int64) @ weights
     lengths = np.zeros(BYTE_ALPHABET_SIZE, dtype=np.int64)
     lengths[present] = values + 1
     if present.size and lengths.max() != longest:
-        raise FormatError(f"code table declares a longest code of {longest} bits "
+        raise FormatError(f"{what} declares a longest code of {longest} bits "
                           f"but its longest is {int(lengths.max())}")
     try:
         Codebook.from_lengths(lengths)
     except CodebookError as error:
-        raise FormatError(f"invalid code table: {error}") from None
+        raise FormatError(f"invalid {what}: {error}") from None
     return lengths, pos + packed_size
 
 
 # -- blocks ------------------------------------------------------------------
 
 
-def encode_block(data, max_code_length: int) -> bytes:
-    """Code *data* (a non-empty bytes-like object) as one block with its own optimal code."""
+def encode_block(data, max_code_length: int, shared: Codebook | None = None) -> bytes:
+    """Code *data* (a non-empty bytes-like object) as one block.
+
+    With *shared* (the frame's codebook) the block is coded with it and
+    stores no table; otherwise it gets its own optimal code.  The caller has
+    checked that *shared* has a code for every byte of *data*.
+    """
     symbols = np.frombuffer(data, dtype=np.uint8)
-    counts = _kernels.count_symbols(symbols, BYTE_ALPHABET_SIZE)
-    codebook = Codebook.from_distribution(Distribution.from_counts(counts),
-                                          max_code_length=max_code_length)
+    if shared is None:
+        counts = _kernels.count_symbols(symbols, BYTE_ALPHABET_SIZE)
+        codebook = Codebook.from_distribution(Distribution.from_counts(counts),
+                                              max_code_length=max_code_length)
+        kind, table = BLOCK_HUFFMAN, pack_code_table(codebook.lengths)
+    else:
+        codebook, kind, table = shared, BLOCK_HUFFMAN_SHARED, b""
     streams = _STREAMS_PER_BLOCK if symbols.size >= _MIN_SYMBOLS_TO_SPLIT else 1
     coded = _kernels.encode_streams(symbols, codebook.codes, codebook.lengths,
                                     _stream_ranges(symbols.size, streams))
     return b"".join([
-        _BLOCK_HEADER.pack(BLOCK_HUFFMAN, symbols.size, zlib.crc32(data)),
-        pack_code_table(codebook.lengths),
+        _BLOCK_HEADER.pack(kind, symbols.size, zlib.crc32(data)),
+        table,
         struct.pack(f"<B{streams}I", streams, *(bits for _, bits in coded)),
         *(payload for payload, _ in coded),
     ])
@@ -245,26 +343,52 @@ def parse_block(buffer, pos: int, frame: FrameHeader) -> BlockHeader | FrameEnd:
     if kind == BLOCK_END:
         _need(buffer, pos, _FRAME_END.size)
         return FrameEnd(_FRAME_END.unpack_from(buffer, pos)[1])
-    if kind != BLOCK_HUFFMAN:
+    if kind not in (BLOCK_HUFFMAN, BLOCK_HUFFMAN_SHARED):
         raise FormatError(f"unknown block type 0x{kind:02x}")
+    if kind == BLOCK_HUFFMAN_SHARED and frame.codebook_id is None:
+        raise FormatError("block is coded with the frame's codebook, but the frame has none")
     _need(buffer, pos, _BLOCK_HEADER.size)
     _, symbols, crc = _BLOCK_HEADER.unpack_from(buffer, pos)
     if not 1 <= symbols <= frame.block_size:
         raise FormatError(f"block claims {symbols} symbols; the frame allows 1 to "
                           f"{frame.block_size} per block")
-    lengths, cursor = parse_code_table(buffer, pos + _BLOCK_HEADER.size)
+    if kind == BLOCK_HUFFMAN:
+        lengths, cursor = parse_code_table(buffer, pos + _BLOCK_HEADER.size)
+    else:
+        lengths, cursor = frame.lengths, pos + _BLOCK_HEADER.size
     _need(buffer, cursor, 1)
     streams = buffer[cursor]
     if not 1 <= streams <= MAX_STREAMS:
         raise FormatError(f"block declares {streams} streams (allowed: 1 to {MAX_STREAMS})")
     _need(buffer, cursor + 1, 4 * streams)
     stream_bits = struct.unpack_from(f"<{streams}I", buffer, cursor + 1)
-    shortest, longest = int(lengths[lengths > 0].min()), int(lengths.max())
+    if lengths is None:
+        # The frame's codebook was not supplied (describing a file, not decoding it).
+        shortest, longest = 1, LONGEST_CODE
+    else:
+        shortest, longest = int(lengths[lengths > 0].min()), int(lengths.max())
     for (start, end), bits in zip(_stream_ranges(symbols, streams), stream_bits, strict=True):
         if not shortest * (end - start) <= bits <= longest * (end - start):
             raise FormatError(f"a stream of {end - start} symbols claims {bits} bits, "
                               f"impossible with codes of {shortest} to {longest} bits")
-    return BlockHeader(symbols, crc, lengths, stream_bits, cursor + 1 + 4 * streams - pos)
+    return BlockHeader(symbols, crc, lengths, stream_bits, cursor + 1 + 4 * streams - pos,
+                       shared=kind == BLOCK_HUFFMAN_SHARED)
+
+
+def _check_every_code_is_used(lengths: np.ndarray, data: bytes) -> None:
+    """A block's own code gives codes to exactly the bytes that occur in it.
+
+    Checking this catches damage the CRC cannot see: one flipped bit in the
+    table of a one-symbol block can add a second symbol, whose complete code
+    decodes the same stream to the same bytes.  (A frame's shared code may
+    well code bytes that a block lacks, so its blocks are not checked.)
+    """
+    counts = _kernels.count_symbols(np.frombuffer(data, dtype=np.uint8), BYTE_ALPHABET_SIZE)
+    unused = np.flatnonzero((counts == 0) & (lengths > 0))
+    if unused.size:
+        raise FormatError(f"code table gives codes to byte values that do not occur in the "
+                          f"block ({', '.join(map(str, unused[:8].tolist()))}"
+                          f"{', ...' if unused.size > 8 else ''}): the table is damaged")
 
 
 def decode_block(block: BlockHeader, buffer, pos: int) -> bytes:
@@ -278,15 +402,8 @@ def decode_block(block: BlockHeader, buffer, pos: int) -> bytes:
                                             end - start, block.lengths))
         cursor += size
     data = b"".join(parts)
-    # A block's own code gives codes to exactly the bytes that occur in it.  Checking
-    # this catches damage the CRC cannot see: one flipped bit in the table of a
-    # one-symbol block can add a second symbol, whose complete code decodes the same.
-    counts = _kernels.count_symbols(np.frombuffer(data, dtype=np.uint8), BYTE_ALPHABET_SIZE)
-    unused = np.flatnonzero((counts == 0) & (block.lengths > 0))
-    if unused.size:
-        raise FormatError(f"code table gives codes to byte values that do not occur in the "
-                          f"block ({', '.join(map(str, unused[:8].tolist()))}"
-                          f"{', ...' if unused.size > 8 else ''}): the table is damaged")
+    if not block.shared:
+        _check_every_code_is_used(block.lengths, data)
     if zlib.crc32(data) != block.crc32:
         raise ChecksumError(f"block of {block.symbols} bytes decoded, but its CRC-32 "
                             f"{zlib.crc32(data):08x} differs from the stored {block.crc32:08x}: "
@@ -299,23 +416,36 @@ def decode_block(block: BlockHeader, buffer, pos: int) -> bytes:
 
 @dataclass(frozen=True)
 class BlockInfo:
-    """What the header of one block says."""
+    """What the header of one block says.
+
+    ``distinct_symbols`` counts the byte values the block's code can code:
+    for a block with its own table, exactly the distinct bytes it holds.
+    For a block coded with the frame's codebook, the code figures are those
+    of that codebook, or None when it is neither embedded nor supplied.
+    """
 
     offset: int
     size: int
     symbols: int
-    distinct_symbols: int
+    distinct_symbols: int | None
     table_size: int
     payload_bits: int
     streams: int
-    min_code_length: int
-    max_code_length: int
+    min_code_length: int | None
+    max_code_length: int | None
     crc32: int
+    shared_codebook: bool = False
 
 
 @dataclass(frozen=True)
 class FrameInfo:
-    """What the headers of one frame say (payloads are not decoded, checksums not checked)."""
+    """What the headers of one frame say (payloads are not decoded, checksums not checked).
+
+    ``header_size`` is the frame header plus its codebook section, if any;
+    ``codebook`` is the identifier of the frame's shared codebook (None when
+    every block has its own table), ``codebook_embedded`` whether the frame
+    stores it.
+    """
 
     offset: int
     size: int
@@ -323,14 +453,18 @@ class FrameInfo:
     block_size: int
     original_size: int
     blocks: tuple[BlockInfo, ...]
+    header_size: int = FRAME_HEADER_SIZE
+    codebook: str | None = None
+    codebook_embedded: bool = False
 
 
-def frame_info(data, /) -> tuple[FrameInfo, ...]:
+def frame_info(data, /, *, codebook: Codebook | None = None) -> tuple[FrameInfo, ...]:
     """Describe every frame in *data* (bytes-like or mmap) from its headers alone.
 
     Raises ``FormatError`` (or ``TruncatedError``) where the structure is
     invalid; payloads are not decoded, so a corrupt payload goes unnoticed
-    here (``decompress`` checks it).
+    here (``decompress`` checks it).  A frame that refers to an external
+    codebook is described without it, or checked against *codebook* if given.
     """
     if len(data) == 0:
         raise TruncatedError("empty input: no huffkit frame")
@@ -339,28 +473,41 @@ def frame_info(data, /) -> tuple[FrameInfo, ...]:
     while pos < len(data):
         start = pos
         header = parse_frame_header(data, pos)
-        pos += FRAME_HEADER_SIZE
+        if header.codebook_id is not None and codebook is not None:
+            header = with_supplied_codebook(header, codebook)
+        pos += header.size
         blocks = []
         while True:
             block = parse_block(data, pos, header)
             if isinstance(block, FrameEnd):
                 break
             _need(data, pos, block.size)
-            lengths = block.lengths[block.lengths > 0]
-            blocks.append(BlockInfo(
-                offset=pos, size=block.size, symbols=block.symbols,
-                distinct_symbols=int(lengths.size),
-                table_size=block.header_size - _BLOCK_HEADER.size - 1 - 4 * len(block.stream_bits),
-                payload_bits=sum(block.stream_bits), streams=len(block.stream_bits),
-                min_code_length=int(lengths.min()), max_code_length=int(lengths.max()),
-                crc32=block.crc32))
+            blocks.append(_block_info(block, pos))
             pos += block.size
         original = sum(b.symbols for b in blocks)
         if block.total_symbols != original:
             raise FormatError(f"frame end records {block.total_symbols} symbols, "
                               f"but its blocks hold {original}")
         pos += block.size
-        frames.append(FrameInfo(offset=start, size=pos - start, version=header.version,
-                                block_size=header.block_size, original_size=original,
-                                blocks=tuple(blocks)))
+        frames.append(FrameInfo(
+            offset=start, size=pos - start, version=header.version,
+            block_size=header.block_size, original_size=original, blocks=tuple(blocks),
+            header_size=header.size,
+            codebook=None if header.codebook_id is None else header.codebook_id.hex(),
+            codebook_embedded=header.embedded))
     return tuple(frames)
+
+
+def _block_info(block: BlockHeader, offset: int) -> BlockInfo:
+    streams = len(block.stream_bits)
+    table_size = block.header_size - _BLOCK_HEADER.size - 1 - 4 * streams
+    if block.lengths is None:
+        distinct = shortest = longest = None
+    else:
+        lengths = block.lengths[block.lengths > 0]
+        distinct, shortest, longest = int(lengths.size), int(lengths.min()), int(lengths.max())
+    return BlockInfo(offset=offset, size=block.size, symbols=block.symbols,
+                     distinct_symbols=distinct, table_size=table_size,
+                     payload_bits=sum(block.stream_bits), streams=streams,
+                     min_code_length=shortest, max_code_length=longest, crc32=block.crc32,
+                     shared_codebook=block.shared)

@@ -11,6 +11,7 @@ same code.
 from __future__ import annotations
 
 import math
+import os
 from collections.abc import Iterable
 from typing import Any
 
@@ -23,6 +24,9 @@ BYTE_ALPHABET_SIZE = 256
 
 # How far the probabilities given to ``from_probabilities`` may sum from 1.
 _PROBABILITY_TOLERANCE = 1e-9
+
+# from_files reads this much at a time, so counting a large file needs little memory.
+_COUNT_CHUNK = 1 << 22
 
 
 def _readonly(array: np.ndarray) -> np.ndarray:
@@ -62,14 +66,17 @@ def _as_weights(values: Any, what: str) -> np.ndarray:
 class Distribution:
     """A distribution over the symbols ``0 .. size-1`` of an alphabet.
 
-    Build one with :meth:`from_bytes`, :meth:`from_counts` or
-    :meth:`from_probabilities`.  Instances are immutable: ``counts`` and
-    ``probabilities`` are read-only numpy arrays indexed by symbol.
+    Build one from data (:meth:`from_bytes`, :meth:`from_files`), from
+    numbers (:meth:`from_counts`, :meth:`from_probabilities`, :meth:`uniform`),
+    or from another (:meth:`smoothed`, :meth:`mixed`).  Instances are
+    immutable: ``counts`` and ``probabilities`` are read-only numpy arrays
+    indexed by symbol.
     """
 
-    __slots__ = ("_counts", "_probabilities", "_total")
+    __slots__ = ("_counts", "_probabilities", "_smoothing", "_total")
 
-    def __init__(self, counts: Iterable[float] | np.ndarray, /) -> None:
+    def __init__(self, counts: Iterable[float] | np.ndarray, /, *, smoothing: float = 0) -> None:
+        self._smoothing = smoothing
         self._counts = _readonly(_as_weights(counts, "counts"))
         total = self._counts.sum()
         self._total = int(total) if self._counts.dtype == np.int64 else float(total)
@@ -103,6 +110,65 @@ class Distribution:
                              "use Distribution.from_counts for unnormalised weights")
         return cls(weights)
 
+    @classmethod
+    def from_files(cls, paths: Iterable[str | os.PathLike] | str | os.PathLike, /) -> Distribution:
+        """Count the bytes of one file or of several files together.
+
+        Files are read in pieces, so their size does not matter.
+        """
+        if isinstance(paths, (str, bytes, os.PathLike)):
+            paths = [paths]
+        counts = np.zeros(BYTE_ALPHABET_SIZE, dtype=np.int64)
+        for path in paths:
+            with open(path, "rb") as stream:
+                while chunk := stream.read(_COUNT_CHUNK):
+                    counts += np.bincount(np.frombuffer(chunk, dtype=np.uint8),
+                                          minlength=BYTE_ALPHABET_SIZE)
+        return cls(counts)
+
+    @classmethod
+    def uniform(cls, size: int = BYTE_ALPHABET_SIZE, /) -> Distribution:
+        """Every one of *size* symbols equally likely (a weight of 1 each)."""
+        if isinstance(size, bool) or not isinstance(size, int):
+            raise TypeError(f"size must be an int, not {type(size).__name__}")
+        if size < 1:
+            raise ValueError(f"a uniform distribution needs at least one symbol, got {size}")
+        return cls(np.ones(size, dtype=np.int64))
+
+    # -- derived distributions ---------------------------------------------
+
+    def smoothed(self, alpha: float, /) -> Distribution:
+        """Add *alpha* to the weight of every symbol of the alphabet (additive smoothing).
+
+        With ``alpha > 0`` every symbol gets a code, so a codebook built from
+        the result can code data this distribution never saw (Laplace's rule
+        is ``alpha=1``).  :attr:`smoothing` records the total added.
+        """
+        if isinstance(alpha, bool) or not isinstance(alpha, (int, float, np.integer, np.floating)):
+            raise TypeError(f"alpha must be a number, not {type(alpha).__name__}")
+        if not math.isfinite(alpha) or alpha < 0:
+            raise ValueError(f"alpha must be a finite number >= 0, got {alpha}")
+        counts = self._counts + (int(alpha) if float(alpha).is_integer() and
+                                 self._counts.dtype == np.int64 else float(alpha))
+        return Distribution(counts, smoothing=self._smoothing + alpha)
+
+    def mixed(self, other: Distribution, /, weight: float) -> Distribution:
+        """The mixture ``(1 - weight) * self + weight * other`` of the two probability vectors."""
+        if not isinstance(other, Distribution):
+            raise TypeError(f"expected a Distribution, got {type(other).__name__}")
+        if other.size != self.size:
+            raise ValueError(f"cannot mix distributions over {self.size} and {other.size} "
+                             "symbols")
+        if isinstance(weight, bool) or not isinstance(weight, (int, float, np.integer,
+                                                               np.floating)):
+            raise TypeError(f"weight must be a number, not {type(weight).__name__}")
+        if not 0 <= weight <= 1:
+            raise ValueError(f"weight must be between 0 and 1, got {weight}")
+        for distribution in (self, other):
+            if distribution.total == 0:
+                raise ValueError("cannot mix an empty distribution (every weight is zero)")
+        return Distribution((1 - weight) * self._probabilities + weight * other._probabilities)
+
     # -- views -------------------------------------------------------------
 
     @property
@@ -114,6 +180,11 @@ class Distribution:
     def probabilities(self) -> np.ndarray:
         """The normalised weights (all zero for an empty distribution)."""
         return self._probabilities
+
+    @property
+    def smoothing(self) -> float:
+        """The weight :meth:`smoothed` added to every symbol (0 if none)."""
+        return self._smoothing
 
     @property
     def total(self) -> int | float:

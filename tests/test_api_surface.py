@@ -14,6 +14,9 @@ def test_public_names():
         "Distribution", "FormatError", "FrameInfo", "HuffmanCompressor", "HuffmanDecompressor",
         "HuffmanError", "HuffmanFile", "TruncatedError", "__version__", "compress",
         "decompress", "frame_info", "open",
+        # information measures and the ledger
+        "Ledger", "SymbolRow", "analyze", "inspect", "entropy", "cross_entropy",
+        "kl_divergence", "js_divergence", "binary_cross_entropy",
     ])
     for name in huffkit.__all__:
         assert hasattr(huffkit, name), name

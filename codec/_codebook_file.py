@@ -1,0 +1,156 @@
+"""The codebook file: a codebook and the distribution it came from, as JSON.
+
+A saved codebook is a model: ``huffkit train`` writes one from some files,
+and ``compress --codebook`` codes other data with it.  JSON keeps it
+readable and safe to load (no pickle).  Version 1 looks like this, with
+every list holding one entry per byte value 0..255::
+
+    {
+      "format": "huffkit-codebook",
+      "version": 1,
+      "identifier": "5be1c7a2d5e0c1f3",
+      "alphabet": "bytes",
+      "max_code_length": 15,
+      "distribution": {"smoothing": 0.5, "total": 152217.0, "counts": [0.5, ...]},
+      "lengths": [12, 12, ...]
+    }
+
+``lengths`` define the code; ``identifier`` is derived from them (see
+:func:`huffkit.codebook.identifier_of`) and is checked on loading, so a
+damaged or hand-edited file is caught.  ``distribution`` (null for a code
+made from lengths alone) holds the weights the code was built from: the Q
+that the ledger measures cross-entropy against.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import os
+
+import numpy as np
+
+from ._errors import CodebookError
+from .codebook import Codebook, identifier_of
+from .distribution import BYTE_ALPHABET_SIZE, Distribution
+
+__all__ = ["FORMAT_NAME", "FORMAT_VERSION", "codebook_from_json", "codebook_to_json",
+           "load_codebook", "save_codebook"]
+
+FORMAT_NAME = "huffkit-codebook"
+FORMAT_VERSION = 1
+
+# Longer codes than this cannot be coded by huffkit's container anyway.
+_LONGEST_LENGTH = 64
+
+
+def codebook_to_json(codebook: Codebook) -> str:
+    """The JSON text of *codebook*: one field per line, each list on one line."""
+    distribution = codebook.distribution
+    if distribution is None:
+        described = None
+    else:
+        described = {
+            "smoothing": _plain_number(distribution.smoothing),
+            "total": _plain_number(distribution.total),
+            "counts": [_plain_number(count) for count in distribution.counts.tolist()],
+        }
+    fields = {
+        "format": FORMAT_NAME,
+        "version": FORMAT_VERSION,
+        "identifier": codebook.identifier,
+        "alphabet": "bytes",
+        "max_code_length": codebook.max_code_length,
+        "distribution": described,
+        "lengths": codebook.lengths.tolist(),
+    }
+    lines = [f"  {json.dumps(key)}: {json.dumps(value, allow_nan=False)}"
+             for key, value in fields.items()]
+    return "{\n" + ",\n".join(lines) + "\n}\n"
+
+
+def codebook_from_json(text: str | bytes, *, source: str = "codebook") -> Codebook:
+    """Parse and check a codebook's JSON text; *source* names it in error messages."""
+    try:
+        fields = json.loads(text)
+    except (ValueError, UnicodeDecodeError) as error:
+        raise CodebookError(f"{source}: not a huffkit codebook (invalid JSON: {error})") from None
+    if not isinstance(fields, dict) or fields.get("format") != FORMAT_NAME:
+        raise CodebookError(f"{source}: not a huffkit codebook (no \"format\": "
+                            f"\"{FORMAT_NAME}\" field)")
+    if fields.get("version") != FORMAT_VERSION:
+        raise CodebookError(f"{source}: unsupported codebook version {fields.get('version')!r};"
+                            f" this huffkit reads version {FORMAT_VERSION}")
+    if fields.get("alphabet", "bytes") != "bytes":
+        raise CodebookError(f"{source}: unsupported alphabet {fields.get('alphabet')!r}")
+    lengths = _number_list(fields.get("lengths"), "lengths", source, integers=True)
+    if lengths.min() < 0 or lengths.max() > _LONGEST_LENGTH:
+        raise CodebookError(f"{source}: code lengths must be between 0 and {_LONGEST_LENGTH}")
+    identifier = identifier_of(lengths).hex()
+    if fields.get("identifier") != identifier:
+        raise CodebookError(f"{source}: the identifier {fields.get('identifier')!r} does not "
+                            f"match the code lengths (which give {identifier!r}): "
+                            "the file is damaged or was edited")
+    distribution = _distribution(fields.get("distribution"), lengths, source)
+    limit = fields.get("max_code_length")
+    if limit is not None and (not isinstance(limit, int) or isinstance(limit, bool)
+                              or limit < lengths.max()):
+        raise CodebookError(f"{source}: max_code_length {limit!r} is not an int at least as "
+                            "large as the longest code")
+    try:
+        return Codebook(lengths, distribution=distribution, max_code_length=limit)
+    except CodebookError as error:
+        raise CodebookError(f"{source}: {error}") from None
+
+
+def save_codebook(codebook: Codebook, path: str | os.PathLike) -> None:
+    with open(path, "w", encoding="utf-8") as stream:
+        stream.write(codebook_to_json(codebook))
+
+
+def load_codebook(path: str | os.PathLike) -> Codebook:
+    with open(path, "rb") as stream:
+        text = stream.read()
+    return codebook_from_json(text, source=os.fspath(path))
+
+
+def _plain_number(value: float) -> int | float:
+    """Integral values as ints, so counts read as counts."""
+    if isinstance(value, float) and value.is_integer() and abs(value) < 2**53:
+        return int(value)
+    return value
+
+
+def _number_list(values: object, name: str, source: str, *, integers: bool) -> np.ndarray:
+    if not isinstance(values, list) or len(values) != BYTE_ALPHABET_SIZE:
+        raise CodebookError(f"{source}: \"{name}\" must be a list of {BYTE_ALPHABET_SIZE} "
+                            "numbers, one per byte value")
+    allowed = (int,) if integers else (int, float)
+    for symbol, value in enumerate(values):
+        if isinstance(value, bool) or not isinstance(value, allowed) or (
+                isinstance(value, float) and not math.isfinite(value)):
+            kind = "an integer" if integers else "a finite number"
+            raise CodebookError(f"{source}: \"{name}\"[{symbol}] is {value!r}, not {kind}")
+    if integers:
+        return np.array(values, dtype=np.int64)
+    return np.array(values, dtype=np.float64 if any(isinstance(v, float) for v in values)
+                    else np.int64)
+
+
+def _distribution(described: object, lengths: np.ndarray, source: str) -> Distribution | None:
+    if described is None:
+        return None
+    if not isinstance(described, dict):
+        raise CodebookError(f"{source}: \"distribution\" must be an object or null")
+    counts = _number_list(described.get("counts"), "distribution.counts", source, integers=False)
+    if counts.min() < 0:
+        raise CodebookError(f"{source}: distribution counts must be non-negative")
+    uncoded = np.flatnonzero((counts > 0) & (lengths == 0))
+    if uncoded.size:
+        raise CodebookError(f"{source}: the distribution gives weight to byte values with no "
+                            f"code ({', '.join(map(str, uncoded[:8].tolist()))})")
+    smoothing = described.get("smoothing", 0)
+    if isinstance(smoothing, bool) or not isinstance(smoothing, (int, float)) or not (
+            math.isfinite(smoothing) and smoothing >= 0):
+        raise CodebookError(f"{source}: distribution smoothing must be a number >= 0")
+    return Distribution(counts, smoothing=smoothing)

@@ -1,0 +1,297 @@
+"""The ledger: every bit of a compressed file, accounted for against the entropy.
+
+A file of n symbols with empirical distribution P, coded with models q
+(each block's own distribution, or one codebook's Q for the whole file),
+spends its bits like this::
+
+    file bits = n·H(P)                 the entropy: what no order-0 code can beat
+              + n·D(P||Q)              mismatch: the model is not the data's P
+              + rounding               Huffman's whole-bit code lengths
+              + container              headers, code tables, checksums, padding
+
+``n·H + n·D`` is ``n`` times the cross-entropy: what an ideal coder using
+the same models would pay.  ``payload`` (the coded bits) minus that is the
+rounding; the file's other bits are the container.  The definitions are
+those of DESIGN.md; :func:`inspect` reads them off a real compressed file,
+:func:`analyze` compresses in memory first.
+
+Per-symbol figures (entropy, cross-entropy, mean code length) are in the
+unit of *base* (bits for 2, nats for e); ``bits`` and ``wasted_bits`` are
+always bits.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Iterator
+from dataclasses import asdict, dataclass
+
+import numpy as np
+
+from . import _stream, container
+from ._errors import FormatError, TruncatedError
+from .codebook import DEFAULT_MAX_CODE_LENGTH, Codebook, identifier_of
+from .container import DEFAULT_BLOCK_SIZE, FrameEnd
+from .distribution import BYTE_ALPHABET_SIZE, Distribution
+from .measures import js_divergence
+
+__all__ = ["Ledger", "SymbolRow", "analyze", "inspect"]
+
+
+@dataclass(frozen=True)
+class SymbolRow:
+    """Where one symbol's bits went.
+
+    ``q`` is the model's probability of the symbol (for per-block models, the
+    geometric mean over its occurrences, so that ``count * information`` is
+    what an ideal coder paid for it); ``code_length`` is the mean number of
+    bits a codeword for it took; ``wasted_bits`` = ``bits`` - count·(-log2 p).
+    """
+
+    symbol: int
+    count: int
+    p: float
+    q: float
+    information: float  # -log q, in the ledger's unit
+    code_length: float  # bits
+    bits: int
+    wasted_bits: float
+
+
+@dataclass(frozen=True)
+class Ledger:
+    """The accounting of one compressed file (see the module docstring)."""
+
+    symbols: int
+    distinct_symbols: int
+    unit: str
+    entropy: float
+    cross_entropy: float
+    kl_divergence: float
+    js_divergence: float | None  # only where the whole file had one static model
+    mean_code_length: float
+    bits_file: int
+    bits_payload: int
+    bits_container: int
+    ideal_bits: float  # n·H(P), in bits
+    wasted_mismatch: float
+    wasted_rounding: float
+    wasted_container: int
+    wasted_total: float
+    original_size: int
+    compressed_size: int
+    model: str  # in words: what q was
+    per_symbol: tuple[SymbolRow, ...] | None = None
+
+    @property
+    def compression_rate(self) -> float:
+        """Original size / compressed size."""
+        return self.original_size / self.compressed_size
+
+    @property
+    def space_saving_rate(self) -> float:
+        """(Original - compressed) / compressed, as the source material defines it."""
+        return (self.original_size - self.compressed_size) / self.compressed_size
+
+    def to_dict(self) -> dict:
+        """The ledger as plain data, with the keys ``huffkit analyze --json`` prints."""
+        result = {
+            "symbols": self.symbols,
+            "distinct_symbols": self.distinct_symbols,
+            "unit": self.unit,
+            "entropy": self.entropy,
+            "cross_entropy": self.cross_entropy,
+            "kl_divergence": self.kl_divergence,
+            "js_divergence": self.js_divergence,
+            "mean_code_length": self.mean_code_length,
+            "bits": {"file": self.bits_file, "payload": self.bits_payload,
+                     "container": self.bits_container},
+            "ideal_bits": self.ideal_bits,
+            "wasted_bits": {"total": self.wasted_total, "mismatch": self.wasted_mismatch,
+                            "rounding": self.wasted_rounding,
+                            "container": self.wasted_container},
+            "compression_rate": self.compression_rate,
+            "space_saving_rate": self.space_saving_rate,
+            "original_size": self.original_size,
+            "compressed_size": self.compressed_size,
+            "model": self.model,
+        }
+        if self.per_symbol is not None:
+            result["per_symbol"] = [asdict(row) for row in self.per_symbol]
+        return result
+
+
+def analyze(data, /, *, block_size: int = DEFAULT_BLOCK_SIZE,
+            max_code_length: int = DEFAULT_MAX_CODE_LENGTH,
+            codebook: Codebook | Distribution | None = None, embed_codebook: bool = True,
+            base: float = 2, per_symbol: bool = False) -> Ledger:
+    """Compress *data* in memory (options as :func:`huffkit.compress`) and account for it.
+
+    The result is what :func:`inspect` reports for the compressed bytes.
+    """
+    with memoryview(data) as view, view.cast("B") as view:
+        original = bytes(view)
+    if isinstance(codebook, Distribution):
+        codebook = Codebook.from_distribution(codebook, max_code_length=max_code_length)
+    compressed = _stream.compress(original, block_size=block_size,
+                                  max_code_length=max_code_length, codebook=codebook,
+                                  embed_codebook=embed_codebook)
+    return _account(_blocks(compressed, codebook, original), len(compressed), codebook,
+                    base=base, per_symbol=per_symbol)
+
+
+def inspect(compressed, /, *, codebook: Codebook | None = None, base: float = 2,
+            per_symbol: bool = False) -> Ledger:
+    """Decode a compressed file (bytes-like) and account for every one of its bits.
+
+    For blocks coded with their own tables, the model is each block's own
+    distribution.  For a frame coded with a codebook, the model is *codebook*'s
+    distribution (its identifier must match the file's); without *codebook*,
+    or if it carries no distribution, the distribution its code lengths imply,
+    2**-length.  ``Ledger.model`` says which.
+    """
+    with memoryview(compressed) as view:
+        size = view.nbytes
+    if size == 0:
+        raise TruncatedError("empty input: a huffkit stream holds at least one frame")
+    return _account(_blocks(compressed, codebook), size, codebook, base=base,
+                    per_symbol=per_symbol)
+
+
+# -- walking a file block by block --------------------------------------------
+
+
+@dataclass(frozen=True, eq=False)
+class _Block:
+    data: np.ndarray  # the block's symbols
+    lengths: np.ndarray  # the code it was coded with
+    payload_bits: int
+    shared: bool
+
+
+def _blocks(compressed, codebook: Codebook | None, original: bytes | None = None,
+            ) -> Iterator[_Block]:
+    """Every block of every frame, decoded (or sliced from *original*, when known)."""
+    # The views are released however the walk ends, so a mapped file can be closed.
+    with memoryview(compressed) as view, view.cast("B") as buffer:
+        pos = 0
+        done = 0
+        while pos < len(buffer):
+            header = container.with_supplied_codebook(
+                container.parse_frame_header(buffer, pos), codebook)
+            pos += header.size
+            total = 0
+            while not isinstance(block := container.parse_block(buffer, pos, header), FrameEnd):
+                if original is None:
+                    data = container.decode_block(block, buffer, pos)
+                else:
+                    data = original[done:done + block.symbols]
+                yield _Block(np.frombuffer(data, dtype=np.uint8), block.lengths,
+                             sum(block.stream_bits), block.shared)
+                pos += block.size
+                total += block.symbols
+                done += block.symbols
+            if block.total_symbols != total:
+                raise FormatError(f"frame end records {block.total_symbols} bytes, but its "
+                                  f"blocks hold {total}")
+            pos += block.size
+
+
+# -- the accounting -----------------------------------------------------------
+
+_UNITS = {2.0: "bits", math.e: "nats", 10.0: "hartleys"}
+
+
+def _unit(base: float) -> str:
+    if isinstance(base, bool) or not isinstance(base, (int, float)):
+        raise TypeError(f"base must be a number, not {type(base).__name__}")
+    if not (math.isfinite(base) and base > 1):
+        raise ValueError(f"base must be a finite number greater than 1, got {base}")
+    return _UNITS.get(float(base), f"base-{base:g} units")
+
+
+def _model_of(codebook: Codebook | None, lengths: np.ndarray) -> tuple[np.ndarray, str]:
+    """The probabilities a shared code was built for, and how they were found."""
+    identifier = identifier_of(lengths).hex()
+    if codebook is not None and codebook.distribution is not None:
+        return codebook.distribution.probabilities, f"codebook {identifier}: its distribution Q"
+    implied = np.where(lengths > 0, np.exp2(-lengths.astype(np.float64)), 0.0)
+    return implied, (f"codebook {identifier}: the distribution its code lengths imply, "
+                     "2^-length (give the codebook to use its Q)")
+
+
+def _account(blocks: Iterator[_Block], file_size: int, codebook: Codebook | None, *,
+             base: float, per_symbol: bool) -> Ledger:
+    unit = _unit(base)
+    to_unit = math.log(2) / math.log(base)  # bits -> unit
+    counts = np.zeros(BYTE_ALPHABET_SIZE, dtype=np.int64)
+    spent = np.zeros(BYTE_ALPHABET_SIZE, dtype=np.int64)  # coded bits per symbol
+    ideal = np.zeros(BYTE_ALPHABET_SIZE, dtype=np.float64)  # Σ -log2 q per symbol
+    payload = 0
+    models: list[str] = []
+    static_q: np.ndarray | None = None  # the one model, while there has been one
+    for index, block in enumerate(blocks):
+        block_counts = np.bincount(block.data, minlength=BYTE_ALPHABET_SIZE)
+        lengths = block.lengths.astype(np.int64)
+        if block.shared:
+            q, model = _model_of(codebook, lengths)
+        else:
+            q, model = block_counts / block.data.size, "each block's own distribution P_b"
+        with np.errstate(divide="ignore"):
+            information = np.where(block_counts > 0, -np.log2(q), 0.0)
+        counts += block_counts
+        spent += block_counts * lengths
+        ideal += block_counts * information
+        payload += block.payload_bits
+        if model not in models:
+            models.append(model)
+        if index == 0:
+            static_q = q
+        elif static_q is not None and not np.array_equal(static_q, q):
+            static_q = None
+    if int(spent.sum()) != payload:
+        raise FormatError(f"the blocks' code lengths account for {int(spent.sum())} payload "
+                          f"bits, but their headers record {payload}")
+
+    n = int(counts.sum())
+    p = counts / n if n else np.zeros(BYTE_ALPHABET_SIZE)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        self_information = np.where(counts > 0, -np.log2(np.where(counts > 0, p, 1)), 0.0)
+    entropy_bits = float(np.dot(counts, self_information))  # n·H(P), in bits
+    cross_bits = float(ideal.sum())  # n·H_q(P)
+    file_bits = 8 * file_size
+    per_n = (lambda bits: bits / n * to_unit) if n else (lambda bits: 0.0)
+    js = None
+    if static_q is not None and n and np.all(np.isfinite(ideal)):
+        js = js_divergence(p, static_q, base=base)
+    rows = None
+    if per_symbol:
+        rows = tuple(
+            SymbolRow(symbol=int(s), count=int(counts[s]), p=float(p[s]),
+                      q=float(np.exp2(-ideal[s] / counts[s])),
+                      information=float(ideal[s] / counts[s] * to_unit),
+                      code_length=float(spent[s] / counts[s]), bits=int(spent[s]),
+                      wasted_bits=float(spent[s] - counts[s] * self_information[s]))
+            for s in np.flatnonzero(counts))
+    return Ledger(
+        symbols=n,
+        distinct_symbols=int(np.count_nonzero(counts)),
+        unit=unit,
+        entropy=per_n(entropy_bits),
+        cross_entropy=per_n(cross_bits),
+        kl_divergence=per_n(cross_bits - entropy_bits),
+        js_divergence=js,
+        mean_code_length=per_n(payload),
+        bits_file=file_bits,
+        bits_payload=payload,
+        bits_container=file_bits - payload,
+        ideal_bits=entropy_bits,
+        wasted_mismatch=cross_bits - entropy_bits,
+        wasted_rounding=payload - cross_bits,
+        wasted_container=file_bits - payload,
+        wasted_total=file_bits - entropy_bits,
+        original_size=n,
+        compressed_size=file_size,
+        model="; ".join(models) if models else "none (no data)",
+        per_symbol=rows,
+    )
