@@ -230,18 +230,65 @@ def _run(jobs: list[_Job], force: bool, transform: Callable[[BinaryIO, BinaryIO]
     return status
 
 
+def load_codebook(path: str | None) -> huffkit.Codebook | None:
+    """The codebook in *path* (a ``huffkit train`` model), or a ``CliError`` saying why not."""
+    if path is None:
+        return None
+    try:
+        return huffkit.Codebook.load(path)
+    except huffkit.CodebookError as error:
+        raise CliError(str(error)) from None
+    except IsADirectoryError:
+        raise CliError(f"{path}: is a directory") from None
+    except OSError as error:
+        raise CliError(_describe(error)) from None
+
+
+def codebook_option(description: str) -> Callable:
+    return click.option("--codebook", metavar="MODEL.json", type=click.Path(allow_dash=False),
+                        help=description)
+
+
+def block_options(function: Callable) -> Callable:
+    """--block-size and --max-code-length, as compress and analyze take them."""
+    function = click.option(
+        "--max-code-length", type=click.IntRange(1, huffkit.LONGEST_CODE),
+        default=huffkit.DEFAULT_MAX_CODE_LENGTH, show_default=True,
+        help="Longest code allowed, in bits (a codebook fixes its own).")(function)
+    return click.option(
+        "--block-size", type=ByteSize(), default=huffkit.DEFAULT_BLOCK_SIZE, show_default="1M",
+        help="Bytes per block; each block gets its own code unless --codebook.")(function)
+
+
+def check_codebook_options(codebook: huffkit.Codebook | None) -> None:
+    """--max-code-length says how to build codes; a codebook's are built already."""
+    context = click.get_current_context()
+    source = context.get_parameter_source("max_code_length")
+    if codebook is not None and source is not click.core.ParameterSource.DEFAULT:
+        raise click.UsageError("--max-code-length cannot be used with --codebook: the "
+                               "codebook's code lengths are fixed (choose the limit with "
+                               "huffkit train --max-code-length)")
+
+
 @main.command(context_settings=_CONTEXT)
 @_output_options
-@click.option("--block-size", type=ByteSize(), default=huffkit.DEFAULT_BLOCK_SIZE,
-              show_default="1M", help="Bytes per block; each block gets its own code.")
-@click.option("--max-code-length", type=click.IntRange(1, huffkit.LONGEST_CODE),
-              default=huffkit.DEFAULT_MAX_CODE_LENGTH, show_default=True,
-              help="Longest code allowed, in bits.")
-def compress(files, output, to_stdout, force, block_size, max_code_length) -> int:
+@block_options
+@codebook_option("Code every block with this codebook (from huffkit train) instead of "
+                 "the data's own distribution.")
+@click.option("--embed/--no-embed", default=True, show_default=True,
+              help="Store the codebook's lengths in the file, so it decompresses on its own; "
+                   "with --no-embed only its identifier, and decompress needs --codebook.")
+def compress(files, output, to_stdout, force, block_size, max_code_length, codebook,
+             embed) -> int:
     """Compress each FILE to FILE.huf, keeping FILE.
 
     With no FILE, or when FILE is -, read standard input and write standard output.
     """
+    model = load_codebook(codebook)
+    check_codebook_options(model)
+    if not embed and model is None:
+        raise click.UsageError("--no-embed needs --codebook")
+
     def target_for(name: str) -> str:
         if name.endswith(SUFFIX) and not force:
             raise CliError(f"{name} already has the {SUFFIX} suffix; use -f to compress it again")
@@ -249,7 +296,8 @@ def compress(files, output, to_stdout, force, block_size, max_code_length) -> in
 
     def transform(source: BinaryIO, target: BinaryIO) -> None:
         with huffkit.HuffmanFile(target, "wb", block_size=block_size,
-                                 max_code_length=max_code_length) as compressed:
+                                 max_code_length=max_code_length, codebook=model,
+                                 embed_codebook=embed) as compressed:
             shutil.copyfileobj(source, compressed, block_size)
 
     jobs = _plan(files, output, to_stdout, target_for)
@@ -258,12 +306,16 @@ def compress(files, output, to_stdout, force, block_size, max_code_length) -> in
 
 @main.command(context_settings=_CONTEXT)
 @_output_options
-def decompress(files, output, to_stdout, force) -> int:
+@codebook_option("The codebook the files were compressed with, if they do not embed it "
+                 "(compress --no-embed).")
+def decompress(files, output, to_stdout, force, codebook) -> int:
     """Decompress each FILE.huf to FILE, keeping FILE.huf.
 
     With no FILE, or when FILE is -, read standard input and write standard output.
     Concatenated frames decompress to the concatenation of their data.
     """
+    model = load_codebook(codebook)
+
     def target_for(name: str) -> str:
         if not name.endswith(SUFFIX) or name == SUFFIX:
             raise CliError(f"{name}: unknown suffix (expected {SUFFIX}); "
@@ -271,7 +323,7 @@ def decompress(files, output, to_stdout, force) -> int:
         return name[: -len(SUFFIX)]
 
     def transform(source: BinaryIO, target: BinaryIO) -> None:
-        with huffkit.HuffmanFile(source, "rb") as decompressed:
+        with huffkit.HuffmanFile(source, "rb", codebook=model) as decompressed:
             shutil.copyfileobj(decompressed, target, _COPY_CHUNK)
 
     jobs = _plan(files, output, to_stdout, target_for)
@@ -309,8 +361,10 @@ def _info_dict(name: str, frames: tuple[huffkit.FrameInfo, ...]) -> dict:
         "bits_per_byte": 8 * compressed / original if original else None,
         "frames": [dataclasses.asdict(frame) for frame in frames],
         "blocks": len(blocks),
-        "min_code_length": min((b.min_code_length for b in blocks), default=None),
-        "max_code_length": max((b.max_code_length for b in blocks), default=None),
+        "min_code_length": min((b.min_code_length for b in blocks
+                                if b.min_code_length is not None), default=None),
+        "max_code_length": max((b.max_code_length for b in blocks
+                                if b.max_code_length is not None), default=None),
     }
 
 
@@ -326,21 +380,28 @@ def _print_info(summary: dict) -> None:
          f"{summary['original_size']:,} bytes decompressed")
     line = f"  compression rate {summary['compression_rate']:.3f}"
     if summary["bits_per_byte"] is not None:
-        line += (f", {summary['bits_per_byte']:.3f} bits per byte, "
-                 f"code lengths {summary['min_code_length']}..{summary['max_code_length']}")
+        line += f", {summary['bits_per_byte']:.3f} bits per byte"
+    if summary["min_code_length"] is not None:
+        line += f", code lengths {summary['min_code_length']}..{summary['max_code_length']}"
     echo(line)
     for number, frame in enumerate(frames, 1):
         echo(f"\nframe {number} at byte {frame['offset']:,}: format version {frame['version']}, "
              f"block size {frame['block_size']:,}, {_plural(len(frame['blocks']), 'block')}, "
              f"{frame['size']:,} bytes")
+        if frame["codebook"] is not None:
+            where = ("embedded" if frame["codebook_embedded"] else
+                     "not stored: decompressing needs it, with --codebook")
+            echo(f"  every block coded with codebook {frame['codebook']} ({where})")
         if not frame["blocks"]:
             continue
         echo(f"  {'block':>5} {'offset':>11} {'symbols':>11} {'distinct':>8} {'lengths':>7} "
              f"{'table':>5} {'bytes':>11} {'bits/symbol':>11}")
         for index, block in enumerate(frame["blocks"], 1):
-            lengths = f"{block['min_code_length']}..{block['max_code_length']}"
+            lengths = (f"{block['min_code_length']}..{block['max_code_length']}"
+                       if block["min_code_length"] is not None else "?")
+            distinct = block["distinct_symbols"] if block["distinct_symbols"] is not None else "?"
             echo(f"  {index:>5} {block['offset']:>11,} {block['symbols']:>11,} "
-                 f"{block['distinct_symbols']:>8} {lengths:>7} {block['table_size']:>5} "
+                 f"{distinct:>8} {lengths:>7} {block['table_size']:>5} "
                  f"{block['size']:>11,} {block['payload_bits'] / block['symbols']:>11.4f}")
 
 

@@ -1,0 +1,138 @@
+"""``huffkit train`` and ``huffkit show``: make a codebook from files, and look inside one."""
+
+from __future__ import annotations
+
+import json
+import math
+import os
+import sys
+
+import click
+
+import huffkit
+
+from ._files import atomic_output
+from ._main import _CONTEXT, CliError, _describe, load_codebook, main
+
+_ESCAPES = {9: "\\t", 10: "\\n", 13: "\\r", 32: "space"}
+
+
+def byte_label(value: int) -> str:
+    """A byte as a reader recognises it: 'a', \\n, space, or 0x1f for the unprintable."""
+    if value in _ESCAPES:
+        return _ESCAPES[value]
+    if 33 <= value <= 126:
+        return chr(value)
+    return f"0x{value:02x}"
+
+
+@main.command(context_settings=_CONTEXT)
+@click.argument("files", nargs=-1, required=True, type=click.Path(dir_okay=False),
+                metavar="FILE...")
+@click.option("-o", "--output", required=True, type=click.Path(dir_okay=False, allow_dash=True),
+              metavar="MODEL.json", help="Where to write the codebook (- for standard output).")
+@click.option("--smooth", "alpha", type=click.FloatRange(min=0, max_open=False), default=0.0,
+              show_default=True, metavar="ALPHA",
+              help="Add ALPHA to every byte's count, so bytes the FILEs lack still get a code.")
+@click.option("--max-code-length", type=click.IntRange(1, huffkit.LONGEST_CODE),
+              default=huffkit.DEFAULT_MAX_CODE_LENGTH, show_default=True,
+              help="Longest code allowed, in bits.")
+@click.option("-f", "--force", is_flag=True, help="Overwrite MODEL.json if it exists.")
+def train(files, output, alpha, max_code_length, force) -> int:
+    """Build a codebook from the byte counts of FILE... and write it as JSON.
+
+    The codebook is a model Q: compress other data with it
+    (huffkit compress --codebook MODEL.json) and see what the mismatch
+    costs (huffkit analyze --codebook MODEL.json).
+    """
+    if not math.isfinite(alpha):
+        raise click.BadParameter("ALPHA must be finite", param_hint="--smooth")
+    try:
+        counted = huffkit.Distribution.from_files(files)
+    except OSError as error:
+        raise CliError(_describe(error)) from None
+    if counted.total == 0 and alpha == 0:
+        raise CliError("the files are empty, so there is nothing to build a code from; "
+                       "use --smooth ALPHA for a code over all 256 bytes")
+    distribution = counted.smoothed(alpha) if alpha else counted
+    codebook = huffkit.Codebook.from_distribution(distribution, max_code_length=max_code_length)
+    text = codebook.to_json()
+    if output == "-":
+        sys.stdout.write(text)
+    else:
+        try:
+            with atomic_output(output, force=force) as stream:
+                stream.write(text.encode("utf-8"))
+        except FileExistsError:
+            raise CliError(f"{output} already exists; use -f to overwrite it") from None
+        except OSError as error:
+            raise CliError(_describe(error)) from None
+    where = "standard output" if output == "-" else output
+    click.echo(f"{where}: codebook {codebook.identifier} from {len(files)} "
+               f"file{'s' if len(files) != 1 else ''} ({counted.total:,} bytes, "
+               f"{counted.distinct_symbols} distinct), smoothing {alpha:g}, "
+               f"code lengths {codebook.min_length}..{codebook.max_length}", err=True)
+    return 0
+
+
+def codebook_table(codebook: huffkit.Codebook) -> dict:
+    """The codebook as plain data: one row per byte value with a code or a count."""
+    distribution = codebook.distribution
+    if distribution is not None:
+        counts, probabilities = distribution.counts, distribution.probabilities
+    else:
+        counts, probabilities = None, codebook.implied_probabilities
+    rows = []
+    for symbol in range(codebook.size):
+        length = int(codebook.lengths[symbol])
+        probability = float(probabilities[symbol])
+        if length == 0 and probability == 0:
+            continue
+        rows.append({
+            "symbol": symbol,
+            "label": byte_label(symbol),
+            "count": None if counts is None else counts[symbol].item(),
+            "probability": probability,
+            "information": -math.log2(probability) if probability > 0 else None,
+            "length": length,
+            "code": codebook.codeword(symbol) if length else None,
+        })
+    return {
+        "identifier": codebook.identifier,
+        "max_code_length": codebook.max_code_length,
+        "smoothing": None if distribution is None else distribution.smoothing,
+        "total": None if distribution is None else distribution.total,
+        "probabilities": "counted" if distribution is not None else "implied by the lengths",
+        "symbols": rows,
+    }
+
+
+@main.command(context_settings=_CONTEXT)
+@click.argument("model", type=click.Path(), metavar="MODEL.json")
+@click.option("--json", "as_json", is_flag=True, help="Print one JSON object.")
+def show(model, as_json) -> int:
+    """Print the code table of a codebook: each byte's count, probability, ideal
+    length -log2 p, code length and codeword."""
+    table = codebook_table(load_codebook(model))
+    if as_json:
+        click.echo(json.dumps(table, indent=2))
+        return 0
+    rows = table["symbols"]
+    mean = sum(row["probability"] * row["length"] for row in rows)
+    ideal = sum(row["probability"] * row["information"] for row in rows
+                if row["information"] is not None)
+    click.echo(f"{os.path.basename(model)}: codebook {table['identifier']}, "
+               f"{sum(1 for row in rows if row['length'])} codes, "
+               f"smoothing {table['smoothing'] if table['smoothing'] is not None else '-'}, "
+               f"probabilities {table['probabilities']}")
+    click.echo(f"  mean code length {mean:.4f} bits, entropy {ideal:.4f} bits "
+               f"(both under the codebook's own distribution)\n")
+    click.echo(f"{'byte':>6} {'symbol':>6} {'count':>12} {'probability':>11} "
+               f"{'-log2 p':>8} {'length':>6}  codeword")
+    for row in rows:
+        count = "-" if row["count"] is None else f"{row['count']:,}"
+        information = "inf" if row["information"] is None else f"{row['information']:.3f}"
+        click.echo(f"{row['symbol']:>6} {row['label']:>6} {count:>12} "
+                   f"{row['probability']:>11.6f} {information:>8} {row['length']:>6}  "
+                   f"{row['code'] or '-'}")
+    return 0

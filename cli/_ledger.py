@@ -1,0 +1,159 @@
+"""``huffkit analyze`` and ``huffkit inspect``: where every bit of a compressed file goes."""
+
+from __future__ import annotations
+
+import json
+import math
+
+import click
+
+import huffkit
+
+from ._codebooks import byte_label
+from ._main import (
+    _CONTEXT,
+    CliError,
+    _describe,
+    _mapped,
+    block_options,
+    check_codebook_options,
+    codebook_option,
+    load_codebook,
+    main,
+)
+
+_BASES = {"2": 2.0, "e": math.e}
+
+
+def _ledger_options(function):
+    function = click.option("--symbols", "per_symbol", is_flag=True,
+                            help="Add a row per byte value: which symbols waste the bits."
+                            )(function)
+    function = click.option("--base", type=click.Choice(sorted(_BASES)), default="2",
+                            show_default=True,
+                            help="Logarithm base of the per-symbol figures: 2 for bits, e for "
+                                 "nats (bit totals stay in bits).")(function)
+    return click.option("--json", "as_json", is_flag=True,
+                        help="Print the ledger as one JSON object.")(function)
+
+
+def _run(name: str, account) -> int:
+    """Call *account* (which makes a ledger) and report its errors the CLI way."""
+    try:
+        return account()
+    except CliError as error:
+        error.show()
+    except huffkit.HuffmanError as error:
+        CliError(f"{name}: {error}").show()
+    except OSError as error:
+        CliError(_describe(error)).show()
+    return 1
+
+
+@main.command(context_settings=_CONTEXT)
+@click.argument("file", type=click.Path(allow_dash=True))
+@block_options
+@codebook_option("Code FILE with this codebook (a model Q) instead of its own distribution.")
+@_ledger_options
+def analyze(file, block_size, max_code_length, codebook, as_json, base, per_symbol) -> int:
+    """Compress FILE in memory and account for every bit of the result.
+
+    Nothing is written. The figures are those huffkit inspect reports for the
+    file huffkit compress would write with the same options.
+    """
+    model = load_codebook(codebook)
+    check_codebook_options(model)
+
+    def account() -> int:
+        with _mapped(file) as data:
+            ledger = huffkit.analyze(data, block_size=block_size,
+                                     max_code_length=max_code_length, codebook=model,
+                                     base=_BASES[base], per_symbol=per_symbol)
+        _print(file, ledger, as_json)
+        return 0
+
+    return _run(file, account)
+
+
+@main.command(context_settings=_CONTEXT)
+@click.argument("file", type=click.Path(allow_dash=True), metavar="FILE.huf")
+@codebook_option("The codebook FILE was compressed with: its distribution becomes the model "
+                 "Q (without it, the model is the one its code lengths imply).")
+@_ledger_options
+def inspect(file, codebook, as_json, base, per_symbol) -> int:
+    """Decode a compressed FILE and account for every one of its bits:
+    file = n·H(P) + n·D(P||Q) + rounding + container."""
+    model = load_codebook(codebook)
+
+    def account() -> int:
+        with _mapped(file) as data:
+            ledger = huffkit.inspect(data, codebook=model, base=_BASES[base],
+                                     per_symbol=per_symbol)
+        _print(file, ledger, as_json)
+        return 0
+
+    return _run(file, account)
+
+
+# -- the report -----------------------------------------------------------------
+
+
+def _print(name: str, ledger: huffkit.Ledger, as_json: bool) -> None:
+    if as_json:
+        click.echo(json.dumps({"file": name, **ledger.to_dict()}, indent=2))
+        return
+    for line in report(name, ledger):
+        click.echo(line)
+
+
+def report(name: str, ledger: huffkit.Ledger) -> list[str]:
+    """The ledger as a reader takes it in: the identity, line by line, with numbers."""
+    n = ledger.symbols
+    unit = ledger.unit
+    lines = [f"{name}: {n:,} symbols ({ledger.distinct_symbols} distinct) in "
+             f"{ledger.compressed_size:,} bytes",
+             f"  model Q: {ledger.model}", ""]
+    if n == 0:
+        lines.append(f"  no data: all {ledger.bits_file:,} bits are container")
+        return lines
+    # The bits column is always bits; the per-symbol column is in the ledger's unit.
+    scale = math.log(2) if unit == "nats" else 1.0
+
+    def row(sign: str, label: str, what: str, bits: float) -> str:
+        share = 100 * bits / ledger.bits_file
+        figure = f"{bits:,.1f}" if isinstance(bits, float) else f"{bits:,}"
+        return (f"  {sign} {label:<10} {what:<24} {figure:>16} {bits / n * scale:>12.4f} "
+                f"{share:>8.2f}%")
+
+    lines.append(f"    {'':<10} {'':<24} {'bits':>16} {unit + '/symbol':>12} {'of file':>9}")
+    lines.append(row(" ", "n·H(P)", "entropy", ledger.ideal_bits))
+    lines.append(row("+", "n·D(P||Q)", "mismatch (KL)", ledger.wasted_mismatch))
+    lines.append(row("+", "rounding", "whole-bit code lengths", ledger.wasted_rounding))
+    lines.append(row("+", "container", "headers, tables, CRCs", ledger.wasted_container))
+    lines.append(row("=", "file", f"{ledger.compressed_size:,} bytes", ledger.bits_file))
+    lines.append("")
+    js = "n/a" if ledger.js_divergence is None else f"{ledger.js_divergence:.4f}"
+    lines.append(f"  H(P) = {ledger.entropy:.4f}, H_Q(P) = {ledger.cross_entropy:.4f}, "
+                 f"D(P||Q) = {ledger.kl_divergence:.4f}, JS = {js} {unit} per symbol")
+    lines.append(f"  mean code length {ledger.mean_code_length:.4f} {unit} per symbol; "
+                 f"wasted {ledger.wasted_total:,.1f} bits in all "
+                 f"({ledger.wasted_total / ledger.bits_file:.2%} of the file)")
+    lines.append(f"  compression rate {ledger.compression_rate:.3f} "
+                 f"({ledger.original_size:,} -> {ledger.compressed_size:,} bytes), "
+                 f"space saving rate {ledger.space_saving_rate:.3f}")
+    if ledger.per_symbol is not None:
+        lines.extend(_symbol_table(ledger))
+    return lines
+
+
+def _symbol_table(ledger: huffkit.Ledger) -> list[str]:
+    unit = ledger.unit
+    lines = ["", f"  per symbol, most wasted bits first (-log q in {unit}):",
+             f"  {'byte':>5} {'symbol':>6} {'count':>10} {'p':>9} {'q':>9} {'-log q':>7} "
+             f"{'length':>6} {'bits':>11} {'wasted':>10}"]
+    rows = sorted(ledger.per_symbol, key=lambda row: (-row.wasted_bits, row.symbol))
+    for row in rows:
+        lines.append(f"  {row.symbol:>5} {byte_label(row.symbol):>6} {row.count:>10,} "
+                     f"{row.p:>9.6f} {row.q:>9.6f} {row.information:>7.3f} "
+                     f"{row.code_length:>6.2f} {row.bits:>11,} {row.wasted_bits:>10.1f}")
+    return lines
