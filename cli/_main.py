@@ -14,6 +14,7 @@ import mmap
 import os
 import re
 import shutil
+import stat
 import sys
 from collections.abc import Callable
 from typing import BinaryIO, ClassVar
@@ -342,8 +343,10 @@ def _mapped(name: str):
     if os.path.isdir(name):
         raise CliError(f"{name}: is a directory")
     with open(name, "rb") as stream:
-        if os.fstat(stream.fileno()).st_size == 0:
-            yield b""
+        status = os.fstat(stream.fileno())
+        if not stat.S_ISREG(status.st_mode) or status.st_size == 0:
+            # A pipe or device has no size to map (and an empty file cannot be mapped).
+            yield stream.read()
             return
         with mmap.mmap(stream.fileno(), 0, access=mmap.ACCESS_READ) as mapped:
             yield mapped

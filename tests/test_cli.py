@@ -17,6 +17,7 @@ import shutil
 import stat
 import subprocess
 import sys
+import threading
 from pathlib import Path
 
 import pytest
@@ -715,6 +716,25 @@ def test_info_reads_standard_input(work):
     assert summary["file"] == "-"
     assert summary["compressed_size"] == len(packed)
     assert summary["original_size"] == len(BINARY)
+
+
+@pytest.mark.skipif(not hasattr(os, "mkfifo"), reason="needs named pipes")
+@pytest.mark.parametrize("command", ["info", "inspect"])
+def test_reading_a_named_pipe(work, command):
+    # A pipe has no size to map: it must be read, not taken for an empty file.
+    packed = huffkit.compress(TEXT)
+    os.mkfifo("pipe.huf")
+
+    def feed() -> None:
+        with open("pipe.huf", "wb") as pipe:
+            pipe.write(packed)
+
+    writer = threading.Thread(target=feed)
+    writer.start()
+    result = invoke(command, "--json", "pipe.huf")
+    writer.join(timeout=10)
+    assert result.exit_code == 0, result.stderr
+    assert json.loads(result.stdout)["compressed_size"] == len(packed)
 
 
 def test_info_on_concatenated_frames_reports_two(work):
