@@ -1,18 +1,21 @@
 """huffkit's compressed format against its written specification, FORMAT.md.
 
-The reference decoder below is written from FORMAT.md alone (sections 1 to 10), not from
-huffkit's sources, so that huffkit and the document are checked against each other: what
-huffkit writes must decode under the document's rules, the worked example of section 12 must
-be byte-exact, and inputs the document calls invalid must be rejected by both decoders.
+The reference decoder below is written from FORMAT.md alone (sections 1 to 10 and 13,
+including the codebook section of 3.1 and the shared-code block of 5.1), not from huffkit's
+sources, so that huffkit and the document are checked against each other: what huffkit
+writes must decode under the document's rules, the worked example of section 12 must be
+byte-exact, and inputs the document calls invalid must be rejected by both decoders.
 It favours plain code over speed (bit-by-bit decoding), so inputs here stay small.
 """
 
 from __future__ import annotations
 
 import functools
+import hashlib
 import random
 import zlib
 from collections import Counter, deque
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -27,7 +30,14 @@ DEFAULT_BLOCK_SIZE = 1 << 20
 MAX_BLOCK_SIZE = 1 << 26
 MAX_STREAMS = 16
 FOUR_STREAMS_FROM = 1 << 14  # section 11: blocks this long or longer get 4 streams
+FLAG_CODEBOOK = 0x01  # section 3: flags bit 0, a codebook section follows the header
+HUFFMAN_BLOCK, SHARED_CODE_BLOCK = 0x01, 0x02  # section 4
+EMBEDDED, REFERENCED = 1, 0  # section 3.1: the codebook section's storage byte
 README = Path(__file__).resolve().parents[1] / "README.md"
+
+#: Code lengths, as the reference decoder is given them: byte value -> length (absent or 0:
+#: no code), or a sequence of the 256 lengths (a list, a Codebook's ``lengths`` array).
+SuppliedCode = Mapping[int, int] | Sequence[int]
 
 
 # -- the reference decoder (FORMAT.md sections 1 to 10) --------------------------------------
@@ -43,12 +53,22 @@ class SpecViolation(Exception):
 
 @dataclass
 class Block:
-    """What the reference decoder saw of one Huffman block."""
+    """What the reference decoder saw of one block (Huffman or shared-code)."""
 
     symbols: int
-    lengths: dict[int, int]  # byte value -> code length, for the byte values with a code
+    lengths: dict[int, int]  # byte value -> code length (the block's or the frame's code)
     bits: list[int]  # bits[k] of each stream, so len(bits) is the stream count
     data: bytes
+    block_type: int = HUFFMAN_BLOCK
+
+
+@dataclass
+class CodebookSection:
+    """What the reference decoder saw of a frame's codebook section (section 3.1)."""
+
+    identifier: bytes
+    storage: int  # EMBEDDED or REFERENCED
+    lengths: dict[int, int]  # the frame's code: the embedded table's, or the supplied one
 
 
 @dataclass
@@ -57,6 +77,8 @@ class Frame:
     blocks: list[Block]
     total_symbols: int
     size: int  # bytes, header to frame end inclusive
+    flags: int = 0
+    codebook: CodebookSection | None = None
 
 
 class _Reader:
@@ -85,6 +107,26 @@ def bit_string(raw: bytes) -> str:
     return "".join(f"{byte:08b}" for byte in raw)
 
 
+def identifier_of(lengths: Mapping[int, int]) -> bytes:
+    """Section 3.1: the first 8 bytes of the SHA-256 of the 256 lengths, one byte each."""
+    return hashlib.sha256(bytes(lengths.get(value, 0) for value in range(256))).digest()[:8]
+
+
+def as_lengths(code: SuppliedCode) -> dict[int, int]:
+    """A supplied code as byte value -> length, for the byte values with a code."""
+    if isinstance(code, Mapping):
+        lengths = {int(value): int(length) for value, length in code.items() if length}
+    else:
+        if len(code) != 256:
+            raise ValueError(f"a code needs 256 lengths, not {len(code)}")
+        lengths = {value: int(length) for value, length in enumerate(code) if length}
+    in_range = all(0 <= value < 256 and 1 <= n <= 31 for value, n in lengths.items())
+    kraft = sum(1 << (31 - n) for n in lengths.values()) if in_range else 0
+    if not in_range or not (list(lengths.values()) == [1] or kraft == 1 << 31):
+        raise ValueError(f"not a code section 6 allows: {lengths}")  # a caller's mistake
+    return lengths
+
+
 def canonical_codes(lengths: dict[int, int]) -> dict[int, tuple[int, int]]:
     """Section 7: byte value -> (length, codeword), from the code lengths alone."""
     count = Counter(lengths.values())
@@ -106,21 +148,25 @@ def stream_runs(n: int, stream_count: int) -> list[tuple[int, int]]:
     return [(min(k * m, n), min((k + 1) * m, n)) for k in range(stream_count)]
 
 
-def parse(data: bytes) -> list[Frame]:
-    """Every frame of a compressed stream, raising SpecViolation at the first fault."""
+def parse(data: bytes, codebook: SuppliedCode | None = None) -> list[Frame]:
+    """Every frame of a compressed stream, raising SpecViolation at the first fault.
+
+    ``codebook`` is the code the decoder is given for frames that reference theirs (K5).
+    """
     if not data:
         raise SpecViolation("S1", "the input is empty")
+    supplied = None if codebook is None else as_lengths(codebook)
     reader, frames = _Reader(data), []
     while reader.pos < len(data):
-        frames.append(_parse_frame(reader, first=not frames))
+        frames.append(_parse_frame(reader, first=not frames, supplied=supplied))
     return frames
 
 
-def reference_decode(data: bytes) -> bytes:
-    return b"".join(block.data for frame in parse(data) for block in frame.blocks)
+def reference_decode(data: bytes, codebook: SuppliedCode | None = None) -> bytes:
+    return b"".join(block.data for frame in parse(data, codebook) for block in frame.blocks)
 
 
-def _parse_frame(reader: _Reader, *, first: bool) -> Frame:
+def _parse_frame(reader: _Reader, *, first: bool, supplied: dict[int, int] | None) -> Frame:
     start = reader.pos
     head = reader.buf[start : start + 4]
     if head != MAGIC[: len(head)]:  # sec. 3 allows rejecting at the first differing byte
@@ -130,21 +176,55 @@ def _parse_frame(reader: _Reader, *, first: bool) -> Frame:
         raise SpecViolation("H2", "header_crc mismatch")
     if header[4] != 1:
         raise SpecViolation("H3", f"version {header[4]}")
-    if header[5] != 0:
-        raise SpecViolation("H4", f"flags {header[5]:#x}")
+    flags = header[5]
+    if flags & ~FLAG_CODEBOOK:
+        raise SpecViolation("H4", f"flags {flags:#04x}")
     block_size = int.from_bytes(header[6:10], "little")
     if not 1 <= block_size <= MAX_BLOCK_SIZE:
         raise SpecViolation("H5", f"block_size {block_size}")
+    section = _parse_codebook_section(reader, supplied) if flags & FLAG_CODEBOOK else None
 
     blocks = []
     while (block_type := reader.uint(1)) != 0x00:
-        if block_type != 0x01:
+        if block_type == SHARED_CODE_BLOCK and section is None:
+            raise SpecViolation("B5", "shared-code block in a frame without a codebook section")
+        if block_type not in (HUFFMAN_BLOCK, SHARED_CODE_BLOCK):
             raise SpecViolation("B1", f"block type {block_type:#04x}")
-        blocks.append(_parse_huffman_block(reader, block_size))
+        frame_code = section.lengths if block_type == SHARED_CODE_BLOCK else None
+        blocks.append(_parse_block(reader, block_size, frame_code))
     total_symbols = reader.uint(8)
-    if total_symbols != sum(block.symbols for block in blocks):
+    if total_symbols != sum(block.symbols for block in blocks):  # section 4: all blocks
         raise SpecViolation("E1", f"total_symbols {total_symbols}")
-    return Frame(block_size, blocks, total_symbols, reader.pos - start)
+    return Frame(block_size, blocks, total_symbols, reader.pos - start, flags, section)
+
+
+def _parse_codebook_section(reader: _Reader, supplied: dict[int, int] | None) -> CodebookSection:
+    """Section 3.1, rules K1 to K5."""
+    start = reader.pos
+    identifier = reader.take(8)
+    storage = reader.uint(1)
+    if storage not in (EMBEDDED, REFERENCED):
+        raise SpecViolation("K1", f"storage {storage}")
+    lengths = None
+    if storage == EMBEDDED:
+        try:
+            lengths = _parse_code_table(reader)
+        except SpecViolation as fault:
+            if fault.rule == "S2":
+                raise
+            raise SpecViolation("K2", f"embedded code table: {fault}") from fault
+    body = reader.buf[start : reader.pos]
+    if reader.uint(4) != zlib.crc32(body):
+        raise SpecViolation("K3", "section_crc mismatch")
+    if lengths is not None:
+        if identifier_of(lengths) != identifier:
+            raise SpecViolation("K4", f"identifier {identifier.hex()} != "
+                                      f"{identifier_of(lengths).hex()} of the embedded table")
+    elif supplied is None or identifier_of(supplied) != identifier:
+        raise SpecViolation("K5", f"referenced code {identifier.hex()} not given")
+    else:
+        lengths = supplied
+    return CodebookSection(identifier, storage, lengths)
 
 
 def _parse_code_table(reader: _Reader) -> dict[int, int]:
@@ -187,12 +267,13 @@ def _decode_stream(bits: str, decode_table: dict[tuple[int, int], int], longest:
     return bytes(out)
 
 
-def _parse_huffman_block(reader: _Reader, block_size: int) -> Block:
+def _parse_block(reader: _Reader, block_size: int, frame_code: dict[int, int] | None) -> Block:
+    """A Huffman block (section 5), or with ``frame_code`` a shared-code block (5.1)."""
     symbols = reader.uint(4)
     if not 1 <= symbols <= block_size:
         raise SpecViolation("B2", f"symbols {symbols} (block_size {block_size})")
     crc = reader.uint(4)
-    lengths = _parse_code_table(reader)
+    lengths = _parse_code_table(reader) if frame_code is None else frame_code
     stream_count = reader.uint(1)
     if not 1 <= stream_count <= MAX_STREAMS:
         raise SpecViolation("B3", f"stream count {stream_count}")
@@ -214,11 +295,12 @@ def _parse_huffman_block(reader: _Reader, block_size: int) -> Block:
         if len(run) != stop - start:
             raise SpecViolation("D3", f"stream {k} holds {len(run)} codewords, not {stop - start}")
         decoded += run
-    if set(lengths) - set(decoded):
+    if frame_code is None and set(lengths) - set(decoded):  # D4: Huffman blocks only
         raise SpecViolation("D4", f"coded but absent: {sorted(set(lengths) - set(decoded))}")
     if zlib.crc32(decoded) != crc:
         raise SpecViolation("D5", "block CRC mismatch")
-    return Block(symbols, lengths, bits, bytes(decoded))
+    block_type = HUFFMAN_BLOCK if frame_code is None else SHARED_CODE_BLOCK
+    return Block(symbols, lengths, bits, bytes(decoded), block_type)
 
 
 # -- section 11: how huffkit's encoder chooses code lengths ----------------------------------
@@ -271,6 +353,17 @@ def min_code_length(data: bytes) -> int:
 def check_encoder_choices(data: bytes, packed: bytes, block_size: int, max_code_length: int):
     """Section 11's observable choices, seen through the reference parser."""
     (frame,) = parse(packed)  # one frame per call
+    assert frame.flags == 0 and frame.codebook is None  # no codebook, no codebook section
+    _check_blocks_cut(data, frame, block_size)
+    for block in frame.blocks:
+        assert block.block_type == HUFFMAN_BLOCK
+        assert max(block.lengths.values()) <= max_code_length
+        assert block.lengths == section11_lengths(block.data, max_code_length)
+    if not data:
+        assert len(packed) == 23
+
+
+def _check_blocks_cut(data: bytes, frame: Frame, block_size: int) -> None:
     assert frame.block_size == block_size
     # Cut at exactly block_size bytes, the last block holding the rest.
     assert [block.data for block in frame.blocks] == [
@@ -278,10 +371,20 @@ def check_encoder_choices(data: bytes, packed: bytes, block_size: int, max_code_
     ]
     for block in frame.blocks:
         assert len(block.bits) == (4 if block.symbols >= FOUR_STREAMS_FROM else 1)
-        assert max(block.lengths.values()) <= max_code_length
-        assert block.lengths == section11_lengths(block.data, max_code_length)
-    if not data:
-        assert len(packed) == 23
+
+
+def check_codebook_choices(data: bytes, packed: bytes, block_size: int,
+                           codebook: huffkit.Codebook, embed: bool):
+    """Section 11, "Codebooks": flag bit 0, a codebook section, only shared-code blocks."""
+    lengths = as_lengths(codebook.lengths)
+    (frame,) = parse(packed, lengths)  # one frame per call
+    assert frame.flags == FLAG_CODEBOOK
+    assert frame.codebook is not None
+    assert frame.codebook.storage == (EMBEDDED if embed else REFERENCED)
+    assert frame.codebook.identifier == identifier_of(lengths) == bytes.fromhex(codebook.identifier)
+    assert frame.codebook.lengths == lengths
+    _check_blocks_cut(data, frame, block_size)
+    assert all(block.block_type == SHARED_CODE_BLOCK for block in frame.blocks)
 
 
 # -- section 12: the worked example -----------------------------------------------------------
@@ -481,7 +584,7 @@ def encode(data: bytes, lengths: dict[int, int]) -> str:
 def huffman_block(data: bytes, lengths: dict[int, int] | None = None, *, streams: int = 1,
                   symbols: int | None = None, crc: int | None = None, table: bytes | None = None,
                   stream_count: int | None = None, bits: list[int] | None = None,
-                  stream_bits: list[str] | None = None) -> bytes:
+                  stream_bits: list[str] | None = None, block_type: int = HUFFMAN_BLOCK) -> bytes:
     """A Huffman block coding ``data``; each keyword overrides one field to break one rule.
 
     ``stream_bits`` replaces the streams' bit strings (padding beyond ``bits[k]`` included).
@@ -490,7 +593,7 @@ def huffman_block(data: bytes, lengths: dict[int, int] | None = None, *, streams
     if stream_bits is None:
         stream_bits = [encode(data[a:b], lengths) for a, b in stream_runs(len(data), streams)]
     bits = [len(text) for text in stream_bits] if bits is None else bits
-    return (b"\x01" + u32(len(data) if symbols is None else symbols)
+    return (bytes([block_type]) + u32(len(data) if symbols is None else symbols)
             + u32(zlib.crc32(data) if crc is None else crc)
             + (code_table(lengths) if table is None else table)
             + bytes([len(stream_bits) if stream_count is None else stream_count])
@@ -498,11 +601,32 @@ def huffman_block(data: bytes, lengths: dict[int, int] | None = None, *, streams
             + b"".join(pack_bits(text) for text in stream_bits))
 
 
-def frame(*blocks: bytes, block_size: int = DEFAULT_BLOCK_SIZE, total: int | None = None) -> bytes:
-    """A whole frame; total_symbols defaults to the sum of the blocks' symbols fields."""
+def shared_block(data: bytes, lengths: dict[int, int], **fields) -> bytes:
+    """A shared-code block (section 5.1) coding ``data`` with the frame's code ``lengths``."""
+    return huffman_block(data, lengths, table=b"", block_type=SHARED_CODE_BLOCK, **fields)
+
+
+def codebook_section(lengths: dict[int, int], *, storage: int = EMBEDDED,
+                     identifier: bytes | None = None, table: bytes | None = None,
+                     crc: int | None = None) -> bytes:
+    """A codebook section (section 3.1) naming ``lengths``, with every check passing unless
+    a keyword overrides a field. A table follows the storage byte unless storage is 0."""
+    if table is None:
+        table = b"" if storage == REFERENCED else code_table(lengths)
+    body = (identifier_of(lengths) if identifier is None else identifier) + bytes([storage]) + table
+    return body + u32(zlib.crc32(body) if crc is None else crc)
+
+
+def frame(*blocks: bytes, block_size: int = DEFAULT_BLOCK_SIZE, total: int | None = None,
+          section: bytes | None = None, flags: int | None = None) -> bytes:
+    """A whole frame; total_symbols defaults to the sum of the blocks' symbols fields, and
+    flags to bit 0 exactly when a codebook ``section`` is given."""
     if total is None:
         total = sum(int.from_bytes(block[1:5], "little") for block in blocks)
-    return frame_header(block_size) + b"".join(blocks) + frame_end(total)
+    if flags is None:
+        flags = 0 if section is None else FLAG_CODEBOOK
+    return (frame_header(block_size, flags=flags) + (section or b"") + b"".join(blocks)
+            + frame_end(total))
 
 
 A, B, C, D, E = b"abcde"
@@ -555,12 +679,12 @@ INVALID_CASES = [
                  id="H2-header-crc-second-frame"),
     pytest.param(frame_header(version=2) + GOLDEN[14:], "H3", id="H3-version-2"),
     pytest.param(frame_header(version=0) + GOLDEN[14:], "H3", id="H3-version-0"),
-    pytest.param(frame_header(flags=1) + GOLDEN[14:], "H4", id="H4-flags-1"),
+    pytest.param(frame_header(flags=0x02) + GOLDEN[14:], "H4", id="H4-flags-0x02"),
     pytest.param(frame_header(flags=0x80) + GOLDEN[14:], "H4", id="H4-flags-0x80"),
     pytest.param(frame_header(0) + frame_end(0), "H5", id="H5-block-size-0"),
     pytest.param(frame_header(MAX_BLOCK_SIZE + 1) + GOLDEN[14:], "H5",
                  id="H5-block-size-2^26+1"),
-    pytest.param(frame(patch(huffman_block(b"abc"), 0, 0x02)), "B1", id="B1-block-type-0x02"),
+    pytest.param(frame(patch(huffman_block(b"abc"), 0, 0x03)), "B1", id="B1-block-type-0x03"),
     pytest.param(frame(patch(huffman_block(b"abc"), 0, 0xFF)), "B1", id="B1-block-type-0xff"),
     pytest.param(frame(huffman_block(b"ab", symbols=0)), "B2", id="B2-symbols-0"),
     pytest.param(frame(huffman_block(b"abcde"), block_size=4), "B2",
@@ -621,7 +745,7 @@ INVALID_CASES = [
 ]
 
 EXPECTED_ERROR = {"S1": huffkit.TruncatedError, "S2": huffkit.TruncatedError,
-                  "D5": huffkit.ChecksumError}
+                  "D5": huffkit.ChecksumError, "K5": huffkit.CodebookError}
 
 
 @pytest.mark.parametrize(("packed", "rule"), INVALID_CASES)
@@ -646,18 +770,412 @@ def _outcome(decode, packed: bytes) -> bytes | None:
     """The decoded bytes, or None when the decoder rejects the input."""
     try:
         return decode(packed)
-    except (SpecViolation, huffkit.FormatError):
+    except (SpecViolation, huffkit.HuffmanError):  # FormatError, or CodebookError (K5)
         return None
 
 
-@pytest.mark.parametrize("packed", [
-    pytest.param(GOLDEN, id="abracadabra"),
-    pytest.param(huffkit.compress(b"aaaabbbbbbbbc\x00\xff" * 3, block_size=20), id="three-blocks"),
-    pytest.param(huffkit.compress(b"\x07" * 40, block_size=16), id="one-symbol-blocks"),
+#: A small code built from other data: codes for bytes absent from b"abracadabra".
+SMALL_CODEBOOK = huffkit.Codebook.from_distribution(
+    huffkit.Distribution.from_bytes(b"abracadabra, said the cat"))
+SEVEN_ONLY = [0] * 7 + [1] + [0] * 248
+
+
+@pytest.mark.parametrize(("packed", "codebook"), [
+    pytest.param(GOLDEN, None, id="abracadabra"),
+    pytest.param(huffkit.compress(b"aaaabbbbbbbbc\x00\xff" * 3, block_size=20), None,
+                 id="three-blocks"),
+    pytest.param(huffkit.compress(b"\x07" * 40, block_size=16), None, id="one-symbol-blocks"),
+    pytest.param(huffkit.compress(b"abracadabra" * 2, block_size=12, codebook=SMALL_CODEBOOK),
+                 None, id="codebook-embedded"),
+    pytest.param(huffkit.compress(b"abracadabra" * 2, block_size=12, codebook=SMALL_CODEBOOK,
+                                  embed_codebook=False), SMALL_CODEBOOK,
+                 id="codebook-referenced"),
+    pytest.param(huffkit.compress(b"\x07" * 40, block_size=16,
+                                  codebook=huffkit.Codebook.from_lengths(SEVEN_ONLY)), None,
+                 id="one-symbol-codebook-embedded"),
 ])
-def test_every_bit_flip_accepted_or_rejected_alike(packed):
+def test_every_bit_flip_accepted_or_rejected_alike(packed, codebook):
     """Section 10 says exactly which inputs are valid, so both decoders must agree on each."""
+    lengths = None if codebook is None else codebook.lengths
     for position in range(len(packed) * 8):
         damaged = patch(packed, position // 8, packed[position // 8] ^ (0x80 >> position % 8))
-        assert _outcome(huffkit.decompress, damaged) == _outcome(reference_decode, damaged), (
+        assert (_outcome(functools.partial(huffkit.decompress, codebook=codebook), damaged)
+                == _outcome(functools.partial(reference_decode, codebook=lengths), damaged)), (
             f"bit {position} flipped: {damaged.hex()}")
+
+
+# -- codebooks (sections 3.1, 5.1 and 11): huffkit output under the document's rules ----------
+
+
+def _one_symbol_codebook(value: int) -> huffkit.Codebook:
+    lengths = [0] * 256
+    lengths[value] = 1
+    return huffkit.Codebook.from_lengths(lengths)
+
+
+def _model(data: bytes, alpha: float = 0.5, max_code_length: int | None = 15) -> huffkit.Codebook:
+    """A codebook built from other data: codes for every byte value, mismatched to the input."""
+    distribution = huffkit.Distribution.from_bytes(data).smoothed(alpha)
+    return huffkit.Codebook.from_distribution(distribution, max_code_length=max_code_length)
+
+
+CODEBOOKS = {
+    "readme-smoothed": lambda: _model(README.read_bytes()),
+    "random-smoothed-L9": lambda: _model(random.Random(2).randbytes(5000), max_code_length=9),
+    # Skewed counts and a tiny alpha: lengths up to the 20s, so 5-bit packed lengths.
+    "skewed-smoothed-L31": lambda: _model(_fibonacci_data(14), alpha=0.01, max_code_length=31),
+    # The exact code of fibonacci-20 (depth 19): no code for byte values 20 to 255.
+    "fibonacci-20-exact": lambda: huffkit.Codebook.from_distribution(
+        huffkit.Distribution.from_bytes(INPUTS["fibonacci-20"]), max_code_length=None),
+    "z-only": lambda: _one_symbol_codebook(ord("z")),
+    "zero-only": lambda: _one_symbol_codebook(0),
+}
+
+
+@functools.cache
+def _codebook(name: str) -> huffkit.Codebook:
+    return CODEBOOKS[name]()
+
+
+CODEBOOK_CASES = [
+    ("empty", "readme-smoothed", DEFAULT_BLOCK_SIZE, True),
+    ("empty", "z-only", 1, False),
+    ("one-byte", "readme-smoothed", 1, True),
+    ("one-repeated-byte", "z-only", DEFAULT_BLOCK_SIZE, True),
+    ("one-repeated-byte", "z-only", 7, False),
+    ("one-repeated-byte", "readme-smoothed", 300, True),
+    ("two-symbols", "readme-smoothed", 2, False),
+    ("all-256-values", "readme-smoothed", 100, True),
+    ("all-256-values", "skewed-smoothed-L31", DEFAULT_BLOCK_SIZE, False),
+    ("readme", "readme-smoothed", DEFAULT_BLOCK_SIZE, True),
+    ("readme", "readme-smoothed", DEFAULT_BLOCK_SIZE, False),
+    ("readme", "random-smoothed-L9", 1000, True),
+    ("readme-head", "skewed-smoothed-L31", 7, True),
+    ("random-20k", "random-smoothed-L9", DEFAULT_BLOCK_SIZE, True),  # 4 streams
+    ("random-20k", "readme-smoothed", FOUR_STREAMS_FROM, False),  # 4 streams, then 1
+    ("random-20k", "random-smoothed-L9", FOUR_STREAMS_FROM - 1, False),
+    ("fibonacci-20", "fibonacci-20-exact", DEFAULT_BLOCK_SIZE, True),  # 4 streams, depth 19
+    ("fibonacci-12", "fibonacci-20-exact", 64, False),  # codes for absent bytes, deep codes
+    ("one-symbol-16384", "zero-only", DEFAULT_BLOCK_SIZE, True),  # one-symbol code, 4 streams
+    ("one-symbol-16384", "zero-only", 5000, False),
+    ("two-symbols-16383", "readme-smoothed", DEFAULT_BLOCK_SIZE, True),
+]
+
+
+@functools.cache
+def _compressed_with_codebook(name: str, codebook: str, block_size: int, embed: bool) -> bytes:
+    return huffkit.compress(INPUTS[name], block_size=block_size, codebook=_codebook(codebook),
+                            embed_codebook=embed)
+
+
+def _supplied(lengths: dict[int, int] | None) -> huffkit.Codebook | None:
+    """The same code as a huffkit Codebook, for ``huffkit.decompress(..., codebook=)``."""
+    if lengths is None:
+        return None
+    return huffkit.Codebook.from_lengths([lengths.get(value, 0) for value in range(256)])
+
+
+@pytest.mark.parametrize(("name", "codebook", "block_size", "embed"), CODEBOOK_CASES,
+                         ids=[f"{n}-{c}-bs{b}-{'embedded' if e else 'referenced'}"
+                              for n, c, b, e in CODEBOOK_CASES])
+def test_reference_decodes_codebook_frames(name, codebook, block_size, embed):
+    data, packed = INPUTS[name], _compressed_with_codebook(name, codebook, block_size, embed)
+    lengths = as_lengths(_codebook(codebook).lengths)
+    # An embedded code needs nothing from outside; a referenced one is supplied.
+    assert reference_decode(packed, None if embed else lengths) == data
+    assert huffkit.decompress(packed, codebook=None if embed else _codebook(codebook)) == data
+    check_codebook_choices(data, packed, block_size, _codebook(codebook), embed)
+    # Section 11 fixes every byte: header, section, shared-code blocks in 1 or 4 streams.
+    storage = EMBEDDED if embed else REFERENCED
+    assert packed == (
+        frame_header(block_size, flags=FLAG_CODEBOOK) + codebook_section(lengths, storage=storage)
+        + b"".join(shared_block(data[i : i + block_size], lengths,
+                                streams=4 if len(data[i : i + block_size]) >= FOUR_STREAMS_FROM
+                                else 1)
+                   for i in range(0, len(data), block_size))
+        + frame_end(len(data)))
+    if not embed:  # K5: without the code the frame is not decoded at all
+        with pytest.raises(SpecViolation) as violation:
+            reference_decode(packed)
+        assert violation.value.rule == "K5"
+        with pytest.raises(huffkit.CodebookError):
+            huffkit.decompress(packed)
+
+
+def test_codebook_identifier_is_sha256_of_the_lengths():
+    for name in CODEBOOKS:
+        codebook = _codebook(name)
+        digest = hashlib.sha256(bytes(int(length) for length in codebook.lengths)).digest()
+        assert codebook.identifier == digest[:8].hex() == identifier_of(
+            as_lengths(codebook.lengths)).hex()
+
+
+def test_codebook_frame_storage_defaults_to_embedded():
+    codebook = _codebook("readme-smoothed")
+    for kwargs, storage in [({}, EMBEDDED), ({"embed_codebook": True}, EMBEDDED),
+                            ({"embed_codebook": False}, REFERENCED)]:
+        packed = huffkit.compress(b"hello", codebook=codebook, **kwargs)
+        assert packed[5] == FLAG_CODEBOOK and packed[14 + 8] == storage
+        (frame,) = parse(packed, codebook.lengths)
+        assert frame.codebook.storage == storage
+
+
+def test_codebook_refuses_data_it_cannot_code():
+    """Section 11: a byte the codebook has no code for is refused before anything is written."""
+    with pytest.raises(huffkit.CodebookError):
+        huffkit.compress(b"zzzy", codebook=_codebook("z-only"))
+
+
+@given(data=st.binary(max_size=2000), other=st.binary(max_size=2000),
+       alpha=st.sampled_from([0.01, 0.5, 1]), block_size=st.integers(1, 2500),
+       max_code_length=st.integers(8, 31), embed=st.booleans())
+def test_property_codebook_from_other_data(data, other, alpha, block_size, max_code_length,
+                                           embed):
+    codebook = _model(other, alpha, max_code_length)
+    packed = huffkit.compress(data, block_size=block_size, codebook=codebook,
+                              embed_codebook=embed)
+    lengths = as_lengths(codebook.lengths)
+    assert reference_decode(packed, None if embed else lengths) == data
+    assert huffkit.decompress(packed, codebook=codebook) == data
+    check_codebook_choices(data, packed, block_size, codebook, embed)
+
+
+@given(data=st.binary(max_size=600), other=st.binary(min_size=1, max_size=600),
+       block_size=st.integers(1, 700), embed=st.booleans())
+def test_property_unsmoothed_codebook(data, other, block_size, embed):
+    """A model of ``other + data``, unsmoothed: small supports, one-symbol codes, absent bytes."""
+    codebook = huffkit.Codebook.from_distribution(huffkit.Distribution.from_bytes(other + data))
+    packed = huffkit.compress(data, block_size=block_size, codebook=codebook,
+                              embed_codebook=embed)
+    assert reference_decode(packed, None if embed else codebook.lengths) == data
+    check_codebook_choices(data, packed, block_size, codebook, embed)
+
+
+# -- codebooks: hand-made valid and invalid frames --------------------------------------------
+
+CB = {A: 1, B: 2, C: 3, D: 3}  # a frame code: a = 0, b = 10, c = 110, d = 111
+OTHER = {A: 2, B: 2, C: 2, D: 2}  # another code for the same bytes, another identifier
+ONE_A = {A: 1}  # the one-symbol code
+
+
+def embedded(lengths: dict[int, int], **fields) -> bytes:
+    return codebook_section(lengths, storage=EMBEDDED, **fields)
+
+
+def referenced(lengths: dict[int, int], **fields) -> bytes:
+    return codebook_section(lengths, storage=REFERENCED, **fields)
+
+
+def bad_crc(section: bytes) -> bytes:
+    """The section with its section_crc off by one bit."""
+    return section[:-4] + u32(int.from_bytes(section[-4:], "little") ^ 1)
+
+
+def cb_frame(*blocks: bytes, section: bytes | None = None, **fields) -> bytes:
+    """A frame with a codebook section, by default the embedded code CB."""
+    return frame(*blocks, section=embedded(CB) if section is None else section, **fields)
+
+
+MIXED_BLOCKS = (huffman_block(b"xyz"), shared_block(b"abca", CB), huffman_block(b"qq"),
+                shared_block(b"dd", CB))
+
+CODEBOOK_VALID_CASES = [
+    # Flag bit 0 with Huffman blocks only: legal, though huffkit's encoder never writes it.
+    pytest.param(cb_frame(huffman_block(b"hello")), None, b"hello",
+                 id="flag-set-only-huffman-blocks"),
+    pytest.param(cb_frame(huffman_block(b"hello"), section=referenced(CB)), CB, b"hello",
+                 id="flag-set-referenced-only-huffman-blocks"),
+    pytest.param(cb_frame(*MIXED_BLOCKS, block_size=4), None, b"xyzabcaqqdd",
+                 id="mixed-huffman-and-shared-blocks"),
+    pytest.param(cb_frame(*MIXED_BLOCKS, section=referenced(CB)), CB, b"xyzabcaqqdd",
+                 id="mixed-huffman-and-shared-blocks-referenced"),
+    pytest.param(cb_frame(), None, b"", id="codebook-frame-without-blocks"),
+    pytest.param(cb_frame(section=referenced(CB)), CB, b"",
+                 id="referenced-frame-without-blocks"),
+    pytest.param(cb_frame(shared_block(b"aab", CB)), None, b"aab",
+                 id="shared-block-codes-absent-bytes"),  # no D4 for shared-code blocks
+    pytest.param(cb_frame(shared_block(b"abc", CB), block_size=3), None, b"abc",
+                 id="shared-block-of-block-size"),
+    pytest.param(cb_frame(shared_block(b"abcda", CB, streams=4)), None, b"abcda",
+                 id="shared-5-symbols-4-streams"),
+    pytest.param(cb_frame(shared_block(b"abc", CB, streams=16)), None, b"abc",
+                 id="shared-3-symbols-16-streams"),
+    pytest.param(cb_frame(shared_block(b"aaa", ONE_A, streams=2), section=embedded(ONE_A)), None,
+                 b"aaa", id="shared-one-symbol-code-2-streams"),
+    pytest.param(cb_frame(shared_block(bytes(range(32)) * 2, LONGEST_31),
+                          shared_block(b"\x00\x1f", LONGEST_31),
+                          section=embedded(LONGEST_31)), None,
+                 bytes(range(32)) * 2 + b"\x00\x1f", id="shared-code-lengths-up-to-31"),
+    pytest.param(GOLDEN + cb_frame(shared_block(b"abc", CB)), None, b"abracadabraabc",
+                 id="plain-frame-then-codebook-frame"),
+    pytest.param(cb_frame(shared_block(b"ab", CB))
+                 + cb_frame(shared_block(b"ab", OTHER), section=embedded(OTHER)), None, b"abab",
+                 id="two-frames-two-embedded-codes"),
+    pytest.param(cb_frame(shared_block(b"ab", CB), section=referenced(CB))
+                 + cb_frame(shared_block(b"cd", CB), section=referenced(CB)), CB, b"abcd",
+                 id="two-referenced-frames"),
+    pytest.param(cb_frame(shared_block(b"ab", CB))
+                 + cb_frame(shared_block(b"cd", CB), section=referenced(CB)), CB, b"abcd",
+                 id="embedded-then-referenced-frame"),
+    pytest.param(GOLDEN, CB, b"abracadabra", id="plain-frame-a-code-supplied"),
+]
+
+
+@pytest.mark.parametrize(("packed", "supplied", "expected"), CODEBOOK_VALID_CASES)
+def test_hand_made_valid_codebook_frames(packed, supplied, expected):
+    assert reference_decode(packed, supplied) == expected
+    assert huffkit.decompress(packed, codebook=_supplied(supplied)) == expected
+
+
+# A supplied code matters to the format only for a frame that references its code, so these
+# streams are valid (section 10 has no rule against them).  huffkit's decoder is stricter by
+# policy (section 3.1): a code its caller names must be the frame's, embedded or not.
+SUPPLIED_CODE_POLICY_CASES = [
+    pytest.param(cb_frame(shared_block(b"abc", CB)), OTHER, b"abc",
+                 id="embedded-frame-another-code-supplied"),
+    pytest.param(cb_frame(shared_block(b"ab", OTHER), section=embedded(OTHER))
+                 + cb_frame(shared_block(b"cd", CB), section=referenced(CB)), CB, b"abcd",
+                 id="embedded-and-referenced-frames-different-codes"),
+]
+
+
+@pytest.mark.parametrize(("packed", "supplied", "expected"), SUPPLIED_CODE_POLICY_CASES)
+def test_a_supplied_code_must_be_the_frames_own(packed, supplied, expected):
+    assert reference_decode(packed, supplied) == expected
+    with pytest.raises(huffkit.CodebookError, match="but the codebook supplied is"):
+        huffkit.decompress(packed, codebook=_supplied(supplied))
+
+
+KRAFT_BELOW_1 = {A: 1, B: 2}
+SKIPPED_LENGTH = {A: 1, B: 2, C: 3, D: 4, E: 4}
+CB_BITS = encode(b"abc", CB)  # 0 10 110
+CB_FRAME = cb_frame(shared_block(b"abc", CB))
+
+CODEBOOK_INVALID_CASES = [
+    pytest.param(cb_frame(shared_block(b"abc", CB), flags=0x03), "H4", None,
+                 id="H4-flags-0x03-with-section"),
+    pytest.param(cb_frame(shared_block(b"abc", CB), flags=0x81), "H4", None,
+                 id="H4-flags-0x81-with-section"),
+    pytest.param(frame_header(flags=FLAG_CODEBOOK), "S2", None, id="S2-flags-header-only"),
+    pytest.param(frame_header(flags=FLAG_CODEBOOK) + embedded(CB)[:5], "S2", None,
+                 id="S2-inside-identifier"),
+    pytest.param(frame_header(flags=FLAG_CODEBOOK) + embedded(CB)[:20], "S2", None,
+                 id="S2-inside-embedded-table"),
+    pytest.param(frame_header(flags=FLAG_CODEBOOK) + embedded(CB)[:-1], "S2", None,
+                 id="S2-inside-section-crc"),
+    pytest.param(frame_header(flags=FLAG_CODEBOOK) + referenced(CB)[:-2], "S2", CB,
+                 id="S2-inside-referenced-section-crc"),
+    pytest.param(CB_FRAME[:-10], "S2", None, id="S2-inside-shared-block"),
+    pytest.param(cb_frame(shared_block(b"abc", CB), section=codebook_section(CB, storage=2)),
+                 "K1", None, id="K1-storage-2"),
+    pytest.param(cb_frame(shared_block(b"abc", CB), section=codebook_section(CB, storage=0xFF)),
+                 "K1", None, id="K1-storage-0xff"),
+    pytest.param(cb_frame(shared_block(b"ab", KRAFT_BELOW_1), section=embedded(KRAFT_BELOW_1)),
+                 "K2", None, id="K2-kraft-below-1"),
+    pytest.param(cb_frame(section=embedded({A: 1, B: 1, C: 1})), "K2", None,
+                 id="K2-kraft-above-1"),
+    pytest.param(cb_frame(shared_block(b"abracadabra", GOLDEN_LENGTHS),  # 10 bits + 6 padding
+                          section=embedded(GOLDEN_LENGTHS,
+                                           table=code_table(GOLDEN_LENGTHS, padding="1"))),
+                 "K2", None, id="K2-packed-lengths-padding"),
+    pytest.param(cb_frame(shared_block(b"abc", CB),
+                          section=embedded(CB, table=patch(code_table(CB), 0, 0))), "K2", None,
+                 id="K2-longest-0"),
+    pytest.param(cb_frame(section=embedded({}, table=bytes([1]) + bytes(32))), "K2", None,
+                 id="K2-empty-bitmap"),
+    pytest.param(cb_frame(shared_block(b"a", {A: 2}), section=embedded({A: 2})), "K2", None,
+                 id="K2-one-symbol-length-2"),
+    pytest.param(cb_frame(section=embedded(SKIPPED_LENGTH,
+                                           table=code_table(SKIPPED_LENGTH, longest=3))),
+                 "K2", None, id="K2-length-above-longest"),
+    pytest.param(cb_frame(shared_block(b"abc", CB), section=bad_crc(embedded(CB))), "K3", None,
+                 id="K3-section-crc"),
+    pytest.param(cb_frame(shared_block(b"abc", CB), section=bad_crc(referenced(CB))), "K3", CB,
+                 id="K3-referenced-section-crc"),
+    pytest.param(cb_frame(shared_block(b"abc", CB),
+                          section=embedded(CB, identifier=identifier_of(OTHER))), "K4", None,
+                 id="K4-identifier-of-another-code"),
+    pytest.param(cb_frame(shared_block(b"abc", CB),
+                          section=embedded(CB, identifier=identifier_of(OTHER))), "K4", OTHER,
+                 id="K4-identifier-of-the-supplied-code"),
+    pytest.param(cb_frame(shared_block(b"abc", CB),
+                          section=embedded(CB, identifier=identifier_of(CB)[::-1])), "K4", None,
+                 id="K4-identifier-reversed"),
+    pytest.param(cb_frame(shared_block(b"abc", CB), section=referenced(CB)), "K5", None,
+                 id="K5-referenced-code-not-supplied"),
+    pytest.param(cb_frame(shared_block(b"abc", CB), section=referenced(CB)), "K5", OTHER,
+                 id="K5-another-code-supplied"),
+    pytest.param(cb_frame(section=referenced(CB)), "K5", None, id="K5-no-blocks-not-supplied"),
+    pytest.param(cb_frame(huffman_block(b"hello"), section=referenced(CB)), "K5", None,
+                 id="K5-only-huffman-blocks-not-supplied"),
+    pytest.param(GOLDEN + cb_frame(shared_block(b"abc", CB), section=referenced(CB)), "K5", None,
+                 id="K5-second-frame"),
+    pytest.param(cb_frame(shared_block(b"ab", CB), section=referenced(CB))
+                 + cb_frame(shared_block(b"ab", OTHER), section=referenced(OTHER)), "K5", CB,
+                 id="K5-second-frame-another-code"),
+    pytest.param(frame(shared_block(b"abc", CB)), "B5", None, id="B5-shared-block-without-flag"),
+    pytest.param(frame(patch(huffman_block(b"abc"), 0, SHARED_CODE_BLOCK)), "B5", None,
+                 id="B5-type-0x02-with-a-table-without-flag"),
+    pytest.param(CB_FRAME + frame(shared_block(b"abc", CB)), "B5", CB,
+                 id="B5-code-not-carried-to-next-frame"),
+    pytest.param(cb_frame(patch(shared_block(b"abc", CB), 0, 0x03)), "B1", None,
+                 id="B1-block-type-0x03-in-codebook-frame"),
+    pytest.param(cb_frame(patch(shared_block(b"abc", CB), 0, 0xFF)), "B1", None,
+                 id="B1-block-type-0xff-in-codebook-frame"),
+    pytest.param(cb_frame(shared_block(b"abc", CB, symbols=0)), "B2", None,
+                 id="B2-shared-symbols-0"),
+    pytest.param(cb_frame(shared_block(b"abcd", CB), block_size=3), "B2", None,
+                 id="B2-shared-symbols-above-block-size"),
+    pytest.param(cb_frame(shared_block(b"abc", CB, stream_count=0, stream_bits=[])), "B3", None,
+                 id="B3-shared-stream-count-0"),
+    pytest.param(cb_frame(shared_block(b"abc", CB, streams=17)), "B3", None,
+                 id="B3-shared-stream-count-17"),
+    pytest.param(cb_frame(shared_block(b"aaa", CB, stream_bits=["00"])), "B4", None,
+                 id="B4-shared-bits-below-shortest-n"),
+    pytest.param(cb_frame(shared_block(b"ddd", CB, stream_bits=[encode(b"ddd", CB) + "0"])),
+                 "B4", None, id="B4-shared-bits-above-frame-longest-n"),
+    pytest.param(cb_frame(shared_block(b"abc", CB, bits=[len(CB_BITS)],
+                                       stream_bits=[CB_BITS + "1"])), "D1", None,
+                 id="D1-shared-stream-padding"),
+    pytest.param(cb_frame(shared_block(b"abc", CB, stream_bits=["01011"])), "D2", None,
+                 id="D2-shared-ends-inside-codeword"),
+    pytest.param(cb_frame(shared_block(b"aaa", ONE_A, stream_bits=["010"]),
+                          section=embedded(ONE_A)), "D2", None,
+                 id="D2-shared-one-symbol-code-1-bit"),
+    pytest.param(cb_frame(shared_block(b"abc", CB, stream_bits=["110110"])), "D3", None,
+                 id="D3-shared-too-few-codewords"),
+    pytest.param(cb_frame(shared_block(b"abc", CB, crc=zlib.crc32(b"abc") ^ 1)), "D5", None,
+                 id="D5-shared-crc"),
+    pytest.param(cb_frame(shared_block(b"abc", CB, crc=zlib.crc32(b"abc") ^ 1),
+                          section=referenced(CB)), "D5", CB, id="D5-shared-crc-referenced"),
+    # The frame code does not relax the rules of a Huffman block's own table.
+    pytest.param(cb_frame(huffman_block(b"ab", KRAFT_BELOW_1)), "C6", None,
+                 id="C6-huffman-block-in-codebook-frame"),
+    pytest.param(cb_frame(huffman_block(b"aab", ABC_LENGTHS)), "D4", None,
+                 id="D4-huffman-block-in-codebook-frame"),
+    # Section 4: total_symbols counts every block, shared-code blocks included.
+    pytest.param(cb_frame(shared_block(b"abc", CB), total=0), "E1", None,
+                 id="E1-shared-block-not-counted"),
+    pytest.param(cb_frame(huffman_block(b"xyz"), shared_block(b"abc", CB), total=3), "E1", None,
+                 id="E1-only-huffman-blocks-counted"),
+]
+
+
+@pytest.mark.parametrize(("packed", "rule", "supplied"), CODEBOOK_INVALID_CASES)
+def test_invalid_codebook_frame_is_rejected_by_both(packed, rule, supplied):
+    with pytest.raises(SpecViolation) as violation:
+        reference_decode(packed, supplied)
+    assert violation.value.rule == rule
+    with pytest.raises(EXPECTED_ERROR.get(rule, huffkit.FormatError)):
+        huffkit.decompress(packed, codebook=_supplied(supplied))
+
+
+@pytest.mark.parametrize("embed", [True, False], ids=["embedded", "referenced"])
+def test_every_proper_prefix_of_a_codebook_frame_is_truncated(embed):
+    packed = huffkit.compress(b"abracadabra", codebook=SMALL_CODEBOOK, embed_codebook=embed)
+    for end in range(1, len(packed)):
+        with pytest.raises(SpecViolation) as violation:
+            reference_decode(packed[:end], SMALL_CODEBOOK.lengths)
+        assert violation.value.rule == "S2"
+        with pytest.raises(huffkit.TruncatedError):
+            huffkit.decompress(packed[:end], codebook=SMALL_CODEBOOK)
