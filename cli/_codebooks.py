@@ -47,15 +47,22 @@ def train(files, output, alpha, max_code_length, force) -> int:
     """
     if not math.isfinite(alpha):
         raise click.BadParameter("ALPHA must be finite", param_hint="--smooth")
+    if output != "-":
+        for name in files:
+            if os.path.exists(output) and os.path.samefile(name, output):
+                raise CliError(f"{name}: input and output are the same file")
     try:
         counted = huffkit.Distribution.from_files(files)
+        if counted.total == 0 and alpha == 0:
+            raise CliError("the files are empty, so there is nothing to build a code from; "
+                           "use --smooth ALPHA for a code over all 256 bytes")
+        distribution = counted.smoothed(alpha) if alpha else counted
+        codebook = huffkit.Codebook.from_distribution(distribution,
+                                                      max_code_length=max_code_length)
+    except (huffkit.HuffmanError, ValueError) as error:
+        raise CliError(str(error)) from None
     except OSError as error:
         raise CliError(_describe(error)) from None
-    if counted.total == 0 and alpha == 0:
-        raise CliError("the files are empty, so there is nothing to build a code from; "
-                       "use --smooth ALPHA for a code over all 256 bytes")
-    distribution = counted.smoothed(alpha) if alpha else counted
-    codebook = huffkit.Codebook.from_distribution(distribution, max_code_length=max_code_length)
     text = codebook.to_json()
     if output == "-":
         sys.stdout.write(text)

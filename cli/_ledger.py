@@ -45,6 +45,8 @@ def _run(name: str, account) -> int:
         error.show()
     except huffkit.HuffmanError as error:
         CliError(f"{name}: {error}").show()
+    except BrokenPipeError:
+        raise  # the reader went away: the command group ends quietly
     except OSError as error:
         CliError(_describe(error)).show()
     return 1
@@ -54,8 +56,11 @@ def _run(name: str, account) -> int:
 @click.argument("file", type=click.Path(allow_dash=True))
 @block_options
 @codebook_option("Code FILE with this codebook (a model Q) instead of its own distribution.")
+@click.option("--embed/--no-embed", default=True, show_default=True,
+              help="As for compress: count the codebook's table in the container, or not.")
 @_ledger_options
-def analyze(file, block_size, max_code_length, codebook, as_json, base, per_symbol) -> int:
+def analyze(file, block_size, max_code_length, codebook, embed, as_json, base,
+            per_symbol) -> int:
     """Compress FILE in memory and account for every bit of the result.
 
     Nothing is written. The figures are those huffkit inspect reports for the
@@ -63,12 +68,15 @@ def analyze(file, block_size, max_code_length, codebook, as_json, base, per_symb
     """
     model = load_codebook(codebook)
     check_codebook_options(model)
+    if not embed and model is None:
+        raise click.UsageError("--no-embed needs --codebook")
 
     def account() -> int:
         with _mapped(file) as data:
             ledger = huffkit.analyze(data, block_size=block_size,
                                      max_code_length=max_code_length, codebook=model,
-                                     base=_BASES[base], per_symbol=per_symbol)
+                                     embed_codebook=embed, base=_BASES[base],
+                                     per_symbol=per_symbol)
         _print(file, ledger, as_json)
         return 0
 

@@ -296,10 +296,14 @@ def compress(files, output, to_stdout, force, block_size, max_code_length, codeb
         return name + SUFFIX
 
     def transform(source: BinaryIO, target: BinaryIO) -> None:
-        with huffkit.HuffmanFile(target, "wb", block_size=block_size,
-                                 max_code_length=max_code_length, codebook=model,
-                                 embed_codebook=embed) as compressed:
-            shutil.copyfileobj(source, compressed, block_size)
+        # The compressor, not a HuffmanFile: a file would finish its frame even when the
+        # data is refused, and on standard output that cannot be taken back.
+        compressor = huffkit.HuffmanCompressor(block_size=block_size,
+                                               max_code_length=max_code_length,
+                                               codebook=model, embed_codebook=embed)
+        while chunk := source.read(block_size):
+            target.write(compressor.compress(chunk))
+        target.write(compressor.flush())
 
     jobs = _plan(files, output, to_stdout, target_for)
     return _run(jobs, force, transform, writes_compressed=True)

@@ -145,10 +145,13 @@ def _distribution(described: object, lengths: np.ndarray, source: str) -> Distri
     counts = _number_list(described.get("counts"), "distribution.counts", source, integers=False)
     if counts.min() < 0:
         raise CodebookError(f"{source}: distribution counts must be non-negative")
-    uncoded = np.flatnonzero((counts > 0) & (lengths == 0))
-    if uncoded.size:
-        raise CodebookError(f"{source}: the distribution gives weight to byte values with no "
-                            f"code ({', '.join(map(str, uncoded[:8].tolist()))})")
+    # A code built from these weights gives a code to exactly the bytes of non-zero weight.
+    disagree = np.flatnonzero((counts > 0) != (lengths > 0))
+    if disagree.size:
+        raise CodebookError(f"{source}: the distribution and the code lengths disagree about "
+                            f"which byte values have a code ({', '.join(map(str, disagree[:8]))}"
+                            f"{', ...' if disagree.size > 8 else ''}): the file was edited or "
+                            "is damaged")
     smoothing = described.get("smoothing", 0)
     if isinstance(smoothing, bool) or not isinstance(smoothing, (int, float)) or not (
             math.isfinite(smoothing) and smoothing >= 0):

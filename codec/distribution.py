@@ -25,6 +25,9 @@ BYTE_ALPHABET_SIZE = 256
 # How far the probabilities given to ``from_probabilities`` may sum from 1.
 _PROBABILITY_TOLERANCE = 1e-9
 
+# Integer weights stay integers while their total is exactly representable in float64 too.
+_LARGEST_EXACT_TOTAL = 2**53
+
 # from_files reads this much at a time, so counting a large file needs little memory.
 _COUNT_CHUNK = 1 << 22
 
@@ -148,8 +151,13 @@ class Distribution:
             raise TypeError(f"alpha must be a number, not {type(alpha).__name__}")
         if not math.isfinite(alpha) or alpha < 0:
             raise ValueError(f"alpha must be a finite number >= 0, got {alpha}")
-        counts = self._counts + (int(alpha) if float(alpha).is_integer() and
-                                 self._counts.dtype == np.int64 else float(alpha))
+        exact = (self._counts.dtype == np.int64 and float(alpha).is_integer()
+                 and self._total + self.size * alpha < _LARGEST_EXACT_TOTAL)
+        counts = self._counts + (int(alpha) if exact else float(alpha))
+        with np.errstate(over="ignore"):
+            total = float(np.sum(counts))
+        if not math.isfinite(total):
+            raise ValueError(f"alpha {alpha} is too large: the smoothed weights overflow")
         return Distribution(counts, smoothing=self._smoothing + alpha)
 
     def mixed(self, other: Distribution, /, weight: float) -> Distribution:

@@ -29,7 +29,7 @@ from dataclasses import asdict, dataclass
 import numpy as np
 
 from . import _stream, container
-from ._errors import FormatError, TruncatedError
+from ._errors import CodebookError, FormatError, TruncatedError
 from .codebook import DEFAULT_MAX_CODE_LENGTH, Codebook, identifier_of
 from .container import DEFAULT_BLOCK_SIZE, FrameEnd
 from .distribution import BYTE_ALPHABET_SIZE, Distribution
@@ -154,6 +154,11 @@ def inspect(compressed, /, *, codebook: Codebook | None = None, base: float = 2,
         size = view.nbytes
     if size == 0:
         raise TruncatedError("empty input: a huffkit stream holds at least one frame")
+    if codebook is not None and not any(frame.codebook for frame in
+                                        container.frame_info(compressed, codebook=codebook)):
+        raise CodebookError("a codebook was given, but this data was not compressed with one: "
+                            "every block carries its own code (to measure data against a "
+                            "model, analyze it with the codebook instead)")
     return _account(_blocks(compressed, codebook), size, codebook, base=base,
                     per_symbol=per_symbol)
 

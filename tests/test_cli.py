@@ -626,7 +626,13 @@ def test_an_interrupted_run_leaves_no_partial_output(work, monkeypatch, command)
         target.write(source.read(1000))
         raise KeyboardInterrupt
 
-    monkeypatch.setattr(shutil, "copyfileobj", interrupted_copy)
+    def interrupted_flush(self):
+        raise KeyboardInterrupt  # after compress() has written the frame header
+
+    if command == "compress":
+        monkeypatch.setattr(huffkit.HuffmanCompressor, "flush", interrupted_flush)
+    else:
+        monkeypatch.setattr(shutil, "copyfileobj", interrupted_copy)
     result = invoke(command, name)
     assert result.exit_code == 130
     assert_no_traceback(result)

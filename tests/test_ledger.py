@@ -268,3 +268,20 @@ def test_canterbury_coded_with_alice(path):
     # A code built for the data's own P is never worse than the mismatched one.
     own = huffkit.inspect(huffkit.compress(data, block_size=huffkit.MAX_BLOCK_SIZE))
     assert own.bits_payload <= ledger.bits_payload
+
+
+def test_inspect_refuses_a_codebook_the_data_does_not_use():
+    codebook = huffkit.Codebook.from_distribution(huffkit.Distribution.uniform())
+    with pytest.raises(huffkit.CodebookError, match=r"^a codebook was given, but this data was "
+                                                    r"not compressed with one"):
+        huffkit.inspect(huffkit.compress(TEXT), codebook=codebook)
+
+
+def test_smoothing_beyond_exact_integers_switches_to_floats():
+    counted = huffkit.Distribution.from_bytes(TEXT)
+    smooth = counted.smoothed(10**17)
+    assert smooth.counts.dtype == np.float64
+    assert smooth.probabilities.sum() == pytest.approx(1, abs=1e-12)
+    with pytest.raises(ValueError,
+                       match=r"^alpha 1e\+308 is too large: the smoothed weights overflow$"):
+        counted.smoothed(1e308)
