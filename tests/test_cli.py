@@ -26,7 +26,6 @@ from click.testing import CliRunner
 import huffkit
 import huffkit.cli
 
-README = Path(__file__).resolve().parents[1] / "README.md"
 CORPORA = Path(__file__).resolve().parents[2] / "shared" / "corpora"
 
 #: About 60 KB of text-like bytes: many distinct symbols, skewed frequencies.
@@ -920,13 +919,3 @@ def test_a_closed_pipe_ends_quietly(tmp_path):
     process.stderr.close()
     assert process.wait(timeout=60) == 1
     assert stderr == b""
-
-
-# -- documentation -------------------------------------------------------------------
-
-
-def test_every_command_is_mentioned_in_the_readme():
-    assert README.is_file(), f"{README} is missing"
-    text = README.read_text(encoding="utf-8")
-    for name in huffkit.cli.main.commands:
-        assert f"huffkit {name}" in text, f"`huffkit {name}` is not in README.md"
