@@ -17,7 +17,9 @@ import numpy as np
 
 import huffkit
 import huffkit.corpora
+from huffkit import plots
 
+from ._experiments import _print_matrix
 from ._ledger import report
 from ._main import _CONTEXT, main
 
@@ -101,19 +103,73 @@ def _mismatch(folder: str) -> None:
                "every extra bit is accounted for.")
 
 
+def _compare(folder: str | None) -> None:
+    _heading("4. Every bundled file coded with every file's model: the cross-coding matrix")
+    result = huffkit.compare([entry.path for entry in huffkit.corpora.manifest()])
+    _print_matrix(result, "mean_code_length")
+    click.echo("Each row's best cell (*) is its own distribution: the code built for P is never "
+               "beaten\non P. Off the diagonal, a row pays H(P) + D(P||Q) and Huffman's "
+               "rounding; a model\nthat never saw a byte gives it a long code (the 0.5 "
+               "smoothing keeps it codable).")
+    if folder is not None:
+        name = os.path.join(folder, "compare.png")
+        plots.plot_comparison(result, name)
+        click.echo(f"picture: {name}")
+
+
+def _sweep(folder: str | None) -> None:
+    _heading("5. Drifting away from P: english.txt coded with Q_w = (1 - w) P + w uniform")
+    result = huffkit.sweep(huffkit.corpora.path("english.txt"), steps=6)
+    click.echo(f"{'weight':>8} {'D(P||Q_w)':>10} {'wasted':>8}   bits per symbol; wasted = mean "
+               "code length - H(P)")
+    for point in result.points:
+        click.echo(f"{point.weight:>8.1f} {point.kl_divergence:>10.4f} "
+                   f"{point.wasted_bits_per_symbol:>8.4f}")
+    click.echo("The waste follows the KL divergence: an ideal coder would waste exactly "
+               "D(P||Q_w);\nHuffman's whole-bit lengths land near it, a little above or below.")
+    if folder is not None:
+        name = os.path.join(folder, "sweep.png")
+        plots.plot_sweep(result, name)
+        click.echo(f"picture: {name}")
+
+
+def _picture_folder(requested: str | None) -> str | None:
+    """Where the tour draws, or None (with a word on how to get pictures) without matplotlib."""
+    try:
+        plots.check_available()
+    except plots.PlottingUnavailable:
+        click.echo("\n(Pictures need matplotlib: pip install 'huffkit[plot]', then run the tour "
+                   "again.)")
+        return None
+    if requested is None:
+        return tempfile.mkdtemp(prefix="huffkit-tour-")
+    os.makedirs(requested, exist_ok=True)
+    return requested
+
+
 @main.command(context_settings=_CONTEXT)
-def tour() -> int:
+@click.option("--pictures", "pictures", type=click.Path(file_okay=False), metavar="FOLDER",
+              help="Where to draw the pictures (default: a new temporary folder, named at "
+                   "the end); needs matplotlib.")
+def tour(pictures) -> int:
     """A guided run on the bundled corpus: worked examples, then real files coded with
-    their own distribution and with a mismatched one, every bit accounted for."""
+    their own distribution and with mismatched ones, every bit accounted for."""
     click.echo("huffkit tour: entropy, cross-entropy and KL divergence as bits in real files")
     _worked_examples()
     _corpus_table()
-    with tempfile.TemporaryDirectory(prefix="huffkit-tour-") as folder:
-        _mismatch(folder)
+    with tempfile.TemporaryDirectory(prefix="huffkit-tour-") as scratch:
+        _mismatch(scratch)
+    folder = _picture_folder(pictures)
+    _compare(folder)
+    _sweep(folder)
+    if folder is not None:
+        click.echo(f"\nThe pictures are in {folder}")
     click.echo(f"\n{_RULE}\nTry it on your own files:\n"
                "  huffkit analyze FILE                         where FILE's bits would go\n"
                "  huffkit train OTHER... -o MODEL.json         a model Q from other files\n"
                "  huffkit analyze --codebook MODEL.json FILE   what coding FILE with Q costs\n"
                "  huffkit compress --codebook MODEL.json FILE  the real thing, then\n"
-               "  huffkit inspect --codebook MODEL.json FILE.huf")
+               "  huffkit inspect --codebook MODEL.json FILE.huf\n"
+               "  huffkit compare FILE... --plot matrix.png    every file against every model\n"
+               "  huffkit sweep FILE --plot sweep.png          waste against KL divergence")
     return 0

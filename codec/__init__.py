@@ -37,6 +37,7 @@ from .container import (
     frame_info,
 )
 from .distribution import Distribution
+from .experiments import Comparison, Sweep, compare, sweep
 from .ledger import Ledger, SymbolRow, analyze, inspect
 from .measures import binary_cross_entropy, cross_entropy, entropy, js_divergence, kl_divergence
 
@@ -51,6 +52,7 @@ __all__ = [
     "ChecksumError",
     "Codebook",
     "CodebookError",
+    "Comparison",
     "Distribution",
     "FormatError",
     "FrameInfo",
@@ -59,11 +61,13 @@ __all__ = [
     "HuffmanError",
     "HuffmanFile",
     "Ledger",
+    "Sweep",
     "SymbolRow",
     "TruncatedError",
     "__version__",
     "analyze",
     "binary_cross_entropy",
+    "compare",
     "compress",
     "cross_entropy",
     "decompress",
@@ -73,4 +77,5 @@ __all__ = [
     "js_divergence",
     "kl_divergence",
     "open",
+    "sweep",
 ]

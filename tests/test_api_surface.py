@@ -17,6 +17,8 @@ def test_public_names():
         # information measures and the ledger
         "Ledger", "SymbolRow", "analyze", "inspect", "entropy", "cross_entropy",
         "kl_divergence", "js_divergence", "binary_cross_entropy",
+        # experiments
+        "compare", "sweep", "Comparison", "Sweep",
     ])
     for name in huffkit.__all__:
         assert hasattr(huffkit, name), name

@@ -4,8 +4,11 @@ from __future__ import annotations
 
 import math
 import re
+import sys
 import time
+from pathlib import Path
 
+import pytest
 from click.testing import CliRunner
 
 import huffkit
@@ -13,16 +16,21 @@ import huffkit.cli
 import huffkit.corpora
 
 
-def run_tour() -> tuple[str, float]:
+def run_tour(*args: str) -> tuple[str, float]:
     start = time.perf_counter()
-    result = CliRunner().invoke(huffkit.cli.main, ["tour"], catch_exceptions=False)
+    result = CliRunner().invoke(huffkit.cli.main, ["tour", *args], catch_exceptions=False)
     elapsed = time.perf_counter() - start
     assert result.exit_code == 0, result.output
     return result.output, elapsed
 
 
-def test_the_tour_shows_the_worked_examples():
-    output, elapsed = run_tour()
+@pytest.fixture
+def pictures(tmp_path):
+    return str(tmp_path / "pictures")
+
+
+def test_the_tour_shows_the_worked_examples(pictures):
+    output, elapsed = run_tour("--pictures", pictures)
     assert elapsed < 60
     for line in [
         "P = (1/2, 1/4, 1/8, 1/8): H(P) = 1.75 bits; its Huffman code has lengths (1, 2, 3, 3),",
@@ -36,8 +44,8 @@ def test_the_tour_shows_the_worked_examples():
     assert "mean length 1.75 bits" in output
 
 
-def test_the_tour_lists_every_bundled_file_with_its_real_size():
-    output, _ = run_tour()
+def test_the_tour_lists_every_bundled_file_with_its_real_size(pictures):
+    output, _ = run_tour("--pictures", pictures)
     for entry in huffkit.corpora.manifest():
         data = entry.path.read_bytes()
         ledger = huffkit.analyze(data)
@@ -49,8 +57,8 @@ def test_the_tour_lists_every_bundled_file_with_its_real_size():
         assert int(row[5].replace(",", "")) == len(huffkit.compress(data))
 
 
-def test_the_tour_accounts_for_the_mismatch():
-    output, _ = run_tour()
+def test_the_tour_accounts_for_the_mismatch(pictures):
+    output, _ = run_tour("--pictures", pictures)
     english = huffkit.corpora.path("english.txt").read_bytes()
     q = huffkit.Distribution.from_files([huffkit.corpora.path("source.c")]).smoothed(0.5)
     codebook = huffkit.Codebook.from_distribution(q)
@@ -64,3 +72,38 @@ def test_the_tour_accounts_for_the_mismatch():
     change = mismatched.wasted_rounding - own.wasted_rounding
     assert math.isclose(kl_bits + change, extra, rel_tol=1e-9)
     assert f"= {extra:,.1f}: every extra bit is accounted for." in output
+
+
+def test_the_tour_shows_the_matrix_and_the_sweep(pictures):
+    output, _ = run_tour("--pictures", pictures)
+    result = huffkit.compare([entry.path for entry in huffkit.corpora.manifest()])
+    matrix = output[output.index("4. Every bundled file"):].splitlines()
+    for i, entry in enumerate(huffkit.corpora.manifest()):
+        cells = [f"{cell.mean_code_length:.3f}" for cell in result.cells[i]]
+        line = next(line for line in matrix if line.startswith(entry.name + " "))
+        assert line.split() == [entry.name, *(value + ("*" if j == result.best(i) else "")
+                                              for j, value in enumerate(cells))]
+    drift = huffkit.sweep(huffkit.corpora.path("english.txt"), steps=6)
+    for point in drift.points:
+        assert (f"{point.weight:>8.1f} {point.kl_divergence:>10.4f} "
+                f"{point.wasted_bits_per_symbol:>8.4f}") in output.splitlines()
+
+
+def test_the_tour_draws_its_pictures_where_it_says(pictures):
+    pytest.importorskip("matplotlib")
+    output, _ = run_tour("--pictures", pictures)
+    assert f"The pictures are in {pictures}" in output
+    for name in ("compare.png", "sweep.png"):
+        picture = Path(pictures) / name
+        assert f"picture: {picture}" in output
+        assert picture.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+
+
+def test_without_matplotlib_the_tour_says_how_to_get_pictures(pictures, monkeypatch):
+    monkeypatch.setitem(sys.modules, "matplotlib", None)
+    monkeypatch.setitem(sys.modules, "matplotlib.figure", None)
+    output, _ = run_tour("--pictures", pictures)
+    assert ("(Pictures need matplotlib: pip install 'huffkit[plot]', then run the tour "
+            "again.)") in output
+    assert "The pictures are in" not in output
+    assert not Path(pictures).exists()

@@ -1,0 +1,227 @@
+"""``huffkit compare`` and ``huffkit sweep``: the experiments, as tables, files and pictures.
+
+The work is done by :mod:`huffkit.experiments`; this module reads options, shows progress,
+and writes what was asked for: a table on the terminal, JSON on standard output, a CSV
+file, a picture.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import csv
+import io
+import json
+import os
+import sys
+from collections.abc import Callable, Iterator
+
+import click
+
+import huffkit
+from huffkit import experiments, plots
+
+from ._files import atomic_output
+from ._main import _CONTEXT, CliError, _describe, load_codebook, main
+
+_METRICS = ("mean_code_length", "cross_entropy", "kl_divergence", "bits_per_byte")
+
+
+@contextlib.contextmanager
+def _progress(label: str, quiet: bool) -> Iterator[Callable[[int, int], None] | None]:
+    """A progress bar on standard error when it is a terminal (and not --quiet)."""
+    if quiet or not sys.stderr.isatty():
+        yield None
+        return
+    bar = None
+    shown = 0
+
+    def advance(done: int, total: int) -> None:
+        nonlocal bar, shown
+        if bar is None:
+            bar = click.progressbar(length=total, label=label, file=sys.stderr)
+            bar.__enter__()
+        bar.update(done - shown)
+        shown = done
+
+    try:
+        yield advance
+    finally:
+        if bar is not None:
+            bar.__exit__(None, None, None)
+
+
+def _output_options(function: Callable) -> Callable:
+    """--json, --csv, --plot, --quiet and -f, shared by both experiments."""
+    for decorator in reversed([
+        click.option("--json", "as_json", is_flag=True, help="Print one JSON object."),
+        click.option("--csv", "csv_path", type=click.Path(dir_okay=False), metavar="PATH",
+                     help="Also write the figures as CSV, one line per measurement."),
+        click.option("--plot", "plot_path", type=click.Path(dir_okay=False), metavar="PATH",
+                     help="Also draw a picture (.png, .svg or .pdf); needs matplotlib "
+                          "(pip install 'huffkit[plot]')."),
+        click.option("-q", "--quiet", is_flag=True, help="No progress bar."),
+        click.option("-f", "--force", is_flag=True, help="Overwrite the --csv and --plot files."),
+    ]):
+        function = decorator(function)
+    return function
+
+
+def _check_outputs(csv_path: str | None, plot_path: str | None, force: bool) -> None:
+    """Refuse early what would fail late: an existing file, a bad suffix, no matplotlib."""
+    for path in (csv_path, plot_path):
+        if path is not None and os.path.exists(path) and not force:
+            raise CliError(f"{path} already exists; use -f to overwrite it")
+    if plot_path is not None:
+        try:
+            plots.check_path(plot_path)
+            plots.check_available()
+        except (ValueError, plots.PlottingUnavailable) as error:
+            raise CliError(f"--plot: {error}") from None
+
+
+def _write_csv(path: str, records: list[dict], force: bool) -> None:
+    text = io.StringIO()
+    writer = csv.DictWriter(text, fieldnames=list(records[0]), lineterminator="\n")
+    writer.writeheader()
+    writer.writerows(records)
+    _publish(path, force, lambda target: target.write(text.getvalue().encode("utf-8")))
+
+
+def _publish(path: str, force: bool, write: Callable) -> None:
+    """Write a file through a temporary one, so a failure leaves nothing half-written."""
+    try:
+        with atomic_output(path, force=force) as target:
+            write(target)
+    except FileExistsError:
+        raise CliError(f"{path} already exists; use -f to overwrite it") from None
+    except OSError as error:
+        raise CliError(_describe(error)) from None
+
+
+def _draw(path: str, force: bool, draw: Callable) -> None:
+    """Draw the picture into a temporary file and publish it under *path*."""
+    _publish(path, force, lambda target: draw(target, format=plots.check_path(path)))
+
+
+def _label(name: str) -> str:
+    return os.path.basename(name) or name
+
+
+# -- compare -----------------------------------------------------------------------
+
+
+@main.command(context_settings=_CONTEXT)
+@click.argument("files", nargs=-1, required=True, type=click.Path(dir_okay=False),
+                metavar="FILE...")
+@click.option("--codebook", "codebook_paths", multiple=True, type=click.Path(),
+              metavar="MODEL.json", help="Add a column for this codebook (repeatable).")
+@click.option("--smooth", "alpha", type=click.FloatRange(min=0), metavar="ALPHA",
+              default=experiments.DEFAULT_SMOOTHING, show_default=True,
+              help="Smoothing of each file's own distribution when it codes the others.")
+@click.option("--metric", type=click.Choice(_METRICS), default="mean_code_length",
+              show_default=True, help="The figure the table and the picture show.")
+@_output_options
+def compare(files, codebook_paths, alpha, metric, as_json, csv_path, plot_path, quiet,
+            force) -> int:
+    """Code every FILE with every model, for real, and show the matrix.
+
+    One row per FILE; one column per model: each FILE's own distribution
+    (smoothed by ALPHA so it can code the other files; on the diagonal a file
+    is coded with its exact distribution, its optimal code), then uniform, then
+    each --codebook. Every cell is a real encoding. The best cell of each row
+    (smallest --metric) is marked with *.
+    """
+    _check_outputs(csv_path, plot_path, force)
+    codebooks = [(path, load_codebook(path)) for path in codebook_paths]
+    try:
+        with _progress("compare", quiet) as progress:
+            result = huffkit.compare(files, codebooks=codebooks, smoothing=alpha,
+                                     progress=progress)
+    except huffkit.HuffmanError as error:
+        raise CliError(str(error)) from None
+    except OSError as error:
+        raise CliError(_describe(error)) from None
+    if as_json:
+        click.echo(json.dumps(result.to_dict(), indent=2))
+    else:
+        _print_matrix(result, metric)
+    if csv_path is not None:
+        _write_csv(csv_path, result.records(), force)
+    if plot_path is not None:
+        _draw(plot_path, force, lambda target, format: plots.plot_comparison(
+            result, target, key=metric, format=format))
+    return 0
+
+
+def _print_matrix(result: experiments.Comparison, metric: str) -> None:
+    rows = [_label(name) for name in result.rows]
+    columns = [_label(name) for name in result.columns]
+    corner = "data \\ model"
+    first = max(len(name) for name in [*rows, corner])
+    width = max(8, *(len(name) for name in columns))
+    unit = "byte" if metric == "bits_per_byte" else "symbol"
+    click.echo(f"{metric.replace('_', ' ')}, bits per {unit}; * marks the best model for "
+               "each file")
+    click.echo(f"{corner:<{first}} " + " ".join(f"{name:>{width + 1}}" for name in columns))
+    for i, name in enumerate(rows):
+        best = result.best(i, metric)
+        cells = []
+        for j, cell in enumerate(result.cells[i]):
+            value = getattr(cell, metric)
+            text = "n/a" if value is None else f"{value:.3f}"
+            text = f"{text}{'*' if j == best else ' '}"
+            text = f"{text:>{width + 1}}"
+            cells.append(click.style(text, fg="green", bold=True) if j == best else text)
+        click.echo(f"{name:<{first}} " + " ".join(cells))
+
+
+# -- sweep -------------------------------------------------------------------------
+
+
+@main.command(context_settings=_CONTEXT)
+@click.argument("file", type=click.Path(dir_okay=False))
+@click.option("--toward", default="uniform", show_default=True, metavar="uniform|FILE2",
+              help="R: the uniform distribution, or FILE2's (smoothed by --smooth).")
+@click.option("--steps", type=click.IntRange(min=2), default=11, show_default=True,
+              help="How many models, evenly spaced from P (weight 0) to R (weight 1).")
+@click.option("--coder", type=click.Choice(["huffman"]), default="huffman", show_default=True,
+              help="The entropy coder.")
+@click.option("--smooth", "alpha", type=click.FloatRange(min=0, min_open=True), metavar="ALPHA",
+              default=experiments.DEFAULT_SMOOTHING, show_default=True,
+              help="Smoothing of FILE2's distribution, so that it can code FILE.")
+@_output_options
+def sweep(file, toward, steps, coder, alpha, as_json, csv_path, plot_path, quiet,
+          force) -> int:
+    """Code FILE with models drifting from its own P toward R, and measure the waste.
+
+    For each weight w, Q_w = (1 - w)·P + w·R; FILE is really compressed with
+    Q_w's codebook, and the table gives D(P||Q_w), the mean code length, and
+    the wasted bits per symbol (mean code length - H(P)). An ideal coder
+    wastes exactly D(P||Q_w); Huffman's whole-bit lengths stay near it.
+    """
+    _check_outputs(csv_path, plot_path, force)
+    try:
+        with _progress("sweep", quiet) as progress:
+            result = huffkit.sweep(file, toward=toward, steps=steps, smoothing=alpha,
+                                   progress=progress)
+    except (huffkit.HuffmanError, ValueError) as error:
+        raise CliError(str(error)) from None
+    except OSError as error:
+        raise CliError(_describe(error)) from None
+    if as_json:
+        click.echo(json.dumps(result.to_dict(), indent=2))
+    else:
+        click.echo(f"{_label(result.name)}: {result.symbols:,} symbols, H(P) = "
+                   f"{result.entropy:.4f} bits; R = {_label(result.toward)}; coder {coder}")
+        click.echo(f"{'weight':>8} {'D(P||Q)':>9} {'H_Q(P)':>9} {'code length':>12} "
+                   f"{'wasted':>9} {'bytes':>10}")
+        for point in result.points:
+            click.echo(f"{point.weight:>8.3f} {point.kl_divergence:>9.4f} "
+                       f"{point.cross_entropy:>9.4f} {point.mean_code_length:>12.4f} "
+                       f"{point.wasted_bits_per_symbol:>9.4f} {point.compressed_size:>10,}")
+    if csv_path is not None:
+        _write_csv(csv_path, result.records(), force)
+    if plot_path is not None:
+        _draw(plot_path, force, lambda target, format: plots.plot_sweep(
+            result, target, format=format))
+    return 0

@@ -1,0 +1,235 @@
+"""Experiments: which model codes which file how well, and what drifting from P costs.
+
+Two functions a researcher runs, each returning plain data (dataclasses with
+``to_dict()`` and ``records()``, ready for ``json``, ``csv`` or
+``pandas.DataFrame``) built from real encodings:
+
+* :func:`compare`: a matrix with a row per data file and a column per model
+  (each file's own distribution, uniform, saved codebooks); every cell is the
+  file really compressed with that model's codebook, and accounted for.
+* :func:`sweep`: the file's own P mixed with another distribution R,
+  Q_w = (1 - w)·P + w·R for evenly spaced w from 0 to 1; for each, the KL
+  divergence D(P||Q_w) against the wasted bits per symbol of the real code.
+"""
+
+from __future__ import annotations
+
+import math
+import os
+from collections.abc import Callable, Sequence
+from dataclasses import asdict, dataclass
+
+import numpy as np
+
+from ._errors import CodebookError
+from .codebook import DEFAULT_MAX_CODE_LENGTH, Codebook
+from .distribution import Distribution
+from .ledger import Ledger, analyze
+
+__all__ = ["DEFAULT_SMOOTHING", "Cell", "Comparison", "Sweep", "SweepPoint", "compare", "sweep"]
+
+#: The additive smoothing given to a file's distribution when it codes other files.
+DEFAULT_SMOOTHING = 0.5
+
+#: Called after each unit of work with (done, total): a progress bar, say.
+Progress = Callable[[int, int], None]
+
+
+@dataclass(frozen=True)
+class Cell:
+    """One file coded with one model: figures per symbol in bits, sizes in bytes.
+
+    Where the model gives probability 0 to a byte the file holds, it cannot
+    code the file: the cell's figures are then None (``cross_entropy`` and
+    ``kl_divergence`` would be infinite).
+    """
+
+    mean_code_length: float | None
+    cross_entropy: float | None
+    kl_divergence: float | None
+    entropy: float
+    compressed_size: int | None
+    original_size: int
+    bits_per_byte: float | None  # of the whole compressed file
+
+    @classmethod
+    def from_ledger(cls, ledger: Ledger) -> Cell:
+        size = ledger.original_size
+        return cls(mean_code_length=ledger.mean_code_length,
+                   cross_entropy=ledger.cross_entropy, kl_divergence=ledger.kl_divergence,
+                   entropy=ledger.entropy, compressed_size=ledger.compressed_size,
+                   original_size=size, bits_per_byte=ledger.bits_file / size if size else None)
+
+    @property
+    def codable(self) -> bool:
+        return self.compressed_size is not None
+
+
+@dataclass(frozen=True)
+class Comparison:
+    """The matrix of :func:`compare`: ``cells[i][j]`` is row i coded with column j."""
+
+    rows: tuple[str, ...]
+    columns: tuple[str, ...]
+    cells: tuple[tuple[Cell, ...], ...]
+    smoothing: float
+
+    def best(self, row: int, key: str = "mean_code_length") -> int:
+        """The column whose cell has the smallest *key* in *row* (the first, on a tie)."""
+        values = [getattr(cell, key) for cell in self.cells[row]]
+        return int(np.argmin([math.inf if value is None else value for value in values]))
+
+    def to_dict(self) -> dict:
+        return {"rows": list(self.rows), "columns": list(self.columns),
+                "smoothing": self.smoothing,
+                "cells": [[asdict(cell) for cell in row] for row in self.cells]}
+
+    def records(self) -> list[dict]:
+        """One flat dict per cell (row, column and the figures): a DataFrame's rows."""
+        return [{"row": row, "column": column, **asdict(cell)}
+                for row, cells in zip(self.rows, self.cells, strict=True)
+                for column, cell in zip(self.columns, cells, strict=True)]
+
+
+@dataclass(frozen=True)
+class SweepPoint:
+    """One model Q_w = (1 - w)·P + w·R, and what coding the file with it cost."""
+
+    weight: float
+    kl_divergence: float
+    cross_entropy: float
+    mean_code_length: float
+    wasted_bits_per_symbol: float  # mean_code_length - H(P)
+    compressed_size: int
+
+
+@dataclass(frozen=True)
+class Sweep:
+    """The points of :func:`sweep`, and what they were measured against."""
+
+    name: str
+    toward: str
+    entropy: float
+    symbols: int
+    points: tuple[SweepPoint, ...]
+
+    def to_dict(self) -> dict:
+        return {"file": self.name, "toward": self.toward, "entropy": self.entropy,
+                "symbols": self.symbols, "points": self.records()}
+
+    def records(self) -> list[dict]:
+        return [asdict(point) for point in self.points]
+
+
+def _read(source: str | os.PathLike | bytes) -> tuple[str, bytes]:
+    if isinstance(source, (bytes, bytearray, memoryview)):
+        return "data", bytes(source)
+    with open(source, "rb") as stream:
+        return os.fspath(source), stream.read()
+
+
+def compare(files: Sequence[str | os.PathLike], /, *,
+            codebooks: Sequence[Codebook | tuple[str, Codebook]] = (),
+            smoothing: float = DEFAULT_SMOOTHING, uniform: bool = True,
+            max_code_length: int = DEFAULT_MAX_CODE_LENGTH,
+            progress: Progress | None = None) -> Comparison:
+    """Code every file with every model, for real, and tabulate the results.
+
+    The columns are: each file's own distribution, smoothed by *smoothing*
+    so that it can code the other files (on the diagonal a file is coded
+    with its exact distribution, unsmoothed: its optimal code, which no
+    other column can beat in mean code length); then the uniform
+    distribution (unless *uniform* is false); then each of *codebooks*
+    (a Codebook, or a (name, Codebook) pair).  Codes are limited to
+    *max_code_length* bits; the codebooks keep their own lengths.
+    """
+    named = [_read(path) for path in files]
+    if not named:
+        raise ValueError("compare needs at least one file")
+    own = [Distribution.from_bytes(data) for _, data in named]
+    columns: list[tuple[str, Codebook | None]] = []
+    for (name, _), distribution in zip(named, own, strict=True):
+        smoothed = distribution.smoothed(smoothing) if smoothing else distribution
+        # An empty file (unsmoothed) has no distribution to code with.
+        columns.append((name, Codebook.from_distribution(smoothed, max_code_length=max_code_length)
+                        if smoothed.total else None))
+    if uniform:
+        columns.append(("uniform", Codebook.from_distribution(Distribution.uniform(),
+                                                              max_code_length=max_code_length)))
+    for index, entry in enumerate(codebooks):
+        name, codebook = entry if isinstance(entry, tuple) else (f"codebook {index + 1}", entry)
+        columns.append((name, codebook))
+
+    total = len(named) * len(columns)
+    cells = []
+    for i, ((_, data), distribution) in enumerate(zip(named, own, strict=True)):
+        row = []
+        for j, (_, codebook) in enumerate(columns):
+            if j == i and distribution.total:
+                codebook = Codebook.from_distribution(distribution,
+                                                      max_code_length=max_code_length)
+            row.append(_cell(data, codebook))
+            if progress is not None:
+                progress(i * len(columns) + j + 1, total)
+        cells.append(tuple(row))
+    return Comparison(rows=tuple(name for name, _ in named),
+                      columns=tuple(name for name, _ in columns), cells=tuple(cells),
+                      smoothing=smoothing)
+
+
+def _cell(data: bytes, codebook: Codebook | None) -> Cell:
+    """*data* really coded with *codebook*, or a cell of Nones if the model cannot code it."""
+    try:
+        if codebook is None and data:
+            raise CodebookError("no model")  # the column of an empty file
+        return Cell.from_ledger(analyze(data, codebook=codebook))
+    except CodebookError:
+        return Cell(mean_code_length=None, cross_entropy=None, kl_divergence=None,
+                    entropy=analyze(data).entropy, compressed_size=None,
+                    original_size=len(data), bits_per_byte=None)
+
+
+def sweep(source: str | os.PathLike | bytes, /, *,
+          toward: str | os.PathLike | bytes | Distribution = "uniform", steps: int = 11,
+          smoothing: float = DEFAULT_SMOOTHING, max_code_length: int = DEFAULT_MAX_CODE_LENGTH,
+          progress: Progress | None = None) -> Sweep:
+    """Code *source* with models drifting from its own P toward R, and measure the waste.
+
+    *toward* is ``"uniform"``, a file (or bytes) whose distribution, smoothed
+    by *smoothing*, is R, or a Distribution.  For each of *steps* evenly
+    spaced weights w from 0 to 1, the file is really compressed with the
+    codebook of Q_w = (1 - w)·P + w·R.
+    """
+    if isinstance(steps, bool) or not isinstance(steps, int) or steps < 2:
+        raise ValueError(f"steps must be an int of at least 2, got {steps!r}")
+    name, data = _read(source)
+    if not data:
+        raise ValueError(f"{name}: cannot sweep an empty file")
+    p = Distribution.from_bytes(data)
+    if isinstance(toward, Distribution):
+        label, r = "a given distribution", toward
+    elif isinstance(toward, str) and toward == "uniform":
+        label, r = "uniform", Distribution.uniform()
+    else:
+        label, other = _read(toward)
+        r = Distribution.from_bytes(other).smoothed(smoothing)
+    points = []
+    entropy = None
+    for index, weight in enumerate(step / (steps - 1) for step in range(steps)):
+        q = p.mixed(r, weight)
+        try:
+            codebook = Codebook.from_distribution(q, max_code_length=max_code_length)
+            ledger = analyze(data, codebook=codebook)
+        except CodebookError as error:
+            raise CodebookError(f"at weight {weight:g}, the model cannot code the file: "
+                                f"{error}") from None
+        entropy = ledger.entropy
+        points.append(SweepPoint(weight=weight, kl_divergence=ledger.kl_divergence,
+                                 cross_entropy=ledger.cross_entropy,
+                                 mean_code_length=ledger.mean_code_length,
+                                 wasted_bits_per_symbol=ledger.mean_code_length - ledger.entropy,
+                                 compressed_size=ledger.compressed_size))
+        if progress is not None:
+            progress(index + 1, steps)
+    return Sweep(name=name, toward=label, entropy=entropy, symbols=len(data),
+                 points=tuple(points))

@@ -1,0 +1,143 @@
+"""Pictures of the experiments: a heatmap of a comparison, the waste of a sweep.
+
+matplotlib is an optional dependency (``pip install 'huffkit[plot]'``); it is
+imported only when a picture is drawn, and its absence is a clear
+:class:`PlottingUnavailable` error.  The figures use matplotlib's
+object-oriented API without pyplot, so they need no display and leave no
+global state behind.  The file format follows the path's suffix (.png, .svg,
+.pdf).
+"""
+
+from __future__ import annotations
+
+import math
+import os
+
+import numpy as np
+
+from .experiments import Comparison, Sweep
+
+__all__ = ["FORMATS", "PlottingUnavailable", "check_available", "check_path", "plot_comparison",
+           "plot_sweep"]
+
+#: The suffixes a picture may have.
+FORMATS = (".png", ".svg", ".pdf")
+
+_LABELS = {
+    "mean_code_length": "mean code length (bits/symbol)",
+    "cross_entropy": "cross-entropy H_Q(P) (bits/symbol)",
+    "kl_divergence": "KL divergence D(P||Q) (bits/symbol)",
+    "bits_per_byte": "compressed file (bits/byte)",
+}
+
+
+class PlottingUnavailable(ImportError):
+    """matplotlib is not installed."""
+
+
+def _figure_class():
+    try:
+        from matplotlib.figure import Figure
+    except ImportError:
+        raise PlottingUnavailable("drawing pictures needs matplotlib: install it with "
+                                  "pip install 'huffkit[plot]'") from None
+    return Figure
+
+
+def check_available() -> None:
+    """Raise :class:`PlottingUnavailable` now, rather than after the work, if need be."""
+    _figure_class()
+
+
+def check_path(path: str | os.PathLike) -> str:
+    """The picture format a path's suffix names ("png", ...), or ValueError."""
+    suffix = os.path.splitext(os.fspath(path))[1].lower()
+    if suffix not in FORMATS:
+        raise ValueError(f"{os.fspath(path)}: a picture's name must end in "
+                         f"{', '.join(FORMATS)} (its format), not {suffix or 'nothing'!r}")
+    return suffix[1:]
+
+
+def _save(figure, target, format: str | None) -> None:
+    """Save to a path (format from its suffix) or to a binary file object (*format* given)."""
+    if isinstance(target, (str, os.PathLike)):
+        format = check_path(target)
+    elif format is None or "." + format not in FORMATS:
+        raise ValueError(f"writing a picture to a file object needs format= one of "
+                         f"{', '.join(f[1:] for f in FORMATS)}")
+    figure.savefig(target, format=format)
+
+
+def _short(name: str) -> str:
+    return os.path.basename(name) or name
+
+
+def plot_comparison(comparison: Comparison, target, /, *, key: str = "mean_code_length",
+                    format: str | None = None) -> None:
+    """Write a heatmap of *comparison*: rows are data files, columns models, cells *key*.
+
+    Each cell shows its value; the best cell of each row is outlined.
+    *target* is a path (its suffix names the format) or a binary file object
+    (then give *format*: "png", "svg" or "pdf").
+    """
+    if key not in _LABELS:
+        raise ValueError(f"key must be one of {', '.join(_LABELS)}, not {key!r}")
+    figure_class = _figure_class()
+    from matplotlib.patches import Rectangle
+
+    values = np.array([[math.nan if getattr(cell, key) is None else getattr(cell, key)
+                        for cell in row] for row in comparison.cells], dtype=float)
+    rows, columns = values.shape
+    figure = figure_class(figsize=(1.2 + 0.95 * columns, 1.4 + 0.55 * rows),
+                          layout="constrained")
+    axes = figure.add_subplot()
+    image = axes.imshow(np.ma.masked_invalid(values), cmap="viridis_r", aspect="auto")
+    figure.colorbar(image, ax=axes, label=_LABELS[key])
+    axes.set_xticks(range(columns), [_short(name) for name in comparison.columns],
+                    rotation=35, ha="right")
+    axes.set_yticks(range(rows), [_short(name) for name in comparison.rows])
+    axes.set_xlabel("model Q: the codebook's distribution")
+    axes.set_ylabel("data file (its own distribution P)")
+    axes.set_title(f"Each file coded with each model: {_LABELS[key]}")
+    finite = values[np.isfinite(values)]
+    middle = (finite.min() + finite.max()) / 2 if finite.size else 0
+    for i in range(rows):
+        best = comparison.best(i, key)
+        for j in range(columns):
+            value = values[i, j]
+            text = "n/a" if math.isnan(value) else f"{value:.2f}"
+            colour = "black" if math.isnan(value) or value < middle else "white"
+            axes.text(j, i, text, ha="center", va="center", fontsize=8, color=colour,
+                      fontweight="bold" if j == best else "normal")
+        axes.add_patch(Rectangle((best - 0.5, i - 0.5), 1, 1, fill=False, edgecolor="red",
+                                 linewidth=2))
+    _save(figure, target, format)
+
+
+def plot_sweep(result: Sweep, target, /, *,
+               format: str | None = None) -> None:
+    """Write the sweep's picture: wasted bits per symbol against D(P||Q_w).
+
+    The lines waste = KL (an ideal coder's waste) and waste = KL + 1 (the
+    bound a code with whole-bit lengths built for Q can be held to) frame
+    the measured points.  *target* is as for :func:`plot_comparison`.
+    """
+    figure_class = _figure_class()
+    kl = np.array([point.kl_divergence for point in result.points])
+    waste = np.array([point.wasted_bits_per_symbol for point in result.points])
+    figure = figure_class(figsize=(7, 5), layout="constrained")
+    axes = figure.add_subplot()
+    line = np.linspace(0, max(kl.max(), 1e-9) * 1.05, 100)
+    axes.plot(line, line, color="grey", linestyle="--", label="waste = KL (ideal coder)")
+    axes.plot(line, line + 1, color="grey", linestyle=":", label="waste = KL + 1")
+    axes.plot(kl, waste, marker="o", color="tab:blue", label="Huffman code for Q_w (measured)")
+    for point in (result.points[0], result.points[len(result.points) // 2], result.points[-1]):
+        axes.annotate(f"w = {point.weight:g}", (point.kl_divergence,
+                                               point.wasted_bits_per_symbol),
+                      textcoords="offset points", xytext=(6, -12), fontsize=8)
+    axes.set_xlabel("D(P || Q_w), bits per symbol")
+    axes.set_ylabel("wasted bits per symbol (mean code length - H(P))")
+    axes.set_title(f"{_short(result.name)}: Q_w = (1 - w) P + w R, R = {_short(result.toward)}")
+    axes.grid(alpha=0.3)
+    axes.legend(loc="upper left")
+    _save(figure, target, format)
