@@ -262,7 +262,8 @@ def _account(blocks: Iterator[_Block], file_size: int, codebook: Codebook | None
     p = counts / n if n else np.zeros(BYTE_ALPHABET_SIZE)
     with np.errstate(divide="ignore", invalid="ignore"):
         self_information = np.where(counts > 0, -np.log2(np.where(counts > 0, p, 1)), 0.0)
-    entropy_bits = float(np.dot(counts, self_information))  # n·H(P), in bits
+    # Summed the same way as the cross-entropy, so that a model equal to P gives a KL of 0.0.
+    entropy_bits = float((counts * self_information).sum())  # n·H(P), in bits
     cross_bits = float(ideal.sum())  # n·H_q(P)
     file_bits = 8 * file_size
     per_n = (lambda bits: bits / n * to_unit) if n else (lambda bits: 0.0)
