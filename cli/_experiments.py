@@ -11,6 +11,7 @@ import contextlib
 import csv
 import io
 import json
+import math
 import os
 import sys
 from collections.abc import Callable, Iterator
@@ -66,10 +67,20 @@ def _output_options(function: Callable) -> Callable:
     return function
 
 
-def _check_outputs(csv_path: str | None, plot_path: str | None, force: bool) -> None:
-    """Refuse early what would fail late: an existing file, a bad suffix, no matplotlib."""
-    for path in (csv_path, plot_path):
-        if path is not None and os.path.exists(path) and not force:
+def _check_outputs(csv_path: str | None, plot_path: str | None, force: bool,
+                   inputs: list[str]) -> None:
+    """Refuse early what would fail late, or destroy something: an existing file, an
+    input, one file for two outputs, a bad suffix, no matplotlib."""
+    outputs = [path for path in (csv_path, plot_path) if path is not None]
+    if len(outputs) == 2 and os.path.abspath(csv_path) == os.path.abspath(plot_path):
+        raise CliError(f"--csv and --plot both name {csv_path}; give them different files")
+    for path in outputs:
+        if not os.path.exists(path):
+            continue
+        for name in inputs:
+            if os.path.exists(name) and os.path.samefile(name, path):
+                raise CliError(f"{name}: input and output are the same file")
+        if not force:
             raise CliError(f"{path} already exists; use -f to overwrite it")
     if plot_path is not None:
         try:
@@ -131,7 +142,9 @@ def compare(files, codebook_paths, alpha, metric, as_json, csv_path, plot_path, 
     each --codebook. Every cell is a real encoding. The best cell of each row
     (smallest --metric) is marked with *.
     """
-    _check_outputs(csv_path, plot_path, force)
+    if not math.isfinite(alpha):
+        raise click.BadParameter("ALPHA must be finite", param_hint="--smooth")
+    _check_outputs(csv_path, plot_path, force, [*files, *codebook_paths])
     codebooks = [(path, load_codebook(path)) for path in codebook_paths]
     try:
         with _progress("compare", quiet) as progress:
@@ -199,7 +212,10 @@ def sweep(file, toward, steps, coder, alpha, as_json, csv_path, plot_path, quiet
     the wasted bits per symbol (mean code length - H(P)). An ideal coder
     wastes exactly D(P||Q_w); Huffman's whole-bit lengths stay near it.
     """
-    _check_outputs(csv_path, plot_path, force)
+    if not math.isfinite(alpha):
+        raise click.BadParameter("ALPHA must be finite", param_hint="--smooth")
+    inputs = [file] if toward == "uniform" else [file, toward]
+    _check_outputs(csv_path, plot_path, force, inputs)
     try:
         with _progress("sweep", quiet) as progress:
             result = huffkit.sweep(file, toward=toward, steps=steps, smoothing=alpha,

@@ -136,12 +136,13 @@ def compare(files: Sequence[str | os.PathLike], /, *,
     """Code every file with every model, for real, and tabulate the results.
 
     The columns are: each file's own distribution, smoothed by *smoothing*
-    so that it can code the other files (on the diagonal a file is coded
-    with its exact distribution, unsmoothed: its optimal code, which no
-    other column can beat in mean code length); then the uniform
-    distribution (unless *uniform* is false); then each of *codebooks*
-    (a Codebook, or a (name, Codebook) pair).  Codes are limited to
-    *max_code_length* bits; the codebooks keep their own lengths.
+    so that it can code the other files; then the uniform distribution
+    (unless *uniform* is false); then each of *codebooks* (a Codebook, or a
+    (name, Codebook) pair).  Codes are limited to *max_code_length* bits; the
+    codebooks keep their own lengths.  On the diagonal a file is coded with
+    its exact distribution, unsmoothed, under the longest limit any column
+    has: its optimal code, which no other column can beat in mean code
+    length.
     """
     named = [_read(path) for path in files]
     if not named:
@@ -160,14 +161,16 @@ def compare(files: Sequence[str | os.PathLike], /, *,
         name, codebook = entry if isinstance(entry, tuple) else (f"codebook {index + 1}", entry)
         columns.append((name, codebook))
 
+    # The diagonal's limit: no column may use longer codes than the file's own code can.
+    own_limit = max([max_code_length] + [codebook.max_length for _, codebook in columns
+                                         if codebook is not None])
     total = len(named) * len(columns)
     cells = []
     for i, ((_, data), distribution) in enumerate(zip(named, own, strict=True)):
         row = []
         for j, (_, codebook) in enumerate(columns):
             if j == i and distribution.total:
-                codebook = Codebook.from_distribution(distribution,
-                                                      max_code_length=max_code_length)
+                codebook = Codebook.from_distribution(distribution, max_code_length=own_limit)
             row.append(_cell(data, codebook))
             if progress is not None:
                 progress(i * len(columns) + j + 1, total)

@@ -53,8 +53,9 @@ def check_path(path: str | os.PathLike) -> str:
     """The picture format a path's suffix names ("png", ...), or ValueError."""
     suffix = os.path.splitext(os.fspath(path))[1].lower()
     if suffix not in FORMATS:
+        found = f"not {suffix!r}" if suffix else "and it has no suffix"
         raise ValueError(f"{os.fspath(path)}: a picture's name must end in "
-                         f"{', '.join(FORMATS)} (its format), not {suffix or 'nothing'!r}")
+                         f"{', '.join(FORMATS)} (its format), {found}")
     return suffix[1:]
 
 
