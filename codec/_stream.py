@@ -17,6 +17,7 @@ import sys
 import numpy as np
 
 from . import _kernels, container
+from ._ans_format import table_for
 from ._errors import CodebookError, FormatError, HuffmanError, TruncatedError
 from .codebook import DEFAULT_MAX_CODE_LENGTH, Codebook
 from .container import DEFAULT_BLOCK_SIZE, FrameEnd
@@ -32,6 +33,13 @@ _READ_SIZE = 128 * 1024
 def _with_context(error: HuffmanError, context: str) -> HuffmanError:
     """The same kind of error, its message prefixed with where it happened."""
     return type(error)(f"{context}: {error}")
+
+
+def check_coder(coder: str) -> str:
+    if coder not in container.CODERS:
+        raise ValueError(f"coder must be one of {', '.join(map(repr, container.CODERS))}, "
+                         f"not {coder!r}")
+    return coder
 
 
 def _as_codebook(codebook: Codebook | Distribution | None, max_code_length: int,
@@ -80,9 +88,13 @@ class HuffmanCompressor:
     *block_size* bytes is coded as soon as it is complete, with its own
     optimal code limited to *max_code_length* bits.
 
+    With ``coder="ans"`` the blocks are coded with rANS instead of Huffman
+    codes: each symbol costs log2(1/q) bits of its (quantised) model q, not
+    a whole number of bits.
+
     With *codebook* (a :class:`Codebook`, or a :class:`Distribution` to
-    build one from), every block is coded with that one code instead: a
-    mismatched model Q, say.  The frame stores its code lengths unless
+    build one from), every block is coded with that one model instead: a
+    mismatched Q, say.  The frame stores its code lengths unless
     *embed_codebook* is false; then it stores only the codebook's identifier
     and the same codebook must be given to decompress it.  Data holding a
     byte the codebook cannot code raises ``CodebookError`` from the call
@@ -92,11 +104,14 @@ class HuffmanCompressor:
     def __init__(self, *, block_size: int = DEFAULT_BLOCK_SIZE,
                  max_code_length: int = DEFAULT_MAX_CODE_LENGTH,
                  codebook: Codebook | Distribution | None = None,
-                 embed_codebook: bool = True) -> None:
+                 embed_codebook: bool = True, coder: str = "huffman") -> None:
         self._block_size = container.check_block_size(block_size)
         self._max_code_length = container.check_max_code_length(max_code_length)
+        self._coder = check_coder(coder)
         self._codebook = _as_codebook(codebook, self._max_code_length)
         self._embed_codebook = bool(embed_codebook)
+        self._shared_table = (table_for(self._codebook)
+                              if self._codebook is not None and coder == "ans" else None)
         self._pending = bytearray()
         self._header_written = False
         self._total = 0
@@ -144,11 +159,12 @@ class HuffmanCompressor:
             return b""
         self._header_written = True
         return container.pack_frame_header(self._block_size, self._codebook,
-                                           embed=self._embed_codebook)
+                                           embed=self._embed_codebook, coder=self._coder)
 
     def _encode(self, block) -> bytes:
         self._total += len(block)
-        return container.encode_block(block, self._max_code_length, self._codebook)
+        return container.encode_block(block, self._max_code_length, self._codebook,
+                                      coder=self._coder, shared_table=self._shared_table)
 
 
 class HuffmanDecompressor:
@@ -283,15 +299,16 @@ class HuffmanDecompressor:
 def compress(data, /, *, block_size: int = DEFAULT_BLOCK_SIZE,
              max_code_length: int = DEFAULT_MAX_CODE_LENGTH,
              codebook: Codebook | Distribution | None = None,
-             embed_codebook: bool = True) -> bytes:
+             embed_codebook: bool = True, coder: str = "huffman") -> bytes:
     """Compress *data* (any bytes-like object) into one huffkit frame.
 
     Each *block_size* bytes get their own optimal Huffman code, no longer
     than *max_code_length* bits, unless *codebook* gives one code for all
-    of them.  See :class:`HuffmanCompressor`.
+    of them; ``coder="ans"`` codes them with rANS.  See :class:`HuffmanCompressor`.
     """
     compressor = HuffmanCompressor(block_size=block_size, max_code_length=max_code_length,
-                                   codebook=codebook, embed_codebook=embed_codebook)
+                                   codebook=codebook, embed_codebook=embed_codebook,
+                                   coder=coder)
     return compressor.compress(data) + compressor.flush()
 
 
@@ -440,16 +457,16 @@ class HuffmanFile(io.BufferedIOBase):
     def __init__(self, filename, mode: str = "r", *, block_size: int | None = None,
                  max_code_length: int | None = None,
                  codebook: Codebook | Distribution | None = None,
-                 embed_codebook: bool | None = None) -> None:
+                 embed_codebook: bool | None = None, coder: str | None = None) -> None:
         self._fp = None
         self._close_fp = False
         self._mode = _MODE_CLOSED
         self._pos = 0
         if mode in ("r", "rb"):
             if block_size is not None or max_code_length is not None or (
-                    embed_codebook is not None):
-                raise ValueError("block_size, max_code_length and embed_codebook apply only "
-                                 "when writing")
+                    embed_codebook is not None or coder is not None):
+                raise ValueError("block_size, max_code_length, embed_codebook and coder apply "
+                                 "only when writing")
             if codebook is not None and not isinstance(codebook, Codebook):
                 raise TypeError(f"codebook must be a Codebook when reading, not "
                                 f"{type(codebook).__name__}")
@@ -459,7 +476,8 @@ class HuffmanFile(io.BufferedIOBase):
                 block_size=DEFAULT_BLOCK_SIZE if block_size is None else block_size,
                 max_code_length=(DEFAULT_MAX_CODE_LENGTH if max_code_length is None
                                  else max_code_length),
-                codebook=codebook, embed_codebook=embed_codebook is not False)
+                codebook=codebook, embed_codebook=embed_codebook is not False,
+                coder="huffman" if coder is None else coder)
             file_mode, self_mode = mode[0] + "b", _MODE_WRITE
         else:
             raise ValueError(f"Invalid mode: {mode!r}")
@@ -586,7 +604,8 @@ class HuffmanFile(io.BufferedIOBase):
 
 def open(file, /, mode: str = "rb", *, block_size: int | None = None,
          max_code_length: int | None = None, codebook: Codebook | Distribution | None = None,
-         embed_codebook: bool | None = None, encoding: str | None = None,
+         embed_codebook: bool | None = None, coder: str | None = None,
+         encoding: str | None = None,
          errors: str | None = None, newline: str | None = None):
     """Open a huffkit-compressed file in binary or text mode.
 
@@ -607,7 +626,7 @@ def open(file, /, mode: str = "rb", *, block_size: int | None = None,
             raise ValueError("Argument 'newline' not supported in binary mode")
     binary = HuffmanFile(file, mode.replace("t", ""), block_size=block_size,
                          max_code_length=max_code_length, codebook=codebook,
-                         embed_codebook=embed_codebook)
+                         embed_codebook=embed_codebook, coder=coder)
     if "t" in mode:
         return io.TextIOWrapper(binary, io.text_encoding(encoding), errors, newline)
     return binary

@@ -23,6 +23,7 @@ slicing (bytes, bytearray, mmap) without exporting views of it, so a
 
 from __future__ import annotations
 
+import dataclasses
 import struct
 import zlib
 from dataclasses import dataclass
@@ -30,7 +31,20 @@ from dataclasses import dataclass
 import numpy as np
 
 from . import _kernels
+from ._ans_format import (
+    ANS_LANES_SIZE,
+    BLOCK_ANS,
+    BLOCK_ANS_SHARED,
+    AnsBlockHeader,
+    decode_ans_block,
+    encode_ans_block,
+    pack_frequency_table,
+    parse_ans_block,
+    parse_frequency_table,
+    table_for,
+)
 from ._errors import ChecksumError, CodebookError, FormatError, TruncatedError
+from .ans import FrequencyTable
 from .codebook import IDENTIFIER_BYTES, Codebook, identifier_of
 from .distribution import BYTE_ALPHABET_SIZE, Distribution
 
@@ -64,7 +78,12 @@ BLOCK_HUFFMAN_SHARED = 0x02
 
 #: Frame flag: a codebook section follows the header, and blocks may use it.
 FLAG_CODEBOOK = 0x01
-_KNOWN_FLAGS = FLAG_CODEBOOK
+#: Frame flag: the blocks are coded with rANS, and a codebook section holds a frequency table.
+FLAG_ANS = 0x02
+_KNOWN_FLAGS = FLAG_CODEBOOK | FLAG_ANS
+
+#: The entropy coders, by the name the API and the CLI give them.
+CODERS = ("huffman", "ans")
 
 # How a frame's codebook section holds the code.
 CODEBOOK_REFERENCED = 0  # only its identifier: the reader must supply the codebook
@@ -94,12 +113,17 @@ class FrameHeader:
     size: int = FRAME_HEADER_SIZE  # bytes, codebook section included
     codebook_id: bytes | None = None  # the frame's shared code, named ...
     embedded: bool = False  # ... and stored in the frame, or not
-    lengths: np.ndarray | None = None  # its lengths, when embedded or supplied
+    lengths: np.ndarray | None = None  # its lengths (Huffman), when embedded or supplied
+    table: FrequencyTable | None = None  # its frequencies (ANS), when embedded or supplied
 
     @property
     def codebook_size(self) -> int:
         """Bytes of the codebook section."""
         return self.size - FRAME_HEADER_SIZE
+
+    @property
+    def coder(self) -> str:
+        return "ans" if self.flags & FLAG_ANS else "huffman"
 
 
 @dataclass(frozen=True, eq=False)
@@ -112,6 +136,10 @@ class BlockHeader:
     stream_bits: tuple[int, ...]
     header_size: int
     shared: bool = False  # coded with the frame's codebook rather than its own table
+
+    @property
+    def payload_bits(self) -> int:
+        return sum(self.stream_bits)
 
     @property
     def stream_sizes(self) -> list[int]:
@@ -165,18 +193,24 @@ def check_max_code_length(max_code_length: int) -> int:
 
 
 def pack_frame_header(block_size: int, codebook: Codebook | None = None, *,
-                      embed: bool = True) -> bytes:
-    """The frame header; with *codebook*, the codebook section its blocks will use."""
-    flags = 0 if codebook is None else FLAG_CODEBOOK
+                      embed: bool = True, coder: str = "huffman") -> bytes:
+    """The frame header; with *codebook*, the codebook section its blocks will use.
+
+    For the ANS coder the section names the codebook the same way, and
+    embeds the frequency table its distribution quantises to.
+    """
+    flags = (0 if codebook is None else FLAG_CODEBOOK) | (FLAG_ANS if coder == "ans" else 0)
     fields = _FRAME_HEADER.pack(MAGIC, FORMAT_VERSION, flags, block_size)
     header = fields + _FRAME_HEADER_CRC.pack(zlib.crc32(fields))
     if codebook is None:
         return header
     section = identifier_of(codebook.lengths)
-    if embed:
-        section += bytes([CODEBOOK_EMBEDDED]) + pack_code_table(codebook.lengths)
-    else:
+    if not embed:
         section += bytes([CODEBOOK_REFERENCED])
+    elif coder == "ans":
+        section += bytes([CODEBOOK_EMBEDDED]) + pack_frequency_table(table_for(codebook))
+    else:
+        section += bytes([CODEBOOK_EMBEDDED]) + pack_code_table(codebook.lengths)
     return header + section + _CRC.pack(zlib.crc32(section))
 
 
@@ -213,8 +247,10 @@ def _parse_codebook_section(buffer, pos: int, header: FrameHeader) -> FrameHeade
     identifier = bytes(buffer[pos:pos + IDENTIFIER_BYTES])
     storage = buffer[pos + IDENTIFIER_BYTES]
     pos += IDENTIFIER_BYTES + 1
-    lengths = None
-    if storage == CODEBOOK_EMBEDDED:
+    lengths = table = None
+    if storage == CODEBOOK_EMBEDDED and header.flags & FLAG_ANS:
+        table, pos = parse_frequency_table(buffer, pos, what="frame frequency table")
+    elif storage == CODEBOOK_EMBEDDED:
         lengths, pos = parse_code_table(buffer, pos, what="frame codebook")
     elif storage != CODEBOOK_REFERENCED:
         raise FormatError(f"frame codebook has unknown storage type {storage} "
@@ -227,7 +263,8 @@ def _parse_codebook_section(buffer, pos: int, header: FrameHeader) -> FrameHeade
                           "code lengths")
     return FrameHeader(header.version, header.flags, header.block_size,
                        size=pos + _CRC.size - start + FRAME_HEADER_SIZE,
-                       codebook_id=identifier, embedded=lengths is not None, lengths=lengths)
+                       codebook_id=identifier, embedded=storage == CODEBOOK_EMBEDDED,
+                       lengths=lengths, table=table)
 
 
 def with_supplied_codebook(header: FrameHeader, codebook: Codebook | None) -> FrameHeader:
@@ -249,9 +286,11 @@ def with_supplied_codebook(header: FrameHeader, codebook: Codebook | None) -> Fr
     if codebook.identifier != wanted:
         raise CodebookError(f"this data was compressed with the codebook {wanted}, but the "
                             f"codebook supplied is {codebook.identifier}")
-    return FrameHeader(header.version, header.flags, header.block_size, size=header.size,
-                       codebook_id=header.codebook_id, embedded=header.embedded,
-                       lengths=codebook.lengths.astype(np.int64))
+    if header.coder == "ans":
+        # An embedded table is the file's own truth; a referenced one is rebuilt, exactly.
+        table = header.table if header.embedded else table_for(codebook)
+        return dataclasses.replace(header, table=table)
+    return dataclasses.replace(header, lengths=codebook.lengths.astype(np.int64))
 
 
 def pack_frame_end(total_symbols: int) -> bytes:
@@ -310,13 +349,18 @@ def parse_code_table(buffer, pos: int, *, what: str = "code table") -> tuple[np.
 # -- blocks ------------------------------------------------------------------
 
 
-def encode_block(data, max_code_length: int, shared: Codebook | None = None) -> bytes:
+def encode_block(data, max_code_length: int, shared: Codebook | None = None, *,
+                 coder: str = "huffman", shared_table: FrequencyTable | None = None) -> bytes:
     """Code *data* (a non-empty bytes-like object) as one block.
 
     With *shared* (the frame's codebook) the block is coded with it and
     stores no table; otherwise it gets its own optimal code.  The caller has
-    checked that *shared* has a code for every byte of *data*.
+    checked that *shared* has a code for every byte of *data*.  With
+    ``coder="ans"`` the block is an ANS block, with its own frequency table
+    or the frame's *shared_table*.
     """
+    if coder == "ans":
+        return encode_ans_block(data, shared_table)
     symbols = np.frombuffer(data, dtype=np.uint8)
     if shared is None:
         counts = _kernels.count_symbols(symbols, BYTE_ALPHABET_SIZE)
@@ -336,22 +380,34 @@ def encode_block(data, max_code_length: int, shared: Codebook | None = None) -> 
     ])
 
 
-def parse_block(buffer, pos: int, frame: FrameHeader) -> BlockHeader | FrameEnd:
+_BLOCK_TYPES = {"huffman": (BLOCK_HUFFMAN, BLOCK_HUFFMAN_SHARED),
+                "ans": (BLOCK_ANS, BLOCK_ANS_SHARED)}
+
+
+def parse_block(buffer, pos: int, frame: FrameHeader,
+                ) -> BlockHeader | AnsBlockHeader | FrameEnd:
     """Read the header of the block or frame end at *pos* (its streams may not be there yet)."""
     _need(buffer, pos, 1)
     kind = buffer[pos]
     if kind == BLOCK_END:
         _need(buffer, pos, _FRAME_END.size)
         return FrameEnd(_FRAME_END.unpack_from(buffer, pos)[1])
-    if kind not in (BLOCK_HUFFMAN, BLOCK_HUFFMAN_SHARED):
+    own, shared = _BLOCK_TYPES[frame.coder]
+    if kind not in (own, shared):
+        other = "huffman" if frame.coder == "ans" else "ans"
+        if kind in _BLOCK_TYPES[other]:
+            raise FormatError(f"block type 0x{kind:02x} is a {other} block, but the frame's "
+                              f"flags say {frame.coder}")
         raise FormatError(f"unknown block type 0x{kind:02x}")
-    if kind == BLOCK_HUFFMAN_SHARED and frame.codebook_id is None:
+    if kind == shared and frame.codebook_id is None:
         raise FormatError("block is coded with the frame's codebook, but the frame has none")
     _need(buffer, pos, _BLOCK_HEADER.size)
     _, symbols, crc = _BLOCK_HEADER.unpack_from(buffer, pos)
     if not 1 <= symbols <= frame.block_size:
         raise FormatError(f"block claims {symbols} symbols; the frame allows 1 to "
                           f"{frame.block_size} per block")
+    if frame.coder == "ans":
+        return parse_ans_block(buffer, pos, kind, symbols, crc, frame.table)
     if kind == BLOCK_HUFFMAN:
         lengths, cursor = parse_code_table(buffer, pos + _BLOCK_HEADER.size)
     else:
@@ -391,8 +447,10 @@ def _check_every_code_is_used(lengths: np.ndarray, data: bytes) -> None:
                           f"{', ...' if unused.size > 8 else ''}): the table is damaged")
 
 
-def decode_block(block: BlockHeader, buffer, pos: int) -> bytes:
+def decode_block(block: BlockHeader | AnsBlockHeader, buffer, pos: int) -> bytes:
     """Decode the block whose header starts at *pos*; the whole block must be in *buffer*."""
+    if isinstance(block, AnsBlockHeader):
+        return decode_ans_block(block, buffer, pos)
     _need(buffer, pos, block.size)
     cursor = pos + block.header_size
     parts = []
@@ -422,6 +480,7 @@ class BlockInfo:
     for a block with its own table, exactly the distinct bytes it holds.
     For a block coded with the frame's codebook, the code figures are those
     of that codebook, or None when it is neither embedded nor supplied.
+    An ANS block has no code lengths (None); its ``streams`` are its lanes.
     """
 
     offset: int
@@ -435,6 +494,7 @@ class BlockInfo:
     max_code_length: int | None
     crc32: int
     shared_codebook: bool = False
+    coder: str = "huffman"
 
 
 @dataclass(frozen=True)
@@ -456,6 +516,7 @@ class FrameInfo:
     header_size: int = FRAME_HEADER_SIZE
     codebook: str | None = None
     codebook_embedded: bool = False
+    coder: str = "huffman"
 
 
 def frame_info(data, /, *, codebook: Codebook | None = None) -> tuple[FrameInfo, ...]:
@@ -494,11 +555,19 @@ def frame_info(data, /, *, codebook: Codebook | None = None) -> tuple[FrameInfo,
             block_size=header.block_size, original_size=original, blocks=tuple(blocks),
             header_size=header.size,
             codebook=None if header.codebook_id is None else header.codebook_id.hex(),
-            codebook_embedded=header.embedded))
+            codebook_embedded=header.embedded, coder=header.coder))
     return tuple(frames)
 
 
-def _block_info(block: BlockHeader, offset: int) -> BlockInfo:
+def _block_info(block: BlockHeader | AnsBlockHeader, offset: int) -> BlockInfo:
+    if isinstance(block, AnsBlockHeader):
+        distinct = None if block.table is None else int(np.count_nonzero(block.table.freqs))
+        table_size = 0 if block.shared else block.header_size - _BLOCK_HEADER.size - ANS_LANES_SIZE
+        return BlockInfo(offset=offset, size=block.size, symbols=block.symbols,
+                         distinct_symbols=distinct, table_size=table_size,
+                         payload_bits=block.payload_bits, streams=block.lanes,
+                         min_code_length=None, max_code_length=None, crc32=block.crc32,
+                         shared_codebook=block.shared, coder="ans")
     streams = len(block.stream_bits)
     table_size = block.header_size - _BLOCK_HEADER.size - 1 - 4 * streams
     if block.lengths is None:
@@ -508,6 +577,6 @@ def _block_info(block: BlockHeader, offset: int) -> BlockInfo:
         distinct, shortest, longest = int(lengths.size), int(lengths.min()), int(lengths.max())
     return BlockInfo(offset=offset, size=block.size, symbols=block.symbols,
                      distinct_symbols=distinct, table_size=table_size,
-                     payload_bits=sum(block.stream_bits), streams=streams,
+                     payload_bits=block.payload_bits, streams=streams,
                      min_code_length=shortest, max_code_length=longest, crc32=block.crc32,
                      shared_codebook=block.shared)

@@ -30,7 +30,7 @@ import numpy as np
 
 from . import _stream, container
 from ._errors import CodebookError, FormatError, TruncatedError
-from .codebook import DEFAULT_MAX_CODE_LENGTH, Codebook, identifier_of
+from .codebook import DEFAULT_MAX_CODE_LENGTH, Codebook
 from .container import DEFAULT_BLOCK_SIZE, FrameEnd
 from .distribution import BYTE_ALPHABET_SIZE, Distribution
 from .measures import js_divergence
@@ -54,7 +54,7 @@ class SymbolRow:
     q: float
     information: float  # -log q, in the ledger's unit
     code_length: float  # bits
-    bits: int
+    bits: int | float  # whole for Huffman; for ANS, the symbol's share, log2(M/f) each
     wasted_bits: float
 
 
@@ -82,6 +82,7 @@ class Ledger:
     compressed_size: int
     model: str  # in words: what q was
     per_symbol: tuple[SymbolRow, ...] | None = None
+    coder: str = "huffman"  # "ans", or "huffman+ans" for a file of frames of both
 
     @property
     def compression_rate(self) -> float:
@@ -115,6 +116,7 @@ class Ledger:
             "original_size": self.original_size,
             "compressed_size": self.compressed_size,
             "model": self.model,
+            "coder": self.coder,
         }
         if self.per_symbol is not None:
             result["per_symbol"] = [asdict(row) for row in self.per_symbol]
@@ -124,7 +126,7 @@ class Ledger:
 def analyze(data, /, *, block_size: int = DEFAULT_BLOCK_SIZE,
             max_code_length: int = DEFAULT_MAX_CODE_LENGTH,
             codebook: Codebook | Distribution | None = None, embed_codebook: bool = True,
-            base: float = 2, per_symbol: bool = False) -> Ledger:
+            coder: str = "huffman", base: float = 2, per_symbol: bool = False) -> Ledger:
     """Compress *data* in memory (options as :func:`huffkit.compress`) and account for it.
 
     The result is what :func:`inspect` reports for the compressed bytes.
@@ -135,7 +137,7 @@ def analyze(data, /, *, block_size: int = DEFAULT_BLOCK_SIZE,
         codebook = Codebook.from_distribution(codebook, max_code_length=max_code_length)
     compressed = _stream.compress(original, block_size=block_size,
                                   max_code_length=max_code_length, codebook=codebook,
-                                  embed_codebook=embed_codebook)
+                                  embed_codebook=embed_codebook, coder=coder)
     return _account(_blocks(compressed, codebook, original), len(compressed), codebook,
                     base=base, per_symbol=per_symbol)
 
@@ -169,9 +171,27 @@ def inspect(compressed, /, *, codebook: Codebook | None = None, base: float = 2,
 @dataclass(frozen=True, eq=False)
 class _Block:
     data: np.ndarray  # the block's symbols
-    lengths: np.ndarray  # the code it was coded with
+    costs: np.ndarray  # bits the coder spends on each symbol: code lengths, or log2(M/f)
     payload_bits: int
-    shared: bool
+    coder: str
+    model: tuple[np.ndarray, str] | None  # the frame's shared model q, and what it is
+
+
+def _shared_model(header, codebook: Codebook | None) -> tuple[np.ndarray, str] | None:
+    """The model q of a frame's shared codebook, and how it was found; None if it has none."""
+    if header.codebook_id is None:
+        return None
+    identifier = header.codebook_id.hex()
+    if codebook is not None and codebook.distribution is not None:
+        return codebook.distribution.probabilities, f"codebook {identifier}: its distribution Q"
+    if header.coder == "ans":
+        return header.table.probabilities, (
+            f"codebook {identifier}: the distribution its frequency table gives, "
+            "freq/2^precision (give the codebook to use its Q)")
+    lengths = header.lengths
+    implied = np.where(lengths > 0, np.exp2(-lengths.astype(np.float64)), 0.0)
+    return implied, (f"codebook {identifier}: the distribution its code lengths imply, "
+                     "2^-length (give the codebook to use its Q)")
 
 
 def _blocks(compressed, codebook: Codebook | None, original: bytes | None = None,
@@ -185,14 +205,16 @@ def _blocks(compressed, codebook: Codebook | None, original: bytes | None = None
             header = container.with_supplied_codebook(
                 container.parse_frame_header(buffer, pos), codebook)
             pos += header.size
+            model = _shared_model(header, codebook)
             total = 0
             while not isinstance(block := container.parse_block(buffer, pos, header), FrameEnd):
                 if original is None:
                     data = container.decode_block(block, buffer, pos)
                 else:
                     data = original[done:done + block.symbols]
-                yield _Block(np.frombuffer(data, dtype=np.uint8), block.lengths,
-                             sum(block.stream_bits), block.shared)
+                costs = block.table.costs if header.coder == "ans" else block.lengths
+                yield _Block(np.frombuffer(data, dtype=np.uint8), costs, block.payload_bits,
+                             header.coder, model if block.shared else None)
                 pos += block.size
                 total += block.symbols
                 done += block.symbols
@@ -215,46 +237,41 @@ def _unit(base: float) -> str:
     return _UNITS.get(float(base), f"base-{base:g} units")
 
 
-def _model_of(codebook: Codebook | None, lengths: np.ndarray) -> tuple[np.ndarray, str]:
-    """The probabilities a shared code was built for, and how they were found."""
-    identifier = identifier_of(lengths).hex()
-    if codebook is not None and codebook.distribution is not None:
-        return codebook.distribution.probabilities, f"codebook {identifier}: its distribution Q"
-    implied = np.where(lengths > 0, np.exp2(-lengths.astype(np.float64)), 0.0)
-    return implied, (f"codebook {identifier}: the distribution its code lengths imply, "
-                     "2^-length (give the codebook to use its Q)")
-
-
 def _account(blocks: Iterator[_Block], file_size: int, codebook: Codebook | None, *,
              base: float, per_symbol: bool) -> Ledger:
     unit = _unit(base)
     to_unit = math.log(2) / math.log(base)  # bits -> unit
     counts = np.zeros(BYTE_ALPHABET_SIZE, dtype=np.int64)
-    spent = np.zeros(BYTE_ALPHABET_SIZE, dtype=np.int64)  # coded bits per symbol
+    # Coded bits per symbol: whole bits for Huffman, log2(M/f) per symbol for ANS (whose
+    # payload also holds the lanes' flushed states, not charged to any one symbol).
+    spent = np.zeros(BYTE_ALPHABET_SIZE, dtype=np.float64)
     ideal = np.zeros(BYTE_ALPHABET_SIZE, dtype=np.float64)  # Σ -log2 q per symbol
     payload = 0
     models: list[str] = []
+    coders: list[str] = []
     static_q: np.ndarray | None = None  # the one model, while there has been one
     for index, block in enumerate(blocks):
         block_counts = np.bincount(block.data, minlength=BYTE_ALPHABET_SIZE)
-        lengths = block.lengths.astype(np.int64)
-        if block.shared:
-            q, model = _model_of(codebook, lengths)
+        if block.model is not None:
+            q, model = block.model
         else:
             q, model = block_counts / block.data.size, "each block's own distribution P_b"
         with np.errstate(divide="ignore"):
             information = np.where(block_counts > 0, -np.log2(q), 0.0)
         counts += block_counts
-        spent += block_counts * lengths
+        with np.errstate(invalid="ignore"):  # 0 occurrences of a symbol with no code
+            spent += np.where(block_counts > 0, block_counts * block.costs, 0.0)
         ideal += block_counts * information
         payload += block.payload_bits
-        if model not in models:
-            models.append(model)
+        for found, seen in ((model, models), (block.coder, coders)):
+            if found not in seen:
+                seen.append(found)
         if index == 0:
             static_q = q
         elif static_q is not None and not np.array_equal(static_q, q):
             static_q = None
-    if int(spent.sum()) != payload:
+    exact = coders in ([], ["huffman"])  # whole-bit codes: the symbols' bits are the payload
+    if exact and int(spent.sum()) != payload:
         raise FormatError(f"the blocks' code lengths account for {int(spent.sum())} payload "
                           f"bits, but their headers record {payload}")
 
@@ -276,7 +293,8 @@ def _account(blocks: Iterator[_Block], file_size: int, codebook: Codebook | None
             SymbolRow(symbol=int(s), count=int(counts[s]), p=float(p[s]),
                       q=float(np.exp2(-ideal[s] / counts[s])),
                       information=float(ideal[s] / counts[s] * to_unit),
-                      code_length=float(spent[s] / counts[s]), bits=int(spent[s]),
+                      code_length=float(spent[s] / counts[s]),
+                      bits=int(spent[s]) if exact else float(spent[s]),
                       wasted_bits=float(spent[s] - counts[s] * self_information[s]))
             for s in np.flatnonzero(counts))
     return Ledger(
@@ -300,4 +318,5 @@ def _account(blocks: Iterator[_Block], file_size: int, codebook: Codebook | None
         compressed_size=file_size,
         model="; ".join(models) if models else "none (no data)",
         per_symbol=rows,
+        coder="+".join(coders) if coders else "huffman",
     )

@@ -1,0 +1,179 @@
+"""Frequency tables for the rANS coder: a distribution quantised to a power-of-two total.
+
+rANS (range asymmetric numeral systems) codes a symbol of frequency f out of
+M = 2**precision in log2(M/f) bits, to within a tiny constant: it pays the
+cross-entropy of the quantised model, not Huffman's whole bits.  The table
+is all a decoder needs; the kernels are in ``_kernels.py``.
+
+Quantisation is exact and deterministic: the weights are turned into exact
+fractions (a float is a binary fraction), so every machine computes the same
+table from the same model, which lets a file name its model by identifier
+only.  Every symbol of non-zero weight gets a frequency of at least 1; the
+rounding is then corrected greedily, one unit at a time, where it costs the
+least (measured by the weights, so the loss D(P||F/M) stays tiny).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import heapq
+import math
+from fractions import Fraction
+
+import numpy as np
+
+from ._errors import CodebookError
+from .distribution import Distribution
+
+__all__ = ["DEFAULT_PRECISION", "MAX_PRECISION", "FrequencyTable"]
+
+#: The frequencies of a table sum to 2**precision.  The kernels' 64-bit states allow up
+#: to 24 bits while keeping the state 2**8 times larger than the total, so that the
+#: integer arithmetic of rANS costs next to nothing.
+MAX_PRECISION = 24
+#: Enough for a block's own table: a byte that occurs once in a 1 MiB block is still
+#: coded in 16 bits rather than its 20, at a negligible cost to the others.
+DEFAULT_PRECISION = 16
+
+
+class FrequencyTable:
+    """Integer frequencies, one per symbol, that sum to ``2**precision``.
+
+    ``freqs[s] == 0`` means symbol s cannot be coded.  ``cumulative[s]`` is
+    the sum of the frequencies of the symbols below s.
+    """
+
+    __slots__ = ("_cumulative", "_freqs", "_precision")
+
+    def __init__(self, freqs: np.ndarray, precision: int) -> None:
+        freqs = np.array(freqs, dtype=np.int64, copy=True)
+        if not 1 <= precision <= MAX_PRECISION:
+            raise CodebookError(f"precision must be 1 to {MAX_PRECISION} bits, got {precision}")
+        if freqs.ndim != 1 or freqs.size == 0 or freqs.min() < 0:
+            raise CodebookError("frequencies must be a non-empty list of non-negative integers")
+        if int(freqs.sum()) != 1 << precision:
+            raise CodebookError(f"frequencies sum to {int(freqs.sum())}, not 2**{precision}")
+        self._freqs = freqs
+        self._freqs.flags.writeable = False
+        self._cumulative = np.cumsum(freqs) - freqs
+        self._cumulative.flags.writeable = False
+        self._precision = precision
+
+    @classmethod
+    def from_distribution(cls, distribution: Distribution, /, *,
+                          precision: int | None = DEFAULT_PRECISION) -> FrequencyTable:
+        """Quantise *distribution*'s weights to frequencies summing to 2**precision.
+
+        With ``precision=None`` it is chosen from the distribution: fine enough
+        that its least likely symbol keeps about its probability (a model Q
+        smoothed over a large corpus gives unseen bytes tiny probabilities,
+        which a coarse table would round up at the other symbols' expense).
+        """
+        if precision is None:
+            precision = precision_for(distribution)
+        return cls(quantize(distribution.counts, precision), precision)
+
+    @property
+    def freqs(self) -> np.ndarray:
+        return self._freqs
+
+    @property
+    def cumulative(self) -> np.ndarray:
+        return self._cumulative
+
+    @property
+    def precision(self) -> int:
+        return self._precision
+
+    @property
+    def total(self) -> int:
+        return 1 << self._precision
+
+    @property
+    def size(self) -> int:
+        return int(self._freqs.size)
+
+    @property
+    def probabilities(self) -> np.ndarray:
+        """The model the coder really uses: freq / 2**precision."""
+        return self._freqs / self.total
+
+    @property
+    def costs(self) -> np.ndarray:
+        """Bits an ideal coder spends on each symbol under this table (inf where freq is 0)."""
+        with np.errstate(divide="ignore"):
+            return self._precision - np.log2(self._freqs)
+
+    @property
+    def identifier(self) -> str:
+        """16 hex digits from the precision and the frequencies (as u32, little-endian)."""
+        digest = hashlib.sha256(bytes([self._precision])
+                                + self._freqs.astype("<u4").tobytes()).digest()
+        return digest[:8].hex()
+
+    def __eq__(self, other: object) -> bool:
+        if not isinstance(other, FrequencyTable):
+            return NotImplemented
+        return self._precision == other._precision and np.array_equal(self._freqs, other._freqs)
+
+    def __hash__(self) -> int:
+        return hash((self._precision, self._freqs.tobytes()))
+
+    def __repr__(self) -> str:
+        return (f"<FrequencyTable of {int(np.count_nonzero(self._freqs))} symbols, "
+                f"total 2**{self._precision}>")
+
+
+def precision_for(distribution: Distribution) -> int:
+    """The precision at which the least likely symbol gets a frequency of about 4."""
+    probabilities = distribution.probabilities
+    smallest = float(probabilities[probabilities > 0].min())
+    return int(min(MAX_PRECISION, max(DEFAULT_PRECISION, math.ceil(-math.log2(smallest)) + 2)))
+
+
+def quantize(weights: np.ndarray, precision: int) -> np.ndarray:
+    """Frequencies summing to 2**precision, at least 1 wherever *weights* is non-zero.
+
+    Raises ``CodebookError`` if there are more symbols of non-zero weight
+    than 2**precision.
+    """
+    weights = np.asarray(weights)
+    total_freq = 1 << precision
+    present = np.flatnonzero(weights)
+    if present.size == 0:
+        raise CodebookError("cannot build a frequency table from an empty distribution")
+    if present.size > total_freq:
+        raise CodebookError(f"{present.size} symbols cannot share a total of 2**{precision}")
+    # Exact arithmetic: the same table on every machine.
+    exact = [Fraction(value) for value in weights[present].tolist()]
+    total = sum(exact)
+    shares = [value * total_freq / total for value in exact]  # ideal, fractional frequencies
+    freqs = [max(1, math.floor(share)) for share in shares]
+    surplus = total_freq - sum(freqs)
+    # Hand out (or take back) units one at a time where that changes the expected code
+    # length the least; a heap keeps this O(k log k) for k symbols.
+    if surplus > 0:
+        # Adding a unit to symbol i saves share_i * log2((f+1)/f) bits (scaled): best first.
+        heap = [(-_gain(share, freqs[index]), index) for index, share in enumerate(shares)]
+        heapq.heapify(heap)
+        for _ in range(surplus):
+            _, index = heapq.heappop(heap)
+            freqs[index] += 1
+            heapq.heappush(heap, (-_gain(shares[index], freqs[index]), index))
+    elif surplus < 0:
+        heap = [(_gain(share, freqs[index] - 1), index) for index, share in enumerate(shares)
+                if freqs[index] > 1]
+        heapq.heapify(heap)
+        for _ in range(-surplus):
+            _, index = heapq.heappop(heap)
+            freqs[index] -= 1
+            if freqs[index] > 1:
+                heapq.heappush(heap, (_gain(shares[index], freqs[index] - 1), index))
+    result = np.zeros(weights.size, dtype=np.int64)
+    result[present] = freqs
+    return result
+
+
+def _gain(share: Fraction, freq: int) -> float:
+    """What raising a frequency from *freq* to *freq* + 1 saves, in (scaled) bits."""
+    return float(share) * math.log2((freq + 1) / freq)
