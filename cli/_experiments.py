@@ -22,7 +22,7 @@ import huffkit
 from huffkit import experiments, plots
 
 from ._files import atomic_output
-from ._main import _CONTEXT, CliError, _describe, load_codebook, main
+from ._main import _CONTEXT, CODERS, CliError, _describe, load_codebook, main
 
 _METRICS = ("mean_code_length", "cross_entropy", "kl_divergence", "bits_per_byte")
 
@@ -114,6 +114,11 @@ def _draw(path: str, force: bool, draw: Callable) -> None:
     _publish(path, force, lambda target: draw(target, format=plots.check_path(path)))
 
 
+def _unique(values: tuple[str, ...]) -> list[str]:
+    """The values in the order given, each once."""
+    return list(dict.fromkeys(values))
+
+
 def _label(name: str) -> str:
     return os.path.basename(name) or name
 
@@ -131,8 +136,12 @@ def _label(name: str) -> str:
               help="Smoothing of each file's own distribution when it codes the others.")
 @click.option("--metric", type=click.Choice(_METRICS), default="mean_code_length",
               show_default=True, help="The figure the table and the picture show.")
+@click.option("--coder", "coders", type=click.Choice(CODERS), multiple=True,
+              default=["huffman"], show_default=True,
+              help="The entropy coder; repeat it (--coder huffman --coder ans) to put both "
+                   "side by side.")
 @_output_options
-def compare(files, codebook_paths, alpha, metric, as_json, csv_path, plot_path, quiet,
+def compare(files, codebook_paths, alpha, metric, coders, as_json, csv_path, plot_path, quiet,
             force) -> int:
     """Code every FILE with every model, for real, and show the matrix.
 
@@ -149,7 +158,7 @@ def compare(files, codebook_paths, alpha, metric, as_json, csv_path, plot_path, 
     try:
         with _progress("compare", quiet) as progress:
             result = huffkit.compare(files, codebooks=codebooks, smoothing=alpha,
-                                     progress=progress)
+                                     coders=_unique(coders), progress=progress)
     except huffkit.HuffmanError as error:
         raise CliError(str(error)) from None
     except OSError as error:
@@ -197,13 +206,14 @@ def _print_matrix(result: experiments.Comparison, metric: str) -> None:
               help="R: the uniform distribution, or FILE2's (smoothed by --smooth).")
 @click.option("--steps", type=click.IntRange(min=2), default=11, show_default=True,
               help="How many models, evenly spaced from P (weight 0) to R (weight 1).")
-@click.option("--coder", type=click.Choice(["huffman"]), default="huffman", show_default=True,
-              help="The entropy coder.")
+@click.option("--coder", "coders", type=click.Choice(CODERS), multiple=True,
+              default=["huffman"], show_default=True,
+              help="The entropy coder; repeat it (--coder huffman --coder ans) for both.")
 @click.option("--smooth", "alpha", type=click.FloatRange(min=0, min_open=True), metavar="ALPHA",
               default=experiments.DEFAULT_SMOOTHING, show_default=True,
               help="Smoothing of FILE2's distribution, so that it can code FILE.")
 @_output_options
-def sweep(file, toward, steps, coder, alpha, as_json, csv_path, plot_path, quiet,
+def sweep(file, toward, steps, coders, alpha, as_json, csv_path, plot_path, quiet,
           force) -> int:
     """Code FILE with models drifting from its own P toward R, and measure the waste.
 
@@ -219,7 +229,7 @@ def sweep(file, toward, steps, coder, alpha, as_json, csv_path, plot_path, quiet
     try:
         with _progress("sweep", quiet) as progress:
             result = huffkit.sweep(file, toward=toward, steps=steps, smoothing=alpha,
-                                   progress=progress)
+                                   coders=_unique(coders), progress=progress)
     except (huffkit.HuffmanError, ValueError) as error:
         raise CliError(str(error)) from None
     except OSError as error:
@@ -228,11 +238,11 @@ def sweep(file, toward, steps, coder, alpha, as_json, csv_path, plot_path, quiet
         click.echo(json.dumps(result.to_dict(), indent=2))
     else:
         click.echo(f"{_label(result.name)}: {result.symbols:,} symbols, H(P) = "
-                   f"{result.entropy:.4f} bits; R = {_label(result.toward)}; coder {coder}")
-        click.echo(f"{'weight':>8} {'D(P||Q)':>9} {'H_Q(P)':>9} {'code length':>12} "
-                   f"{'wasted':>9} {'bytes':>10}")
+                   f"{result.entropy:.4f} bits; R = {_label(result.toward)}")
+        click.echo(f"{'coder':>8} {'weight':>8} {'D(P||Q)':>9} {'H_Q(P)':>9} "
+                   f"{'code length':>12} {'wasted':>9} {'bytes':>10}")
         for point in result.points:
-            click.echo(f"{point.weight:>8.3f} {point.kl_divergence:>9.4f} "
+            click.echo(f"{point.coder:>8} {point.weight:>8.3f} {point.kl_divergence:>9.4f} "
                        f"{point.cross_entropy:>9.4f} {point.mean_code_length:>12.4f} "
                        f"{point.wasted_bits_per_symbol:>9.4f} {point.compressed_size:>10,}")
     if csv_path is not None:

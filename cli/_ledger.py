@@ -18,6 +18,7 @@ from ._main import (
     block_options,
     check_codebook_options,
     codebook_option,
+    coder_option,
     load_codebook,
     main,
 )
@@ -58,8 +59,9 @@ def _run(name: str, account) -> int:
 @codebook_option("Code FILE with this codebook (a model Q) instead of its own distribution.")
 @click.option("--embed/--no-embed", default=True, show_default=True,
               help="As for compress: count the codebook's table in the container, or not.")
+@coder_option
 @_ledger_options
-def analyze(file, block_size, max_code_length, codebook, embed, as_json, base,
+def analyze(file, block_size, max_code_length, codebook, embed, coder, as_json, base,
             per_symbol) -> int:
     """Compress FILE in memory and account for every bit of the result.
 
@@ -75,7 +77,7 @@ def analyze(file, block_size, max_code_length, codebook, embed, as_json, base,
         with _mapped(file) as data:
             ledger = huffkit.analyze(data, block_size=block_size,
                                      max_code_length=max_code_length, codebook=model,
-                                     embed_codebook=embed, base=_BASES[base],
+                                     embed_codebook=embed, coder=coder, base=_BASES[base],
                                      per_symbol=per_symbol)
         _print(file, ledger, as_json)
         return 0
@@ -118,8 +120,9 @@ def report(name: str, ledger: huffkit.Ledger) -> list[str]:
     """The ledger as a reader takes it in: the identity, line by line, with numbers."""
     n = ledger.symbols
     unit = ledger.unit
+    coder = {"huffman": "Huffman codes", "ans": "rANS"}.get(ledger.coder, ledger.coder)
     lines = [f"{name}: {n:,} symbols ({ledger.distinct_symbols} distinct) in "
-             f"{ledger.compressed_size:,} bytes",
+             f"{ledger.compressed_size:,} bytes, coded with {coder}",
              f"  model Q: {ledger.model}", ""]
     if n == 0:
         lines.append(f"  no data: all {ledger.bits_file:,} bits are container")
@@ -136,7 +139,9 @@ def report(name: str, ledger: huffkit.Ledger) -> list[str]:
     lines.append(f"    {'':<10} {'':<24} {'bits':>16} {unit + '/symbol':>12} {'of file':>9}")
     lines.append(row(" ", "n·H(P)", "entropy", ledger.ideal_bits))
     lines.append(row("+", "n·D(P||Q)", "mismatch (KL)", ledger.wasted_mismatch))
-    lines.append(row("+", "rounding", "whole-bit code lengths", ledger.wasted_rounding))
+    rounding = ("whole-bit code lengths" if ledger.coder == "huffman" else
+                "quantisation and flush" if ledger.coder == "ans" else "coding")
+    lines.append(row("+", "rounding", rounding, ledger.wasted_rounding))
     lines.append(row("+", "container", "headers, tables, CRCs", ledger.wasted_container))
     lines.append(row("=", "file", f"{ledger.compressed_size:,} bytes", ledger.bits_file))
     lines.append("")

@@ -26,6 +26,7 @@ import huffkit
 from ._files import atomic_output
 
 SUFFIX = ".huf"
+CODERS = ("huffman", "ans")
 _COPY_CHUNK = 1 << 20
 
 _CONTEXT = {"help_option_names": ["-h", "--help"], "max_content_width": 100}
@@ -261,6 +262,13 @@ def block_options(function: Callable) -> Callable:
         help="Bytes per block; each block gets its own code unless --codebook.")(function)
 
 
+def coder_option(function: Callable) -> Callable:
+    return click.option("--coder", type=click.Choice(CODERS), default="huffman",
+                        show_default=True,
+                        help="The entropy coder: Huffman codes (whole bits per symbol) or rANS "
+                             "(pays the cross-entropy itself).")(function)
+
+
 def check_codebook_options(codebook: huffkit.Codebook | None) -> None:
     """--max-code-length says how to build codes; a codebook's are built already."""
     context = click.get_current_context()
@@ -279,8 +287,9 @@ def check_codebook_options(codebook: huffkit.Codebook | None) -> None:
 @click.option("--embed/--no-embed", default=True, show_default=True,
               help="Store the codebook's lengths in the file, so it decompresses on its own; "
                    "with --no-embed only its identifier, and decompress needs --codebook.")
+@coder_option
 def compress(files, output, to_stdout, force, block_size, max_code_length, codebook,
-             embed) -> int:
+             embed, coder) -> int:
     """Compress each FILE to FILE.huf, keeping FILE.
 
     With no FILE, or when FILE is -, read standard input and write standard output.
@@ -300,7 +309,8 @@ def compress(files, output, to_stdout, force, block_size, max_code_length, codeb
         # data is refused, and on standard output that cannot be taken back.
         compressor = huffkit.HuffmanCompressor(block_size=block_size,
                                                max_code_length=max_code_length,
-                                               codebook=model, embed_codebook=embed)
+                                               codebook=model, embed_codebook=embed,
+                                               coder=coder)
         while chunk := source.read(block_size):
             target.write(compressor.compress(chunk))
         target.write(compressor.flush())
@@ -392,9 +402,10 @@ def _print_info(summary: dict) -> None:
         line += f", code lengths {summary['min_code_length']}..{summary['max_code_length']}"
     echo(line)
     for number, frame in enumerate(frames, 1):
+        coder = "rANS" if frame["coder"] == "ans" else "Huffman"
         echo(f"\nframe {number} at byte {frame['offset']:,}: format version {frame['version']}, "
-             f"block size {frame['block_size']:,}, {_plural(len(frame['blocks']), 'block')}, "
-             f"{frame['size']:,} bytes")
+             f"{coder}, block size {frame['block_size']:,}, "
+             f"{_plural(len(frame['blocks']), 'block')}, {frame['size']:,} bytes")
         if frame["codebook"] is not None:
             where = ("embedded" if frame["codebook_embedded"] else
                      "not stored: decompressing needs it, with --codebook")
@@ -404,8 +415,12 @@ def _print_info(summary: dict) -> None:
         echo(f"  {'block':>5} {'offset':>11} {'symbols':>11} {'distinct':>8} {'lengths':>7} "
              f"{'table':>5} {'bytes':>11} {'bits/symbol':>11}")
         for index, block in enumerate(frame["blocks"], 1):
-            lengths = (f"{block['min_code_length']}..{block['max_code_length']}"
-                       if block["min_code_length"] is not None else "?")
+            if block["coder"] == "ans":
+                lengths = "-"  # rANS has frequencies, not code lengths
+            elif block["min_code_length"] is None:
+                lengths = "?"  # the frame's codebook is referenced, not stored
+            else:
+                lengths = f"{block['min_code_length']}..{block['max_code_length']}"
             distinct = block["distinct_symbols"] if block["distinct_symbols"] is not None else "?"
             echo(f"  {index:>5} {block['offset']:>11,} {block['symbols']:>11,} "
                  f"{distinct:>8} {lengths:>7} {block['table_size']:>5} "

@@ -22,6 +22,7 @@ from dataclasses import asdict, dataclass
 import numpy as np
 
 from ._errors import CodebookError
+from ._stream import check_coder
 from .codebook import DEFAULT_MAX_CODE_LENGTH, Codebook
 from .distribution import Distribution
 from .ledger import Ledger, analyze
@@ -51,6 +52,7 @@ class Cell:
     compressed_size: int | None
     original_size: int
     bits_per_byte: float | None  # of the whole compressed file
+    coder: str = "huffman"
 
     @classmethod
     def from_ledger(cls, ledger: Ledger) -> Cell:
@@ -58,7 +60,8 @@ class Cell:
         return cls(mean_code_length=ledger.mean_code_length,
                    cross_entropy=ledger.cross_entropy, kl_divergence=ledger.kl_divergence,
                    entropy=ledger.entropy, compressed_size=ledger.compressed_size,
-                   original_size=size, bits_per_byte=ledger.bits_file / size if size else None)
+                   original_size=size, bits_per_byte=ledger.bits_file / size if size else None,
+                   coder=ledger.coder)
 
     @property
     def codable(self) -> bool:
@@ -101,6 +104,7 @@ class SweepPoint:
     mean_code_length: float
     wasted_bits_per_symbol: float  # mean_code_length - H(P)
     compressed_size: int
+    coder: str = "huffman"
 
 
 @dataclass(frozen=True)
@@ -131,7 +135,7 @@ def _read(source: str | os.PathLike | bytes) -> tuple[str, bytes]:
 def compare(files: Sequence[str | os.PathLike], /, *,
             codebooks: Sequence[Codebook | tuple[str, Codebook]] = (),
             smoothing: float = DEFAULT_SMOOTHING, uniform: bool = True,
-            max_code_length: int = DEFAULT_MAX_CODE_LENGTH,
+            max_code_length: int = DEFAULT_MAX_CODE_LENGTH, coders: Sequence[str] = ("huffman",),
             progress: Progress | None = None) -> Comparison:
     """Code every file with every model, for real, and tabulate the results.
 
@@ -141,12 +145,16 @@ def compare(files: Sequence[str | os.PathLike], /, *,
     (name, Codebook) pair).  Codes are limited to *max_code_length* bits; the
     codebooks keep their own lengths.  On the diagonal a file is coded with
     its exact distribution, unsmoothed, under the longest limit any column
-    has: its optimal code, which no other column can beat in mean code
-    length.
+    has: its optimal code, which no other Huffman column can beat in mean
+    code length.  With several *coders* ("huffman", "ans"), every model gets
+    a column per coder, side by side, named "model [coder]".
     """
     named = [_read(path) for path in files]
     if not named:
         raise ValueError("compare needs at least one file")
+    coders = [check_coder(coder) for coder in coders]
+    if not coders:
+        raise ValueError("compare needs at least one coder")
     own = [Distribution.from_bytes(data) for _, data in named]
     columns: list[tuple[str, Codebook | None]] = []
     for (name, _), distribution in zip(named, own, strict=True):
@@ -164,45 +172,51 @@ def compare(files: Sequence[str | os.PathLike], /, *,
     # The diagonal's limit: no column may use longer codes than the file's own code can.
     own_limit = max([max_code_length] + [codebook.max_length for _, codebook in columns
                                          if codebook is not None])
-    total = len(named) * len(columns)
+    total = len(named) * len(columns) * len(coders)
     cells = []
     for i, ((_, data), distribution) in enumerate(zip(named, own, strict=True)):
         row = []
         for j, (_, codebook) in enumerate(columns):
             if j == i and distribution.total:
                 codebook = Codebook.from_distribution(distribution, max_code_length=own_limit)
-            row.append(_cell(data, codebook))
-            if progress is not None:
-                progress(i * len(columns) + j + 1, total)
+            for coder in coders:
+                row.append(_cell(data, codebook, coder))
+                if progress is not None:
+                    progress(i * len(columns) * len(coders) + len(row), total)
         cells.append(tuple(row))
-    return Comparison(rows=tuple(name for name, _ in named),
-                      columns=tuple(name for name, _ in columns), cells=tuple(cells),
-                      smoothing=smoothing)
+    names = [name if len(coders) == 1 else f"{name} [{coder}]"
+             for name, _ in columns for coder in coders]
+    return Comparison(rows=tuple(name for name, _ in named), columns=tuple(names),
+                      cells=tuple(cells), smoothing=smoothing)
 
 
-def _cell(data: bytes, codebook: Codebook | None) -> Cell:
+def _cell(data: bytes, codebook: Codebook | None, coder: str) -> Cell:
     """*data* really coded with *codebook*, or a cell of Nones if the model cannot code it."""
     try:
         if codebook is None and data:
             raise CodebookError("no model")  # the column of an empty file
-        return Cell.from_ledger(analyze(data, codebook=codebook))
+        return Cell.from_ledger(analyze(data, codebook=codebook, coder=coder))
     except CodebookError:
         return Cell(mean_code_length=None, cross_entropy=None, kl_divergence=None,
                     entropy=analyze(data).entropy, compressed_size=None,
-                    original_size=len(data), bits_per_byte=None)
+                    original_size=len(data), bits_per_byte=None, coder=coder)
 
 
 def sweep(source: str | os.PathLike | bytes, /, *,
           toward: str | os.PathLike | bytes | Distribution = "uniform", steps: int = 11,
           smoothing: float = DEFAULT_SMOOTHING, max_code_length: int = DEFAULT_MAX_CODE_LENGTH,
-          progress: Progress | None = None) -> Sweep:
+          coders: Sequence[str] = ("huffman",), progress: Progress | None = None) -> Sweep:
     """Code *source* with models drifting from its own P toward R, and measure the waste.
 
     *toward* is ``"uniform"``, a file (or bytes) whose distribution, smoothed
     by *smoothing*, is R, or a Distribution.  For each of *steps* evenly
     spaced weights w from 0 to 1, the file is really compressed with the
-    codebook of Q_w = (1 - w)·P + w·R.
+    codebook of Q_w = (1 - w)·P + w·R, by each of *coders*: the points come
+    coder by coder, each in order of weight.
     """
+    coders = [check_coder(coder) for coder in coders]
+    if not coders:
+        raise ValueError("sweep needs at least one coder")
     if isinstance(steps, bool) or not isinstance(steps, int) or steps < 2:
         raise ValueError(f"steps must be an int of at least 2, got {steps!r}")
     name, data = _read(source)
@@ -218,21 +232,23 @@ def sweep(source: str | os.PathLike | bytes, /, *,
         r = Distribution.from_bytes(other).smoothed(smoothing)
     points = []
     entropy = None
-    for index, weight in enumerate(step / (steps - 1) for step in range(steps)):
-        q = p.mixed(r, weight)
-        try:
-            codebook = Codebook.from_distribution(q, max_code_length=max_code_length)
-            ledger = analyze(data, codebook=codebook)
-        except CodebookError as error:
-            raise CodebookError(f"at weight {weight:g}, the model cannot code the file: "
-                                f"{error}") from None
-        entropy = ledger.entropy
-        points.append(SweepPoint(weight=weight, kl_divergence=ledger.kl_divergence,
-                                 cross_entropy=ledger.cross_entropy,
-                                 mean_code_length=ledger.mean_code_length,
-                                 wasted_bits_per_symbol=ledger.mean_code_length - ledger.entropy,
-                                 compressed_size=ledger.compressed_size))
-        if progress is not None:
-            progress(index + 1, steps)
+    weights = [step / (steps - 1) for step in range(steps)]
+    for coder in coders:
+        for weight in weights:
+            q = p.mixed(r, weight)
+            try:
+                codebook = Codebook.from_distribution(q, max_code_length=max_code_length)
+                ledger = analyze(data, codebook=codebook, coder=coder)
+            except CodebookError as error:
+                raise CodebookError(f"at weight {weight:g}, the model cannot code the file: "
+                                    f"{error}") from None
+            entropy = ledger.entropy
+            points.append(SweepPoint(
+                weight=weight, kl_divergence=ledger.kl_divergence,
+                cross_entropy=ledger.cross_entropy, mean_code_length=ledger.mean_code_length,
+                wasted_bits_per_symbol=ledger.mean_code_length - ledger.entropy,
+                compressed_size=ledger.compressed_size, coder=coder))
+            if progress is not None:
+                progress(len(points), steps * len(coders))
     return Sweep(name=name, toward=label, entropy=entropy, symbols=len(data),
                  points=tuple(points))

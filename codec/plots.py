@@ -121,21 +121,30 @@ def plot_sweep(result: Sweep, target, /, *,
 
     The lines waste = KL (an ideal coder's waste) and waste = KL + 1 (the
     bound a code with whole-bit lengths built for Q can be held to) frame
-    the measured points.  *target* is as for :func:`plot_comparison`.
+    the measured points, one series per coder in the sweep.  *target* is as
+    for :func:`plot_comparison`.
     """
     figure_class = _figure_class()
-    kl = np.array([point.kl_divergence for point in result.points])
-    waste = np.array([point.wasted_bits_per_symbol for point in result.points])
     figure = figure_class(figsize=(7, 5), layout="constrained")
     axes = figure.add_subplot()
-    line = np.linspace(0, max(kl.max(), 1e-9) * 1.05, 100)
+    kl_all = np.array([point.kl_divergence for point in result.points])
+    line = np.linspace(0, max(kl_all.max(), 1e-9) * 1.05, 100)
     axes.plot(line, line, color="grey", linestyle="--", label="waste = KL (ideal coder)")
     axes.plot(line, line + 1, color="grey", linestyle=":", label="waste = KL + 1")
-    axes.plot(kl, waste, marker="o", color="tab:blue", label="Huffman code for Q_w (measured)")
-    for point in (result.points[0], result.points[len(result.points) // 2], result.points[-1]):
-        axes.annotate(f"w = {point.weight:g}", (point.kl_divergence,
-                                               point.wasted_bits_per_symbol),
-                      textcoords="offset points", xytext=(6, -12), fontsize=8)
+    for coder, style in (("huffman", dict(marker="o", color="tab:blue",
+                                          label="Huffman code for Q_w (measured)")),
+                         ("ans", dict(marker="s", color="tab:orange", markersize=4,
+                                      label="rANS with Q_w (measured)"))):
+        points = [point for point in result.points if point.coder == coder]
+        if not points:
+            continue
+        axes.plot([point.kl_divergence for point in points],
+                  [point.wasted_bits_per_symbol for point in points], **style)
+        if coder == "huffman" or len({p.coder for p in result.points}) == 1:
+            for point in (points[0], points[len(points) // 2], points[-1]):
+                axes.annotate(f"w = {point.weight:g}",
+                              (point.kl_divergence, point.wasted_bits_per_symbol),
+                              textcoords="offset points", xytext=(6, -12), fontsize=8)
     axes.set_xlabel("D(P || Q_w), bits per symbol")
     axes.set_ylabel("wasted bits per symbol (mean code length - H(P))")
     axes.set_title(f"{_short(result.name)}: Q_w = (1 - w) P + w R, R = {_short(result.toward)}")
