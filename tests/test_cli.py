@@ -680,8 +680,8 @@ def test_info_text(work):
     assert f"compression rate {len(TEXT) / len(packed):.3f}," in lines[1]
     blocks = -(-len(TEXT) // 16384)
     assert len(frame.blocks) == blocks == 4
-    assert (f"frame 1 at byte 0: format version {huffkit.FORMAT_VERSION}, block size 16,384, "
-            f"{blocks} blocks, {len(packed):,} bytes") in lines
+    assert (f"frame 1 at byte 0: format version {huffkit.FORMAT_VERSION}, Huffman, "
+            f"block size 16,384, {blocks} blocks, {len(packed):,} bytes") in lines
     rows = [line.split() for line in lines if re.match(r"\s+\d+\s+[\d,]+\s", line)]
     assert [int(row[0]) for row in rows] == list(range(1, blocks + 1))
     assert [int(row[2].replace(",", "")) for row in rows] == [b.symbols for b in frame.blocks]

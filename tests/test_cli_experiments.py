@@ -42,9 +42,9 @@ OTHER = b"".join(b"%d, Pack my box with five dozen liquor jugs! (%x)\n" % (i, 79
                  for i in range(120))
 
 CELL_KEYS = {"mean_code_length", "cross_entropy", "kl_divergence", "entropy",
-             "compressed_size", "original_size", "bits_per_byte"}
+             "compressed_size", "original_size", "bits_per_byte", "coder"}
 POINT_KEYS = {"weight", "kl_divergence", "cross_entropy", "mean_code_length",
-              "wasted_bits_per_symbol", "compressed_size"}
+              "wasted_bits_per_symbol", "compressed_size", "coder"}
 NO_MATPLOTLIB = (r"--plot: drawing pictures needs matplotlib: install it with "
                  r"pip install 'huffkit\[plot\]'")
 
@@ -374,6 +374,8 @@ def test_compare_csv_agrees_with_the_library(work):
             value = record[key]
             if value is None:
                 assert row[key] == ""  # the n/a cells
+            elif isinstance(value, str):
+                assert row[key] == value
             elif isinstance(value, int):
                 assert int(row[key]) == value
             else:
@@ -463,7 +465,7 @@ def test_sweep_toward_a_file_smoothed(work, alpha):
                                                                    rel=1e-12)
 
 
-_SWEEP_ROW = re.compile(r"\s*(\d\.\d{3})\s+(\d+\.\d{4})\s+(\d+\.\d{4})\s+(\d+\.\d{4})"
+_SWEEP_ROW = re.compile(r"\s*huffman\s+(\d\.\d{3})\s+(\d+\.\d{4})\s+(\d+\.\d{4})\s+(\d+\.\d{4})"
                         r"\s+(-?\d+\.\d{4})\s+([\d,]+)")
 
 
@@ -472,9 +474,9 @@ def test_sweep_table(work):
     lines = result.stdout.splitlines()
     sweep = huffkit.sweep("english.txt", steps=5)
     assert lines[0] == (f"english.txt: {len(BUNDLED['english.txt'].read_bytes()):,} symbols, "
-                        f"H(P) = {sweep.entropy:.4f} bits; R = uniform; coder huffman")
-    assert lines[1].split() == ["weight", "D(P||Q)", "H_Q(P)", "code", "length", "wasted",
-                                "bytes"]
+                        f"H(P) = {sweep.entropy:.4f} bits; R = uniform")
+    assert lines[1].split() == ["coder", "weight", "D(P||Q)", "H_Q(P)", "code", "length",
+                                "wasted", "bytes"]
     assert len(lines) == 2 + 5
     for line, point in zip(lines[2:], sweep.points, strict=True):
         match = _SWEEP_ROW.fullmatch(line)
@@ -494,7 +496,8 @@ def test_sweep_csv_agrees_with_the_library(work):
     assert len(rows) == 6
     for row, record, point in zip(rows, records, printed["points"], strict=True):
         assert int(row["compressed_size"]) == record["compressed_size"]
-        for key in POINT_KEYS - {"compressed_size"}:
+        assert row["coder"] == record["coder"] == point["coder"] == "huffman"
+        for key in POINT_KEYS - {"compressed_size", "coder"}:
             assert float(row[key]) == pytest.approx(record[key], rel=1e-12, abs=1e-15)
             assert float(row[key]) == pytest.approx(point[key], rel=1e-12, abs=1e-15)
     assert sorted(listing(work)) == sorted([*NAMES, "sweep.csv"])
@@ -521,9 +524,11 @@ def test_sweep_toward_a_missing_file(work):
     assert sorted(listing(work)) == sorted(NAMES)
 
 
-def test_sweep_only_huffman(work):
-    assert_usage_error(invoke("sweep", "english.txt", "--coder", "arithmetic"),
-                       r"Invalid value for '--coder': 'arithmetic' is not 'huffman'\.")
+@pytest.mark.parametrize("command", ["sweep", "compare"])
+def test_an_unknown_coder_is_a_usage_error(work, command):
+    assert_usage_error(invoke(command, "english.txt", "--coder", "arithmetic"),
+                       r"Invalid value for '--coder': 'arithmetic' is not one of 'huffman', "
+                       r"'ans'\.")
 
 
 def test_sweep_smooth_must_be_positive(work):

@@ -998,7 +998,7 @@ def test_text_report_lays_out_the_identity(work, command, codebook, base):
     text = result.stdout
     size = (work / "text.txt.huf").stat().st_size
     assert text.startswith(f"{target}: {len(TEXT):,} symbols ({ledger['distinct_symbols']} "
-                           f"distinct) in {size:,} bytes\n")
+                           f"distinct) in {size:,} bytes, coded with Huffman codes\n")
     assert f"  model Q: {ledger['model']}\n" in text
     unit = "nats" if base == "e" else "bits"
     assert re.search(rf"^ +bits +{unit}/symbol +of file$", text, re.MULTILINE)

@@ -34,9 +34,9 @@ BUNDLED = {entry.name: Path(entry.path) for entry in huffkit.corpora.manifest()}
 FEW = [BUNDLED[name] for name in ("english.txt", "source.c", "skewed.txt", "dyadic.txt")]
 
 CELL_KEYS = ["mean_code_length", "cross_entropy", "kl_divergence", "entropy",
-             "compressed_size", "original_size", "bits_per_byte"]
+             "compressed_size", "original_size", "bits_per_byte", "coder"]
 POINT_KEYS = ["weight", "kl_divergence", "cross_entropy", "mean_code_length",
-              "wasted_bits_per_symbol", "compressed_size"]
+              "wasted_bits_per_symbol", "compressed_size", "coder"]
 
 #: About 6.6 KB of text: lowercase letters, digits, space, colon, newline.
 TEXT = b"".join(b"line %d: the quick brown fox jumps over the lazy dog\n" % i
