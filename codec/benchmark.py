@@ -1,17 +1,18 @@
-"""Speed of huffkit next to zlib's Huffman-only deflate, measured in one process.
+"""Speed of huffkit's coders next to zlib's Huffman-only deflate, measured in one process.
 
-Run ``python -m huffkit.benchmark [FILE]... [--repeat N]``.  For each file it
-times compress and decompress for huffkit and for zlib
-(``Z_HUFFMAN_ONLY``, raw deflate), alternating the two in every repetition so
-both see the same machine load, and prints the median MB/s of each with the
-ratio huffkit/zlib.  These machines are shared and noisy: read the ratios,
-not the absolute speeds.  This is a benchmark, not a test: it asserts
-nothing.
+Run ``python -m huffkit.benchmark [FILE]... [--repeat N] [--coder huffman|ans]...``.
+For each file it times compress and decompress for each huffkit coder and for
+zlib (``Z_HUFFMAN_ONLY``, raw deflate), alternating them in every repetition
+so that all see the same machine load, and prints the median MB/s of each
+with its ratio to zlib.  These machines are shared and noisy: read the
+ratios, not the absolute speeds.  This is a benchmark, not a test: it
+asserts nothing.
 """
 
 from __future__ import annotations
 
 import argparse
+import functools
 import statistics
 import time
 import zlib
@@ -21,21 +22,27 @@ from pathlib import Path
 
 from ._stream import compress, decompress
 
-__all__ = ["Measurement", "measure"]
+__all__ = ["Measurement", "Speed", "measure"]
+
+ZLIB = "zlib-HO"
+
+
+@dataclass(frozen=True)
+class Speed:
+    """One contender on one file: its compressed size and median MB/s of original data."""
+
+    size: int
+    compress: float
+    decompress: float
 
 
 @dataclass(frozen=True)
 class Measurement:
-    """Median speeds (MB/s of original data) and sizes for one file."""
+    """Every contender on one file, zlib's Huffman-only deflate among them."""
 
     name: str
     size: int
-    huffkit_size: int
-    zlib_size: int
-    huffkit_compress: float
-    huffkit_decompress: float
-    zlib_compress: float
-    zlib_decompress: float
+    speeds: dict[str, Speed]
 
 
 def _zlib_compress(data: bytes) -> bytes:
@@ -53,37 +60,38 @@ def _seconds(function: Callable[[bytes], bytes], argument: bytes) -> float:
     return time.perf_counter() - start
 
 
-def measure(data: bytes, *, name: str = "data", repeat: int = 7) -> Measurement:
-    """Time huffkit and zlib Huffman-only on *data*, alternating, *repeat* times each."""
-    packed = compress(data)
-    zlib_packed = _zlib_compress(data)
-    if decompress(packed) != data or _zlib_decompress(zlib_packed) != data:
-        raise RuntimeError("a round trip failed")
-    times: dict[str, list[float]] = {key: [] for key in ("hc", "hd", "zc", "zd")}
+def measure(data: bytes, *, name: str = "data", repeat: int = 7,
+            coders: tuple[str, ...] = ("huffman",)) -> Measurement:
+    """Time each huffkit coder and zlib Huffman-only on *data*, alternating, *repeat* times."""
+    codecs: dict[str, tuple[Callable, Callable]] = {
+        f"huffkit-{coder}": (functools.partial(compress, coder=coder), decompress)
+        for coder in coders}
+    codecs[ZLIB] = (_zlib_compress, _zlib_decompress)
+    packed = {label: pack(data) for label, (pack, _) in codecs.items()}
+    for label, (_, unpack) in codecs.items():
+        if unpack(packed[label]) != data:
+            raise RuntimeError(f"{label}: a round trip failed")
+    times: dict[tuple[str, str], list[float]] = {}
     for _ in range(repeat):
-        times["hc"].append(_seconds(compress, data))
-        times["zc"].append(_seconds(_zlib_compress, data))
-        times["hd"].append(_seconds(decompress, packed))
-        times["zd"].append(_seconds(_zlib_decompress, zlib_packed))
+        for label, (pack, unpack) in codecs.items():
+            times.setdefault((label, "c"), []).append(_seconds(pack, data))
+            times.setdefault((label, "d"), []).append(_seconds(unpack, packed[label]))
     speed = {key: len(data) / statistics.median(values) / 1e6 for key, values in times.items()}
-    return Measurement(name, len(data), len(packed), len(zlib_packed),
-                       speed["hc"], speed["hd"], speed["zc"], speed["zd"])
+    return Measurement(name, len(data), {
+        label: Speed(len(packed[label]), speed[label, "c"], speed[label, "d"])
+        for label in codecs})
 
 
 def _report(measurements: list[Measurement]) -> str:
-    lines = [
-        f"{'file':<16} {'bytes':>10} {'huffkit':>10} {'zlib-HO':>10}   "
-        f"{'compress MB/s':^26}   {'decompress MB/s':^26}",
-        f"{'':<16} {'':>10} {'bytes':>10} {'bytes':>10}   "
-        f"{'huffkit':>8} {'zlib':>8} {'ratio':>8}   {'huffkit':>8} {'zlib':>8} {'ratio':>8}",
-    ]
+    lines = [f"{'file':<14} {'contender':<16} {'bytes':>10}   {'compress MB/s':>13} "
+             f"{'ratio':>6}   {'decompress MB/s':>15} {'ratio':>6}"]
     for m in measurements:
-        lines.append(
-            f"{m.name:<16} {m.size:>10,} {m.huffkit_size:>10,} {m.zlib_size:>10,}   "
-            f"{m.huffkit_compress:>8.1f} {m.zlib_compress:>8.1f} "
-            f"{m.huffkit_compress / m.zlib_compress:>8.2f}   "
-            f"{m.huffkit_decompress:>8.1f} {m.zlib_decompress:>8.1f} "
-            f"{m.huffkit_decompress / m.zlib_decompress:>8.2f}")
+        base = m.speeds[ZLIB]
+        for label, s in m.speeds.items():
+            lines.append(f"{m.name:<14} {label:<16} {s.size:>10,}   {s.compress:>13.1f} "
+                         f"{s.compress / base.compress:>6.2f}   {s.decompress:>15.1f} "
+                         f"{s.decompress / base.decompress:>6.2f}")
+    lines.append("(ratio: the contender's speed / zlib-HO's, medians of alternating runs)")
     return "\n".join(lines)
 
 
@@ -92,9 +100,12 @@ def main(argv: list[str] | None = None) -> None:
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("files", nargs="+", type=Path, metavar="FILE")
     parser.add_argument("--repeat", type=int, default=7, help="repetitions (default 7)")
+    parser.add_argument("--coder", action="append", choices=["huffman", "ans"],
+                        help="huffkit coders to time (default: both)")
     arguments = parser.parse_args(argv)
-    measurements = [measure(path.read_bytes(), name=path.name, repeat=arguments.repeat)
-                    for path in arguments.files]
+    coders = tuple(dict.fromkeys(arguments.coder or ["huffman", "ans"]))
+    measurements = [measure(path.read_bytes(), name=path.name, repeat=arguments.repeat,
+                            coders=coders) for path in arguments.files]
     print(_report(measurements))
 
 
