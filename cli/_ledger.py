@@ -159,6 +159,11 @@ def report(name: str, ledger: huffkit.Ledger) -> list[str]:
     return lines
 
 
+def _bits(value: int | float) -> str:
+    """Whole bits as they are; an rANS symbol's share of the payload to a tenth of a bit."""
+    return f"{value:,}" if isinstance(value, int) else f"{value:,.1f}"
+
+
 def _symbol_table(ledger: huffkit.Ledger) -> list[str]:
     unit = ledger.unit
     lines = ["", f"  per symbol, most wasted bits first (-log q in {unit}):",
@@ -168,5 +173,5 @@ def _symbol_table(ledger: huffkit.Ledger) -> list[str]:
     for row in rows:
         lines.append(f"  {row.symbol:>5} {byte_label(row.symbol):>6} {row.count:>10,} "
                      f"{row.p:>9.6f} {row.q:>9.6f} {row.information:>7.3f} "
-                     f"{row.code_length:>6.2f} {row.bits:>11,} {row.wasted_bits:>10.1f}")
+                     f"{row.code_length:>6.2f} {_bits(row.bits):>11} {row.wasted_bits:>10.1f}")
     return lines

@@ -37,6 +37,8 @@ MAX_LANES = 4096
 # The encoder spends about 50 bits per lane on flushing its state; one lane per this many
 # bits of payload keeps that near 0.05% of the payload.
 _PAYLOAD_BITS_PER_LANE = 100_000
+# ... and at most this many symbols per lane.
+_MAX_LANE_LENGTH = 131_072
 
 _BLOCK_HEADER = struct.Struct("<BII")  # type, symbols, crc32
 _LANES = struct.Struct("<HI")  # lanes, word count
@@ -146,11 +148,17 @@ class AnsBlockHeader:
 
 
 def lanes_for(symbols: np.ndarray, table: FrequencyTable) -> int:
-    """How many lanes to run: more lanes go faster, but each costs a flushed state."""
+    """How many lanes to run: more lanes go faster, but each costs a flushed state.
+
+    One lane per 100 000 bits of ideal payload, but enough that no lane codes
+    more than 131 072 symbols (so that a long block of low entropy, whose
+    payload is tiny, does not take one numpy step per symbol).
+    """
     counts = np.bincount(symbols, minlength=table.size)
     present = counts > 0
     ideal = float(np.dot(counts[present], table.costs[present]))
-    return int(max(1, min(symbols.size, MAX_LANES, ideal // _PAYLOAD_BITS_PER_LANE)))
+    wanted = max(int(ideal // _PAYLOAD_BITS_PER_LANE), -(-symbols.size // _MAX_LANE_LENGTH))
+    return int(max(1, min(symbols.size, MAX_LANES, wanted)))
 
 
 def encode_ans_block(data, shared: FrequencyTable | None = None) -> bytes:

@@ -127,6 +127,8 @@ class FrequencyTable:
 def precision_for(distribution: Distribution) -> int:
     """The precision at which the least likely symbol gets a frequency of about 4."""
     probabilities = distribution.probabilities
+    if not np.any(probabilities > 0):
+        raise CodebookError("cannot build a frequency table from an empty distribution")
     smallest = float(probabilities[probabilities > 0].min())
     return int(min(MAX_PRECISION, max(DEFAULT_PRECISION, math.ceil(-math.log2(smallest)) + 2)))
 

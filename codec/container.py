@@ -115,6 +115,7 @@ class FrameHeader:
     embedded: bool = False  # ... and stored in the frame, or not
     lengths: np.ndarray | None = None  # its lengths (Huffman), when embedded or supplied
     table: FrequencyTable | None = None  # its frequencies (ANS), when embedded or supplied
+    table_id: bytes | None = None  # the identifier of a referenced frequency table (ANS)
 
     @property
     def codebook_size(self) -> int:
@@ -205,7 +206,11 @@ def pack_frame_header(block_size: int, codebook: Codebook | None = None, *,
     if codebook is None:
         return header
     section = identifier_of(codebook.lengths)
-    if not embed:
+    if coder == "ans" and not embed:
+        # The identifier names the code lengths; the table's own identifier makes sure the
+        # reader's codebook gives the same frequencies (same weights, same quantisation).
+        section += bytes([CODEBOOK_REFERENCED]) + bytes.fromhex(table_for(codebook).identifier)
+    elif not embed:
         section += bytes([CODEBOOK_REFERENCED])
     elif coder == "ans":
         section += bytes([CODEBOOK_EMBEDDED]) + pack_frequency_table(table_for(codebook))
@@ -247,9 +252,13 @@ def _parse_codebook_section(buffer, pos: int, header: FrameHeader) -> FrameHeade
     identifier = bytes(buffer[pos:pos + IDENTIFIER_BYTES])
     storage = buffer[pos + IDENTIFIER_BYTES]
     pos += IDENTIFIER_BYTES + 1
-    lengths = table = None
+    lengths = table = table_id = None
     if storage == CODEBOOK_EMBEDDED and header.flags & FLAG_ANS:
         table, pos = parse_frequency_table(buffer, pos, what="frame frequency table")
+    elif storage == CODEBOOK_REFERENCED and header.flags & FLAG_ANS:
+        _need(buffer, pos, IDENTIFIER_BYTES)
+        table_id = bytes(buffer[pos:pos + IDENTIFIER_BYTES])
+        pos += IDENTIFIER_BYTES
     elif storage == CODEBOOK_EMBEDDED:
         lengths, pos = parse_code_table(buffer, pos, what="frame codebook")
     elif storage != CODEBOOK_REFERENCED:
@@ -264,7 +273,7 @@ def _parse_codebook_section(buffer, pos: int, header: FrameHeader) -> FrameHeade
     return FrameHeader(header.version, header.flags, header.block_size,
                        size=pos + _CRC.size - start + FRAME_HEADER_SIZE,
                        codebook_id=identifier, embedded=storage == CODEBOOK_EMBEDDED,
-                       lengths=lengths, table=table)
+                       lengths=lengths, table=table, table_id=table_id)
 
 
 def with_supplied_codebook(header: FrameHeader, codebook: Codebook | None) -> FrameHeader:
@@ -288,7 +297,14 @@ def with_supplied_codebook(header: FrameHeader, codebook: Codebook | None) -> Fr
                             f"codebook supplied is {codebook.identifier}")
     if header.coder == "ans":
         # An embedded table is the file's own truth; a referenced one is rebuilt, exactly.
-        table = header.table if header.embedded else table_for(codebook)
+        if header.embedded:
+            return header
+        table = table_for(codebook)
+        if bytes.fromhex(table.identifier) != header.table_id:
+            raise CodebookError(f"the codebook supplied has the identifier {wanted} but gives a "
+                                f"different frequency table ({table.identifier}, where this data "
+                                f"needs {header.table_id.hex()}): its code lengths match, its "
+                                "distribution does not")
         return dataclasses.replace(header, table=table)
     return dataclasses.replace(header, lengths=codebook.lengths.astype(np.int64))
 

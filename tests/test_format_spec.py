@@ -1,22 +1,29 @@
 """huffkit's compressed format against its written specification, FORMAT.md.
 
-The reference decoder below is written from FORMAT.md alone (sections 1 to 10 and 13,
-including the codebook section of 3.1 and the shared-code block of 5.1), not from huffkit's
-sources, so that huffkit and the document are checked against each other: what huffkit
-writes must decode under the document's rules, the worked example of section 12 must be
-byte-exact, and inputs the document calls invalid must be rejected by both decoders.
-It favours plain code over speed (bit-by-bit decoding), so inputs here stay small.
+The reference decoder below is written from FORMAT.md alone (sections 1 to 10, 13 and 14,
+including the codebook section of 3.1, the shared-code block of 5.1 and the rANS frames of
+section 14), not from huffkit's sources, so that huffkit and the document are checked against
+each other: what huffkit writes must decode under the document's rules, the worked example of
+section 12 must be byte-exact, and inputs the document calls invalid must be rejected by both
+decoders.  A reference rANS *encoder* (section 14.3's encoder paragraph) and section 14.5's
+quantisation make hand-made rANS blocks and rebuild huffkit's rANS output byte for byte.
+It favours plain code over speed (bit-by-bit and symbol-by-symbol decoding), so inputs here
+stay small.
 """
 
 from __future__ import annotations
 
+import bisect
 import functools
 import hashlib
+import heapq
+import math
 import random
 import zlib
 from collections import Counter, deque
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from fractions import Fraction
 from pathlib import Path
 
 import pytest
@@ -31,16 +38,26 @@ MAX_BLOCK_SIZE = 1 << 26
 MAX_STREAMS = 16
 FOUR_STREAMS_FROM = 1 << 14  # section 11: blocks this long or longer get 4 streams
 FLAG_CODEBOOK = 0x01  # section 3: flags bit 0, a codebook section follows the header
+FLAG_ANS = 0x02  # section 3: flags bit 1, an rANS frame (section 14)
 HUFFMAN_BLOCK, SHARED_CODE_BLOCK = 0x01, 0x02  # section 4
+ANS_BLOCK, SHARED_TABLE_BLOCK = 0x03, 0x04  # section 4: only in rANS frames
 EMBEDDED, REFERENCED = 1, 0  # section 3.1: the codebook section's storage byte
+ANS_L = 1 << 32  # section 14.3: L, where every lane starts (encoder) and ends (decoder)
+MAX_LANES = 4096  # section 14.2
+MAX_PRECISION = 24  # section 14.1
+OWN_TABLE_PRECISION = 16  # section 14.5: a block's own table
+BITS_PER_LANE = 100_000  # section 14.5: K = ideal payload bits // 100 000
 README = Path(__file__).resolve().parents[1] / "README.md"
 
 #: Code lengths, as the reference decoder is given them: byte value -> length (absent or 0:
 #: no code), or a sequence of the 256 lengths (a list, a Codebook's ``lengths`` array).
 SuppliedCode = Mapping[int, int] | Sequence[int]
+#: What the reference decoder is given to rebuild a referenced rANS frame's table (section 14):
+#: the codebook's weights (byte value -> weight, or 256 weights), or the table itself.
+SuppliedWeights = Mapping[int, float] | Sequence[float]
 
 
-# -- the reference decoder (FORMAT.md sections 1 to 10) --------------------------------------
+# -- the reference decoder (FORMAT.md sections 1 to 10, and 14 for rANS frames) -----------
 
 
 class SpecViolation(Exception):
@@ -51,24 +68,55 @@ class SpecViolation(Exception):
         self.rule = rule
 
 
+@dataclass(frozen=True)
+class FreqTable:
+    """A frequency table (section 14.1): byte value -> frequency, summing to 2^precision."""
+
+    precision: int
+    freqs: Mapping[int, int]
+
+    @property
+    def total(self) -> int:
+        return 1 << self.precision
+
+    @functools.cached_property
+    def cum(self) -> dict[int, int]:
+        """cum[s]: the sum of the frequencies of the byte values below s (present ones)."""
+        cum, running = {}, 0
+        for value in sorted(self.freqs):
+            cum[value] = running
+            running += self.freqs[value]
+        return cum
+
+    @functools.cached_property
+    def slots(self) -> tuple[list[int], list[int]]:
+        """The present byte values in increasing order, and their cum: for bisecting a slot."""
+        order = sorted(self.freqs)
+        return order, [self.cum[value] for value in order]
+
+
 @dataclass
 class Block:
-    """What the reference decoder saw of one block (Huffman or shared-code)."""
+    """What the reference decoder saw of one block (Huffman, shared-code or ANS)."""
 
     symbols: int
     lengths: dict[int, int]  # byte value -> code length (the block's or the frame's code)
     bits: list[int]  # bits[k] of each stream, so len(bits) is the stream count
     data: bytes
     block_type: int = HUFFMAN_BLOCK
+    table: FreqTable | None = None  # ANS blocks: the block's own table or the frame's
+    states: list[int] = field(default_factory=list)  # ANS blocks: x[0], ..., x[K-1]
+    words: list[int] = field(default_factory=list)  # ANS blocks: w[0], ..., w[W-1]
 
 
 @dataclass
 class CodebookSection:
-    """What the reference decoder saw of a frame's codebook section (section 3.1)."""
+    """What the reference decoder saw of a frame's codebook section (section 3.1, and 14)."""
 
     identifier: bytes
     storage: int  # EMBEDDED or REFERENCED
     lengths: dict[int, int]  # the frame's code: the embedded table's, or the supplied one
+    table: FreqTable | None = None  # rANS frames: the embedded or rebuilt frequency table
 
 
 @dataclass
@@ -105,6 +153,13 @@ def ceil_div(a: int, b: int) -> int:
 def bit_string(raw: bytes) -> str:
     """The bits of ``raw`` as '0'/'1' text, most significant bit of each byte first (sec. 1)."""
     return "".join(f"{byte:08b}" for byte in raw)
+
+
+def table_identifier(table: FreqTable) -> bytes:
+    """Section 14: SHA-256 of the precision and the 256 frequencies as u32, first 8 bytes."""
+    body = bytes([table.precision]) + b"".join(
+        table.freqs.get(value, 0).to_bytes(4, "little") for value in range(256))
+    return hashlib.sha256(body).digest()[:8]
 
 
 def identifier_of(lengths: Mapping[int, int]) -> bytes:
@@ -148,25 +203,43 @@ def stream_runs(n: int, stream_count: int) -> list[tuple[int, int]]:
     return [(min(k * m, n), min((k + 1) * m, n)) for k in range(stream_count)]
 
 
-def parse(data: bytes, codebook: SuppliedCode | None = None) -> list[Frame]:
+@dataclass(frozen=True)
+class _Supplied:
+    """What the decoder was given for frames that reference their codebook (rule K5)."""
+
+    lengths: dict[int, int] | None  # the code: its identifier, and the code of Huffman frames
+    table: FreqTable | None  # rANS frames: the table rebuilt from the codebook's weights
+
+
+def parse(data: bytes, codebook: SuppliedCode | None = None, *,
+          weights: SuppliedWeights | FreqTable | None = None) -> list[Frame]:
     """Every frame of a compressed stream, raising SpecViolation at the first fault.
 
-    ``codebook`` is the code the decoder is given for frames that reference theirs (K5).
+    ``codebook`` is the code the decoder is given for frames that reference theirs (K5); for
+    rANS frames that reference theirs, ``weights`` are that codebook's weights (its
+    distribution), from which the table is rebuilt by section 14.5, or the table itself.
     """
     if not data:
         raise SpecViolation("S1", "the input is empty")
-    supplied = None if codebook is None else as_lengths(codebook)
+    lengths = None if codebook is None else as_lengths(codebook)
+    if weights is None or isinstance(weights, FreqTable):
+        table = weights
+    else:
+        table = shared_table(as_weights(weights))
+    supplied = _Supplied(lengths, table)
     reader, frames = _Reader(data), []
     while reader.pos < len(data):
         frames.append(_parse_frame(reader, first=not frames, supplied=supplied))
     return frames
 
 
-def reference_decode(data: bytes, codebook: SuppliedCode | None = None) -> bytes:
-    return b"".join(block.data for frame in parse(data, codebook) for block in frame.blocks)
+def reference_decode(data: bytes, codebook: SuppliedCode | None = None, *,
+                     weights: SuppliedWeights | FreqTable | None = None) -> bytes:
+    return b"".join(block.data for frame in parse(data, codebook, weights=weights)
+                    for block in frame.blocks)
 
 
-def _parse_frame(reader: _Reader, *, first: bool, supplied: dict[int, int] | None) -> Frame:
+def _parse_frame(reader: _Reader, *, first: bool, supplied: _Supplied) -> Frame:
     start = reader.pos
     head = reader.buf[start : start + 4]
     if head != MAGIC[: len(head)]:  # sec. 3 allows rejecting at the first differing byte
@@ -177,15 +250,26 @@ def _parse_frame(reader: _Reader, *, first: bool, supplied: dict[int, int] | Non
     if header[4] != 1:
         raise SpecViolation("H3", f"version {header[4]}")
     flags = header[5]
-    if flags & ~FLAG_CODEBOOK:
+    if flags & ~(FLAG_CODEBOOK | FLAG_ANS):
         raise SpecViolation("H4", f"flags {flags:#04x}")
     block_size = int.from_bytes(header[6:10], "little")
     if not 1 <= block_size <= MAX_BLOCK_SIZE:
         raise SpecViolation("H5", f"block_size {block_size}")
-    section = _parse_codebook_section(reader, supplied) if flags & FLAG_CODEBOOK else None
+    rans = bool(flags & FLAG_ANS)
+    section = None
+    if flags & FLAG_CODEBOOK:
+        section = _parse_codebook_section(reader, supplied, rans=rans)
 
     blocks = []
     while (block_type := reader.uint(1)) != 0x00:
+        if rans:  # section 4: only 0x00, 0x03 and 0x04; 0x04 needs the section (B5)
+            if block_type not in (ANS_BLOCK, SHARED_TABLE_BLOCK):
+                raise SpecViolation("B1", f"block type {block_type:#04x} in an rANS frame")
+            if block_type == SHARED_TABLE_BLOCK and section is None:
+                raise SpecViolation("B5", "shared-table ANS block without a codebook section")
+            frame_table = section.table if block_type == SHARED_TABLE_BLOCK else None
+            blocks.append(_parse_ans_block(reader, block_size, frame_table))
+            continue
         if block_type == SHARED_CODE_BLOCK and section is None:
             raise SpecViolation("B5", "shared-code block in a frame without a codebook section")
         if block_type not in (HUFFMAN_BLOCK, SHARED_CODE_BLOCK):
@@ -198,13 +282,30 @@ def _parse_frame(reader: _Reader, *, first: bool, supplied: dict[int, int] | Non
     return Frame(block_size, blocks, total_symbols, reader.pos - start, flags, section)
 
 
-def _parse_codebook_section(reader: _Reader, supplied: dict[int, int] | None) -> CodebookSection:
-    """Section 3.1, rules K1 to K5."""
+def _parse_codebook_section(reader: _Reader, given: _Supplied, *,
+                            rans: bool = False) -> CodebookSection:
+    """Section 3.1, rules K1 to K5; in an rANS frame section 14 (a frequency table, no K4)."""
     start = reader.pos
     identifier = reader.take(8)
     storage = reader.uint(1)
     if storage not in (EMBEDDED, REFERENCED):
         raise SpecViolation("K1", f"storage {storage}")
+    if rans:
+        table = _parse_freq_table(reader) if storage == EMBEDDED else None  # A1
+        table_id = reader.take(8) if storage == REFERENCED else None
+        if reader.uint(4) != zlib.crc32(reader.buf[start : reader.pos - 4]):
+            raise SpecViolation("K3", "section_crc mismatch")
+        if table is None:  # referenced: the decoder needs that codebook, and its table
+            if given.lengths is None or identifier_of(given.lengths) != identifier:
+                raise SpecViolation("K5", f"referenced codebook {identifier.hex()} not given")
+            if given.table is None:
+                raise SpecViolation("K5", f"no weights given for codebook {identifier.hex()}")
+            if table_identifier(given.table) != table_id:
+                raise SpecViolation("K5", f"the table given is {table_identifier(given.table)}"
+                                          f", the frame's is {table_id.hex()}")
+            table = given.table
+        return CodebookSection(identifier, storage, {}, table)  # K4 does not apply
+    supplied = given.lengths
     lengths = None
     if storage == EMBEDDED:
         try:
@@ -303,6 +404,76 @@ def _parse_block(reader: _Reader, block_size: int, frame_code: dict[int, int] | 
     return Block(symbols, lengths, bits, bytes(decoded), block_type)
 
 
+def _parse_freq_table(reader: _Reader) -> FreqTable:
+    """Section 14.1; any fault is rule A1."""
+    precision = reader.uint(1)
+    if not 1 <= precision <= MAX_PRECISION:
+        raise SpecViolation("A1", f"precision {precision}")
+    bitmap = bit_string(reader.take(32))
+    present = [value for value in range(256) if bitmap[value] == "1"]
+    if not present:
+        raise SpecViolation("A1", "empty presence bitmap")
+    freqs = {}
+    for value in present:  # unsigned LEB128 of freq - 1, at most 4 bytes
+        number = 0
+        for index in range(4):
+            byte = reader.uint(1)
+            number |= (byte & 0x7F) << (7 * index)
+            if not byte & 0x80:
+                break
+        else:
+            raise SpecViolation("A1", f"the frequency of byte {value} takes more than 4 bytes")
+        freqs[value] = number + 1
+    if sum(freqs.values()) != 1 << precision:
+        raise SpecViolation("A1", f"frequencies sum to {sum(freqs.values())}, not 2^{precision}")
+    return FreqTable(precision, freqs)
+
+
+def _parse_ans_block(reader: _Reader, block_size: int, frame_table: FreqTable | None) -> Block:
+    """An ANS block (section 14.2, type 0x03) or with ``frame_table`` a shared-table one (0x04),
+    decoded symbol by symbol by section 14.3."""
+    symbols = reader.uint(4)
+    if not 1 <= symbols <= block_size:
+        raise SpecViolation("B2", f"symbols {symbols} (block_size {block_size})")
+    crc = reader.uint(4)
+    table = _parse_freq_table(reader) if frame_table is None else frame_table
+    lanes, word_count = reader.uint(2), reader.uint(4)
+    if not 1 <= lanes <= min(symbols, MAX_LANES):
+        raise SpecViolation("A2", f"K = {lanes} lanes for {symbols} symbols")
+    if word_count > symbols:
+        raise SpecViolation("A2", f"W = {word_count} words for {symbols} symbols")
+    states = [reader.uint(8) for _ in range(lanes)]
+    if min(states) < ANS_L:
+        raise SpecViolation("A3", f"a starting state below 2^32: {min(states):#x}")
+    words = [reader.uint(4) for _ in range(word_count)]
+
+    precision, size, freqs, cum_of = table.precision, table.total, table.freqs, table.cum
+    order, starts = table.slots
+    x, pos, decoded = list(states), 0, bytearray()
+    for i in range(symbols):  # lane i mod K, step i // K: steps in order, lanes in order
+        k = i % lanes
+        slot = x[k] % size
+        value = order[bisect.bisect_right(starts, slot) - 1]
+        x[k] = freqs[value] * (x[k] >> precision) + slot - cum_of[value]
+        if x[k] < ANS_L:
+            if pos == word_count:
+                raise SpecViolation("A4", f"lane {k} needs a word at symbol {i}: none left")
+            x[k] = (x[k] << 32) | words[pos]
+            pos += 1
+        decoded.append(value)
+    if pos != word_count:
+        raise SpecViolation("A4", f"{word_count - pos} of {word_count} words left over")
+    if any(state != ANS_L for state in x):
+        raise SpecViolation("A4", f"final states {[hex(state) for state in x]}, not 2^32")
+    absent = sorted(set(table.freqs) - set(decoded))
+    if frame_table is None and absent:
+        raise SpecViolation("A5", f"byte values in the table but not in the block: {absent}")
+    if zlib.crc32(decoded) != crc:
+        raise SpecViolation("A6", "block CRC mismatch")
+    block_type = ANS_BLOCK if frame_table is None else SHARED_TABLE_BLOCK
+    return Block(symbols, {}, [], bytes(decoded), block_type, table, states, words)
+
+
 # -- section 11: how huffkit's encoder chooses code lengths ----------------------------------
 
 
@@ -345,6 +516,109 @@ def section11_lengths(data: bytes, max_code_length: int) -> dict[int, int]:
     return {value: sum(count > i for count in leaves_selected) for i, value in enumerate(leaves)}
 
 
+# -- section 14.3 (the encoder paragraph) and 14.5: a reference rANS encoder --------------------
+
+
+def ans_encode(data: bytes, table: FreqTable, lanes: int,
+               start: int | Sequence[int] = ANS_L) -> tuple[list[int], list[int]]:
+    """Section 14.3's encoder: the decoder's starting states, and the words in its order.
+
+    Symbols run backwards, last to first, every lane starting at L (or at ``start``, to
+    make a block whose lanes do not end at L: rule A4).
+    """
+    precision, cum = table.precision, table.cum
+    x = [start] * lanes if isinstance(start, int) else list(start)
+    emitted = []  # (symbol index, word): at most one word per symbol
+    for i in range(len(data) - 1, -1, -1):
+        k, value = i % lanes, data[i]
+        freq = table.freqs[value]
+        if x[k] >= freq << (64 - precision):
+            emitted.append(x[k] % (1 << 32))
+            x[k] >>= 32
+        x[k] = ((x[k] // freq) << precision) + x[k] % freq + cum[value]
+    # The decoder takes a word right after the symbol whose coding emitted it: step order,
+    # then lane order, which is symbol order.
+    return x, emitted[::-1]
+
+
+def as_weights(weights: SuppliedWeights) -> dict[int, Fraction]:
+    """Weights as exact fractions (section 14.5), for the byte values of non-zero weight."""
+    items = weights.items() if isinstance(weights, Mapping) else enumerate(weights)
+    return {int(value): Fraction(weight.item() if hasattr(weight, "item") else weight)
+            for value, weight in items if weight}
+
+
+def quantise(weights: Mapping[int, int | Fraction], precision: int) -> FreqTable:
+    """Section 14.5's quantisation: max(1, floor(M q)), then one unit at a time where it
+    changes the expected code length least, judged by q log2((f + 1) / f), ties to the
+    smaller byte value.
+
+    Adding a unit to f shortens the expected length by q log2((f + 1) / f), so a unit goes
+    where that gain is greatest; taking one from f lengthens it by q log2(f / (f - 1)) (the
+    same measure at f - 1), so a unit comes from where that loss is least, never below 1.
+    The measures are compared as floats: q log2((f + 1) / f) for different (q, f) can only be
+    equal when q and f are (the ratios (f + 1) / f are multiplicatively independent), so
+    exact ties give identical floats.
+    """
+    total = sum(weights.values())
+    q = {value: Fraction(weight) / total for value, weight in weights.items() if weight}
+    size = 1 << precision
+    freqs = {value: max(1, math.floor(size * share)) for value, share in q.items()}
+
+    def measure(value: int, freq: int) -> float:  # q log2((f + 1) / f)
+        return float(q[value]) * math.log2((freq + 1) / freq)
+
+    surplus = sum(freqs.values()) - size
+    if surplus < 0:  # add units: greatest gain first, then the smaller byte value
+        heap = [(-measure(value, freq), value) for value, freq in freqs.items()]
+        heapq.heapify(heap)
+        for _ in range(-surplus):
+            _, value = heapq.heappop(heap)
+            freqs[value] += 1
+            heapq.heappush(heap, (-measure(value, freqs[value]), value))
+    elif surplus > 0:  # take units away: least loss first, then the smaller byte value
+        heap = [(measure(value, freq - 1), value) for value, freq in freqs.items() if freq > 1]
+        heapq.heapify(heap)
+        for _ in range(surplus):
+            _, value = heapq.heappop(heap)
+            freqs[value] -= 1
+            if freqs[value] > 1:
+                heapq.heappush(heap, (measure(value, freqs[value] - 1), value))
+    return FreqTable(precision, freqs)
+
+
+def shared_precision(weights: Mapping[int, int | Fraction]) -> int:
+    """Section 14.5: ceil(-log2 q_min) + 2, at least 16 and at most 24 (computed exactly)."""
+    total = sum(weights.values())
+    q_min = min(Fraction(weight) / total for weight in weights.values() if weight)
+    bits = 0
+    while q_min * (1 << bits) < 1:  # the least k with 2^-k <= q_min: ceil(-log2 q_min)
+        bits += 1
+    return min(MAX_PRECISION, max(OWN_TABLE_PRECISION, bits + 2))
+
+
+def shared_table(weights: Mapping[int, int | Fraction]) -> FreqTable:
+    """A frame's shared table, rebuilt from the codebook's weights (sections 14 and 14.5)."""
+    return quantise(weights, shared_precision(weights))
+
+
+def own_table(data: bytes) -> FreqTable:
+    """Section 14.5: a block's own table, from its counts, at precision 16."""
+    return quantise(Counter(data), OWN_TABLE_PRECISION)
+
+
+def ideal_payload_bits(data: bytes, table: FreqTable) -> float:
+    """Section 14.5: the sum of log2(M / f) over the block's symbols."""
+    return math.fsum(count * (table.precision - math.log2(table.freqs[value]))
+                     for value, count in Counter(data).items())
+
+
+def lane_count(data: bytes, table: FreqTable) -> int:
+    """Section 14.5: K = max(bits // 100 000, ceil(n / 131 072)), in 1 .. min(n, 4096)."""
+    lanes = max(int(ideal_payload_bits(data, table) // BITS_PER_LANE), -(-len(data) // 131072))
+    return max(1, min(lanes, len(data), MAX_LANES))
+
+
 def min_code_length(data: bytes) -> int:
     """The smallest max_code_length able to code ``data`` (2^L >= distinct byte values)."""
     return max(1, (len(set(data)) - 1).bit_length())
@@ -363,13 +637,13 @@ def check_encoder_choices(data: bytes, packed: bytes, block_size: int, max_code_
         assert len(packed) == 23
 
 
-def _check_blocks_cut(data: bytes, frame: Frame, block_size: int) -> None:
+def _check_blocks_cut(data: bytes, frame: Frame, block_size: int, *, streams: bool = True):
     assert frame.block_size == block_size
     # Cut at exactly block_size bytes, the last block holding the rest.
     assert [block.data for block in frame.blocks] == [
         data[i : i + block_size] for i in range(0, len(data), block_size)
     ]
-    for block in frame.blocks:
+    for block in frame.blocks if streams else ():  # Huffman blocks: 1 or 4 streams
         assert len(block.bits) == (4 if block.symbols >= FOUR_STREAMS_FROM else 1)
 
 
@@ -629,6 +903,68 @@ def frame(*blocks: bytes, block_size: int = DEFAULT_BLOCK_SIZE, total: int | Non
             + frame_end(total))
 
 
+def leb128(number: int) -> bytes:
+    """Unsigned LEB128 (section 14.1): 7 bits a byte, low group first, high bit = more."""
+    out = bytearray()
+    while True:
+        out.append(number & 0x7F | (0x80 if number >> 7 else 0))
+        number >>= 7
+        if not number:
+            return bytes(out)
+
+
+def freq_table(table: FreqTable, *, precision: int | None = None,
+               numbers: Mapping[int, bytes] | None = None) -> bytes:
+    """A frequency table's bytes (section 14.1); ``numbers`` replaces the LEB128 bytes of
+    some byte values, ``precision`` the precision byte."""
+    numbers = numbers or {}
+    bitmap = "".join("1" if value in table.freqs else "0" for value in range(256))
+    return (bytes([table.precision if precision is None else precision]) + pack_bits(bitmap)
+            + b"".join(numbers.get(value, leb128(table.freqs[value] - 1))
+                       for value in sorted(table.freqs)))
+
+
+def ans_block(data: bytes, table: FreqTable | None = None, *, lanes: int = 1,
+              block_type: int = ANS_BLOCK, symbols: int | None = None, crc: int | None = None,
+              table_bytes: bytes | None = None, lane_field: int | None = None,
+              word_count: int | None = None, states: list[int] | None = None,
+              words: list[int] | None = None, start: int | Sequence[int] = ANS_L) -> bytes:
+    """An ANS block (section 14.2) coding ``data`` by the reference encoder; by default with
+    its own table (section 14.5's) and 1 lane. Each keyword overrides one field."""
+    table = own_table(data) if table is None else table
+    coded_states, coded_words = ans_encode(data, table, lanes, start)
+    states = coded_states if states is None else states
+    words = coded_words if words is None else words
+    if table_bytes is None:
+        table_bytes = freq_table(table) if block_type == ANS_BLOCK else b""
+    return (bytes([block_type]) + u32(len(data) if symbols is None else symbols)
+            + u32(zlib.crc32(data) if crc is None else crc) + table_bytes
+            + (len(states) if lane_field is None else lane_field).to_bytes(2, "little")
+            + u32(len(words) if word_count is None else word_count)
+            + b"".join(state.to_bytes(8, "little") for state in states)
+            + b"".join(u32(word) for word in words))
+
+
+def shared_ans_block(data: bytes, table: FreqTable, **fields) -> bytes:
+    """A shared-table ANS block (type 0x04) coding ``data`` with the frame's ``table``."""
+    return ans_block(data, table, block_type=SHARED_TABLE_BLOCK, **fields)
+
+
+def ans_section(table: FreqTable | None, *, identifier: bytes = bytes(8), storage: int = EMBEDDED,
+                table_bytes: bytes | None = None, crc: int | None = None) -> bytes:
+    """An rANS frame's codebook section (sections 3.1 and 14): any identifier (no K4)."""
+    if table_bytes is None:
+        table_bytes = table_identifier(table) if storage == REFERENCED else freq_table(table)
+    body = identifier + bytes([storage]) + table_bytes
+    return body + u32(zlib.crc32(body) if crc is None else crc)
+
+
+def ans_frame(*blocks: bytes, section: bytes | None = None, **fields) -> bytes:
+    """An rANS frame: flag bit 1, and bit 0 when a codebook ``section`` is given."""
+    flags = FLAG_ANS | (0 if section is None else FLAG_CODEBOOK)
+    return frame(*blocks, section=section, flags=fields.pop("flags", flags), **fields)
+
+
 A, B, C, D, E = b"abcde"
 LONGEST_31 = {value: min(value + 1, 31) for value in range(32)}  # lengths 1, 2, ..., 31, 31
 
@@ -679,7 +1015,10 @@ INVALID_CASES = [
                  id="H2-header-crc-second-frame"),
     pytest.param(frame_header(version=2) + GOLDEN[14:], "H3", id="H3-version-2"),
     pytest.param(frame_header(version=0) + GOLDEN[14:], "H3", id="H3-version-0"),
-    pytest.param(frame_header(flags=0x02) + GOLDEN[14:], "H4", id="H4-flags-0x02"),
+    pytest.param(frame_header(flags=0x04) + GOLDEN[14:], "H4", id="H4-flags-0x04"),
+    # Flag bit 1 is valid since section 14, but a Huffman block in an rANS frame is not.
+    pytest.param(frame_header(flags=FLAG_ANS) + GOLDEN[14:], "B1",
+                 id="B1-huffman-block-in-rans-frame"),
     pytest.param(frame_header(flags=0x80) + GOLDEN[14:], "H4", id="H4-flags-0x80"),
     pytest.param(frame_header(0) + frame_end(0), "H5", id="H5-block-size-0"),
     pytest.param(frame_header(MAX_BLOCK_SIZE + 1) + GOLDEN[14:], "H5",
@@ -745,7 +1084,8 @@ INVALID_CASES = [
 ]
 
 EXPECTED_ERROR = {"S1": huffkit.TruncatedError, "S2": huffkit.TruncatedError,
-                  "D5": huffkit.ChecksumError, "K5": huffkit.CodebookError}
+                  "D5": huffkit.ChecksumError, "A6": huffkit.ChecksumError,
+                  "K5": huffkit.CodebookError}
 
 
 @pytest.mark.parametrize(("packed", "rule"), INVALID_CASES)
@@ -1052,8 +1392,8 @@ CB_BITS = encode(b"abc", CB)  # 0 10 110
 CB_FRAME = cb_frame(shared_block(b"abc", CB))
 
 CODEBOOK_INVALID_CASES = [
-    pytest.param(cb_frame(shared_block(b"abc", CB), flags=0x03), "H4", None,
-                 id="H4-flags-0x03-with-section"),
+    pytest.param(cb_frame(shared_block(b"abc", CB), flags=0x05), "H4", None,
+                 id="H4-flags-0x05-with-section"),
     pytest.param(cb_frame(shared_block(b"abc", CB), flags=0x81), "H4", None,
                  id="H4-flags-0x81-with-section"),
     pytest.param(frame_header(flags=FLAG_CODEBOOK), "S2", None, id="S2-flags-header-only"),
@@ -1179,3 +1519,614 @@ def test_every_proper_prefix_of_a_codebook_frame_is_truncated(embed):
         assert violation.value.rule == "S2"
         with pytest.raises(huffkit.TruncatedError):
             huffkit.decompress(packed[:end], codebook=SMALL_CODEBOOK)
+
+
+# -- section 14: rANS frames, huffkit output under the document's rules ----------------------
+
+
+R = ord("r")
+ABR = b"abracadabra"
+
+
+def _ans_model(data: bytes) -> huffkit.Codebook:
+    """The task's model: a codebook of other data, smoothed, so every byte value is coded."""
+    return huffkit.Codebook.from_distribution(huffkit.Distribution.from_bytes(data).smoothed(0.5))
+
+
+def _weights_of(codebook: huffkit.Codebook) -> dict[int, Fraction]:
+    """What section 14 rebuilds a referenced table from: the codebook's distribution."""
+    assert codebook.distribution is not None, "section 14 needs the codebook's distribution"
+    return as_weights(codebook.distribution.counts)
+
+
+def _rare_bytes_data(size: int, seed: int) -> bytes:
+    """4 common byte values and 252 that occur once each: with n > 2^16 such a count is below
+    one unit of M = 2^16, and the 252 floors raised to 1 outweigh the 4 common ones' rounding
+    down, so section 14.5's quantisation has to take units away, from the common ones."""
+    rng = random.Random(seed)
+    data = bytearray(rng.choices(b"\x00\x01\x02\x03", weights=[4, 3, 2, 1], k=size - 252))
+    data += bytes(range(4, 256))
+    rng.shuffle(data)
+    return bytes(data)
+
+
+def _units_taken_away(weights: Mapping[int, int | Fraction], precision: int) -> int:
+    """How many units section 14.5 takes away after max(1, floor(M q)) (0 if it adds)."""
+    total = sum(weights.values())
+    floors = sum(max(1, math.floor((1 << precision) * Fraction(w) / total))
+                 for w in weights.values() if w)
+    return max(0, floors - (1 << precision))
+
+
+ANS_INPUTS = {
+    **INPUTS,
+    "readme-4k": README.read_bytes()[:4096],
+    "random-30k": random.Random(3).randbytes(30_000),  # about 240 000 ideal bits: K = 2
+    "rare-bytes-70k": _rare_bytes_data(67_500, 4),  # units taken away from an own table
+}
+
+ANS_CODEBOOKS = {
+    "readme-ans": lambda: _ans_model(README.read_bytes()),
+    "random-ans": lambda: _ans_model(random.Random(2).randbytes(5000)),
+    "skewed-ans": lambda: huffkit.Codebook.from_distribution(   # precision above 16
+        huffkit.Distribution.from_bytes(_fibonacci_data(14)).smoothed(0.01)),
+    # q_min about 2^-32: precision 24 (the cap), and floors of 0 for the smoothed-only bytes,
+    # so units are taken away from the shared table.
+    "tiny-alpha-ans": lambda: huffkit.Codebook.from_distribution(
+        huffkit.Distribution.from_bytes(README.read_bytes()[:4096]).smoothed(1e-6)),
+    # Unsmoothed: no weight for byte values 20 to 255 (absent from the table).
+    "fibonacci-20-exact": lambda: CODEBOOKS["fibonacci-20-exact"](),
+}
+
+
+@functools.cache
+def _ans_codebook(name: str) -> huffkit.Codebook:
+    return ANS_CODEBOOKS[name]()
+
+
+# huffkit's rANS coder takes some microseconds a symbol, so the large inputs are few.
+ANS_CASES = [  # (input, block_size, codebook or None, embed)
+    ("empty", DEFAULT_BLOCK_SIZE, None, True),
+    ("empty", 1, "readme-ans", False),
+    ("one-byte", DEFAULT_BLOCK_SIZE, None, True),
+    ("one-byte", 1, "readme-ans", True),
+    ("one-repeated-byte", DEFAULT_BLOCK_SIZE, None, True),  # one frequency = M: no words
+    ("one-repeated-byte", 7, None, True),
+    ("one-repeated-byte", 1, "random-ans", False),
+    ("two-symbols", DEFAULT_BLOCK_SIZE, None, True),
+    ("two-symbols", 1, None, True),
+    ("two-symbols", 7, "readme-ans", True),
+    ("all-256-values", DEFAULT_BLOCK_SIZE, None, True),
+    ("all-256-values", 7, None, True),
+    ("all-256-values", 100, "readme-ans", False),
+    ("readme-4k", DEFAULT_BLOCK_SIZE, None, True),
+    ("readme-4k", DEFAULT_BLOCK_SIZE, "readme-ans", True),
+    ("readme-4k", DEFAULT_BLOCK_SIZE, "readme-ans", False),
+    ("readme-4k", 1000, None, True),
+    ("readme-4k", 1000, "random-ans", True),
+    ("readme-4k", 7, "skewed-ans", False),  # precision above 16
+    ("readme-head", 1, None, True),
+    ("readme-head", 7, "random-ans", False),
+    ("random-30k", DEFAULT_BLOCK_SIZE, None, True),  # K = 2
+    ("random-30k", DEFAULT_BLOCK_SIZE, "random-ans", False),  # K = 2, shared table
+    ("rare-bytes-70k", DEFAULT_BLOCK_SIZE, None, True),  # units taken away
+    ("readme-head", DEFAULT_BLOCK_SIZE, "tiny-alpha-ans", True),  # precision 24, units away
+    ("all-256-values", 64, "tiny-alpha-ans", False),
+    ("fibonacci-12", DEFAULT_BLOCK_SIZE, None, True),
+    ("fibonacci-12", 64, "fibonacci-20-exact", False),  # a table with absent byte values
+    ("fibonacci-12", DEFAULT_BLOCK_SIZE, "fibonacci-20-exact", True),
+]
+ANS_IDS = [f"{n}-bs{b}-{c or 'own'}{'' if c is None else '-emb' if e else '-ref'}"
+           for n, b, c, e in ANS_CASES]
+
+
+@functools.cache
+def _ans_compressed(name: str, block_size: int, codebook: str | None, embed: bool) -> bytes:
+    model = None if codebook is None else _ans_codebook(codebook)
+    return huffkit.compress(ANS_INPUTS[name], block_size=block_size, codebook=model,
+                            embed_codebook=embed, coder="ans")
+
+
+def _given(codebook: huffkit.Codebook | None) -> dict:
+    """What the reference decoder is given for a frame that references ``codebook``."""
+    if codebook is None:
+        return {}
+    return {"codebook": codebook.lengths, "weights": _weights_of(codebook)}
+
+
+def rebuild_ans_frame(data: bytes, block_size: int, codebook: huffkit.Codebook | None = None,
+                      embed: bool = True) -> bytes:
+    """The frame section 14.5 (with sections 11 and 14.3) says huffkit writes, byte for byte."""
+    if codebook is None:
+        blocks = [ans_block(part, lanes=lane_count(part, own_table(part)))
+                  for part in (data[i : i + block_size] for i in range(0, len(data), block_size))]
+        return ans_frame(*blocks, block_size=block_size)
+    table = shared_table(_weights_of(codebook))
+    section = ans_section(table, identifier=bytes.fromhex(codebook.identifier),
+                          storage=EMBEDDED if embed else REFERENCED)
+    blocks = [shared_ans_block(part, table, lanes=lane_count(part, table))
+              for part in (data[i : i + block_size] for i in range(0, len(data), block_size))]
+    return ans_frame(*blocks, section=section, block_size=block_size)
+
+
+def check_ans_choices(data: bytes, packed: bytes, block_size: int,
+                      codebook: huffkit.Codebook | None, embed: bool) -> Frame:
+    """Section 14.5's observable choices (and section 11's that carry over), one by one."""
+    (frame,) = parse(packed, **_given(codebook))  # one frame per call
+    _check_blocks_cut(data, frame, block_size, streams=False)
+    if codebook is None:
+        assert frame.flags == FLAG_ANS and frame.codebook is None
+        for block in frame.blocks:
+            assert block.block_type == ANS_BLOCK
+            assert block.table.precision == OWN_TABLE_PRECISION
+            assert block.table == own_table(block.data)
+    else:
+        weights = _weights_of(codebook)
+        assert frame.flags == FLAG_ANS | FLAG_CODEBOOK
+        assert frame.codebook.storage == (EMBEDDED if embed else REFERENCED)
+        assert frame.codebook.identifier == bytes.fromhex(codebook.identifier)
+        assert frame.codebook.table.precision == shared_precision(weights)
+        assert frame.codebook.table == shared_table(weights)
+        assert all(block.block_type == SHARED_TABLE_BLOCK for block in frame.blocks)
+    exact = True  # floats cannot settle K within rounding of 200 000, 300 000, ... bits
+    for block in frame.blocks:
+        ratio = ideal_payload_bits(block.data, block.table) / BITS_PER_LANE
+        if round(ratio) >= 2 and abs(ratio - round(ratio)) < 1e-9:
+            exact = False
+        else:
+            assert len(block.states) == lane_count(block.data, block.table)
+    if exact:  # then every byte, states and words included, is section 14's
+        assert packed == rebuild_ans_frame(data, block_size, codebook, embed)
+    if not data and codebook is None:
+        assert len(packed) == 23
+    return frame
+
+
+@pytest.mark.parametrize(("name", "block_size", "codebook", "embed"), ANS_CASES, ids=ANS_IDS)
+def test_reference_decodes_huffkit_ans_output(name, block_size, codebook, embed):
+    data, packed = ANS_INPUTS[name], _ans_compressed(name, block_size, codebook, embed)
+    model = None if codebook is None else _ans_codebook(codebook)
+    given = _given(model) if codebook is not None and not embed else {}
+    assert reference_decode(packed, **given) == data
+    assert huffkit.decompress(packed, codebook=None if embed else model) == data
+    if codebook is not None and not embed:  # K5: a referenced table needs its codebook
+        with pytest.raises(SpecViolation) as violation:
+            reference_decode(packed)
+        assert violation.value.rule == "K5"
+        with pytest.raises(huffkit.CodebookError):
+            huffkit.decompress(packed)
+
+
+@pytest.mark.parametrize(("name", "block_size", "codebook", "embed"), ANS_CASES, ids=ANS_IDS)
+def test_ans_encoder_choices_of_section_14_5(name, block_size, codebook, embed):
+    model = None if codebook is None else _ans_codebook(codebook)
+    check_ans_choices(ANS_INPUTS[name], _ans_compressed(name, block_size, codebook, embed),
+                      block_size, model, embed)
+
+
+ABRACADABRA_ANS_HEX = """
+89 48 55 46 01 02 00 00 10 00 d7 c4 93 5d 03 0b
+00 00 00 b7 f9 ea 17 10 00 00 00 00 00 00 00 00
+00 00 00 00 78 00 20 00 00 00 00 00 00 00 00 00
+00 00 00 00 00 00 00 00 dc e8 01 8b 5d c5 2e c5
+2e 8a 5d 01 00 00 00 00 00 22 67 40 5b ee 11 57
+00 00 0b 00 00 00 00 00 00 00
+"""
+
+
+def test_rans_golden_vector():
+    """``compress(b"abracadabra", coder="ans")``, worked out from sections 14.1 to 14.5.
+
+    M q gives a 29789.09, b and r 11915.64, c and d 5957.82; the floors sum to 65 533, and
+    the 3 missing units go where q log2((f + 1) / f) is greatest: c, then d (the tie goes to
+    the smaller byte value), then b. 11 symbols cost about 22.9 bits: K = 1, and the lane's
+    state grows from 2^32 to 0x005711EE5B406722 without emitting a word (W = 0).
+    """
+    packed = bytes.fromhex(ABRACADABRA_ANS_HEX)
+    assert huffkit.compress(ABR, coder="ans") == packed == rebuild_ans_frame(ABR,
+                                                                             DEFAULT_BLOCK_SIZE)
+    (frame,) = parse(packed)
+    (block,) = frame.blocks
+    assert frame.flags == FLAG_ANS and block.block_type == ANS_BLOCK
+    assert block.table == FreqTable(16, {A: 29789, B: 11916, R: 11915, C: 5958, D: 5958})
+    assert block.states == [0x005711EE5B406722] and block.words == []
+    assert packed[56:67] == bytes.fromhex("dce801 8b5d c52e c52e 8a5d")  # LEB128 of f - 1
+    assert reference_decode(packed) == ABR
+
+
+def test_flag_bits_of_each_coder():
+    model = _ans_codebook("readme-ans")
+    assert huffkit.compress(b"hello")[5] == 0x00
+    assert huffkit.compress(b"hello", codebook=model)[5] == FLAG_CODEBOOK
+    assert huffkit.compress(b"hello", coder="ans")[5] == FLAG_ANS
+    for embed in (True, False):
+        packed = huffkit.compress(b"hello", coder="ans", codebook=model, embed_codebook=embed)
+        assert packed[5] == FLAG_ANS | FLAG_CODEBOOK
+        assert packed[14 + 8] == (EMBEDDED if embed else REFERENCED)
+
+
+def test_own_tables_have_precision_16_and_lanes_follow_the_payload():
+    """K = max(ideal bits // 100 000, ceil(n / 131 072)) (section 14.5): 2 lanes for 30 000
+    random bytes."""
+    for name, lanes in [("random-30k", 2), ("rare-bytes-70k", 1), ("readme-4k", 1)]:
+        (frame,) = parse(_ans_compressed(name, DEFAULT_BLOCK_SIZE, None, True))
+        (block,) = frame.blocks
+        assert block.table.precision == OWN_TABLE_PRECISION
+        assert len(block.states) == lanes == lane_count(block.data, block.table)
+        assert lanes == max(1, int(ideal_payload_bits(block.data, block.table) // BITS_PER_LANE),
+                            -(-len(block.data) // 131072))
+
+
+def test_quantisation_takes_units_away():
+    """Both directions of section 14.5's quantisation are exercised, and match huffkit's."""
+    (frame,) = parse(_ans_compressed("rare-bytes-70k", DEFAULT_BLOCK_SIZE, None, True))
+    (block,) = frame.blocks
+    assert _units_taken_away(Counter(block.data), OWN_TABLE_PRECISION) > 0
+    assert all(block.table.freqs[value] == 1 for value in range(4, 256))
+    assert block.table == own_table(block.data)
+    model = _ans_codebook("tiny-alpha-ans")
+    (frame,) = parse(_ans_compressed("readme-head", DEFAULT_BLOCK_SIZE, "tiny-alpha-ans", True))
+    assert frame.codebook.table.precision == MAX_PRECISION
+    assert _units_taken_away(_weights_of(model), MAX_PRECISION) > 0
+    assert frame.codebook.table == shared_table(_weights_of(model))
+    # and units added: the golden vector's table (test_rans_golden_vector) needs 3 more.
+    assert _units_taken_away(Counter(ABR), OWN_TABLE_PRECISION) == 0
+
+
+def test_shared_table_precision_above_16():
+    """ceil(-log2 q_min) + 2 for a skewed smoothed model: above 16, at most 24."""
+    model = _ans_codebook("skewed-ans")
+    (frame,) = parse(_ans_compressed("readme-4k", 7, "skewed-ans", False), **_given(model))
+    assert 16 < frame.codebook.table.precision == shared_precision(_weights_of(model)) <= 24
+
+
+def test_referenced_and_embedded_frames_share_the_table():
+    """The table a decoder rebuilds for a referenced frame is the one the embedded frame
+    stores (section 14: the quantisation is exact and machine-independent)."""
+    model = _ans_codebook("readme-ans")
+    embedded_frame, = parse(_ans_compressed("readme-4k", DEFAULT_BLOCK_SIZE, "readme-ans", True))
+    assert embedded_frame.codebook.table == shared_table(_weights_of(model))
+    referenced_packed = _ans_compressed("readme-4k", DEFAULT_BLOCK_SIZE, "readme-ans", False)
+    # Given the embedded frame's table instead of weights, the referenced frame decodes too.
+    assert (reference_decode(referenced_packed, model.lengths,
+                             weights=embedded_frame.codebook.table)
+            == ANS_INPUTS["readme-4k"])
+
+
+@given(data=st.binary(max_size=600), block_size=st.integers(1, 700),
+       other=st.binary(max_size=400), use=st.sampled_from(["own", "embedded", "referenced"]))
+def test_property_reference_decodes_huffkit_ans_output(data, block_size, other, use):
+    model = None if use == "own" else _ans_model(other)
+    embed = use != "referenced"
+    packed = huffkit.compress(data, block_size=block_size, codebook=model, embed_codebook=embed,
+                              coder="ans")
+    assert reference_decode(packed, **({} if embed else _given(model))) == data
+    check_ans_choices(data, packed, block_size, model, embed)
+
+
+@given(data=st.binary(min_size=1, max_size=300), lanes=st.integers(1, 40),
+       precision=st.integers(9, 24), extra=st.binary(max_size=8))
+def test_property_reference_encoder_blocks_decode_in_both(data, lanes, precision, extra):
+    """Blocks huffkit never writes (any K, any precision, a table wider than the block's
+    bytes in a 0x04 block), coded by the reference encoder: both decoders read them."""
+    lanes = min(lanes, len(data))
+    own = quantise(Counter(data), precision)
+    shared = quantise(Counter(data + extra), precision)
+    packed = ans_frame(ans_block(data, own, lanes=lanes), shared_ans_block(data, shared,
+                                                                           lanes=lanes),
+                       section=ans_section(shared))
+    assert reference_decode(packed) == data * 2 == huffkit.decompress(packed)
+
+
+# -- section 14: hand-made rANS streams the encoder never writes, but the format allows ------
+
+T4 = FreqTable(4, {A: 8, B: 4, C: 1, D: 1, R: 2})  # precision 4; c and d of frequency 1
+P1 = FreqTable(1, {A: 1, B: 1})  # the smallest precision: M = 2
+TEXT = README.read_bytes()[:200]  # long enough for words: one lane takes 27 of them
+TEXT_WORDS = ans_encode(TEXT, own_table(TEXT), 1)[1]
+LANES_DATA = bytes(random.Random(5).choices(b"abcdefgh", k=MAX_LANES + 1))
+#: A model for referenced frames: huffkit decoders rebuild its table from its distribution.
+ANS_MODEL = huffkit.Codebook.from_distribution(huffkit.Distribution.from_counts(
+    [5 if value == A else 2 if value in (B, R) else 1 if value in (C, D) else 0
+     for value in range(256)]))
+MODEL_TABLE = shared_table(_weights_of(ANS_MODEL))
+MODEL_SECTION = ans_section(MODEL_TABLE, identifier=bytes.fromhex(ANS_MODEL.identifier),
+                            storage=REFERENCED)
+OTHER_MODEL = _ans_model(b"another model")
+
+
+def _high_state_block() -> tuple[bytes, FreqTable]:
+    """A block starting at a state of 2^63 or more, all 64 bits in use: its first byte, 0x00,
+    has frequency 1, so coding it last multiplies a state below 2^48 by M = 2^16."""
+    for size in range(1, len(TEXT)):
+        data = b"\x00" + TEXT[:size]
+        table = quantise({**Counter(TEXT[:size]), 0: Fraction(1, 10**9)}, 16)
+        if ans_encode(data, table, 1)[0][0] >= 1 << 63:
+            return data, table
+    raise AssertionError("no prefix of TEXT gives a state of 2^63 or more")
+
+
+HIGH_STATE_DATA, HIGH_STATE_TABLE = _high_state_block()
+
+ANS_VALID_CASES = [  # (packed, expected, codebook given to both decoders)
+    pytest.param(ans_frame(ans_block(ABR, lanes=3)), ABR, None, id="K-3-lanes-11-symbols"),
+    pytest.param(ans_frame(ans_block(ABR, lanes=11)), ABR, None, id="K-11-one-symbol-a-lane"),
+    pytest.param(ans_frame(ans_block(TEXT, lanes=7)), TEXT, None, id="K-7-lanes-with-words"),
+    pytest.param(ans_frame(ans_block(LANES_DATA, lanes=MAX_LANES)), LANES_DATA, None,
+                 id="K-4096-lanes"),
+    pytest.param(ans_frame(ans_block(ABR, quantise(Counter(ABR), 12))), ABR, None,
+                 id="precision-12"),
+    pytest.param(ans_frame(ans_block(TEXT, quantise(Counter(TEXT), 24), lanes=2)), TEXT, None,
+                 id="precision-24"),
+    pytest.param(ans_frame(ans_block(b"abba", P1)), b"abba", None, id="precision-1"),
+    pytest.param(ans_frame(ans_block(ABR, T4)), ABR, None, id="precision-4-non-optimal-table"),
+    pytest.param(ans_frame(ans_block(TEXT, quantise(dict.fromkeys(set(TEXT), 1), 16))), TEXT,
+                 None, id="uniform-table-for-text"),
+    pytest.param(ans_frame(ans_block(b"zzzz", lanes=3)), b"zzzz", None,
+                 id="frequency-M-states-stay-at-L"),
+    pytest.param(ans_frame(ans_block(b"aaaaa", FreqTable(24, {A: 1 << 24}), lanes=2)), b"aaaaa",
+                 None, id="frequency-2^24-four-byte-number"),
+    pytest.param(ans_frame(ans_block(ABR, T4, table_bytes=freq_table(
+        T4, numbers={C: b"\x80\x80\x80\x00", A: b"\x87\x00"}))), ABR, None,
+                 id="leb128-not-minimal"),  # 14.1 limits the length, not the form
+    pytest.param(ans_frame(ans_block(HIGH_STATE_DATA, HIGH_STATE_TABLE)), HIGH_STATE_DATA, None,
+                 id="starting-state-above-2^63"),
+    pytest.param(ans_frame(ans_block(b"a"), ans_block(b"b"), ans_block(b"a"), block_size=1),
+                 b"aba", None, id="block-size-1"),
+    pytest.param(ans_frame(ans_block(b"abc"), ans_block(b"dd"), ans_block(ABR), block_size=11),
+                 b"abcdd" + ABR, None, id="blocks-shorter-than-block-size"),
+    pytest.param(ans_frame(ans_block(b"q"), block_size=MAX_BLOCK_SIZE), b"q", None,
+                 id="max-block-size"),
+    pytest.param(ans_frame(), b"", None, id="empty-rans-frame"),
+    pytest.param(ans_frame(section=ans_section(T4)), b"", None, id="empty-frame-with-section"),
+    pytest.param(ans_frame(shared_ans_block(ABR, T4), shared_ans_block(b"aaaa", T4, lanes=2),
+                           section=ans_section(T4)), ABR + b"aaaa", None,
+                 id="shared-table-codes-absent-bytes"),  # no A5 for type 0x04
+    pytest.param(ans_frame(ans_block(b"xyz"), shared_ans_block(ABR, T4, lanes=2),
+                           ans_block(TEXT, lanes=2), section=ans_section(T4)),
+                 b"xyz" + ABR + TEXT, None, id="own-and-shared-blocks-mixed"),
+    pytest.param(ans_frame(ans_block(ABR), section=ans_section(T4)), ABR, None,
+                 id="section-no-shared-blocks"),
+    pytest.param(ans_frame(shared_ans_block(b"abba", P1), section=ans_section(P1)), b"abba", None,
+                 id="section-precision-1"),
+    pytest.param(ans_frame(shared_ans_block(ABR, T4), section=ans_section(T4,
+                                                                          identifier=b"\xff" * 8)),
+                 ABR, None, id="embedded-identifier-not-checked"),  # K4 does not apply
+    pytest.param(ans_frame(shared_ans_block(ABR, MODEL_TABLE, lanes=2), section=MODEL_SECTION),
+                 ABR, ANS_MODEL, id="referenced-shared-table"),
+    pytest.param(ans_frame(ans_block(TEXT), section=MODEL_SECTION), TEXT, ANS_MODEL,
+                 id="referenced-only-own-blocks"),
+    pytest.param(GOLDEN + ans_frame(ans_block(ABR)), ABR * 2, None, id="huffman-then-rans-frame"),
+    pytest.param(ans_frame(ans_block(ABR)) + GOLDEN, ABR * 2, None, id="rans-then-huffman-frame"),
+    pytest.param(ans_frame(ans_block(ABR)) + cb_frame(shared_block(b"abc", CB))
+                 + ans_frame(shared_ans_block(ABR, T4), section=ans_section(T4)),
+                 ABR + b"abc" + ABR, None, id="rans-huffman-codebook-rans-codebook-frames"),
+]
+
+
+@pytest.mark.parametrize(("packed", "expected", "codebook"), ANS_VALID_CASES)
+def test_hand_made_valid_rans_streams(packed, expected, codebook):
+    assert reference_decode(packed, **_given(codebook)) == expected
+    assert huffkit.decompress(packed, codebook=codebook) == expected
+
+
+def test_hand_made_streams_use_the_whole_state():
+    """The cases above reach states of 2^63 and more, and a block where no lane takes a word."""
+    (frame,) = parse(ans_frame(ans_block(HIGH_STATE_DATA, HIGH_STATE_TABLE)))
+    assert frame.blocks[0].states[0] >= 1 << 63
+    (frame,) = parse(ans_frame(ans_block(b"zzzz", lanes=3)))
+    assert frame.blocks[0].states == [ANS_L] * 3 and frame.blocks[0].words == []
+
+
+def test_same_identifier_other_distribution_is_caught_by_the_table_identifier():
+    """Section 14: the identifier names the codebook by its code lengths, so a codebook with
+    the same lengths but other weights matches it; the table identifier of a referenced
+    section then tells the rebuilt table from the frame's (K5, huffkit: CodebookError)."""
+    lookalike = huffkit.Codebook.from_distribution(huffkit.Distribution.from_counts(
+        [9 if value == A else 2 if value in (B, R) else 1 if value in (C, D) else 0
+         for value in range(256)]))
+    assert lookalike.identifier == ANS_MODEL.identifier
+    assert shared_table(_weights_of(lookalike)) != MODEL_TABLE
+    packed = ans_frame(shared_ans_block(ABR * 3, MODEL_TABLE), section=MODEL_SECTION)
+    with pytest.raises(SpecViolation) as violation:
+        reference_decode(packed, **_given(lookalike))
+    assert violation.value.rule == "K5"
+    with pytest.raises(huffkit.CodebookError, match="its code lengths match, its distribution "
+                                                    "does not"):
+        huffkit.decompress(packed, codebook=lookalike)
+
+
+def test_lengths_only_codebook_uses_the_implied_distribution():
+    """Not in FORMAT.md: section 14 rebuilds a table from "the codebook's distribution", but a
+    codebook made from lengths alone has none; huffkit then quantises 2^-length (observed)."""
+    lengths_only = huffkit.Codebook.from_lengths(ANS_MODEL.lengths)
+    assert lengths_only.distribution is None
+    implied = {value: Fraction(1, 1 << int(length))
+               for value, length in enumerate(lengths_only.lengths) if length}
+    for embed in (True, False):
+        packed = huffkit.compress(ABR, coder="ans", codebook=lengths_only, embed_codebook=embed)
+        (frame,) = parse(packed, lengths_only.lengths, weights=implied)
+        assert frame.codebook.table == shared_table(implied)
+        assert huffkit.decompress(packed, codebook=None if embed else lengths_only) == ABR
+
+
+# -- section 14.4: one hand-made fault per rule ------------------------------------------------
+
+ANS_SECTION = ans_section(T4)
+REF_FRAME = ans_frame(shared_ans_block(ABR, MODEL_TABLE), section=MODEL_SECTION)
+
+
+def _ans_section_with(table_bytes: bytes) -> bytes:
+    """An embedded section holding these table bytes, its CRC right (only A1 fires)."""
+    return ans_section(None, table_bytes=table_bytes)
+
+
+ANS_INVALID_CASES = [  # (packed, rule, codebook given to both decoders)
+    # A1: the frequency table, in a block ...
+    pytest.param(ans_frame(ans_block(ABR, T4, table_bytes=freq_table(T4, precision=0))), "A1",
+                 None, id="A1-precision-0"),
+    pytest.param(ans_frame(ans_block(b"abab", FreqTable(25, {A: 1 << 24, B: 1 << 24}))), "A1",
+                 None, id="A1-precision-25"),
+    pytest.param(ans_frame(ans_block(ABR, T4, table_bytes=freq_table(T4, numbers={A: b"\x06"}))),
+                 "A1", None, id="A1-sum-below-M"),
+    pytest.param(ans_frame(ans_block(ABR, T4, table_bytes=freq_table(T4, numbers={A: b"\x08"}))),
+                 "A1", None, id="A1-sum-above-M"),
+    pytest.param(ans_frame(ans_block(b"ab", P1, table_bytes=freq_table(P1, precision=2))), "A1",
+                 None, id="A1-sum-half-of-M"),
+    pytest.param(ans_frame(ans_block(ABR, T4, table_bytes=bytes([4]) + bytes(32))), "A1", None,
+                 id="A1-no-bitmap-bit"),
+    pytest.param(ans_frame(ans_block(ABR, T4, table_bytes=freq_table(
+        T4, numbers={C: b"\x80\x80\x80\x80\x00"}))), "A1", None, id="A1-5-byte-number"),
+    # ... or embedded in the codebook section (its section_crc right: only A1 fires).
+    pytest.param(ans_frame(shared_ans_block(ABR, T4),
+                           section=_ans_section_with(freq_table(T4, precision=0))), "A1", None,
+                 id="A1-section-precision-0"),
+    pytest.param(ans_frame(shared_ans_block(ABR, T4),
+                           section=_ans_section_with(freq_table(T4, precision=25))), "A1", None,
+                 id="A1-section-precision-25"),
+    pytest.param(ans_frame(shared_ans_block(ABR, T4),
+                           section=_ans_section_with(freq_table(T4, numbers={D: b"\x01"}))),
+                 "A1", None, id="A1-section-sum-above-M"),
+    pytest.param(ans_frame(section=_ans_section_with(bytes([16]) + bytes(32))), "A1", None,
+                 id="A1-section-no-bitmap-bit"),
+    pytest.param(ans_frame(shared_ans_block(ABR, T4), section=_ans_section_with(
+        freq_table(T4, numbers={D: b"\x80\x80\x80\x80\x00"}))), "A1", None,
+                 id="A1-section-5-byte-number"),
+    # A2
+    pytest.param(ans_frame(ans_block(ABR, states=[])), "A2", None, id="A2-K-0"),
+    pytest.param(ans_frame(ans_block(b"abc", lanes=4)), "A2", None, id="A2-K-above-n"),
+    pytest.param(ans_frame(ans_block(LANES_DATA, lanes=MAX_LANES + 1)), "A2", None,
+                 id="A2-K-4097-above-4096"),
+    pytest.param(ans_frame(ans_block(b"abc", words=[0, 0, 0, 0])), "A2", None,
+                 id="A2-W-above-n"),
+    pytest.param(ans_frame(shared_ans_block(ABR, T4, states=[]), section=ANS_SECTION), "A2", None,
+                 id="A2-shared-K-0"),
+    # A3
+    pytest.param(ans_frame(ans_block(ABR, states=[ANS_L - 1])), "A3", None,
+                 id="A3-state-2^32-1"),
+    pytest.param(ans_frame(ans_block(ABR, states=[0])), "A3", None, id="A3-state-0"),
+    pytest.param(ans_frame(ans_block(ABR, lanes=2, states=[
+        ans_encode(ABR, own_table(ABR), 2)[0][0], ANS_L >> 1])), "A3", None,
+                 id="A3-second-lane"),
+    # A4
+    pytest.param(ans_frame(ans_block(TEXT, words=TEXT_WORDS[:-1])), "A4", None,
+                 id="A4-words-run-out"),
+    pytest.param(ans_frame(ans_block(TEXT, words=[])), "A4", None, id="A4-no-words"),
+    pytest.param(ans_frame(ans_block(TEXT, words=[*TEXT_WORDS, 0])), "A4", None,
+                 id="A4-a-word-left-over"),
+    pytest.param(ans_frame(ans_block(TEXT, start=ANS_L + 1)), "A4", None,
+                 id="A4-lane-ends-at-2^32+1"),
+    pytest.param(ans_frame(ans_block(TEXT, lanes=3, start=[ANS_L, ANS_L, 1 << 40])), "A4", None,
+                 id="A4-third-lane-ends-at-2^40"),
+    pytest.param(ans_frame(shared_ans_block(TEXT, own_table(TEXT), start=ANS_L << 1),
+                           section=ans_section(own_table(TEXT))), "A4", None,
+                 id="A4-shared-lane-ends-at-2^33"),
+    # A5
+    pytest.param(ans_frame(ans_block(b"aab", FreqTable(4, {A: 8, B: 4, C: 4}))), "A5", None,
+                 id="A5-own-table-codes-absent-byte"),
+    pytest.param(ans_frame(ans_block(b"aaaa", P1, lanes=2)), "A5", None,
+                 id="A5-precision-1-absent-byte"),
+    # A6
+    pytest.param(ans_frame(ans_block(ABR, crc=zlib.crc32(ABR) ^ 1)), "A6", None, id="A6-crc"),
+    pytest.param(ans_frame(shared_ans_block(ABR, T4, crc=0), section=ANS_SECTION), "A6", None,
+                 id="A6-shared-crc"),
+    pytest.param(ans_frame(shared_ans_block(ABR, MODEL_TABLE, crc=0), section=MODEL_SECTION),
+                 "A6", ANS_MODEL, id="A6-referenced-crc"),
+    # B1, B2, B5, H4
+    pytest.param(frame(ans_block(ABR)), "B1", None, id="B1-ans-block-in-huffman-frame"),
+    pytest.param(cb_frame(shared_ans_block(ABR, T4)), "B1", None,
+                 id="B1-type-0x04-in-huffman-codebook-frame"),
+    pytest.param(ans_frame(huffman_block(ABR)), "B1", None, id="B1-type-0x01-in-rans-frame"),
+    pytest.param(ans_frame(shared_block(b"abc", CB), section=ANS_SECTION), "B1", None,
+                 id="B1-type-0x02-in-rans-frame"),
+    pytest.param(ans_frame(patch(ans_block(ABR), 0, 0x05)), "B1", None,
+                 id="B1-type-0x05-in-rans-frame"),
+    pytest.param(ans_frame(ans_block(ABR, symbols=0)), "B2", None, id="B2-ans-symbols-0"),
+    pytest.param(ans_frame(ans_block(ABR), block_size=10), "B2", None,
+                 id="B2-ans-symbols-above-block-size"),
+    pytest.param(ans_frame(shared_ans_block(ABR, T4, symbols=0), section=ANS_SECTION), "B2", None,
+                 id="B2-shared-symbols-0"),
+    pytest.param(ans_frame(shared_ans_block(ABR, T4)), "B5", None,
+                 id="B5-type-0x04-without-section"),
+    pytest.param(ans_frame(ans_block(ABR), flags=0x04), "H4", None, id="H4-flags-0x04"),
+    pytest.param(ans_frame(ans_block(ABR), flags=0x06), "H4", None, id="H4-flags-0x06"),
+    pytest.param(ans_frame(shared_ans_block(ABR, T4), section=ANS_SECTION, flags=0x83), "H4",
+                 None, id="H4-flags-0x83"),
+    # K1, K3, K5 for an rANS frame's codebook section
+    pytest.param(ans_frame(shared_ans_block(ABR, T4),
+                           section=ans_section(T4, storage=2, table_bytes=freq_table(T4))), "K1",
+                 None, id="K1-storage-2"),
+    pytest.param(ans_frame(shared_ans_block(ABR, MODEL_TABLE),
+                           section=ans_section(None, storage=0xFF, table_bytes=b"")), "K1",
+                 ANS_MODEL, id="K1-storage-0xff"),
+    pytest.param(ans_frame(shared_ans_block(ABR, T4), section=bad_crc(ANS_SECTION)), "K3", None,
+                 id="K3-section-crc"),
+    pytest.param(ans_frame(shared_ans_block(ABR, MODEL_TABLE), section=bad_crc(MODEL_SECTION)),
+                 "K3", ANS_MODEL, id="K3-referenced-section-crc"),
+    pytest.param(REF_FRAME, "K5", None, id="K5-referenced-not-given"),
+    pytest.param(REF_FRAME, "K5", OTHER_MODEL, id="K5-another-codebook-given"),
+    pytest.param(ans_frame(section=MODEL_SECTION), "K5", None, id="K5-no-blocks-not-given"),
+    pytest.param(ans_frame(ans_block(ABR)) + REF_FRAME, "K5", None, id="K5-second-frame"),
+    # E1
+    pytest.param(ans_frame(ans_block(ABR), total=12), "E1", None, id="E1-total-too-large"),
+    pytest.param(ans_frame(ans_block(b"xyz"), shared_ans_block(ABR, T4), section=ANS_SECTION,
+                           total=3), "E1", None, id="E1-shared-block-not-counted"),
+    pytest.param(ans_frame(total=1), "E1", None, id="E1-empty-rans-frame-total-1"),
+    # S2
+    pytest.param(ans_frame(ans_block(ABR))[:30], "S2", None, id="S2-inside-frequency-table"),
+    pytest.param(ans_frame(ans_block(TEXT))[:-20 - 4 * len(TEXT_WORDS)], "S2", None,
+                 id="S2-inside-states"),
+    pytest.param(ans_frame(ans_block(TEXT))[:-20], "S2", None, id="S2-inside-words"),
+    pytest.param(ans_frame(section=ANS_SECTION)[:40], "S2", None, id="S2-inside-section-table"),
+]
+
+
+@pytest.mark.parametrize(("packed", "rule", "codebook"), ANS_INVALID_CASES)
+def test_invalid_rans_frame_is_rejected_by_both(packed, rule, codebook):
+    with pytest.raises(SpecViolation) as violation:
+        reference_decode(packed, **_given(codebook))
+    assert violation.value.rule == rule
+    with pytest.raises(EXPECTED_ERROR.get(rule, huffkit.FormatError)):
+        huffkit.decompress(packed, codebook=codebook)
+
+
+# -- section 14: every bit flip and every truncation of small rANS frames ----------------------
+
+ANS_FLIP_FRAMES = {  # name -> (packed, codebook given to both decoders, data)
+    "own-tables": (huffkit.compress(b"abracadabra, said the cat" * 2, block_size=30,
+                                    coder="ans"), None, b"abracadabra, said the cat" * 2),
+    "codebook-embedded": (huffkit.compress(ABR * 2, block_size=12, codebook=SMALL_CODEBOOK,
+                                           coder="ans"), None, ABR * 2),
+    "codebook-referenced": (huffkit.compress(ABR * 2, block_size=12, codebook=SMALL_CODEBOOK,
+                                             embed_codebook=False, coder="ans"),
+                            SMALL_CODEBOOK, ABR * 2),
+}
+
+
+@pytest.mark.parametrize("name", ANS_FLIP_FRAMES)
+def test_every_bit_flip_of_a_rans_frame_accepted_or_rejected_alike(name):
+    """Both decoders accept or reject each single-bit flip alike, with the same output, and
+    huffkit never returns other bytes than the original data."""
+    packed, codebook, data = ANS_FLIP_FRAMES[name]
+    # The table the reference rebuilds for the referenced frame, rebuilt once, not per flip.
+    weights = None if codebook is None else shared_table(_weights_of(codebook))
+    reference = functools.partial(reference_decode,
+                                  codebook=None if codebook is None else codebook.lengths,
+                                  weights=weights)
+    assert reference(packed) == data == huffkit.decompress(packed, codebook=codebook)
+    for position in range(len(packed) * 8):
+        damaged = patch(packed, position // 8, packed[position // 8] ^ (0x80 >> position % 8))
+        ours = _outcome(functools.partial(huffkit.decompress, codebook=codebook), damaged)
+        assert ours == _outcome(reference, damaged), f"bit {position} flipped: {damaged.hex()}"
+        assert ours in (None, data), f"bit {position} flipped: {damaged.hex()}"
+
+
+@pytest.mark.parametrize("name", ANS_FLIP_FRAMES)
+def test_every_proper_prefix_of_a_rans_frame_is_truncated(name):
+    packed, codebook, _ = ANS_FLIP_FRAMES[name]
+    for end in range(1, len(packed)):
+        with pytest.raises(SpecViolation) as violation:
+            reference_decode(packed[:end], **_given(codebook))
+        assert violation.value.rule == "S2"
+        with pytest.raises(huffkit.TruncatedError):
+            huffkit.decompress(packed[:end], codebook=codebook)

@@ -1,0 +1,116 @@
+"""Alphabets: which symbols a coder sees in a string of bytes.
+
+* ``bytes``: each byte is a symbol (256 symbols).  The default.
+* ``utf8``: each Unicode code point is a symbol (0 to 0x10FFFF), so Korean
+  or Greek text is coded per character rather than per byte.  The data must
+  be valid UTF-8.
+* ``pairs``: each two bytes make a symbol (Shannon's second extension of the
+  byte source): 65 536 pair symbols, ``first * 256 + second``, and 256 more,
+  ``65536 + byte``, for an odd last byte.
+
+Converting is vectorised (numpy, and Python's own UTF-8 codec for ``utf8``),
+and each alphabet says where a piece of data may be cut into blocks, so that
+no symbol is split between two blocks.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from ._errors import HuffmanError
+
+__all__ = ["ALPHABETS", "Alphabet", "AlphabetError", "alphabet_named"]
+
+
+class AlphabetError(HuffmanError, ValueError):
+    """The data cannot be read as symbols of the alphabet (invalid UTF-8, say)."""
+
+
+@dataclass(frozen=True)
+class Alphabet:
+    """How bytes become symbols and back."""
+
+    name: str
+    size: int  # symbols 0 .. size - 1
+    code: int  # its number in the file format (FORMAT.md)
+
+    def symbols(self, data: bytes) -> np.ndarray:
+        """The symbols of *data* (a whole number of symbols: see :meth:`cut`)."""
+        if self.name == "bytes":
+            return np.frombuffer(data, dtype=np.uint8)
+        if self.name == "pairs":
+            even = len(data) & ~1
+            pairs = np.frombuffer(data[:even], dtype=">u2").astype(np.int64)
+            if even == len(data):
+                return pairs
+            return np.append(pairs, 65536 + data[-1])
+        try:
+            text = bytes(data).decode("utf-8")
+        except UnicodeDecodeError as error:
+            raise AlphabetError(f"not valid UTF-8: {error.reason} at byte {error.start}; "
+                                "use the bytes alphabet for binary data") from None
+        return np.frombuffer(text.encode("utf-32-le"), dtype="<u4").astype(np.int64)
+
+    def data(self, symbols: np.ndarray) -> bytes:
+        """The bytes the *symbols* stand for (the inverse of :meth:`symbols`)."""
+        symbols = np.asarray(symbols)
+        if self.name == "bytes":
+            return symbols.astype(np.uint8).tobytes()
+        if self.name == "pairs":
+            if symbols.size and symbols[-1] >= 65536:
+                return (symbols[:-1].astype(">u2").tobytes()
+                        + bytes([int(symbols[-1]) - 65536]))
+            return symbols.astype(">u2").tobytes()
+        try:
+            return symbols.astype("<u4").tobytes().decode("utf-32-le").encode("utf-8")
+        except UnicodeDecodeError:
+            raise AlphabetError("the symbols are not all Unicode scalar values") from None
+
+    def cut(self, data: bytes | bytearray | memoryview, limit: int, *, final: bool) -> int:
+        """Where to end a block of at most *limit* bytes taken from the start of *data*.
+
+        Never inside a symbol: for ``pairs`` an even number of bytes (unless
+        the block takes the rest of *final* data); for ``utf8`` just before a
+        byte that starts a character.  Unless *final*, *data* must be longer
+        than *limit*, so that the byte after the cut can be seen.
+        """
+        end = min(limit, len(data))
+        if self.name == "bytes" or (final and end == len(data)):
+            return end
+        if self.name == "pairs":
+            return end & ~1
+        # UTF-8 continuation bytes are 0b10xxxxxx; a character has at most three of them.
+        position = end
+        while position > end - 3 and data[position] & 0xC0 == 0x80:
+            position -= 1
+        return position
+
+    @property
+    def min_block_size(self) -> int:
+        """The smallest block size that always holds a whole symbol."""
+        return {"bytes": 1, "pairs": 2, "utf8": 4}[self.name]
+
+    def alphabet_range_check(self, symbols: np.ndarray) -> None:
+        """Raise ``AlphabetError`` if a symbol is outside the alphabet."""
+        if symbols.size and (symbols.min() < 0 or symbols.max() >= self.size):
+            raise AlphabetError(f"a symbol is outside the {self.name} alphabet")
+
+
+#: The alphabets, by name.
+ALPHABETS = {
+    "bytes": Alphabet("bytes", 256, 0),
+    "utf8": Alphabet("utf8", 0x110000, 1),
+    "pairs": Alphabet("pairs", 65536 + 256, 2),
+}
+
+
+def alphabet_named(name: str | Alphabet) -> Alphabet:
+    if isinstance(name, Alphabet):
+        return name
+    try:
+        return ALPHABETS[name]
+    except (KeyError, TypeError):
+        raise ValueError(f"alphabet must be one of {', '.join(map(repr, ALPHABETS))}, "
+                         f"not {name!r}") from None
