@@ -15,15 +15,17 @@ checked before anything is sized from it.
 from __future__ import annotations
 
 import struct
-import zlib
 from dataclasses import dataclass
 
 import numpy as np
 
 from . import _kernels
-from ._errors import ChecksumError, CodebookError, FormatError, TruncatedError
+from ._errors import CodebookError, FormatError, TruncatedError
+from ._presence import pack_presence, parse_presence
+from ._varint import pack_varints, parse_varints
+from .alphabet import ALPHABETS, Alphabet
 from .ans import MAX_PRECISION, FrequencyTable
-from .distribution import BYTE_ALPHABET_SIZE, Distribution
+from .distribution import Distribution
 
 __all__ = ["ANS_LANES_SIZE", "BLOCK_ANS", "BLOCK_ANS_SHARED", "MAX_LANES", "AnsBlockHeader",
            "decode_ans_block", "encode_ans_block", "pack_frequency_table", "parse_ans_block",
@@ -40,11 +42,9 @@ _PAYLOAD_BITS_PER_LANE = 100_000
 # ... and at most this many symbols per lane.
 _MAX_LANE_LENGTH = 131_072
 
-_BLOCK_HEADER = struct.Struct("<BII")  # type, symbols, crc32
 _LANES = struct.Struct("<HI")  # lanes, word count
 #: Bytes of an ANS block's lane count and word count.
 ANS_LANES_SIZE = _LANES.size
-_BITMAP_BYTES = BYTE_ALPHABET_SIZE // 8
 _STATE_BYTES = 8
 _WORD_BYTES = 4
 # A frequency below 2**24 takes at most four 7-bit groups.
@@ -59,49 +59,30 @@ def _need(buffer, pos: int, size: int) -> None:
 # -- frequency tables ----------------------------------------------------------------
 
 
-def pack_frequency_table(table: FrequencyTable) -> bytes:
-    present = table.freqs > 0
-    out = bytearray([table.precision])
-    out += np.packbits(present).tobytes()
-    for value in (table.freqs[present] - 1).tolist():
-        while True:
-            byte = value & 0x7F
-            value >>= 7
-            out.append(byte | (0x80 if value else 0))
-            if not value:
-                break
-    return bytes(out)
+def pack_frequency_table(table: FrequencyTable, alphabet: Alphabet = ALPHABETS["bytes"],
+                         ) -> bytes:
+    """Precision u8 | presence (bitmap or list) | (freq - 1) as LEB128, per listed symbol."""
+    present = np.flatnonzero(table.freqs)
+    return (bytes([table.precision]) + pack_presence(present, alphabet)
+            + pack_varints(table.freqs[present] - 1))
 
 
-def parse_frequency_table(buffer, pos: int, *, what: str = "frequency table",
-                          ) -> tuple[FrequencyTable, int]:
+def parse_frequency_table(buffer, pos: int, alphabet: Alphabet = ALPHABETS["bytes"], *,
+                          what: str = "frequency table") -> tuple[FrequencyTable, int]:
     """Read a frequency table at *pos*; return it and the position after it."""
-    _need(buffer, pos, 1 + _BITMAP_BYTES)
+    _need(buffer, pos, 1)
     precision = buffer[pos]
     if not 1 <= precision <= MAX_PRECISION:
         raise FormatError(f"{what} declares a precision of {precision} bits "
                           f"(allowed: 1 to {MAX_PRECISION})")
-    bitmap = np.frombuffer(bytes(buffer[pos + 1:pos + 1 + _BITMAP_BYTES]), dtype=np.uint8)
-    present = np.flatnonzero(np.unpackbits(bitmap))
+    present, pos = parse_presence(buffer, pos + 1, alphabet, what=what)
     if present.size == 0:
-        raise FormatError(f"{what} gives no byte value a frequency")
-    pos += 1 + _BITMAP_BYTES
-    values = []
-    for _ in range(present.size):  # at most 256 small numbers: a table, not data
-        value = shift = 0
-        for length in range(1, _LONGEST_VARINT + 1):
-            _need(buffer, pos, 1)
-            byte = buffer[pos]
-            pos += 1
-            value |= (byte & 0x7F) << shift
-            shift += 7
-            if not byte & 0x80:
-                break
-            if length == _LONGEST_VARINT:
-                raise FormatError(f"{what} has a frequency longer than {_LONGEST_VARINT} bytes")
-        values.append(value + 1)
-    freqs = np.zeros(BYTE_ALPHABET_SIZE, dtype=np.int64)
-    freqs[present] = values
+        noun = "byte value" if alphabet.name == "bytes" else "symbol"
+        raise FormatError(f"{what} gives no {noun} a frequency")
+    values, pos = parse_varints(buffer, pos, present.size, longest=_LONGEST_VARINT, what=what,
+                                noun="frequency")
+    freqs = np.zeros(alphabet.size, dtype=np.int64)
+    freqs[present] = values + 1
     if int(freqs.sum()) != 1 << precision:
         raise FormatError(f"{what}'s frequencies sum to {int(freqs.sum())}, not "
                           f"2**{precision}")
@@ -136,6 +117,8 @@ class AnsBlockHeader:
     word_count: int
     header_size: int
     shared: bool = False
+    length: int = 0  # the bytes it decodes to (for bytes, its symbols)
+    alphabet: Alphabet = ALPHABETS["bytes"]
 
     @property
     def payload_bits(self) -> int:
@@ -161,20 +144,20 @@ def lanes_for(symbols: np.ndarray, table: FrequencyTable) -> int:
     return int(max(1, min(symbols.size, MAX_LANES, wanted)))
 
 
-def encode_ans_block(data, shared: FrequencyTable | None = None) -> bytes:
-    """Code *data* as one ANS block, with its own table or the frame's *shared* one."""
-    symbols = np.frombuffer(data, dtype=np.uint8)
+def encode_ans_block(symbols: np.ndarray, alphabet: Alphabet,
+                     shared: FrequencyTable | None = None) -> bytes:
+    """An ANS block after its type, symbol count (and length) and CRC: its own table (unless
+    the frame's *shared* one codes it), lanes, states and words."""
     if shared is None:
-        counts = _kernels.count_symbols(symbols, BYTE_ALPHABET_SIZE)
+        counts = _kernels.count_symbols(symbols, alphabet.size)
         table = FrequencyTable.from_distribution(Distribution.from_counts(counts))
-        kind, packed_table = BLOCK_ANS, pack_frequency_table(table)
+        packed_table = pack_frequency_table(table, alphabet)
     else:
-        table, kind, packed_table = shared, BLOCK_ANS_SHARED, b""
+        table, packed_table = shared, b""
     lanes = lanes_for(symbols, table)
     states, words = _kernels.ans_encode(symbols.astype(np.int64), table.freqs, table.cumulative,
                                         table.precision, lanes)
     return b"".join([
-        _BLOCK_HEADER.pack(kind, symbols.size, zlib.crc32(data)),
         packed_table,
         _LANES.pack(lanes, words.size),
         states.astype("<u8").tobytes(),
@@ -182,12 +165,11 @@ def encode_ans_block(data, shared: FrequencyTable | None = None) -> bytes:
     ])
 
 
-def parse_ans_block(buffer, pos: int, kind: int, symbols: int, crc: int,
-                    frame_table: FrequencyTable | None) -> AnsBlockHeader:
-    """Read an ANS block's header; the type, symbol count and CRC are read already."""
-    cursor = pos + _BLOCK_HEADER.size
+def parse_ans_block(buffer, pos: int, cursor: int, kind: int, symbols: int, crc: int,
+                    frame_table: FrequencyTable | None, alphabet: Alphabet) -> AnsBlockHeader:
+    """Read an ANS block's header from *cursor*, its start (type ... CRC) read already."""
     if kind == BLOCK_ANS:
-        table, cursor = parse_frequency_table(buffer, cursor)
+        table, cursor = parse_frequency_table(buffer, cursor, alphabet)
     else:
         table = frame_table
     _need(buffer, cursor, _LANES.size)
@@ -203,8 +185,8 @@ def parse_ans_block(buffer, pos: int, kind: int, symbols: int, crc: int,
                           cursor + _LANES.size - pos, shared=kind == BLOCK_ANS_SHARED)
 
 
-def decode_ans_block(block: AnsBlockHeader, buffer, pos: int) -> bytes:
-    """Decode the ANS block at *pos*; the whole block must be in *buffer*."""
+def decode_ans_block(block: AnsBlockHeader, buffer, pos: int) -> np.ndarray:
+    """Decode the symbols of the ANS block at *pos*; the whole block must be in *buffer*."""
     _need(buffer, pos, block.size)
     cursor = pos + block.header_size
     states = np.frombuffer(bytes(buffer[cursor:cursor + _STATE_BYTES * block.lanes]),
@@ -215,18 +197,5 @@ def decode_ans_block(block: AnsBlockHeader, buffer, pos: int) -> bytes:
     words = np.frombuffer(bytes(buffer[cursor:cursor + _WORD_BYTES * block.word_count]),
                           dtype="<u4")
     table = block.table
-    symbols = _kernels.ans_decode(words, states, block.symbols, table.freqs, table.cumulative,
-                                  table.precision)
-    data = symbols.astype(np.uint8).tobytes()
-    if not block.shared:
-        counts = _kernels.count_symbols(symbols, BYTE_ALPHABET_SIZE)
-        unused = np.flatnonzero((counts == 0) & (table.freqs > 0))
-        if unused.size:
-            raise FormatError(f"frequency table gives byte values that do not occur in the "
-                              f"block a frequency ({', '.join(map(str, unused[:8].tolist()))})"
-                              ": the table is damaged")
-    if zlib.crc32(data) != block.crc32:
-        raise ChecksumError(f"block of {block.symbols} bytes decoded, but its CRC-32 "
-                            f"{zlib.crc32(data):08x} differs from the stored {block.crc32:08x}: "
-                            "the data is corrupt")
-    return data
+    return _kernels.ans_decode(words, states, block.symbols, table.freqs, table.cumulative,
+                               table.precision)

@@ -44,7 +44,9 @@ def encode_streams(symbols: np.ndarray, codes: np.ndarray, lengths: np.ndarray,
     caller checks.
     """
     longest = int(lengths.max())
-    pair_table = _pair_table(codes, lengths) if symbols.size >= _PAIR_TABLE_MIN_SYMBOLS else None
+    # The pair table is for bytes: 65 536 entries cover every pair of them.
+    use_pairs = symbols.dtype == np.uint8 and symbols.size >= _PAIR_TABLE_MIN_SYMBOLS
+    pair_table = _pair_table(codes, lengths) if use_pairs else None
     streams = []
     for start, end in ranges:
         if start == end:
@@ -141,12 +143,14 @@ def _place_chunks(chunk: np.ndarray, chunk_bits: np.ndarray) -> tuple[bytes, int
 
 
 def decode_stream(data: bytes, bit_count: int, symbol_count: int,
-                  lengths: np.ndarray) -> bytes:
-    """Decode *symbol_count* byte symbols from the first *bit_count* bits of *data*.
+                  lengths: np.ndarray) -> bytes | np.ndarray:
+    """Decode *symbol_count* symbols from the first *bit_count* bits of *data*.
 
-    *lengths* is a validated canonical code (one length per byte value).  The
-    bits must decode to exactly *symbol_count* whole codewords, and the
-    padding bits after them must be zero; otherwise ``FormatError``.
+    *lengths* is a validated canonical code (one length per symbol of the
+    alphabet).  The bits must decode to exactly *symbol_count* whole
+    codewords, and the padding bits after them must be zero; otherwise
+    ``FormatError``.  Byte symbols come back as bytes, larger ones as an
+    int64 array.
     """
     bits = bitarray(endian="big")
     bits.frombytes(data)
@@ -160,7 +164,11 @@ def decode_stream(data: bytes, bit_count: int, symbol_count: int,
     per_length = np.bincount(lengths[present], minlength=int(lengths.max()) + 1)
     per_length[0] = 0
     try:
-        decoded = bytes(canonical_decode(bits, per_length.tolist(), canonical_order.tolist()))
+        symbols = canonical_decode(bits, per_length.tolist(), canonical_order.tolist())
+        if lengths.size <= 256:
+            decoded = bytes(symbols)
+        else:
+            decoded = np.fromiter(symbols, dtype=np.int64, count=-1)
     except ValueError:
         raise FormatError("a stream ends in the middle of a codeword or holds a bit string "
                           "that is not a codeword") from None

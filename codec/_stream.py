@@ -19,9 +19,10 @@ import numpy as np
 from . import _kernels, container
 from ._ans_format import table_for
 from ._errors import CodebookError, FormatError, HuffmanError, TruncatedError
+from .alphabet import ALPHABETS, Alphabet, alphabet_named
 from .codebook import DEFAULT_MAX_CODE_LENGTH, Codebook
 from .container import DEFAULT_BLOCK_SIZE, FrameEnd
-from .distribution import BYTE_ALPHABET_SIZE, Distribution
+from .distribution import Distribution
 
 __all__ = ["HuffmanCompressor", "HuffmanDecompressor", "HuffmanFile", "compress", "decompress",
            "open"]
@@ -43,8 +44,8 @@ def check_coder(coder: str) -> str:
 
 
 def _as_codebook(codebook: Codebook | Distribution | None, max_code_length: int,
-                 ) -> Codebook | None:
-    """A byte codebook the container can use, from a Codebook or a Distribution."""
+                 alphabet: Alphabet = ALPHABETS["bytes"]) -> Codebook | None:
+    """A codebook of *alphabet* the container can use, from a Codebook or a Distribution."""
     if codebook is None:
         return None
     if isinstance(codebook, Distribution):
@@ -52,9 +53,9 @@ def _as_codebook(codebook: Codebook | Distribution | None, max_code_length: int,
     if not isinstance(codebook, Codebook):
         raise TypeError(f"codebook must be a Codebook or a Distribution, not "
                         f"{type(codebook).__name__}")
-    if codebook.size != BYTE_ALPHABET_SIZE:
-        raise CodebookError(f"a byte codebook needs {BYTE_ALPHABET_SIZE} symbols; this one "
-                            f"has {codebook.size}")
+    if codebook.size != alphabet.size:
+        raise CodebookError(f"a codebook for the {alphabet.name} alphabet needs "
+                            f"{alphabet.size} symbols; this one has {codebook.size}")
     if codebook.max_length > container.LONGEST_CODE:
         raise CodebookError(f"the codebook has codes of {codebook.max_length} bits; the format "
                             f"allows at most {container.LONGEST_CODE}: rebuild it with a "
@@ -69,14 +70,31 @@ def describe_bytes(values: np.ndarray, limit: int = 8) -> str:
     return shown + (f" and {more} more" if more > 0 else "")
 
 
-def _check_codable(codebook: Codebook, view: memoryview) -> None:
-    """Raise ``CodebookError`` if *view* holds bytes that *codebook* has no code for."""
-    counts = _kernels.count_symbols(np.frombuffer(view, dtype=np.uint8), BYTE_ALPHABET_SIZE)
+def describe_symbols(values: np.ndarray, alphabet: Alphabet, limit: int = 8) -> str:
+    """Symbols for a message, as a reader recognises them, the first few of them."""
+    if alphabet.name == "bytes":
+        return describe_bytes(values, limit)
+    shown = []
+    for value in values[:limit].tolist():
+        if alphabet.name == "utf8":
+            shown.append(f"U+{value:04X} {chr(value)!r}")
+        elif value >= 65536:
+            shown.append(f"a last single byte 0x{value - 65536:02x}")
+        else:
+            shown.append(f"0x{value:04x} {bytes([value >> 8, value & 0xFF])!r}")
+    more = len(values) - limit
+    return ", ".join(shown) + (f" and {more} more" if more > 0 else "")
+
+
+def _check_codable(codebook: Codebook, symbols: np.ndarray, alphabet: Alphabet) -> None:
+    """Raise ``CodebookError`` if *symbols* hold one that *codebook* has no code for."""
+    counts = _kernels.count_symbols(symbols, alphabet.size)
     missing = np.flatnonzero((counts > 0) & (codebook.lengths == 0))
     if missing.size:
+        noun = "byte values" if alphabet.name == "bytes" else f"{alphabet.name} symbols"
         raise CodebookError(
-            f"the codebook has no code for byte values {describe_bytes(missing)}, which occur "
-            "in the data (the model gave them probability 0): build the codebook from a "
+            f"the codebook has no code for {noun} {describe_symbols(missing, alphabet)}, which "
+            "occur in the data (the model gave them probability 0): build the codebook from a "
             "smoothed distribution (Distribution.smoothed, or huffkit train --smooth ALPHA)")
 
 
@@ -97,18 +115,28 @@ class HuffmanCompressor:
     mismatched Q, say.  The frame stores its code lengths unless
     *embed_codebook* is false; then it stores only the codebook's identifier
     and the same codebook must be given to decompress it.  Data holding a
-    byte the codebook cannot code raises ``CodebookError`` from the call
+    symbol the codebook cannot code raises ``CodebookError`` from the call
     that supplies it, before any of that call's data is used.
+
+    *alphabet* chooses the symbols: ``"bytes"`` (the default), ``"utf8"``
+    (Unicode code points; the data must be valid UTF-8, or ``AlphabetError``)
+    or ``"pairs"`` (two bytes at a time).  Blocks then hold at most
+    *block_size* bytes of whole symbols.
     """
 
     def __init__(self, *, block_size: int = DEFAULT_BLOCK_SIZE,
                  max_code_length: int = DEFAULT_MAX_CODE_LENGTH,
                  codebook: Codebook | Distribution | None = None,
-                 embed_codebook: bool = True, coder: str = "huffman") -> None:
+                 embed_codebook: bool = True, coder: str = "huffman",
+                 alphabet: str = "bytes") -> None:
         self._block_size = container.check_block_size(block_size)
         self._max_code_length = container.check_max_code_length(max_code_length)
         self._coder = check_coder(coder)
-        self._codebook = _as_codebook(codebook, self._max_code_length)
+        self._alphabet = alphabet_named(alphabet)
+        if self._block_size < self._alphabet.min_block_size:
+            raise ValueError(f"block_size must be at least {self._alphabet.min_block_size} "
+                             f"bytes for the {self._alphabet.name} alphabet, got {block_size}")
+        self._codebook = _as_codebook(codebook, self._max_code_length, self._alphabet)
         self._embed_codebook = bool(embed_codebook)
         self._shared_table = (table_for(self._codebook)
                               if self._codebook is not None and coder == "ans" else None)
@@ -121,10 +149,13 @@ class HuffmanCompressor:
         """Feed *data* (any bytes-like object); return whatever compressed output is ready."""
         if self._flushed:
             raise ValueError("Compressor has been flushed")
+        if self._alphabet.name != "bytes":
+            return self._compress_symbols(data)
         size = self._block_size
         with memoryview(data) as view, view.cast("B") as view:
             if self._codebook is not None:
-                _check_codable(self._codebook, view)
+                _check_codable(self._codebook, np.frombuffer(view, dtype=np.uint8),
+                               self._alphabet)
             out = [self._header()]
             pos = 0
             if self._pending:
@@ -146,25 +177,59 @@ class HuffmanCompressor:
         """
         if self._flushed:
             raise ValueError("Repeated call to flush()")
+        blocks, rest, symbols = self._cut_blocks(self._pending, final=True)
         self._flushed = True
-        out = [self._header()]
-        if self._pending:
-            out.append(self._encode(self._pending))
-            self._pending = bytearray()
-        out.append(container.pack_frame_end(self._total))
-        return b"".join(out)
+        self._pending = rest
+        self._total += symbols
+        return b"".join([self._header(), *blocks, container.pack_frame_end(self._total)])
+
+    def _compress_symbols(self, data) -> bytes:
+        """compress() for alphabets whose symbols span bytes: blocks end between symbols."""
+        pending = self._pending + data
+        blocks, rest, symbols = self._cut_blocks(pending, final=False)
+        # Only now, every block of this call coded, does the compressor's state change.
+        self._pending = rest
+        self._total += symbols
+        return b"".join([self._header(), *blocks])
+
+    def _cut_blocks(self, pending: bytearray, *, final: bool,
+                    ) -> tuple[list[bytes], bytearray, int]:
+        """Code the whole blocks of *pending*: (the coded blocks, what is left, symbols)."""
+        out, symbols, start = [], 0, 0
+        size = self._block_size
+        while len(pending) - start > size or (final and start < len(pending)):
+            view = memoryview(pending)[start:]
+            end = self._alphabet.cut(view, size, final=final)
+            block = bytes(view[:end])
+            view.release()
+            coded, count = self._encode_block(block)
+            out.append(coded)
+            symbols += count
+            start += end
+        return out, pending[start:], symbols
 
     def _header(self) -> bytes:
         if self._header_written:
             return b""
         self._header_written = True
         return container.pack_frame_header(self._block_size, self._codebook,
-                                           embed=self._embed_codebook, coder=self._coder)
+                                           embed=self._embed_codebook, coder=self._coder,
+                                           alphabet=self._alphabet)
 
     def _encode(self, block) -> bytes:
-        self._total += len(block)
-        return container.encode_block(block, self._max_code_length, self._codebook,
-                                      coder=self._coder, shared_table=self._shared_table)
+        coded, symbols = self._encode_block(block)
+        self._total += symbols
+        return coded
+
+    def _encode_block(self, block) -> tuple[bytes, int]:
+        """One block coded, and its number of symbols; the compressor's state is untouched."""
+        symbols = self._alphabet.symbols(block)
+        if self._codebook is not None and self._alphabet.name != "bytes":
+            _check_codable(self._codebook, symbols, self._alphabet)
+        coded = container.encode_block(block, self._max_code_length, self._codebook,
+                                       coder=self._coder, shared_table=self._shared_table,
+                                       alphabet=self._alphabet, symbols=symbols)
+        return coded, symbols.size
 
 
 class HuffmanDecompressor:
@@ -299,7 +364,8 @@ class HuffmanDecompressor:
 def compress(data, /, *, block_size: int = DEFAULT_BLOCK_SIZE,
              max_code_length: int = DEFAULT_MAX_CODE_LENGTH,
              codebook: Codebook | Distribution | None = None,
-             embed_codebook: bool = True, coder: str = "huffman") -> bytes:
+             embed_codebook: bool = True, coder: str = "huffman",
+             alphabet: str = "bytes") -> bytes:
     """Compress *data* (any bytes-like object) into one huffkit frame.
 
     Each *block_size* bytes get their own optimal Huffman code, no longer
@@ -308,7 +374,7 @@ def compress(data, /, *, block_size: int = DEFAULT_BLOCK_SIZE,
     """
     compressor = HuffmanCompressor(block_size=block_size, max_code_length=max_code_length,
                                    codebook=codebook, embed_codebook=embed_codebook,
-                                   coder=coder)
+                                   coder=coder, alphabet=alphabet)
     return compressor.compress(data) + compressor.flush()
 
 

@@ -21,7 +21,7 @@ import numpy as np
 
 from ._errors import HuffmanError
 
-__all__ = ["ALPHABETS", "Alphabet", "AlphabetError", "alphabet_named"]
+__all__ = ["ALPHABETS", "Alphabet", "AlphabetError", "alphabet_named", "alphabet_of_size"]
 
 
 class AlphabetError(HuffmanError, ValueError):
@@ -90,12 +90,21 @@ class Alphabet:
     @property
     def min_block_size(self) -> int:
         """The smallest block size that always holds a whole symbol."""
+        return self.max_symbol_bytes
+
+    @property
+    def max_symbol_bytes(self) -> int:
+        """The most bytes one symbol stands for."""
         return {"bytes": 1, "pairs": 2, "utf8": 4}[self.name]
 
-    def alphabet_range_check(self, symbols: np.ndarray) -> None:
-        """Raise ``AlphabetError`` if a symbol is outside the alphabet."""
-        if symbols.size and (symbols.min() < 0 or symbols.max() >= self.size):
-            raise AlphabetError(f"a symbol is outside the {self.name} alphabet")
+
+
+def alphabet_of_size(size: int) -> Alphabet:
+    """The alphabet with *size* symbols (a codebook knows its size, not its alphabet)."""
+    for alphabet in ALPHABETS.values():
+        if alphabet.size == size:
+            return alphabet
+    raise ValueError(f"no alphabet has {size} symbols")
 
 
 #: The alphabets, by name.

@@ -106,10 +106,18 @@ class FrequencyTable:
 
     @property
     def identifier(self) -> str:
-        """16 hex digits from the precision and the frequencies (as u32, little-endian)."""
-        digest = hashlib.sha256(bytes([self._precision])
-                                + self._freqs.astype("<u4").tobytes()).digest()
-        return digest[:8].hex()
+        """16 hex digits from the precision and the frequencies (as u32, little-endian).
+
+        For the 256 byte values, all 256 frequencies; for a larger alphabet, its
+        size and then each symbol of non-zero frequency with its frequency.
+        """
+        if self._freqs.size == 256:
+            body = self._freqs.astype("<u4").tobytes()
+        else:
+            present = np.flatnonzero(self._freqs)
+            pairs = np.stack([present, self._freqs[present]], axis=1).astype("<u4")
+            body = int(self._freqs.size).to_bytes(4, "little") + pairs.tobytes()
+        return hashlib.sha256(bytes([self._precision]) + body).digest()[:8].hex()
 
     def __eq__(self, other: object) -> bool:
         if not isinstance(other, FrequencyTable):

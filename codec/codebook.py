@@ -52,13 +52,25 @@ IDENTIFIER_BYTES = 8
 
 
 def identifier_of(lengths: np.ndarray) -> bytes:
-    """The 8-byte identifier of a code: the start of the SHA-256 of its lengths, one byte each.
+    """The 8-byte identifier of a code: the start of a SHA-256 of its lengths.
 
-    The lengths define the code, so two codebooks with the same identifier
-    code alike (up to a hash collision, which 64 bits make negligible here).
+    For the 256 byte values, the digest is of the 256 lengths, one byte
+    each.  For a larger alphabet, it is of the alphabet's size (u32) and then,
+    for each symbol with a code in increasing order, the symbol (u32) and its
+    length (u8), all little-endian.  The lengths define the code, so two
+    codebooks with the same identifier code alike (up to a hash collision,
+    which 64 bits make negligible here).
     """
-    digest = hashlib.sha256(np.asarray(lengths, dtype=np.uint8).tobytes()).digest()
-    return digest[:IDENTIFIER_BYTES]
+    lengths = np.asarray(lengths)
+    if lengths.size == 256:
+        digest = hashlib.sha256(lengths.astype(np.uint8).tobytes()).digest()
+        return digest[:IDENTIFIER_BYTES]
+    present = np.flatnonzero(lengths)
+    records = np.zeros(present.size, dtype=[("symbol", "<u4"), ("length", "u1")])
+    records["symbol"] = present
+    records["length"] = lengths[present]
+    body = int(lengths.size).to_bytes(4, "little") + records.tobytes()
+    return hashlib.sha256(body).digest()[:IDENTIFIER_BYTES]
 
 
 def _sorted_support(weights: np.ndarray) -> np.ndarray:

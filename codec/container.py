@@ -44,9 +44,11 @@ from ._ans_format import (
     table_for,
 )
 from ._errors import ChecksumError, CodebookError, FormatError, TruncatedError
+from ._presence import pack_presence, parse_presence
+from .alphabet import ALPHABETS, Alphabet, AlphabetError
 from .ans import FrequencyTable
 from .codebook import IDENTIFIER_BYTES, Codebook, identifier_of
-from .distribution import BYTE_ALPHABET_SIZE, Distribution
+from .distribution import Distribution
 
 __all__ = [
     "DEFAULT_BLOCK_SIZE",
@@ -80,7 +82,11 @@ BLOCK_HUFFMAN_SHARED = 0x02
 FLAG_CODEBOOK = 0x01
 #: Frame flag: the blocks are coded with rANS, and a codebook section holds a frequency table.
 FLAG_ANS = 0x02
-_KNOWN_FLAGS = FLAG_CODEBOOK | FLAG_ANS
+# Frame flag bits 2 and 3: the alphabet (0 bytes, 1 utf8, 2 pairs; 3 is reserved).
+_ALPHABET_SHIFT = 2
+_ALPHABET_BITS = 0x0C
+_KNOWN_FLAGS = FLAG_CODEBOOK | FLAG_ANS | _ALPHABET_BITS
+_ALPHABETS_BY_CODE = {alphabet.code: alphabet for alphabet in ALPHABETS.values()}
 
 #: The entropy coders, by the name the API and the CLI give them.
 CODERS = ("huffman", "ans")
@@ -98,9 +104,9 @@ _FRAME_HEADER = struct.Struct("<4sBBI")
 _FRAME_HEADER_CRC = struct.Struct("<I")
 FRAME_HEADER_SIZE = _FRAME_HEADER.size + _FRAME_HEADER_CRC.size
 _BLOCK_HEADER = struct.Struct("<BII")  # type, symbols, crc32
+_BLOCK_HEADER_SIZED = struct.Struct("<BIII")  # type, symbols, length in bytes, crc32
 _CRC = struct.Struct("<I")
 _FRAME_END = struct.Struct("<BQ")  # type, total symbols
-_BITMAP_BYTES = BYTE_ALPHABET_SIZE // 8
 
 
 @dataclass(frozen=True, eq=False)
@@ -126,6 +132,10 @@ class FrameHeader:
     def coder(self) -> str:
         return "ans" if self.flags & FLAG_ANS else "huffman"
 
+    @property
+    def alphabet(self) -> Alphabet:
+        return _ALPHABETS_BY_CODE[(self.flags & _ALPHABET_BITS) >> _ALPHABET_SHIFT]
+
 
 @dataclass(frozen=True, eq=False)
 class BlockHeader:
@@ -137,6 +147,8 @@ class BlockHeader:
     stream_bits: tuple[int, ...]
     header_size: int
     shared: bool = False  # coded with the frame's codebook rather than its own table
+    length: int = 0  # the bytes it decodes to (for bytes, its symbols)
+    alphabet: Alphabet = ALPHABETS["bytes"]
 
     @property
     def payload_bits(self) -> int:
@@ -194,13 +206,15 @@ def check_max_code_length(max_code_length: int) -> int:
 
 
 def pack_frame_header(block_size: int, codebook: Codebook | None = None, *,
-                      embed: bool = True, coder: str = "huffman") -> bytes:
+                      embed: bool = True, coder: str = "huffman",
+                      alphabet: Alphabet = ALPHABETS["bytes"]) -> bytes:
     """The frame header; with *codebook*, the codebook section its blocks will use.
 
     For the ANS coder the section names the codebook the same way, and
     embeds the frequency table its distribution quantises to.
     """
-    flags = (0 if codebook is None else FLAG_CODEBOOK) | (FLAG_ANS if coder == "ans" else 0)
+    flags = ((0 if codebook is None else FLAG_CODEBOOK) | (FLAG_ANS if coder == "ans" else 0)
+             | alphabet.code << _ALPHABET_SHIFT)
     fields = _FRAME_HEADER.pack(MAGIC, FORMAT_VERSION, flags, block_size)
     header = fields + _FRAME_HEADER_CRC.pack(zlib.crc32(fields))
     if codebook is None:
@@ -213,9 +227,10 @@ def pack_frame_header(block_size: int, codebook: Codebook | None = None, *,
     elif not embed:
         section += bytes([CODEBOOK_REFERENCED])
     elif coder == "ans":
-        section += bytes([CODEBOOK_EMBEDDED]) + pack_frequency_table(table_for(codebook))
+        section += bytes([CODEBOOK_EMBEDDED]) + pack_frequency_table(table_for(codebook),
+                                                                     alphabet)
     else:
-        section += bytes([CODEBOOK_EMBEDDED]) + pack_code_table(codebook.lengths)
+        section += bytes([CODEBOOK_EMBEDDED]) + pack_code_table(codebook.lengths, alphabet)
     return header + section + _CRC.pack(zlib.crc32(section))
 
 
@@ -237,6 +252,8 @@ def parse_frame_header(buffer, pos: int) -> FrameHeader:
     if flags & ~_KNOWN_FLAGS:
         raise FormatError(f"unsupported frame flags 0x{flags:02x} (this huffkit knows "
                           f"0x{_KNOWN_FLAGS:02x})")
+    if (flags & _ALPHABET_BITS) >> _ALPHABET_SHIFT not in _ALPHABETS_BY_CODE:
+        raise FormatError(f"frame flags 0x{flags:02x} name an unknown alphabet")
     if not 1 <= block_size <= MAX_BLOCK_SIZE:
         raise FormatError(f"frame declares a block size of {block_size} bytes; "
                           f"the limit is {MAX_BLOCK_SIZE}")
@@ -254,13 +271,14 @@ def _parse_codebook_section(buffer, pos: int, header: FrameHeader) -> FrameHeade
     pos += IDENTIFIER_BYTES + 1
     lengths = table = table_id = None
     if storage == CODEBOOK_EMBEDDED and header.flags & FLAG_ANS:
-        table, pos = parse_frequency_table(buffer, pos, what="frame frequency table")
+        table, pos = parse_frequency_table(buffer, pos, header.alphabet,
+                                           what="frame frequency table")
     elif storage == CODEBOOK_REFERENCED and header.flags & FLAG_ANS:
         _need(buffer, pos, IDENTIFIER_BYTES)
         table_id = bytes(buffer[pos:pos + IDENTIFIER_BYTES])
         pos += IDENTIFIER_BYTES
     elif storage == CODEBOOK_EMBEDDED:
-        lengths, pos = parse_code_table(buffer, pos, what="frame codebook")
+        lengths, pos = parse_code_table(buffer, pos, header.alphabet, what="frame codebook")
     elif storage != CODEBOOK_REFERENCED:
         raise FormatError(f"frame codebook has unknown storage type {storage} "
                           f"(expected {CODEBOOK_REFERENCED} or {CODEBOOK_EMBEDDED})")
@@ -286,6 +304,10 @@ def with_supplied_codebook(header: FrameHeader, codebook: Codebook | None) -> Fr
     if header.codebook_id is None:
         return header
     wanted = header.codebook_id.hex()
+    if codebook is not None and codebook.size != header.alphabet.size:
+        raise CodebookError(f"this data was compressed in the {header.alphabet.name} alphabet; "
+                            f"the codebook supplied codes {codebook.size} symbols, not "
+                            f"{header.alphabet.size}")
     if codebook is None:
         if header.embedded:
             return header
@@ -321,36 +343,36 @@ def _width(longest: int) -> int:
     return (longest - 1).bit_length()
 
 
-def pack_code_table(lengths: np.ndarray) -> bytes:
-    """Longest length u8 | presence bitmap (32 bytes, MSB first) | packed (length - 1)s."""
-    present = lengths > 0
+def pack_code_table(lengths: np.ndarray, alphabet: Alphabet = ALPHABETS["bytes"]) -> bytes:
+    """Longest length u8 | presence (bitmap or list) | packed (length - 1)s."""
+    present = np.flatnonzero(lengths)
     longest = int(lengths.max())
     width = _width(longest)
     values = lengths[present].astype(np.uint32) - 1
     shifts = np.arange(width - 1, -1, -1, dtype=np.uint32)
     value_bits = ((values[:, np.newaxis] >> shifts) & 1).astype(np.uint8).ravel()
-    return bytes([longest]) + np.packbits(present).tobytes() + np.packbits(value_bits).tobytes()
+    return (bytes([longest]) + pack_presence(present, alphabet)
+            + np.packbits(value_bits).tobytes())
 
 
-def parse_code_table(buffer, pos: int, *, what: str = "code table") -> tuple[np.ndarray, int]:
+def parse_code_table(buffer, pos: int, alphabet: Alphabet = ALPHABETS["bytes"], *,
+                     what: str = "code table") -> tuple[np.ndarray, int]:
     """Read a code table at *pos*; return the lengths and the position after it."""
-    _need(buffer, pos, 1 + _BITMAP_BYTES)
+    _need(buffer, pos, 1)
     longest = buffer[pos]
     if not 1 <= longest <= LONGEST_CODE:
         raise FormatError(f"{what} declares a longest code of {longest} bits "
                           f"(allowed: 1 to {LONGEST_CODE})")
-    bitmap = np.frombuffer(bytes(buffer[pos + 1:pos + 1 + _BITMAP_BYTES]), dtype=np.uint8)
-    present = np.flatnonzero(np.unpackbits(bitmap))
+    present, pos = parse_presence(buffer, pos + 1, alphabet, what=what)
     width = _width(longest)
     packed_size = (present.size * width + 7) // 8
-    pos += 1 + _BITMAP_BYTES
     _need(buffer, pos, packed_size)
     bits = np.unpackbits(np.frombuffer(bytes(buffer[pos:pos + packed_size]), dtype=np.uint8))
     if bits[present.size * width:].any():
         raise FormatError(f"{what} has non-zero padding bits")
     weights = 1 << np.arange(width - 1, -1, -1, dtype=np.int64)
     values = bits[:present.size * width].reshape(present.size, width).astype(np.int64) @ weights
-    lengths = np.zeros(BYTE_ALPHABET_SIZE, dtype=np.int64)
+    lengths = np.zeros(alphabet.size, dtype=np.int64)
     lengths[present] = values + 1
     if present.size and lengths.max() != longest:
         raise FormatError(f"{what} declares a longest code of {longest} bits "
@@ -366,34 +388,49 @@ def parse_code_table(buffer, pos: int, *, what: str = "code table") -> tuple[np.
 
 
 def encode_block(data, max_code_length: int, shared: Codebook | None = None, *,
-                 coder: str = "huffman", shared_table: FrequencyTable | None = None) -> bytes:
-    """Code *data* (a non-empty bytes-like object) as one block.
+                 coder: str = "huffman", shared_table: FrequencyTable | None = None,
+                 alphabet: Alphabet = ALPHABETS["bytes"],
+                 symbols: np.ndarray | None = None) -> bytes:
+    """Code *data* (a non-empty bytes-like object, whole symbols) as one block.
 
     With *shared* (the frame's codebook) the block is coded with it and
     stores no table; otherwise it gets its own optimal code.  The caller has
-    checked that *shared* has a code for every byte of *data*.  With
+    checked that *shared* has a code for every symbol of *data*.  With
     ``coder="ans"`` the block is an ANS block, with its own frequency table
-    or the frame's *shared_table*.
+    or the frame's *shared_table*.  *symbols* may bring the data's symbols,
+    converted already.
     """
+    if symbols is None:
+        symbols = alphabet.symbols(data)
+    start = block_start(BLOCK_ANS if coder == "ans" else BLOCK_HUFFMAN, symbols.size, len(data),
+                        zlib.crc32(data), alphabet, shared=shared is not None)
     if coder == "ans":
-        return encode_ans_block(data, shared_table)
-    symbols = np.frombuffer(data, dtype=np.uint8)
+        return start + encode_ans_block(symbols, alphabet, shared_table)
     if shared is None:
-        counts = _kernels.count_symbols(symbols, BYTE_ALPHABET_SIZE)
+        counts = _kernels.count_symbols(symbols, alphabet.size)
         codebook = Codebook.from_distribution(Distribution.from_counts(counts),
                                               max_code_length=max_code_length)
-        kind, table = BLOCK_HUFFMAN, pack_code_table(codebook.lengths)
+        table = pack_code_table(codebook.lengths, alphabet)
     else:
-        codebook, kind, table = shared, BLOCK_HUFFMAN_SHARED, b""
+        codebook, table = shared, b""
     streams = _STREAMS_PER_BLOCK if symbols.size >= _MIN_SYMBOLS_TO_SPLIT else 1
     coded = _kernels.encode_streams(symbols, codebook.codes, codebook.lengths,
                                     _stream_ranges(symbols.size, streams))
     return b"".join([
-        _BLOCK_HEADER.pack(kind, symbols.size, zlib.crc32(data)),
+        start,
         table,
         struct.pack(f"<B{streams}I", streams, *(bits for _, bits in coded)),
         *(payload for payload, _ in coded),
     ])
+
+
+def block_start(kind: int, symbols: int, length: int, crc: int, alphabet: Alphabet, *,
+                shared: bool) -> bytes:
+    """Type, symbol count, (for alphabets other than bytes) byte length, and CRC-32."""
+    kind += 1 if shared else 0  # each shared-table type follows its own-table type
+    if alphabet.name == "bytes":
+        return _BLOCK_HEADER.pack(kind, symbols, crc)
+    return _BLOCK_HEADER_SIZED.pack(kind, symbols, length, crc)
 
 
 _BLOCK_TYPES = {"huffman": (BLOCK_HUFFMAN, BLOCK_HUFFMAN_SHARED),
@@ -417,17 +454,27 @@ def parse_block(buffer, pos: int, frame: FrameHeader,
         raise FormatError(f"unknown block type 0x{kind:02x}")
     if kind == shared and frame.codebook_id is None:
         raise FormatError("block is coded with the frame's codebook, but the frame has none")
-    _need(buffer, pos, _BLOCK_HEADER.size)
-    _, symbols, crc = _BLOCK_HEADER.unpack_from(buffer, pos)
+    alphabet = frame.alphabet
+    if alphabet.name == "bytes":
+        _need(buffer, pos, _BLOCK_HEADER.size)
+        _, symbols, crc = _BLOCK_HEADER.unpack_from(buffer, pos)
+        length, cursor = symbols, pos + _BLOCK_HEADER.size
+    else:
+        _need(buffer, pos, _BLOCK_HEADER_SIZED.size)
+        _, symbols, length, crc = _BLOCK_HEADER_SIZED.unpack_from(buffer, pos)
+        cursor = pos + _BLOCK_HEADER_SIZED.size
     if not 1 <= symbols <= frame.block_size:
         raise FormatError(f"block claims {symbols} symbols; the frame allows 1 to "
                           f"{frame.block_size} per block")
+    if not symbols <= length <= symbols * alphabet.max_symbol_bytes:
+        raise FormatError(f"block of {symbols} {alphabet.name} symbols claims {length} bytes")
     if frame.coder == "ans":
-        return parse_ans_block(buffer, pos, kind, symbols, crc, frame.table)
+        block = parse_ans_block(buffer, pos, cursor, kind, symbols, crc, frame.table, alphabet)
+        return dataclasses.replace(block, length=length, alphabet=alphabet)
     if kind == BLOCK_HUFFMAN:
-        lengths, cursor = parse_code_table(buffer, pos + _BLOCK_HEADER.size)
+        lengths, cursor = parse_code_table(buffer, cursor, alphabet)
     else:
-        lengths, cursor = frame.lengths, pos + _BLOCK_HEADER.size
+        lengths = frame.lengths
     _need(buffer, cursor, 1)
     streams = buffer[cursor]
     if not 1 <= streams <= MAX_STREAMS:
@@ -444,42 +491,66 @@ def parse_block(buffer, pos: int, frame: FrameHeader,
             raise FormatError(f"a stream of {end - start} symbols claims {bits} bits, "
                               f"impossible with codes of {shortest} to {longest} bits")
     return BlockHeader(symbols, crc, lengths, stream_bits, cursor + 1 + 4 * streams - pos,
-                       shared=kind == BLOCK_HUFFMAN_SHARED)
+                       shared=kind == BLOCK_HUFFMAN_SHARED, length=length, alphabet=alphabet)
 
 
-def _check_every_code_is_used(lengths: np.ndarray, data: bytes) -> None:
-    """A block's own code gives codes to exactly the bytes that occur in it.
+def check_every_code_is_used(weights: np.ndarray, symbols: np.ndarray, *, ans: bool,
+                             alphabet: Alphabet) -> None:
+    """A block's own table gives codes (or frequencies) to exactly the symbols it holds.
 
     Checking this catches damage the CRC cannot see: one flipped bit in the
     table of a one-symbol block can add a second symbol, whose complete code
     decodes the same stream to the same bytes.  (A frame's shared code may
-    well code bytes that a block lacks, so its blocks are not checked.)
+    well code symbols that a block lacks, so its blocks are not checked.)
     """
-    counts = _kernels.count_symbols(np.frombuffer(data, dtype=np.uint8), BYTE_ALPHABET_SIZE)
-    unused = np.flatnonzero((counts == 0) & (lengths > 0))
+    counts = _kernels.count_symbols(symbols, weights.size)
+    unused = np.flatnonzero((counts == 0) & (weights > 0))
     if unused.size:
-        raise FormatError(f"code table gives codes to byte values that do not occur in the "
-                          f"block ({', '.join(map(str, unused[:8].tolist()))}"
-                          f"{', ...' if unused.size > 8 else ''}): the table is damaged")
+        listed = (f"{', '.join(map(str, unused[:8].tolist()))}"
+                  f"{', ...' if unused.size > 8 else ''}")
+        noun = "byte values" if alphabet.name == "bytes" else "symbols"
+        if ans:
+            raise FormatError(f"frequency table gives {noun} that do not occur in the block a "
+                              f"frequency ({listed}): the table is damaged")
+        raise FormatError(f"code table gives codes to {noun} that do not occur in the block "
+                          f"({listed}): the table is damaged")
 
 
 def decode_block(block: BlockHeader | AnsBlockHeader, buffer, pos: int) -> bytes:
     """Decode the block whose header starts at *pos*; the whole block must be in *buffer*."""
-    if isinstance(block, AnsBlockHeader):
-        return decode_ans_block(block, buffer, pos)
     _need(buffer, pos, block.size)
-    cursor = pos + block.header_size
-    parts = []
-    ranges = _stream_ranges(block.symbols, len(block.stream_bits))
-    for (start, end), bits, size in zip(ranges, block.stream_bits, block.stream_sizes, strict=True):
-        parts.append(_kernels.decode_stream(bytes(buffer[cursor:cursor + size]), bits,
-                                            end - start, block.lengths))
-        cursor += size
-    data = b"".join(parts)
+    if isinstance(block, AnsBlockHeader):
+        symbols = decode_ans_block(block, buffer, pos)
+        weights = block.table.freqs
+    else:
+        cursor = pos + block.header_size
+        parts = []
+        ranges = _stream_ranges(block.symbols, len(block.stream_bits))
+        for (start, end), bits, size in zip(ranges, block.stream_bits, block.stream_sizes,
+                                            strict=True):
+            parts.append(_kernels.decode_stream(bytes(buffer[cursor:cursor + size]), bits,
+                                                end - start, block.lengths))
+            cursor += size
+        if block.alphabet.name == "bytes":
+            symbols = np.frombuffer(b"".join(parts), dtype=np.uint8)
+        else:
+            symbols = np.concatenate(parts)
+        weights = block.lengths
     if not block.shared:
-        _check_every_code_is_used(block.lengths, data)
+        check_every_code_is_used(weights, symbols, ans=isinstance(block, AnsBlockHeader),
+                                 alphabet=block.alphabet)
+    try:
+        data = block.alphabet.data(symbols)
+    except AlphabetError as error:
+        raise FormatError(f"the block decodes to symbols that are not {block.alphabet.name}: "
+                          f"{error}") from None
+    if len(data) != block.length:
+        raise FormatError(f"block decodes to {len(data)} bytes, but its header says "
+                          f"{block.length}")
     if zlib.crc32(data) != block.crc32:
-        raise ChecksumError(f"block of {block.symbols} bytes decoded, but its CRC-32 "
+        what = (f"{block.symbols} bytes" if block.alphabet.name == "bytes" else
+                f"{block.symbols} symbols ({len(data)} bytes)")
+        raise ChecksumError(f"block of {what} decoded, but its CRC-32 "
                             f"{zlib.crc32(data):08x} differs from the stored {block.crc32:08x}: "
                             "the data is corrupt")
     return data
@@ -511,6 +582,7 @@ class BlockInfo:
     crc32: int
     shared_codebook: bool = False
     coder: str = "huffman"
+    original_size: int = 0  # the bytes it decodes to
 
 
 @dataclass(frozen=True)
@@ -533,6 +605,7 @@ class FrameInfo:
     codebook: str | None = None
     codebook_embedded: bool = False
     coder: str = "huffman"
+    alphabet: str = "bytes"
 
 
 def frame_info(data, /, *, codebook: Codebook | None = None) -> tuple[FrameInfo, ...]:
@@ -561,31 +634,35 @@ def frame_info(data, /, *, codebook: Codebook | None = None) -> tuple[FrameInfo,
             _need(data, pos, block.size)
             blocks.append(_block_info(block, pos))
             pos += block.size
-        original = sum(b.symbols for b in blocks)
-        if block.total_symbols != original:
+        symbols = sum(b.symbols for b in blocks)
+        if block.total_symbols != symbols:
             raise FormatError(f"frame end records {block.total_symbols} symbols, "
-                              f"but its blocks hold {original}")
+                              f"but its blocks hold {symbols}")
+        original = sum(b.original_size for b in blocks)
         pos += block.size
         frames.append(FrameInfo(
             offset=start, size=pos - start, version=header.version,
             block_size=header.block_size, original_size=original, blocks=tuple(blocks),
             header_size=header.size,
             codebook=None if header.codebook_id is None else header.codebook_id.hex(),
-            codebook_embedded=header.embedded, coder=header.coder))
+            codebook_embedded=header.embedded, coder=header.coder,
+            alphabet=header.alphabet.name))
     return tuple(frames)
 
 
 def _block_info(block: BlockHeader | AnsBlockHeader, offset: int) -> BlockInfo:
+    start = (_BLOCK_HEADER if block.alphabet.name == "bytes" else _BLOCK_HEADER_SIZED).size
     if isinstance(block, AnsBlockHeader):
         distinct = None if block.table is None else int(np.count_nonzero(block.table.freqs))
-        table_size = 0 if block.shared else block.header_size - _BLOCK_HEADER.size - ANS_LANES_SIZE
+        table_size = block.header_size - start - ANS_LANES_SIZE
         return BlockInfo(offset=offset, size=block.size, symbols=block.symbols,
                          distinct_symbols=distinct, table_size=table_size,
                          payload_bits=block.payload_bits, streams=block.lanes,
                          min_code_length=None, max_code_length=None, crc32=block.crc32,
-                         shared_codebook=block.shared, coder="ans")
+                         shared_codebook=block.shared, coder="ans",
+                         original_size=block.length)
     streams = len(block.stream_bits)
-    table_size = block.header_size - _BLOCK_HEADER.size - 1 - 4 * streams
+    table_size = block.header_size - start - 1 - 4 * streams
     if block.lengths is None:
         distinct = shortest = longest = None
     else:
@@ -595,4 +672,4 @@ def _block_info(block: BlockHeader | AnsBlockHeader, offset: int) -> BlockInfo:
                      distinct_symbols=distinct, table_size=table_size,
                      payload_bits=block.payload_bits, streams=streams,
                      min_code_length=shortest, max_code_length=longest, crc32=block.crc32,
-                     shared_codebook=block.shared)
+                     shared_codebook=block.shared, original_size=block.length)

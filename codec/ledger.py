@@ -22,6 +22,7 @@ always bits.
 
 from __future__ import annotations
 
+import itertools
 import math
 from collections.abc import Iterator
 from dataclasses import asdict, dataclass
@@ -30,9 +31,10 @@ import numpy as np
 
 from . import _stream, container
 from ._errors import CodebookError, FormatError, TruncatedError
+from .alphabet import ALPHABETS, Alphabet
 from .codebook import DEFAULT_MAX_CODE_LENGTH, Codebook
 from .container import DEFAULT_BLOCK_SIZE, FrameEnd
-from .distribution import BYTE_ALPHABET_SIZE, Distribution
+from .distribution import Distribution
 from .measures import js_divergence
 
 __all__ = ["Ledger", "SymbolRow", "analyze", "inspect"]
@@ -83,6 +85,7 @@ class Ledger:
     model: str  # in words: what q was
     per_symbol: tuple[SymbolRow, ...] | None = None
     coder: str = "huffman"  # "ans", or "huffman+ans" for a file of frames of both
+    alphabet: str = "bytes"  # what a symbol is: a byte, a code point, a pair of bytes
 
     @property
     def compression_rate(self) -> float:
@@ -117,6 +120,7 @@ class Ledger:
             "compressed_size": self.compressed_size,
             "model": self.model,
             "coder": self.coder,
+            "alphabet": self.alphabet,
         }
         if self.per_symbol is not None:
             result["per_symbol"] = [asdict(row) for row in self.per_symbol]
@@ -126,7 +130,8 @@ class Ledger:
 def analyze(data, /, *, block_size: int = DEFAULT_BLOCK_SIZE,
             max_code_length: int = DEFAULT_MAX_CODE_LENGTH,
             codebook: Codebook | Distribution | None = None, embed_codebook: bool = True,
-            coder: str = "huffman", base: float = 2, per_symbol: bool = False) -> Ledger:
+            coder: str = "huffman", alphabet: str = "bytes", base: float = 2,
+            per_symbol: bool = False) -> Ledger:
     """Compress *data* in memory (options as :func:`huffkit.compress`) and account for it.
 
     The result is what :func:`inspect` reports for the compressed bytes.
@@ -137,7 +142,8 @@ def analyze(data, /, *, block_size: int = DEFAULT_BLOCK_SIZE,
         codebook = Codebook.from_distribution(codebook, max_code_length=max_code_length)
     compressed = _stream.compress(original, block_size=block_size,
                                   max_code_length=max_code_length, codebook=codebook,
-                                  embed_codebook=embed_codebook, coder=coder)
+                                  embed_codebook=embed_codebook, coder=coder,
+                                  alphabet=alphabet)
     return _account(_blocks(compressed, codebook, original), len(compressed), codebook,
                     base=base, per_symbol=per_symbol)
 
@@ -171,6 +177,8 @@ def inspect(compressed, /, *, codebook: Codebook | None = None, base: float = 2,
 @dataclass(frozen=True, eq=False)
 class _Block:
     data: np.ndarray  # the block's symbols
+    length: int  # the bytes they stand for
+    alphabet: Alphabet
     costs: np.ndarray  # bits the coder spends on each symbol: code lengths, or log2(M/f)
     payload_bits: int
     coder: str
@@ -211,13 +219,13 @@ def _blocks(compressed, codebook: Codebook | None, original: bytes | None = None
                 if original is None:
                     data = container.decode_block(block, buffer, pos)
                 else:
-                    data = original[done:done + block.symbols]
+                    data = original[done:done + block.length]
                 costs = block.table.costs if header.coder == "ans" else block.lengths
-                yield _Block(np.frombuffer(data, dtype=np.uint8), costs, block.payload_bits,
-                             header.coder, model if block.shared else None)
+                yield _Block(header.alphabet.symbols(data), len(data), header.alphabet, costs,
+                             block.payload_bits, header.coder, model if block.shared else None)
                 pos += block.size
                 total += block.symbols
-                done += block.symbols
+                done += block.length
             if block.total_symbols != total:
                 raise FormatError(f"frame end records {block.total_symbols} bytes, but its "
                                   f"blocks hold {total}")
@@ -241,17 +249,26 @@ def _account(blocks: Iterator[_Block], file_size: int, codebook: Codebook | None
              base: float, per_symbol: bool) -> Ledger:
     unit = _unit(base)
     to_unit = math.log(2) / math.log(base)  # bits -> unit
-    counts = np.zeros(BYTE_ALPHABET_SIZE, dtype=np.int64)
+    blocks = iter(blocks)
+    first = next(blocks, None)
+    alphabet = ALPHABETS["bytes"] if first is None else first.alphabet
+    size = alphabet.size
+    counts = np.zeros(size, dtype=np.int64)
     # Coded bits per symbol: whole bits for Huffman, log2(M/f) per symbol for ANS (whose
     # payload also holds the lanes' flushed states, not charged to any one symbol).
-    spent = np.zeros(BYTE_ALPHABET_SIZE, dtype=np.float64)
-    ideal = np.zeros(BYTE_ALPHABET_SIZE, dtype=np.float64)  # Σ -log2 q per symbol
+    spent = np.zeros(size, dtype=np.float64)
+    ideal = np.zeros(size, dtype=np.float64)  # Σ -log2 q per symbol
     payload = 0
+    original_bytes = 0
     models: list[str] = []
     coders: list[str] = []
     static_q: np.ndarray | None = None  # the one model, while there has been one
-    for index, block in enumerate(blocks):
-        block_counts = np.bincount(block.data, minlength=BYTE_ALPHABET_SIZE)
+    for index, block in enumerate(itertools.chain([first] if first else [], blocks)):
+        if block.alphabet != alphabet:
+            raise FormatError(f"the data mixes frames of the {alphabet.name} and "
+                              f"{block.alphabet.name} alphabets, which one ledger cannot count")
+        original_bytes += block.length
+        block_counts = np.bincount(block.data, minlength=size)
         if block.model is not None:
             q, model = block.model
         else:
@@ -276,7 +293,7 @@ def _account(blocks: Iterator[_Block], file_size: int, codebook: Codebook | None
                           f"bits, but their headers record {payload}")
 
     n = int(counts.sum())
-    p = counts / n if n else np.zeros(BYTE_ALPHABET_SIZE)
+    p = counts / n if n else np.zeros(size)
     with np.errstate(divide="ignore", invalid="ignore"):
         self_information = np.where(counts > 0, -np.log2(np.where(counts > 0, p, 1)), 0.0)
     # Summed the same way as the cross-entropy, so that a model equal to P gives a KL of 0.0.
@@ -314,9 +331,10 @@ def _account(blocks: Iterator[_Block], file_size: int, codebook: Codebook | None
         wasted_rounding=payload - cross_bits,
         wasted_container=file_bits - payload,
         wasted_total=file_bits - entropy_bits,
-        original_size=n,
+        original_size=original_bytes,
         compressed_size=file_size,
         model="; ".join(models) if models else "none (no data)",
         per_symbol=rows,
         coder="+".join(coders) if coders else "huffman",
+        alphabet=alphabet.name,
     )

@@ -277,7 +277,7 @@ def test_many_missing_bytes_are_summarised():
 @pytest.mark.parametrize("codebook, error, message", [
     ("model.json", TypeError, "codebook must be a Codebook or a Distribution, not str"),
     (huffkit.Codebook.from_lengths([1, 1]), huffkit.CodebookError,
-     "a byte codebook needs 256 symbols; this one has 2"),
+     "a codebook for the bytes alphabet needs 256 symbols; this one has 2"),
     (huffkit.Codebook.from_lengths(list(range(1, 33)) + [32] + [0] * 223), huffkit.CodebookError,
      "the codebook has codes of 32 bits; the format allows at most 31"),
 ])
