@@ -31,8 +31,9 @@ import os
 import numpy as np
 
 from ._errors import CodebookError
+from .alphabet import Alphabet, alphabet_named, alphabet_of_size
 from .codebook import Codebook, identifier_of
-from .distribution import BYTE_ALPHABET_SIZE, Distribution
+from .distribution import Distribution
 
 __all__ = ["FORMAT_NAME", "FORMAT_VERSION", "codebook_from_json", "codebook_to_json",
            "load_codebook", "save_codebook"]
@@ -45,7 +46,15 @@ _LONGEST_LENGTH = 64
 
 
 def codebook_to_json(codebook: Codebook) -> str:
-    """The JSON text of *codebook*: one field per line, each list on one line."""
+    """The JSON text of *codebook*: one field per line, each list on one line.
+
+    For the byte alphabet every list has 256 entries, one per byte value; for
+    a larger alphabet the lists hold the coded symbols only, in ``symbols``,
+    with ``lengths`` and ``counts`` in the same order.
+    """
+    alphabet = alphabet_of_size(codebook.size)
+    listed = (np.arange(codebook.size) if alphabet.name == "bytes"
+              else np.flatnonzero(codebook.lengths))
     distribution = codebook.distribution
     if distribution is None:
         described = None
@@ -53,17 +62,19 @@ def codebook_to_json(codebook: Codebook) -> str:
         described = {
             "smoothing": _plain_number(distribution.smoothing),
             "total": _plain_number(distribution.total),
-            "counts": [_plain_number(count) for count in distribution.counts.tolist()],
+            "counts": [_plain_number(count) for count in distribution.counts[listed].tolist()],
         }
     fields = {
         "format": FORMAT_NAME,
         "version": FORMAT_VERSION,
         "identifier": codebook.identifier,
-        "alphabet": "bytes",
+        "alphabet": alphabet.name,
         "max_code_length": codebook.max_code_length,
         "distribution": described,
-        "lengths": codebook.lengths.tolist(),
     }
+    if alphabet.name != "bytes":
+        fields["symbols"] = listed.tolist()
+    fields["lengths"] = codebook.lengths[listed].tolist()
     lines = [f"  {json.dumps(key)}: {json.dumps(value, allow_nan=False)}"
              for key, value in fields.items()]
     return "{\n" + ",\n".join(lines) + "\n}\n"
@@ -81,9 +92,14 @@ def codebook_from_json(text: str | bytes, *, source: str = "codebook") -> Codebo
     if fields.get("version") != FORMAT_VERSION:
         raise CodebookError(f"{source}: unsupported codebook version {fields.get('version')!r};"
                             f" this huffkit reads version {FORMAT_VERSION}")
-    if fields.get("alphabet", "bytes") != "bytes":
-        raise CodebookError(f"{source}: unsupported alphabet {fields.get('alphabet')!r}")
-    lengths = _number_list(fields.get("lengths"), "lengths", source, integers=True)
+    try:
+        alphabet = alphabet_named(fields.get("alphabet", "bytes"))
+    except ValueError:
+        raise CodebookError(f"{source}: unsupported alphabet {fields.get('alphabet')!r}") from None
+    listed = _listed_symbols(fields, alphabet, source)
+    lengths = np.zeros(alphabet.size, dtype=np.int64)
+    lengths[listed] = _number_list(fields.get("lengths"), "lengths", source, integers=True,
+                                   count=listed.size, alphabet=alphabet)
     if lengths.min() < 0 or lengths.max() > _LONGEST_LENGTH:
         raise CodebookError(f"{source}: code lengths must be between 0 and {_LONGEST_LENGTH}")
     identifier = identifier_of(lengths).hex()
@@ -91,7 +107,7 @@ def codebook_from_json(text: str | bytes, *, source: str = "codebook") -> Codebo
         raise CodebookError(f"{source}: the identifier {fields.get('identifier')!r} does not "
                             f"match the code lengths (which give {identifier!r}): "
                             "the file is damaged or was edited")
-    distribution = _distribution(fields.get("distribution"), lengths, source)
+    distribution = _distribution(fields.get("distribution"), lengths, listed, alphabet, source)
     limit = fields.get("max_code_length")
     if limit is not None and (not isinstance(limit, int) or isinstance(limit, bool)
                               or limit < lengths.max()):
@@ -121,10 +137,28 @@ def _plain_number(value: float) -> int | float:
     return value
 
 
-def _number_list(values: object, name: str, source: str, *, integers: bool) -> np.ndarray:
-    if not isinstance(values, list) or len(values) != BYTE_ALPHABET_SIZE:
-        raise CodebookError(f"{source}: \"{name}\" must be a list of {BYTE_ALPHABET_SIZE} "
-                            "numbers, one per byte value")
+def _listed_symbols(fields: dict, alphabet: Alphabet, source: str) -> np.ndarray:
+    """The symbols the lists describe: every byte value, or a large alphabet's ``symbols``."""
+    if alphabet.name == "bytes":
+        return np.arange(alphabet.size)
+    symbols = fields.get("symbols")
+    if not isinstance(symbols, list) or not symbols or not all(
+            isinstance(value, int) and not isinstance(value, bool) for value in symbols):
+        raise CodebookError(f"{source}: \"symbols\" must be a non-empty list of the "
+                            f"{alphabet.name} symbols with a code")
+    listed = np.array(symbols, dtype=np.int64)
+    if listed.min() < 0 or listed.max() >= alphabet.size or np.any(np.diff(listed) <= 0):
+        raise CodebookError(f"{source}: \"symbols\" must be increasing symbols of the "
+                            f"{alphabet.name} alphabet (0 to {alphabet.size - 1})")
+    return listed
+
+
+def _number_list(values: object, name: str, source: str, *, integers: bool, count: int,
+                 alphabet: Alphabet) -> np.ndarray:
+    if not isinstance(values, list) or len(values) != count:
+        each = "byte value" if alphabet.name == "bytes" else "listed symbol"
+        raise CodebookError(f"{source}: \"{name}\" must be a list of {count} "
+                            f"numbers, one per {each}")
     allowed = (int,) if integers else (int, float)
     for symbol, value in enumerate(values):
         if isinstance(value, bool) or not isinstance(value, allowed) or (
@@ -137,12 +171,16 @@ def _number_list(values: object, name: str, source: str, *, integers: bool) -> n
                     else np.int64)
 
 
-def _distribution(described: object, lengths: np.ndarray, source: str) -> Distribution | None:
+def _distribution(described: object, lengths: np.ndarray, listed: np.ndarray,
+                  alphabet: Alphabet, source: str) -> Distribution | None:
     if described is None:
         return None
     if not isinstance(described, dict):
         raise CodebookError(f"{source}: \"distribution\" must be an object or null")
-    counts = _number_list(described.get("counts"), "distribution.counts", source, integers=False)
+    values = _number_list(described.get("counts"), "distribution.counts", source,
+                          integers=False, count=listed.size, alphabet=alphabet)
+    counts = np.zeros(alphabet.size, dtype=values.dtype)
+    counts[listed] = values
     if counts.min() < 0:
         raise CodebookError(f"{source}: distribution counts must be non-negative")
     # A code built from these weights gives a code to exactly the bytes of non-zero weight.

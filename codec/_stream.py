@@ -20,7 +20,7 @@ from . import _kernels, container
 from ._ans_format import table_for
 from ._errors import CodebookError, FormatError, HuffmanError, TruncatedError
 from .alphabet import ALPHABETS, Alphabet, alphabet_named
-from .codebook import DEFAULT_MAX_CODE_LENGTH, Codebook
+from .codebook import Codebook
 from .container import DEFAULT_BLOCK_SIZE, FrameEnd
 from .distribution import Distribution
 
@@ -104,7 +104,8 @@ class HuffmanCompressor:
     Call :meth:`compress` with successive pieces of data, then :meth:`flush`
     once to finish the frame; join all the returned bytes.  Each block of
     *block_size* bytes is coded as soon as it is complete, with its own
-    optimal code limited to *max_code_length* bits.
+    optimal code limited to *max_code_length* bits (by default 15 for bytes,
+    20 for pairs and 24 for utf8: enough for every symbol of the alphabet).
 
     With ``coder="ans"`` the blocks are coded with rANS instead of Huffman
     codes: each symbol costs log2(1/q) bits of its (quantised) model q, not
@@ -125,14 +126,16 @@ class HuffmanCompressor:
     """
 
     def __init__(self, *, block_size: int = DEFAULT_BLOCK_SIZE,
-                 max_code_length: int = DEFAULT_MAX_CODE_LENGTH,
+                 max_code_length: int | None = None,
                  codebook: Codebook | Distribution | None = None,
                  embed_codebook: bool = True, coder: str = "huffman",
                  alphabet: str = "bytes") -> None:
         self._block_size = container.check_block_size(block_size)
-        self._max_code_length = container.check_max_code_length(max_code_length)
         self._coder = check_coder(coder)
         self._alphabet = alphabet_named(alphabet)
+        if max_code_length is None:
+            max_code_length = self._alphabet.default_max_code_length
+        self._max_code_length = container.check_max_code_length(max_code_length)
         if self._block_size < self._alphabet.min_block_size:
             raise ValueError(f"block_size must be at least {self._alphabet.min_block_size} "
                              f"bytes for the {self._alphabet.name} alphabet, got {block_size}")
@@ -245,7 +248,10 @@ class HuffmanDecompressor:
     """
 
     def __init__(self, *, codebook: Codebook | None = None) -> None:
-        self._codebook = _as_codebook(codebook, DEFAULT_MAX_CODE_LENGTH)
+        if codebook is not None and not isinstance(codebook, Codebook):
+            raise TypeError(f"codebook must be a Codebook, not {type(codebook).__name__}")
+        # Its alphabet is checked against each frame's (container.with_supplied_codebook).
+        self._codebook = codebook
         self._input = bytearray()
         self._pos = 0  # input before this has been consumed
         self._frame: container.FrameHeader | None = None
@@ -362,7 +368,7 @@ class HuffmanDecompressor:
 
 
 def compress(data, /, *, block_size: int = DEFAULT_BLOCK_SIZE,
-             max_code_length: int = DEFAULT_MAX_CODE_LENGTH,
+             max_code_length: int | None = None,
              codebook: Codebook | Distribution | None = None,
              embed_codebook: bool = True, coder: str = "huffman",
              alphabet: str = "bytes") -> bytes:
@@ -540,8 +546,7 @@ class HuffmanFile(io.BufferedIOBase):
         elif mode in ("w", "wb", "a", "ab", "x", "xb"):
             self._compressor = HuffmanCompressor(
                 block_size=DEFAULT_BLOCK_SIZE if block_size is None else block_size,
-                max_code_length=(DEFAULT_MAX_CODE_LENGTH if max_code_length is None
-                                 else max_code_length),
+                max_code_length=max_code_length,
                 codebook=codebook, embed_codebook=embed_codebook is not False,
                 coder="huffman" if coder is None else coder)
             file_mode, self_mode = mode[0] + "b", _MODE_WRITE

@@ -93,6 +93,11 @@ class Alphabet:
         return self.max_symbol_bytes
 
     @property
+    def default_max_code_length(self) -> int:
+        """The code length limit used unless one is given: room for every symbol."""
+        return {"bytes": 15, "pairs": 20, "utf8": 24}[self.name]
+
+    @property
     def max_symbol_bytes(self) -> int:
         """The most bytes one symbol stands for."""
         return {"bytes": 1, "pairs": 2, "utf8": 4}[self.name]

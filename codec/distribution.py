@@ -91,11 +91,21 @@ class Distribution:
     # -- constructors ------------------------------------------------------
 
     @classmethod
-    def from_bytes(cls, data: bytes | bytearray | memoryview, /) -> Distribution:
-        """Count the bytes of *data* (any bytes-like object) over the 256-symbol alphabet."""
-        with memoryview(data) as view:
-            symbols = np.frombuffer(view.cast("B"), dtype=np.uint8)
-            counts = np.bincount(symbols, minlength=BYTE_ALPHABET_SIZE)
+    def from_bytes(cls, data: bytes | bytearray | memoryview, /, *,
+                   alphabet: str = "bytes") -> Distribution:
+        """Count the symbols of *data* (any bytes-like object): by default its bytes.
+
+        With ``alphabet="utf8"`` or ``"pairs"``, the code points or byte pairs
+        (see :mod:`huffkit.alphabet`).
+        """
+        from .alphabet import alphabet_named
+        chosen = alphabet_named(alphabet)
+        with memoryview(data) as view, view.cast("B") as view:
+            if chosen.name == "bytes":
+                symbols = np.frombuffer(view, dtype=np.uint8)
+            else:
+                symbols = chosen.symbols(bytes(view))
+            counts = np.bincount(symbols, minlength=chosen.size)
         return cls(counts)
 
     @classmethod
@@ -114,13 +124,25 @@ class Distribution:
         return cls(weights)
 
     @classmethod
-    def from_files(cls, paths: Iterable[str | os.PathLike] | str | os.PathLike, /) -> Distribution:
-        """Count the bytes of one file or of several files together.
+    def from_files(cls, paths: Iterable[str | os.PathLike] | str | os.PathLike, /, *,
+                   alphabet: str = "bytes") -> Distribution:
+        """Count the symbols of one file or of several files together.
 
-        Files are read in pieces, so their size does not matter.
+        Bytes are counted a piece at a time, so a file's size does not
+        matter; the symbols of other alphabets are counted file by file.
         """
         if isinstance(paths, (str, bytes, os.PathLike)):
             paths = [paths]
+        if alphabet != "bytes":
+            total = None
+            for path in paths:
+                with open(path, "rb") as stream:
+                    counted = cls.from_bytes(stream.read(), alphabet=alphabet).counts
+                total = counted.copy() if total is None else total + counted
+            if total is None:
+                from .alphabet import alphabet_named
+                total = np.zeros(alphabet_named(alphabet).size, dtype=np.int64)
+            return cls(total)
         counts = np.zeros(BYTE_ALPHABET_SIZE, dtype=np.int64)
         for path in paths:
             with open(path, "rb") as stream:

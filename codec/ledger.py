@@ -31,8 +31,8 @@ import numpy as np
 
 from . import _stream, container
 from ._errors import CodebookError, FormatError, TruncatedError
-from .alphabet import ALPHABETS, Alphabet
-from .codebook import DEFAULT_MAX_CODE_LENGTH, Codebook
+from .alphabet import ALPHABETS, Alphabet, alphabet_named
+from .codebook import Codebook
 from .container import DEFAULT_BLOCK_SIZE, FrameEnd
 from .distribution import Distribution
 from .measures import js_divergence
@@ -128,7 +128,7 @@ class Ledger:
 
 
 def analyze(data, /, *, block_size: int = DEFAULT_BLOCK_SIZE,
-            max_code_length: int = DEFAULT_MAX_CODE_LENGTH,
+            max_code_length: int | None = None,
             codebook: Codebook | Distribution | None = None, embed_codebook: bool = True,
             coder: str = "huffman", alphabet: str = "bytes", base: float = 2,
             per_symbol: bool = False) -> Ledger:
@@ -139,7 +139,9 @@ def analyze(data, /, *, block_size: int = DEFAULT_BLOCK_SIZE,
     with memoryview(data) as view, view.cast("B") as view:
         original = bytes(view)
     if isinstance(codebook, Distribution):
-        codebook = Codebook.from_distribution(codebook, max_code_length=max_code_length)
+        limit = (alphabet_named(alphabet).default_max_code_length if max_code_length is None
+                 else max_code_length)
+        codebook = Codebook.from_distribution(codebook, max_code_length=limit)
     compressed = _stream.compress(original, block_size=block_size,
                                   max_code_length=max_code_length, codebook=codebook,
                                   embed_codebook=embed_codebook, coder=coder,
