@@ -8,11 +8,12 @@ import os
 import sys
 
 import click
+import numpy as np
 
 import huffkit
 
 from ._files import atomic_output
-from ._main import _CONTEXT, CliError, _describe, load_codebook, main
+from ._main import _CONTEXT, CliError, _describe, alphabet_option, load_codebook, main
 
 _ESCAPES = {9: "\\t", 10: "\\n", 13: "\\r", 32: "space"}
 
@@ -26,6 +27,27 @@ def byte_label(value: int) -> str:
     return f"0x{value:02x}"
 
 
+def symbol_label(value: int, alphabet: str) -> str:
+    """A symbol of any alphabet as a reader recognises it."""
+    if alphabet == "bytes":
+        return byte_label(value)
+    if alphabet == "pairs":
+        if value >= 65536:
+            return f"{_pair_part(value - 65536)}$"  # a last, unpaired byte
+        return _pair_part(value >> 8) + _pair_part(value & 0xFF)
+    if value < 128:
+        return byte_label(value)
+    character = chr(value)
+    return character if character.isprintable() else f"U+{value:04X}"
+
+
+def _pair_part(value: int) -> str:
+    """One byte of a pair: itself if printable, else a short escape."""
+    if 32 <= value <= 126:
+        return chr(value).replace(" ", "_")
+    return {9: "\\t", 10: "\\n", 13: "\\r"}.get(value, f"<{value:02x}>")
+
+
 @main.command(context_settings=_CONTEXT)
 @click.argument("files", nargs=-1, required=True, type=click.Path(dir_okay=False),
                 metavar="FILE...")
@@ -33,13 +55,14 @@ def byte_label(value: int) -> str:
               metavar="MODEL.json", help="Where to write the codebook (- for standard output).")
 @click.option("--smooth", "alpha", type=click.FloatRange(min=0, max_open=False), default=0.0,
               show_default=True, metavar="ALPHA",
-              help="Add ALPHA to every byte's count, so bytes the FILEs lack still get a code.")
-@click.option("--max-code-length", type=click.IntRange(1, huffkit.LONGEST_CODE),
-              default=huffkit.DEFAULT_MAX_CODE_LENGTH, show_default=True,
-              help="Longest code allowed, in bits.")
+              help="Add ALPHA to every symbol's count, so symbols the FILEs lack still get a "
+                   "code.")
+@click.option("--max-code-length", type=click.IntRange(1, huffkit.LONGEST_CODE), default=None,
+              show_default="15; 20 for pairs, 24 for utf8", help="Longest code allowed, in bits.")
 @click.option("-f", "--force", is_flag=True, help="Overwrite MODEL.json if it exists.")
-def train(files, output, alpha, max_code_length, force) -> int:
-    """Build a codebook from the byte counts of FILE... and write it as JSON.
+@alphabet_option
+def train(files, output, alpha, max_code_length, force, alphabet) -> int:
+    """Build a codebook from the symbol counts of FILE... and write it as JSON.
 
     The codebook is a model Q: compress other data with it
     (huffkit compress --codebook MODEL.json) and see what the mismatch
@@ -52,11 +75,13 @@ def train(files, output, alpha, max_code_length, force) -> int:
             if os.path.exists(output) and os.path.samefile(name, output):
                 raise CliError(f"{name}: input and output are the same file")
     try:
-        counted = huffkit.Distribution.from_files(files)
+        counted = huffkit.Distribution.from_files(files, alphabet=alphabet)
         if counted.total == 0 and alpha == 0:
             raise CliError("the files are empty, so there is nothing to build a code from; "
                            "use --smooth ALPHA for a code over all 256 bytes")
         distribution = counted.smoothed(alpha) if alpha else counted
+        if max_code_length is None:
+            max_code_length = huffkit.alphabet.alphabet_named(alphabet).default_max_code_length
         codebook = huffkit.Codebook.from_distribution(distribution,
                                                       max_code_length=max_code_length)
     except (huffkit.HuffmanError, ValueError) as error:
@@ -76,7 +101,8 @@ def train(files, output, alpha, max_code_length, force) -> int:
             raise CliError(_describe(error)) from None
     where = "standard output" if output == "-" else output
     click.echo(f"{where}: codebook {codebook.identifier} from {len(files)} "
-               f"file{'s' if len(files) != 1 else ''} ({counted.total:,} bytes, "
+               f"file{'s' if len(files) != 1 else ''} ({counted.total:,} "
+               f"{'bytes' if alphabet == 'bytes' else alphabet + ' symbols'}, "
                f"{counted.distinct_symbols} distinct), smoothing {alpha:g}, "
                f"code lengths {codebook.min_length}..{codebook.max_length}", err=True)
     return 0
@@ -89,15 +115,14 @@ def codebook_table(codebook: huffkit.Codebook) -> dict:
         counts, probabilities = distribution.counts, distribution.probabilities
     else:
         counts, probabilities = None, codebook.implied_probabilities
+    alphabet = huffkit.alphabet.alphabet_of_size(codebook.size).name
     rows = []
-    for symbol in range(codebook.size):
+    for symbol in np.flatnonzero((codebook.lengths > 0) | (probabilities > 0)).tolist():
         length = int(codebook.lengths[symbol])
         probability = float(probabilities[symbol])
-        if length == 0 and probability == 0:
-            continue
         rows.append({
             "symbol": symbol,
-            "label": byte_label(symbol),
+            "label": symbol_label(symbol, alphabet),
             "count": None if counts is None else counts[symbol].item(),
             "probability": probability,
             "information": -math.log2(probability) if probability > 0 else None,
@@ -106,6 +131,7 @@ def codebook_table(codebook: huffkit.Codebook) -> dict:
         })
     return {
         "identifier": codebook.identifier,
+        "alphabet": alphabet,
         "max_code_length": codebook.max_code_length,
         "smoothing": None if distribution is None else distribution.smoothing,
         "total": None if distribution is None else distribution.total,
@@ -134,7 +160,8 @@ def show(model, as_json) -> int:
                f"probabilities {table['probabilities']}")
     click.echo(f"  mean code length {mean:.4f} bits, entropy {ideal:.4f} bits "
                f"(both under the codebook's own distribution)\n")
-    click.echo(f"{'byte':>6} {'symbol':>6} {'count':>12} {'probability':>11} "
+    value = "byte" if table["alphabet"] == "bytes" else "value"
+    click.echo(f"{value:>6} {'symbol':>6} {'count':>12} {'probability':>11} "
                f"{'-log2 p':>8} {'length':>6}  codeword")
     for row in rows:
         count = "-" if row["count"] is None else f"{row['count']:,}"

@@ -22,7 +22,7 @@ import huffkit
 from huffkit import experiments, plots
 
 from ._files import atomic_output
-from ._main import _CONTEXT, CODERS, CliError, _describe, load_codebook, main
+from ._main import _CONTEXT, CODERS, CliError, _describe, alphabet_option, load_codebook, main
 
 _METRICS = ("mean_code_length", "cross_entropy", "kl_divergence", "bits_per_byte")
 
@@ -140,9 +140,10 @@ def _label(name: str) -> str:
               default=["huffman"], show_default=True,
               help="The entropy coder; repeat it (--coder huffman --coder ans) to put both "
                    "side by side.")
+@alphabet_option
 @_output_options
-def compare(files, codebook_paths, alpha, metric, coders, as_json, csv_path, plot_path, quiet,
-            force) -> int:
+def compare(files, codebook_paths, alpha, metric, coders, alphabet, as_json, csv_path, plot_path,
+            quiet, force) -> int:
     """Code every FILE with every model, for real, and show the matrix.
 
     One row per FILE; one column per model: each FILE's own distribution
@@ -158,7 +159,8 @@ def compare(files, codebook_paths, alpha, metric, coders, as_json, csv_path, plo
     try:
         with _progress("compare", quiet) as progress:
             result = huffkit.compare(files, codebooks=codebooks, smoothing=alpha,
-                                     coders=_unique(coders), progress=progress)
+                                     coders=_unique(coders), alphabet=alphabet,
+                                     progress=progress)
     except huffkit.HuffmanError as error:
         raise CliError(str(error)) from None
     except OSError as error:
@@ -212,8 +214,9 @@ def _print_matrix(result: experiments.Comparison, metric: str) -> None:
 @click.option("--smooth", "alpha", type=click.FloatRange(min=0, min_open=True), metavar="ALPHA",
               default=experiments.DEFAULT_SMOOTHING, show_default=True,
               help="Smoothing of FILE2's distribution, so that it can code FILE.")
+@alphabet_option
 @_output_options
-def sweep(file, toward, steps, coders, alpha, as_json, csv_path, plot_path, quiet,
+def sweep(file, toward, steps, coders, alpha, alphabet, as_json, csv_path, plot_path, quiet,
           force) -> int:
     """Code FILE with models drifting from its own P toward R, and measure the waste.
 
@@ -229,7 +232,8 @@ def sweep(file, toward, steps, coders, alpha, as_json, csv_path, plot_path, quie
     try:
         with _progress("sweep", quiet) as progress:
             result = huffkit.sweep(file, toward=toward, steps=steps, smoothing=alpha,
-                                   coders=_unique(coders), progress=progress)
+                                   coders=_unique(coders), alphabet=alphabet,
+                                   progress=progress)
     except (huffkit.HuffmanError, ValueError) as error:
         raise CliError(str(error)) from None
     except OSError as error:

@@ -9,12 +9,13 @@ import click
 
 import huffkit
 
-from ._codebooks import byte_label
+from ._codebooks import symbol_label
 from ._main import (
     _CONTEXT,
     CliError,
     _describe,
     _mapped,
+    alphabet_option,
     block_options,
     check_codebook_options,
     codebook_option,
@@ -60,8 +61,9 @@ def _run(name: str, account) -> int:
 @click.option("--embed/--no-embed", default=True, show_default=True,
               help="As for compress: count the codebook's table in the container, or not.")
 @coder_option
+@alphabet_option
 @_ledger_options
-def analyze(file, block_size, max_code_length, codebook, embed, coder, as_json, base,
+def analyze(file, block_size, max_code_length, codebook, embed, coder, alphabet, as_json, base,
             per_symbol) -> int:
     """Compress FILE in memory and account for every bit of the result.
 
@@ -77,7 +79,8 @@ def analyze(file, block_size, max_code_length, codebook, embed, coder, as_json, 
         with _mapped(file) as data:
             ledger = huffkit.analyze(data, block_size=block_size,
                                      max_code_length=max_code_length, codebook=model,
-                                     embed_codebook=embed, coder=coder, base=_BASES[base],
+                                     embed_codebook=embed, coder=coder, alphabet=alphabet,
+                                     base=_BASES[base],
                                      per_symbol=per_symbol)
         _print(file, ledger, as_json)
         return 0
@@ -121,7 +124,8 @@ def report(name: str, ledger: huffkit.Ledger) -> list[str]:
     n = ledger.symbols
     unit = ledger.unit
     coder = {"huffman": "Huffman codes", "ans": "rANS"}.get(ledger.coder, ledger.coder)
-    lines = [f"{name}: {n:,} symbols ({ledger.distinct_symbols} distinct) in "
+    symbols = "symbols" if ledger.alphabet == "bytes" else f"{ledger.alphabet} symbols"
+    lines = [f"{name}: {n:,} {symbols} ({ledger.distinct_symbols} distinct) in "
              f"{ledger.compressed_size:,} bytes, coded with {coder}",
              f"  model Q: {ledger.model}", ""]
     if n == 0:
@@ -167,11 +171,13 @@ def _bits(value: int | float) -> str:
 def _symbol_table(ledger: huffkit.Ledger) -> list[str]:
     unit = ledger.unit
     lines = ["", f"  per symbol, most wasted bits first (-log q in {unit}):",
-             f"  {'byte':>5} {'symbol':>6} {'count':>10} {'p':>9} {'q':>9} {'-log q':>7} "
+             f"  {'byte' if ledger.alphabet == 'bytes' else 'value':>5} {'symbol':>6} "
+             f"{'count':>10} {'p':>9} {'q':>9} {'-log q':>7} "
              f"{'length':>6} {'bits':>11} {'wasted':>10}"]
     rows = sorted(ledger.per_symbol, key=lambda row: (-row.wasted_bits, row.symbol))
     for row in rows:
-        lines.append(f"  {row.symbol:>5} {byte_label(row.symbol):>6} {row.count:>10,} "
+        lines.append(f"  {row.symbol:>5} {symbol_label(row.symbol, ledger.alphabet):>6} "
+                     f"{row.count:>10,} "
                      f"{row.p:>9.6f} {row.q:>9.6f} {row.information:>7.3f} "
                      f"{row.code_length:>6.2f} {_bits(row.bits):>11} {row.wasted_bits:>10.1f}")
     return lines

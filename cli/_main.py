@@ -254,12 +254,22 @@ def codebook_option(description: str) -> Callable:
 def block_options(function: Callable) -> Callable:
     """--block-size and --max-code-length, as compress and analyze take them."""
     function = click.option(
-        "--max-code-length", type=click.IntRange(1, huffkit.LONGEST_CODE),
-        default=huffkit.DEFAULT_MAX_CODE_LENGTH, show_default=True,
+        "--max-code-length", type=click.IntRange(1, huffkit.LONGEST_CODE), default=None,
+        show_default="15; 20 for pairs, 24 for utf8",
         help="Longest code allowed, in bits (a codebook fixes its own).")(function)
     return click.option(
         "--block-size", type=ByteSize(), default=huffkit.DEFAULT_BLOCK_SIZE, show_default="1M",
         help="Bytes per block; each block gets its own code unless --codebook.")(function)
+
+
+ALPHABETS = ("bytes", "utf8", "pairs")
+
+
+def alphabet_option(function: Callable) -> Callable:
+    return click.option("--alphabet", type=click.Choice(ALPHABETS), default="bytes",
+                        show_default=True,
+                        help="The symbols: bytes, Unicode code points of UTF-8 text, or pairs "
+                             "of bytes.")(function)
 
 
 def coder_option(function: Callable) -> Callable:
@@ -288,8 +298,9 @@ def check_codebook_options(codebook: huffkit.Codebook | None) -> None:
               help="Store the codebook's lengths in the file, so it decompresses on its own; "
                    "with --no-embed only its identifier, and decompress needs --codebook.")
 @coder_option
+@alphabet_option
 def compress(files, output, to_stdout, force, block_size, max_code_length, codebook,
-             embed, coder) -> int:
+             embed, coder, alphabet) -> int:
     """Compress each FILE to FILE.huf, keeping FILE.
 
     With no FILE, or when FILE is -, read standard input and write standard output.
@@ -310,7 +321,7 @@ def compress(files, output, to_stdout, force, block_size, max_code_length, codeb
         compressor = huffkit.HuffmanCompressor(block_size=block_size,
                                                max_code_length=max_code_length,
                                                codebook=model, embed_codebook=embed,
-                                               coder=coder)
+                                               coder=coder, alphabet=alphabet)
         while chunk := source.read(block_size):
             target.write(compressor.compress(chunk))
         target.write(compressor.flush())
@@ -403,6 +414,8 @@ def _print_info(summary: dict) -> None:
     echo(line)
     for number, frame in enumerate(frames, 1):
         coder = "rANS" if frame["coder"] == "ans" else "Huffman"
+        if frame["alphabet"] != "bytes":
+            coder += f" over {frame['alphabet']} symbols"
         echo(f"\nframe {number} at byte {frame['offset']:,}: format version {frame['version']}, "
              f"{coder}, block size {frame['block_size']:,}, "
              f"{_plural(len(frame['blocks']), 'block')}, {frame['size']:,} bytes")

@@ -23,7 +23,8 @@ import numpy as np
 
 from ._errors import CodebookError
 from ._stream import check_coder
-from .codebook import DEFAULT_MAX_CODE_LENGTH, Codebook
+from .alphabet import Alphabet, alphabet_named
+from .codebook import Codebook
 from .distribution import Distribution
 from .ledger import Ledger, analyze
 
@@ -135,8 +136,8 @@ def _read(source: str | os.PathLike | bytes) -> tuple[str, bytes]:
 def compare(files: Sequence[str | os.PathLike], /, *,
             codebooks: Sequence[Codebook | tuple[str, Codebook]] = (),
             smoothing: float = DEFAULT_SMOOTHING, uniform: bool = True,
-            max_code_length: int = DEFAULT_MAX_CODE_LENGTH, coders: Sequence[str] = ("huffman",),
-            progress: Progress | None = None) -> Comparison:
+            max_code_length: int | None = None, coders: Sequence[str] = ("huffman",),
+            alphabet: str = "bytes", progress: Progress | None = None) -> Comparison:
     """Code every file with every model, for real, and tabulate the results.
 
     The columns are: each file's own distribution, smoothed by *smoothing*
@@ -147,7 +148,8 @@ def compare(files: Sequence[str | os.PathLike], /, *,
     its exact distribution, unsmoothed, under the longest limit any column
     has: its optimal code, which no other Huffman column can beat in mean
     code length.  With several *coders* ("huffman", "ans"), every model gets
-    a column per coder, side by side, named "model [coder]".
+    a column per coder, side by side, named "model [coder]".  *alphabet*
+    chooses the symbols (see :func:`_support` for what smoothing covers).
     """
     named = [_read(path) for path in files]
     if not named:
@@ -155,16 +157,20 @@ def compare(files: Sequence[str | os.PathLike], /, *,
     coders = [check_coder(coder) for coder in coders]
     if not coders:
         raise ValueError("compare needs at least one coder")
-    own = [Distribution.from_bytes(data) for _, data in named]
+    chosen = alphabet_named(alphabet)
+    own = [Distribution.from_bytes(data, alphabet=chosen.name) for _, data in named]
+    support = _support(chosen, own)
+    if max_code_length is None:
+        max_code_length = chosen.default_max_code_length
     columns: list[tuple[str, Codebook | None]] = []
     for (name, _), distribution in zip(named, own, strict=True):
-        smoothed = distribution.smoothed(smoothing) if smoothing else distribution
+        smoothed = _smoothed(distribution, smoothing, support)
         # An empty file (unsmoothed) has no distribution to code with.
         columns.append((name, Codebook.from_distribution(smoothed, max_code_length=max_code_length)
                         if smoothed.total else None))
     if uniform:
-        columns.append(("uniform", Codebook.from_distribution(Distribution.uniform(),
-                                                              max_code_length=max_code_length)))
+        columns.append(("uniform", Codebook.from_distribution(
+            Distribution.from_counts(support.astype(np.int64)), max_code_length=max_code_length)))
     for index, entry in enumerate(codebooks):
         name, codebook = entry if isinstance(entry, tuple) else (f"codebook {index + 1}", entry)
         columns.append((name, codebook))
@@ -180,7 +186,7 @@ def compare(files: Sequence[str | os.PathLike], /, *,
             if j == i and distribution.total:
                 codebook = Codebook.from_distribution(distribution, max_code_length=own_limit)
             for coder in coders:
-                row.append(_cell(data, codebook, coder))
+                row.append(_cell(data, codebook, coder, chosen.name))
                 if progress is not None:
                     progress(i * len(columns) * len(coders) + len(row), total)
         cells.append(tuple(row))
@@ -190,22 +196,51 @@ def compare(files: Sequence[str | os.PathLike], /, *,
                       cells=tuple(cells), smoothing=smoothing)
 
 
-def _cell(data: bytes, codebook: Codebook | None, coder: str) -> Cell:
+def _support(alphabet: Alphabet, distributions: Sequence[Distribution]) -> np.ndarray:
+    """The symbols smoothing and "uniform" spread weight over.
+
+    Every symbol of the bytes and pairs alphabets; for utf8, whose 1.1
+    million code points would give every unseen character a 21-bit code and
+    make each codebook slow to build, the code points that occur in any of
+    *distributions*.
+    """
+    if alphabet.name != "utf8":
+        return np.ones(alphabet.size, dtype=bool)
+    support = np.zeros(alphabet.size, dtype=bool)
+    for distribution in distributions:
+        support |= distribution.counts > 0
+    return support
+
+
+def _smoothed(distribution: Distribution, alpha: float, support: np.ndarray) -> Distribution:
+    """*distribution* with *alpha* added to the weight of every symbol of *support*."""
+    if not alpha:
+        return distribution
+    if support.all():
+        return distribution.smoothed(alpha)
+    if not math.isfinite(alpha) or alpha < 0:
+        raise ValueError(f"alpha must be a finite number >= 0, got {alpha}")
+    return Distribution(distribution.counts + alpha * support, smoothing=alpha)
+
+
+def _cell(data: bytes, codebook: Codebook | None, coder: str, alphabet: str) -> Cell:
     """*data* really coded with *codebook*, or a cell of Nones if the model cannot code it."""
     try:
         if codebook is None and data:
             raise CodebookError("no model")  # the column of an empty file
-        return Cell.from_ledger(analyze(data, codebook=codebook, coder=coder))
+        return Cell.from_ledger(analyze(data, codebook=codebook, coder=coder,
+                                        alphabet=alphabet))
     except CodebookError:
         return Cell(mean_code_length=None, cross_entropy=None, kl_divergence=None,
-                    entropy=analyze(data).entropy, compressed_size=None,
+                    entropy=analyze(data, alphabet=alphabet).entropy, compressed_size=None,
                     original_size=len(data), bits_per_byte=None, coder=coder)
 
 
 def sweep(source: str | os.PathLike | bytes, /, *,
           toward: str | os.PathLike | bytes | Distribution = "uniform", steps: int = 11,
-          smoothing: float = DEFAULT_SMOOTHING, max_code_length: int = DEFAULT_MAX_CODE_LENGTH,
-          coders: Sequence[str] = ("huffman",), progress: Progress | None = None) -> Sweep:
+          smoothing: float = DEFAULT_SMOOTHING, max_code_length: int | None = None,
+          coders: Sequence[str] = ("huffman",), alphabet: str = "bytes",
+          progress: Progress | None = None) -> Sweep:
     """Code *source* with models drifting from its own P toward R, and measure the waste.
 
     *toward* is ``"uniform"``, a file (or bytes) whose distribution, smoothed
@@ -222,14 +257,18 @@ def sweep(source: str | os.PathLike | bytes, /, *,
     name, data = _read(source)
     if not data:
         raise ValueError(f"{name}: cannot sweep an empty file")
-    p = Distribution.from_bytes(data)
+    chosen = alphabet_named(alphabet)
+    if max_code_length is None:
+        max_code_length = chosen.default_max_code_length
+    p = Distribution.from_bytes(data, alphabet=chosen.name)
     if isinstance(toward, Distribution):
         label, r = "a given distribution", toward
     elif isinstance(toward, str) and toward == "uniform":
-        label, r = "uniform", Distribution.uniform()
+        label, r = "uniform", Distribution.from_counts(_support(chosen, [p]).astype(np.int64))
     else:
         label, other = _read(toward)
-        r = Distribution.from_bytes(other).smoothed(smoothing)
+        r = Distribution.from_bytes(other, alphabet=chosen.name)
+        r = _smoothed(r, smoothing, _support(chosen, [p, r]))
     points = []
     entropy = None
     weights = [step / (steps - 1) for step in range(steps)]
@@ -238,7 +277,7 @@ def sweep(source: str | os.PathLike | bytes, /, *,
             q = p.mixed(r, weight)
             try:
                 codebook = Codebook.from_distribution(q, max_code_length=max_code_length)
-                ledger = analyze(data, codebook=codebook, coder=coder)
+                ledger = analyze(data, codebook=codebook, coder=coder, alphabet=chosen.name)
             except CodebookError as error:
                 raise CodebookError(f"at weight {weight:g}, the model cannot code the file: "
                                     f"{error}") from None
