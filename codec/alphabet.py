@@ -59,10 +59,12 @@ class Alphabet:
         if self.name == "bytes":
             return symbols.astype(np.uint8).tobytes()
         if self.name == "pairs":
-            if symbols.size and symbols[-1] >= 65536:
-                return (symbols[:-1].astype(">u2").tobytes()
-                        + bytes([int(symbols[-1]) - 65536]))
-            return symbols.astype(">u2").tobytes()
+            single = symbols.size and symbols[-1] >= 65536
+            pairs = symbols[:-1] if single else symbols
+            if pairs.size and pairs.max() >= 65536:
+                raise AlphabetError("a single byte stands anywhere but at the end")
+            data = pairs.astype(">u2").tobytes()
+            return data + bytes([int(symbols[-1]) - 65536]) if single else data
         try:
             return symbols.astype("<u4").tobytes().decode("utf-32-le").encode("utf-8")
         except UnicodeDecodeError:
