@@ -50,11 +50,15 @@ def test_the_tour_lists_every_bundled_file_with_its_real_size(pictures):
         data = entry.path.read_bytes()
         ledger = huffkit.analyze(data)
         row = re.search(rf"^{re.escape(entry.name)} +([\d,]+) +([\d.]+) +([\d.]+) +([\d.]+) "
-                        rf"+([\d,]+)$", output, re.MULTILINE)
+                        rf"+([\d.]+) +([\d,]+)$", output, re.MULTILINE)
         assert row, entry.name
         assert int(row[1].replace(",", "")) == len(data)
         assert float(row[2]) == round(ledger.entropy, 3)
-        assert int(row[5].replace(",", "")) == len(huffkit.compress(data))
+        assert float(row[4]) == round(huffkit.analyze(data, coder="ans").mean_code_length, 3)
+        assert int(row[6].replace(",", "")) == len(huffkit.compress(data))
+    korean = huffkit.corpora.path("korean.txt").read_bytes()
+    assert (f"{len(huffkit.compress(korean)):,} -> "
+            f"{len(huffkit.compress(korean, alphabet='utf8')):,} bytes.") in output
 
 
 def test_the_tour_accounts_for_the_mismatch(pictures):
@@ -83,10 +87,15 @@ def test_the_tour_shows_the_matrix_and_the_sweep(pictures):
         line = next(line for line in matrix if line.startswith(entry.name + " "))
         assert line.split() == [entry.name, *(value + ("*" if j == result.best(i) else "")
                                               for j, value in enumerate(cells))]
-    drift = huffkit.sweep(huffkit.corpora.path("english.txt"), steps=6)
-    for point in drift.points:
-        assert (f"{point.weight:>8.1f} {point.kl_divergence:>10.4f} "
-                f"{point.wasted_bits_per_symbol:>8.4f}") in output.splitlines()
+    drift = huffkit.sweep(huffkit.corpora.path("english.txt"), steps=6,
+                          coders=("huffman", "ans"))
+    huffman = [point for point in drift.points if point.coder == "huffman"]
+    rans = [point for point in drift.points if point.coder == "ans"]
+    for by_huffman, by_rans in zip(huffman, rans, strict=True):
+        assert (f"{by_huffman.weight:>8.1f} {by_huffman.kl_divergence:>10.4f} "
+                f"{by_huffman.wasted_bits_per_symbol:>8.4f} "
+                f"{by_rans.wasted_bits_per_symbol:>8.4f}") in output.splitlines()
+        assert abs(by_rans.wasted_bits_per_symbol - by_rans.kl_divergence) < 0.01
 
 
 def test_the_tour_draws_its_pictures_where_it_says(pictures):
