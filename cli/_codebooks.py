@@ -77,8 +77,10 @@ def train(files, output, alpha, max_code_length, force, alphabet) -> int:
     try:
         counted = huffkit.Distribution.from_files(files, alphabet=alphabet)
         if counted.total == 0 and alpha == 0:
+            size = huffkit.alphabet.alphabet_named(alphabet).size
+            every = "256 bytes" if alphabet == "bytes" else f"{size:,} {alphabet} symbols"
             raise CliError("the files are empty, so there is nothing to build a code from; "
-                           "use --smooth ALPHA for a code over all 256 bytes")
+                           f"use --smooth ALPHA for a code over all {every}")
         distribution = counted.smoothed(alpha) if alpha else counted
         if max_code_length is None:
             max_code_length = huffkit.alphabet.alphabet_named(alphabet).default_max_code_length

@@ -17,6 +17,7 @@ from ._main import (
     _mapped,
     alphabet_option,
     block_options,
+    check_block_size,
     check_codebook_options,
     codebook_option,
     coder_option,
@@ -70,6 +71,7 @@ def analyze(file, block_size, max_code_length, codebook, embed, coder, alphabet,
     Nothing is written. The figures are those huffkit inspect reports for the
     file huffkit compress would write with the same options.
     """
+    check_block_size(block_size, alphabet)
     model = load_codebook(codebook)
     check_codebook_options(model)
     if not embed and model is None:

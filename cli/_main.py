@@ -22,6 +22,7 @@ from typing import BinaryIO, ClassVar
 import click
 
 import huffkit
+from huffkit.alphabet import alphabet_named
 
 from ._files import atomic_output
 
@@ -272,6 +273,14 @@ def alphabet_option(function: Callable) -> Callable:
                              "of bytes.")(function)
 
 
+def check_block_size(block_size: int, alphabet: str) -> None:
+    """A block must have room for a whole symbol of the alphabet: 4 bytes for utf8, say."""
+    minimum = alphabet_named(alphabet).min_block_size
+    if block_size < minimum:
+        raise click.UsageError(f"--block-size must be at least {minimum} bytes for the "
+                               f"{alphabet} alphabet, got {block_size}")
+
+
 def coder_option(function: Callable) -> Callable:
     return click.option("--coder", type=click.Choice(CODERS), default="huffman",
                         show_default=True,
@@ -305,6 +314,7 @@ def compress(files, output, to_stdout, force, block_size, max_code_length, codeb
 
     With no FILE, or when FILE is -, read standard input and write standard output.
     """
+    check_block_size(block_size, alphabet)
     model = load_codebook(codebook)
     check_codebook_options(model)
     if not embed and model is None:

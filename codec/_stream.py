@@ -10,6 +10,7 @@ proportional to the block size whatever the size of the data.
 from __future__ import annotations
 
 import builtins
+import codecs
 import io
 import os
 import sys
@@ -19,7 +20,7 @@ import numpy as np
 from . import _kernels, container
 from ._ans_format import table_for
 from ._errors import CodebookError, FormatError, HuffmanError, TruncatedError
-from .alphabet import ALPHABETS, Alphabet, alphabet_named
+from .alphabet import ALPHABETS, Alphabet, AlphabetError, alphabet_named
 from .codebook import Codebook
 from .container import DEFAULT_BLOCK_SIZE, FrameEnd
 from .distribution import Distribution
@@ -147,6 +148,11 @@ class HuffmanCompressor:
         self._header_written = False
         self._total = 0
         self._flushed = False
+        # Every byte fed is validated in the call that feeds it: the bytes fed so far,
+        # and, for utf8, a decoder holding the start of a character split between calls.
+        self._fed = 0
+        self._utf8 = (codecs.getincrementaldecoder("utf-8")()
+                      if self._alphabet.name == "utf8" else None)
 
     def compress(self, data, /) -> bytes:
         """Feed *data* (any bytes-like object); return whatever compressed output is ready."""
@@ -180,6 +186,8 @@ class HuffmanCompressor:
         """
         if self._flushed:
             raise ValueError("Repeated call to flush()")
+        if self._alphabet.name != "bytes":
+            self._validate(b"", final=True)
         blocks, rest, symbols = self._cut_blocks(self._pending, final=True)
         self._flushed = True
         self._pending = rest
@@ -188,12 +196,61 @@ class HuffmanCompressor:
 
     def _compress_symbols(self, data) -> bytes:
         """compress() for alphabets whose symbols span bytes: blocks end between symbols."""
-        pending = self._pending + data
-        blocks, rest, symbols = self._cut_blocks(pending, final=False)
+        with memoryview(data) as view, view.cast("B") as view:
+            data = bytes(view)
+        undo = self._validate(data, final=False)
+        try:
+            pending = self._pending + data
+            blocks, rest, symbols = self._cut_blocks(pending, final=False)
+        except BaseException:
+            undo()
+            raise
         # Only now, every block of this call coded, does the compressor's state change.
         self._pending = rest
         self._total += symbols
         return b"".join([self._header(), *blocks])
+
+    def _validate(self, data: bytes, *, final: bool):
+        """Check that *data*, fed after everything so far, reads as symbols the code can code.
+
+        Raises ``AlphabetError`` (invalid UTF-8, its position counted from the start of
+        all the data fed) or ``CodebookError`` before anything changes; otherwise
+        returns a function that takes the check back, should the call fail later.
+        """
+        start = self._fed
+        symbols = None
+        if self._utf8 is not None:
+            state = self._utf8.getstate()
+            held = len(state[0])  # the bytes of a split character, fed by an earlier call
+            try:
+                text = self._utf8.decode(data, final)
+            except UnicodeDecodeError as error:
+                self._utf8.setstate(state)
+                raise AlphabetError(f"not valid UTF-8: {error.reason} at byte "
+                                    f"{start - held + error.start}; use the bytes alphabet "
+                                    "for binary data") from None
+            if self._codebook is not None:
+                symbols = np.frombuffer(text.encode("utf-32-le"), dtype="<u4").astype(np.int64)
+        elif self._codebook is not None:
+            # pairs: the whole pairs fed by this call, the first perhaps begun by the last
+            # one; once the data is final, an odd last byte is a symbol of its own.
+            held = bytes(self._pending[-1:]) if len(self._pending) % 2 else b""
+            joined = held + data
+            symbols = self._alphabet.symbols(joined if final else joined[:len(joined) & ~1])
+        if symbols is not None:
+            try:
+                _check_codable(self._codebook, symbols, self._alphabet)
+            except CodebookError:
+                if self._utf8 is not None:
+                    self._utf8.setstate(state)
+                raise
+        self._fed += len(data)
+
+        def undo() -> None:
+            self._fed = start
+            if self._utf8 is not None:
+                self._utf8.setstate(state)
+        return undo
 
     def _cut_blocks(self, pending: bytearray, *, final: bool,
                     ) -> tuple[list[bytes], bytearray, int]:
@@ -226,9 +283,7 @@ class HuffmanCompressor:
 
     def _encode_block(self, block) -> tuple[bytes, int]:
         """One block coded, and its number of symbols; the compressor's state is untouched."""
-        symbols = self._alphabet.symbols(block)
-        if self._codebook is not None and self._alphabet.name != "bytes":
-            _check_codable(self._codebook, symbols, self._alphabet)
+        symbols = self._alphabet.symbols(block)  # valid: checked as it was fed
         coded = container.encode_block(block, self._max_code_length, self._codebook,
                                        coder=self._coder, shared_table=self._shared_table,
                                        alphabet=self._alphabet, symbols=symbols)
@@ -520,25 +575,26 @@ class HuffmanFile(io.BufferedIOBase):
     *filename* is a path (str, bytes or path-like) or a file object opened in
     binary mode.  *mode* is ``"r"`` (read, the default), ``"w"`` (write,
     truncating), ``"x"`` (create; fail if it exists) or ``"a"`` (append a new
-    frame), each with an optional ``"b"``.  *block_size*, *max_code_length*
-    and *embed_codebook* apply when writing; *codebook* in both directions
-    (see :class:`HuffmanCompressor`).  Reading decodes concatenated frames in
-    order.
+    frame), each with an optional ``"b"``.  *block_size*, *max_code_length*,
+    *embed_codebook*, *coder* and *alphabet* apply when writing; *codebook*
+    in both directions (see :class:`HuffmanCompressor`).  Reading decodes
+    concatenated frames in order, whatever their coder and alphabet.
     """
 
     def __init__(self, filename, mode: str = "r", *, block_size: int | None = None,
                  max_code_length: int | None = None,
                  codebook: Codebook | Distribution | None = None,
-                 embed_codebook: bool | None = None, coder: str | None = None) -> None:
+                 embed_codebook: bool | None = None, coder: str | None = None,
+                 alphabet: str | None = None) -> None:
         self._fp = None
         self._close_fp = False
         self._mode = _MODE_CLOSED
         self._pos = 0
         if mode in ("r", "rb"):
-            if block_size is not None or max_code_length is not None or (
-                    embed_codebook is not None or coder is not None):
-                raise ValueError("block_size, max_code_length, embed_codebook and coder apply "
-                                 "only when writing")
+            if any(option is not None for option in (block_size, max_code_length,
+                                                     embed_codebook, coder, alphabet)):
+                raise ValueError("block_size, max_code_length, embed_codebook, coder and "
+                                 "alphabet apply only when writing")
             if codebook is not None and not isinstance(codebook, Codebook):
                 raise TypeError(f"codebook must be a Codebook when reading, not "
                                 f"{type(codebook).__name__}")
@@ -548,7 +604,8 @@ class HuffmanFile(io.BufferedIOBase):
                 block_size=DEFAULT_BLOCK_SIZE if block_size is None else block_size,
                 max_code_length=max_code_length,
                 codebook=codebook, embed_codebook=embed_codebook is not False,
-                coder="huffman" if coder is None else coder)
+                coder="huffman" if coder is None else coder,
+                alphabet="bytes" if alphabet is None else alphabet)
             file_mode, self_mode = mode[0] + "b", _MODE_WRITE
         else:
             raise ValueError(f"Invalid mode: {mode!r}")
@@ -676,7 +733,7 @@ class HuffmanFile(io.BufferedIOBase):
 def open(file, /, mode: str = "rb", *, block_size: int | None = None,
          max_code_length: int | None = None, codebook: Codebook | Distribution | None = None,
          embed_codebook: bool | None = None, coder: str | None = None,
-         encoding: str | None = None,
+         alphabet: str | None = None, encoding: str | None = None,
          errors: str | None = None, newline: str | None = None):
     """Open a huffkit-compressed file in binary or text mode.
 
@@ -697,7 +754,7 @@ def open(file, /, mode: str = "rb", *, block_size: int | None = None,
             raise ValueError("Argument 'newline' not supported in binary mode")
     binary = HuffmanFile(file, mode.replace("t", ""), block_size=block_size,
                          max_code_length=max_code_length, codebook=codebook,
-                         embed_codebook=embed_codebook, coder=coder)
+                         embed_codebook=embed_codebook, coder=coder, alphabet=alphabet)
     if "t" in mode:
         return io.TextIOWrapper(binary, io.text_encoding(encoding), errors, newline)
     return binary

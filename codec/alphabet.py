@@ -63,6 +63,8 @@ class Alphabet:
             pairs = symbols[:-1] if single else symbols
             if pairs.size and pairs.max() >= 65536:
                 raise AlphabetError("a single byte stands anywhere but at the end")
+            if single and symbols[-1] >= self.size:
+                raise AlphabetError(f"{int(symbols[-1])} is not a symbol of the pairs alphabet")
             data = pairs.astype(">u2").tobytes()
             return data + bytes([int(symbols[-1]) - 65536]) if single else data
         try:

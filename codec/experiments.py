@@ -289,5 +289,5 @@ def sweep(source: str | os.PathLike | bytes, /, *,
                 compressed_size=ledger.compressed_size, coder=coder))
             if progress is not None:
                 progress(len(points), steps * len(coders))
-    return Sweep(name=name, toward=label, entropy=entropy, symbols=len(data),
+    return Sweep(name=name, toward=label, entropy=entropy, symbols=int(p.total),
                  points=tuple(points))

@@ -31,7 +31,7 @@ import numpy as np
 
 from . import _stream, container
 from ._errors import CodebookError, FormatError, TruncatedError
-from .alphabet import ALPHABETS, Alphabet, alphabet_named
+from .alphabet import Alphabet, alphabet_named
 from .codebook import Codebook
 from .container import DEFAULT_BLOCK_SIZE, FrameEnd
 from .distribution import Distribution
@@ -147,7 +147,7 @@ def analyze(data, /, *, block_size: int = DEFAULT_BLOCK_SIZE,
                                   embed_codebook=embed_codebook, coder=coder,
                                   alphabet=alphabet)
     return _account(_blocks(compressed, codebook, original), len(compressed), codebook,
-                    base=base, per_symbol=per_symbol)
+                    alphabet=alphabet_named(alphabet), base=base, per_symbol=per_symbol)
 
 
 def inspect(compressed, /, *, codebook: Codebook | None = None, base: float = 2,
@@ -169,8 +169,9 @@ def inspect(compressed, /, *, codebook: Codebook | None = None, base: float = 2,
         raise CodebookError("a codebook was given, but this data was not compressed with one: "
                             "every block carries its own code (to measure data against a "
                             "model, analyze it with the codebook instead)")
-    return _account(_blocks(compressed, codebook), size, codebook, base=base,
-                    per_symbol=per_symbol)
+    first_frame = container.parse_frame_header(compressed, 0)
+    return _account(_blocks(compressed, codebook), size, codebook,
+                    alphabet=first_frame.alphabet, base=base, per_symbol=per_symbol)
 
 
 # -- walking a file block by block --------------------------------------------
@@ -248,12 +249,13 @@ def _unit(base: float) -> str:
 
 
 def _account(blocks: Iterator[_Block], file_size: int, codebook: Codebook | None, *,
-             base: float, per_symbol: bool) -> Ledger:
+             alphabet: Alphabet, base: float, per_symbol: bool) -> Ledger:
+    """The ledger of *blocks*, all of *alphabet* (the first frame's, which a file of no
+    blocks reports too)."""
     unit = _unit(base)
     to_unit = math.log(2) / math.log(base)  # bits -> unit
     blocks = iter(blocks)
     first = next(blocks, None)
-    alphabet = ALPHABETS["bytes"] if first is None else first.alphabet
     size = alphabet.size
     counts = np.zeros(size, dtype=np.int64)
     # Coded bits per symbol: whole bits for Huffman, log2(M/f) per symbol for ANS (whose
