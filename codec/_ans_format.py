@@ -24,7 +24,7 @@ from ._errors import CodebookError, FormatError, TruncatedError
 from ._presence import pack_presence, parse_presence
 from ._varint import pack_varints, parse_varints
 from .alphabet import ALPHABETS, Alphabet
-from .ans import MAX_PRECISION, FrequencyTable
+from .ans import MAX_PRECISION, FrequencyTable, precision_for_block
 from .distribution import Distribution
 
 __all__ = ["ANS_LANES_SIZE", "BLOCK_ANS", "BLOCK_ANS_SHARED", "MAX_LANES", "AnsBlockHeader",
@@ -150,7 +150,9 @@ def encode_ans_block(symbols: np.ndarray, alphabet: Alphabet,
     the frame's *shared* one codes it), lanes, states and words."""
     if shared is None:
         counts = _kernels.count_symbols(symbols, alphabet.size)
-        table = FrequencyTable.from_distribution(Distribution.from_counts(counts))
+        table = FrequencyTable.from_distribution(
+            Distribution.from_counts(counts),
+            precision=precision_for_block(int(np.count_nonzero(counts))))
         packed_table = pack_frequency_table(table, alphabet)
     else:
         table, packed_table = shared, b""

@@ -141,6 +141,16 @@ def precision_for(distribution: Distribution) -> int:
     return int(min(MAX_PRECISION, max(DEFAULT_PRECISION, math.ceil(-math.log2(smallest)) + 2)))
 
 
+def precision_for_block(distinct: int) -> int:
+    """The precision of a block's own table holding *distinct* symbols.
+
+    16 bits, unless the block holds more than 2**14 distinct symbols (utf8 or
+    pairs blocks can): then 2 bits more than their number needs, so that each
+    still gets a frequency of about 4 on average.
+    """
+    return int(min(MAX_PRECISION, max(DEFAULT_PRECISION, (distinct - 1).bit_length() + 2)))
+
+
 def quantize(weights: np.ndarray, precision: int) -> np.ndarray:
     """Frequencies summing to 2**precision, at least 1 wherever *weights* is non-zero.
 

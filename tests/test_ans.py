@@ -32,7 +32,7 @@ import huffkit.cli
 import huffkit.corpora
 from huffkit import CodebookError, FormatError, TruncatedError
 from huffkit._kernels import ANS_LOWER_BOUND, ans_decode, ans_encode
-from huffkit.ans import MAX_PRECISION, FrequencyTable, precision_for, quantize
+from huffkit.ans import MAX_PRECISION, FrequencyTable, precision_for, precision_for_block, quantize
 
 L = 1 << 32  # the rANS lower bound of FORMAT.md 14.3
 FLAG_CODEBOOK, FLAG_ANS = 0x01, 0x02  # frame flags, sections 3 and 14
@@ -1182,3 +1182,10 @@ def test_cli_per_symbol_table_is_aligned(work, coder):
     header, rows = lines[start], lines[start + 1:]
     assert len(rows) == np.count_nonzero(counts_of((work / "a.txt").read_bytes()))
     assert {len(row) for row in rows} == {len(header)}
+
+
+@pytest.mark.parametrize("distinct, precision", [
+    (1, 16), (256, 16), (16384, 16), (16385, 17), (32768, 17), (32769, 18), (65537, 19),
+    (0x110000, 23), (1 << 23, 24), (1 << 24, 24)])
+def test_a_block_table_keeps_about_four_units_per_symbol(distinct, precision):
+    assert precision_for_block(distinct) == precision

@@ -1,12 +1,14 @@
 """huffkit's compressed format against its written specification, FORMAT.md.
 
-The reference decoder below is written from FORMAT.md alone (sections 1 to 10, 13 and 14,
-including the codebook section of 3.1, the shared-code block of 5.1 and the rANS frames of
-section 14), not from huffkit's sources, so that huffkit and the document are checked against
-each other: what huffkit writes must decode under the document's rules, the worked example of
-section 12 must be byte-exact, and inputs the document calls invalid must be rejected by both
-decoders.  A reference rANS *encoder* (section 14.3's encoder paragraph) and section 14.5's
-quantisation make hand-made rANS blocks and rebuild huffkit's rANS output byte for byte.
+The reference decoder below is written from FORMAT.md alone (sections 1 to 10 and 13 to 15,
+including the codebook section of 3.1, the shared-code block of 5.1, the rANS frames of
+section 14 and the utf8 and pairs alphabets of section 15), not from huffkit's sources, so
+that huffkit and the document are checked against each other: what huffkit writes must decode
+under the document's rules, the worked example of section 12 must be byte-exact, and inputs
+the document calls invalid must be rejected by both decoders.  A reference rANS *encoder*
+(section 14.3's encoder paragraph) and section 14.5's quantisation make hand-made rANS blocks
+and rebuild huffkit's rANS output byte for byte; sections 11, 14.5 and 15 rebuild its utf8
+and pairs frames byte for byte too.
 It favours plain code over speed (bit-by-bit and symbol-by-symbol decoding), so inputs here
 stay small.
 """
@@ -26,8 +28,9 @@ from dataclasses import dataclass, field
 from fractions import Fraction
 from pathlib import Path
 
+import numpy as np
 import pytest
-from hypothesis import given
+from hypothesis import given, settings
 from hypothesis import strategies as st
 
 import huffkit
@@ -47,10 +50,34 @@ MAX_LANES = 4096  # section 14.2
 MAX_PRECISION = 24  # section 14.1
 OWN_TABLE_PRECISION = 16  # section 14.5: a block's own table
 BITS_PER_LANE = 100_000  # section 14.5: K = ideal payload bits // 100 000
+FLAG_RESERVED = 0xF0  # section 3: flags bits 4 to 7
+PRESENCE_NUMBER_BYTES = 3  # section 15: a presence list's LEB128 numbers, at most 3 bytes
 README = Path(__file__).resolve().parents[1] / "README.md"
 
-#: Code lengths, as the reference decoder is given them: byte value -> length (absent or 0:
-#: no code), or a sequence of the 256 lengths (a list, a Codebook's ``lengths`` array).
+
+@dataclass(frozen=True)
+class Alphabet:
+    """Section 15: what a symbol of a frame is (flags bits 2 and 3)."""
+
+    value: int  # (flags >> 2) & 3
+    name: str
+    size: int  # symbols are 0 to size - 1
+    widest: int  # the most bytes one symbol stands for (rule L1)
+
+    @property
+    def flag(self) -> int:
+        return self.value << 2
+
+
+BYTES = Alphabet(0, "bytes", 256, 1)
+UTF8 = Alphabet(1, "utf8", 0x110000, 4)
+PAIRS = Alphabet(2, "pairs", 65_792, 2)
+ALPHABETS = {alphabet.value: alphabet for alphabet in (BYTES, UTF8, PAIRS)}
+SINGLE_BYTE = 65_536  # pairs: 65 536 + b is the single byte b
+
+#: Code lengths, as the reference decoder is given them: symbol -> length (absent or 0: no
+#: code), or a sequence of the lengths of a whole alphabet (256, 65 792 or 1 114 112 of them:
+#: a list, a Codebook's ``lengths`` array), which then names the alphabet (section 15).
 SuppliedCode = Mapping[int, int] | Sequence[int]
 #: What the reference decoder is given to rebuild a referenced rANS frame's table (section 14):
 #: the codebook's weights (byte value -> weight, or 256 weights), or the table itself.
@@ -70,7 +97,7 @@ class SpecViolation(Exception):
 
 @dataclass(frozen=True)
 class FreqTable:
-    """A frequency table (section 14.1): byte value -> frequency, summing to 2^precision."""
+    """A frequency table (section 14.1): symbol -> frequency, summing to 2^precision."""
 
     precision: int
     freqs: Mapping[int, int]
@@ -100,13 +127,15 @@ class Block:
     """What the reference decoder saw of one block (Huffman, shared-code or ANS)."""
 
     symbols: int
-    lengths: dict[int, int]  # byte value -> code length (the block's or the frame's code)
+    lengths: dict[int, int]  # symbol -> code length (the block's or the frame's code)
     bits: list[int]  # bits[k] of each stream, so len(bits) is the stream count
     data: bytes
     block_type: int = HUFFMAN_BLOCK
     table: FreqTable | None = None  # ANS blocks: the block's own table or the frame's
     states: list[int] = field(default_factory=list)  # ANS blocks: x[0], ..., x[K-1]
     words: list[int] = field(default_factory=list)  # ANS blocks: w[0], ..., w[W-1]
+    values: list[int] = field(default_factory=list)  # the decoded symbols
+    length: int | None = None  # section 15: the length field (alphabets other than bytes)
 
 
 @dataclass
@@ -117,6 +146,7 @@ class CodebookSection:
     storage: int  # EMBEDDED or REFERENCED
     lengths: dict[int, int]  # the frame's code: the embedded table's, or the supplied one
     table: FreqTable | None = None  # rANS frames: the embedded or rebuilt frequency table
+    table_id: bytes | None = None  # rANS frames, referenced: the stored table identifier
 
 
 @dataclass
@@ -127,6 +157,10 @@ class Frame:
     size: int  # bytes, header to frame end inclusive
     flags: int = 0
     codebook: CodebookSection | None = None
+
+    @property
+    def alphabet(self) -> Alphabet:
+        return ALPHABETS[self.flags >> 2 & 3]
 
 
 class _Reader:
@@ -145,6 +179,16 @@ class _Reader:
     def uint(self, size: int) -> int:
         return int.from_bytes(self.take(size), "little")
 
+    def leb128(self, most_bytes: int, rule: str, what: str) -> int:
+        """An unsigned LEB128 number of at most ``most_bytes`` bytes (sections 14.1 and 15)."""
+        number = 0
+        for index in range(most_bytes):
+            byte = self.uint(1)
+            number |= (byte & 0x7F) << (7 * index)
+            if not byte & 0x80:
+                return number
+        raise SpecViolation(rule, f"{what} takes more than {most_bytes} bytes")
+
 
 def ceil_div(a: int, b: int) -> int:
     return -(-a // b)
@@ -155,35 +199,77 @@ def bit_string(raw: bytes) -> str:
     return "".join(f"{byte:08b}" for byte in raw)
 
 
-def table_identifier(table: FreqTable) -> bytes:
-    """Section 14: SHA-256 of the precision and the 256 frequencies as u32, first 8 bytes."""
-    body = bytes([table.precision]) + b"".join(
-        table.freqs.get(value, 0).to_bytes(4, "little") for value in range(256))
+def table_identifier(table: FreqTable, alphabet: Alphabet = BYTES) -> bytes:
+    """Section 14: SHA-256 of the precision and the 256 frequencies as u32, first 8 bytes;
+    section 15, other alphabets: of the precision, the alphabet's size as u32, and each
+    symbol of non-zero frequency, increasing, with its frequency, as two u32."""
+    if alphabet is BYTES:
+        body = bytes([table.precision]) + b"".join(
+            table.freqs.get(value, 0).to_bytes(4, "little") for value in range(256))
+    else:
+        body = bytes([table.precision]) + u32(alphabet.size) + b"".join(
+            u32(symbol) + u32(table.freqs[symbol]) for symbol in sorted(table.freqs)
+            if table.freqs[symbol])
     return hashlib.sha256(body).digest()[:8]
 
 
-def identifier_of(lengths: Mapping[int, int]) -> bytes:
-    """Section 3.1: the first 8 bytes of the SHA-256 of the 256 lengths, one byte each."""
-    return hashlib.sha256(bytes(lengths.get(value, 0) for value in range(256))).digest()[:8]
+def identifier_of(lengths: Mapping[int, int], alphabet: Alphabet = BYTES) -> bytes:
+    """Section 3.1: the first 8 bytes of the SHA-256 of the 256 lengths, one byte each;
+    section 15, other alphabets: of the alphabet's size as u32, then each symbol with a
+    code, increasing, as u32, with its length as u8."""
+    if alphabet is BYTES:
+        body = bytes(lengths.get(value, 0) for value in range(256))
+    else:
+        body = u32(alphabet.size) + b"".join(u32(symbol) + bytes([lengths[symbol]])
+                                             for symbol in sorted(lengths) if lengths[symbol])
+    return hashlib.sha256(body).digest()[:8]
+
+
+def _nonzero(values: Sequence) -> list[tuple[int, object]]:
+    """(index, value) of the non-zero entries of a sequence (a list, or a numpy array of a
+    million entries for a utf8 codebook)."""
+    if hasattr(values, "nonzero"):  # numpy: skip the zeros without a Python loop
+        return [(int(index), values[index].item()) for index in values.nonzero()[0]]
+    return [(index, value) for index, value in enumerate(values) if value]
+
+
+@dataclass(frozen=True)
+class Code:
+    """A supplied code: symbol -> length, and the size of its alphabet when known."""
+
+    lengths: dict[int, int]
+    size: int | None = None  # None: a bare mapping, taken to be in the frame's alphabet
+
+    def identifier(self, alphabet: Alphabet) -> bytes | None:
+        """Its identifier as a code of ``alphabet``, or None if it is not one."""
+        if self.size not in (None, alphabet.size) or max(self.lengths) >= alphabet.size:
+            return None
+        return identifier_of(self.lengths, alphabet)
 
 
 def as_lengths(code: SuppliedCode) -> dict[int, int]:
-    """A supplied code as byte value -> length, for the byte values with a code."""
+    """A supplied code as symbol -> length, for the symbols with a code."""
     if isinstance(code, Mapping):
         lengths = {int(value): int(length) for value, length in code.items() if length}
+        size = UTF8.size
     else:
-        if len(code) != 256:
-            raise ValueError(f"a code needs 256 lengths, not {len(code)}")
-        lengths = {value: int(length) for value, length in enumerate(code) if length}
-    in_range = all(0 <= value < 256 and 1 <= n <= 31 for value, n in lengths.items())
+        if len(code) not in (alphabet.size for alphabet in ALPHABETS.values()):
+            raise ValueError(f"a code needs the lengths of a whole alphabet, not {len(code)}")
+        lengths = {value: int(length) for value, length in _nonzero(code)}
+        size = len(code)
+    in_range = all(0 <= value < size and 1 <= n <= 31 for value, n in lengths.items())
     kraft = sum(1 << (31 - n) for n in lengths.values()) if in_range else 0
     if not in_range or not (list(lengths.values()) == [1] or kraft == 1 << 31):
         raise ValueError(f"not a code section 6 allows: {lengths}")  # a caller's mistake
     return lengths
 
 
+def as_code(code: SuppliedCode) -> Code:
+    return Code(as_lengths(code), None if isinstance(code, Mapping) else len(code))
+
+
 def canonical_codes(lengths: dict[int, int]) -> dict[int, tuple[int, int]]:
-    """Section 7: byte value -> (length, codeword), from the code lengths alone."""
+    """Section 7: symbol -> (length, codeword), from the code lengths alone."""
     count = Counter(lengths.values())
     first_code, code = {}, 0
     for length in range(1, max(lengths.values()) + 1):
@@ -203,11 +289,42 @@ def stream_runs(n: int, stream_count: int) -> list[tuple[int, int]]:
     return [(min(k * m, n), min((k + 1) * m, n)) for k in range(stream_count)]
 
 
+def symbols_to_bytes(values: Sequence[int], alphabet: Alphabet) -> bytes:
+    """Section 15: a block's bytes from its symbols; rule L3 for symbols with no byte form."""
+    if alphabet is BYTES:
+        return bytes(values)
+    out = bytearray()
+    if alphabet is UTF8:
+        for value in values:
+            if 0xD800 <= value <= 0xDFFF:
+                raise SpecViolation("L3", f"utf8 symbol {value:#x} is a surrogate")
+            out += chr(value).encode("utf-8")
+        return bytes(out)
+    for index, value in enumerate(values):
+        if value < SINGLE_BYTE:
+            out += bytes([value >> 8, value & 0xFF])
+        elif index != len(values) - 1:
+            raise SpecViolation("L3", f"single-byte symbol {value} at {index} of {len(values)}")
+        else:
+            out.append(value - SINGLE_BYTE)
+    return bytes(out)
+
+
+def bytes_to_symbols(data: bytes, alphabet: Alphabet) -> list[int]:
+    """The inverse of symbols_to_bytes (for building blocks): section 15's table, read back."""
+    if alphabet is UTF8:
+        return [ord(char) for char in data.decode("utf-8")]
+    if alphabet is PAIRS:
+        return ([data[i] << 8 | data[i + 1] for i in range(0, len(data) - 1, 2)]
+                + ([SINGLE_BYTE + data[-1]] if len(data) % 2 else []))
+    return list(data)
+
+
 @dataclass(frozen=True)
 class _Supplied:
     """What the decoder was given for frames that reference their codebook (rule K5)."""
 
-    lengths: dict[int, int] | None  # the code: its identifier, and the code of Huffman frames
+    code: Code | None  # the code: its identifier, and the code of Huffman frames
     table: FreqTable | None  # rANS frames: the table rebuilt from the codebook's weights
 
 
@@ -221,12 +338,12 @@ def parse(data: bytes, codebook: SuppliedCode | None = None, *,
     """
     if not data:
         raise SpecViolation("S1", "the input is empty")
-    lengths = None if codebook is None else as_lengths(codebook)
+    code = None if codebook is None else as_code(codebook)
     if weights is None or isinstance(weights, FreqTable):
         table = weights
     else:
         table = shared_table(as_weights(weights))
-    supplied = _Supplied(lengths, table)
+    supplied = _Supplied(code, table)
     reader, frames = _Reader(data), []
     while reader.pos < len(data):
         frames.append(_parse_frame(reader, first=not frames, supplied=supplied))
@@ -250,15 +367,16 @@ def _parse_frame(reader: _Reader, *, first: bool, supplied: _Supplied) -> Frame:
     if header[4] != 1:
         raise SpecViolation("H3", f"version {header[4]}")
     flags = header[5]
-    if flags & ~(FLAG_CODEBOOK | FLAG_ANS):
+    if flags & FLAG_RESERVED or flags >> 2 & 3 not in ALPHABETS:  # section 15: 3 is reserved
         raise SpecViolation("H4", f"flags {flags:#04x}")
+    alphabet = ALPHABETS[flags >> 2 & 3]
     block_size = int.from_bytes(header[6:10], "little")
     if not 1 <= block_size <= MAX_BLOCK_SIZE:
         raise SpecViolation("H5", f"block_size {block_size}")
     rans = bool(flags & FLAG_ANS)
     section = None
     if flags & FLAG_CODEBOOK:
-        section = _parse_codebook_section(reader, supplied, rans=rans)
+        section = _parse_codebook_section(reader, supplied, alphabet, rans=rans)
 
     blocks = []
     while (block_type := reader.uint(1)) != 0x00:
@@ -268,21 +386,21 @@ def _parse_frame(reader: _Reader, *, first: bool, supplied: _Supplied) -> Frame:
             if block_type == SHARED_TABLE_BLOCK and section is None:
                 raise SpecViolation("B5", "shared-table ANS block without a codebook section")
             frame_table = section.table if block_type == SHARED_TABLE_BLOCK else None
-            blocks.append(_parse_ans_block(reader, block_size, frame_table))
+            blocks.append(_parse_ans_block(reader, block_size, frame_table, alphabet))
             continue
         if block_type == SHARED_CODE_BLOCK and section is None:
             raise SpecViolation("B5", "shared-code block in a frame without a codebook section")
         if block_type not in (HUFFMAN_BLOCK, SHARED_CODE_BLOCK):
             raise SpecViolation("B1", f"block type {block_type:#04x}")
         frame_code = section.lengths if block_type == SHARED_CODE_BLOCK else None
-        blocks.append(_parse_block(reader, block_size, frame_code))
+        blocks.append(_parse_block(reader, block_size, frame_code, alphabet))
     total_symbols = reader.uint(8)
     if total_symbols != sum(block.symbols for block in blocks):  # section 4: all blocks
         raise SpecViolation("E1", f"total_symbols {total_symbols}")
     return Frame(block_size, blocks, total_symbols, reader.pos - start, flags, section)
 
 
-def _parse_codebook_section(reader: _Reader, given: _Supplied, *,
+def _parse_codebook_section(reader: _Reader, given: _Supplied, alphabet: Alphabet, *,
                             rans: bool = False) -> CodebookSection:
     """Section 3.1, rules K1 to K5; in an rANS frame section 14 (a frequency table, no K4)."""
     start = reader.pos
@@ -290,50 +408,69 @@ def _parse_codebook_section(reader: _Reader, given: _Supplied, *,
     storage = reader.uint(1)
     if storage not in (EMBEDDED, REFERENCED):
         raise SpecViolation("K1", f"storage {storage}")
+    given_id = None if given.code is None else given.code.identifier(alphabet)
     if rans:
-        table = _parse_freq_table(reader) if storage == EMBEDDED else None  # A1
+        table = _parse_freq_table(reader, alphabet) if storage == EMBEDDED else None  # A1, L2
         table_id = reader.take(8) if storage == REFERENCED else None
         if reader.uint(4) != zlib.crc32(reader.buf[start : reader.pos - 4]):
             raise SpecViolation("K3", "section_crc mismatch")
         if table is None:  # referenced: the decoder needs that codebook, and its table
-            if given.lengths is None or identifier_of(given.lengths) != identifier:
+            if given_id != identifier:
                 raise SpecViolation("K5", f"referenced codebook {identifier.hex()} not given")
             if given.table is None:
                 raise SpecViolation("K5", f"no weights given for codebook {identifier.hex()}")
-            if table_identifier(given.table) != table_id:
-                raise SpecViolation("K5", f"the table given is {table_identifier(given.table)}"
-                                          f", the frame's is {table_id.hex()}")
+            rebuilt_id = table_identifier(given.table, alphabet)
+            if rebuilt_id != table_id:
+                raise SpecViolation("K5", f"the table given is {rebuilt_id.hex()}, the "
+                                          f"frame's is {table_id.hex()}")
             table = given.table
-        return CodebookSection(identifier, storage, {}, table)  # K4 does not apply
-    supplied = given.lengths
+        return CodebookSection(identifier, storage, {}, table, table_id)  # K4 does not apply
     lengths = None
     if storage == EMBEDDED:
         try:
-            lengths = _parse_code_table(reader)
+            lengths = _parse_code_table(reader, alphabet)
         except SpecViolation as fault:
-            if fault.rule == "S2":
+            if fault.rule in ("S2", "L2"):  # L2 is section 15's own rule, not one of section 6
                 raise
             raise SpecViolation("K2", f"embedded code table: {fault}") from fault
     body = reader.buf[start : reader.pos]
     if reader.uint(4) != zlib.crc32(body):
         raise SpecViolation("K3", "section_crc mismatch")
     if lengths is not None:
-        if identifier_of(lengths) != identifier:
+        if identifier_of(lengths, alphabet) != identifier:
             raise SpecViolation("K4", f"identifier {identifier.hex()} != "
-                                      f"{identifier_of(lengths).hex()} of the embedded table")
-    elif supplied is None or identifier_of(supplied) != identifier:
+                                      f"{identifier_of(lengths, alphabet).hex()} of the table")
+    elif given_id != identifier:
         raise SpecViolation("K5", f"referenced code {identifier.hex()} not given")
     else:
-        lengths = supplied
+        lengths = given.code.lengths
     return CodebookSection(identifier, storage, lengths)
 
 
-def _parse_code_table(reader: _Reader) -> dict[int, int]:
+def _parse_presence(reader: _Reader, alphabet: Alphabet) -> list[int]:
+    """The symbols of a table: a bitmap (bytes, sections 6 and 14.1) or a presence list
+    (section 15, rule L2)."""
+    if alphabet is BYTES:
+        bitmap = bit_string(reader.take(32))
+        return [value for value in range(256) if bitmap[value] == "1"]
+    count = reader.uint(4)
+    if not 1 <= count <= alphabet.size:
+        raise SpecViolation("L2", f"presence count {count}")
+    present: list[int] = []
+    for index in range(count):
+        number = reader.leb128(PRESENCE_NUMBER_BYTES, "L2", f"presence number {index}")
+        symbol = number if not present else present[-1] + 1 + number
+        if symbol >= alphabet.size:
+            raise SpecViolation("L2", f"listed symbol {symbol} >= {alphabet.size}")
+        present.append(symbol)
+    return present
+
+
+def _parse_code_table(reader: _Reader, alphabet: Alphabet = BYTES) -> dict[int, int]:
     longest = reader.uint(1)
     if not 1 <= longest <= 31:
         raise SpecViolation("C1", f"longest {longest}")
-    bitmap = bit_string(reader.take(32))
-    present = [value for value in range(256) if bitmap[value] == "1"]
+    present = _parse_presence(reader, alphabet)
     width = (longest - 1).bit_length()
     packed = bit_string(reader.take(ceil_div(len(present) * width, 8)))
     if "1" in packed[len(present) * width :]:
@@ -353,9 +490,10 @@ def _parse_code_table(reader: _Reader) -> dict[int, int]:
     return lengths
 
 
-def _decode_stream(bits: str, decode_table: dict[tuple[int, int], int], longest: int) -> bytes:
+def _decode_stream(bits: str, decode_table: dict[tuple[int, int], int],
+                   longest: int) -> list[int]:
     """Decode whole codewords bit by bit; anything else is rule D2."""
-    out, code, length = bytearray(), 0, 0
+    out, code, length = [], 0, 0
     for bit in bits:
         code, length = code << 1 | (bit == "1"), length + 1
         if (length, code) in decode_table:
@@ -365,16 +503,36 @@ def _decode_stream(bits: str, decode_table: dict[tuple[int, int], int], longest:
             raise SpecViolation("D2", "bits that begin no codeword")
     if length:
         raise SpecViolation("D2", "the stream ends inside a codeword")
-    return bytes(out)
+    return out
 
 
-def _parse_block(reader: _Reader, block_size: int, frame_code: dict[int, int] | None) -> Block:
-    """A Huffman block (section 5), or with ``frame_code`` a shared-code block (5.1)."""
+def _block_head(reader: _Reader, block_size: int, alphabet: Alphabet) -> tuple[int, int | None,
+                                                                                 int]:
+    """symbols (B2), section 15's length (L1) in alphabets other than bytes, and crc."""
     symbols = reader.uint(4)
     if not 1 <= symbols <= block_size:
         raise SpecViolation("B2", f"symbols {symbols} (block_size {block_size})")
-    crc = reader.uint(4)
-    lengths = _parse_code_table(reader) if frame_code is None else frame_code
+    length = None
+    if alphabet is not BYTES:
+        length = reader.uint(4)
+        if not symbols <= length <= alphabet.widest * symbols:
+            raise SpecViolation("L1", f"length {length} for {symbols} {alphabet.name} symbols")
+    return symbols, length, reader.uint(4)
+
+
+def _block_bytes(values: list[int], alphabet: Alphabet, length: int | None) -> bytes:
+    """Section 15: the decoded bytes (L3), and their number against the length field (L4)."""
+    decoded = symbols_to_bytes(values, alphabet)
+    if length is not None and len(decoded) != length:
+        raise SpecViolation("L4", f"{len(decoded)} decoded bytes, length field {length}")
+    return decoded
+
+
+def _parse_block(reader: _Reader, block_size: int, frame_code: dict[int, int] | None,
+                 alphabet: Alphabet = BYTES) -> Block:
+    """A Huffman block (section 5), or with ``frame_code`` a shared-code block (5.1)."""
+    symbols, length, crc = _block_head(reader, block_size, alphabet)
+    lengths = _parse_code_table(reader, alphabet) if frame_code is None else frame_code
     stream_count = reader.uint(1)
     if not 1 <= stream_count <= MAX_STREAMS:
         raise SpecViolation("B3", f"stream count {stream_count}")
@@ -387,7 +545,7 @@ def _parse_block(reader: _Reader, block_size: int, frame_code: dict[int, int] | 
     raw_streams = [reader.take(ceil_div(bit_count, 8)) for bit_count in bits]
 
     decode_table = {code: value for value, code in canonical_codes(lengths).items()}
-    decoded = bytearray()
+    values: list[int] = []
     for k, (bit_count, raw, (start, stop)) in enumerate(zip(bits, raw_streams, runs, strict=True)):
         stream_bits = bit_string(raw)
         if "1" in stream_bits[bit_count:]:
@@ -395,48 +553,38 @@ def _parse_block(reader: _Reader, block_size: int, frame_code: dict[int, int] | 
         run = _decode_stream(stream_bits[:bit_count], decode_table, longest)
         if len(run) != stop - start:
             raise SpecViolation("D3", f"stream {k} holds {len(run)} codewords, not {stop - start}")
-        decoded += run
-    if frame_code is None and set(lengths) - set(decoded):  # D4: Huffman blocks only
-        raise SpecViolation("D4", f"coded but absent: {sorted(set(lengths) - set(decoded))}")
+        values += run
+    if frame_code is None and set(lengths) - set(values):  # D4: Huffman blocks only
+        raise SpecViolation("D4", f"coded but absent: {sorted(set(lengths) - set(values))}")
+    decoded = _block_bytes(values, alphabet, length)
     if zlib.crc32(decoded) != crc:
         raise SpecViolation("D5", "block CRC mismatch")
     block_type = HUFFMAN_BLOCK if frame_code is None else SHARED_CODE_BLOCK
-    return Block(symbols, lengths, bits, bytes(decoded), block_type)
+    return Block(symbols, lengths, bits, decoded, block_type, values=values, length=length)
 
 
-def _parse_freq_table(reader: _Reader) -> FreqTable:
-    """Section 14.1; any fault is rule A1."""
+def _parse_freq_table(reader: _Reader, alphabet: Alphabet = BYTES) -> FreqTable:
+    """Section 14.1; any fault is rule A1, but a presence list's (section 15) is L2."""
     precision = reader.uint(1)
     if not 1 <= precision <= MAX_PRECISION:
         raise SpecViolation("A1", f"precision {precision}")
-    bitmap = bit_string(reader.take(32))
-    present = [value for value in range(256) if bitmap[value] == "1"]
+    present = _parse_presence(reader, alphabet)
     if not present:
         raise SpecViolation("A1", "empty presence bitmap")
     freqs = {}
     for value in present:  # unsigned LEB128 of freq - 1, at most 4 bytes
-        number = 0
-        for index in range(4):
-            byte = reader.uint(1)
-            number |= (byte & 0x7F) << (7 * index)
-            if not byte & 0x80:
-                break
-        else:
-            raise SpecViolation("A1", f"the frequency of byte {value} takes more than 4 bytes")
-        freqs[value] = number + 1
+        freqs[value] = reader.leb128(4, "A1", f"the frequency of symbol {value}") + 1
     if sum(freqs.values()) != 1 << precision:
         raise SpecViolation("A1", f"frequencies sum to {sum(freqs.values())}, not 2^{precision}")
     return FreqTable(precision, freqs)
 
 
-def _parse_ans_block(reader: _Reader, block_size: int, frame_table: FreqTable | None) -> Block:
+def _parse_ans_block(reader: _Reader, block_size: int, frame_table: FreqTable | None,
+                     alphabet: Alphabet = BYTES) -> Block:
     """An ANS block (section 14.2, type 0x03) or with ``frame_table`` a shared-table one (0x04),
     decoded symbol by symbol by section 14.3."""
-    symbols = reader.uint(4)
-    if not 1 <= symbols <= block_size:
-        raise SpecViolation("B2", f"symbols {symbols} (block_size {block_size})")
-    crc = reader.uint(4)
-    table = _parse_freq_table(reader) if frame_table is None else frame_table
+    symbols, length, crc = _block_head(reader, block_size, alphabet)
+    table = _parse_freq_table(reader, alphabet) if frame_table is None else frame_table
     lanes, word_count = reader.uint(2), reader.uint(4)
     if not 1 <= lanes <= min(symbols, MAX_LANES):
         raise SpecViolation("A2", f"K = {lanes} lanes for {symbols} symbols")
@@ -449,7 +597,7 @@ def _parse_ans_block(reader: _Reader, block_size: int, frame_table: FreqTable | 
 
     precision, size, freqs, cum_of = table.precision, table.total, table.freqs, table.cum
     order, starts = table.slots
-    x, pos, decoded = list(states), 0, bytearray()
+    x, pos, values = list(states), 0, []
     for i in range(symbols):  # lane i mod K, step i // K: steps in order, lanes in order
         k = i % lanes
         slot = x[k] % size
@@ -460,18 +608,19 @@ def _parse_ans_block(reader: _Reader, block_size: int, frame_table: FreqTable | 
                 raise SpecViolation("A4", f"lane {k} needs a word at symbol {i}: none left")
             x[k] = (x[k] << 32) | words[pos]
             pos += 1
-        decoded.append(value)
+        values.append(value)
     if pos != word_count:
         raise SpecViolation("A4", f"{word_count - pos} of {word_count} words left over")
     if any(state != ANS_L for state in x):
         raise SpecViolation("A4", f"final states {[hex(state) for state in x]}, not 2^32")
-    absent = sorted(set(table.freqs) - set(decoded))
+    absent = sorted(set(table.freqs) - set(values))
     if frame_table is None and absent:
-        raise SpecViolation("A5", f"byte values in the table but not in the block: {absent}")
+        raise SpecViolation("A5", f"symbols in the table but not in the block: {absent}")
+    decoded = _block_bytes(values, alphabet, length)
     if zlib.crc32(decoded) != crc:
         raise SpecViolation("A6", "block CRC mismatch")
     block_type = ANS_BLOCK if frame_table is None else SHARED_TABLE_BLOCK
-    return Block(symbols, {}, [], bytes(decoded), block_type, table, states, words)
+    return Block(symbols, {}, [], decoded, block_type, table, states, words, values, length)
 
 
 # -- section 11: how huffkit's encoder chooses code lengths ----------------------------------
@@ -543,7 +692,7 @@ def ans_encode(data: bytes, table: FreqTable, lanes: int,
 
 def as_weights(weights: SuppliedWeights) -> dict[int, Fraction]:
     """Weights as exact fractions (section 14.5), for the byte values of non-zero weight."""
-    items = weights.items() if isinstance(weights, Mapping) else enumerate(weights)
+    items = weights.items() if isinstance(weights, Mapping) else _nonzero(weights)
     return {int(value): Fraction(weight.item() if hasattr(weight, "item") else weight)
             for value, weight in items if weight}
 
@@ -602,9 +751,14 @@ def shared_table(weights: Mapping[int, int | Fraction]) -> FreqTable:
     return quantise(weights, shared_precision(weights))
 
 
-def own_table(data: bytes) -> FreqTable:
-    """Section 14.5: a block's own table, from its counts, at precision 16."""
-    return quantise(Counter(data), OWN_TABLE_PRECISION)
+def own_table(data: bytes | Sequence[int]) -> FreqTable:
+    """Sections 14.5 and 15: a block's own table, from its counts, at precision 16, or
+    ceil(log2 d) + 2 (at most 24) for a block of d > 2^14 distinct symbols."""
+    counts = Counter(data)
+    precision = OWN_TABLE_PRECISION
+    if len(counts) > 1 << 14:
+        precision = min(24, math.ceil(math.log2(len(counts))) + 2)
+    return quantise(counts, precision)
 
 
 def ideal_payload_bits(data: bytes, table: FreqTable) -> float:
@@ -840,36 +994,64 @@ def frame_end(total_symbols: int) -> bytes:
     return b"\x00" + total_symbols.to_bytes(8, "little")
 
 
-def code_table(lengths: dict[int, int], *, longest: int | None = None, padding: str = "") -> bytes:
+def presence(symbols: Sequence[int], alphabet: Alphabet = BYTES, *, count: int | None = None,
+             numbers: Mapping[int, bytes] | None = None) -> bytes:
+    """The symbols of a table: a bitmap (bytes) or a presence list (section 15: u32 count,
+    then the first symbol and each next one's gap minus 1 in LEB128); ``numbers`` replaces
+    the LEB128 bytes of some list entries (by index), ``count`` the count."""
+    present = sorted(symbols)
+    if alphabet is BYTES:
+        return pack_bits("".join("1" if value in present else "0" for value in range(256)))
+    numbers = numbers or {}
+    gaps = [symbol - (present[i - 1] + 1 if i else 0) for i, symbol in enumerate(present)]
+    return u32(len(present) if count is None else count) + b"".join(
+        numbers.get(i, leb128(gap)) for i, gap in enumerate(gaps))
+
+
+def code_table(lengths: dict[int, int], *, longest: int | None = None, padding: str = "",
+               alphabet: Alphabet = BYTES, listed: bytes | None = None) -> bytes:
+    """A code table (section 6, presence by section 15); ``listed`` replaces the presence."""
     longest = max(lengths.values()) if longest is None else longest
     width = (longest - 1).bit_length()
     assert all(length - 1 < 1 << width for length in lengths.values())
-    bitmap = "".join("1" if value in lengths else "0" for value in range(256))
     stored = [lengths[value] - 1 for value in sorted(lengths)]
     packed = "".join(f"{value:0{width}b}" for value in stored) if width else ""
-    return bytes([longest]) + pack_bits(bitmap) + pack_bits(packed + padding)
+    return (bytes([longest]) + (presence(lengths, alphabet) if listed is None else listed)
+            + pack_bits(packed + padding))
 
 
-def encode(data: bytes, lengths: dict[int, int]) -> str:
+def encode(data: Sequence[int], lengths: dict[int, int]) -> str:
     codes = canonical_codes(lengths)
     return "".join(f"{codes[value][1]:0{codes[value][0]}b}" for value in data)
+
+
+def block_head(block_type: int, data: bytes, values: Sequence[int], alphabet: Alphabet, *,
+               symbols: int | None, length: int | None, crc: int | None) -> bytes:
+    """type, symbols, section 15's length (alphabets other than bytes) and crc."""
+    return (bytes([block_type]) + u32(len(values) if symbols is None else symbols)
+            + (b"" if alphabet is BYTES else u32(len(data) if length is None else length))
+            + u32(zlib.crc32(data) if crc is None else crc))
 
 
 def huffman_block(data: bytes, lengths: dict[int, int] | None = None, *, streams: int = 1,
                   symbols: int | None = None, crc: int | None = None, table: bytes | None = None,
                   stream_count: int | None = None, bits: list[int] | None = None,
-                  stream_bits: list[str] | None = None, block_type: int = HUFFMAN_BLOCK) -> bytes:
-    """A Huffman block coding ``data``; each keyword overrides one field to break one rule.
+                  stream_bits: list[str] | None = None, block_type: int = HUFFMAN_BLOCK,
+                  alphabet: Alphabet = BYTES, values: Sequence[int] | None = None,
+                  length: int | None = None) -> bytes:
+    """A Huffman block coding ``data`` (the symbols ``values``, by default ``data``'s in
+    ``alphabet``); each keyword overrides one field to break one rule.
 
     ``stream_bits`` replaces the streams' bit strings (padding beyond ``bits[k]`` included).
     """
-    lengths = section11_lengths(data, 31) if lengths is None else lengths
+    values = bytes_to_symbols(data, alphabet) if values is None else values
+    lengths = section11_lengths(values, 31) if lengths is None else lengths
     if stream_bits is None:
-        stream_bits = [encode(data[a:b], lengths) for a, b in stream_runs(len(data), streams)]
+        stream_bits = [encode(values[a:b], lengths) for a, b in stream_runs(len(values), streams)]
     bits = [len(text) for text in stream_bits] if bits is None else bits
-    return (bytes([block_type]) + u32(len(data) if symbols is None else symbols)
-            + u32(zlib.crc32(data) if crc is None else crc)
-            + (code_table(lengths) if table is None else table)
+    return (block_head(block_type, data, values, alphabet, symbols=symbols, length=length,
+                       crc=crc)
+            + (code_table(lengths, alphabet=alphabet) if table is None else table)
             + bytes([len(stream_bits) if stream_count is None else stream_count])
             + b"".join(u32(count) for count in bits)
             + b"".join(pack_bits(text) for text in stream_bits))
@@ -882,23 +1064,26 @@ def shared_block(data: bytes, lengths: dict[int, int], **fields) -> bytes:
 
 def codebook_section(lengths: dict[int, int], *, storage: int = EMBEDDED,
                      identifier: bytes | None = None, table: bytes | None = None,
-                     crc: int | None = None) -> bytes:
+                     crc: int | None = None, alphabet: Alphabet = BYTES) -> bytes:
     """A codebook section (section 3.1) naming ``lengths``, with every check passing unless
     a keyword overrides a field. A table follows the storage byte unless storage is 0."""
     if table is None:
-        table = b"" if storage == REFERENCED else code_table(lengths)
-    body = (identifier_of(lengths) if identifier is None else identifier) + bytes([storage]) + table
+        table = b"" if storage == REFERENCED else code_table(lengths, alphabet=alphabet)
+    if identifier is None:
+        identifier = identifier_of(lengths, alphabet)
+    body = identifier + bytes([storage]) + table
     return body + u32(zlib.crc32(body) if crc is None else crc)
 
 
 def frame(*blocks: bytes, block_size: int = DEFAULT_BLOCK_SIZE, total: int | None = None,
-          section: bytes | None = None, flags: int | None = None) -> bytes:
+          section: bytes | None = None, flags: int | None = None,
+          alphabet: Alphabet = BYTES) -> bytes:
     """A whole frame; total_symbols defaults to the sum of the blocks' symbols fields, and
-    flags to bit 0 exactly when a codebook ``section`` is given."""
+    flags to bit 0 exactly when a codebook ``section`` is given, with the alphabet's bits."""
     if total is None:
         total = sum(int.from_bytes(block[1:5], "little") for block in blocks)
     if flags is None:
-        flags = 0 if section is None else FLAG_CODEBOOK
+        flags = (0 if section is None else FLAG_CODEBOOK) | alphabet.flag
     return (frame_header(block_size, flags=flags) + (section or b"") + b"".join(blocks)
             + frame_end(total))
 
@@ -914,12 +1099,14 @@ def leb128(number: int) -> bytes:
 
 
 def freq_table(table: FreqTable, *, precision: int | None = None,
-               numbers: Mapping[int, bytes] | None = None) -> bytes:
-    """A frequency table's bytes (section 14.1); ``numbers`` replaces the LEB128 bytes of
-    some byte values, ``precision`` the precision byte."""
+               numbers: Mapping[int, bytes] | None = None, alphabet: Alphabet = BYTES,
+               listed: bytes | None = None) -> bytes:
+    """A frequency table's bytes (section 14.1, presence by section 15); ``numbers`` replaces
+    the LEB128 bytes of some symbols, ``precision`` the precision byte, ``listed`` the
+    presence."""
     numbers = numbers or {}
-    bitmap = "".join("1" if value in table.freqs else "0" for value in range(256))
-    return (bytes([table.precision if precision is None else precision]) + pack_bits(bitmap)
+    return (bytes([table.precision if precision is None else precision])
+            + (presence(table.freqs, alphabet) if listed is None else listed)
             + b"".join(numbers.get(value, leb128(table.freqs[value] - 1))
                        for value in sorted(table.freqs)))
 
@@ -928,17 +1115,22 @@ def ans_block(data: bytes, table: FreqTable | None = None, *, lanes: int = 1,
               block_type: int = ANS_BLOCK, symbols: int | None = None, crc: int | None = None,
               table_bytes: bytes | None = None, lane_field: int | None = None,
               word_count: int | None = None, states: list[int] | None = None,
-              words: list[int] | None = None, start: int | Sequence[int] = ANS_L) -> bytes:
-    """An ANS block (section 14.2) coding ``data`` by the reference encoder; by default with
-    its own table (section 14.5's) and 1 lane. Each keyword overrides one field."""
-    table = own_table(data) if table is None else table
-    coded_states, coded_words = ans_encode(data, table, lanes, start)
+              words: list[int] | None = None, start: int | Sequence[int] = ANS_L,
+              alphabet: Alphabet = BYTES, values: Sequence[int] | None = None,
+              length: int | None = None) -> bytes:
+    """An ANS block (section 14.2) coding ``data`` (the symbols ``values``, by default
+    ``data``'s in ``alphabet``) by the reference encoder; by default with its own table
+    (section 14.5's) and 1 lane. Each keyword overrides one field."""
+    values = bytes_to_symbols(data, alphabet) if values is None else values
+    table = own_table(values) if table is None else table
+    coded_states, coded_words = ans_encode(values, table, lanes, start)
     states = coded_states if states is None else states
     words = coded_words if words is None else words
     if table_bytes is None:
-        table_bytes = freq_table(table) if block_type == ANS_BLOCK else b""
-    return (bytes([block_type]) + u32(len(data) if symbols is None else symbols)
-            + u32(zlib.crc32(data) if crc is None else crc) + table_bytes
+        table_bytes = freq_table(table, alphabet=alphabet) if block_type == ANS_BLOCK else b""
+    return (block_head(block_type, data, values, alphabet, symbols=symbols, length=length,
+                       crc=crc)
+            + table_bytes
             + (len(states) if lane_field is None else lane_field).to_bytes(2, "little")
             + u32(len(words) if word_count is None else word_count)
             + b"".join(state.to_bytes(8, "little") for state in states)
@@ -951,17 +1143,21 @@ def shared_ans_block(data: bytes, table: FreqTable, **fields) -> bytes:
 
 
 def ans_section(table: FreqTable | None, *, identifier: bytes = bytes(8), storage: int = EMBEDDED,
-                table_bytes: bytes | None = None, crc: int | None = None) -> bytes:
+                table_bytes: bytes | None = None, crc: int | None = None,
+                alphabet: Alphabet = BYTES) -> bytes:
     """An rANS frame's codebook section (sections 3.1 and 14): any identifier (no K4)."""
     if table_bytes is None:
-        table_bytes = table_identifier(table) if storage == REFERENCED else freq_table(table)
+        table_bytes = (table_identifier(table, alphabet) if storage == REFERENCED
+                       else freq_table(table, alphabet=alphabet))
     body = identifier + bytes([storage]) + table_bytes
     return body + u32(zlib.crc32(body) if crc is None else crc)
 
 
 def ans_frame(*blocks: bytes, section: bytes | None = None, **fields) -> bytes:
-    """An rANS frame: flag bit 1, and bit 0 when a codebook ``section`` is given."""
-    flags = FLAG_ANS | (0 if section is None else FLAG_CODEBOOK)
+    """An rANS frame: flag bit 1, bit 0 when a codebook ``section`` is given, and the bits of
+    the ``alphabet``."""
+    flags = (FLAG_ANS | (0 if section is None else FLAG_CODEBOOK)
+             | fields.get("alphabet", BYTES).flag)
     return frame(*blocks, section=section, flags=fields.pop("flags", flags), **fields)
 
 
@@ -1015,7 +1211,10 @@ INVALID_CASES = [
                  id="H2-header-crc-second-frame"),
     pytest.param(frame_header(version=2) + GOLDEN[14:], "H3", id="H3-version-2"),
     pytest.param(frame_header(version=0) + GOLDEN[14:], "H3", id="H3-version-0"),
-    pytest.param(frame_header(flags=0x04) + GOLDEN[14:], "H4", id="H4-flags-0x04"),
+    pytest.param(frame_header(flags=0x0C) + GOLDEN[14:], "H4", id="H4-flags-0x0c-alphabet-3"),
+    pytest.param(frame_header(flags=0x10) + GOLDEN[14:], "H4", id="H4-flags-0x10"),
+    # Flag bit 2 is valid since section 15 (utf8); the golden block's crc is then its length.
+    pytest.param(frame_header(flags=0x04) + GOLDEN[14:], "L1", id="L1-bytes-block-in-utf8-frame"),
     # Flag bit 1 is valid since section 14, but a Huffman block in an rANS frame is not.
     pytest.param(frame_header(flags=FLAG_ANS) + GOLDEN[14:], "B1",
                  id="B1-huffman-block-in-rans-frame"),
@@ -1392,8 +1591,8 @@ CB_BITS = encode(b"abc", CB)  # 0 10 110
 CB_FRAME = cb_frame(shared_block(b"abc", CB))
 
 CODEBOOK_INVALID_CASES = [
-    pytest.param(cb_frame(shared_block(b"abc", CB), flags=0x05), "H4", None,
-                 id="H4-flags-0x05-with-section"),
+    pytest.param(cb_frame(shared_block(b"abc", CB), flags=0x0D), "H4", None,
+                 id="H4-flags-0x0d-with-section"),
     pytest.param(cb_frame(shared_block(b"abc", CB), flags=0x81), "H4", None,
                  id="H4-flags-0x81-with-section"),
     pytest.param(frame_header(flags=FLAG_CODEBOOK), "S2", None, id="S2-flags-header-only"),
@@ -2048,8 +2247,8 @@ ANS_INVALID_CASES = [  # (packed, rule, codebook given to both decoders)
                  id="B2-shared-symbols-0"),
     pytest.param(ans_frame(shared_ans_block(ABR, T4)), "B5", None,
                  id="B5-type-0x04-without-section"),
-    pytest.param(ans_frame(ans_block(ABR), flags=0x04), "H4", None, id="H4-flags-0x04"),
-    pytest.param(ans_frame(ans_block(ABR), flags=0x06), "H4", None, id="H4-flags-0x06"),
+    pytest.param(ans_frame(ans_block(ABR), flags=0x0E), "H4", None, id="H4-flags-0x0e"),
+    pytest.param(ans_frame(ans_block(ABR), flags=0x42), "H4", None, id="H4-flags-0x42"),
     pytest.param(ans_frame(shared_ans_block(ABR, T4), section=ANS_SECTION, flags=0x83), "H4",
                  None, id="H4-flags-0x83"),
     # K1, K3, K5 for an rANS frame's codebook section
@@ -2130,3 +2329,748 @@ def test_every_proper_prefix_of_a_rans_frame_is_truncated(name):
         assert violation.value.rule == "S2"
         with pytest.raises(huffkit.TruncatedError):
             huffkit.decompress(packed[:end], codebook=codebook)
+
+
+# -- section 15: alphabets, huffkit output under the document's rules ------------------------
+
+#: Section 15, "What huffkit's encoder chooses": the default code length limits.
+DEFAULT_LIMIT = {BYTES: 15, PAIRS: 20, UTF8: 24}
+ALPHABET_OF = {"bytes": BYTES, "utf8": UTF8, "pairs": PAIRS}
+
+ENGLISH = ("The quick brown fox jumps over the lazy dog; pack my box with five dozen liquor "
+           "jugs. ")
+KOREAN = ("다람쥐 헌 쳇바퀴에 타고파. 키스의 고유조건은 입술끼리 만나야 하고 특별한 기술은 "
+          "필요치 않다. ")
+GREEK = ("Ξεσκεπάζω την ψυχοφθόρα βδελυγμία. Γαζέες καὶ μυρτιὲς δὲν θὰ βρῶ πιὰ στὸ χρυσαφὶ "
+         "ξέφωτο. ")
+EMOJI = "🦀🐍 emoji 😀😃😄 🎉🎊 𝄞 𠜎𠀀 🇰🇷 "  # 4-byte characters (and 1-byte ones)
+MIXED = (ENGLISH + KOREAN + GREEK + EMOJI).encode()
+assert len(MIXED) % 2 == 0  # so MIXED + b"!" ends with a pairs single byte
+SHORT = "가é😀a".encode()  # characters of 3, 2, 4 and 1 bytes
+
+ALPHABET_INPUTS = {
+    "empty": b"",
+    "ascii": ENGLISH.encode() * 3,
+    "korean": KOREAN.encode() * 2,
+    "greek": GREEK.encode() * 2,
+    "emoji": EMOJI.encode() * 2,
+    "one-emoji": "😀".encode(),
+    "short": SHORT,
+    "one-byte": b"!",  # pairs: the single-byte symbol alone
+    "mixed": MIXED,
+    "mixed-odd": MIXED + b"!",  # pairs: ends with the symbol 65 536 + 0x21
+    "short-odd": SHORT * 4 + b"!",
+    "abracadabra": ABR,  # 11 bytes
+    "random-odd": random.Random(15).randbytes(301),  # pairs only: not UTF-8
+}
+#: Each alphabet codebook's corpus holds every symbol of the inputs it is used with (a model
+#: of utf8 or pairs symbols gives no code to the symbols it has not seen); a pairs corpus keeps
+#: the inputs' pairs at even offsets and ends with the single byte b"!".
+UTF8_CORPUS = MIXED * 2 + SHORT + "Ωμέγα ψ 한글 🌍".encode()
+PAIRS_CORPUS = MIXED * 3 + b"zz" * 40 + SHORT * 4 + b"!"
+
+ALPHABET_CODEBOOKS = {
+    "utf8-L24": lambda: huffkit.Codebook.from_distribution(
+        huffkit.Distribution.from_bytes(UTF8_CORPUS, alphabet="utf8"), max_code_length=24),
+    "utf8-L20": lambda: huffkit.Codebook.from_distribution(
+        huffkit.Distribution.from_bytes(MIXED + GREEK.encode() * 5 + SHORT, alphabet="utf8"),
+        max_code_length=20),
+    "pairs-L20": lambda: huffkit.Codebook.from_distribution(
+        huffkit.Distribution.from_bytes(PAIRS_CORPUS, alphabet="pairs"), max_code_length=20),
+    "pairs-L24": lambda: huffkit.Codebook.from_distribution(
+        huffkit.Distribution.from_bytes(MIXED + SHORT * 4 + b"!", alphabet="pairs"),
+        max_code_length=24),
+}
+
+
+@functools.cache
+def _alphabet_codebook(name: str) -> huffkit.Codebook:
+    return ALPHABET_CODEBOOKS[name]()
+
+
+def _alphabet_given(codebook: huffkit.Codebook | None, coder: str) -> dict:
+    """What the reference decoder is given for a frame that references ``codebook``: the code,
+    and for an rANS frame the weights its table is rebuilt from (section 14)."""
+    if codebook is None:
+        return {}
+    return _given(codebook) if coder == "ans" else {"codebook": codebook.lengths}
+
+
+def alphabet_cuts(data: bytes, alphabet: Alphabet, block_size: int) -> list[bytes]:
+    """Section 15's blocks: at most ``block_size`` bytes, ending between symbols (pairs: after
+    an even number of bytes but at the very end; utf8: before a byte that starts a character),
+    each as long as that allows (the longest such block: not written in FORMAT.md, observed)."""
+    parts, start = [], 0
+    while start < len(data):
+        end = min(start + block_size, len(data))
+        if end < len(data) and alphabet is PAIRS:
+            end -= (end - start) % 2
+        while end < len(data) and alphabet is UTF8 and data[end] & 0xC0 == 0x80:
+            end -= 1  # a continuation byte: the block would end inside a character
+        parts.append(data[start:end])
+        start = end
+    return parts
+
+
+def rebuild_alphabet_frame(data: bytes, alphabet: Alphabet, block_size: int, *, coder: str,
+                           max_code_length: int | None = None,
+                           codebook: huffkit.Codebook | None = None, embed: bool = True) -> bytes:
+    """The frame sections 11, 14.5 and 15 say huffkit writes, byte for byte."""
+    parts = alphabet_cuts(data, alphabet, block_size)
+    values = [bytes_to_symbols(part, alphabet) for part in parts]
+    storage = EMBEDDED if embed else REFERENCED
+    if coder == "ans":
+        if codebook is None:
+            blocks = [ans_block(part, alphabet=alphabet, values=symbols,
+                                lanes=lane_count(symbols, own_table(symbols)))
+                      for part, symbols in zip(parts, values, strict=True)]
+            return ans_frame(*blocks, block_size=block_size, alphabet=alphabet)
+        table = shared_table(_weights_of(codebook))
+        section = ans_section(table, identifier=bytes.fromhex(codebook.identifier),
+                              storage=storage, alphabet=alphabet)
+        blocks = [shared_ans_block(part, table, alphabet=alphabet, values=symbols,
+                                   lanes=lane_count(symbols, table))
+                  for part, symbols in zip(parts, values, strict=True)]
+        return ans_frame(*blocks, section=section, block_size=block_size, alphabet=alphabet)
+    limit = DEFAULT_LIMIT[alphabet] if max_code_length is None else max_code_length
+    streams = [4 if len(symbols) >= FOUR_STREAMS_FROM else 1 for symbols in values]
+    if codebook is None:
+        blocks = [huffman_block(part, section11_lengths(symbols, limit), alphabet=alphabet,
+                                values=symbols, streams=count)
+                  for part, symbols, count in zip(parts, values, streams, strict=True)]
+        return frame(*blocks, block_size=block_size, alphabet=alphabet)
+    lengths = as_lengths(codebook.lengths)
+    blocks = [shared_block(part, lengths, alphabet=alphabet, values=symbols, streams=count)
+              for part, symbols, count in zip(parts, values, streams, strict=True)]
+    return frame(*blocks, section=codebook_section(lengths, storage=storage, alphabet=alphabet),
+                 block_size=block_size, alphabet=alphabet)
+
+
+def check_alphabet_choices(data: bytes, packed: bytes, alphabet: Alphabet, block_size: int, *,
+                           coder: str = "huffman", max_code_length: int | None = None,
+                           codebook: huffkit.Codebook | None = None, embed: bool = True) -> Frame:
+    """Section 15's observable encoder choices (and those of sections 11 and 14.5)."""
+    (frame,) = parse(packed, **_alphabet_given(codebook, coder))  # one frame per call
+    flags = alphabet.flag | (FLAG_ANS if coder == "ans" else 0)
+    assert frame.flags == flags | (0 if codebook is None else FLAG_CODEBOOK)
+    assert frame.alphabet is alphabet and frame.block_size == block_size
+    parts = [block.data for block in frame.blocks]
+    assert b"".join(parts) == data
+    for block in frame.blocks:
+        assert block.length == len(block.data) <= block_size  # the length field: the bytes
+        assert block.symbols == len(block.values) == len(bytes_to_symbols(block.data, alphabet))
+    if alphabet is UTF8:  # blocks end between characters: each block is UTF-8 by itself
+        assert all(part.decode("utf-8") for part in parts)
+    else:  # pairs: an even number of bytes, but for the last block of the data
+        assert all(len(part) % 2 == 0 for part in parts[:-1])
+        assert all(value < SINGLE_BYTE for block in frame.blocks[:-1] for value in block.values)
+    assert parts == alphabet_cuts(data, alphabet, block_size)
+    limit = DEFAULT_LIMIT[alphabet] if max_code_length is None else max_code_length
+    for block in frame.blocks:
+        if block.block_type == HUFFMAN_BLOCK:
+            assert max(block.lengths.values()) <= limit
+            assert block.lengths == section11_lengths(block.values, limit)
+        elif block.block_type == ANS_BLOCK:
+            assert block.table == own_table(block.values)
+    if codebook is not None:
+        assert frame.codebook.storage == (EMBEDDED if embed else REFERENCED)
+        assert frame.codebook.identifier == bytes.fromhex(codebook.identifier)
+        assert {block.block_type for block in frame.blocks} <= {SHARED_CODE_BLOCK,
+                                                                SHARED_TABLE_BLOCK}
+    assert packed == rebuild_alphabet_frame(data, alphabet, block_size, coder=coder,
+                                            max_code_length=max_code_length, codebook=codebook,
+                                            embed=embed)
+    return frame
+
+
+def _alphabet_cases() -> list:
+    """(input, alphabet, coder, block_size, codebook or None, embed).
+
+    huffkit spends about 15 ms on each block of a utf8 frame, whatever its size (its tables
+    span the alphabet's 1 114 112 symbols), so the utf8 cases hold few blocks; pairs blocks
+    cost well under 1 ms, and their cases are many.
+    """
+    cases = []
+    for coder in ("huffman", "ans"):
+        if coder == "huffman":  # 12 blocks
+            utf8 = [("short", 4), ("short", 5), ("short", 7), ("emoji", 100),
+                    ("korean", DEFAULT_BLOCK_SIZE), ("mixed", DEFAULT_BLOCK_SIZE),
+                    ("empty", DEFAULT_BLOCK_SIZE)]
+        else:  # 4 blocks
+            utf8 = [("one-emoji", 4), ("short", 5), ("mixed", DEFAULT_BLOCK_SIZE),
+                    ("empty", DEFAULT_BLOCK_SIZE)]
+        cases += [(name, "utf8", coder, block_size, None, True) for name, block_size in utf8]
+        pairs = [("short-odd", block_size) for block_size in (4, 5, 7)]
+        pairs += [("mixed-odd", block_size) for block_size in (100, DEFAULT_BLOCK_SIZE)]
+        pairs += [(name, DEFAULT_BLOCK_SIZE) for name in ("empty", "one-byte", "one-emoji",
+                                                          "abracadabra", "random-odd", "korean")]
+        pairs += [("abracadabra", 4), ("random-odd", 7), ("one-byte", 2), ("emoji", 5)]
+        cases += [(name, "pairs", coder, block_size, None, True) for name, block_size in pairs]
+        short_model, mixed_model = (("utf8-L20", "utf8-L24") if coder == "huffman"
+                                    else ("utf8-L24", "utf8-L20"))
+        cases += [("short", "utf8", coder, 5, short_model, True),
+                  ("mixed", "utf8", coder, DEFAULT_BLOCK_SIZE, mixed_model, False)]
+        for codebook in ("pairs-L20", "pairs-L24"):
+            cases += [(name, "pairs", coder, block_size, codebook, embed)
+                      for name, block_size, embed in [
+                          ("short-odd", 4, True), ("short-odd", 7, False),
+                          ("mixed-odd", 100, True), ("mixed-odd", DEFAULT_BLOCK_SIZE, False)]]
+    return cases
+
+
+ALPHABET_CASES = _alphabet_cases()
+ALPHABET_IDS = [f"{a}-{c}-{n}-bs{b}-{cb or 'own'}{'' if cb is None else '-emb' if e else '-ref'}"
+                for n, a, c, b, cb, e in ALPHABET_CASES]
+
+
+@functools.cache
+def _alphabet_compressed(name: str, alphabet: str, coder: str, block_size: int,
+                         codebook: str | None, embed: bool) -> bytes:
+    model = None if codebook is None else _alphabet_codebook(codebook)
+    return huffkit.compress(ALPHABET_INPUTS[name], alphabet=alphabet, coder=coder,
+                            block_size=block_size, codebook=model, embed_codebook=embed)
+
+
+@pytest.mark.parametrize(("name", "alphabet", "coder", "block_size", "codebook", "embed"),
+                         ALPHABET_CASES, ids=ALPHABET_IDS)
+def test_reference_decodes_huffkit_alphabet_output(name, alphabet, coder, block_size, codebook,
+                                                   embed):
+    data = ALPHABET_INPUTS[name]
+    packed = _alphabet_compressed(name, alphabet, coder, block_size, codebook, embed)
+    model = None if codebook is None else _alphabet_codebook(codebook)
+    given = _alphabet_given(model, coder) if codebook is not None and not embed else {}
+    assert reference_decode(packed, **given) == data
+    if alphabet == "pairs":  # (utf8 round trips, at 15 ms a block, are left to other tests)
+        assert huffkit.decompress(packed, codebook=None if embed else model) == data
+    if codebook is not None and not embed:  # K5: a referenced code is needed
+        with pytest.raises(SpecViolation) as violation:
+            reference_decode(packed)
+        assert violation.value.rule == "K5"
+        with pytest.raises(huffkit.CodebookError):
+            huffkit.decompress(packed)
+
+
+@pytest.mark.parametrize(("name", "alphabet", "coder", "block_size", "codebook", "embed"),
+                         ALPHABET_CASES, ids=ALPHABET_IDS)
+def test_alphabet_encoder_choices_of_section_15(name, alphabet, coder, block_size, codebook,
+                                                embed):
+    model = None if codebook is None else _alphabet_codebook(codebook)
+    check_alphabet_choices(ALPHABET_INPUTS[name],
+                           _alphabet_compressed(name, alphabet, coder, block_size, codebook,
+                                                embed),
+                           ALPHABET_OF[alphabet], block_size, coder=coder, codebook=model,
+                           embed=embed)
+
+
+@pytest.mark.parametrize("name", ALPHABET_CODEBOOKS)
+def test_alphabet_identifiers_of_section_15(name):
+    """A code's identifier is the SHA-256 of the alphabet's size and (symbol, length) pairs,
+    and a referenced rANS section's table identifier that of the precision, the size and
+    (symbol, frequency) pairs, of the table section 14.5 rebuilds from the codebook."""
+    codebook = _alphabet_codebook(name)
+    alphabet = ALPHABET_OF[name.split("-")[0]]
+    assert codebook.size == alphabet.size
+    lengths = as_lengths(codebook.lengths)
+    body = u32(alphabet.size) + b"".join(u32(value) + bytes([lengths[value]])
+                                         for value in sorted(lengths))
+    assert codebook.identifier == hashlib.sha256(body).digest()[:8].hex()
+    assert codebook.identifier == identifier_of(lengths, alphabet).hex()
+    if alphabet is PAIRS:
+        assert SINGLE_BYTE + ord("!") in lengths  # the single-byte symbol is named too
+    data = SHORT if alphabet is UTF8 else ALPHABET_INPUTS["short-odd"]
+    packed = huffkit.compress(data, alphabet=alphabet.name, coder="ans", codebook=codebook,
+                              embed_codebook=False)
+    table = shared_table(_weights_of(codebook))
+    body = bytes([table.precision]) + u32(alphabet.size) + b"".join(
+        u32(value) + u32(table.freqs[value]) for value in sorted(table.freqs))
+    stored = packed[14 + 9 : 14 + 17]  # after the identifier and the storage byte
+    assert stored == hashlib.sha256(body).digest()[:8] == table_identifier(table, alphabet)
+    assert packed[14:22].hex() == codebook.identifier
+    (frame,) = parse(packed, **_given(codebook))
+    assert frame.codebook.table_id == stored and frame.codebook.table == table
+
+
+def test_same_lengths_in_three_alphabets_have_three_identifiers():
+    """The alphabet's size is part of a code's identifier (section 15), so a code is never
+    taken for the code of another alphabet with the same lengths (K5)."""
+    identifiers = set()
+    for alphabet in ALPHABETS.values():
+        lengths = [0] * alphabet.size
+        lengths[A] = lengths[B] = 1
+        codebook = huffkit.Codebook.from_lengths(np.array(lengths, dtype=np.uint8))
+        assert codebook.identifier == identifier_of({A: 1, B: 1}, alphabet).hex()
+        identifiers.add(codebook.identifier)
+    assert len(identifiers) == 3
+
+
+def _fibonacci_symbols(count: int, first: int) -> list[int]:
+    """Symbols first, first + 1, ... with counts 1, 1, 2, 3, 5, ...: Huffman depth count - 1."""
+    counts = [1, 1]
+    while len(counts) < count:
+        counts.append(counts[-1] + counts[-2])
+    return [first + i for i, n in enumerate(counts) for _ in range(n)]
+
+
+@pytest.mark.parametrize(("alphabet", "first"), [(BYTES, 0x41), (PAIRS, 0x4142), (UTF8, 0x41)],
+                         ids=["bytes", "pairs", "utf8"])
+def test_default_code_length_limits(alphabet, first):
+    """Section 15: lengths are limited to 15 bits for bytes, 20 for pairs and 24 for utf8,
+    unless the caller chooses otherwise; limit + 2 symbols of Fibonacci counts need one bit
+    more, so the limit binds. (Only the code table is read: the utf8 block has 196 417
+    symbols.)"""
+    limit = DEFAULT_LIMIT[alphabet]
+    values = _fibonacci_symbols(limit + 2, first)
+    data = symbols_to_bytes(values, alphabet)
+    assert max(section11_lengths(values, 31).values()) == limit + 1
+    packed = huffkit.compress(data, alphabet=alphabet.name)
+    assert packed[5] == alphabet.flag
+    reader = _Reader(packed)
+    reader.pos = 14
+    assert reader.uint(1) == HUFFMAN_BLOCK
+    assert _block_head(reader, DEFAULT_BLOCK_SIZE, alphabet)[:2] == (
+        len(values), None if alphabet is BYTES else len(data))
+    lengths = _parse_code_table(reader, alphabet)
+    assert max(lengths.values()) == limit
+    assert lengths == section11_lengths(values, limit)
+    assert reader.uint(1) == (4 if len(values) >= FOUR_STREAMS_FROM else 1)  # stream count
+
+
+def test_four_streams_from_16384_symbols_not_bytes():
+    """Section 11's stream rule, with "byte" read as "symbol" (section 15): 5 000 emoji are
+    20 000 bytes but 5 000 symbols, so 1 stream; 16 384 pairs symbols get 4."""
+    for data, alphabet, streams in [("😀".encode() * 5000, UTF8, 1),
+                                    (b"ab" * FOUR_STREAMS_FROM, PAIRS, 4),
+                                    (b"ab" * (FOUR_STREAMS_FROM // 2) + b"c", PAIRS, 1)]:
+        (frame,) = parse(huffkit.compress(data, alphabet=alphabet.name))
+        assert [len(block.bits) for block in frame.blocks] == [streams]
+
+
+def test_alphabet_encoder_refusals():
+    """Section 15: block_size at least 4 (utf8) or 2 (pairs); no utf8 frame for data that is
+    not UTF-8 (huffkit: AlphabetError, nothing written)."""
+    with pytest.raises(ValueError, match="at least 4"):
+        huffkit.compress(SHORT, alphabet="utf8", block_size=3)
+    with pytest.raises(ValueError, match="at least 2"):
+        huffkit.compress(SHORT, alphabet="pairs", block_size=1)
+    for data in (b"\xff", b"abc\xed\xa0\x80", "😀".encode()[:3]):  # a surrogate, a cut character
+        with pytest.raises(huffkit.alphabet.AlphabetError):
+            huffkit.compress(data, alphabet="utf8")
+    assert huffkit.compress(SHORT, alphabet="utf8", block_size=4)
+    assert huffkit.compress(b"abc", alphabet="pairs", block_size=2)
+
+
+def test_rans_own_table_of_more_than_2_14_symbols_is_finer():
+    """Section 15: a block of d > 2^14 distinct symbols gets an own table of precision
+    ceil(log2 d) + 2; here every pair and a last single byte, 65 537 symbols: 19 bits."""
+    values = [*range(SINGLE_BYTE), SINGLE_BYTE + 0x21]  # every pair, then b"!"
+    data = symbols_to_bytes(values, PAIRS)
+    packed = huffkit.compress(data, alphabet="pairs", coder="ans")
+    assert reference_decode(packed) == data
+    (block,) = parse(packed)[0].blocks
+    assert block.table.precision == 19
+    assert block.table == own_table(values)
+
+
+# -- section 15: hand-made streams the encoder never writes, but the format allows -----------
+
+EMOJI_2 = "😀🎉".encode()  # 2 symbols, 8 bytes
+SURROGATE = "\ud800".encode("utf-8", "surrogatepass")  # what 0xD800 would be: ED A0 80
+AB_CODE = {A: 1, B: 1}
+AB_UTF8 = huffkit.Codebook.from_lengths(np.array([1 if value in (A, B) else 0
+                                                  for value in range(UTF8.size)], np.uint8))
+AB_PAIRS = huffkit.Codebook.from_lengths(np.array([1 if value in (A, B) else 0
+                                                   for value in range(PAIRS.size)], np.uint8))
+WIDE_UTF8 = {0: 2, 0xE9: 2, 0x1F600: 2, 0x10FFFF: 2}  # U+0000, é, 😀, the last scalar value
+WIDE_UTF8_DATA = "\x00é😀\U0010ffff😀".encode()
+WIDE_PAIRS = {0: 2, 0x6162: 2, 0xFFFF: 2, SINGLE_BYTE + 0xFF: 2}  # 65 791: the last symbol
+T_UTF8 = FreqTable(8, {0x61: 100, 0xE9: 60, 0x1F600: 95, 0x10FFFF: 1})
+T_UTF8_DATA = "aé😀\U0010ffffa😀".encode()
+
+
+def _utf8(*blocks: bytes, **fields) -> bytes:
+    return frame(*blocks, alphabet=UTF8, **fields)
+
+
+def _pairs(*blocks: bytes, **fields) -> bytes:
+    return frame(*blocks, alphabet=PAIRS, **fields)
+
+
+def _utf8_ans(*blocks: bytes, **fields) -> bytes:
+    return ans_frame(*blocks, alphabet=UTF8, **fields)
+
+
+def _pairs_ans(*blocks: bytes, **fields) -> bytes:
+    return ans_frame(*blocks, alphabet=PAIRS, **fields)
+
+
+def u8_block(data: bytes, lengths: dict[int, int] | None = None, **fields) -> bytes:
+    return huffman_block(data, lengths, alphabet=UTF8, **fields)
+
+
+def pr_block(data: bytes, lengths: dict[int, int] | None = None, **fields) -> bytes:
+    return huffman_block(data, lengths, alphabet=PAIRS, **fields)
+
+
+ALPHABET_VALID_CASES = [  # (packed, expected, codebook given to both decoders)
+    # B2 bounds the symbols by block_size, L1 the bytes by 4 (or 2) times the symbols: a block
+    # may hold more bytes than block_size (section 3 says "bytes (symbols)").
+    pytest.param(_utf8(u8_block(EMOJI_2), block_size=2), EMOJI_2, None,
+                 id="utf8-8-bytes-in-block-size-2"),
+    pytest.param(_utf8_ans(ans_block(EMOJI_2, alphabet=UTF8), block_size=2), EMOJI_2, None,
+                 id="utf8-rans-8-bytes-in-block-size-2"),
+    pytest.param(_pairs(pr_block(b"abcd"), block_size=2), b"abcd", None,
+                 id="pairs-4-bytes-in-block-size-2"),
+    pytest.param(_utf8(u8_block("😀".encode()), u8_block("é".encode()), block_size=1),
+                 "😀é".encode(), None, id="utf8-block-size-1"),  # below the encoder's 4
+    # L3 asks only that a single byte end its block, not the data.
+    pytest.param(_pairs(pr_block(b"abc"), pr_block(b"d"), pr_block(b"efg")), b"abcdefg", None,
+                 id="pairs-every-block-ends-with-a-single-byte"),
+    pytest.param(_pairs_ans(ans_block(b"abc", alphabet=PAIRS), ans_block(b"d", alphabet=PAIRS),
+                            ans_block(b"efg", alphabet=PAIRS, lanes=2)), b"abcdefg", None,
+                 id="pairs-rans-every-block-ends-with-a-single-byte"),
+    pytest.param(_pairs(pr_block(b"z")), b"z", None, id="pairs-single-byte-alone"),
+    pytest.param(_pairs(pr_block(b"aaaa")), b"aaaa", None, id="pairs-one-symbol-code"),
+    pytest.param(_utf8(u8_block("😀😀😀".encode(), streams=2)), "😀😀😀".encode(), None,
+                 id="utf8-one-symbol-code-2-streams"),
+    pytest.param(_utf8(u8_block(WIDE_UTF8_DATA, WIDE_UTF8)), WIDE_UTF8_DATA, None,
+                 id="utf8-symbols-0-to-0x10ffff"),
+    pytest.param(_pairs(pr_block(b"\x00\x00ab\xff\xff\xff", WIDE_PAIRS)), b"\x00\x00ab\xff\xff\xff",
+                 None, id="pairs-symbols-0-to-65791"),
+    pytest.param(_utf8(u8_block(MIXED[:60], streams=16)), MIXED[:60], None,
+                 id="utf8-16-streams"),
+    pytest.param(_pairs(pr_block(b"abcdefghi", streams=4)), b"abcdefghi", None,
+                 id="pairs-5-symbols-4-streams"),
+    # Presence lists: LEB128 numbers of 3 bytes, not the shortest form (as section 14.1).
+    pytest.param(_utf8(u8_block(b"ab", AB_CODE, table=code_table(
+        AB_CODE, alphabet=UTF8, listed=presence(AB_CODE, UTF8, numbers={0: b"\xe1\x80\x00",
+                                                                       1: b"\x80\x00"})))),
+                 b"ab", None, id="presence-numbers-not-minimal"),
+    pytest.param(_utf8_ans(ans_block(T_UTF8_DATA, T_UTF8, alphabet=UTF8, lanes=2)), T_UTF8_DATA,
+                 None, id="utf8-rans-precision-8-2-lanes"),
+    pytest.param(_utf8_ans(ans_block(MIXED, quantise(Counter(bytes_to_symbols(MIXED, UTF8)), 24),
+                                     alphabet=UTF8, lanes=3)), MIXED, None,
+                 id="utf8-rans-precision-24-3-lanes-with-words"),
+    # L3 judges decoded symbols: a shared code may give a surrogate a code no block uses.
+    pytest.param(_utf8(shared_block(b"ab", {A: 1, B: 2, 0xD800: 2}, alphabet=UTF8),
+                       section=codebook_section({A: 1, B: 2, 0xD800: 2}, alphabet=UTF8)), b"ab",
+                 None, id="utf8-shared-code-with-an-unused-surrogate"),
+    pytest.param(_utf8(u8_block(b"xyz"), shared_block(b"abba", AB_CODE, alphabet=UTF8),
+                       section=codebook_section(AB_CODE, alphabet=UTF8, storage=REFERENCED)),
+                 b"xyzabba", AB_UTF8, id="utf8-referenced-code-mixed-blocks"),
+    pytest.param(_pairs(shared_block(b"baab", {0x6261: 1, 0x6162: 1}, alphabet=PAIRS),
+                        section=codebook_section({0x6261: 1, 0x6162: 1}, alphabet=PAIRS)),
+                 b"baab", None, id="pairs-embedded-code"),
+    pytest.param(_utf8(section=codebook_section(AB_CODE, alphabet=UTF8)), b"", None,
+                 id="utf8-codebook-frame-without-blocks"),
+    pytest.param(_pairs_ans(shared_ans_block(b"abab!", FreqTable(2, {0x6162: 3, 65569: 1}),
+                                             alphabet=PAIRS),
+                            section=ans_section(FreqTable(2, {0x6162: 3, 65569: 1}),
+                                                alphabet=PAIRS)), b"abab!", None,
+                 id="pairs-rans-embedded-table"),
+    pytest.param(GOLDEN + _utf8(u8_block(SHORT)) + _pairs_ans(ans_block(b"abc", alphabet=PAIRS))
+                 + _utf8(), ABR + SHORT + b"abc", None, id="bytes-utf8-pairs-utf8-frames"),
+]
+
+
+@pytest.mark.parametrize(("packed", "expected", "codebook"), ALPHABET_VALID_CASES)
+def test_hand_made_valid_alphabet_streams(packed, expected, codebook):
+    code = None if codebook is None else codebook.lengths
+    assert reference_decode(packed, code) == expected
+    assert huffkit.decompress(packed, codebook=codebook) == expected
+
+
+# -- section 15: one hand-made fault per rule, CRCs right ---------------------------------------
+
+SHORT_VALUES = bytes_to_symbols(SHORT, UTF8)  # 4 symbols, 10 bytes
+SHORT_CODE = section11_lengths(SHORT_VALUES, 31)
+ABCDE = b"abcde"  # pairs: 0x6162, 0x6364, 65 536 + 0x65: 3 symbols, 5 bytes
+ABCDE_TABLE = FreqTable(4, {0x6162: 8, 0x6364: 4, SINGLE_BYTE + 0x65: 4})
+UTF8_SURROGATE_DATA = b"a" + SURROGATE  # the symbols 0x61 and 0xD800, as bytes would have it
+PAIRS_SINGLE_FIRST = [SINGLE_BYTE + A, 0x6263]  # b"abc" with the single byte first
+D1_BITS = encode(SHORT_VALUES[1:], section11_lengths(SHORT_VALUES[1:], 31))  # 5 bits
+AB_AS_PAIRS = b"\x00a\x00b\x00b\x00a"  # the pairs symbols 0x61, 0x62, 0x62, 0x61
+PAIRS_REF_SECTION = codebook_section(AB_CODE, alphabet=PAIRS, storage=REFERENCED)
+UTF8_TABLE_SECTION = ans_section(T_UTF8, alphabet=UTF8, storage=REFERENCED,
+                                 identifier=bytes.fromhex(AB_UTF8.identifier))
+
+
+def _utf8_table_listing(symbols: Sequence[int], **fields) -> bytes:
+    """A utf8 code table for SHORT whose presence list is replaced (lengths kept)."""
+    return code_table(SHORT_CODE, alphabet=UTF8, listed=presence(symbols, UTF8, **fields))
+
+
+ALPHABET_INVALID_CASES = [  # (packed, rule, codebook given to both decoders)
+    # H4: alphabet value 3 (flags bits 2 and 3 both set).
+    pytest.param(_utf8(u8_block(SHORT), flags=0x0C), "H4", None, id="H4-alphabet-3"),
+    pytest.param(_utf8_ans(ans_block(SHORT, alphabet=UTF8), flags=0x0E), "H4", None,
+                 id="H4-alphabet-3-rans"),
+    pytest.param(_utf8(shared_block(b"ab", AB_CODE, alphabet=UTF8),
+                       section=codebook_section(AB_CODE, alphabet=UTF8), flags=0x0D), "H4", None,
+                 id="H4-alphabet-3-codebook"),
+    pytest.param(_pairs(pr_block(ABCDE), flags=0x18), "H4", None, id="H4-pairs-and-bit-4"),
+    # L1: length below symbols, or above 4 (utf8) or 2 (pairs) times symbols.
+    pytest.param(_utf8(u8_block(SHORT, length=3)), "L1", None, id="L1-utf8-length-below-symbols"),
+    pytest.param(_utf8(u8_block(SHORT, length=17)), "L1", None,
+                 id="L1-utf8-length-above-4-symbols"),
+    pytest.param(_utf8(u8_block(SHORT, length=0)), "L1", None, id="L1-utf8-length-0"),
+    pytest.param(_pairs(pr_block(ABCDE, length=2)), "L1", None,
+                 id="L1-pairs-length-below-symbols"),
+    pytest.param(_pairs(pr_block(ABCDE, length=7)), "L1", None,
+                 id="L1-pairs-length-above-2-symbols"),
+    pytest.param(_utf8_ans(ans_block(SHORT, alphabet=UTF8, length=17)), "L1", None,
+                 id="L1-utf8-rans"),
+    pytest.param(_pairs_ans(ans_block(ABCDE, alphabet=PAIRS, length=7)), "L1", None,
+                 id="L1-pairs-rans"),
+    pytest.param(_pairs(shared_block(AB_AS_PAIRS[:6], AB_CODE, alphabet=PAIRS, length=7),
+                        section=codebook_section(AB_CODE, alphabet=PAIRS)),
+                 "L1", None, id="L1-pairs-shared-code-block"),
+    # L2: the count, the numbers' length, the symbols' range.
+    pytest.param(_utf8(u8_block(SHORT, table=_utf8_table_listing(SHORT_VALUES, count=0))), "L2",
+                 None, id="L2-count-0"),
+    pytest.param(_utf8(u8_block(SHORT, table=_utf8_table_listing(SHORT_VALUES,
+                                                                 count=UTF8.size + 1))),
+                 "L2", None, id="L2-utf8-count-above-1114112"),
+    pytest.param(_pairs(pr_block(b"ab", {0x6162: 1}, table=code_table(
+        {0x6162: 1}, alphabet=PAIRS, listed=presence([0x6162], PAIRS, count=PAIRS.size + 1)))),
+                 "L2", None, id="L2-pairs-count-above-65792"),
+    pytest.param(_utf8(u8_block(SHORT, table=_utf8_table_listing(
+        SHORT_VALUES, numbers={1: b"\xe8\x80\x80\x00"}))), "L2", None,
+                 id="L2-4-byte-number"),
+    pytest.param(_utf8(u8_block(SHORT, table=_utf8_table_listing(
+        SHORT_VALUES, numbers={0: b"\x80\x80\x80\x80\x00"}))), "L2", None,
+                 id="L2-5-byte-number"),
+    pytest.param(_utf8(shared_block(b"aaa", {A: 1, 0x110000: 1}, alphabet=UTF8),
+                       section=codebook_section({A: 1, 0x110000: 1}, alphabet=UTF8)), "L2", None,
+                 id="L2-utf8-symbol-0x110000-in-section"),
+    pytest.param(_utf8(shared_block(b"aaa", {A: 1, 0x1FFFFF: 1}, alphabet=UTF8),
+                       section=codebook_section({A: 1, 0x1FFFFF: 1}, alphabet=UTF8)), "L2", None,
+                 id="L2-utf8-symbol-2^21-1-in-section"),
+    pytest.param(_utf8(u8_block(SHORT, table=_utf8_table_listing(
+        SHORT_VALUES, numbers={3: leb128(0x110000 - sorted(SHORT_VALUES)[2] - 1)}))), "L2", None,
+                 id="L2-utf8-gap-to-0x110000"),
+    pytest.param(_pairs_ans(shared_ans_block(b"abab", FreqTable(2, {0x6162: 3, PAIRS.size: 1}),
+                                             alphabet=PAIRS),
+                            section=ans_section(FreqTable(2, {0x6162: 3, PAIRS.size: 1}),
+                                                alphabet=PAIRS)), "L2", None,
+                 id="L2-pairs-symbol-65792-in-section-table"),
+    pytest.param(_pairs_ans(ans_block(ABCDE, ABCDE_TABLE, alphabet=PAIRS, table_bytes=freq_table(
+        ABCDE_TABLE, alphabet=PAIRS, listed=presence(ABCDE_TABLE.freqs, PAIRS, count=0)))),
+                 "L2", None, id="L2-pairs-rans-count-0"),
+    pytest.param(_pairs_ans(ans_block(ABCDE, ABCDE_TABLE, alphabet=PAIRS, table_bytes=freq_table(
+        ABCDE_TABLE, alphabet=PAIRS, listed=presence(ABCDE_TABLE.freqs, PAIRS,
+                                                     numbers={0: b"\xe2\xc2\x81\x00"})))),
+                 "L2", None, id="L2-pairs-rans-4-byte-number"),
+    # L3: symbols without a byte form.
+    pytest.param(_utf8(u8_block(UTF8_SURROGATE_DATA, values=[A, 0xD800])), "L3", None,
+                 id="L3-utf8-surrogate-0xd800"),
+    pytest.param(_utf8_ans(ans_block(b"a" + "\udfff".encode("utf-8", "surrogatepass"),
+                                     alphabet=UTF8, values=[A, 0xDFFF])), "L3", None,
+                 id="L3-utf8-rans-surrogate-0xdfff"),
+    pytest.param(_utf8(shared_block(UTF8_SURROGATE_DATA, {A: 1, B: 2, 0xD800: 2}, alphabet=UTF8,
+                                    values=[A, 0xD800]),
+                       section=codebook_section({A: 1, B: 2, 0xD800: 2}, alphabet=UTF8)), "L3",
+                 None, id="L3-utf8-surrogate-in-shared-code"),
+    pytest.param(_pairs(pr_block(b"abc", values=PAIRS_SINGLE_FIRST)), "L3", None,
+                 id="L3-pairs-single-byte-first"),
+    pytest.param(_pairs_ans(ans_block(b"abc", alphabet=PAIRS, values=PAIRS_SINGLE_FIRST)), "L3",
+                 None, id="L3-pairs-rans-single-byte-first"),
+    pytest.param(_pairs(pr_block(b"ab", values=[SINGLE_BYTE + A, SINGLE_BYTE + B])), "L3", None,
+                 id="L3-pairs-two-single-bytes"),
+    # L4: length within L1's bounds, but not the decoded size.
+    pytest.param(_utf8(u8_block(SHORT, length=11)), "L4", None, id="L4-utf8-length-11-of-10"),
+    pytest.param(_utf8(u8_block(SHORT, length=4)), "L4", None, id="L4-utf8-length-4-of-10"),
+    pytest.param(_pairs(pr_block(ABCDE, length=6)), "L4", None, id="L4-pairs-length-6-of-5"),
+    pytest.param(_pairs(pr_block(b"abcd", length=3)), "L4", None, id="L4-pairs-length-3-of-4"),
+    pytest.param(_utf8_ans(ans_block(SHORT, alphabet=UTF8, length=9)), "L4", None,
+                 id="L4-utf8-rans"),
+    pytest.param(_pairs(shared_block(AB_AS_PAIRS, AB_CODE, alphabet=PAIRS, length=7),
+                        section=PAIRS_REF_SECTION), "L4", AB_PAIRS,
+                 id="L4-pairs-referenced-shared-code"),
+    # Sections 1 to 14 in alphabet frames, with presence lists.
+    pytest.param(_utf8(u8_block(SHORT, table=code_table({**SHORT_CODE, SHORT_VALUES[0]: 1},
+                                                        alphabet=UTF8))), "C6", None,
+                 id="C6-utf8-kraft-above-1"),
+    pytest.param(_utf8(u8_block(b"ab", {A: 1, B: 2})), "C6", None, id="C6-utf8-kraft-below-1"),
+    pytest.param(_pairs(pr_block(b"abab", {0x6162: 2})), "C5", None,
+                 id="C5-pairs-one-symbol-length-2"),
+    pytest.param(_utf8(u8_block(SHORT, table=code_table(SHORT_CODE, alphabet=UTF8,
+                                                        padding="1"))), "C2", None,
+                 id="C2-utf8-padding"),
+    pytest.param(_utf8(u8_block(SHORT, table=code_table(SHORT_CODE, alphabet=UTF8,
+                                                        longest=3))), "C4", None,
+                 id="C4-utf8-longest-above-lengths"),
+    pytest.param(_utf8(u8_block(b"ab", {A: 1, B: 2, C: 2})), "D4", None,
+                 id="D4-utf8-coded-symbol-absent"),
+    pytest.param(_utf8(u8_block(SHORT, crc=zlib.crc32(SHORT) ^ 1)), "D5", None, id="D5-utf8-crc"),
+    pytest.param(_utf8(u8_block(SHORT[3:], stream_bits=[D1_BITS + "1"], bits=[len(D1_BITS)])),
+                 "D1", None, id="D1-utf8-stream-padding"),
+    pytest.param(_utf8(u8_block(SHORT), block_size=3), "B2", None,
+                 id="B2-utf8-4-symbols-block-size-3"),
+    pytest.param(_pairs(pr_block(ABCDE), total=5), "E1", None, id="E1-pairs-total-counts-bytes"),
+    pytest.param(_pairs_ans(ans_block(ABCDE, ABCDE_TABLE, alphabet=PAIRS, table_bytes=freq_table(
+        ABCDE_TABLE, alphabet=PAIRS, numbers={0x6162: b"\x08"}))), "A1", None,
+                 id="A1-pairs-sum-above-M"),
+    pytest.param(_utf8_ans(ans_block(SHORT, alphabet=UTF8, table_bytes=freq_table(
+        own_table(SHORT_VALUES), alphabet=UTF8, precision=0))), "A1", None,
+                 id="A1-utf8-precision-0"),
+    pytest.param(_utf8_ans(shared_ans_block(T_UTF8_DATA, T_UTF8, alphabet=UTF8),
+                           section=ans_section(None, table_bytes=freq_table(
+                               T_UTF8, alphabet=UTF8, numbers={0xE9: b"\x80\x80\x80\x80\x00"}))),
+                 "A1", None, id="A1-utf8-section-5-byte-frequency"),
+    pytest.param(_pairs_ans(ans_block(ABCDE, FreqTable(4, {**ABCDE_TABLE.freqs, 0x6162: 7,
+                                                            0x7A7A: 1}), alphabet=PAIRS)), "A5",
+                 None, id="A5-pairs-own-table-codes-absent-symbol"),
+    pytest.param(_utf8_ans(ans_block(SHORT, alphabet=UTF8, crc=0)), "A6", None, id="A6-utf8-crc"),
+    pytest.param(_utf8(shared_block(b"ab", AB_CODE, alphabet=UTF8),
+                       section=codebook_section(AB_CODE, alphabet=UTF8,
+                                                identifier=identifier_of(AB_CODE, BYTES))), "K4",
+                 None, id="K4-utf8-identifier-computed-as-for-bytes"),
+    pytest.param(_pairs(shared_block(AB_AS_PAIRS, AB_CODE, alphabet=PAIRS),
+                        section=codebook_section(AB_CODE, alphabet=PAIRS,
+                                                 identifier=identifier_of(AB_CODE, UTF8))), "K4",
+                 None, id="K4-pairs-identifier-of-utf8-code"),
+    pytest.param(_pairs(shared_block(AB_AS_PAIRS, AB_CODE, alphabet=PAIRS),
+                        section=PAIRS_REF_SECTION),
+                 "K5", None, id="K5-pairs-referenced-not-given"),
+    pytest.param(_pairs(shared_block(AB_AS_PAIRS, AB_CODE, alphabet=PAIRS),
+                        section=PAIRS_REF_SECTION),
+                 "K5", AB_UTF8, id="K5-pairs-frame-given-utf8-code-same-lengths"),
+    pytest.param(_utf8_ans(shared_ans_block(T_UTF8_DATA, T_UTF8, alphabet=UTF8),
+                           section=UTF8_TABLE_SECTION), "K5", AB_UTF8,
+                 id="K5-utf8-rans-rebuilt-table-differs"),
+    pytest.param(_utf8(u8_block(SHORT))[:14 + 13 + 7], "S2", None,
+                 id="S2-inside-presence-list"),
+]
+
+
+def _implied_given(codebook: huffkit.Codebook | None) -> dict:
+    """What the reference is given for ``codebook``: its lengths, and its weights, which for a
+    codebook made from lengths alone are 2^-length (as huffkit has it: see
+    test_lengths_only_codebook_uses_the_implied_distribution)."""
+    if codebook is None:
+        return {}
+    if codebook.distribution is not None:
+        return _given(codebook)
+    return {"codebook": codebook.lengths,
+            "weights": {value: Fraction(1, 1 << length)
+                        for value, length in as_lengths(codebook.lengths).items()}}
+
+
+def _expect_huffkit_error(rule: str):
+    """huffkit's exception for a rule (section 10, 14.4 and 15: L1 to L4 are FormatError)."""
+    return pytest.raises(EXPECTED_ERROR.get(rule, huffkit.FormatError))
+
+
+@pytest.mark.parametrize(("packed", "rule", "codebook"), ALPHABET_INVALID_CASES)
+def test_invalid_alphabet_frame_is_rejected_by_both(packed, rule, codebook):
+    with pytest.raises(SpecViolation) as violation:
+        reference_decode(packed, **_implied_given(codebook))
+    assert violation.value.rule == rule
+    with _expect_huffkit_error(rule) as error:
+        huffkit.decompress(packed, codebook=codebook)
+    if rule[0] in "LH":  # a FormatError, not its subclasses for truncation and checksums
+        assert not isinstance(error.value, huffkit.TruncatedError | huffkit.ChecksumError)
+
+
+def test_lengths_only_alphabet_codebook_uses_the_implied_distribution():
+    """As for bytes (test_lengths_only_codebook_uses_the_implied_distribution): a utf8
+    codebook made from lengths alone has its rANS table rebuilt from 2^-length."""
+    packed = huffkit.compress(b"abbab", alphabet="utf8", coder="ans", codebook=AB_UTF8,
+                              embed_codebook=False)
+    (frame,) = parse(packed, **_implied_given(AB_UTF8))
+    assert frame.codebook.table == FreqTable(16, {A: 1 << 15, B: 1 << 15})
+    assert frame.codebook.table_id == table_identifier(frame.codebook.table, UTF8)
+    assert reference_decode(packed, **_implied_given(AB_UTF8)) == b"abbab"
+    assert huffkit.decompress(packed, codebook=AB_UTF8) == b"abbab"
+
+
+
+# -- section 15: every bit flip and every truncation of small alphabet frames ------------------
+
+ALPHABET_FLIP_FRAMES = {  # name -> (packed, codebook given to both decoders, data)
+    # Characters of 4 and 2 bytes in one block: small, as huffkit takes ~12 ms a utf8 block.
+    "utf8-huffman": (huffkit.compress("😀é😀".encode(), alphabet="utf8"), None,
+                     "😀é😀".encode()),
+    # The symbols 0x6162, 0x6362 and the single byte 65 536 + 0x61.
+    "pairs-rans": (huffkit.compress(b"abcba", alphabet="pairs", coder="ans"), None, b"abcba"),
+    "pairs-huffman-referenced": (huffkit.compress(
+        AB_AS_PAIRS, alphabet="pairs", block_size=4, codebook=AB_PAIRS, embed_codebook=False),
+        AB_PAIRS, AB_AS_PAIRS),
+}
+
+
+@pytest.mark.parametrize("name", ALPHABET_FLIP_FRAMES)
+def test_every_bit_flip_of_an_alphabet_frame_accepted_or_rejected_alike(name):
+    """Both decoders accept or reject each single-bit flip alike, with the same output, and
+    huffkit never returns other bytes than the original data."""
+    packed, codebook, data = ALPHABET_FLIP_FRAMES[name]
+    given = _implied_given(codebook)
+    if "weights" in given:  # rebuild the table once, not per flip
+        given["weights"] = shared_table(as_weights(given["weights"]))
+    reference = functools.partial(reference_decode, **given)
+    assert reference(packed) == data == huffkit.decompress(packed, codebook=codebook)
+    for position in range(len(packed) * 8):
+        damaged = patch(packed, position // 8, packed[position // 8] ^ (0x80 >> position % 8))
+        ours = _outcome(functools.partial(huffkit.decompress, codebook=codebook), damaged)
+        assert ours == _outcome(reference, damaged), f"bit {position} flipped: {damaged.hex()}"
+        assert ours in (None, data), f"bit {position} flipped: {damaged.hex()}"
+
+
+@pytest.mark.parametrize("name", ALPHABET_FLIP_FRAMES)
+def test_every_proper_prefix_of_an_alphabet_frame_is_truncated(name):
+    packed, codebook, _ = ALPHABET_FLIP_FRAMES[name]
+    for end in range(1, len(packed)):
+        with pytest.raises(SpecViolation) as violation:
+            reference_decode(packed[:end], **_implied_given(codebook))
+        assert violation.value.rule == "S2"
+        with pytest.raises(huffkit.TruncatedError):
+            huffkit.decompress(packed[:end], codebook=codebook)
+
+
+# -- section 15: properties -------------------------------------------------------------------
+
+
+def _even(raw: bytes) -> bytes:
+    return raw[: len(raw) // 2 * 2]
+
+
+@given(raw=st.binary(max_size=500), other=st.binary(min_size=2, max_size=300),
+       block_size=st.integers(2, 600), coder=st.sampled_from(["huffman", "ans"]),
+       use=st.sampled_from(["own", "embedded", "referenced"]),
+       max_code_length=st.sampled_from([None, 17, 20, 24]))
+def test_property_pairs_frames(raw, other, block_size, coder, use, max_code_length):
+    """Any bytes in the pairs alphabet, with own codes or a codebook of other data (and the
+    data: a model gives no code to pairs it has not seen), decode alike under section 15."""
+    model = None
+    if use != "own":
+        model = huffkit.Codebook.from_distribution(
+            huffkit.Distribution.from_bytes(_even(other) + raw, alphabet="pairs"),
+            max_code_length=max_code_length or 20)
+    embed = use != "referenced"
+    packed = huffkit.compress(raw, alphabet="pairs", coder=coder, block_size=block_size,
+                              codebook=model, embed_codebook=embed,
+                              max_code_length=max_code_length)
+    assert reference_decode(packed, **({} if embed else _alphabet_given(model, coder))) == raw
+    assert huffkit.decompress(packed, codebook=model) == raw
+    check_alphabet_choices(raw, packed, PAIRS, block_size, coder=coder, codebook=model,
+                           embed=embed, max_code_length=max_code_length)
+
+
+# huffkit takes ~15 ms a utf8 block: fewer examples, mostly of one block.
+@settings(max_examples=max(6, settings.default.max_examples // 10))
+@given(text=st.text(max_size=40), other=st.text(min_size=1, max_size=40),
+       block_size=st.integers(4, 200),
+       coder=st.sampled_from(["huffman", "ans"]),
+       use=st.sampled_from(["own", "embedded", "referenced"]))
+def test_property_utf8_frames(text, other, block_size, coder, use):
+    data = text.encode()  # (hypothesis text holds no surrogates)
+    model = None
+    if use != "own":
+        model = huffkit.Codebook.from_distribution(huffkit.Distribution.from_bytes(
+            other.encode() + data, alphabet="utf8"), max_code_length=24)
+    embed = use != "referenced"
+    packed = huffkit.compress(data, alphabet="utf8", coder=coder, block_size=block_size,
+                              codebook=model, embed_codebook=embed)
+    assert reference_decode(packed, **({} if embed else _alphabet_given(model, coder))) == data
+    check_alphabet_choices(data, packed, UTF8, block_size, coder=coder, codebook=model,
+                           embed=embed)
