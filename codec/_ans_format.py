@@ -21,7 +21,7 @@ import numpy as np
 
 from . import _kernels
 from ._errors import CodebookError, FormatError, TruncatedError
-from ._presence import pack_presence, parse_presence
+from ._presence import listed_symbols, pack_presence, parse_presence
 from ._varint import pack_varints, parse_varints
 from .alphabet import ALPHABETS, Alphabet
 from .ans import MAX_PRECISION, FrequencyTable, precision_for_block
@@ -60,33 +60,41 @@ def _need(buffer, pos: int, size: int) -> None:
 
 
 def pack_frequency_table(table: FrequencyTable, alphabet: Alphabet = ALPHABETS["bytes"],
-                         ) -> bytes:
-    """Precision u8 | presence (bitmap or list) | (freq - 1) as LEB128, per listed symbol."""
-    present = np.flatnonzero(table.freqs)
-    return (bytes([table.precision]) + pack_presence(present, alphabet)
-            + pack_varints(table.freqs[present] - 1))
+                         listed: np.ndarray | None = None) -> bytes:
+    """Precision u8 | presence (bitmap or list) | (freq - 1) as LEB128, per listed symbol.
+
+    *table* gives a frequency to every symbol of the alphabet, or, with
+    *listed*, to each of those (increasing) symbols in turn.
+    """
+    if listed is None:
+        listed = np.flatnonzero(table.freqs)
+        freqs = table.freqs[listed]
+    else:
+        freqs = table.freqs
+    return bytes([table.precision]) + pack_presence(listed, alphabet) + pack_varints(freqs - 1)
 
 
 def parse_frequency_table(buffer, pos: int, alphabet: Alphabet = ALPHABETS["bytes"], *,
-                          what: str = "frequency table") -> tuple[FrequencyTable, int]:
-    """Read a frequency table at *pos*; return it and the position after it."""
+                          what: str = "frequency table",
+                          ) -> tuple[np.ndarray, FrequencyTable, int]:
+    """Read a frequency table at *pos*: the symbols it lists (increasing), their
+    frequencies as a table indexed by position in that list, and the position after it."""
     _need(buffer, pos, 1)
     precision = buffer[pos]
     if not 1 <= precision <= MAX_PRECISION:
         raise FormatError(f"{what} declares a precision of {precision} bits "
                           f"(allowed: 1 to {MAX_PRECISION})")
-    present, pos = parse_presence(buffer, pos + 1, alphabet, what=what)
-    if present.size == 0:
+    listed, pos = parse_presence(buffer, pos + 1, alphabet, what=what)
+    if listed.size == 0:
         noun = "byte value" if alphabet.name == "bytes" else "symbol"
         raise FormatError(f"{what} gives no {noun} a frequency")
-    values, pos = parse_varints(buffer, pos, present.size, longest=_LONGEST_VARINT, what=what,
+    values, pos = parse_varints(buffer, pos, listed.size, longest=_LONGEST_VARINT, what=what,
                                 noun="frequency")
-    freqs = np.zeros(alphabet.size, dtype=np.int64)
-    freqs[present] = values + 1
+    freqs = values.astype(np.int64) + 1
     if int(freqs.sum()) != 1 << precision:
         raise FormatError(f"{what}'s frequencies sum to {int(freqs.sum())}, not "
                           f"2**{precision}")
-    return FrequencyTable(freqs, precision), pos
+    return listed, FrequencyTable(freqs, precision), pos
 
 
 def table_for(codebook) -> FrequencyTable:
@@ -113,6 +121,7 @@ class AnsBlockHeader:
     symbols: int
     crc32: int
     table: FrequencyTable | None  # None: the frame's table, which was not supplied
+    listed: np.ndarray | None  # the symbols the table lists: table.freqs[i] is listed[i]'s
     lanes: int
     word_count: int
     header_size: int
@@ -147,13 +156,20 @@ def lanes_for(symbols: np.ndarray, table: FrequencyTable) -> int:
 def encode_ans_block(symbols: np.ndarray, alphabet: Alphabet,
                      shared: FrequencyTable | None = None) -> bytes:
     """An ANS block after its type, symbol count (and length) and CRC: its own table (unless
-    the frame's *shared* one codes it), lanes, states and words."""
+    the frame's *shared* one codes it), lanes, states and words.
+
+    *symbols* are the block's symbols, or, with a *shared* table that lists
+    only some symbols, their positions in that list.
+    """
     if shared is None:
-        counts = _kernels.count_symbols(symbols, alphabet.size)
-        table = FrequencyTable.from_distribution(
-            Distribution.from_counts(counts),
-            precision=precision_for_block(int(np.count_nonzero(counts))))
-        packed_table = pack_frequency_table(table, alphabet)
+        if alphabet.name == "bytes":  # 256 counts: the table may as well span the alphabet
+            listed, counts = None, _kernels.count_symbols(symbols, alphabet.size)
+        else:
+            listed, symbols, counts = listed_symbols(symbols, alphabet)
+        precision = precision_for_block(int(np.count_nonzero(counts)))
+        table = FrequencyTable.from_distribution(Distribution.from_counts(counts),
+                                                 precision=precision)
+        packed_table = pack_frequency_table(table, alphabet, listed)
     else:
         table, packed_table = shared, b""
     lanes = lanes_for(symbols, table)
@@ -168,12 +184,13 @@ def encode_ans_block(symbols: np.ndarray, alphabet: Alphabet,
 
 
 def parse_ans_block(buffer, pos: int, cursor: int, kind: int, symbols: int, crc: int,
-                    frame_table: FrequencyTable | None, alphabet: Alphabet) -> AnsBlockHeader:
+                    frame_table: tuple[np.ndarray | None, FrequencyTable | None],
+                    alphabet: Alphabet) -> AnsBlockHeader:
     """Read an ANS block's header from *cursor*, its start (type ... CRC) read already."""
     if kind == BLOCK_ANS:
-        table, cursor = parse_frequency_table(buffer, cursor, alphabet)
+        listed, table, cursor = parse_frequency_table(buffer, cursor, alphabet)
     else:
-        table = frame_table
+        listed, table = frame_table
     _need(buffer, cursor, _LANES.size)
     lanes, word_count = _LANES.unpack_from(buffer, cursor)
     if not 1 <= lanes <= min(symbols, MAX_LANES):
@@ -183,7 +200,7 @@ def parse_ans_block(buffer, pos: int, cursor: int, kind: int, symbols: int, crc:
     if word_count > symbols:
         raise FormatError(f"ANS block of {symbols} symbols declares {word_count} words; "
                           f"it can hold at most {symbols}")
-    return AnsBlockHeader(symbols, crc, table, lanes, word_count,
+    return AnsBlockHeader(symbols, crc, table, listed, lanes, word_count,
                           cursor + _LANES.size - pos, shared=kind == BLOCK_ANS_SHARED)
 
 
@@ -200,4 +217,4 @@ def decode_ans_block(block: AnsBlockHeader, buffer, pos: int) -> np.ndarray:
                           dtype="<u4")
     table = block.table
     return _kernels.ans_decode(words, states, block.symbols, table.freqs, table.cumulative,
-                               table.precision)
+                               table.precision, block.listed)

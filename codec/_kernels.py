@@ -142,15 +142,16 @@ def _place_chunks(chunk: np.ndarray, chunk_bits: np.ndarray) -> tuple[bytes, int
     return words.astype(">u8").tobytes()[: (total_bits + 7) // 8], total_bits
 
 
-def decode_stream(data: bytes, bit_count: int, symbol_count: int,
-                  lengths: np.ndarray) -> bytes | np.ndarray:
+def decode_stream(data: bytes, bit_count: int, symbol_count: int, lengths: np.ndarray,
+                  values: np.ndarray | None = None) -> bytes | np.ndarray:
     """Decode *symbol_count* symbols from the first *bit_count* bits of *data*.
 
-    *lengths* is a validated canonical code (one length per symbol of the
-    alphabet).  The bits must decode to exactly *symbol_count* whole
-    codewords, and the padding bits after them must be zero; otherwise
-    ``FormatError``.  Byte symbols come back as bytes, larger ones as an
-    int64 array.
+    *lengths* is a validated canonical code, one length per symbol, and
+    *values* (increasing; by default 0, 1, 2, ...) what each of those symbols
+    decodes to: a block's table lists only the symbols it holds.  The bits
+    must decode to exactly *symbol_count* whole codewords, and the padding
+    bits after them must be zero; otherwise ``FormatError``.  When every value
+    fits in a byte the symbols come back as bytes, otherwise as an int64 array.
     """
     bits = bitarray(endian="big")
     bits.frombytes(data)
@@ -161,11 +162,13 @@ def decode_stream(data: bytes, bit_count: int, symbol_count: int,
     lengths = lengths.astype(np.int64)
     present = np.flatnonzero(lengths)
     canonical_order = present[np.lexsort((present, lengths[present]))]
+    if values is not None:
+        canonical_order = values[canonical_order]
     per_length = np.bincount(lengths[present], minlength=int(lengths.max()) + 1)
     per_length[0] = 0
     try:
         symbols = canonical_decode(bits, per_length.tolist(), canonical_order.tolist())
-        if lengths.size <= 256:
+        if (lengths.size if values is None else int(values[-1]) + 1) <= 256:
             decoded = bytes(symbols)
         else:
             decoded = np.fromiter(symbols, dtype=np.int64, count=-1)
@@ -224,8 +227,12 @@ def ans_encode(symbols: np.ndarray, freqs: np.ndarray, cumulative: np.ndarray, p
 
 
 def ans_decode(words: np.ndarray, states: np.ndarray, count: int, freqs: np.ndarray,
-               cumulative: np.ndarray, precision: int) -> np.ndarray:
+               cumulative: np.ndarray, precision: int,
+               values: np.ndarray | None = None) -> np.ndarray:
     """Decode *count* symbols from rANS *words* and the lanes' starting *states*.
+
+    The symbols are indices into *freqs*, or the entries of *values* (what
+    each of those symbols decodes to) when it is given.
 
     Raises ``FormatError`` unless the words are used up exactly and every lane
     ends at the lower bound, where the encoder began: so damage to the states,
@@ -263,4 +270,4 @@ def ans_decode(words: np.ndarray, states: np.ndarray, count: int, freqs: np.ndar
         x_all[:active] = x
     if pos != wide.size or np.any(x_all != lower):
         raise FormatError("ANS stream does not end where it began: the block is damaged")
-    return out
+    return out if values is None else values[out]

@@ -18,7 +18,6 @@ import sys
 import numpy as np
 
 from . import _kernels, container
-from ._ans_format import table_for
 from ._errors import CodebookError, FormatError, HuffmanError, TruncatedError
 from .alphabet import ALPHABETS, Alphabet, AlphabetError, alphabet_named
 from .codebook import Codebook
@@ -142,8 +141,8 @@ class HuffmanCompressor:
                              f"bytes for the {self._alphabet.name} alphabet, got {block_size}")
         self._codebook = _as_codebook(codebook, self._max_code_length, self._alphabet)
         self._embed_codebook = bool(embed_codebook)
-        self._shared_table = (table_for(self._codebook)
-                              if self._codebook is not None and coder == "ans" else None)
+        self._shared = (None if self._codebook is None else
+                        container.SharedCode(self._codebook, coder, self._alphabet))
         self._pending = bytearray()
         self._header_written = False
         self._total = 0
@@ -284,9 +283,9 @@ class HuffmanCompressor:
     def _encode_block(self, block) -> tuple[bytes, int]:
         """One block coded, and its number of symbols; the compressor's state is untouched."""
         symbols = self._alphabet.symbols(block)  # valid: checked as it was fed
-        coded = container.encode_block(block, self._max_code_length, self._codebook,
-                                       coder=self._coder, shared_table=self._shared_table,
-                                       alphabet=self._alphabet, symbols=symbols)
+        coded = container.encode_block(block, self._max_code_length, self._shared,
+                                       coder=self._coder, alphabet=self._alphabet,
+                                       symbols=symbols)
         return coded, symbols.size
 
 

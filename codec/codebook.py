@@ -62,14 +62,22 @@ def identifier_of(lengths: np.ndarray) -> bytes:
     which 64 bits make negligible here).
     """
     lengths = np.asarray(lengths)
-    if lengths.size == 256:
-        digest = hashlib.sha256(lengths.astype(np.uint8).tobytes()).digest()
-        return digest[:IDENTIFIER_BYTES]
     present = np.flatnonzero(lengths)
-    records = np.zeros(present.size, dtype=[("symbol", "<u4"), ("length", "u1")])
-    records["symbol"] = present
-    records["length"] = lengths[present]
-    body = int(lengths.size).to_bytes(4, "little") + records.tobytes()
+    return identifier_of_listed(present, lengths[present], lengths.size)
+
+
+def identifier_of_listed(symbols: np.ndarray, lengths: np.ndarray, size: int) -> bytes:
+    """:func:`identifier_of` a code given as the (increasing) *symbols* that have a code,
+    their *lengths*, and the alphabet's *size*: the work follows the code, not the alphabet.
+    """
+    if size == 256:
+        dense = np.zeros(256, dtype=np.uint8)
+        dense[symbols] = lengths
+        return hashlib.sha256(dense.tobytes()).digest()[:IDENTIFIER_BYTES]
+    records = np.zeros(len(symbols), dtype=[("symbol", "<u4"), ("length", "u1")])
+    records["symbol"] = symbols
+    records["length"] = lengths
+    body = int(size).to_bytes(4, "little") + records.tobytes()
     return hashlib.sha256(body).digest()[:IDENTIFIER_BYTES]
 
 

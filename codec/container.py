@@ -44,10 +44,10 @@ from ._ans_format import (
     table_for,
 )
 from ._errors import ChecksumError, CodebookError, FormatError, TruncatedError
-from ._presence import pack_presence, parse_presence
+from ._presence import listed_symbols, pack_presence, parse_presence
 from .alphabet import ALPHABETS, Alphabet, AlphabetError
 from .ans import FrequencyTable
-from .codebook import IDENTIFIER_BYTES, Codebook, identifier_of
+from .codebook import IDENTIFIER_BYTES, Codebook, identifier_of, identifier_of_listed
 from .distribution import Distribution
 
 __all__ = [
@@ -119,8 +119,11 @@ class FrameHeader:
     size: int = FRAME_HEADER_SIZE  # bytes, codebook section included
     codebook_id: bytes | None = None  # the frame's shared code, named ...
     embedded: bool = False  # ... and stored in the frame, or not
-    lengths: np.ndarray | None = None  # its lengths (Huffman), when embedded or supplied
-    table: FrequencyTable | None = None  # its frequencies (ANS), when embedded or supplied
+    # The code, when embedded or supplied: the symbols it lists (increasing), and for each
+    # of them in turn its length (Huffman) or its frequency (ANS, a table of len(listed)).
+    listed: np.ndarray | None = None
+    lengths: np.ndarray | None = None
+    table: FrequencyTable | None = None
     table_id: bytes | None = None  # the identifier of a referenced frequency table (ANS)
 
     @property
@@ -143,7 +146,8 @@ class BlockHeader:
 
     symbols: int
     crc32: int
-    lengths: np.ndarray | None  # None: the frame's code, which was not supplied
+    lengths: np.ndarray | None  # None: the frame's code, which was not supplied ...
+    listed: np.ndarray | None  # ... else the symbols it codes, lengths[i] being listed[i]'s
     stream_bits: tuple[int, ...]
     header_size: int
     shared: bool = False  # coded with the frame's codebook rather than its own table
@@ -269,29 +273,31 @@ def _parse_codebook_section(buffer, pos: int, header: FrameHeader) -> FrameHeade
     identifier = bytes(buffer[pos:pos + IDENTIFIER_BYTES])
     storage = buffer[pos + IDENTIFIER_BYTES]
     pos += IDENTIFIER_BYTES + 1
-    lengths = table = table_id = None
+    listed = lengths = table = table_id = None
     if storage == CODEBOOK_EMBEDDED and header.flags & FLAG_ANS:
-        table, pos = parse_frequency_table(buffer, pos, header.alphabet,
-                                           what="frame frequency table")
+        listed, table, pos = parse_frequency_table(buffer, pos, header.alphabet,
+                                                   what="frame frequency table")
     elif storage == CODEBOOK_REFERENCED and header.flags & FLAG_ANS:
         _need(buffer, pos, IDENTIFIER_BYTES)
         table_id = bytes(buffer[pos:pos + IDENTIFIER_BYTES])
         pos += IDENTIFIER_BYTES
     elif storage == CODEBOOK_EMBEDDED:
-        lengths, pos = parse_code_table(buffer, pos, header.alphabet, what="frame codebook")
+        listed, lengths, pos = parse_code_table(buffer, pos, header.alphabet,
+                                                what="frame codebook")
     elif storage != CODEBOOK_REFERENCED:
         raise FormatError(f"frame codebook has unknown storage type {storage} "
                           f"(expected {CODEBOOK_REFERENCED} or {CODEBOOK_EMBEDDED})")
     _need(buffer, pos, _CRC.size)
     if _CRC.unpack_from(buffer, pos)[0] != zlib.crc32(buffer[start:pos]):
         raise FormatError("frame codebook section is damaged (its CRC-32 does not match)")
-    if lengths is not None and identifier_of(lengths) != identifier:
+    if lengths is not None and identifier_of_listed(listed, lengths,
+                                                    header.alphabet.size) != identifier:
         raise FormatError("frame codebook is damaged: its identifier does not match its "
                           "code lengths")
     return FrameHeader(header.version, header.flags, header.block_size,
                        size=pos + _CRC.size - start + FRAME_HEADER_SIZE,
                        codebook_id=identifier, embedded=storage == CODEBOOK_EMBEDDED,
-                       lengths=lengths, table=table, table_id=table_id)
+                       listed=listed, lengths=lengths, table=table, table_id=table_id)
 
 
 def with_supplied_codebook(header: FrameHeader, codebook: Codebook | None) -> FrameHeader:
@@ -327,8 +333,12 @@ def with_supplied_codebook(header: FrameHeader, codebook: Codebook | None) -> Fr
                                 f"different frequency table ({table.identifier}, where this data "
                                 f"needs {header.table_id.hex()}): its code lengths match, its "
                                 "distribution does not")
-        return dataclasses.replace(header, table=table)
-    return dataclasses.replace(header, lengths=codebook.lengths.astype(np.int64))
+        listed = np.flatnonzero(table.freqs)
+        return dataclasses.replace(header, listed=listed,
+                                   table=FrequencyTable(table.freqs[listed], table.precision))
+    listed = np.flatnonzero(codebook.lengths)
+    return dataclasses.replace(header, listed=listed,
+                               lengths=codebook.lengths[listed].astype(np.int64))
 
 
 def pack_frame_end(total_symbols: int) -> bytes:
@@ -343,53 +353,89 @@ def _width(longest: int) -> int:
     return (longest - 1).bit_length()
 
 
-def pack_code_table(lengths: np.ndarray, alphabet: Alphabet = ALPHABETS["bytes"]) -> bytes:
-    """Longest length u8 | presence (bitmap or list) | packed (length - 1)s."""
-    present = np.flatnonzero(lengths)
+def pack_code_table(lengths: np.ndarray, alphabet: Alphabet = ALPHABETS["bytes"],
+                    listed: np.ndarray | None = None) -> bytes:
+    """Longest length u8 | presence (bitmap or list) | packed (length - 1)s.
+
+    *lengths* has one length per symbol of the alphabet (0: no code), or,
+    with *listed*, one per symbol of that increasing list, each non-zero.
+    """
+    if listed is None:
+        listed = np.flatnonzero(lengths)
+        lengths = lengths[listed]
     longest = int(lengths.max())
     width = _width(longest)
-    values = lengths[present].astype(np.uint32) - 1
+    values = lengths.astype(np.uint32) - 1
     shifts = np.arange(width - 1, -1, -1, dtype=np.uint32)
     value_bits = ((values[:, np.newaxis] >> shifts) & 1).astype(np.uint8).ravel()
-    return (bytes([longest]) + pack_presence(present, alphabet)
+    return (bytes([longest]) + pack_presence(listed, alphabet)
             + np.packbits(value_bits).tobytes())
 
 
 def parse_code_table(buffer, pos: int, alphabet: Alphabet = ALPHABETS["bytes"], *,
-                     what: str = "code table") -> tuple[np.ndarray, int]:
-    """Read a code table at *pos*; return the lengths and the position after it."""
+                     what: str = "code table") -> tuple[np.ndarray, np.ndarray, int]:
+    """Read a code table at *pos*: the symbols it lists (increasing), their lengths, and
+    the position after it."""
     _need(buffer, pos, 1)
     longest = buffer[pos]
     if not 1 <= longest <= LONGEST_CODE:
         raise FormatError(f"{what} declares a longest code of {longest} bits "
                           f"(allowed: 1 to {LONGEST_CODE})")
-    present, pos = parse_presence(buffer, pos + 1, alphabet, what=what)
+    listed, pos = parse_presence(buffer, pos + 1, alphabet, what=what)
     width = _width(longest)
-    packed_size = (present.size * width + 7) // 8
+    packed_size = (listed.size * width + 7) // 8
     _need(buffer, pos, packed_size)
     bits = np.unpackbits(np.frombuffer(bytes(buffer[pos:pos + packed_size]), dtype=np.uint8))
-    if bits[present.size * width:].any():
+    if bits[listed.size * width:].any():
         raise FormatError(f"{what} has non-zero padding bits")
     weights = 1 << np.arange(width - 1, -1, -1, dtype=np.int64)
-    values = bits[:present.size * width].reshape(present.size, width).astype(np.int64) @ weights
-    lengths = np.zeros(alphabet.size, dtype=np.int64)
-    lengths[present] = values + 1
-    if present.size and lengths.max() != longest:
+    lengths = bits[:listed.size * width].reshape(listed.size, width).astype(np.int64) @ weights
+    lengths += 1
+    if listed.size and lengths.max() != longest:
         raise FormatError(f"{what} declares a longest code of {longest} bits "
                           f"but its longest is {int(lengths.max())}")
     try:
-        Codebook.from_lengths(lengths)
+        Codebook.from_lengths(lengths)  # a complete prefix code (or the one code of length 1)
     except CodebookError as error:
         raise FormatError(f"invalid {what}: {error}") from None
-    return lengths, pos + packed_size
+    return listed, lengths, pos + packed_size
 
 
 # -- blocks ------------------------------------------------------------------
 
 
-def encode_block(data, max_code_length: int, shared: Codebook | None = None, *,
-                 coder: str = "huffman", shared_table: FrequencyTable | None = None,
-                 alphabet: Alphabet = ALPHABETS["bytes"],
+class SharedCode:
+    """A frame's codebook, made ready once to code each of the frame's blocks.
+
+    For the byte alphabet the code spans all 256 symbols; for a larger one it
+    is cut down to the symbols it codes, so that a block costs time in
+    proportion to its length, not to the alphabet's size.
+    """
+
+    def __init__(self, codebook: Codebook, coder: str, alphabet: Alphabet) -> None:
+        self.codebook = codebook
+        self.coder = coder
+        table = table_for(codebook) if coder == "ans" else None
+        self._position = None  # symbol -> its place among the listed ones
+        if alphabet.name == "bytes":
+            self.codes, self.lengths, self.table = codebook.codes, codebook.lengths, table
+            return
+        if table is not None:
+            listed = np.flatnonzero(table.freqs)
+            self.table = FrequencyTable(table.freqs[listed], table.precision)
+        else:
+            listed = np.flatnonzero(codebook.lengths)
+            self.codes, self.lengths = codebook.codes[listed], codebook.lengths[listed]
+        self._position = np.zeros(alphabet.size, dtype=np.int64)
+        self._position[listed] = np.arange(listed.size)
+
+    def positions(self, symbols: np.ndarray) -> np.ndarray:
+        """What the code's kernels take for *symbols* (every one of which it codes)."""
+        return symbols if self._position is None else self._position[symbols]
+
+
+def encode_block(data, max_code_length: int, shared: SharedCode | None = None, *,
+                 coder: str = "huffman", alphabet: Alphabet = ALPHABETS["bytes"],
                  symbols: np.ndarray | None = None) -> bytes:
     """Code *data* (a non-empty bytes-like object, whole symbols) as one block.
 
@@ -397,24 +443,30 @@ def encode_block(data, max_code_length: int, shared: Codebook | None = None, *,
     stores no table; otherwise it gets its own optimal code.  The caller has
     checked that *shared* has a code for every symbol of *data*.  With
     ``coder="ans"`` the block is an ANS block, with its own frequency table
-    or the frame's *shared_table*.  *symbols* may bring the data's symbols,
-    converted already.
+    or the frame's.  *symbols* may bring the data's symbols, converted already.
     """
     if symbols is None:
         symbols = alphabet.symbols(data)
     start = block_start(BLOCK_ANS if coder == "ans" else BLOCK_HUFFMAN, symbols.size, len(data),
                         zlib.crc32(data), alphabet, shared=shared is not None)
     if coder == "ans":
-        return start + encode_ans_block(symbols, alphabet, shared_table)
-    if shared is None:
-        counts = _kernels.count_symbols(symbols, alphabet.size)
+        if shared is None:
+            return start + encode_ans_block(symbols, alphabet)
+        return start + encode_ans_block(shared.positions(symbols), alphabet, shared.table)
+    if shared is not None:
+        codes, lengths, table = shared.codes, shared.lengths, b""
+        symbols = shared.positions(symbols)
+    else:
+        if alphabet.name == "bytes":
+            listed, counts = None, _kernels.count_symbols(symbols, alphabet.size)
+        else:  # the block's code lists only its own symbols, and codes their positions
+            listed, symbols, counts = listed_symbols(symbols, alphabet)
         codebook = Codebook.from_distribution(Distribution.from_counts(counts),
                                               max_code_length=max_code_length)
-        table = pack_code_table(codebook.lengths, alphabet)
-    else:
-        codebook, table = shared, b""
+        codes, lengths = codebook.codes, codebook.lengths
+        table = pack_code_table(lengths, alphabet, listed)
     streams = _STREAMS_PER_BLOCK if symbols.size >= _MIN_SYMBOLS_TO_SPLIT else 1
-    coded = _kernels.encode_streams(symbols, codebook.codes, codebook.lengths,
+    coded = _kernels.encode_streams(symbols, codes, lengths,
                                     _stream_ranges(symbols.size, streams))
     return b"".join([
         start,
@@ -469,12 +521,13 @@ def parse_block(buffer, pos: int, frame: FrameHeader,
     if not symbols <= length <= symbols * alphabet.max_symbol_bytes:
         raise FormatError(f"block of {symbols} {alphabet.name} symbols claims {length} bytes")
     if frame.coder == "ans":
-        block = parse_ans_block(buffer, pos, cursor, kind, symbols, crc, frame.table, alphabet)
+        block = parse_ans_block(buffer, pos, cursor, kind, symbols, crc,
+                                (frame.listed, frame.table), alphabet)
         return dataclasses.replace(block, length=length, alphabet=alphabet)
     if kind == BLOCK_HUFFMAN:
-        lengths, cursor = parse_code_table(buffer, cursor, alphabet)
+        listed, lengths, cursor = parse_code_table(buffer, cursor, alphabet)
     else:
-        lengths = frame.lengths
+        listed, lengths = frame.listed, frame.lengths
     _need(buffer, cursor, 1)
     streams = buffer[cursor]
     if not 1 <= streams <= MAX_STREAMS:
@@ -485,16 +538,17 @@ def parse_block(buffer, pos: int, frame: FrameHeader,
         # The frame's codebook was not supplied (describing a file, not decoding it).
         shortest, longest = 1, LONGEST_CODE
     else:
-        shortest, longest = int(lengths[lengths > 0].min()), int(lengths.max())
+        shortest, longest = int(lengths.min()), int(lengths.max())
     for (start, end), bits in zip(_stream_ranges(symbols, streams), stream_bits, strict=True):
         if not shortest * (end - start) <= bits <= longest * (end - start):
             raise FormatError(f"a stream of {end - start} symbols claims {bits} bits, "
                               f"impossible with codes of {shortest} to {longest} bits")
-    return BlockHeader(symbols, crc, lengths, stream_bits, cursor + 1 + 4 * streams - pos,
+    return BlockHeader(symbols, crc, lengths, listed, stream_bits,
+                       cursor + 1 + 4 * streams - pos,
                        shared=kind == BLOCK_HUFFMAN_SHARED, length=length, alphabet=alphabet)
 
 
-def check_every_code_is_used(weights: np.ndarray, symbols: np.ndarray, *, ans: bool,
+def check_every_code_is_used(listed: np.ndarray, symbols: np.ndarray, *, ans: bool,
                              alphabet: Alphabet) -> None:
     """A block's own table gives codes (or frequencies) to exactly the symbols it holds.
 
@@ -502,18 +556,23 @@ def check_every_code_is_used(weights: np.ndarray, symbols: np.ndarray, *, ans: b
     table of a one-symbol block can add a second symbol, whose complete code
     decodes the same stream to the same bytes.  (A frame's shared code may
     well code symbols that a block lacks, so its blocks are not checked.)
+    The decoded *symbols* all come from *listed*, so counting them suffices.
     """
-    counts = _kernels.count_symbols(symbols, weights.size)
-    unused = np.flatnonzero((counts == 0) & (weights > 0))
-    if unused.size:
-        listed = (f"{', '.join(map(str, unused[:8].tolist()))}"
-                  f"{', ...' if unused.size > 8 else ''}")
-        noun = "byte values" if alphabet.name == "bytes" else "symbols"
-        if ans:
-            raise FormatError(f"frequency table gives {noun} that do not occur in the block a "
-                              f"frequency ({listed}): the table is damaged")
-        raise FormatError(f"code table gives codes to {noun} that do not occur in the block "
-                          f"({listed}): the table is damaged")
+    if symbols.size * 8 < alphabet.size:
+        distinct = np.unique(symbols).size
+    else:
+        distinct = int(np.count_nonzero(_kernels.count_symbols(symbols, alphabet.size)))
+    if distinct == listed.size:
+        return
+    unused = np.setdiff1d(listed, symbols)
+    listed_text = (f"{', '.join(map(str, unused[:8].tolist()))}"
+                   f"{', ...' if unused.size > 8 else ''}")
+    noun = "byte values" if alphabet.name == "bytes" else "symbols"
+    if ans:
+        raise FormatError(f"frequency table gives {noun} that do not occur in the block a "
+                          f"frequency ({listed_text}): the table is damaged")
+    raise FormatError(f"code table gives codes to {noun} that do not occur in the block "
+                      f"({listed_text}): the table is damaged")
 
 
 def decode_block(block: BlockHeader | AnsBlockHeader, buffer, pos: int) -> bytes:
@@ -521,7 +580,6 @@ def decode_block(block: BlockHeader | AnsBlockHeader, buffer, pos: int) -> bytes
     _need(buffer, pos, block.size)
     if isinstance(block, AnsBlockHeader):
         symbols = decode_ans_block(block, buffer, pos)
-        weights = block.table.freqs
     else:
         cursor = pos + block.header_size
         parts = []
@@ -529,15 +587,14 @@ def decode_block(block: BlockHeader | AnsBlockHeader, buffer, pos: int) -> bytes
         for (start, end), bits, size in zip(ranges, block.stream_bits, block.stream_sizes,
                                             strict=True):
             parts.append(_kernels.decode_stream(bytes(buffer[cursor:cursor + size]), bits,
-                                                end - start, block.lengths))
+                                                end - start, block.lengths, block.listed))
             cursor += size
-        if block.alphabet.name == "bytes":
+        if isinstance(parts[0], bytes):  # every symbol the code lists is below 256
             symbols = np.frombuffer(b"".join(parts), dtype=np.uint8)
         else:
             symbols = np.concatenate(parts)
-        weights = block.lengths
     if not block.shared:
-        check_every_code_is_used(weights, symbols, ans=isinstance(block, AnsBlockHeader),
+        check_every_code_is_used(block.listed, symbols, ans=isinstance(block, AnsBlockHeader),
                                  alphabet=block.alphabet)
     try:
         data = block.alphabet.data(symbols)
@@ -653,7 +710,7 @@ def frame_info(data, /, *, codebook: Codebook | None = None) -> tuple[FrameInfo,
 def _block_info(block: BlockHeader | AnsBlockHeader, offset: int) -> BlockInfo:
     start = (_BLOCK_HEADER if block.alphabet.name == "bytes" else _BLOCK_HEADER_SIZED).size
     if isinstance(block, AnsBlockHeader):
-        distinct = None if block.table is None else int(np.count_nonzero(block.table.freqs))
+        distinct = None if block.listed is None else int(block.listed.size)
         table_size = block.header_size - start - ANS_LANES_SIZE
         return BlockInfo(offset=offset, size=block.size, symbols=block.symbols,
                          distinct_symbols=distinct, table_size=table_size,
@@ -666,7 +723,7 @@ def _block_info(block: BlockHeader | AnsBlockHeader, offset: int) -> BlockInfo:
     if block.lengths is None:
         distinct = shortest = longest = None
     else:
-        lengths = block.lengths[block.lengths > 0]
+        lengths = block.lengths
         distinct, shortest, longest = int(lengths.size), int(lengths.min()), int(lengths.max())
     return BlockInfo(offset=offset, size=block.size, symbols=block.symbols,
                      distinct_symbols=distinct, table_size=table_size,

@@ -195,14 +195,22 @@ def _shared_model(header, codebook: Codebook | None) -> tuple[np.ndarray, str] |
     identifier = header.codebook_id.hex()
     if codebook is not None and codebook.distribution is not None:
         return codebook.distribution.probabilities, f"codebook {identifier}: its distribution Q"
+    size = header.alphabet.size
     if header.coder == "ans":
-        return header.table.probabilities, (
+        return _spread(header.listed, header.table.probabilities, size), (
             f"codebook {identifier}: the distribution its frequency table gives, "
             "freq/2^precision (give the codebook to use its Q)")
-    lengths = header.lengths
-    implied = np.where(lengths > 0, np.exp2(-lengths.astype(np.float64)), 0.0)
-    return implied, (f"codebook {identifier}: the distribution its code lengths imply, "
-                     "2^-length (give the codebook to use its Q)")
+    implied = np.exp2(-header.lengths.astype(np.float64))
+    return _spread(header.listed, implied, size), (
+        f"codebook {identifier}: the distribution its code lengths imply, "
+        "2^-length (give the codebook to use its Q)")
+
+
+def _spread(listed: np.ndarray, values: np.ndarray, size: int) -> np.ndarray:
+    """One value per symbol of the alphabet: *values* for the *listed* symbols, 0 elsewhere."""
+    dense = np.zeros(size, dtype=np.float64)
+    dense[listed] = values
+    return dense
 
 
 def _blocks(compressed, codebook: Codebook | None, original: bytes | None = None,
@@ -223,7 +231,8 @@ def _blocks(compressed, codebook: Codebook | None, original: bytes | None = None
                     data = container.decode_block(block, buffer, pos)
                 else:
                     data = original[done:done + block.length]
-                costs = block.table.costs if header.coder == "ans" else block.lengths
+                costs = _spread(block.listed, block.table.costs if header.coder == "ans"
+                                else block.lengths, header.alphabet.size)
                 yield _Block(header.alphabet.symbols(data), len(data), header.alphabet, costs,
                              block.payload_bits, header.coder, model if block.shared else None)
                 pos += block.size

@@ -1193,3 +1193,36 @@ def test_an_ans_block_with_more_distinct_symbols_than_two_to_the_16():
     ledger = huffkit.inspect(packed)
     assert ledger.symbols == 65536 + 15001
     assert ledger.bits_payload + ledger.bits_container == 8 * len(packed)
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.sampled_from(["utf8", "pairs"]),
+       st.lists(st.integers(0, 65791), min_size=1, max_size=20_000))
+def test_listed_symbols_are_the_distinct_symbols_and_their_positions(name, values):
+    # A short block is counted by sorting, a long one by counting over the alphabet
+    # (the cut is at 1/8 of the alphabet's size): both must give the same answer.
+    from huffkit._presence import listed_symbols
+    symbols = np.array(values, dtype=np.int64)
+    listed, positions, counts = listed_symbols(symbols, ALPHABETS[name])
+    expected = collections.Counter(values)
+    assert listed.tolist() == sorted(expected)
+    assert np.array_equal(listed[positions], symbols)
+    assert counts.tolist() == [expected[value] for value in listed.tolist()]
+
+
+@pytest.mark.parametrize("coder", CODERS)
+@pytest.mark.parametrize("alphabet", ["utf8", "pairs"])
+def test_each_block_lists_exactly_its_own_symbols(coder, alphabet):
+    # Blocks of 64 bytes (their symbols listed by sorting) and one block of all the data
+    # (listed by counting over the alphabet): each table lists exactly its block's symbols.
+    data = head(KOREAN, 40_000)
+    chosen = ALPHABETS[alphabet]
+    for block_size in (64, 1 << 20):
+        packed = huffkit.compress(data, alphabet=alphabet, coder=coder, block_size=block_size)
+        assert huffkit.decompress(packed) == data
+        start = 0
+        for info in huffkit.frame_info(packed)[0].blocks:
+            piece = data[start:start + info.original_size]
+            assert info.distinct_symbols == np.unique(chosen.symbols(piece)).size
+            start += info.original_size
+        assert start == len(data)
