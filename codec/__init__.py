@@ -25,6 +25,7 @@ from ._stream import (
     open,
 )
 from ._version import __version__
+from .alphabet import AlphabetError
 from .codebook import DEFAULT_MAX_CODE_LENGTH, Codebook
 from .container import (
     DEFAULT_BLOCK_SIZE,
@@ -48,6 +49,7 @@ __all__ = [
     "LONGEST_CODE",
     "MAGIC",
     "MAX_BLOCK_SIZE",
+    "AlphabetError",
     "BlockInfo",
     "ChecksumError",
     "Codebook",

@@ -1226,3 +1226,11 @@ def test_each_block_lists_exactly_its_own_symbols(coder, alphabet):
             assert info.distinct_symbols == np.unique(chosen.symbols(piece)).size
             start += info.original_size
         assert start == len(data)
+
+
+def test_alphabet_error_is_exported():
+    assert huffkit.AlphabetError is AlphabetError
+    assert "AlphabetError" in huffkit.__all__
+    with pytest.raises(huffkit.AlphabetError, match=r"^not valid UTF-8: unexpected end of data "
+                                                    r"at byte 3; use the bytes alphabet"):
+        huffkit.compress(b"caf\xc3", alphabet="utf8")
