@@ -10,7 +10,8 @@ import huffkit
 def test_public_names():
     assert sorted(huffkit.__all__) == sorted([
         "DEFAULT_BLOCK_SIZE", "DEFAULT_MAX_CODE_LENGTH", "FORMAT_VERSION", "LONGEST_CODE",
-        "MAGIC", "MAX_BLOCK_SIZE", "AlphabetError", "BlockInfo", "ChecksumError", "Codebook", "CodebookError",
+        "MAGIC", "MAX_BLOCK_SIZE", "AlphabetError", "BlockInfo", "ChecksumError", "Codebook",
+        "CodebookError",
         "Distribution", "FormatError", "FrameInfo", "HuffmanCompressor", "HuffmanDecompressor",
         "HuffmanError", "HuffmanFile", "TruncatedError", "__version__", "compress",
         "decompress", "frame_info", "open",
