@@ -68,6 +68,7 @@ __all__ = [
     "TruncatedError",
     "__version__",
     "analyze",
+    "backend",
     "binary_cross_entropy",
     "compare",
     "compress",
@@ -81,3 +82,11 @@ __all__ = [
     "open",
     "sweep",
 ]
+
+
+def __getattr__(name: str):
+    # huffkit.backend is looked up each time: the tests switch backends while running.
+    if name == "backend":
+        from . import _backend
+        return _backend.name()
+    raise AttributeError(f"module 'huffkit' has no attribute {name!r}")

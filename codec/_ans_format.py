@@ -19,7 +19,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from . import _kernels
+from . import _backend, _kernels
 from ._errors import CodebookError, FormatError, TruncatedError
 from ._presence import listed_symbols, pack_presence, parse_presence
 from ._varint import pack_varints, parse_varints
@@ -163,7 +163,7 @@ def encode_ans_block(symbols: np.ndarray, alphabet: Alphabet,
     """
     if shared is None:
         if alphabet.name == "bytes":  # 256 counts: the table may as well span the alphabet
-            listed, counts = None, _kernels.count_symbols(symbols, alphabet.size)
+            listed, counts = None, _backend.kernels.count_symbols(symbols, alphabet.size)
         else:
             listed, symbols, counts = listed_symbols(symbols, alphabet)
         precision = precision_for_block(int(np.count_nonzero(counts)))
@@ -173,8 +173,8 @@ def encode_ans_block(symbols: np.ndarray, alphabet: Alphabet,
     else:
         table, packed_table = shared, b""
     lanes = lanes_for(symbols, table)
-    states, words = _kernels.ans_encode(symbols.astype(np.int64), table.freqs, table.cumulative,
-                                        table.precision, lanes)
+    states, words = _backend.kernels.ans_encode(symbols, table.freqs, table.cumulative,
+                                                table.precision, lanes)
     return b"".join([
         packed_table,
         _LANES.pack(lanes, words.size),
@@ -216,5 +216,5 @@ def decode_ans_block(block: AnsBlockHeader, buffer, pos: int) -> np.ndarray:
     words = np.frombuffer(bytes(buffer[cursor:cursor + _WORD_BYTES * block.word_count]),
                           dtype="<u4")
     table = block.table
-    return _kernels.ans_decode(words, states, block.symbols, table.freqs, table.cumulative,
-                               table.precision, block.listed)
+    return _backend.kernels.ans_decode(words, states, block.symbols, table.freqs,
+                                       table.cumulative, table.precision, block.listed)

@@ -1,5 +1,7 @@
-"""The hot loops, and nothing else, so that a compiled backend can replace them.
+"""The hot loops in numpy: the reference backend.
 
+``_c_backend.py`` offers the same functions, compiled; ``_backend.py`` picks
+one.  Both give bit-identical results, which the test suite checks.
 Everything here works on whole arrays: there is no per-symbol Python loop.
 
 * Counting is ``np.bincount``.
@@ -23,10 +25,17 @@ from bitarray.util import canonical_decode
 from ._errors import FormatError
 
 __all__ = ["ANS_LOWER_BOUND", "ans_decode", "ans_encode", "count_symbols", "decode_stream",
-           "encode_stream", "encode_streams"]
+           "decode_streams", "encode_stream", "encode_streams", "stream_ranges"]
 
 #: The longest code length the decoder accepts.
 LONGEST_DECODABLE_CODE = 31
+
+
+def stream_ranges(symbols: int, streams: int) -> list[tuple[int, int]]:
+    """Stream k codes the symbols [k*m, (k+1)*m) with m = ceil(symbols / streams)."""
+    per_stream = -(-symbols // streams)
+    return [(min(k * per_stream, symbols), min((k + 1) * per_stream, symbols))
+            for k in range(streams)]
 
 
 def count_symbols(symbols: np.ndarray, alphabet_size: int) -> np.ndarray:
@@ -179,6 +188,27 @@ def decode_stream(data: bytes, bit_count: int, symbol_count: int, lengths: np.nd
         raise FormatError(f"a stream decodes to {len(decoded)} symbols, "
                           f"but its header says {symbol_count}")
     return decoded
+
+
+def decode_streams(data, stream_bits: tuple[int, ...], symbol_count: int, lengths: np.ndarray,
+                   values: np.ndarray | None = None) -> np.ndarray:
+    """Decode a block's streams, laid end to end in *data*, each a whole number of bytes.
+
+    Stream k holds the symbols of ``stream_ranges(symbol_count, len(stream_bits))[k]``
+    in ``stream_bits[k]`` bits.  Returns the symbols (see :func:`decode_stream`) as
+    one array: uint8 when every value fits in a byte, int64 otherwise.
+    """
+    parts = []
+    offset = 0
+    ranges = stream_ranges(symbol_count, len(stream_bits))
+    for (start, end), bits in zip(ranges, stream_bits, strict=True):
+        size = (bits + 7) // 8
+        parts.append(decode_stream(bytes(data[offset:offset + size]), bits, end - start,
+                                   lengths, values))
+        offset += size
+    if isinstance(parts[0], bytes):
+        return np.frombuffer(b"".join(parts), dtype=np.uint8)
+    return np.concatenate(parts)
 
 
 # -- rANS ------------------------------------------------------------------------------

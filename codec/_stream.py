@@ -17,7 +17,7 @@ import sys
 
 import numpy as np
 
-from . import _kernels, container
+from . import _backend, container
 from ._errors import CodebookError, FormatError, HuffmanError, TruncatedError
 from .alphabet import ALPHABETS, Alphabet, AlphabetError, alphabet_named
 from .codebook import Codebook
@@ -88,7 +88,7 @@ def describe_symbols(values: np.ndarray, alphabet: Alphabet, limit: int = 8) -> 
 
 def _check_codable(codebook: Codebook, symbols: np.ndarray, alphabet: Alphabet) -> None:
     """Raise ``CodebookError`` if *symbols* hold one that *codebook* has no code for."""
-    counts = _kernels.count_symbols(symbols, alphabet.size)
+    counts = _backend.kernels.count_symbols(symbols, alphabet.size)
     missing = np.flatnonzero((counts > 0) & (codebook.lengths == 0))
     if missing.size:
         noun = "byte values" if alphabet.name == "bytes" else f"{alphabet.name} symbols"

@@ -30,7 +30,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from . import _kernels
+from . import _backend, _kernels
 from ._ans_format import (
     ANS_LANES_SIZE,
     BLOCK_ANS,
@@ -181,11 +181,7 @@ def _need(buffer, pos: int, size: int) -> None:
         raise TruncatedError("compressed data ended in the middle of a frame")
 
 
-def _stream_ranges(symbols: int, streams: int) -> list[tuple[int, int]]:
-    """Stream k codes the symbols [k*m, (k+1)*m) with m = ceil(symbols / streams)."""
-    per_stream = -(-symbols // streams)
-    return [(min(k * per_stream, symbols), min((k + 1) * per_stream, symbols))
-            for k in range(streams)]
+_stream_ranges = _kernels.stream_ranges
 
 
 def check_block_size(block_size: int) -> int:
@@ -458,7 +454,7 @@ def encode_block(data, max_code_length: int, shared: SharedCode | None = None, *
         symbols = shared.positions(symbols)
     else:
         if alphabet.name == "bytes":
-            listed, counts = None, _kernels.count_symbols(symbols, alphabet.size)
+            listed, counts = None, _backend.kernels.count_symbols(symbols, alphabet.size)
         else:  # the block's code lists only its own symbols, and codes their positions
             listed, symbols, counts = listed_symbols(symbols, alphabet)
         codebook = Codebook.from_distribution(Distribution.from_counts(counts),
@@ -466,8 +462,8 @@ def encode_block(data, max_code_length: int, shared: SharedCode | None = None, *
         codes, lengths = codebook.codes, codebook.lengths
         table = pack_code_table(lengths, alphabet, listed)
     streams = _STREAMS_PER_BLOCK if symbols.size >= _MIN_SYMBOLS_TO_SPLIT else 1
-    coded = _kernels.encode_streams(symbols, codes, lengths,
-                                    _stream_ranges(symbols.size, streams))
+    coded = _backend.kernels.encode_streams(symbols, codes, lengths,
+                                            _stream_ranges(symbols.size, streams))
     return b"".join([
         start,
         table,
@@ -561,7 +557,7 @@ def check_every_code_is_used(listed: np.ndarray, symbols: np.ndarray, *, ans: bo
     if symbols.size * 8 < alphabet.size:
         distinct = np.unique(symbols).size
     else:
-        distinct = int(np.count_nonzero(_kernels.count_symbols(symbols, alphabet.size)))
+        distinct = int(np.count_nonzero(_backend.kernels.count_symbols(symbols, alphabet.size)))
     if distinct == listed.size:
         return
     unused = np.setdiff1d(listed, symbols)
@@ -581,18 +577,10 @@ def decode_block(block: BlockHeader | AnsBlockHeader, buffer, pos: int) -> bytes
     if isinstance(block, AnsBlockHeader):
         symbols = decode_ans_block(block, buffer, pos)
     else:
-        cursor = pos + block.header_size
-        parts = []
-        ranges = _stream_ranges(block.symbols, len(block.stream_bits))
-        for (start, end), bits, size in zip(ranges, block.stream_bits, block.stream_sizes,
-                                            strict=True):
-            parts.append(_kernels.decode_stream(bytes(buffer[cursor:cursor + size]), bits,
-                                                end - start, block.lengths, block.listed))
-            cursor += size
-        if isinstance(parts[0], bytes):  # every symbol the code lists is below 256
-            symbols = np.frombuffer(b"".join(parts), dtype=np.uint8)
-        else:
-            symbols = np.concatenate(parts)
+        start = pos + block.header_size
+        streams = buffer[start:start + sum(block.stream_sizes)]
+        symbols = _backend.kernels.decode_streams(streams, block.stream_bits, block.symbols,
+                                                  block.lengths, block.listed)
     if not block.shared:
         check_every_code_is_used(block.listed, symbols, ans=isinstance(block, AnsBlockHeader),
                                  alphabet=block.alphabet)

@@ -13,7 +13,7 @@ def test_public_names():
         "MAGIC", "MAX_BLOCK_SIZE", "AlphabetError", "BlockInfo", "ChecksumError", "Codebook",
         "CodebookError",
         "Distribution", "FormatError", "FrameInfo", "HuffmanCompressor", "HuffmanDecompressor",
-        "HuffmanError", "HuffmanFile", "TruncatedError", "__version__", "compress",
+        "HuffmanError", "HuffmanFile", "TruncatedError", "__version__", "backend", "compress",
         "decompress", "frame_info", "open",
         # information measures and the ledger
         "Ledger", "SymbolRow", "analyze", "inspect", "entropy", "cross_entropy",

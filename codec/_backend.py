@@ -1,0 +1,71 @@
+"""Which kernels run: the compiled ones (``_ckernels.c``) or the numpy reference.
+
+The compiled kernels are used when they were built, unless the environment
+variable ``HUFFKIT_BACKEND`` says otherwise:
+
+* ``HUFFKIT_BACKEND=numpy``: the numpy kernels, always available;
+* ``HUFFKIT_BACKEND=c``: the compiled kernels, or an ImportError saying why not;
+* unset (or ``auto``): the compiled kernels if they are built, else numpy.
+
+``huffkit.backend`` names the one in use, and ``huffkit --version`` says why
+the compiled one is missing, if it is.  Both produce bit-identical output.
+"""
+
+from __future__ import annotations
+
+import os
+from types import ModuleType
+
+from . import _kernels
+
+__all__ = ["BACKENDS", "kernels", "name", "unavailable", "use"]
+
+#: The backends, by the name ``huffkit.backend`` and ``HUFFKIT_BACKEND`` give them.
+BACKENDS = ("c", "numpy")
+_ENVIRONMENT = "HUFFKIT_BACKEND"
+
+#: Why the compiled kernels cannot be used, or None when they can.
+unavailable: str | None = None
+try:
+    from . import _c_backend
+except ImportError as error:  # not built: no C compiler when huffkit was installed, say
+    _c_backend = None
+    unavailable = f"the compiled kernels are not built ({error})"
+
+_MODULES = {"numpy": _kernels, "c": _c_backend}
+
+#: The kernels in use: a module with count_symbols, encode_streams, decode_streams,
+#: ans_encode and ans_decode.
+kernels: ModuleType = _kernels
+_name = "numpy"
+
+
+def use(choice: str) -> None:
+    """Run the codec on backend *choice* (``"c"`` or ``"numpy"``) from now on."""
+    global kernels, _name
+    if choice not in BACKENDS:
+        raise ValueError(f"backend must be one of {', '.join(map(repr, BACKENDS))}, "
+                         f"not {choice!r}")
+    module = _MODULES[choice]
+    if module is None:
+        raise ImportError(f"the {choice!r} backend cannot be used: {unavailable}")
+    kernels, _name = module, choice
+
+
+def name() -> str:
+    """The backend in use: ``"c"`` or ``"numpy"``."""
+    return _name
+
+
+def _choose() -> None:
+    wanted = os.environ.get(_ENVIRONMENT, "auto").strip().lower() or "auto"
+    if wanted == "auto":
+        use("numpy" if _c_backend is None else "c")
+    elif wanted in BACKENDS:
+        use(wanted)
+    else:
+        raise ImportError(f"{_ENVIRONMENT}={wanted!r}: expected one of "
+                          f"{', '.join(('auto', *BACKENDS))}")
+
+
+_choose()

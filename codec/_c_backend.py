@@ -1,0 +1,106 @@
+"""The compiled backend: the functions of ``_kernels.py``, run by ``_ckernels.c``.
+
+Each wrapper prepares contiguous arrays of the types the C code reads,
+allocates the outputs, and calls the kernel, which releases the GIL.  Any
+difference from the numpy reference, in a result or in an error message, is
+a bug: the test suite runs the codec on both backends and compares.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from . import _ckernels
+from ._errors import FormatError
+from ._kernels import LONGEST_DECODABLE_CODE
+
+__all__ = ["ans_decode", "ans_encode", "count_symbols", "decode_streams", "encode_streams"]
+
+
+def count_symbols(symbols: np.ndarray, alphabet_size: int) -> np.ndarray:
+    """How often each symbol occurs."""
+    if symbols.dtype == np.uint8 and alphabet_size == 256:
+        counts = np.empty(256, dtype=np.int64)
+        _ckernels.count_bytes(np.ascontiguousarray(symbols), counts)
+        return counts
+    return np.bincount(symbols, minlength=alphabet_size)
+
+
+def _symbols_and_width(symbols: np.ndarray) -> tuple[np.ndarray, int]:
+    """The symbols as the C code reads them: bytes, or 4-byte unsigned integers."""
+    if symbols.dtype == np.uint8:
+        return np.ascontiguousarray(symbols), 1
+    return np.ascontiguousarray(symbols, dtype=np.uint32), 4
+
+
+def encode_streams(symbols: np.ndarray, codes: np.ndarray, lengths: np.ndarray,
+                   ranges: list[tuple[int, int]]) -> list[tuple[bytes, int]]:
+    """Encode each ``symbols[start:end]`` of *ranges* as a separate stream."""
+    symbols, width = _symbols_and_width(symbols)
+    codes = np.ascontiguousarray(codes, dtype=np.uint64)
+    lengths = np.ascontiguousarray(lengths, dtype=np.uint8)
+    streams = []
+    for start, end in ranges:
+        # Room for the longest codes, and for the last 8-byte store.
+        out = np.empty((end - start) * LONGEST_DECODABLE_CODE // 8 + 16, dtype=np.uint8)
+        bits = _ckernels.huffman_encode(symbols[start:end], width, codes, lengths, out)
+        streams.append((out[:(bits + 7) // 8].tobytes(), bits))
+    return streams
+
+
+def decode_streams(data, stream_bits: tuple[int, ...], symbol_count: int, lengths: np.ndarray,
+                   values: np.ndarray | None = None) -> np.ndarray:
+    """Decode a block's streams (see ``_kernels.decode_streams``)."""
+    lengths = np.ascontiguousarray(lengths, dtype=np.uint8)
+    if values is not None and values.size and int(values[-1]) < 256:
+        # Byte values: decode straight to them, through a code over all 256.
+        dense = np.zeros(256, dtype=np.uint8)
+        dense[values] = lengths
+        lengths, values = dense, None
+    width = 1 if lengths.size <= 256 else 4
+    out = np.empty(symbol_count, dtype=np.uint8 if width == 1 else np.uint32)
+    try:
+        _ckernels.huffman_decode(bytes(data), tuple(stream_bits), symbol_count, lengths, out,
+                                 width)
+    except ValueError as error:
+        raise FormatError(str(error)) from None
+    if values is not None:
+        return values[out]
+    return out if width == 1 else out.astype(np.int64)
+
+
+def ans_encode(symbols: np.ndarray, freqs: np.ndarray, cumulative: np.ndarray, precision: int,
+               lanes: int) -> tuple[np.ndarray, np.ndarray]:
+    """Code *symbols* with *lanes* interleaved rANS states (see ``_kernels.ans_encode``)."""
+    symbols, width = _symbols_and_width(symbols)
+    states = np.empty(lanes, dtype=np.uint64)
+    words = np.empty(symbols.size, dtype=np.uint32)
+    count = _ckernels.ans_encode(symbols, width, np.ascontiguousarray(freqs, dtype=np.uint32),
+                                 np.ascontiguousarray(cumulative, dtype=np.uint32), precision,
+                                 lanes, states, words)
+    return states, words[:count].copy()
+
+
+def ans_decode(words: np.ndarray, states: np.ndarray, count: int, freqs: np.ndarray,
+               cumulative: np.ndarray, precision: int,
+               values: np.ndarray | None = None) -> np.ndarray:
+    """Decode *count* symbols from rANS *words* and *states* (see ``_kernels.ans_decode``)."""
+    freqs = np.ascontiguousarray(freqs, dtype=np.uint32)
+    cumulative = np.ascontiguousarray(cumulative, dtype=np.uint32)
+    if values is not None and values.size and int(values[-1]) < 256:
+        # Byte values: decode straight to them, through a table over all 256.
+        dense_freqs = np.zeros(256, dtype=np.uint32)
+        dense_freqs[values] = freqs
+        freqs, values = dense_freqs, None
+        cumulative = np.concatenate(([0], np.cumsum(freqs[:-1]))).astype(np.uint32)
+    width = 1 if freqs.size <= 256 else 4
+    out = np.empty(count, dtype=np.uint8 if width == 1 else np.uint32)
+    try:
+        _ckernels.ans_decode(np.ascontiguousarray(words, dtype=np.uint32),
+                             np.ascontiguousarray(states, dtype=np.uint64), count, freqs,
+                             cumulative, precision, out, width)
+    except ValueError as error:
+        raise FormatError(str(error)) from None
+    if values is not None:
+        return values[out]
+    return out if width == 1 else out.astype(np.int64)

@@ -1,0 +1,684 @@
+/*
+ * huffkit's compiled kernels: the hot loops of codec/_kernels.py (the numpy reference
+ * backend), in C.  Each function does the same work as its numpy counterpart and gives
+ * bit-identical results; the test suite checks that on both backends.
+ *
+ * The Python wrappers in codec/_c_backend.py allocate every output (numpy arrays or
+ * bytearrays) and pass it in, so this file needs no numpy headers: it only reads and
+ * writes buffers, and it releases the GIL while it does.  Every index it takes from its
+ * inputs is checked, so a damaged or hostile block cannot make it read or write outside
+ * its buffers.
+ *
+ *   count_bytes(data, counts)                       histogram of a byte string
+ *   huffman_encode(symbols, width, codes, lengths, out) -> bits
+ *   huffman_decode(streams, stream_bits, count, lengths, out, width)
+ *   ans_encode(symbols, width, freqs, cumulative, precision, lanes, states, words) -> words
+ *   ans_decode(words, states, count, freqs, cumulative, precision, out, width)
+ *
+ * Symbols are 1-byte (width 1: bytes) or 4-byte (width 4: positions in a block's list of
+ * symbols) unsigned integers.  Bit strings are MSB first, as FORMAT.md section 1 says.
+ */
+
+#define PY_SSIZE_T_CLEAN
+#include <Python.h>
+
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+/* The longest code the format allows (FORMAT.md, rule C1). */
+#define LONGEST_CODE 31
+/* Bits looked up at once by the decoder's table: 2^12 entries of 4 bytes fit in L1. */
+#define TABLE_BITS 12
+/* rANS: states live in [2^32, 2^64); words are 32 bits. */
+#define ANS_LOWER ((uint64_t)1 << 32)
+/* rANS decode uses a slot -> symbol table up to this precision, a binary search above. */
+#define ANS_TABLE_PRECISION 18
+
+/* -- small helpers -------------------------------------------------------------------- */
+
+static inline uint64_t load_be64(const uint8_t *p) {
+    uint64_t v;
+    memcpy(&v, p, 8);
+    return __builtin_bswap64(v);
+}
+
+static inline void store_be64(uint8_t *p, uint64_t v) {
+    v = __builtin_bswap64(v);
+    memcpy(p, &v, 8);
+}
+
+static inline uint32_t symbol_at(const uint8_t *symbols, int width, Py_ssize_t i) {
+    if (width == 1)
+        return symbols[i];
+    uint32_t v;
+    memcpy(&v, symbols + 4 * i, 4);
+    return v;
+}
+
+static int check_width(int width) {
+    if (width != 1 && width != 4) {
+        PyErr_Format(PyExc_ValueError, "symbol width must be 1 or 4 bytes, not %d", width);
+        return 0;
+    }
+    return 1;
+}
+
+static int writable(Py_buffer *view, Py_ssize_t need, const char *what) {
+    if (view->len < need) {
+        PyErr_Format(PyExc_ValueError, "%s holds %zd bytes; %zd are needed", what, view->len,
+                     need);
+        return 0;
+    }
+    return 1;
+}
+
+/* -- counting ------------------------------------------------------------------------- */
+
+static PyObject *count_bytes(PyObject *self, PyObject *args) {
+    Py_buffer data, counts;
+    if (!PyArg_ParseTuple(args, "y*w*", &data, &counts))
+        return NULL;
+    if (!writable(&counts, 256 * 8, "counts")) {
+        PyBuffer_Release(&data);
+        PyBuffer_Release(&counts);
+        return NULL;
+    }
+    const uint8_t *p = data.buf;
+    Py_ssize_t n = data.len;
+    int64_t *out = counts.buf;
+    Py_BEGIN_ALLOW_THREADS
+    /* Four tables, so that runs of one byte value do not wait on one counter. */
+    uint64_t tables[4][256];
+    memset(tables, 0, sizeof tables);
+    Py_ssize_t i = 0;
+    for (; i + 4 <= n; i += 4) {
+        tables[0][p[i]]++;
+        tables[1][p[i + 1]]++;
+        tables[2][p[i + 2]]++;
+        tables[3][p[i + 3]]++;
+    }
+    for (; i < n; i++)
+        tables[0][p[i]]++;
+    for (int v = 0; v < 256; v++)
+        out[v] = (int64_t)(tables[0][v] + tables[1][v] + tables[2][v] + tables[3][v]);
+    Py_END_ALLOW_THREADS
+    PyBuffer_Release(&data);
+    PyBuffer_Release(&counts);
+    Py_RETURN_NONE;
+}
+
+/* -- Huffman encoding ------------------------------------------------------------------- */
+
+/*
+ * The bits waiting to be written sit at the top of a 64-bit word, `pending` of them.
+ * After each code is added, the whole bytes among them are stored (a big-endian store of
+ * all 8 bytes; the bytes past the whole ones are rewritten by the next store), so no
+ * branch depends on the data.  With codes of at most 31 bits, at most 7 + 31 bits wait.
+ */
+static PyObject *huffman_encode(PyObject *self, PyObject *args) {
+    Py_buffer symbols, codes, lengths, out;
+    int width;
+    if (!PyArg_ParseTuple(args, "y*iy*y*w*", &symbols, &width, &codes, &lengths, &out))
+        return NULL;
+    PyObject *result = NULL;
+    Py_ssize_t n = 0, size = lengths.len;
+    if (!check_width(width))
+        goto done;
+    n = symbols.len / width;
+    if (codes.len != 8 * size) {
+        PyErr_SetString(PyExc_ValueError, "codes and lengths differ in size");
+        goto done;
+    }
+    if (width == 1 && size < 256) {
+        PyErr_SetString(PyExc_ValueError, "byte symbols need a table of 256 codes");
+        goto done;
+    }
+    const uint8_t *length = lengths.buf;
+    for (Py_ssize_t s = 0; s < size; s++) {
+        if (length[s] > LONGEST_CODE) {
+            PyErr_SetString(PyExc_ValueError, "a code is longer than 31 bits");
+            goto done;
+        }
+    }
+    if (!writable(&out, (n * LONGEST_CODE + 7) / 8 + 8, "the output buffer"))
+        goto done;
+    const uint64_t *code = codes.buf;
+    const uint8_t *in = symbols.buf;
+    uint8_t *dst = out.buf;
+    uint64_t total_bits = 0;
+    int bad = 0;
+    Py_BEGIN_ALLOW_THREADS
+    uint64_t acc = 0;
+    unsigned pending = 0;
+    uint8_t *at = dst;
+    for (Py_ssize_t i = 0; i < n; i++) {
+        uint32_t s = symbol_at(in, width, i);
+        if (s >= (uint32_t)size) {
+            bad = 1;
+            break;
+        }
+        unsigned len = length[s];
+        /* len is 1..31 for every symbol the caller codes; 0 would add nothing. */
+        acc |= len ? code[s] << (64 - pending - len) : 0;
+        pending += len;
+        store_be64(at, acc);
+        unsigned whole = pending >> 3;  /* at most 4, so the shift below stays under 64 */
+        at += whole;
+        acc <<= 8 * whole;
+        pending &= 7;
+        total_bits += len;
+    }
+    Py_END_ALLOW_THREADS
+    if (bad) {
+        PyErr_SetString(PyExc_ValueError, "a symbol is outside the code table");
+        goto done;
+    }
+    result = PyLong_FromUnsignedLongLong(total_bits);
+done:
+    PyBuffer_Release(&symbols);
+    PyBuffer_Release(&codes);
+    PyBuffer_Release(&lengths);
+    PyBuffer_Release(&out);
+    return result;
+}
+
+/* -- Huffman decoding ------------------------------------------------------------------- */
+
+/*
+ * A canonical code, ready to decode.  `table` maps the next `bits` bits (TABLE_BITS, or
+ * fewer when no code is that long) to (symbol << 8 | length); length 0 means "a longer
+ * code, or none": the slow path then tries each longer length l, since the codes of
+ * length l are the l-bit numbers first[l] .. first[l] + count[l] - 1.
+ */
+typedef struct {
+    unsigned bits;
+    unsigned longest;
+    uint32_t *table;
+    uint32_t count[LONGEST_CODE + 1];  /* how many codes have length l */
+    uint32_t first[LONGEST_CODE + 1];  /* the first code of length l */
+    uint32_t offset[LONGEST_CODE + 1];  /* its index among the symbols in canonical order */
+    uint32_t *sorted;  /* the symbols in canonical order: by length, then value */
+} Decoder;
+
+static void free_decoder(Decoder *d) {
+    free(d->table);
+    free(d->sorted);
+}
+
+/*
+ * Returns 0 on success, -1 if the lengths are no prefix code (the caller has validated
+ * them; this check only keeps the table inside its bounds), -2 without memory.
+ */
+static int build_decoder(Decoder *d, const uint8_t *length, Py_ssize_t size) {
+    uint32_t *count = d->count;
+    unsigned longest = 0;
+    Py_ssize_t coded = 0;
+    memset(count, 0, sizeof d->count);
+    d->table = NULL;
+    d->sorted = NULL;
+    for (Py_ssize_t s = 0; s < size; s++) {
+        if (length[s] > LONGEST_CODE)
+            return -1;
+        if (length[s]) {
+            count[length[s]]++;
+            coded++;
+            if (length[s] > longest)
+                longest = length[s];
+        }
+    }
+    uint64_t kraft = 0;  /* the Kraft sum, in units of 2^-LONGEST_CODE */
+    for (unsigned l = 1; l <= LONGEST_CODE; l++)
+        kraft += (uint64_t)count[l] << (LONGEST_CODE - l);
+    if (!coded || kraft > ((uint64_t)1 << LONGEST_CODE))
+        return -1;
+    d->longest = longest;
+    d->bits = longest < TABLE_BITS ? longest : TABLE_BITS;
+    d->sorted = malloc(sizeof(uint32_t) * coded);
+    d->table = calloc((size_t)1 << d->bits, sizeof(uint32_t));
+    if (!d->sorted || !d->table)
+        return -2;
+    uint32_t code = 0, index = 0;  /* count[0] is 0, so the first length starts at code 0 */
+    for (unsigned l = 1; l <= LONGEST_CODE; l++) {
+        code = (code + count[l - 1]) << 1;
+        d->first[l] = code;
+        d->offset[l] = index;
+        index += count[l];
+    }
+    /* Canonical order: by length, then by symbol value. */
+    uint32_t next[LONGEST_CODE + 1];
+    memcpy(next, d->offset, sizeof next);
+    for (Py_ssize_t s = 0; s < size; s++)
+        if (length[s])
+            d->sorted[next[length[s]]++] = (uint32_t)s;
+    /* Fill the table: each code of at most `bits` bits covers 2^(bits - l) entries. */
+    for (unsigned l = 1; l <= d->bits; l++) {
+        for (uint32_t k = 0; k < count[l]; k++) {
+            uint32_t symbol = d->sorted[d->offset[l] + k];
+            uint32_t start = (d->first[l] + k) << (d->bits - l);
+            uint32_t span = (uint32_t)1 << (d->bits - l);
+            for (uint32_t e = 0; e < span; e++)
+                d->table[start + e] = symbol << 8 | l;
+        }
+    }
+    return 0;
+}
+
+/* The slow path: a code longer than the table's bits, or no code at all (returns 0). */
+static inline unsigned decode_long(const Decoder *d, uint64_t window, uint32_t *symbol) {
+    uint32_t top = (uint32_t)(window >> 32);
+    for (unsigned l = d->bits + 1; l <= d->longest; l++) {
+        uint32_t rank = (top >> (32 - l)) - d->first[l];  /* wraps around below first[l] */
+        if (rank < d->count[l]) {
+            *symbol = d->sorted[d->offset[l] + rank];
+            return l;
+        }
+    }
+    return 0;
+}
+
+enum { STREAM_OK = 0, STREAM_MIDDLE = 1, STREAM_SHORT = 2, STREAM_LONG = 3, STREAM_PADDING = 4 };
+
+/*
+ * Decode `count` symbols from one stream of `bit_count` bits at `buf` (followed by at
+ * least 8 readable bytes).  On failure, *decodable is the number of whole codewords the
+ * stream holds (for STREAM_SHORT and STREAM_LONG), as the numpy backend reports it.
+ */
+static int decode_one_stream(const Decoder *d, const uint8_t *buf, uint64_t bit_count,
+                             Py_ssize_t count, uint8_t *out, int width, Py_ssize_t *decodable) {
+    const unsigned shift = 64 - d->bits;
+    const uint32_t *table = d->table;
+    uint64_t p = 0;
+    Py_ssize_t i = 0;
+    /* While a whole load's worth of codes surely stays inside the stream, check less. */
+    const unsigned per_load = 57 / d->longest;
+    while (i < count) {
+        if (p > bit_count)
+            break;
+        uint64_t window = load_be64(buf + (p >> 3)) << (p & 7);
+        unsigned run = per_load;
+        if ((Py_ssize_t)run > count - i)
+            run = (unsigned)(count - i);
+        for (unsigned r = 0; r < run; r++) {
+            uint32_t entry = table[window >> shift];
+            unsigned len = entry & 0xFF;
+            uint32_t symbol = entry >> 8;
+            if (!len) {
+                len = decode_long(d, window, &symbol);
+                if (!len) {
+                    *decodable = i;
+                    return STREAM_MIDDLE;  /* a bit string that begins no codeword */
+                }
+            }
+            if (p + len > bit_count) {
+                *decodable = i;
+                return p == bit_count ? STREAM_SHORT : STREAM_MIDDLE;
+            }
+            if (width == 1)
+                out[i] = (uint8_t)symbol;
+            else
+                memcpy(out + 4 * i, &symbol, 4);
+            i++;
+            p += len;
+            window <<= len;
+        }
+    }
+    if (p < bit_count) {
+        /* Count the codewords the rest holds, as the numpy backend would report them. */
+        Py_ssize_t extra = 0;
+        while (p < bit_count) {
+            uint64_t window = load_be64(buf + (p >> 3)) << (p & 7);
+            uint32_t entry = table[window >> shift];
+            unsigned len = entry & 0xFF;
+            uint32_t symbol;
+            if (!len)
+                len = decode_long(d, window, &symbol);
+            if (!len || p + len > bit_count)
+                return STREAM_MIDDLE;
+            p += len;
+            extra++;
+        }
+        *decodable = count + extra;
+        return STREAM_LONG;
+    }
+    return STREAM_OK;
+}
+
+static PyObject *huffman_decode(PyObject *self, PyObject *args) {
+    Py_buffer streams, lengths, out;
+    PyObject *bit_list;
+    Py_ssize_t count;
+    int width;
+    if (!PyArg_ParseTuple(args, "y*O!ny*w*i", &streams, &PyTuple_Type, &bit_list, &count,
+                          &lengths, &out, &width))
+        return NULL;
+    PyObject *result = NULL;
+    Decoder decoder = {0};
+    uint8_t *padded = NULL;
+    Py_ssize_t stream_count = PyTuple_GET_SIZE(bit_list);
+    uint64_t bit_counts[16];
+    Py_ssize_t offsets[17];
+    if (!check_width(width))
+        goto done;
+    if (stream_count < 1 || stream_count > 16 || count < 0) {
+        PyErr_SetString(PyExc_ValueError, "1 to 16 streams, and a count of symbols, are needed");
+        goto done;
+    }
+    offsets[0] = 0;
+    for (Py_ssize_t k = 0; k < stream_count; k++) {
+        unsigned long long value = PyLong_AsUnsignedLongLong(PyTuple_GET_ITEM(bit_list, k));
+        if (PyErr_Occurred())
+            goto done;
+        bit_counts[k] = value;
+        offsets[k + 1] = offsets[k] + (Py_ssize_t)((value + 7) / 8);
+    }
+    if (offsets[stream_count] != streams.len) {
+        PyErr_SetString(PyExc_ValueError, "the streams' bit counts do not match their bytes");
+        goto done;
+    }
+    if (!writable(&out, count * width, "the output buffer"))
+        goto done;
+    int built = build_decoder(&decoder, lengths.buf, lengths.len);
+    if (built == -2) {
+        PyErr_NoMemory();
+        goto done;
+    }
+    if (built) {
+        PyErr_SetString(PyExc_ValueError, "the code lengths are not a code");
+        goto done;
+    }
+    if (width == 1 && lengths.len > 256) {
+        PyErr_SetString(PyExc_ValueError, "byte output needs a code of at most 256 symbols");
+        goto done;
+    }
+    /* Each stream gets 8 zero bytes after it, so a load never reads past the buffer. */
+    padded = malloc((size_t)streams.len + 8 * (size_t)stream_count + 8);
+    if (!padded) {
+        PyErr_NoMemory();
+        goto done;
+    }
+    int status = STREAM_OK;
+    Py_ssize_t decodable = 0, expected = 0;
+    const Py_ssize_t per_stream = (count + stream_count - 1) / stream_count;
+    Py_BEGIN_ALLOW_THREADS
+    const uint8_t *src = streams.buf;
+    for (Py_ssize_t k = 0; k < stream_count && status == STREAM_OK; k++) {
+        Py_ssize_t size = offsets[k + 1] - offsets[k];
+        uint8_t *buf = padded + offsets[k] + 8 * k;
+        memcpy(buf, src + offsets[k], (size_t)size);
+        memset(buf + size, 0, 8);
+        unsigned spare = (unsigned)(8 * size - bit_counts[k]);
+        if (spare && (buf[size - 1] & ((1u << spare) - 1))) {
+            status = STREAM_PADDING;
+            break;
+        }
+        Py_ssize_t start = k * per_stream < count ? k * per_stream : count;
+        Py_ssize_t end = (k + 1) * per_stream < count ? (k + 1) * per_stream : count;
+        expected = end - start;
+        status = decode_one_stream(&decoder, buf, bit_counts[k], expected,
+                                   (uint8_t *)out.buf + start * width, width, &decodable);
+    }
+    Py_END_ALLOW_THREADS
+    switch (status) {
+    case STREAM_OK:
+        result = Py_None;
+        Py_INCREF(result);
+        break;
+    case STREAM_PADDING:
+        PyErr_SetString(PyExc_ValueError, "padding bits after the end of a stream are not zero");
+        break;
+    case STREAM_MIDDLE:
+        PyErr_SetString(PyExc_ValueError, "a stream ends in the middle of a codeword or holds a "
+                                          "bit string that is not a codeword");
+        break;
+    default:
+        PyErr_Format(PyExc_ValueError, "a stream decodes to %zd symbols, but its header says %zd",
+                     decodable, expected);
+    }
+done:
+    free(padded);
+    free_decoder(&decoder);
+    PyBuffer_Release(&streams);
+    PyBuffer_Release(&lengths);
+    PyBuffer_Release(&out);
+    return result;
+}
+
+/* -- rANS ------------------------------------------------------------------------------- */
+
+static int check_table(Py_buffer *freqs, Py_buffer *cumulative, int precision) {
+    if (precision < 1 || precision > 24) {
+        PyErr_SetString(PyExc_ValueError, "precision must be 1 to 24 bits");
+        return 0;
+    }
+    if (freqs->len != cumulative->len || freqs->len % 4) {
+        PyErr_SetString(PyExc_ValueError, "freqs and cumulative must be u32 arrays of one size");
+        return 0;
+    }
+    const uint32_t *f = freqs->buf, *c = cumulative->buf;
+    Py_ssize_t size = freqs->len / 4;
+    uint64_t total = 0;
+    for (Py_ssize_t s = 0; s < size; s++) {
+        if (c[s] != total) {
+            PyErr_SetString(PyExc_ValueError, "cumulative is not the running sum of freqs");
+            return 0;
+        }
+        total += f[s];
+    }
+    if (total != ((uint64_t)1 << precision)) {
+        PyErr_SetString(PyExc_ValueError, "the frequencies do not sum to 2**precision");
+        return 0;
+    }
+    return 1;
+}
+
+/*
+ * Lane k codes symbols k, k + K, k + 2K, ...; the encoder runs backwards, and writes the
+ * words it emits backwards from the end of `words`, so that they come out in the order
+ * the decoder reads them: by step, then by lane.
+ */
+static PyObject *ans_encode(PyObject *self, PyObject *args) {
+    Py_buffer symbols, freqs, cumulative, states, words;
+    int width, precision;
+    Py_ssize_t lanes;
+    if (!PyArg_ParseTuple(args, "y*iy*y*inw*w*", &symbols, &width, &freqs, &cumulative,
+                          &precision, &lanes, &states, &words))
+        return NULL;
+    PyObject *result = NULL;
+    uint64_t *limit = NULL;
+    if (!check_width(width) || !check_table(&freqs, &cumulative, precision))
+        goto done;
+    Py_ssize_t n = symbols.len / width, size = freqs.len / 4;
+    if (lanes < 1 || (n && lanes > n)) {
+        PyErr_SetString(PyExc_ValueError, "lanes must be 1 to the number of symbols");
+        goto done;
+    }
+    if (!writable(&states, 8 * lanes, "states") || !writable(&words, 4 * n, "words"))
+        goto done;
+    limit = malloc(sizeof(uint64_t) * (size_t)(size ? size : 1));
+    if (!limit) {
+        PyErr_NoMemory();
+        goto done;
+    }
+    const uint32_t *f = freqs.buf, *c = cumulative.buf;
+    for (Py_ssize_t s = 0; s < size; s++)
+        limit[s] = f[s] == ((uint32_t)1 << precision) ? UINT64_MAX
+                                                      : (uint64_t)f[s] << (64 - precision);
+    const uint8_t *in = symbols.buf;
+    uint64_t *x = states.buf;
+    uint32_t *w = words.buf;
+    Py_ssize_t at = n;
+    int bad = 0;
+    Py_BEGIN_ALLOW_THREADS
+    for (Py_ssize_t k = 0; k < lanes; k++)
+        x[k] = ANS_LOWER;
+    Py_ssize_t steps = (n + lanes - 1) / lanes;
+    for (Py_ssize_t step = steps - 1; step >= 0 && !bad; step--) {
+        Py_ssize_t first = step * lanes;
+        Py_ssize_t active = n - first < lanes ? n - first : lanes;
+        for (Py_ssize_t k = active - 1; k >= 0; k--) {
+            uint32_t s = symbol_at(in, width, first + k);
+            if (s >= (uint32_t)size || !f[s]) {
+                bad = 1;
+                break;
+            }
+            uint64_t state = x[k];
+            if (state >= limit[s]) {
+                w[--at] = (uint32_t)state;
+                state >>= 32;
+            }
+            uint64_t q = state / f[s];
+            x[k] = (q << precision) + (state - q * f[s]) + c[s];
+        }
+    }
+    Py_END_ALLOW_THREADS
+    if (bad) {
+        PyErr_SetString(PyExc_ValueError, "a symbol has no frequency in the table");
+        goto done;
+    }
+    /* Move the words to the front of the buffer, where the caller expects them. */
+    memmove(w, w + at, sizeof(uint32_t) * (size_t)(n - at));
+    result = PyLong_FromSsize_t(n - at);
+done:
+    free(limit);
+    PyBuffer_Release(&symbols);
+    PyBuffer_Release(&freqs);
+    PyBuffer_Release(&cumulative);
+    PyBuffer_Release(&states);
+    PyBuffer_Release(&words);
+    return result;
+}
+
+/*
+ * The symbol whose slots hold `slot`: the last with cumulative <= slot.  (A symbol of
+ * frequency 0 shares its cumulative with the next, so the last is never one of those.)
+ */
+static inline uint32_t find_slot(const uint32_t *c, Py_ssize_t size, uint32_t slot) {
+    Py_ssize_t lo = 0, hi = size;  /* c[lo] <= slot < c[hi], reading c[size] as M */
+    while (hi - lo > 1) {
+        Py_ssize_t mid = (lo + hi) / 2;
+        if (c[mid] <= slot)
+            lo = mid;
+        else
+            hi = mid;
+    }
+    return (uint32_t)lo;
+}
+
+static PyObject *ans_decode(PyObject *self, PyObject *args) {
+    Py_buffer words, states, freqs, cumulative, out;
+    Py_ssize_t count;
+    int precision, width;
+    if (!PyArg_ParseTuple(args, "y*y*ny*y*iw*i", &words, &states, &count, &freqs, &cumulative,
+                          &precision, &out, &width))
+        return NULL;
+    PyObject *result = NULL;
+    uint32_t *slots = NULL;
+    uint64_t *x = NULL;
+    if (!check_width(width) || !check_table(&freqs, &cumulative, precision))
+        goto done;
+    Py_ssize_t lanes = states.len / 8, size = freqs.len / 4, word_count = words.len / 4;
+    if (lanes < 1 || states.len % 8 || words.len % 4 || count < 0) {
+        PyErr_SetString(PyExc_ValueError, "states must be u64 and words u32 arrays");
+        goto done;
+    }
+    if (!writable(&out, count * width, "the output buffer"))
+        goto done;
+    if (width == 1 && size > 256) {
+        PyErr_SetString(PyExc_ValueError, "byte output needs a table of at most 256 symbols");
+        goto done;
+    }
+    const uint32_t *f = freqs.buf, *c = cumulative.buf;
+    if (precision <= ANS_TABLE_PRECISION) {
+        slots = malloc(sizeof(uint32_t) << precision);
+        if (!slots) {
+            PyErr_NoMemory();
+            goto done;
+        }
+    }
+    x = malloc(sizeof(uint64_t) * (size_t)lanes);
+    if (!x) {
+        PyErr_NoMemory();
+        goto done;
+    }
+    memcpy(x, states.buf, sizeof(uint64_t) * (size_t)lanes);
+    const uint32_t *w = words.buf;
+    uint8_t *dst = out.buf;
+    int status = 0;  /* 1: the words ran out; 2: they do not end where they began */
+    Py_BEGIN_ALLOW_THREADS
+    if (slots)
+        for (Py_ssize_t s = 0; s < size; s++)
+            for (uint32_t k = 0; k < f[s]; k++)
+                slots[c[s] + k] = (uint32_t)s;
+    const uint64_t mask = ((uint64_t)1 << precision) - 1;
+    Py_ssize_t pos = 0;
+    for (Py_ssize_t start = 0; start < count && !status; start += lanes) {
+        Py_ssize_t active = count - start < lanes ? count - start : lanes;
+        for (Py_ssize_t k = 0; k < active; k++) {
+            uint64_t state = x[k];
+            uint32_t slot = (uint32_t)(state & mask);
+            uint32_t s = slots ? slots[slot] : find_slot(c, size, slot);
+            state = f[s] * (state >> precision) + slot - c[s];
+            if (state < ANS_LOWER) {
+                if (pos >= word_count) {
+                    status = 1;
+                    break;
+                }
+                state = state << 32 | w[pos++];
+            }
+            x[k] = state;
+            if (width == 1)
+                dst[start + k] = (uint8_t)s;
+            else
+                memcpy(dst + 4 * (start + k), &s, 4);
+        }
+    }
+    if (!status) {
+        if (pos != word_count)
+            status = 2;
+        for (Py_ssize_t k = 0; k < lanes; k++)
+            if (x[k] != ANS_LOWER)
+                status = 2;
+    }
+    Py_END_ALLOW_THREADS
+    if (status == 1)
+        PyErr_SetString(PyExc_ValueError, "ANS stream ended early: the block is damaged");
+    else if (status == 2)
+        PyErr_SetString(PyExc_ValueError,
+                        "ANS stream does not end where it began: the block is damaged");
+    else {
+        result = Py_None;
+        Py_INCREF(result);
+    }
+done:
+    free(slots);
+    free(x);
+    PyBuffer_Release(&words);
+    PyBuffer_Release(&states);
+    PyBuffer_Release(&freqs);
+    PyBuffer_Release(&cumulative);
+    PyBuffer_Release(&out);
+    return result;
+}
+
+/* -- the module ----------------------------------------------------------------------- */
+
+static PyMethodDef methods[] = {
+    {"count_bytes", count_bytes, METH_VARARGS, "count_bytes(data, counts): a byte histogram."},
+    {"huffman_encode", huffman_encode, METH_VARARGS,
+     "huffman_encode(symbols, width, codes, lengths, out) -> bits written."},
+    {"huffman_decode", huffman_decode, METH_VARARGS,
+     "huffman_decode(streams, stream_bits, count, lengths, out, width)."},
+    {"ans_encode", ans_encode, METH_VARARGS,
+     "ans_encode(symbols, width, freqs, cumulative, precision, lanes, states, words) -> words."},
+    {"ans_decode", ans_decode, METH_VARARGS,
+     "ans_decode(words, states, count, freqs, cumulative, precision, out, width)."},
+    {NULL, NULL, 0, NULL},
+};
+
+static struct PyModuleDef module = {
+    PyModuleDef_HEAD_INIT, "_ckernels",
+    "huffkit's compiled kernels (see codec/_ckernels.c).", -1, methods,
+};
+
+PyMODINIT_FUNC PyInit__ckernels(void) { return PyModule_Create(&module); }
