@@ -14,7 +14,8 @@ from . import _ckernels
 from ._errors import FormatError
 from ._kernels import LONGEST_DECODABLE_CODE
 
-__all__ = ["ans_decode", "ans_encode", "count_symbols", "decode_streams", "encode_streams"]
+__all__ = ["ans_decode", "ans_encode", "count_distinct", "count_symbols", "decode_streams",
+           "encode_streams"]
 
 
 def count_symbols(symbols: np.ndarray, alphabet_size: int) -> np.ndarray:
@@ -24,6 +25,15 @@ def count_symbols(symbols: np.ndarray, alphabet_size: int) -> np.ndarray:
         _ckernels.count_bytes(np.ascontiguousarray(symbols), counts)
         return counts
     return np.bincount(symbols, minlength=alphabet_size)
+
+
+def count_distinct(symbols: np.ndarray, alphabet_size: int) -> int:
+    """How many distinct symbols *symbols* holds."""
+    if symbols.dtype == np.uint8:
+        return _ckernels.count_distinct_bytes(np.ascontiguousarray(symbols))
+    if symbols.size * 8 < alphabet_size:
+        return int(np.unique(symbols).size)
+    return int(np.count_nonzero(np.bincount(symbols, minlength=alphabet_size)))
 
 
 def _symbols_and_width(symbols: np.ndarray) -> tuple[np.ndarray, int]:
@@ -49,7 +59,7 @@ def encode_streams(symbols: np.ndarray, codes: np.ndarray, lengths: np.ndarray,
 
 
 def decode_streams(data, stream_bits: tuple[int, ...], symbol_count: int, lengths: np.ndarray,
-                   values: np.ndarray | None = None) -> np.ndarray:
+                   values: np.ndarray | None = None) -> bytes | np.ndarray:
     """Decode a block's streams (see ``_kernels.decode_streams``)."""
     lengths = np.ascontiguousarray(lengths, dtype=np.uint8)
     if values is not None and values.size and int(values[-1]) < 256:
@@ -58,15 +68,20 @@ def decode_streams(data, stream_bits: tuple[int, ...], symbol_count: int, length
         dense[values] = lengths
         lengths, values = dense, None
     width = 1 if lengths.size <= 256 else 4
-    out = np.empty(symbol_count, dtype=np.uint8 if width == 1 else np.uint32)
     try:
-        _ckernels.huffman_decode(bytes(data), tuple(stream_bits), symbol_count, lengths, out,
-                                 width)
+        decoded = _ckernels.huffman_decode(data, tuple(stream_bits), symbol_count, lengths,
+                                           width)
     except ValueError as error:
         raise FormatError(str(error)) from None
-    if values is not None:
-        return values[out]
-    return out if width == 1 else out.astype(np.int64)
+    return _as_symbols(decoded, width, values)
+
+
+def _as_symbols(decoded: bytes, width: int, values: np.ndarray | None) -> bytes | np.ndarray:
+    """What the decoders return: bytes for byte values, else an int64 array of symbols."""
+    if width == 1 and values is None:
+        return decoded
+    positions = np.frombuffer(decoded, dtype=np.uint8 if width == 1 else np.uint32)
+    return positions.astype(np.int64) if values is None else values[positions]
 
 
 def ans_encode(symbols: np.ndarray, freqs: np.ndarray, cumulative: np.ndarray, precision: int,
@@ -83,7 +98,7 @@ def ans_encode(symbols: np.ndarray, freqs: np.ndarray, cumulative: np.ndarray, p
 
 def ans_decode(words: np.ndarray, states: np.ndarray, count: int, freqs: np.ndarray,
                cumulative: np.ndarray, precision: int,
-               values: np.ndarray | None = None) -> np.ndarray:
+               values: np.ndarray | None = None) -> bytes | np.ndarray:
     """Decode *count* symbols from rANS *words* and *states* (see ``_kernels.ans_decode``)."""
     freqs = np.ascontiguousarray(freqs, dtype=np.uint32)
     cumulative = np.ascontiguousarray(cumulative, dtype=np.uint32)
@@ -94,13 +109,10 @@ def ans_decode(words: np.ndarray, states: np.ndarray, count: int, freqs: np.ndar
         freqs, values = dense_freqs, None
         cumulative = np.concatenate(([0], np.cumsum(freqs[:-1]))).astype(np.uint32)
     width = 1 if freqs.size <= 256 else 4
-    out = np.empty(count, dtype=np.uint8 if width == 1 else np.uint32)
     try:
-        _ckernels.ans_decode(np.ascontiguousarray(words, dtype=np.uint32),
-                             np.ascontiguousarray(states, dtype=np.uint64), count, freqs,
-                             cumulative, precision, out, width)
+        decoded = _ckernels.ans_decode(np.ascontiguousarray(words, dtype=np.uint32),
+                                       np.ascontiguousarray(states, dtype=np.uint64), count,
+                                       freqs, cumulative, precision, width)
     except ValueError as error:
         raise FormatError(str(error)) from None
-    if values is not None:
-        return values[out]
-    return out if width == 1 else out.astype(np.int64)
+    return _as_symbols(decoded, width, values)

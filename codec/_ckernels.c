@@ -3,17 +3,19 @@
  * backend), in C.  Each function does the same work as its numpy counterpart and gives
  * bit-identical results; the test suite checks that on both backends.
  *
- * The Python wrappers in codec/_c_backend.py allocate every output (numpy arrays or
- * bytearrays) and pass it in, so this file needs no numpy headers: it only reads and
- * writes buffers, and it releases the GIL while it does.  Every index it takes from its
+ * The Python wrappers in codec/_c_backend.py pass contiguous arrays in; the decoders
+ * return their symbols as a new bytes object (1 or 4 bytes each), and the encoders write
+ * into arrays the wrappers allocate.  So this file needs no numpy headers: it only reads
+ * and writes buffers, and it releases the GIL while it does.  Every index it takes from its
  * inputs is checked, so a damaged or hostile block cannot make it read or write outside
  * its buffers.
  *
  *   count_bytes(data, counts)                       histogram of a byte string
  *   huffman_encode(symbols, width, codes, lengths, out) -> bits
- *   huffman_decode(streams, stream_bits, count, lengths, out, width)
+ *   count_distinct_bytes(data) -> how many distinct byte values it holds
+ *   huffman_decode(streams, stream_bits, count, lengths, width) -> symbols (bytes)
  *   ans_encode(symbols, width, freqs, cumulative, precision, lanes, states, words) -> words
- *   ans_decode(words, states, count, freqs, cumulative, precision, out, width)
+ *   ans_decode(words, states, count, freqs, cumulative, precision, width) -> symbols
  *
  * Symbols are 1-byte (width 1: bytes) or 4-byte (width 4: positions in a block's list of
  * symbols) unsigned integers.  Bit strings are MSB first, as FORMAT.md section 1 says.
@@ -108,6 +110,25 @@ static PyObject *count_bytes(PyObject *self, PyObject *args) {
     Py_RETURN_NONE;
 }
 
+/* How many distinct byte values `data` holds: stores only, no counting. */
+static PyObject *count_distinct_bytes(PyObject *self, PyObject *args) {
+    Py_buffer data;
+    if (!PyArg_ParseTuple(args, "y*", &data))
+        return NULL;
+    const uint8_t *p = data.buf;
+    Py_ssize_t n = data.len;
+    int distinct = 0;
+    Py_BEGIN_ALLOW_THREADS
+    uint8_t seen[256] = {0};
+    for (Py_ssize_t i = 0; i < n; i++)
+        seen[p[i]] = 1;
+    for (int v = 0; v < 256; v++)
+        distinct += seen[v];
+    Py_END_ALLOW_THREADS
+    PyBuffer_Release(&data);
+    return PyLong_FromLong(distinct);
+}
+
 /* -- Huffman encoding ------------------------------------------------------------------- */
 
 /*
@@ -195,6 +216,9 @@ typedef struct {
     unsigned bits;
     unsigned longest;
     uint32_t *table;
+    /* For byte symbols: the next `bits` bits to one or two symbols, when two codes fit:
+     * (second << 24 | first << 16 | symbols << 8 | bits used); 0 bits used: slow path. */
+    uint32_t *pairs;
     uint32_t count[LONGEST_CODE + 1];  /* how many codes have length l */
     uint32_t first[LONGEST_CODE + 1];  /* the first code of length l */
     uint32_t offset[LONGEST_CODE + 1];  /* its index among the symbols in canonical order */
@@ -203,6 +227,7 @@ typedef struct {
 
 static void free_decoder(Decoder *d) {
     free(d->table);
+    free(d->pairs);
     free(d->sorted);
 }
 
@@ -210,12 +235,13 @@ static void free_decoder(Decoder *d) {
  * Returns 0 on success, -1 if the lengths are no prefix code (the caller has validated
  * them; this check only keeps the table inside its bounds), -2 without memory.
  */
-static int build_decoder(Decoder *d, const uint8_t *length, Py_ssize_t size) {
+static int build_decoder(Decoder *d, const uint8_t *length, Py_ssize_t size, int pairs) {
     uint32_t *count = d->count;
     unsigned longest = 0;
     Py_ssize_t coded = 0;
     memset(count, 0, sizeof d->count);
     d->table = NULL;
+    d->pairs = NULL;
     d->sorted = NULL;
     for (Py_ssize_t s = 0; s < size; s++) {
         if (length[s] > LONGEST_CODE)
@@ -261,6 +287,25 @@ static int build_decoder(Decoder *d, const uint8_t *length, Py_ssize_t size) {
                 d->table[start + e] = symbol << 8 | l;
         }
     }
+    if (!pairs)
+        return 0;
+    /* Two symbols per lookup where both codes fit in the `bits` bits looked up. */
+    const uint32_t entries = (uint32_t)1 << d->bits, mask = entries - 1;
+    d->pairs = malloc(sizeof(uint32_t) * entries);
+    if (!d->pairs)
+        return -2;
+    for (uint32_t index = 0; index < entries; index++) {
+        uint32_t first = d->table[index];
+        unsigned used = first & 0xFF;
+        uint32_t entry = used ? (first >> 8) << 16 | 1u << 8 | used : 0;
+        if (used && used < d->bits) {
+            uint32_t second = d->table[(index << used) & mask];
+            unsigned more = second & 0xFF;
+            if (more && used + more <= d->bits)
+                entry = (second >> 8) << 24 | (first >> 8) << 16 | 2u << 8 | (used + more);
+        }
+        d->pairs[index] = entry;
+    }
     return 0;
 }
 
@@ -279,84 +324,196 @@ static inline unsigned decode_long(const Decoder *d, uint64_t window, uint32_t *
 
 enum { STREAM_OK = 0, STREAM_MIDDLE = 1, STREAM_SHORT = 2, STREAM_LONG = 3, STREAM_PADDING = 4 };
 
+/* Zero bytes after each stream: loads of 8 bytes up to 8 bytes past its end stay inside. */
+#define STREAM_PADDING_BYTES 16
+
+/* Where the decoding of one stream stands. */
+typedef struct {
+    const uint8_t *buf;  /* the stream, followed by STREAM_PADDING_BYTES zero bytes */
+    uint64_t p;  /* bits read */
+    uint64_t bits;  /* the stream's length in bits */
+    Py_ssize_t i;  /* symbols decoded */
+    Py_ssize_t count;  /* symbols it holds */
+    uint8_t *out;  /* where its symbols go */
+    int failed;  /* the fast loop met a bit string that begins no codeword */
+} Cursor;
+
+static inline __attribute__((always_inline)) void put_symbol(uint8_t *out, Py_ssize_t i,
+                                                              uint32_t symbol, const int width) {
+    if (width == 1)
+        out[i] = (uint8_t)symbol;
+    else
+        memcpy(out + 4 * i, &symbol, 4);
+}
+
 /*
- * Decode `count` symbols from one stream of `bit_count` bits at `buf` (followed by at
- * least 8 readable bytes).  On failure, *decodable is the number of whole codewords the
- * stream holds (for STREAM_SHORT and STREAM_LONG), as the numpy backend reports it.
+ * decode_fast for byte symbols: each lookup gives one or two of them (two whenever both
+ * codes fit in the bits looked up, as they mostly do in text), so the chain of dependent
+ * lookups is about half as long.  Both bytes are always stored; the second is overwritten
+ * when only one was decoded, which is why a stream needs 2 * per_load symbols left.
  */
-static int decode_one_stream(const Decoder *d, const uint8_t *buf, uint64_t bit_count,
-                             Py_ssize_t count, uint8_t *out, int width, Py_ssize_t *decodable) {
+static inline __attribute__((always_inline)) void decode_fast_pairs(const Decoder *d, Cursor *c,
+                                                                     const int n) {
     const unsigned shift = 64 - d->bits;
-    const uint32_t *table = d->table;
-    uint64_t p = 0;
-    Py_ssize_t i = 0;
-    /* While a whole load's worth of codes surely stays inside the stream, check less. */
-    const unsigned per_load = 57 / d->longest;
-    while (i < count) {
-        if (p > bit_count)
-            break;
-        uint64_t window = load_be64(buf + (p >> 3)) << (p & 7);
-        unsigned run = per_load;
-        if ((Py_ssize_t)run > count - i)
-            run = (unsigned)(count - i);
-        for (unsigned r = 0; r < run; r++) {
-            uint32_t entry = table[window >> shift];
-            unsigned len = entry & 0xFF;
-            uint32_t symbol = entry >> 8;
-            if (!len) {
-                len = decode_long(d, window, &symbol);
-                if (!len) {
-                    *decodable = i;
-                    return STREAM_MIDDLE;  /* a bit string that begins no codeword */
+    const unsigned lookups = 57 / (d->longest > d->bits ? d->longest : d->bits);
+    const uint32_t *pairs = d->pairs;
+    for (;;) {
+        for (int k = 0; k < n; k++)
+            if (c[k].count - c[k].i < 2 * (Py_ssize_t)lookups || c[k].p > c[k].bits ||
+                c[k].failed)
+                return;
+        uint64_t window[4];
+        for (int k = 0; k < n; k++)
+            window[k] = load_be64(c[k].buf + (c[k].p >> 3)) << (c[k].p & 7);
+        for (unsigned r = 0; r < lookups; r++) {
+            for (int k = 0; k < n; k++) {
+                uint32_t entry = pairs[window[k] >> shift];
+                unsigned used = entry & 0xFF;
+                if (__builtin_expect(used != 0, 1)) {
+                    c[k].out[c[k].i] = (uint8_t)(entry >> 16);
+                    c[k].out[c[k].i + 1] = (uint8_t)(entry >> 24);
+                    c[k].i += (entry >> 8) & 3;
+                } else {
+                    uint32_t symbol;
+                    used = decode_long(d, window[k], &symbol);
+                    if (!used) {
+                        c[k].failed = 1;
+                        used = 1;  /* keep going harmlessly; the careful loop reports it */
+                    }
+                    c[k].out[c[k].i++] = (uint8_t)symbol;
                 }
+                c[k].p += used;
+                window[k] <<= used;
             }
-            if (p + len > bit_count) {
-                *decodable = i;
-                return p == bit_count ? STREAM_SHORT : STREAM_MIDDLE;
-            }
-            if (width == 1)
-                out[i] = (uint8_t)symbol;
-            else
-                memcpy(out + 4 * i, &symbol, 4);
-            i++;
-            p += len;
-            window <<= len;
         }
     }
-    if (p < bit_count) {
-        /* Count the codewords the rest holds, as the numpy backend would report them. */
-        Py_ssize_t extra = 0;
-        while (p < bit_count) {
-            uint64_t window = load_be64(buf + (p >> 3)) << (p & 7);
-            uint32_t entry = table[window >> shift];
-            unsigned len = entry & 0xFF;
-            uint32_t symbol;
-            if (!len)
-                len = decode_long(d, window, &symbol);
-            if (!len || p + len > bit_count)
-                return STREAM_MIDDLE;
-            p += len;
-            extra++;
+}
+
+/*
+ * The fast loop, over `n` streams at once (the CPU overlaps their independent chains of
+ * table lookups).  Each round loads 64 bits per stream and decodes `per_load` codes from
+ * them; it checks only that each stream's position is inside the stream before its load,
+ * which keeps every load inside the buffer.  It stops as soon as a stream has fewer than
+ * `per_load` symbols left or has run past its end; the careful loop finishes from there.
+ */
+static inline __attribute__((always_inline)) void decode_fast(const Decoder *d, Cursor *c,
+                                                               const int n, const int width) {
+    const unsigned shift = 64 - d->bits;
+    const unsigned per_load = 57 / d->longest;
+    const uint32_t *table = d->table;
+    if (width == 1) {
+        decode_fast_pairs(d, c, n);
+        return;
+    }
+    for (;;) {
+        for (int k = 0; k < n; k++)
+            if (c[k].count - c[k].i < (Py_ssize_t)per_load || c[k].p > c[k].bits || c[k].failed)
+                return;
+        uint64_t window[4];
+        for (int k = 0; k < n; k++)
+            window[k] = load_be64(c[k].buf + (c[k].p >> 3)) << (c[k].p & 7);
+        for (unsigned r = 0; r < per_load; r++) {
+            for (int k = 0; k < n; k++) {
+                uint32_t entry = table[window[k] >> shift];
+                unsigned len = entry & 0xFF;
+                uint32_t symbol = entry >> 8;
+                if (__builtin_expect(!len, 0)) {
+                    len = decode_long(d, window[k], &symbol);
+                    if (!len) {
+                        c[k].failed = 1;
+                        len = 1;  /* keep going harmlessly; the careful loop reports it */
+                    }
+                }
+                put_symbol(c[k].out, c[k].i++, symbol, width);
+                c[k].p += len;
+                window[k] <<= len;
+            }
         }
-        *decodable = count + extra;
-        return STREAM_LONG;
+    }
+}
+
+/*
+ * The careful loop: decode the rest of one stream, checking each code against the end of
+ * the stream, and tell exactly what is wrong, as the numpy backend words it.  On failure
+ * *decodable is the number of whole codewords the stream holds (STREAM_SHORT, _LONG).
+ */
+static int decode_careful(const Decoder *d, Cursor *c, const int width, Py_ssize_t *decodable) {
+    const unsigned shift = 64 - d->bits;
+    const uint32_t *table = d->table;
+    uint64_t p = c->p;
+    for (Py_ssize_t i = c->i; i < c->count; i++) {
+        uint64_t window = load_be64(c->buf + (p >> 3)) << (p & 7);
+        uint32_t entry = table[window >> shift];
+        unsigned len = entry & 0xFF;
+        uint32_t symbol = entry >> 8;
+        if (!len && !(len = decode_long(d, window, &symbol))) {
+            *decodable = i;
+            return STREAM_MIDDLE;  /* a bit string that begins no codeword */
+        }
+        if (p + len > c->bits) {
+            *decodable = i;
+            return p == c->bits ? STREAM_SHORT : STREAM_MIDDLE;
+        }
+        put_symbol(c->out, i, symbol, width);
+        p += len;
+    }
+    if (p == c->bits)
+        return STREAM_OK;
+    /* Count the codewords the rest holds, as the numpy backend would report them. */
+    Py_ssize_t extra = 0;
+    while (p < c->bits) {
+        uint64_t window = load_be64(c->buf + (p >> 3)) << (p & 7);
+        uint32_t entry = table[window >> shift], symbol;
+        unsigned len = entry & 0xFF;
+        if (!len)
+            len = decode_long(d, window, &symbol);
+        if (!len || p + len > c->bits)
+            return STREAM_MIDDLE;
+        p += len;
+        extra++;
+    }
+    *decodable = c->count + extra;
+    return STREAM_LONG;
+}
+
+/* Decode every stream: the fast loop where it can, then the careful one, stream by stream. */
+static int decode_streams(const Decoder *d, Cursor *c, Py_ssize_t streams, const int width,
+                          Py_ssize_t *decodable, Py_ssize_t *expected) {
+    if (streams == 4)
+        decode_fast(d, c, 4, width);
+    else
+        for (Py_ssize_t k = 0; k < streams; k++)
+            decode_fast(d, c + k, 1, width);
+    for (Py_ssize_t k = 0; k < streams; k++) {
+        Py_ssize_t size = (Py_ssize_t)((c[k].bits + 7) / 8);
+        unsigned spare = (unsigned)(8 * size - c[k].bits);
+        if (spare && (c[k].buf[size - 1] & ((1u << spare) - 1)))
+            return STREAM_PADDING;
+        if (c[k].failed || c[k].p > c[k].bits) {  /* decode it again, to say what is wrong */
+            c[k].i = 0;
+            c[k].p = 0;
+        }
+        *expected = c[k].count;
+        int status = decode_careful(d, c + k, width, decodable);
+        if (status != STREAM_OK)
+            return status;
     }
     return STREAM_OK;
 }
 
 static PyObject *huffman_decode(PyObject *self, PyObject *args) {
-    Py_buffer streams, lengths, out;
+    Py_buffer streams, lengths;
     PyObject *bit_list;
     Py_ssize_t count;
     int width;
-    if (!PyArg_ParseTuple(args, "y*O!ny*w*i", &streams, &PyTuple_Type, &bit_list, &count,
-                          &lengths, &out, &width))
+    if (!PyArg_ParseTuple(args, "y*O!ny*i", &streams, &PyTuple_Type, &bit_list, &count,
+                          &lengths, &width))
         return NULL;
-    PyObject *result = NULL;
+    PyObject *result = NULL, *decoded = NULL;
     Decoder decoder = {0};
     uint8_t *padded = NULL;
     Py_ssize_t stream_count = PyTuple_GET_SIZE(bit_list);
-    uint64_t bit_counts[16];
+    Cursor cursors[16];
     Py_ssize_t offsets[17];
     if (!check_width(width))
         goto done;
@@ -369,16 +526,22 @@ static PyObject *huffman_decode(PyObject *self, PyObject *args) {
         unsigned long long value = PyLong_AsUnsignedLongLong(PyTuple_GET_ITEM(bit_list, k));
         if (PyErr_Occurred())
             goto done;
-        bit_counts[k] = value;
+        cursors[k].bits = value;
         offsets[k + 1] = offsets[k] + (Py_ssize_t)((value + 7) / 8);
     }
     if (offsets[stream_count] != streams.len) {
         PyErr_SetString(PyExc_ValueError, "the streams' bit counts do not match their bytes");
         goto done;
     }
-    if (!writable(&out, count * width, "the output buffer"))
+    if (width == 1 && lengths.len > 256) {
+        PyErr_SetString(PyExc_ValueError, "byte output needs a code of at most 256 symbols");
         goto done;
-    int built = build_decoder(&decoder, lengths.buf, lengths.len);
+    }
+    decoded = PyBytes_FromStringAndSize(NULL, count * width);
+    if (!decoded)
+        goto done;
+    uint8_t *out = (uint8_t *)PyBytes_AS_STRING(decoded);
+    int built = build_decoder(&decoder, lengths.buf, lengths.len, width == 1);
     if (built == -2) {
         PyErr_NoMemory();
         goto done;
@@ -387,42 +550,38 @@ static PyObject *huffman_decode(PyObject *self, PyObject *args) {
         PyErr_SetString(PyExc_ValueError, "the code lengths are not a code");
         goto done;
     }
-    if (width == 1 && lengths.len > 256) {
-        PyErr_SetString(PyExc_ValueError, "byte output needs a code of at most 256 symbols");
-        goto done;
-    }
-    /* Each stream gets 8 zero bytes after it, so a load never reads past the buffer. */
-    padded = malloc((size_t)streams.len + 8 * (size_t)stream_count + 8);
+    padded = malloc((size_t)streams.len + STREAM_PADDING_BYTES * (size_t)stream_count);
     if (!padded) {
         PyErr_NoMemory();
         goto done;
     }
-    int status = STREAM_OK;
+    int status;
     Py_ssize_t decodable = 0, expected = 0;
     const Py_ssize_t per_stream = (count + stream_count - 1) / stream_count;
     Py_BEGIN_ALLOW_THREADS
-    const uint8_t *src = streams.buf;
-    for (Py_ssize_t k = 0; k < stream_count && status == STREAM_OK; k++) {
+    for (Py_ssize_t k = 0; k < stream_count; k++) {
         Py_ssize_t size = offsets[k + 1] - offsets[k];
-        uint8_t *buf = padded + offsets[k] + 8 * k;
-        memcpy(buf, src + offsets[k], (size_t)size);
-        memset(buf + size, 0, 8);
-        unsigned spare = (unsigned)(8 * size - bit_counts[k]);
-        if (spare && (buf[size - 1] & ((1u << spare) - 1))) {
-            status = STREAM_PADDING;
-            break;
-        }
+        uint8_t *buf = padded + offsets[k] + STREAM_PADDING_BYTES * k;
+        memcpy(buf, (const uint8_t *)streams.buf + offsets[k], (size_t)size);
+        memset(buf + size, 0, STREAM_PADDING_BYTES);
         Py_ssize_t start = k * per_stream < count ? k * per_stream : count;
         Py_ssize_t end = (k + 1) * per_stream < count ? (k + 1) * per_stream : count;
-        expected = end - start;
-        status = decode_one_stream(&decoder, buf, bit_counts[k], expected,
-                                   (uint8_t *)out.buf + start * width, width, &decodable);
+        cursors[k].buf = buf;
+        cursors[k].p = 0;
+        cursors[k].i = 0;
+        cursors[k].count = end - start;
+        cursors[k].out = out + start * width;
+        cursors[k].failed = 0;
     }
+    if (width == 1)
+        status = decode_streams(&decoder, cursors, stream_count, 1, &decodable, &expected);
+    else
+        status = decode_streams(&decoder, cursors, stream_count, 4, &decodable, &expected);
     Py_END_ALLOW_THREADS
     switch (status) {
     case STREAM_OK:
-        result = Py_None;
-        Py_INCREF(result);
+        result = decoded;
+        decoded = NULL;
         break;
     case STREAM_PADDING:
         PyErr_SetString(PyExc_ValueError, "padding bits after the end of a stream are not zero");
@@ -436,11 +595,11 @@ static PyObject *huffman_decode(PyObject *self, PyObject *args) {
                      decodable, expected);
     }
 done:
+    Py_XDECREF(decoded);
     free(padded);
     free_decoder(&decoder);
     PyBuffer_Release(&streams);
     PyBuffer_Release(&lengths);
-    PyBuffer_Release(&out);
     return result;
 }
 
@@ -566,13 +725,13 @@ static inline uint32_t find_slot(const uint32_t *c, Py_ssize_t size, uint32_t sl
 }
 
 static PyObject *ans_decode(PyObject *self, PyObject *args) {
-    Py_buffer words, states, freqs, cumulative, out;
+    Py_buffer words, states, freqs, cumulative;
     Py_ssize_t count;
     int precision, width;
-    if (!PyArg_ParseTuple(args, "y*y*ny*y*iw*i", &words, &states, &count, &freqs, &cumulative,
-                          &precision, &out, &width))
+    if (!PyArg_ParseTuple(args, "y*y*ny*y*ii", &words, &states, &count, &freqs, &cumulative,
+                          &precision, &width))
         return NULL;
-    PyObject *result = NULL;
+    PyObject *result = NULL, *decoded = NULL;
     uint32_t *slots = NULL;
     uint64_t *x = NULL;
     if (!check_width(width) || !check_table(&freqs, &cumulative, precision))
@@ -582,12 +741,13 @@ static PyObject *ans_decode(PyObject *self, PyObject *args) {
         PyErr_SetString(PyExc_ValueError, "states must be u64 and words u32 arrays");
         goto done;
     }
-    if (!writable(&out, count * width, "the output buffer"))
-        goto done;
     if (width == 1 && size > 256) {
         PyErr_SetString(PyExc_ValueError, "byte output needs a table of at most 256 symbols");
         goto done;
     }
+    decoded = PyBytes_FromStringAndSize(NULL, count * width);
+    if (!decoded)
+        goto done;
     const uint32_t *f = freqs.buf, *c = cumulative.buf;
     if (precision <= ANS_TABLE_PRECISION) {
         slots = malloc(sizeof(uint32_t) << precision);
@@ -603,7 +763,7 @@ static PyObject *ans_decode(PyObject *self, PyObject *args) {
     }
     memcpy(x, states.buf, sizeof(uint64_t) * (size_t)lanes);
     const uint32_t *w = words.buf;
-    uint8_t *dst = out.buf;
+    uint8_t *dst = (uint8_t *)PyBytes_AS_STRING(decoded);
     int status = 0;  /* 1: the words ran out; 2: they do not end where they began */
     Py_BEGIN_ALLOW_THREADS
     if (slots)
@@ -647,17 +807,17 @@ static PyObject *ans_decode(PyObject *self, PyObject *args) {
         PyErr_SetString(PyExc_ValueError,
                         "ANS stream does not end where it began: the block is damaged");
     else {
-        result = Py_None;
-        Py_INCREF(result);
+        result = decoded;
+        decoded = NULL;
     }
 done:
+    Py_XDECREF(decoded);
     free(slots);
     free(x);
     PyBuffer_Release(&words);
     PyBuffer_Release(&states);
     PyBuffer_Release(&freqs);
     PyBuffer_Release(&cumulative);
-    PyBuffer_Release(&out);
     return result;
 }
 
@@ -665,14 +825,16 @@ done:
 
 static PyMethodDef methods[] = {
     {"count_bytes", count_bytes, METH_VARARGS, "count_bytes(data, counts): a byte histogram."},
+    {"count_distinct_bytes", count_distinct_bytes, METH_VARARGS,
+     "count_distinct_bytes(data) -> how many distinct byte values data holds."},
     {"huffman_encode", huffman_encode, METH_VARARGS,
      "huffman_encode(symbols, width, codes, lengths, out) -> bits written."},
     {"huffman_decode", huffman_decode, METH_VARARGS,
-     "huffman_decode(streams, stream_bits, count, lengths, out, width)."},
+     "huffman_decode(streams, stream_bits, count, lengths, width) -> the symbols, as bytes."},
     {"ans_encode", ans_encode, METH_VARARGS,
      "ans_encode(symbols, width, freqs, cumulative, precision, lanes, states, words) -> words."},
     {"ans_decode", ans_decode, METH_VARARGS,
-     "ans_decode(words, states, count, freqs, cumulative, precision, out, width)."},
+     "ans_decode(words, states, count, freqs, cumulative, precision, width) -> bytes."},
     {NULL, NULL, 0, NULL},
 };
 

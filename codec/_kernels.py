@@ -24,7 +24,8 @@ from bitarray.util import canonical_decode
 
 from ._errors import FormatError
 
-__all__ = ["ANS_LOWER_BOUND", "ans_decode", "ans_encode", "count_symbols", "decode_stream",
+__all__ = ["ANS_LOWER_BOUND", "ans_decode", "ans_encode", "count_distinct", "count_symbols",
+           "decode_stream",
            "decode_streams", "encode_stream", "encode_streams", "stream_ranges"]
 
 #: The longest code length the decoder accepts.
@@ -41,6 +42,13 @@ def stream_ranges(symbols: int, streams: int) -> list[tuple[int, int]]:
 def count_symbols(symbols: np.ndarray, alphabet_size: int) -> np.ndarray:
     """How often each symbol occurs."""
     return np.bincount(symbols, minlength=alphabet_size)
+
+
+def count_distinct(symbols: np.ndarray, alphabet_size: int) -> int:
+    """How many distinct symbols *symbols* holds: by sorting a few, by counting many."""
+    if symbols.size * 8 < alphabet_size:
+        return int(np.unique(symbols).size)
+    return int(np.count_nonzero(np.bincount(symbols, minlength=alphabet_size)))
 
 
 def encode_streams(symbols: np.ndarray, codes: np.ndarray, lengths: np.ndarray,
@@ -191,12 +199,12 @@ def decode_stream(data: bytes, bit_count: int, symbol_count: int, lengths: np.nd
 
 
 def decode_streams(data, stream_bits: tuple[int, ...], symbol_count: int, lengths: np.ndarray,
-                   values: np.ndarray | None = None) -> np.ndarray:
+                   values: np.ndarray | None = None) -> bytes | np.ndarray:
     """Decode a block's streams, laid end to end in *data*, each a whole number of bytes.
 
     Stream k holds the symbols of ``stream_ranges(symbol_count, len(stream_bits))[k]``
-    in ``stream_bits[k]`` bits.  Returns the symbols (see :func:`decode_stream`) as
-    one array: uint8 when every value fits in a byte, int64 otherwise.
+    in ``stream_bits[k]`` bits.  Returns the symbols (see :func:`decode_stream`):
+    bytes when every value fits in a byte, an int64 array otherwise.
     """
     parts = []
     offset = 0
@@ -207,7 +215,7 @@ def decode_streams(data, stream_bits: tuple[int, ...], symbol_count: int, length
                                    lengths, values))
         offset += size
     if isinstance(parts[0], bytes):
-        return np.frombuffer(b"".join(parts), dtype=np.uint8)
+        return b"".join(parts)
     return np.concatenate(parts)
 
 

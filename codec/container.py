@@ -554,11 +554,7 @@ def check_every_code_is_used(listed: np.ndarray, symbols: np.ndarray, *, ans: bo
     well code symbols that a block lacks, so its blocks are not checked.)
     The decoded *symbols* all come from *listed*, so counting them suffices.
     """
-    if symbols.size * 8 < alphabet.size:
-        distinct = np.unique(symbols).size
-    else:
-        distinct = int(np.count_nonzero(_backend.kernels.count_symbols(symbols, alphabet.size)))
-    if distinct == listed.size:
+    if _backend.kernels.count_distinct(symbols, alphabet.size) == listed.size:
         return
     unused = np.setdiff1d(listed, symbols)
     listed_text = (f"{', '.join(map(str, unused[:8].tolist()))}"
@@ -581,11 +577,17 @@ def decode_block(block: BlockHeader | AnsBlockHeader, buffer, pos: int) -> bytes
         streams = buffer[start:start + sum(block.stream_sizes)]
         symbols = _backend.kernels.decode_streams(streams, block.stream_bits, block.symbols,
                                                   block.lengths, block.listed)
+    decoded = symbols  # bytes, when every symbol is a byte value
+    if isinstance(symbols, bytes):
+        symbols = np.frombuffer(symbols, dtype=np.uint8)
     if not block.shared:
         check_every_code_is_used(block.listed, symbols, ans=isinstance(block, AnsBlockHeader),
                                  alphabet=block.alphabet)
     try:
-        data = block.alphabet.data(symbols)
+        if isinstance(decoded, bytes) and block.alphabet.name == "bytes":
+            data = decoded
+        else:
+            data = block.alphabet.data(symbols)
     except AlphabetError as error:
         raise FormatError(f"the block decodes to symbols that are not {block.alphabet.name}: "
                           f"{error}") from None
