@@ -22,6 +22,7 @@ from typing import BinaryIO, ClassVar
 import click
 
 import huffkit
+from huffkit import _backend
 from huffkit.alphabet import alphabet_named
 
 from ._files import atomic_output
@@ -126,7 +127,8 @@ def _output_options(function: Callable) -> Callable:
 
 @click.group(cls=_HuffkitGroup, context_settings=_CONTEXT)
 @click.version_option(huffkit.__version__, "-V", "--version", prog_name="huffkit",
-                      message="%(prog)s %(version)s")
+                      message="%(prog)s %(version)s ("
+                              + _backend.describe().replace("%", "%%") + ")")
 def main() -> None:
     """Huffman coding you can account for: compress and decompress files, and
     look inside what was written."""

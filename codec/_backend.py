@@ -4,7 +4,8 @@ The compiled kernels are used when they were built, unless the environment
 variable ``HUFFKIT_BACKEND`` says otherwise:
 
 * ``HUFFKIT_BACKEND=numpy``: the numpy kernels, always available;
-* ``HUFFKIT_BACKEND=c``: the compiled kernels, or an ImportError saying why not;
+* ``HUFFKIT_BACKEND=c``: the compiled kernels (a RuntimeWarning, and numpy, if
+  they are not built);
 * unset (or ``auto``): the compiled kernels if they are built, else numpy.
 
 ``huffkit.backend`` names the one in use, and ``huffkit --version`` says why
@@ -14,11 +15,12 @@ the compiled one is missing, if it is.  Both produce bit-identical output.
 from __future__ import annotations
 
 import os
+import warnings
 from types import ModuleType
 
 from . import _kernels
 
-__all__ = ["BACKENDS", "kernels", "name", "unavailable", "use"]
+__all__ = ["BACKENDS", "describe", "kernels", "name", "unavailable", "use"]
 
 #: The backends, by the name ``huffkit.backend`` and ``HUFFKIT_BACKEND`` give them.
 BACKENDS = ("c", "numpy")
@@ -57,15 +59,31 @@ def name() -> str:
     return _name
 
 
+def describe() -> str:
+    """The backend in use, and why, in words (``huffkit --version`` prints it)."""
+    if _name == "c":
+        return "backend c: compiled kernels"
+    if unavailable is not None:
+        return f"backend numpy: {unavailable}"
+    return f"backend numpy: chosen by {_ENVIRONMENT}=numpy"
+
+
 def _choose() -> None:
+    """The backend HUFFKIT_BACKEND asks for; a request that cannot be met is warned about,
+    not fatal, so that huffkit (and its command line) still runs."""
+    global unavailable
     wanted = os.environ.get(_ENVIRONMENT, "auto").strip().lower() or "auto"
-    if wanted == "auto":
-        use("numpy" if _c_backend is None else "c")
-    elif wanted in BACKENDS:
-        use(wanted)
+    if wanted not in ("auto", *BACKENDS):
+        warnings.warn(f"{_ENVIRONMENT}={wanted!r} is not one of auto, c, numpy; using auto",
+                      RuntimeWarning, stacklevel=2)
+        wanted = "auto"
+    if wanted == "c" and _c_backend is None:
+        warnings.warn(f"{_ENVIRONMENT}=c, but {unavailable}; using numpy", RuntimeWarning,
+                      stacklevel=2)
+    if wanted == "numpy" or _c_backend is None:
+        use("numpy")
     else:
-        raise ImportError(f"{_ENVIRONMENT}={wanted!r}: expected one of "
-                          f"{', '.join(('auto', *BACKENDS))}")
+        use("c")
 
 
 _choose()

@@ -35,6 +35,10 @@ from hypothesis import strategies as st
 
 import huffkit
 
+# Every test here runs on each backend: the compiled kernels and the numpy reference must
+# both write exactly what FORMAT.md says, and reject exactly what it rejects.
+pytestmark = pytest.mark.usefixtures("each_backend")
+
 MAGIC = b"\x89HUF"
 DEFAULT_BLOCK_SIZE = 1 << 20
 MAX_BLOCK_SIZE = 1 << 26
