@@ -23,6 +23,7 @@ import click
 
 import huffkit
 from huffkit import _backend
+from huffkit._parallel import default_threads
 from huffkit.alphabet import alphabet_named
 
 from ._files import atomic_output
@@ -119,6 +120,9 @@ def _output_options(function: Callable) -> Callable:
                      help="Write to standard output; keep the input files."),
         click.option("-f", "--force", is_flag=True,
                      help="Overwrite existing output files (and write to a terminal)."),
+        click.option("-T", "--threads", type=click.IntRange(min=1), default=None,
+                     help="Blocks coded at once, in parallel; the output is the same "
+                          "whatever the number.  [default: one per core]"),
     ]
     for decorator in reversed(decorators):
         function = decorator(function)
@@ -310,7 +314,7 @@ def check_codebook_options(codebook: huffkit.Codebook | None) -> None:
                    "with --no-embed only its identifier, and decompress needs --codebook.")
 @coder_option
 @alphabet_option
-def compress(files, output, to_stdout, force, block_size, max_code_length, codebook,
+def compress(files, output, to_stdout, force, threads, block_size, max_code_length, codebook,
              embed, coder, alphabet) -> int:
     """Compress each FILE to FILE.huf, keeping FILE.
 
@@ -321,6 +325,7 @@ def compress(files, output, to_stdout, force, block_size, max_code_length, codeb
     check_codebook_options(model)
     if not embed and model is None:
         raise click.UsageError("--no-embed needs --codebook")
+    workers = default_threads() if threads is None else threads
 
     def target_for(name: str) -> str:
         if name.endswith(SUFFIX) and not force:
@@ -333,8 +338,10 @@ def compress(files, output, to_stdout, force, block_size, max_code_length, codeb
         compressor = huffkit.HuffmanCompressor(block_size=block_size,
                                                max_code_length=max_code_length,
                                                codebook=model, embed_codebook=embed,
-                                               coder=coder, alphabet=alphabet)
-        while chunk := source.read(block_size):
+                                               coder=coder, alphabet=alphabet, threads=threads)
+        # A few blocks per thread at a time, so that every thread has one to code.
+        chunk_size = block_size if workers == 1 else 4 * workers * block_size
+        while chunk := source.read(chunk_size):
             target.write(compressor.compress(chunk))
         target.write(compressor.flush())
 
@@ -346,7 +353,7 @@ def compress(files, output, to_stdout, force, block_size, max_code_length, codeb
 @_output_options
 @codebook_option("The codebook the files were compressed with, if they do not embed it "
                  "(compress --no-embed).")
-def decompress(files, output, to_stdout, force, codebook) -> int:
+def decompress(files, output, to_stdout, force, threads, codebook) -> int:
     """Decompress each FILE.huf to FILE, keeping FILE.huf.
 
     With no FILE, or when FILE is -, read standard input and write standard output.
@@ -361,7 +368,7 @@ def decompress(files, output, to_stdout, force, codebook) -> int:
         return name[: -len(SUFFIX)]
 
     def transform(source: BinaryIO, target: BinaryIO) -> None:
-        with huffkit.HuffmanFile(source, "rb", codebook=model) as decompressed:
+        with huffkit.HuffmanFile(source, "rb", codebook=model, threads=threads) as decompressed:
             shutil.copyfileobj(decompressed, target, _COPY_CHUNK)
 
     jobs = _plan(files, output, to_stdout, target_for)

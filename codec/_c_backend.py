@@ -116,3 +116,8 @@ def ans_decode(words: np.ndarray, states: np.ndarray, count: int, freqs: np.ndar
     except ValueError as error:
         raise FormatError(str(error)) from None
     return _as_symbols(decoded, width, values)
+
+
+def join(parts: list, threads: int) -> bytes:
+    """b"".join(parts), the copying shared among *threads* threads."""
+    return _ckernels.join(parts, threads)

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import builtins
 import codecs
+import collections
 import io
 import os
 import sys
@@ -19,6 +20,7 @@ import numpy as np
 
 from . import _backend, container
 from ._errors import CodebookError, FormatError, HuffmanError, TruncatedError
+from ._parallel import check_threads, map_in_order, results_in_order, submit
 from .alphabet import ALPHABETS, Alphabet, AlphabetError, alphabet_named
 from .codebook import Codebook
 from .container import DEFAULT_BLOCK_SIZE, FrameEnd
@@ -29,6 +31,16 @@ __all__ = ["HuffmanCompressor", "HuffmanDecompressor", "HuffmanFile", "compress"
 
 # How many compressed bytes a HuffmanFile reads from its file at a time.
 _READ_SIZE = 128 * 1024
+# With several threads, a decompressor decodes up to this many blocks per thread at once
+# when it has them in hand: threads that finish early find more work before the next wait.
+_BATCH = 4
+
+
+def _join(parts: list[bytes], threads: int) -> bytes:
+    """b"".join(parts); a large output is copied by several threads, if there are."""
+    if threads == 1 or len(parts) < 2:
+        return b"".join(parts)
+    return _backend.kernels.join(parts, threads)
 
 
 def _with_context(error: HuffmanError, context: str) -> HuffmanError:
@@ -123,14 +135,18 @@ class HuffmanCompressor:
     (Unicode code points; the data must be valid UTF-8, or ``AlphabetError``)
     or ``"pairs"`` (two bytes at a time).  Blocks then hold at most
     *block_size* bytes of whole symbols.
+
+    *threads* code the blocks that one call completes in parallel (None: one
+    per core); the output is the same whatever their number.
     """
 
     def __init__(self, *, block_size: int = DEFAULT_BLOCK_SIZE,
                  max_code_length: int | None = None,
                  codebook: Codebook | Distribution | None = None,
                  embed_codebook: bool = True, coder: str = "huffman",
-                 alphabet: str = "bytes") -> None:
+                 alphabet: str = "bytes", threads: int | None = 1) -> None:
         self._block_size = container.check_block_size(block_size)
+        self._threads = check_threads(threads)
         self._coder = check_coder(coder)
         self._alphabet = alphabet_named(alphabet)
         if max_code_length is None:
@@ -155,6 +171,10 @@ class HuffmanCompressor:
 
     def compress(self, data, /) -> bytes:
         """Feed *data* (any bytes-like object); return whatever compressed output is ready."""
+        return _join(self._compress_parts(data), self._threads)
+
+    def _compress_parts(self, data) -> list[bytes]:
+        """compress(), its output left in pieces."""
         if self._flushed:
             raise ValueError("Compressor has been flushed")
         if self._alphabet.name != "bytes":
@@ -164,25 +184,30 @@ class HuffmanCompressor:
             if self._codebook is not None:
                 _check_codable(self._codebook, np.frombuffer(view, dtype=np.uint8),
                                self._alphabet)
-            out = [self._header()]
+            blocks = []
             pos = 0
             if self._pending:
                 pos = min(size - len(self._pending), len(view))
                 self._pending += view[:pos]
                 if len(self._pending) == size:
-                    out.append(self._encode(self._pending))
+                    blocks.append(self._pending)
                     self._pending = bytearray()
             while len(view) - pos >= size:
-                out.append(self._encode(view[pos:pos + size]))
+                blocks.append(view[pos:pos + size])
                 pos += size
+            coded = self._encode_blocks(blocks)
             self._pending += view[pos:]
-        return b"".join(out)
+        return [self._header(), *coded]
 
     def flush(self) -> bytes:
         """Finish the frame and return the rest of the compressed output.
 
         The compressor cannot be used after this.
         """
+        return _join(self._flush_parts(), self._threads)
+
+    def _flush_parts(self) -> list[bytes]:
+        """flush(), its output left in pieces."""
         if self._flushed:
             raise ValueError("Repeated call to flush()")
         if self._alphabet.name != "bytes":
@@ -191,9 +216,9 @@ class HuffmanCompressor:
         self._flushed = True
         self._pending = rest
         self._total += symbols
-        return b"".join([self._header(), *blocks, container.pack_frame_end(self._total)])
+        return [self._header(), *blocks, container.pack_frame_end(self._total)]
 
-    def _compress_symbols(self, data) -> bytes:
+    def _compress_symbols(self, data) -> list[bytes]:
         """compress() for alphabets whose symbols span bytes: blocks end between symbols."""
         with memoryview(data) as view, view.cast("B") as view:
             data = bytes(view)
@@ -207,7 +232,7 @@ class HuffmanCompressor:
         # Only now, every block of this call coded, does the compressor's state change.
         self._pending = rest
         self._total += symbols
-        return b"".join([self._header(), *blocks])
+        return [self._header(), *blocks]
 
     def _validate(self, data: bytes, *, final: bool):
         """Check that *data*, fed after everything so far, reads as symbols the code can code.
@@ -254,18 +279,17 @@ class HuffmanCompressor:
     def _cut_blocks(self, pending: bytearray, *, final: bool,
                     ) -> tuple[list[bytes], bytearray, int]:
         """Code the whole blocks of *pending*: (the coded blocks, what is left, symbols)."""
-        out, symbols, start = [], 0, 0
+        blocks, start = [], 0
         size = self._block_size
         while len(pending) - start > size or (final and start < len(pending)):
             view = memoryview(pending)[start:]
             end = self._alphabet.cut(view, size, final=final)
-            block = bytes(view[:end])
+            blocks.append(bytes(view[:end]))
             view.release()
-            coded, count = self._encode_block(block)
-            out.append(coded)
-            symbols += count
             start += end
-        return out, pending[start:], symbols
+        results = map_in_order(self._encode_block, blocks, self._threads)
+        return ([coded for coded, _ in results], pending[start:],
+                sum(count for _, count in results))
 
     def _header(self) -> bytes:
         if self._header_written:
@@ -275,10 +299,11 @@ class HuffmanCompressor:
                                            embed=self._embed_codebook, coder=self._coder,
                                            alphabet=self._alphabet)
 
-    def _encode(self, block) -> bytes:
-        coded, symbols = self._encode_block(block)
-        self._total += symbols
-        return coded
+    def _encode_blocks(self, blocks: list) -> list[bytes]:
+        """Code whole blocks, on the compressor's threads; count their symbols."""
+        results = map_in_order(self._encode_block, blocks, self._threads)
+        self._total += sum(count for _, count in results)
+        return [coded for coded, _ in results]
 
     def _encode_block(self, block) -> tuple[bytes, int]:
         """One block coded, and its number of symbols; the compressor's state is untouched."""
@@ -299,11 +324,16 @@ class HuffmanDecompressor:
     *codebook* is needed for a frame compressed with an external codebook
     that it does not embed; if given, it must match the frame's codebook
     (``CodebookError`` otherwise).
+
+    *threads* decode the blocks that are in hand in parallel (None: one per
+    core), holding at most that many decoded blocks at a time.
     """
 
-    def __init__(self, *, codebook: Codebook | None = None) -> None:
+    def __init__(self, *, codebook: Codebook | None = None, threads: int | None = 1) -> None:
         if codebook is not None and not isinstance(codebook, Codebook):
             raise TypeError(f"codebook must be a Codebook, not {type(codebook).__name__}")
+        self._threads = check_threads(threads)
+        self._decoded: collections.deque[bytes] = collections.deque()  # blocks decoded ahead
         # Its alphabet is checked against each frame's (container.with_supplied_codebook).
         self._codebook = codebook
         self._input = bytearray()
@@ -341,7 +371,30 @@ class HuffmanDecompressor:
         """
         if self._eof:
             raise EOFError("End of stream already reached")
+        borrowed = self._borrow(data)
+        try:
+            return self._decompress(max_length)
+        finally:
+            if borrowed is not None and self._input is borrowed:
+                # Keep only what is left, in a buffer of our own.
+                self._input = bytearray(borrowed[self._pos:])
+                self._pos = 0
+
+    def _borrow(self, data) -> memoryview | None:
+        """Take in *data*: read where it lies when nothing is held back (no copy: a whole
+        file given at once is decoded in place), else appended to what is."""
+        if not self._input:
+            try:
+                view = memoryview(data).cast("B")
+            except TypeError:  # not C-contiguous
+                pass
+            else:
+                self._input, self._pos = view, 0
+                return view
         self._input += data
+        return None
+
+    def _decompress(self, max_length: int) -> bytes:
         limit = sys.maxsize if max_length < 0 else max_length
         out = []
         produced = 0
@@ -358,12 +411,15 @@ class HuffmanDecompressor:
                 self._output_pos += take
                 produced += take
                 continue
+            if self._decoded:
+                self._output, self._output_pos = self._decoded.popleft(), 0
+                continue
             if produced >= limit or self._eof or not self._advance():
                 break
         self._compact()
         self._needs_input = not (self._eof or len(self._output) > self._output_pos
-                                 or self._next_is_complete())
-        return b"".join(out)
+                                 or self._decoded or self._next_is_complete())
+        return _join(out, self._threads)
 
     def _parse_next(self) -> container.BlockHeader | FrameEnd | None:
         """Parse (once) the header of the next block; None while it is incomplete."""
@@ -390,7 +446,8 @@ class HuffmanDecompressor:
         return block is not None and len(self._input) - self._pos >= block.size
 
     def _advance(self) -> bool:
-        """Decode the next block, or read the frame end; False if more input is needed."""
+        """Decode the next blocks (as many as there are threads, if they are in hand), or
+        read the frame end; False if more input is needed."""
         block = self._parse_next()
         if block is None or len(self._input) - self._pos < block.size:
             return False
@@ -403,20 +460,51 @@ class HuffmanDecompressor:
             self._input = bytearray()
             self._pos = 0
             return True
-        try:
-            self._output = container.decode_block(block, self._input, self._pos)
-        except HuffmanError as error:
-            raise _with_context(error, f"block {self._blocks + 1}") from None
-        self._output_pos = 0
-        self._pos += block.size
-        self._blocks += 1
-        self._total += block.symbols
-        self._next = None
+        if self._threads == 1:
+            outputs = [self._decode((self._blocks + 1, block, self._input, self._pos))]
+            symbols = block.symbols
+            self._pos += block.size
+            self._next = None
+        else:
+            outputs, symbols = self._decode_ahead(block)
+        self._blocks += len(outputs)
+        self._total += symbols
+        self._output, self._output_pos = outputs[0], 0
+        self._decoded.extend(outputs[1:])
         return True
+
+    def _decode_ahead(self, block: container.BlockHeader) -> tuple[list[bytes], int]:
+        """Decode *block* and the whole blocks after it, up to a batch, on the threads (each
+        starts as soon as its header is read): their data, and their symbols."""
+        futures, symbols = [], 0
+        while True:
+            job = (self._blocks + len(futures) + 1, block, self._input, self._pos)
+            futures.append(submit(self._decode, job, self._threads))
+            symbols += block.symbols
+            self._pos += block.size
+            self._next = None
+            if len(futures) == _BATCH * self._threads:
+                break
+            try:
+                block = self._parse_next()
+            except HuffmanError:
+                break  # raised again by the next call, after these blocks' data
+            if (block is None or isinstance(block, FrameEnd)
+                    or len(self._input) - self._pos < block.size):
+                break
+        return results_in_order(futures), symbols
+
+    @staticmethod
+    def _decode(job: tuple[int, container.BlockHeader, object, int]) -> bytes:
+        number, block, buffer, pos = job
+        try:
+            return container.decode_block(block, buffer, pos)
+        except HuffmanError as error:
+            raise _with_context(error, f"block {number}") from None
 
     def _compact(self) -> None:
         # Drop consumed input once it is at least half the buffer: amortised O(1) per byte.
-        if self._pos and self._pos * 2 >= len(self._input):
+        if isinstance(self._input, bytearray) and self._pos and self._pos * 2 >= len(self._input):
             del self._input[:self._pos]
             self._pos = 0
 
@@ -425,26 +513,31 @@ def compress(data, /, *, block_size: int = DEFAULT_BLOCK_SIZE,
              max_code_length: int | None = None,
              codebook: Codebook | Distribution | None = None,
              embed_codebook: bool = True, coder: str = "huffman",
-             alphabet: str = "bytes") -> bytes:
+             alphabet: str = "bytes", threads: int | None = 1) -> bytes:
     """Compress *data* (any bytes-like object) into one huffkit frame.
 
     Each *block_size* bytes get their own optimal Huffman code, no longer
     than *max_code_length* bits, unless *codebook* gives one code for all
-    of them; ``coder="ans"`` codes them with rANS.  See :class:`HuffmanCompressor`.
+    of them; ``coder="ans"`` codes them with rANS.  *threads* code blocks in
+    parallel (None: one per core), with the same output.  See
+    :class:`HuffmanCompressor`.
     """
     compressor = HuffmanCompressor(block_size=block_size, max_code_length=max_code_length,
                                    codebook=codebook, embed_codebook=embed_codebook,
-                                   coder=coder, alphabet=alphabet)
-    return compressor.compress(data) + compressor.flush()
+                                   coder=coder, alphabet=alphabet, threads=threads)
+    parts = compressor._compress_parts(data)
+    parts += compressor._flush_parts()
+    return _join(parts, compressor._threads)
 
 
-def decompress(data, /, *, codebook: Codebook | None = None) -> bytes:
+def decompress(data, /, *, codebook: Codebook | None = None, threads: int | None = 1) -> bytes:
     """Decompress *data*, which may hold several concatenated frames, decoded in order.
 
     Raises ``TruncatedError`` if the data ends inside a frame, ``ChecksumError``
     if a block decodes to the wrong bytes, ``FormatError`` for anything else
     that is not a valid huffkit stream, and ``CodebookError`` if a frame needs
-    an external *codebook* that is missing or different.
+    an external *codebook* that is missing or different.  *threads* decode
+    blocks in parallel (None: one per core).
     """
     with memoryview(data) as view:
         if view.nbytes == 0:
@@ -454,7 +547,7 @@ def decompress(data, /, *, codebook: Codebook | None = None) -> bytes:
     rest = data
     frame = 1
     while True:
-        decompressor = HuffmanDecompressor(codebook=codebook)
+        decompressor = HuffmanDecompressor(codebook=codebook, threads=threads)
         try:
             results.append(decompressor.decompress(rest))
             if not decompressor.eof:
@@ -473,13 +566,19 @@ def decompress(data, /, *, codebook: Codebook | None = None) -> bytes:
 class _DecompressReader(io.RawIOBase):
     """A raw, read-only stream of the data decompressed from a file of frames."""
 
-    def __init__(self, fp, codebook: Codebook | None = None) -> None:
+    def __init__(self, fp, codebook: Codebook | None = None, threads: int = 1) -> None:
         self._fp = fp
         self._codebook = codebook
-        self._decompressor = HuffmanDecompressor(codebook=codebook)
+        self._threads = threads
+        # With several threads, read enough compressed data to hold a batch of blocks.
+        self._read_size = _READ_SIZE if threads == 1 else _BATCH * threads * DEFAULT_BLOCK_SIZE
+        self._decompressor = self._new_decompressor()
         self._eof = False
         self._pos = 0  # position in the decompressed data
         self._size = -1  # decompressed size, once known
+
+    def _new_decompressor(self) -> HuffmanDecompressor:
+        return HuffmanDecompressor(codebook=self._codebook, threads=self._threads)
 
     def readable(self) -> bool:
         return True
@@ -506,12 +605,12 @@ class _DecompressReader(io.RawIOBase):
         while not data:
             if self._decompressor.eof:
                 # The frame is over; another may follow.
-                raw = self._decompressor.unused_data or self._fp.read(_READ_SIZE)
+                raw = self._decompressor.unused_data or self._fp.read(self._read_size)
                 if not raw:
                     break
-                self._decompressor = HuffmanDecompressor(codebook=self._codebook)
+                self._decompressor = self._new_decompressor()
             elif self._decompressor.needs_input:
-                raw = self._fp.read(_READ_SIZE)
+                raw = self._fp.read(self._read_size)
                 if not raw:
                     raise TruncatedError("compressed file ended before the end-of-frame marker "
                                          "was reached")
@@ -533,7 +632,7 @@ class _DecompressReader(io.RawIOBase):
 
     def _rewind(self) -> None:
         self._fp.seek(0)
-        self._decompressor = HuffmanDecompressor(codebook=self._codebook)
+        self._decompressor = self._new_decompressor()
         self._eof = False
         self._pos = 0
 
@@ -576,7 +675,8 @@ class HuffmanFile(io.BufferedIOBase):
     truncating), ``"x"`` (create; fail if it exists) or ``"a"`` (append a new
     frame), each with an optional ``"b"``.  *block_size*, *max_code_length*,
     *embed_codebook*, *coder* and *alphabet* apply when writing; *codebook*
-    in both directions (see :class:`HuffmanCompressor`).  Reading decodes
+    and *threads* (blocks coded in parallel; None: one per core) in both
+    directions (see :class:`HuffmanCompressor`).  Reading decodes
     concatenated frames in order, whatever their coder and alphabet.
     """
 
@@ -584,8 +684,9 @@ class HuffmanFile(io.BufferedIOBase):
                  max_code_length: int | None = None,
                  codebook: Codebook | Distribution | None = None,
                  embed_codebook: bool | None = None, coder: str | None = None,
-                 alphabet: str | None = None) -> None:
+                 alphabet: str | None = None, threads: int | None = 1) -> None:
         self._fp = None
+        threads = check_threads(threads)
         self._close_fp = False
         self._mode = _MODE_CLOSED
         self._pos = 0
@@ -604,7 +705,7 @@ class HuffmanFile(io.BufferedIOBase):
                 max_code_length=max_code_length,
                 codebook=codebook, embed_codebook=embed_codebook is not False,
                 coder="huffman" if coder is None else coder,
-                alphabet="bytes" if alphabet is None else alphabet)
+                alphabet="bytes" if alphabet is None else alphabet, threads=threads)
             file_mode, self_mode = mode[0] + "b", _MODE_WRITE
         else:
             raise ValueError(f"Invalid mode: {mode!r}")
@@ -618,7 +719,7 @@ class HuffmanFile(io.BufferedIOBase):
             raise TypeError("filename must be a str, bytes or path-like object, or a file object")
         self._mode = self_mode
         if self_mode == _MODE_READ:
-            self._buffer = io.BufferedReader(_DecompressReader(self._fp, codebook))
+            self._buffer = io.BufferedReader(_DecompressReader(self._fp, codebook, threads))
 
     # -- state ---------------------------------------------------------------
 
@@ -732,7 +833,7 @@ class HuffmanFile(io.BufferedIOBase):
 def open(file, /, mode: str = "rb", *, block_size: int | None = None,
          max_code_length: int | None = None, codebook: Codebook | Distribution | None = None,
          embed_codebook: bool | None = None, coder: str | None = None,
-         alphabet: str | None = None, encoding: str | None = None,
+         alphabet: str | None = None, threads: int | None = 1, encoding: str | None = None,
          errors: str | None = None, newline: str | None = None):
     """Open a huffkit-compressed file in binary or text mode.
 
@@ -753,7 +854,8 @@ def open(file, /, mode: str = "rb", *, block_size: int | None = None,
             raise ValueError("Argument 'newline' not supported in binary mode")
     binary = HuffmanFile(file, mode.replace("t", ""), block_size=block_size,
                          max_code_length=max_code_length, codebook=codebook,
-                         embed_codebook=embed_codebook, coder=coder, alphabet=alphabet)
+                         embed_codebook=embed_codebook, coder=coder, alphabet=alphabet,
+                         threads=threads)
     if "t" in mode:
         return io.TextIOWrapper(binary, io.text_encoding(encoding), errors, newline)
     return binary

@@ -25,6 +25,7 @@ from click.testing import CliRunner
 
 import huffkit
 import huffkit.cli
+from huffkit import _backend
 
 CORPORA = Path(__file__).resolve().parents[2] / "shared" / "corpora"
 
@@ -152,7 +153,7 @@ def test_command_help_describes_its_options(work, command, options):
 def test_version(work, option):
     result = invoke(option)
     assert result.exit_code == 0
-    assert result.stdout == f"huffkit {huffkit.__version__}\n"
+    assert result.stdout == f"huffkit {huffkit.__version__} ({_backend.describe()})\n"
     assert result.stderr == ""
 
 
@@ -867,7 +868,8 @@ def _run(*command, cwd: Path, input: bytes | None = None) -> subprocess.Complete
 def test_console_script(tmp_path):
     script = _console_script()
     version = _run(script, "-V", cwd=tmp_path)
-    assert (version.returncode, version.stdout) == (0, f"huffkit {huffkit.__version__}\n".encode())
+    assert (version.returncode, version.stdout) == (
+        0, f"huffkit {huffkit.__version__} ({_backend.describe()})\n".encode())
 
     piped = _run(script, "compress", "--block-size", "8K", input=TEXT, cwd=tmp_path)
     assert piped.returncode == 0, piped.stderr
