@@ -1,113 +1,188 @@
-"""Speed of huffkit's coders next to zlib's Huffman-only deflate, measured in one process.
+"""Speed of huffkit's coders next to zlib's Huffman-only deflate and bitarray's Huffman coder.
 
-Run ``python -m huffkit.benchmark [FILE]... [--repeat N] [--coder huffman|ans]...``.
-For each file it times compress and decompress for each huffkit coder and for
-zlib (``Z_HUFFMAN_ONLY``, raw deflate), alternating them in every repetition
-so that all see the same machine load, and prints the median MB/s of each
-with its ratio to zlib.  These machines are shared and noisy: read the
-ratios, not the absolute speeds.  This is a benchmark, not a test: it
-asserts nothing.
+``huffkit bench [FILE]...`` (or ``python -m huffkit.benchmark``) runs :func:`measure`
+on each file.  Every contender compresses and decompresses the same data in the
+same process, the contenders taking turns in every repetition so that all see
+the same machine load, and the median speed of each is reported, with its
+ratio to zlib's and to bitarray's.  These machines are shared and noisy: read
+the ratios, not the absolute speeds.  This is a benchmark, not a test: it
+asserts nothing but that every round trip is exact.
+
+The contenders:
+
+* ``huffkit huffman`` and ``huffkit ans``, on one thread and on every core;
+* ``zlib-HO``: zlib's deflate with ``Z_HUFFMAN_ONLY`` in the gzip format
+  (level 9, memLevel 9), which, like huffkit, carries a header and a CRC-32;
+* ``bitarray``: bitarray's canonical Huffman coder (``bitarray.util``), one
+  code for the whole data; its size is the payload alone, with no table.
 """
 
 from __future__ import annotations
 
-import argparse
 import functools
 import statistics
 import time
 import zlib
 from collections.abc import Callable
-from dataclasses import dataclass
-from pathlib import Path
+from dataclasses import asdict, dataclass
 
+import numpy as np
+
+from . import _backend
+from ._parallel import default_threads
 from ._stream import compress, decompress
 
-__all__ = ["Measurement", "Speed", "measure"]
+__all__ = ["BITARRAY", "ZLIB", "Contender", "Measurement", "Speed", "contenders", "measure",
+           "report"]
 
 ZLIB = "zlib-HO"
+BITARRAY = "bitarray"
+
+
+@dataclass(frozen=True)
+class Contender:
+    """A way to compress and decompress bytes, by name."""
+
+    name: str
+    pack: Callable[[bytes], object]
+    unpack: Callable[[object], bytes]
+    size: Callable[[object], int] = len
 
 
 @dataclass(frozen=True)
 class Speed:
-    """One contender on one file: its compressed size and median MB/s of original data."""
+    """One contender on one file: compressed size, median MB/s (of the original data) each
+    way, and those speeds as multiples of zlib-HO's and bitarray's."""
 
     size: int
+    bits_per_byte: float
     compress: float
     decompress: float
+    compress_vs_zlib: float
+    decompress_vs_zlib: float
+    compress_vs_bitarray: float
+    decompress_vs_bitarray: float
 
 
 @dataclass(frozen=True)
 class Measurement:
-    """Every contender on one file, zlib's Huffman-only deflate among them."""
+    """Every contender on one file."""
 
     name: str
     size: int
+    repeat: int
     speeds: dict[str, Speed]
 
+    def to_dict(self) -> dict:
+        return {"file": self.name, "bytes": self.size, "repeat": self.repeat,
+                "contenders": {name: asdict(speed) for name, speed in self.speeds.items()}}
 
-def _zlib_compress(data: bytes) -> bytes:
-    compressor = zlib.compressobj(9, zlib.DEFLATED, -15, 9, zlib.Z_HUFFMAN_ONLY)
+
+def _gzip_huffman_only(data: bytes) -> bytes:
+    compressor = zlib.compressobj(9, zlib.DEFLATED, 31, 9, zlib.Z_HUFFMAN_ONLY)
     return compressor.compress(data) + compressor.flush()
 
 
-def _zlib_decompress(data: bytes) -> bytes:
-    return zlib.decompress(data, -15)
+def _bitarray_pack(data: bytes):
+    from bitarray import bitarray
+    from bitarray.util import canonical_huffman
+
+    counts = np.bincount(np.frombuffer(data, dtype=np.uint8), minlength=256)
+    frequencies = {value: int(count) for value, count in enumerate(counts.tolist()) if count}
+    if len(frequencies) < 2:  # bitarray needs two symbols for a code
+        frequencies[(next(iter(frequencies), 0) + 1) % 256] = 1
+    code, count, symbols = canonical_huffman(frequencies)
+    bits = bitarray(endian="big")
+    bits.encode(code, data)
+    return bits, count, symbols
 
 
-def _seconds(function: Callable[[bytes], bytes], argument: bytes) -> float:
+def _bitarray_unpack(packed) -> bytes:
+    from bitarray.util import canonical_decode
+
+    bits, count, symbols = packed
+    return bytes(canonical_decode(bits, count, symbols))
+
+
+def contenders(threads: int | None = None) -> list[Contender]:
+    """huffkit's coders (one thread, then *threads*: all cores by default), zlib-HO and
+    bitarray."""
+    cores = default_threads() if threads is None else threads
+    found = []
+    for coder in ("huffman", "ans"):
+        for count in dict.fromkeys((1, cores)):
+            label = f"huffkit {coder}" + ("" if count == 1 else f" x{count}")
+            found.append(Contender(label,
+                                   functools.partial(compress, coder=coder, threads=count),
+                                   functools.partial(decompress, threads=count)))
+    found.append(Contender(ZLIB, _gzip_huffman_only, functools.partial(zlib.decompress, wbits=31)))
+    found.append(Contender(BITARRAY, _bitarray_pack, _bitarray_unpack,
+                           size=lambda packed: (len(packed[0]) + 7) // 8))
+    return found
+
+
+def _seconds(function: Callable, argument) -> float:
     start = time.perf_counter()
     function(argument)
     return time.perf_counter() - start
 
 
 def measure(data: bytes, *, name: str = "data", repeat: int = 7,
-            coders: tuple[str, ...] = ("huffman",)) -> Measurement:
-    """Time each huffkit coder and zlib Huffman-only on *data*, alternating, *repeat* times."""
-    codecs: dict[str, tuple[Callable, Callable]] = {
-        f"huffkit-{coder}": (functools.partial(compress, coder=coder), decompress)
-        for coder in coders}
-    codecs[ZLIB] = (_zlib_compress, _zlib_decompress)
-    packed = {label: pack(data) for label, (pack, _) in codecs.items()}
-    for label, (_, unpack) in codecs.items():
-        if unpack(packed[label]) != data:
-            raise RuntimeError(f"{label}: a round trip failed")
+            threads: int | None = None) -> Measurement:
+    """Time every contender on *data*, taking turns, *repeat* times; medians."""
+    if repeat < 1:
+        raise ValueError(f"repeat must be at least 1, got {repeat}")
+    if not data:
+        raise ValueError(f"{name}: cannot measure speed on empty data")
+    players = contenders(threads)
+    packed = {player.name: player.pack(data) for player in players}
+    for player in players:
+        if player.unpack(packed[player.name]) != data:
+            raise RuntimeError(f"{player.name}: a round trip failed on {name}")
     times: dict[tuple[str, str], list[float]] = {}
     for _ in range(repeat):
-        for label, (pack, unpack) in codecs.items():
-            times.setdefault((label, "c"), []).append(_seconds(pack, data))
-            times.setdefault((label, "d"), []).append(_seconds(unpack, packed[label]))
+        for player in players:
+            times.setdefault((player.name, "c"), []).append(_seconds(player.pack, data))
+            times.setdefault((player.name, "d"), []).append(
+                _seconds(player.unpack, packed[player.name]))
     speed = {key: len(data) / statistics.median(values) / 1e6 for key, values in times.items()}
-    return Measurement(name, len(data), {
-        label: Speed(len(packed[label]), speed[label, "c"], speed[label, "d"])
-        for label in codecs})
+    speeds = {}
+    for player in players:
+        size = player.size(packed[player.name])
+        c, d = speed[player.name, "c"], speed[player.name, "d"]
+        speeds[player.name] = Speed(
+            size=size, bits_per_byte=8 * size / len(data), compress=c, decompress=d,
+            compress_vs_zlib=c / speed[ZLIB, "c"], decompress_vs_zlib=d / speed[ZLIB, "d"],
+            compress_vs_bitarray=c / speed[BITARRAY, "c"],
+            decompress_vs_bitarray=d / speed[BITARRAY, "d"])
+    return Measurement(name, len(data), repeat, speeds)
 
 
-def _report(measurements: list[Measurement]) -> str:
-    lines = [f"{'file':<14} {'contender':<16} {'bytes':>10}   {'compress MB/s':>13} "
-             f"{'ratio':>6}   {'decompress MB/s':>15} {'ratio':>6}"]
+def report(measurements: list[Measurement]) -> str:
+    """The measurements as a table, with the machine and backend they were taken on."""
+    width = max([4, *(len(m.name) for m in measurements)])
+    lines = [f"huffkit {_backend.describe()}; {default_threads()} cores; medians of "
+             f"{measurements[0].repeat if measurements else 0} alternating runs",
+             "",
+             f"{'file':<{width}} {'contender':<18} {'bytes':>10} {'bits/B':>6}   "
+             f"{'compress MB/s':>13} {'x zlib':>6} {'x bitarray':>10}   "
+             f"{'decompress MB/s':>15} {'x zlib':>6} {'x bitarray':>10}"]
     for m in measurements:
-        base = m.speeds[ZLIB]
         for label, s in m.speeds.items():
-            lines.append(f"{m.name:<14} {label:<16} {s.size:>10,}   {s.compress:>13.1f} "
-                         f"{s.compress / base.compress:>6.2f}   {s.decompress:>15.1f} "
-                         f"{s.decompress / base.decompress:>6.2f}")
-    lines.append("(ratio: the contender's speed / zlib-HO's, medians of alternating runs)")
+            lines.append(f"{m.name:<{width}} {label:<18} {s.size:>10,} {s.bits_per_byte:>6.3f}   "
+                         f"{s.compress:>13.1f} {s.compress_vs_zlib:>6.2f} "
+                         f"{s.compress_vs_bitarray:>10.2f}   {s.decompress:>15.1f} "
+                         f"{s.decompress_vs_zlib:>6.2f} {s.decompress_vs_bitarray:>10.2f}")
+    lines += ["",
+              "MB/s: megabytes of original data per second.  zlib-HO: gzip-format deflate with "
+              "Z_HUFFMAN_ONLY;",
+              "bitarray: its canonical Huffman coder, payload only (no table, no checksum)."]
     return "\n".join(lines)
 
 
-def main(argv: list[str] | None = None) -> None:
-    parser = argparse.ArgumentParser(prog="python -m huffkit.benchmark", description=__doc__,
-                                     formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("files", nargs="+", type=Path, metavar="FILE")
-    parser.add_argument("--repeat", type=int, default=7, help="repetitions (default 7)")
-    parser.add_argument("--coder", action="append", choices=["huffman", "ans"],
-                        help="huffkit coders to time (default: both)")
-    arguments = parser.parse_args(argv)
-    coders = tuple(dict.fromkeys(arguments.coder or ["huffman", "ans"]))
-    measurements = [measure(path.read_bytes(), name=path.name, repeat=arguments.repeat,
-                            coders=coders) for path in arguments.files]
-    print(_report(measurements))
-
-
 if __name__ == "__main__":
-    main()
+    import sys
+
+    from .cli import main
+
+    main(["bench", *sys.argv[1:]], prog_name="huffkit")

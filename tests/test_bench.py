@@ -1,0 +1,95 @@
+"""``huffkit bench``: what it measures and reports (not how fast: benchmarks are not tests)."""
+
+from __future__ import annotations
+
+import gzip
+import json
+import zlib
+
+import pytest
+from click.testing import CliRunner
+
+import huffkit
+import huffkit.cli
+import huffkit.corpora
+from huffkit import benchmark
+from huffkit._parallel import default_threads
+
+
+def run(*args: str):
+    return CliRunner().invoke(huffkit.cli.main, ["bench", *args], catch_exceptions=False)
+
+
+def names(threads: int) -> list[str]:
+    many = [] if threads == 1 else [f" x{threads}"]
+    return [f"huffkit {coder}{suffix}" for coder in ("huffman", "ans")
+            for suffix in ["", *many]] + ["zlib-HO", "bitarray"]
+
+
+def test_bench_json_on_a_file(tmp_path):
+    data = huffkit.corpora.path("source.c").read_bytes()
+    (tmp_path / "source.c").write_bytes(data)
+    result = run("--repeat", "1", "--threads", "3", "--json", str(tmp_path / "source.c"))
+    assert result.exit_code == 0, result.output
+    report = json.loads(result.stdout)
+    assert report["backend"] == huffkit.backend
+    (measured,) = report["files"]
+    assert (measured["file"], measured["bytes"], measured["repeat"]) == (
+        str(tmp_path / "source.c"), len(data), 1)
+    contenders = measured["contenders"]
+    assert list(contenders) == names(3)
+    huffman_only = zlib.compressobj(9, zlib.DEFLATED, 31, 9, zlib.Z_HUFFMAN_ONLY)
+    expected_sizes = {
+        "huffkit huffman": len(huffkit.compress(data)),
+        "huffkit huffman x3": len(huffkit.compress(data)),
+        "huffkit ans": len(huffkit.compress(data, coder="ans")),
+        "huffkit ans x3": len(huffkit.compress(data, coder="ans")),
+        "zlib-HO": len(huffman_only.compress(data) + huffman_only.flush()),
+    }
+    for name, size in expected_sizes.items():
+        assert contenders[name]["size"] == size, name
+    for figures in contenders.values():
+        assert figures["bits_per_byte"] == pytest.approx(8 * figures["size"] / len(data))
+        assert figures["compress_vs_zlib"] == pytest.approx(
+            figures["compress"] / contenders["zlib-HO"]["compress"])
+        assert figures["decompress_vs_bitarray"] == pytest.approx(
+            figures["decompress"] / contenders["bitarray"]["decompress"])
+        assert figures["compress"] > 0 and figures["decompress"] > 0
+    assert contenders["zlib-HO"]["compress_vs_zlib"] == pytest.approx(1.0)
+
+
+def test_zlib_contender_is_gzip_huffman_only():
+    zlib_player = next(p for p in benchmark.contenders(1) if p.name == benchmark.ZLIB)
+    data = b"a gzip file, Huffman only" * 50
+    packed = zlib_player.pack(data)
+    assert gzip.decompress(packed) == data
+    assert zlib_player.unpack(packed) == data
+
+
+def test_bitarray_contender_round_trips_even_one_symbol():
+    player = next(p for p in benchmark.contenders(1) if p.name == benchmark.BITARRAY)
+    for data in (b"x" * 100, bytes(range(256)) * 3):
+        assert player.unpack(player.pack(data)) == data
+
+
+def test_bench_without_files_uses_the_bundled_sample():
+    result = run("--repeat", "1")
+    assert result.exit_code == 0, result.output
+    lines = result.stdout.splitlines()
+    assert lines[0] == (f"huffkit {huffkit._backend.describe()}; {default_threads()} cores; "
+                        "medians of 1 alternating runs")
+    sample = len(huffkit.corpora.path("english.txt").read_bytes())
+    copies = -(-(1 << 20) // sample)
+    rows = [line for line in lines if line.startswith(f"english.txt x{copies} ")]
+    assert [row.split()[2] for row in rows][:1] == ["huffkit"]
+    assert len(rows) == len(names(default_threads()))
+
+
+def test_bench_errors():
+    result = CliRunner().invoke(huffkit.cli.main, ["bench", "missing.bin"])
+    assert result.exit_code == 1
+    assert "huffkit: error: missing.bin: No such file or directory" in result.output
+    with pytest.raises(ValueError, match="empty: cannot measure speed on empty data"):
+        benchmark.measure(b"", name="empty")
+    with pytest.raises(ValueError, match="repeat must be at least 1, got 0"):
+        benchmark.measure(b"x", repeat=0)
