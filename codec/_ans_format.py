@@ -154,12 +154,12 @@ def lanes_for(symbols: np.ndarray, table: FrequencyTable) -> int:
 
 
 def encode_ans_block(symbols: np.ndarray, alphabet: Alphabet,
-                     shared: FrequencyTable | None = None) -> bytes:
+                     shared: FrequencyTable | None = None) -> list:
     """An ANS block after its type, symbol count (and length) and CRC: its own table (unless
     the frame's *shared* one codes it), lanes, states and words.
 
     *symbols* are the block's symbols, or, with a *shared* table that lists
-    only some symbols, their positions in that list.
+    only some symbols, their positions in that list.  Returns it in pieces.
     """
     if shared is None:
         if alphabet.name == "bytes":  # 256 counts: the table may as well span the alphabet
@@ -175,12 +175,12 @@ def encode_ans_block(symbols: np.ndarray, alphabet: Alphabet,
     lanes = lanes_for(symbols, table)
     states, words = _backend.kernels.ans_encode(symbols, table.freqs, table.cumulative,
                                                 table.precision, lanes)
-    return b"".join([
+    return [
         packed_table,
         _LANES.pack(lanes, words.size),
-        states.astype("<u8").tobytes(),
-        words.astype("<u4").tobytes(),
-    ])
+        states.astype("<u8", copy=False),
+        words.astype("<u4", copy=False),
+    ]
 
 
 def parse_ans_block(buffer, pos: int, cursor: int, kind: int, symbols: int, crc: int,

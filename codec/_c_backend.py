@@ -54,7 +54,7 @@ def encode_streams(symbols: np.ndarray, codes: np.ndarray, lengths: np.ndarray,
         # Room for the longest codes, and for the last 8-byte store.
         out = np.empty((end - start) * LONGEST_DECODABLE_CODE // 8 + 16, dtype=np.uint8)
         bits = _ckernels.huffman_encode(symbols[start:end], width, codes, lengths, out)
-        streams.append((out[:(bits + 7) // 8].tobytes(), bits))
+        streams.append((memoryview(out)[:(bits + 7) // 8], bits))  # joined later: no copy
     return streams
 
 

@@ -288,7 +288,7 @@ class HuffmanCompressor:
             view.release()
             start += end
         results = map_in_order(self._encode_block, blocks, self._threads)
-        return ([coded for coded, _ in results], pending[start:],
+        return ([part for coded, _ in results for part in coded], pending[start:],
                 sum(count for _, count in results))
 
     def _header(self) -> bytes:
@@ -299,14 +299,16 @@ class HuffmanCompressor:
                                            embed=self._embed_codebook, coder=self._coder,
                                            alphabet=self._alphabet)
 
-    def _encode_blocks(self, blocks: list) -> list[bytes]:
-        """Code whole blocks, on the compressor's threads; count their symbols."""
+    def _encode_blocks(self, blocks: list) -> list:
+        """Code whole blocks, on the compressor's threads; count their symbols.  Returns
+        their bytes in pieces."""
         results = map_in_order(self._encode_block, blocks, self._threads)
         self._total += sum(count for _, count in results)
-        return [coded for coded, _ in results]
+        return [part for coded, _ in results for part in coded]
 
-    def _encode_block(self, block) -> tuple[bytes, int]:
-        """One block coded, and its number of symbols; the compressor's state is untouched."""
+    def _encode_block(self, block) -> tuple[list, int]:
+        """One block coded (in pieces), and its number of symbols; the compressor's state is
+        untouched."""
         symbols = self._alphabet.symbols(block)  # valid: checked as it was fed
         coded = container.encode_block(block, self._max_code_length, self._shared,
                                        coder=self._coder, alphabet=self._alphabet,
@@ -475,16 +477,14 @@ class HuffmanDecompressor:
 
     def _decode_ahead(self, block: container.BlockHeader) -> tuple[list[bytes], int]:
         """Decode *block* and the whole blocks after it, up to a batch, on the threads (each
-        starts as soon as its header is read): their data, and their symbols."""
-        futures, symbols = [], 0
-        while True:
-            job = (self._blocks + len(futures) + 1, block, self._input, self._pos)
-            futures.append(submit(self._decode, job, self._threads))
-            symbols += block.symbols
-            self._pos += block.size
-            self._next = None
-            if len(futures) == _BATCH * self._threads:
-                break
+        starts as soon as the next header shows there is more than one): their data, and
+        their symbols.  A lone block is decoded here, without the cost of a thread."""
+        jobs = [(self._blocks + 1, block, self._input, self._pos)]
+        futures = []
+        symbols = block.symbols
+        self._pos += block.size
+        self._next = None
+        while len(jobs) < _BATCH * self._threads:
             try:
                 block = self._parse_next()
             except HuffmanError:
@@ -492,6 +492,15 @@ class HuffmanDecompressor:
             if (block is None or isinstance(block, FrameEnd)
                     or len(self._input) - self._pos < block.size):
                 break
+            if not futures:
+                futures.append(submit(self._decode, jobs[0], self._threads))
+            jobs.append((self._blocks + len(jobs) + 1, block, self._input, self._pos))
+            futures.append(submit(self._decode, jobs[-1], self._threads))
+            symbols += block.symbols
+            self._pos += block.size
+            self._next = None
+        if not futures:
+            return [self._decode(jobs[0])], symbols
         return results_in_order(futures), symbols
 
     @staticmethod

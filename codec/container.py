@@ -432,7 +432,7 @@ class SharedCode:
 
 def encode_block(data, max_code_length: int, shared: SharedCode | None = None, *,
                  coder: str = "huffman", alphabet: Alphabet = ALPHABETS["bytes"],
-                 symbols: np.ndarray | None = None) -> bytes:
+                 symbols: np.ndarray | None = None) -> list:
     """Code *data* (a non-empty bytes-like object, whole symbols) as one block.
 
     With *shared* (the frame's codebook) the block is coded with it and
@@ -440,6 +440,9 @@ def encode_block(data, max_code_length: int, shared: SharedCode | None = None, *
     checked that *shared* has a code for every symbol of *data*.  With
     ``coder="ans"`` the block is an ANS block, with its own frequency table
     or the frame's.  *symbols* may bring the data's symbols, converted already.
+
+    Returns the block's bytes in pieces (bytes-like), for the caller to join
+    with the rest of its output: one copy, not two.
     """
     if symbols is None:
         symbols = alphabet.symbols(data)
@@ -447,8 +450,8 @@ def encode_block(data, max_code_length: int, shared: SharedCode | None = None, *
                         zlib.crc32(data), alphabet, shared=shared is not None)
     if coder == "ans":
         if shared is None:
-            return start + encode_ans_block(symbols, alphabet)
-        return start + encode_ans_block(shared.positions(symbols), alphabet, shared.table)
+            return [start, *encode_ans_block(symbols, alphabet)]
+        return [start, *encode_ans_block(shared.positions(symbols), alphabet, shared.table)]
     if shared is not None:
         codes, lengths, table = shared.codes, shared.lengths, b""
         symbols = shared.positions(symbols)
@@ -464,12 +467,12 @@ def encode_block(data, max_code_length: int, shared: SharedCode | None = None, *
     streams = _STREAMS_PER_BLOCK if symbols.size >= _MIN_SYMBOLS_TO_SPLIT else 1
     coded = _backend.kernels.encode_streams(symbols, codes, lengths,
                                             _stream_ranges(symbols.size, streams))
-    return b"".join([
+    return [
         start,
         table,
         struct.pack(f"<B{streams}I", streams, *(bits for _, bits in coded)),
         *(payload for payload, _ in coded),
-    ])
+    ]
 
 
 def block_start(kind: int, symbols: int, length: int, crc: int, alphabet: Alphabet, *,
