@@ -14,6 +14,7 @@ the compiled one is missing, if it is.  Both produce bit-identical output.
 
 from __future__ import annotations
 
+import importlib.util
 import os
 import warnings
 from types import ModuleType
@@ -26,13 +27,26 @@ __all__ = ["BACKENDS", "describe", "kernels", "name", "unavailable", "use"]
 BACKENDS = ("c", "numpy")
 _ENVIRONMENT = "HUFFKIT_BACKEND"
 
+
+def _missing(error: ImportError) -> str:
+    """Why the compiled kernels could not be imported, in words a user can act on."""
+    try:
+        built = importlib.util.find_spec(f"{__package__}._ckernels") is not None
+    except ImportError:
+        built = True  # something else stands in the way: say what
+    if not built:
+        return ("the compiled kernels were not built when huffkit was installed "
+                "(was there no C compiler?)")
+    return f"the compiled kernels cannot be loaded ({error})"
+
+
 #: Why the compiled kernels cannot be used, or None when they can.
 unavailable: str | None = None
 try:
     from . import _c_backend
-except ImportError as error:  # not built: no C compiler when huffkit was installed, say
+except ImportError as error:
     _c_backend = None
-    unavailable = f"the compiled kernels are not built ({error})"
+    unavailable = _missing(error)
 
 _MODULES = {"numpy": _kernels, "c": _c_backend}
 

@@ -3,6 +3,7 @@ errors, and a huffkit that still works when the compiled kernels are missing."""
 
 from __future__ import annotations
 
+import importlib.util
 import os
 import subprocess
 import sys
@@ -198,7 +199,7 @@ except SystemExit:
     size, version = result.stdout.splitlines()
     assert int(size) == len(huffkit.compress(b"abracadabra" * 1000))  # the same bytes
     assert version == (f"huffkit {huffkit.__version__} (backend numpy: the compiled kernels "
-                       "are not built (hidden by the test))")
+                       "cannot be loaded (hidden by the test))")
 
 
 def test_asking_for_missing_compiled_kernels_warns_and_uses_numpy():
@@ -206,7 +207,7 @@ def test_asking_for_missing_compiled_kernels_warns_and_uses_numpy():
                         HUFFKIT_BACKEND="c")
     assert result.returncode == 0, result.stderr
     assert result.stdout == "numpy\n"
-    assert ("RuntimeWarning: HUFFKIT_BACKEND=c, but the compiled kernels are not built "
+    assert ("RuntimeWarning: HUFFKIT_BACKEND=c, but the compiled kernels cannot be loaded "
             "(hidden by the test); using numpy") in result.stderr
 
 
@@ -225,3 +226,10 @@ def test_an_unknown_backend_warns_and_uses_auto():
     assert result.stdout == f"{BACKENDS[0]}\n"
     assert ("RuntimeWarning: HUFFKIT_BACKEND='fortran' is not one of auto, c, numpy; "
             "using auto") in result.stderr
+
+
+def test_the_reason_given_when_the_kernels_were_never_built(monkeypatch):
+    monkeypatch.setattr(importlib.util, "find_spec", lambda name: None)
+    assert _backend._missing(ImportError("cannot import name '_ckernels'")) == (
+        "the compiled kernels were not built when huffkit was installed (was there no C "
+        "compiler?)")
