@@ -23,12 +23,16 @@ from ._main import (
     coder_option,
     load_codebook,
     main,
+    split_option,
 )
 
 _BASES = {"2": 2.0, "e": math.e}
 
 
 def _ledger_options(function):
+    function = click.option("--blocks", "per_block", is_flag=True,
+                            help="Add a row per block: where its data lies, its size, its "
+                                 "table's size and its entropy.")(function)
     function = click.option("--symbols", "per_symbol", is_flag=True,
                             help="Add a row per byte value: which symbols waste the bits."
                             )(function)
@@ -63,9 +67,10 @@ def _run(name: str, account) -> int:
               help="As for compress: count the codebook's table in the container, or not.")
 @coder_option
 @alphabet_option
+@split_option
 @_ledger_options
-def analyze(file, block_size, max_code_length, codebook, embed, coder, alphabet, as_json, base,
-            per_symbol) -> int:
+def analyze(file, block_size, max_code_length, codebook, embed, coder, alphabet, split,
+            as_json, base, per_symbol, per_block) -> int:
     """Compress FILE in memory and account for every bit of the result.
 
     Nothing is written. The figures are those huffkit inspect reports for the
@@ -82,8 +87,8 @@ def analyze(file, block_size, max_code_length, codebook, embed, coder, alphabet,
             ledger = huffkit.analyze(data, block_size=block_size,
                                      max_code_length=max_code_length, codebook=model,
                                      embed_codebook=embed, coder=coder, alphabet=alphabet,
-                                     base=_BASES[base],
-                                     per_symbol=per_symbol)
+                                     base=_BASES[base], per_symbol=per_symbol,
+                                     blocks=per_block, split=split)
         _print(file, ledger, as_json)
         return 0
 
@@ -95,7 +100,7 @@ def analyze(file, block_size, max_code_length, codebook, embed, coder, alphabet,
 @codebook_option("The codebook FILE was compressed with: its distribution becomes the model "
                  "Q (without it, the model is the one its code lengths imply).")
 @_ledger_options
-def inspect(file, codebook, as_json, base, per_symbol) -> int:
+def inspect(file, codebook, as_json, base, per_symbol, per_block) -> int:
     """Decode a compressed FILE and account for every one of its bits:
     file = n·H(P) + n·D(P||Q) + rounding + container."""
     model = load_codebook(codebook)
@@ -103,7 +108,7 @@ def inspect(file, codebook, as_json, base, per_symbol) -> int:
     def account() -> int:
         with _mapped(file) as data:
             ledger = huffkit.inspect(data, codebook=model, base=_BASES[base],
-                                     per_symbol=per_symbol)
+                                     per_symbol=per_symbol, blocks=per_block)
         _print(file, ledger, as_json)
         return 0
 
@@ -162,6 +167,20 @@ def report(name: str, ledger: huffkit.Ledger) -> list[str]:
                  f"space saving rate {ledger.space_saving_rate:.3f}")
     if ledger.per_symbol is not None:
         lines.extend(_symbol_table(ledger))
+    if ledger.blocks is not None:
+        lines.extend(_block_table(ledger))
+    return lines
+
+
+def _block_table(ledger: huffkit.Ledger) -> list[str]:
+    unit = ledger.unit
+    lines = ["", f"  per block (entropy and code length in {unit} per symbol):",
+             f"  {'block':>5} {'frame':>5} {'start':>11} {'bytes':>10} {'symbols':>10} "
+             f"{'size':>10} {'table':>7} {'entropy':>8} {'length':>8}"]
+    for number, row in enumerate(ledger.blocks, start=1):
+        lines.append(f"  {number:>5} {row.frame:>5} {row.start:>11,} {row.length:>10,} "
+                     f"{row.symbols:>10,} {row.compressed_size:>10,} {row.table_size:>7,} "
+                     f"{row.entropy:>8.4f} {row.mean_code_length:>8.4f}")
     return lines
 
 

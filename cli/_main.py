@@ -279,6 +279,12 @@ def alphabet_option(function: Callable) -> Callable:
                              "of bytes.")(function)
 
 
+def split_option(function: Callable) -> Callable:
+    return click.option("--split/--no-split", default=False, show_default=True,
+                        help="Cut blocks where the data's statistics change, when that makes "
+                             "the file smaller (byte symbols with their own codes).")(function)
+
+
 def check_block_size(block_size: int, alphabet: str) -> None:
     """A block must have room for a whole symbol of the alphabet: 4 bytes for utf8, say."""
     minimum = alphabet_named(alphabet).min_block_size
@@ -314,8 +320,9 @@ def check_codebook_options(codebook: huffkit.Codebook | None) -> None:
                    "with --no-embed only its identifier, and decompress needs --codebook.")
 @coder_option
 @alphabet_option
+@split_option
 def compress(files, output, to_stdout, force, threads, block_size, max_code_length, codebook,
-             embed, coder, alphabet) -> int:
+             embed, coder, alphabet, split) -> int:
     """Compress each FILE to FILE.huf, keeping FILE.
 
     With no FILE, or when FILE is -, read standard input and write standard output.
@@ -338,7 +345,8 @@ def compress(files, output, to_stdout, force, threads, block_size, max_code_leng
         compressor = huffkit.HuffmanCompressor(block_size=block_size,
                                                max_code_length=max_code_length,
                                                codebook=model, embed_codebook=embed,
-                                               coder=coder, alphabet=alphabet, threads=threads)
+                                               coder=coder, alphabet=alphabet, threads=threads,
+                                               split=split)
         # A few blocks per thread at a time, so that every thread has one to code.
         chunk_size = block_size if workers == 1 else 4 * workers * block_size
         while chunk := source.read(chunk_size):

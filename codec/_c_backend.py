@@ -121,3 +121,25 @@ def ans_decode(words: np.ndarray, states: np.ndarray, count: int, freqs: np.ndar
 def join(parts: list, threads: int) -> bytes:
     """b"".join(parts), the copying shared among *threads* threads."""
     return _ckernels.join(parts, threads)
+
+
+def count_cells(symbols: np.ndarray, cell: int) -> np.ndarray:
+    """The byte counts of each run of *cell* symbols (see ``_kernels.count_cells``)."""
+    cells = -(-symbols.size // cell)
+    counts = np.empty((cells, 256), dtype=np.int64)
+    _ckernels.count_cells(np.ascontiguousarray(symbols, dtype=np.uint8), cell, counts)
+    return counts
+
+
+def huffman_depths(leaf_weights: np.ndarray) -> np.ndarray:
+    """Huffman's tree depths over sorted leaves (see ``_kernels.huffman_depths``).
+
+    The C code adds weights as doubles, exactly as Python adds floats; integer
+    weights are exact up to 2**53, so both backends build the same tree.
+    """
+    if leaf_weights.dtype.kind in "iu" and leaf_weights.size and leaf_weights.max() >= 2**53:
+        from . import _kernels
+        return _kernels.huffman_depths(leaf_weights)
+    depths = np.empty(leaf_weights.size, dtype=np.int64)
+    _ckernels.huffman_depths(np.ascontiguousarray(leaf_weights, dtype=np.float64), depths)
+    return depths

@@ -114,6 +114,48 @@ static PyObject *count_bytes(PyObject *self, PyObject *args) {
     Py_RETURN_NONE;
 }
 
+/* The byte histogram of each run of `cell` bytes: a row of 256 counts per run. */
+static PyObject *count_cells(PyObject *self, PyObject *args) {
+    Py_buffer data, counts;
+    Py_ssize_t cell;
+    if (!PyArg_ParseTuple(args, "y*nw*", &data, &cell, &counts))
+        return NULL;
+    PyObject *result = NULL;
+    Py_ssize_t cells = cell > 0 ? (data.len + cell - 1) / cell : 0;
+    if (cell < 1 || cell > 0xFFFFFFFF) {
+        PyErr_SetString(PyExc_ValueError, "cells must hold 1 to 2**32 - 1 bytes");
+        goto done;
+    }
+    if (!writable(&counts, cells * 256 * 8, "counts"))
+        goto done;
+    const uint8_t *p = data.buf;
+    int64_t *out = counts.buf;
+    Py_BEGIN_ALLOW_THREADS
+    uint32_t tables[4][256];  /* as in count_bytes: runs of one value spread over four */
+    for (Py_ssize_t c = 0; c < cells; c++) {
+        Py_ssize_t i = c * cell, end = i + cell < data.len ? i + cell : data.len;
+        memset(tables, 0, sizeof tables);
+        for (; i + 4 <= end; i += 4) {
+            tables[0][p[i]]++;
+            tables[1][p[i + 1]]++;
+            tables[2][p[i + 2]]++;
+            tables[3][p[i + 3]]++;
+        }
+        for (; i < end; i++)
+            tables[0][p[i]]++;
+        int64_t *row = out + 256 * c;
+        for (int v = 0; v < 256; v++)
+            row[v] = (int64_t)tables[0][v] + tables[1][v] + tables[2][v] + tables[3][v];
+    }
+    Py_END_ALLOW_THREADS
+    result = Py_None;
+    Py_INCREF(result);
+done:
+    PyBuffer_Release(&data);
+    PyBuffer_Release(&counts);
+    return result;
+}
+
 /* How many distinct byte values `data` holds: stores only, no counting. */
 static PyObject *count_distinct_bytes(PyObject *self, PyObject *args) {
     Py_buffer data;
@@ -131,6 +173,72 @@ static PyObject *count_distinct_bytes(PyObject *self, PyObject *args) {
     Py_END_ALLOW_THREADS
     PyBuffer_Release(&data);
     return PyLong_FromLong(distinct);
+}
+
+/* -- Huffman code lengths -------------------------------------------------------------- */
+
+/*
+ * The depths of Huffman's tree over leaves whose weights come sorted (by weight, then
+ * symbol), built with two queues exactly as FORMAT.md section 11 says: take the lighter
+ * front of the leaf queue and the merged queue, the leaf when they tie.
+ */
+static PyObject *huffman_depths(PyObject *self, PyObject *args) {
+    Py_buffer weights, depths;
+    if (!PyArg_ParseTuple(args, "y*w*", &weights, &depths))
+        return NULL;
+    PyObject *result = NULL;
+    Py_ssize_t n = weights.len / 8;
+    double *merged = NULL;
+    Py_ssize_t *parent = NULL, *depth = NULL;
+    if (n < 2 || weights.len % 8) {
+        PyErr_SetString(PyExc_ValueError, "at least two float64 weights are needed");
+        goto done;
+    }
+    if (!writable(&depths, n * 8, "depths"))
+        goto done;
+    merged = malloc(sizeof(double) * (size_t)(n - 1));
+    parent = malloc(sizeof(Py_ssize_t) * (size_t)(2 * n - 1));
+    depth = malloc(sizeof(Py_ssize_t) * (size_t)(2 * n - 1));
+    if (!merged || !parent || !depth) {
+        PyErr_NoMemory();
+        goto done;
+    }
+    const double *leaf = weights.buf;
+    int64_t *out = depths.buf;
+    Py_BEGIN_ALLOW_THREADS
+    Py_ssize_t next_leaf = 0, next_merged = 0, made = 0;
+    for (Py_ssize_t k = 0; k < n - 1; k++) {
+        Py_ssize_t node[2];
+        double weight[2];
+        for (int t = 0; t < 2; t++) {
+            if (next_leaf < n && (next_merged == made || leaf[next_leaf] <= merged[next_merged])) {
+                weight[t] = leaf[next_leaf];
+                node[t] = next_leaf++;
+            } else {
+                weight[t] = merged[next_merged];
+                node[t] = n + next_merged++;
+            }
+        }
+        merged[made] = weight[0] + weight[1];
+        parent[node[0]] = parent[node[1]] = n + made;
+        made++;
+    }
+    /* A parent always has a larger index than its children: one sweep down from the root. */
+    depth[2 * n - 2] = 0;
+    for (Py_ssize_t i = 2 * n - 3; i >= 0; i--)
+        depth[i] = depth[parent[i]] + 1;
+    for (Py_ssize_t i = 0; i < n; i++)
+        out[i] = depth[i];
+    Py_END_ALLOW_THREADS
+    result = Py_None;
+    Py_INCREF(result);
+done:
+    free(merged);
+    free(parent);
+    free(depth);
+    PyBuffer_Release(&weights);
+    PyBuffer_Release(&depths);
+    return result;
 }
 
 /* -- Huffman encoding ------------------------------------------------------------------- */
@@ -925,8 +1033,12 @@ done:
 static PyMethodDef methods[] = {
     {"count_bytes", count_bytes, METH_VARARGS, "count_bytes(data, counts): a byte histogram."},
     {"join", join, METH_VARARGS, "join(parts, threads) -> b''.join(parts), copied by threads."},
+    {"count_cells", count_cells, METH_VARARGS,
+     "count_cells(data, cell, counts): a byte histogram per run of cell bytes."},
     {"count_distinct_bytes", count_distinct_bytes, METH_VARARGS,
      "count_distinct_bytes(data) -> how many distinct byte values data holds."},
+    {"huffman_depths", huffman_depths, METH_VARARGS,
+     "huffman_depths(sorted_weights, depths): Huffman's tree depths, two-queue, leaves first."},
     {"huffman_encode", huffman_encode, METH_VARARGS,
      "huffman_encode(symbols, width, codes, lengths, out) -> bits written."},
     {"huffman_decode", huffman_decode, METH_VARARGS,

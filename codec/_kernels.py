@@ -314,3 +314,39 @@ def ans_decode(words: np.ndarray, states: np.ndarray, count: int, freqs: np.ndar
 def join(parts: list, threads: int) -> bytes:
     """b"".join(parts) (numpy has no faster way; the compiled backend shares the copying)."""
     return b"".join(parts)
+
+
+def count_cells(symbols: np.ndarray, cell: int) -> np.ndarray:
+    """The byte counts of each run of *cell* symbols (the last run may be shorter): a matrix
+    of one row of 256 counts per run."""
+    cells = -(-symbols.size // cell)
+    rows = np.arange(symbols.size, dtype=np.int64) // cell
+    return np.bincount(rows * 256 + symbols, minlength=cells * 256).reshape(cells, 256)
+
+
+def huffman_depths(leaf_weights: np.ndarray) -> np.ndarray:
+    """The depths of Huffman's tree over leaves sorted by (weight, symbol): two queues,
+    leaves and merged nodes; the lighter front is taken, the leaf when they tie
+    (FORMAT.md, section 11).  At least two leaves."""
+    weights = leaf_weights.tolist()
+    n = len(weights)
+    merged: list = []
+    parent = [0] * (2 * n - 1)  # leaves are nodes 0..n-1, merged nodes n..2n-2
+    next_leaf = next_merged = 0
+    for _ in range(n - 1):
+        taken = []
+        for _ in range(2):
+            if next_leaf < n and (next_merged == len(merged)
+                                  or weights[next_leaf] <= merged[next_merged]):
+                taken.append((next_leaf, weights[next_leaf]))
+                next_leaf += 1
+            else:
+                taken.append((n + next_merged, merged[next_merged]))
+                next_merged += 1
+        parent[taken[0][0]] = parent[taken[1][0]] = n + len(merged)
+        merged.append(taken[0][1] + taken[1][1])
+    # A parent always has a larger index than its children: one sweep down from the root.
+    depth = [0] * (2 * n - 1)
+    for node in range(2 * n - 3, -1, -1):
+        depth[node] = depth[parent[node]] + 1
+    return np.array(depth[:n], dtype=np.int64)

@@ -21,6 +21,7 @@ import numpy as np
 from . import _backend, container
 from ._errors import CodebookError, FormatError, HuffmanError, TruncatedError
 from ._parallel import check_threads, map_in_order, results_in_order, submit
+from ._splitter import split_points
 from .alphabet import ALPHABETS, Alphabet, AlphabetError, alphabet_named
 from .codebook import Codebook
 from .container import DEFAULT_BLOCK_SIZE, FrameEnd
@@ -144,7 +145,8 @@ class HuffmanCompressor:
                  max_code_length: int | None = None,
                  codebook: Codebook | Distribution | None = None,
                  embed_codebook: bool = True, coder: str = "huffman",
-                 alphabet: str = "bytes", threads: int | None = 1) -> None:
+                 alphabet: str = "bytes", threads: int | None = 1,
+                 split: bool = False) -> None:
         self._block_size = container.check_block_size(block_size)
         self._threads = check_threads(threads)
         self._coder = check_coder(coder)
@@ -157,6 +159,8 @@ class HuffmanCompressor:
                              f"bytes for the {self._alphabet.name} alphabet, got {block_size}")
         self._codebook = _as_codebook(codebook, self._max_code_length, self._alphabet)
         self._embed_codebook = bool(embed_codebook)
+        # Splitting chooses block boundaries for blocks with their own codes, of bytes.
+        self._split = bool(split) and self._codebook is None and self._alphabet.name == "bytes"
         self._shared = (None if self._codebook is None else
                         container.SharedCode(self._codebook, coder, self._alphabet))
         self._pending = bytearray()
@@ -310,10 +314,41 @@ class HuffmanCompressor:
         """One block coded (in pieces), and its number of symbols; the compressor's state is
         untouched."""
         symbols = self._alphabet.symbols(block)  # valid: checked as it was fed
+        if self._split:
+            return self._encode_split(block, symbols), symbols.size
         coded = container.encode_block(block, self._max_code_length, self._shared,
                                        coder=self._coder, alphabet=self._alphabet,
                                        symbols=symbols)
         return coded, symbols.size
+
+    def _encode_split(self, block, symbols: np.ndarray) -> list:
+        """A block cut where its statistics change, as several blocks; or as one, when that
+        is no smaller."""
+        def whole() -> list:
+            return container.encode_block(block, self._max_code_length, None,
+                                          coder=self._coder, alphabet=self._alphabet,
+                                          symbols=symbols)
+
+        ends, counts = split_points(symbols, coder=self._coder, max_block=self._block_size)
+        if len(ends) == 1:
+            return whole()
+        with memoryview(block) as view:
+            parts, start = [], 0
+            for end, block_counts in zip(ends, counts, strict=True):
+                parts += container.encode_block(
+                    view[start:end], self._max_code_length, None, coder=self._coder,
+                    alphabet=self._alphabet, symbols=symbols[start:end],
+                    counts=block_counts if self._coder == "huffman" else None)
+                start = end
+        size = sum(memoryview(part).nbytes for part in parts)
+        # Below the unsplit block's least possible size, the split surely wins (Huffman's
+        # size follows from the counts); otherwise code the block whole too, and compare.
+        if (self._coder == "huffman"
+                and size < container.huffman_block_floor(counts.sum(axis=0),
+                                                         self._max_code_length)):
+            return parts
+        unsplit = whole()
+        return parts if size < sum(memoryview(part).nbytes for part in unsplit) else unsplit
 
 
 class HuffmanDecompressor:
@@ -522,7 +557,7 @@ def compress(data, /, *, block_size: int = DEFAULT_BLOCK_SIZE,
              max_code_length: int | None = None,
              codebook: Codebook | Distribution | None = None,
              embed_codebook: bool = True, coder: str = "huffman",
-             alphabet: str = "bytes", threads: int | None = 1) -> bytes:
+             alphabet: str = "bytes", threads: int | None = 1, split: bool = False) -> bytes:
     """Compress *data* (any bytes-like object) into one huffkit frame.
 
     Each *block_size* bytes get their own optimal Huffman code, no longer
@@ -533,7 +568,8 @@ def compress(data, /, *, block_size: int = DEFAULT_BLOCK_SIZE,
     """
     compressor = HuffmanCompressor(block_size=block_size, max_code_length=max_code_length,
                                    codebook=codebook, embed_codebook=embed_codebook,
-                                   coder=coder, alphabet=alphabet, threads=threads)
+                                   coder=coder, alphabet=alphabet, threads=threads,
+                                   split=split)
     parts = compressor._compress_parts(data)
     parts += compressor._flush_parts()
     return _join(parts, compressor._threads)

@@ -28,6 +28,7 @@ from fractions import Fraction
 
 import numpy as np
 
+from . import _backend
 from ._errors import CodebookError
 from .distribution import Distribution
 
@@ -101,37 +102,7 @@ def huffman_lengths(weights: np.ndarray) -> np.ndarray:
         lengths[order] = 1
         return lengths
 
-    leaf_weights = weights[order].tolist()
-    merged_weights: list = []
-    # parent[node]: leaves are nodes 0..n-1 (in sorted order), merged nodes n..2n-2.
-    parent = [0] * (2 * n - 1)
-    next_leaf = next_merged = 0
-
-    def take_lightest() -> int:
-        nonlocal next_leaf, next_merged
-        if next_leaf < n and (next_merged == len(merged_weights)
-                              or leaf_weights[next_leaf] <= merged_weights[next_merged]):
-            next_leaf += 1
-            return next_leaf - 1
-        next_merged += 1
-        return n + next_merged - 1
-
-    def weight_of(node: int):
-        return leaf_weights[node] if node < n else merged_weights[node - n]
-
-    for _ in range(n - 1):
-        first = take_lightest()
-        second = take_lightest()
-        node = n + len(merged_weights)
-        merged_weights.append(weight_of(first) + weight_of(second))
-        parent[first] = parent[second] = node
-
-    # Depths from the root (the last merged node) down: a parent always has a
-    # larger index than its children, so one reverse sweep suffices.
-    depth = [0] * (2 * n - 1)
-    for node in range(2 * n - 3, -1, -1):
-        depth[node] = depth[parent[node]] + 1
-    lengths[order] = depth[:n]
+    lengths[order] = _backend.kernels.huffman_depths(weights[order])
     return lengths
 
 

@@ -432,14 +432,15 @@ class SharedCode:
 
 def encode_block(data, max_code_length: int, shared: SharedCode | None = None, *,
                  coder: str = "huffman", alphabet: Alphabet = ALPHABETS["bytes"],
-                 symbols: np.ndarray | None = None) -> list:
+                 symbols: np.ndarray | None = None, counts: np.ndarray | None = None) -> list:
     """Code *data* (a non-empty bytes-like object, whole symbols) as one block.
 
     With *shared* (the frame's codebook) the block is coded with it and
     stores no table; otherwise it gets its own optimal code.  The caller has
     checked that *shared* has a code for every symbol of *data*.  With
     ``coder="ans"`` the block is an ANS block, with its own frequency table
-    or the frame's.  *symbols* may bring the data's symbols, converted already.
+    or the frame's.  *symbols* may bring the data's symbols, converted already, and
+    *counts* (byte symbols only) their counts.
 
     Returns the block's bytes in pieces (bytes-like), for the caller to join
     with the rest of its output: one copy, not two.
@@ -457,7 +458,9 @@ def encode_block(data, max_code_length: int, shared: SharedCode | None = None, *
         symbols = shared.positions(symbols)
     else:
         if alphabet.name == "bytes":
-            listed, counts = None, _backend.kernels.count_symbols(symbols, alphabet.size)
+            if counts is None:
+                counts = _backend.kernels.count_symbols(symbols, alphabet.size)
+            listed = None
         else:  # the block's code lists only its own symbols, and codes their positions
             listed, symbols, counts = listed_symbols(symbols, alphabet)
         codebook = Codebook.from_distribution(Distribution.from_counts(counts),
@@ -473,6 +476,18 @@ def encode_block(data, max_code_length: int, shared: SharedCode | None = None, *
         struct.pack(f"<B{streams}I", streams, *(bits for _, bits in coded)),
         *(payload for payload, _ in coded),
     ]
+
+
+def huffman_block_floor(counts: np.ndarray, max_code_length: int) -> int:
+    """At least the bytes :func:`encode_block` writes for byte symbols with these *counts*
+    and their own Huffman code, found without encoding: exact but for the padding of all but
+    one of its streams (at most 3 bytes)."""
+    lengths = Codebook.from_distribution(Distribution.from_counts(counts),
+                                         max_code_length=max_code_length).lengths
+    symbols = int(counts.sum())
+    streams = _STREAMS_PER_BLOCK if symbols >= _MIN_SYMBOLS_TO_SPLIT else 1
+    bits = int(np.dot(counts, lengths.astype(np.int64)))
+    return _BLOCK_HEADER.size + len(pack_code_table(lengths)) + 1 + 4 * streams + (bits + 7) // 8
 
 
 def block_start(kind: int, symbols: int, length: int, crc: int, alphabet: Alphabet, *,
@@ -682,7 +697,7 @@ def frame_info(data, /, *, codebook: Codebook | None = None) -> tuple[FrameInfo,
             if isinstance(block, FrameEnd):
                 break
             _need(data, pos, block.size)
-            blocks.append(_block_info(block, pos))
+            blocks.append(block_info(block, pos))
             pos += block.size
         symbols = sum(b.symbols for b in blocks)
         if block.total_symbols != symbols:
@@ -700,7 +715,8 @@ def frame_info(data, /, *, codebook: Codebook | None = None) -> tuple[FrameInfo,
     return tuple(frames)
 
 
-def _block_info(block: BlockHeader | AnsBlockHeader, offset: int) -> BlockInfo:
+def block_info(block: BlockHeader | AnsBlockHeader, offset: int) -> BlockInfo:
+    """What the header of the block at *offset* says."""
     start = (_BLOCK_HEADER if block.alphabet.name == "bytes" else _BLOCK_HEADER_SIZED).size
     if isinstance(block, AnsBlockHeader):
         distinct = None if block.listed is None else int(block.listed.size)

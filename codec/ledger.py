@@ -37,7 +37,7 @@ from .container import DEFAULT_BLOCK_SIZE, FrameEnd
 from .distribution import Distribution
 from .measures import js_divergence
 
-__all__ = ["Ledger", "SymbolRow", "analyze", "inspect"]
+__all__ = ["BlockRow", "Ledger", "SymbolRow", "analyze", "inspect"]
 
 
 @dataclass(frozen=True)
@@ -58,6 +58,27 @@ class SymbolRow:
     code_length: float  # bits
     bits: int | float  # whole for Huffman; for ANS, the symbol's share, log2(M/f) each
     wasted_bits: float
+
+
+@dataclass(frozen=True)
+class BlockRow:
+    """One block of a file: the data it holds, and what it cost.
+
+    ``start`` and ``length`` place its data in the decompressed output, in bytes;
+    ``compressed_size`` counts the whole block (its header and table included) and
+    ``table_size`` its table alone (0 when it uses the frame's codebook).
+    ``entropy`` is that of the block's own symbols and ``mean_code_length`` its
+    payload per symbol, both in the ledger's unit.
+    """
+
+    frame: int
+    start: int
+    length: int
+    symbols: int
+    compressed_size: int
+    table_size: int
+    entropy: float
+    mean_code_length: float
 
 
 @dataclass(frozen=True)
@@ -86,6 +107,7 @@ class Ledger:
     per_symbol: tuple[SymbolRow, ...] | None = None
     coder: str = "huffman"  # "ans", or "huffman+ans" for a file of frames of both
     alphabet: str = "bytes"  # what a symbol is: a byte, a code point, a pair of bytes
+    blocks: tuple[BlockRow, ...] | None = None  # a row per block, when asked for
 
     @property
     def compression_rate(self) -> float:
@@ -124,6 +146,8 @@ class Ledger:
         }
         if self.per_symbol is not None:
             result["per_symbol"] = [asdict(row) for row in self.per_symbol]
+        if self.blocks is not None:
+            result["blocks"] = [asdict(row) for row in self.blocks]
         return result
 
 
@@ -131,10 +155,11 @@ def analyze(data, /, *, block_size: int = DEFAULT_BLOCK_SIZE,
             max_code_length: int | None = None,
             codebook: Codebook | Distribution | None = None, embed_codebook: bool = True,
             coder: str = "huffman", alphabet: str = "bytes", base: float = 2,
-            per_symbol: bool = False) -> Ledger:
+            per_symbol: bool = False, blocks: bool = False, split: bool = False) -> Ledger:
     """Compress *data* in memory (options as :func:`huffkit.compress`) and account for it.
 
     The result is what :func:`inspect` reports for the compressed bytes.
+    With *blocks*, ``Ledger.blocks`` has a row per block.
     """
     with memoryview(data) as view, view.cast("B") as view:
         original = bytes(view)
@@ -145,13 +170,14 @@ def analyze(data, /, *, block_size: int = DEFAULT_BLOCK_SIZE,
     compressed = _stream.compress(original, block_size=block_size,
                                   max_code_length=max_code_length, codebook=codebook,
                                   embed_codebook=embed_codebook, coder=coder,
-                                  alphabet=alphabet)
+                                  alphabet=alphabet, split=split)
     return _account(_blocks(compressed, codebook, original), len(compressed), codebook,
-                    alphabet=alphabet_named(alphabet), base=base, per_symbol=per_symbol)
+                    alphabet=alphabet_named(alphabet), base=base, per_symbol=per_symbol,
+                    block_rows=blocks)
 
 
 def inspect(compressed, /, *, codebook: Codebook | None = None, base: float = 2,
-            per_symbol: bool = False) -> Ledger:
+            per_symbol: bool = False, blocks: bool = False) -> Ledger:
     """Decode a compressed file (bytes-like) and account for every one of its bits.
 
     For blocks coded with their own tables, the model is each block's own
@@ -171,7 +197,8 @@ def inspect(compressed, /, *, codebook: Codebook | None = None, base: float = 2,
                             "model, analyze it with the codebook instead)")
     first_frame = container.parse_frame_header(compressed, 0)
     return _account(_blocks(compressed, codebook), size, codebook,
-                    alphabet=first_frame.alphabet, base=base, per_symbol=per_symbol)
+                    alphabet=first_frame.alphabet, base=base, per_symbol=per_symbol,
+                    block_rows=blocks)
 
 
 # -- walking a file block by block --------------------------------------------
@@ -186,6 +213,9 @@ class _Block:
     payload_bits: int
     coder: str
     model: tuple[np.ndarray, str] | None  # the frame's shared model q, and what it is
+    frame: int  # which frame (from 1) it belongs to
+    size: int  # bytes of the whole block
+    table_size: int  # bytes of its table
 
 
 def _shared_model(header, codebook: Codebook | None) -> tuple[np.ndarray, str] | None:
@@ -220,7 +250,9 @@ def _blocks(compressed, codebook: Codebook | None, original: bytes | None = None
     with memoryview(compressed) as view, view.cast("B") as buffer:
         pos = 0
         done = 0
+        frame = 0
         while pos < len(buffer):
+            frame += 1
             header = container.with_supplied_codebook(
                 container.parse_frame_header(buffer, pos), codebook)
             pos += header.size
@@ -233,8 +265,10 @@ def _blocks(compressed, codebook: Codebook | None, original: bytes | None = None
                     data = original[done:done + block.length]
                 costs = _spread(block.listed, block.table.costs if header.coder == "ans"
                                 else block.lengths, header.alphabet.size)
+                info = container.block_info(block, pos)
                 yield _Block(header.alphabet.symbols(data), len(data), header.alphabet, costs,
-                             block.payload_bits, header.coder, model if block.shared else None)
+                             block.payload_bits, header.coder, model if block.shared else None,
+                             frame, info.size, info.table_size)
                 pos += block.size
                 total += block.symbols
                 done += block.length
@@ -258,7 +292,8 @@ def _unit(base: float) -> str:
 
 
 def _account(blocks: Iterator[_Block], file_size: int, codebook: Codebook | None, *,
-             alphabet: Alphabet, base: float, per_symbol: bool) -> Ledger:
+             alphabet: Alphabet, base: float, per_symbol: bool,
+             block_rows: bool = False) -> Ledger:
     """The ledger of *blocks*, all of *alphabet* (the first frame's, which a file of no
     blocks reports too)."""
     unit = _unit(base)
@@ -276,6 +311,7 @@ def _account(blocks: Iterator[_Block], file_size: int, codebook: Codebook | None
     models: list[str] = []
     coders: list[str] = []
     static_q: np.ndarray | None = None  # the one model, while there has been one
+    rows_of_blocks: list[BlockRow] = []
     for index, block in enumerate(itertools.chain([first] if first else [], blocks)):
         if block.alphabet != alphabet:
             raise FormatError(f"the data mixes frames of the {alphabet.name} and "
@@ -300,6 +336,16 @@ def _account(blocks: Iterator[_Block], file_size: int, codebook: Codebook | None
             static_q = q
         elif static_q is not None and not np.array_equal(static_q, q):
             static_q = None
+        if block_rows:
+            present = block_counts[block_counts > 0]
+            symbols_in_block = int(block.data.size)
+            rows_of_blocks.append(BlockRow(
+                frame=block.frame, start=original_bytes - block.length, length=block.length,
+                symbols=symbols_in_block, compressed_size=block.size,
+                table_size=block.table_size,
+                entropy=float((present * np.log2(symbols_in_block / present)).sum())
+                / symbols_in_block * to_unit,
+                mean_code_length=block.payload_bits / symbols_in_block * to_unit))
     exact = coders in ([], ["huffman"])  # whole-bit codes: the symbols' bits are the payload
     if exact and int(spent.sum()) != payload:
         raise FormatError(f"the blocks' code lengths account for {int(spent.sum())} payload "
@@ -350,4 +396,5 @@ def _account(blocks: Iterator[_Block], file_size: int, codebook: Codebook | None
         per_symbol=rows,
         coder="+".join(coders) if coders else "huffman",
         alphabet=alphabet.name,
+        blocks=tuple(rows_of_blocks) if block_rows else None,
     )

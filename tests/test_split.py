@@ -1,0 +1,145 @@
+"""Block splitting: blocks cut where the data's statistics change, never a larger file."""
+
+from __future__ import annotations
+
+import json
+import random
+
+import numpy as np
+import pytest
+from click.testing import CliRunner
+from conftest import corpus_files, requires_corpora
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+import huffkit
+import huffkit.cli
+import huffkit.corpora
+from huffkit._splitter import CELL, split_points
+
+CODERS = ("huffman", "ans")
+
+
+def segments(*parts: tuple[bytes, int], seed: int = 7) -> bytes:
+    """Concatenated runs, each of *length* bytes drawn from its own *alphabet*."""
+    rng = random.Random(seed)
+    return b"".join(bytes(rng.choices(alphabet, k=length)) for alphabet, length in parts)
+
+
+SHIFTING = segments((b"ab", 40_000), (bytes(range(256)), 40_000), (b"xyz ", 40_000),
+                    (b"0123456789", 30_000))
+
+
+@pytest.mark.parametrize("coder", CODERS)
+def test_changing_statistics_are_split(coder):
+    whole = huffkit.compress(SHIFTING, coder=coder)
+    split = huffkit.compress(SHIFTING, coder=coder, split=True)
+    assert huffkit.decompress(split) == SHIFTING
+    blocks = huffkit.frame_info(split)[0].blocks
+    assert len(blocks) >= 4  # at least one block per segment
+    assert len(split) < 0.8 * len(whole)
+    # The blocks end at the segments' ends, to within a cell of the grid.
+    ends = np.cumsum([block.original_size for block in blocks])
+    for boundary in (40_000, 80_000, 120_000):
+        assert np.min(np.abs(ends - boundary)) <= CELL
+
+
+def test_the_split_points_follow_the_segments():
+    symbols = np.frombuffer(SHIFTING, dtype=np.uint8)
+    ends, counts = split_points(symbols, coder="huffman", max_block=1 << 20)
+    assert ends[-1] == len(SHIFTING)
+    assert ends == sorted(ends)
+    assert counts.shape == (len(ends), 256)
+    assert counts.sum(axis=1).tolist() == np.diff([0, *ends]).tolist()
+    start = 0
+    for end, row in zip(ends, counts, strict=True):
+        assert np.array_equal(row, np.bincount(symbols[start:end], minlength=256))
+        start = end
+    # Short data is one block; blocks are never longer than asked.
+    assert split_points(symbols[:CELL], coder="huffman", max_block=1 << 20) == ([CELL], None)
+    limited, _ = split_points(symbols, coder="ans", max_block=3 * CELL)
+    assert max(np.diff([0, *limited])) <= 3 * CELL
+
+
+@requires_corpora
+@pytest.mark.parametrize("path", corpus_files(), ids=lambda path: path.name)
+@pytest.mark.parametrize("coder", CODERS)
+def test_corpora_split_round_trip_and_never_grow(path, coder):
+    data = path.read_bytes()
+    split = huffkit.compress(data, coder=coder, split=True)
+    assert huffkit.decompress(split) == data
+    assert len(split) <= len(huffkit.compress(data, coder=coder))
+
+
+@settings(max_examples=40, deadline=None)
+@given(parts=st.lists(st.tuples(st.binary(min_size=1, max_size=12),
+                                st.integers(1, 30_000)), min_size=1, max_size=5),
+       coder=st.sampled_from(CODERS), block_size=st.sampled_from([1 << 16, 1 << 20]))
+def test_property_split_round_trips_and_never_grows(parts, coder, block_size):
+    data = segments(*parts)
+    split = huffkit.compress(data, coder=coder, split=True, block_size=block_size)
+    assert huffkit.decompress(split) == data
+    assert len(split) <= len(huffkit.compress(data, coder=coder, block_size=block_size))
+
+
+@pytest.mark.usefixtures("each_backend")
+def test_split_is_the_same_on_each_backend_and_thread_count():
+    expected = huffkit.compress(SHIFTING * 3, split=True, block_size=100_000)
+    for threads in (1, 3):
+        assert huffkit.compress(SHIFTING * 3, split=True, block_size=100_000,
+                                threads=threads) == expected
+
+
+def test_split_leaves_other_alphabets_and_codebooks_alone():
+    text = huffkit.corpora.path("korean.txt").read_bytes() * 4
+    for alphabet in ("utf8", "pairs"):
+        assert (huffkit.compress(text, alphabet=alphabet, split=True)
+                == huffkit.compress(text, alphabet=alphabet))
+    model = huffkit.Codebook.from_distribution(huffkit.Distribution.from_bytes(SHIFTING))
+    assert (huffkit.compress(SHIFTING, codebook=model, split=True)
+            == huffkit.compress(SHIFTING, codebook=model))
+
+
+def test_ledger_blocks_and_adaptive_kl():
+    packed = huffkit.compress(SHIFTING, split=True)
+    ledger = huffkit.inspect(packed, blocks=True)
+    info = huffkit.frame_info(packed)[0]
+    assert len(ledger.blocks) == len(info.blocks)
+    start = 0
+    for row, block in zip(ledger.blocks, info.blocks, strict=True):
+        assert (row.frame, row.start, row.length, row.symbols) == (
+            1, start, block.original_size, block.symbols)
+        assert (row.compressed_size, row.table_size) == (block.size, block.table_size)
+        piece = np.frombuffer(SHIFTING[start:start + row.length], dtype=np.uint8)
+        assert row.entropy == pytest.approx(huffkit.entropy(np.bincount(piece)))
+        assert row.mean_code_length == pytest.approx(block.payload_bits / block.symbols)
+        start += row.length
+    assert start == len(SHIFTING)
+    # Blocks that follow the data beat the file's one static code: D < 0 against H0.
+    assert ledger.kl_divergence < -0.5
+    assert huffkit.analyze(SHIFTING, split=True, blocks=True) == ledger
+    assert huffkit.inspect(packed).blocks is None
+    assert ledger.to_dict()["blocks"][0]["start"] == 0
+
+
+def test_cli_split_and_blocks(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "data").write_bytes(SHIFTING)
+    runner = CliRunner()
+    result = runner.invoke(huffkit.cli.main, ["compress", "--split", "data"],
+                           catch_exceptions=False)
+    assert result.exit_code == 0
+    assert (tmp_path / "data.huf").read_bytes() == huffkit.compress(SHIFTING, split=True)
+    result = runner.invoke(huffkit.cli.main, ["inspect", "--blocks", "--json", "data.huf"],
+                           catch_exceptions=False)
+    assert result.exit_code == 0
+    rows = json.loads(result.stdout)["blocks"]
+    (frame,) = huffkit.frame_info((tmp_path / "data.huf").read_bytes())
+    assert [row["length"] for row in rows] == [block.original_size for block in frame.blocks]
+    result = runner.invoke(huffkit.cli.main, ["analyze", "--split", "--blocks", "data"],
+                           catch_exceptions=False)
+    assert result.exit_code == 0
+    assert "per block (entropy and code length in bits per symbol):" in result.stdout
+    table = result.stdout.split("per block")[1].splitlines()[2:]
+    assert len(table) == len(rows)
+    assert table[0].split()[:4] == ["1", "1", "0", f"{rows[0]['length']:,}"]
