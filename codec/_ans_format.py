@@ -128,6 +128,7 @@ class AnsBlockHeader:
     shared: bool = False
     length: int = 0  # the bytes it decodes to (for bytes, its symbols)
     alphabet: Alphabet = ALPHABETS["bytes"]
+    reused: bool = False  # coded with the previous block's table (type 0x07)
 
     @property
     def payload_bits(self) -> int:

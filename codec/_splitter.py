@@ -27,9 +27,12 @@ CELL = 8192
 # streams' bit counts (1 + 4 per stream) or its lanes' counts (6).
 _HUFFMAN_HEADER_BITS = 8 * (9 + 1 + 4)
 _ANS_HEADER_BITS = 8 * (9 + 6)
-# A code table: the longest length (1) and a presence bitmap (32), then 4 bits per length.
+# A compact code table (FORMAT.md, section 16.1): its code-length code, then about two
+# bits per coded byte value, runs of absent ones included.
+_COMPACT_TABLE_BITS = 80
+_BITS_PER_HUFFMAN_LENGTH = 2.2
+# A frequency table: the precision (1) and a presence bitmap (32).
 _TABLE_BITS = 8 * 33
-_BITS_PER_HUFFMAN_LENGTH = 4
 # A frequency table: the precision (1) and the bitmap (32), then a LEB128 number per symbol.
 _BITS_PER_FREQUENCY = 12
 # Each rANS lane flushes a 64-bit state.
@@ -74,7 +77,7 @@ def _costs(counts: np.ndarray, coder: str) -> np.ndarray:
     # Huffman's whole bits cost a little more than n·H; blocks of 2^14 symbols or more
     # record four streams, not one.
     streams = np.where(totals >= 1 << 14, 12 * 8, 0)
-    return (payload * 1.005 + _HUFFMAN_HEADER_BITS + streams + _TABLE_BITS
+    return (payload * 1.005 + _HUFFMAN_HEADER_BITS + streams + _COMPACT_TABLE_BITS
             + _BITS_PER_HUFFMAN_LENGTH * present)
 
 

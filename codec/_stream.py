@@ -322,30 +322,25 @@ class HuffmanCompressor:
         return coded, symbols.size
 
     def _encode_split(self, block, symbols: np.ndarray) -> list:
-        """A block cut where its statistics change, as several blocks; or as one, when that
-        is no smaller."""
-        def whole() -> list:
-            return container.encode_block(block, self._max_code_length, None,
-                                          coder=self._coder, alphabet=self._alphabet,
-                                          symbols=symbols)
-
+        """A block of bytes cut where its statistics change, as several blocks with compact
+        or reused tables; or as one, when that is no larger."""
         ends, counts = split_points(symbols, coder=self._coder, max_block=self._block_size)
+        total = (_backend.kernels.count_symbols(symbols, 256) if counts is None
+                 else counts.sum(axis=0))
+
+        def whole() -> list:
+            return container.encode_pieces(block, symbols, [symbols.size], total[np.newaxis],
+                                           self._max_code_length, self._coder)
+
         if len(ends) == 1:
             return whole()
-        with memoryview(block) as view:
-            parts, start = [], 0
-            for end, block_counts in zip(ends, counts, strict=True):
-                parts += container.encode_block(
-                    view[start:end], self._max_code_length, None, coder=self._coder,
-                    alphabet=self._alphabet, symbols=symbols[start:end],
-                    counts=block_counts if self._coder == "huffman" else None)
-                start = end
+        parts = container.encode_pieces(block, symbols, ends, counts, self._max_code_length,
+                                        self._coder)
         size = sum(memoryview(part).nbytes for part in parts)
         # Below the unsplit block's least possible size, the split surely wins (Huffman's
         # size follows from the counts); otherwise code the block whole too, and compare.
         if (self._coder == "huffman"
-                and size < container.huffman_block_floor(counts.sum(axis=0),
-                                                         self._max_code_length)):
+                and size < container.huffman_block_floor(total, self._max_code_length)):
             return parts
         unsplit = whole()
         return parts if size < sum(memoryview(part).nbytes for part in unsplit) else unsplit
@@ -377,6 +372,7 @@ class HuffmanDecompressor:
         self._pos = 0  # input before this has been consumed
         self._frame: container.FrameHeader | None = None
         self._next: container.BlockHeader | FrameEnd | None = None  # parsed, awaiting streams
+        self._previous: container.BlockHeader | None = None  # the block before it
         self._blocks = 0
         self._total = 0
         self._output = b""  # the last decoded block ...
@@ -466,7 +462,8 @@ class HuffmanDecompressor:
                 self._frame = container.with_supplied_codebook(frame, self._codebook)
                 self._pos += frame.size
             if self._next is None:
-                self._next = container.parse_block(self._input, self._pos, self._frame)
+                self._next = container.parse_block(self._input, self._pos, self._frame,
+                                                   self._previous)
         except TruncatedError:
             return None
         except HuffmanError as error:
@@ -500,8 +497,7 @@ class HuffmanDecompressor:
         if self._threads == 1:
             outputs = [self._decode((self._blocks + 1, block, self._input, self._pos))]
             symbols = block.symbols
-            self._pos += block.size
-            self._next = None
+            self._consume(block)
         else:
             outputs, symbols = self._decode_ahead(block)
         self._blocks += len(outputs)
@@ -517,8 +513,7 @@ class HuffmanDecompressor:
         jobs = [(self._blocks + 1, block, self._input, self._pos)]
         futures = []
         symbols = block.symbols
-        self._pos += block.size
-        self._next = None
+        self._consume(block)
         while len(jobs) < _BATCH * self._threads:
             try:
                 block = self._parse_next()
@@ -532,11 +527,16 @@ class HuffmanDecompressor:
             jobs.append((self._blocks + len(jobs) + 1, block, self._input, self._pos))
             futures.append(submit(self._decode, jobs[-1], self._threads))
             symbols += block.symbols
-            self._pos += block.size
-            self._next = None
+            self._consume(block)
         if not futures:
             return [self._decode(jobs[0])], symbols
         return results_in_order(futures), symbols
+
+    def _consume(self, block: container.BlockHeader) -> None:
+        """Move past *block*, whose code the next block may reuse."""
+        self._pos += block.size
+        self._next = None
+        self._previous = block
 
     @staticmethod
     def _decode(job: tuple[int, container.BlockHeader, object, int]) -> bytes:

@@ -43,10 +43,11 @@ from ._ans_format import (
     parse_frequency_table,
     table_for,
 )
+from ._compact_table import pack_compact_table, parse_compact_table
 from ._errors import ChecksumError, CodebookError, FormatError, TruncatedError
 from ._presence import listed_symbols, pack_presence, parse_presence
 from .alphabet import ALPHABETS, Alphabet, AlphabetError
-from .ans import FrequencyTable
+from .ans import FrequencyTable, precision_for_block
 from .codebook import IDENTIFIER_BYTES, Codebook, identifier_of, identifier_of_listed
 from .distribution import Distribution
 
@@ -77,6 +78,12 @@ MAX_STREAMS = 16
 BLOCK_END = 0x00
 BLOCK_HUFFMAN = 0x01
 BLOCK_HUFFMAN_SHARED = 0x02
+#: A Huffman block whose table is compact (FORMAT.md, section 16); byte frames only.
+BLOCK_HUFFMAN_COMPACT = 0x05
+#: A Huffman block coded with the previous block's code, which it does not repeat.
+BLOCK_HUFFMAN_REUSE = 0x06
+#: An ANS block coded with the previous block's frequency table.
+BLOCK_ANS_REUSE = 0x07
 
 #: Frame flag: a codebook section follows the header, and blocks may use it.
 FLAG_CODEBOOK = 0x01
@@ -153,6 +160,7 @@ class BlockHeader:
     shared: bool = False  # coded with the frame's codebook rather than its own table
     length: int = 0  # the bytes it decodes to (for bytes, its symbols)
     alphabet: Alphabet = ALPHABETS["bytes"]
+    reused: bool = False  # coded with the previous block's code (type 0x06)
 
     @property
     def payload_bits(self) -> int:
@@ -478,16 +486,82 @@ def encode_block(data, max_code_length: int, shared: SharedCode | None = None, *
     ]
 
 
+def encode_pieces(data, symbols: np.ndarray, ends: list[int], counts: np.ndarray,
+                  max_code_length: int, coder: str) -> list:
+    """Code consecutive pieces of byte data, ending at *ends* (with these *counts*), as
+    blocks with their own codes: each gets the smaller of its plain and compact table, or
+    reuses the previous piece's code (types 0x06 and 0x07) when that costs less than a code
+    and table of its own.  Returns the blocks' bytes in pieces."""
+    out: list = []
+    previous = None  # the code (Huffman) or table (ANS) the last block carried
+    start = 0
+    with memoryview(data) as view:
+        for end, piece_counts in zip(ends, counts, strict=True):
+            piece, piece_symbols = view[start:end], symbols[start:end]
+            crc = zlib.crc32(piece)
+            if coder == "ans":
+                previous = _encode_ans_piece(out, piece_symbols, piece_counts, crc, previous)
+            else:
+                previous = _encode_huffman_piece(out, piece_symbols, piece_counts, crc,
+                                                 max_code_length, previous)
+            start = end
+    return out
+
+
+def _encode_huffman_piece(out: list, symbols: np.ndarray, counts: np.ndarray, crc: int,
+                          max_code_length: int, previous: Codebook | None) -> Codebook:
+    own = Codebook.from_distribution(Distribution.from_counts(counts),
+                                     max_code_length=max_code_length)
+    table = pack_code_table(own.lengths)
+    compact = pack_compact_table(own.lengths)
+    kind = BLOCK_HUFFMAN
+    if compact is not None and len(compact) < len(table):
+        kind, table = BLOCK_HUFFMAN_COMPACT, compact
+    code = own
+    present = counts > 0
+    if previous is not None and previous.lengths[present].all():
+        own_bits = 8 * len(table) + int(np.dot(counts, own.lengths.astype(np.int64)))
+        if int(np.dot(counts, previous.lengths.astype(np.int64))) <= own_bits:
+            kind, table, code = BLOCK_HUFFMAN_REUSE, b"", previous
+    streams = _STREAMS_PER_BLOCK if symbols.size >= _MIN_SYMBOLS_TO_SPLIT else 1
+    coded = _backend.kernels.encode_streams(symbols, code.codes, code.lengths,
+                                            _stream_ranges(symbols.size, streams))
+    out += [_BLOCK_HEADER.pack(kind, symbols.size, crc), table,
+            struct.pack(f"<B{streams}I", streams, *(bits for _, bits in coded)),
+            *(payload for payload, _ in coded)]
+    return code
+
+
+def _encode_ans_piece(out: list, symbols: np.ndarray, counts: np.ndarray, crc: int,
+                      previous: FrequencyTable | None) -> FrequencyTable:
+    present = counts > 0
+    own = FrequencyTable.from_distribution(
+        Distribution.from_counts(counts),
+        precision=precision_for_block(int(np.count_nonzero(counts))))
+    table = pack_frequency_table(own)
+    kind, used = BLOCK_ANS, own
+    if previous is not None and (previous.freqs[present] > 0).all():
+        own_bits = 8 * len(table) + float(np.dot(counts[present], own.costs[present]))
+        if float(np.dot(counts[present], previous.costs[present])) <= own_bits:
+            kind, table, used = BLOCK_ANS_REUSE, b"", previous
+    out += [_BLOCK_HEADER.pack(kind, symbols.size, crc), table,
+            *encode_ans_block(symbols, ALPHABETS["bytes"], used)]
+    return used
+
+
 def huffman_block_floor(counts: np.ndarray, max_code_length: int) -> int:
-    """At least the bytes :func:`encode_block` writes for byte symbols with these *counts*
-    and their own Huffman code, found without encoding: exact but for the padding of all but
-    one of its streams (at most 3 bytes)."""
+    """At least the bytes of one block of byte symbols with these *counts* and its own
+    Huffman code (with the smaller of its tables), found without encoding: exact but for the
+    padding of all but one of its streams (at most 3 bytes)."""
     lengths = Codebook.from_distribution(Distribution.from_counts(counts),
                                          max_code_length=max_code_length).lengths
     symbols = int(counts.sum())
     streams = _STREAMS_PER_BLOCK if symbols >= _MIN_SYMBOLS_TO_SPLIT else 1
     bits = int(np.dot(counts, lengths.astype(np.int64)))
-    return _BLOCK_HEADER.size + len(pack_code_table(lengths)) + 1 + 4 * streams + (bits + 7) // 8
+    compact = pack_compact_table(lengths)
+    table = len(pack_code_table(lengths)) if compact is None else min(
+        len(compact), len(pack_code_table(lengths)))
+    return _BLOCK_HEADER.size + table + 1 + 4 * streams + (bits + 7) // 8
 
 
 def block_start(kind: int, symbols: int, length: int, crc: int, alphabet: Alphabet, *,
@@ -499,27 +573,39 @@ def block_start(kind: int, symbols: int, length: int, crc: int, alphabet: Alphab
     return _BLOCK_HEADER_SIZED.pack(kind, symbols, length, crc)
 
 
-_BLOCK_TYPES = {"huffman": (BLOCK_HUFFMAN, BLOCK_HUFFMAN_SHARED),
-                "ans": (BLOCK_ANS, BLOCK_ANS_SHARED)}
+_BLOCK_TYPES = {"huffman": (BLOCK_HUFFMAN, BLOCK_HUFFMAN_SHARED, BLOCK_HUFFMAN_COMPACT,
+                            BLOCK_HUFFMAN_REUSE),
+                "ans": (BLOCK_ANS, BLOCK_ANS_SHARED, BLOCK_ANS_REUSE)}
+_SHARED_TYPES = (BLOCK_HUFFMAN_SHARED, BLOCK_ANS_SHARED)
+_REUSE_TYPES = (BLOCK_HUFFMAN_REUSE, BLOCK_ANS_REUSE)
 
 
 def parse_block(buffer, pos: int, frame: FrameHeader,
+                previous: BlockHeader | AnsBlockHeader | None = None,
                 ) -> BlockHeader | AnsBlockHeader | FrameEnd:
-    """Read the header of the block or frame end at *pos* (its streams may not be there yet)."""
+    """Read the header of the block or frame end at *pos* (its streams may not be there yet).
+
+    *previous* is the frame's previous block, whose code a reuse block (types 0x06 and
+    0x07) takes.
+    """
     _need(buffer, pos, 1)
     kind = buffer[pos]
     if kind == BLOCK_END:
         _need(buffer, pos, _FRAME_END.size)
         return FrameEnd(_FRAME_END.unpack_from(buffer, pos)[1])
-    own, shared = _BLOCK_TYPES[frame.coder]
-    if kind not in (own, shared):
+    if kind not in _BLOCK_TYPES[frame.coder]:
         other = "huffman" if frame.coder == "ans" else "ans"
         if kind in _BLOCK_TYPES[other]:
             raise FormatError(f"block type 0x{kind:02x} is a {other} block, but the frame's "
                               f"flags say {frame.coder}")
         raise FormatError(f"unknown block type 0x{kind:02x}")
-    if kind == shared and frame.codebook_id is None:
+    if kind in _SHARED_TYPES and frame.codebook_id is None:
         raise FormatError("block is coded with the frame's codebook, but the frame has none")
+    if kind == BLOCK_HUFFMAN_COMPACT and frame.alphabet.name != "bytes":
+        raise FormatError("block type 0x05 (a compact table) is for byte frames only")
+    if kind in _REUSE_TYPES and (previous is None or previous.shared):
+        raise FormatError(f"block type 0x{kind:02x} reuses the previous block's code, but "
+                          "no block before it in the frame has a code of its own")
     alphabet = frame.alphabet
     if alphabet.name == "bytes":
         _need(buffer, pos, _BLOCK_HEADER.size)
@@ -535,11 +621,19 @@ def parse_block(buffer, pos: int, frame: FrameHeader,
     if not symbols <= length <= symbols * alphabet.max_symbol_bytes:
         raise FormatError(f"block of {symbols} {alphabet.name} symbols claims {length} bytes")
     if frame.coder == "ans":
-        block = parse_ans_block(buffer, pos, cursor, kind, symbols, crc,
-                                (frame.listed, frame.table), alphabet)
-        return dataclasses.replace(block, length=length, alphabet=alphabet)
+        table = ((previous.listed, previous.table) if kind == BLOCK_ANS_REUSE
+                 else (frame.listed, frame.table))
+        block = parse_ans_block(buffer, pos, cursor, kind, symbols, crc, table, alphabet)
+        return dataclasses.replace(block, length=length, alphabet=alphabet,
+                                   reused=kind == BLOCK_ANS_REUSE)
     if kind == BLOCK_HUFFMAN:
         listed, lengths, cursor = parse_code_table(buffer, cursor, alphabet)
+    elif kind == BLOCK_HUFFMAN_COMPACT:
+        dense, cursor = parse_compact_table(buffer, cursor)
+        listed = np.flatnonzero(dense)
+        lengths = dense[listed]
+    elif kind == BLOCK_HUFFMAN_REUSE:
+        listed, lengths = previous.listed, previous.lengths
     else:
         listed, lengths = frame.listed, frame.lengths
     _need(buffer, cursor, 1)
@@ -559,7 +653,8 @@ def parse_block(buffer, pos: int, frame: FrameHeader,
                               f"impossible with codes of {shortest} to {longest} bits")
     return BlockHeader(symbols, crc, lengths, listed, stream_bits,
                        cursor + 1 + 4 * streams - pos,
-                       shared=kind == BLOCK_HUFFMAN_SHARED, length=length, alphabet=alphabet)
+                       shared=kind == BLOCK_HUFFMAN_SHARED, length=length, alphabet=alphabet,
+                       reused=kind == BLOCK_HUFFMAN_REUSE)
 
 
 def check_every_code_is_used(listed: np.ndarray, symbols: np.ndarray, *, ans: bool,
@@ -598,7 +693,7 @@ def decode_block(block: BlockHeader | AnsBlockHeader, buffer, pos: int) -> bytes
     decoded = symbols  # bytes, when every symbol is a byte value
     if isinstance(symbols, bytes):
         symbols = np.frombuffer(symbols, dtype=np.uint8)
-    if not block.shared:
+    if not (block.shared or block.reused):
         check_every_code_is_used(block.listed, symbols, ans=isinstance(block, AnsBlockHeader),
                                  alphabet=block.alphabet)
     try:
@@ -692,13 +787,15 @@ def frame_info(data, /, *, codebook: Codebook | None = None) -> tuple[FrameInfo,
             header = with_supplied_codebook(header, codebook)
         pos += header.size
         blocks = []
+        previous = None
         while True:
-            block = parse_block(data, pos, header)
+            block = parse_block(data, pos, header, previous)
             if isinstance(block, FrameEnd):
                 break
             _need(data, pos, block.size)
             blocks.append(block_info(block, pos))
             pos += block.size
+            previous = block
         symbols = sum(b.symbols for b in blocks)
         if block.total_symbols != symbols:
             raise FormatError(f"frame end records {block.total_symbols} symbols, "

@@ -258,7 +258,10 @@ def _blocks(compressed, codebook: Codebook | None, original: bytes | None = None
             pos += header.size
             model = _shared_model(header, codebook)
             total = 0
-            while not isinstance(block := container.parse_block(buffer, pos, header), FrameEnd):
+            previous = None
+            while not isinstance(block := container.parse_block(buffer, pos, header, previous),
+                                 FrameEnd):
+                previous = block
                 if original is None:
                     data = container.decode_block(block, buffer, pos)
                 else:

@@ -544,8 +544,8 @@ def test_frame_end_total_mismatch():
 
 
 def test_unknown_block_type():
-    frame = frame_header(16) + b"\x07" + bytes(30)
-    with pytest.raises(FormatError, match=r"^block 1: unknown block type 0x07"):
+    frame = frame_header(16) + b"\x08" + bytes(30)
+    with pytest.raises(FormatError, match=r"^block 1: unknown block type 0x08"):
         huffkit.decompress(frame)
 
 

@@ -48,6 +48,8 @@ FLAG_CODEBOOK = 0x01  # section 3: flags bit 0, a codebook section follows the h
 FLAG_ANS = 0x02  # section 3: flags bit 1, an rANS frame (section 14)
 HUFFMAN_BLOCK, SHARED_CODE_BLOCK = 0x01, 0x02  # section 4
 ANS_BLOCK, SHARED_TABLE_BLOCK = 0x03, 0x04  # section 4: only in rANS frames
+COMPACT_BLOCK, REUSE_BLOCK, ANS_REUSE_BLOCK = 0x05, 0x06, 0x07  # section 16
+CL_ORDER = (16, 17, 18, 0, 8, 7, 9, 6, 10, 5, 11, 4, 12, 3, 13, 2, 14, 1, 15)  # section 16.1
 EMBEDDED, REFERENCED = 1, 0  # section 3.1: the codebook section's storage byte
 ANS_L = 1 << 32  # section 14.3: L, where every lane starts (encoder) and ends (decoder)
 MAX_LANES = 4096  # section 14.2
@@ -384,20 +386,35 @@ def _parse_frame(reader: _Reader, *, first: bool, supplied: _Supplied) -> Frame:
 
     blocks = []
     while (block_type := reader.uint(1)) != 0x00:
-        if rans:  # section 4: only 0x00, 0x03 and 0x04; 0x04 needs the section (B5)
-            if block_type not in (ANS_BLOCK, SHARED_TABLE_BLOCK):
+        previous = blocks[-1] if blocks else None
+        if rans:  # section 4: only 0x00, 0x03, 0x04 and 0x07; 0x04 needs the section (B5)
+            if block_type not in (ANS_BLOCK, SHARED_TABLE_BLOCK, ANS_REUSE_BLOCK):
                 raise SpecViolation("B1", f"block type {block_type:#04x} in an rANS frame")
             if block_type == SHARED_TABLE_BLOCK and section is None:
                 raise SpecViolation("B5", "shared-table ANS block without a codebook section")
-            frame_table = section.table if block_type == SHARED_TABLE_BLOCK else None
-            blocks.append(_parse_ans_block(reader, block_size, frame_table, alphabet))
+            if block_type == ANS_REUSE_BLOCK and (
+                    previous is None or previous.block_type == SHARED_TABLE_BLOCK):
+                raise SpecViolation("R1", "a reused table with no previous table of its own")
+            frame_table = (section.table if block_type == SHARED_TABLE_BLOCK else
+                           previous.table if block_type == ANS_REUSE_BLOCK else None)
+            block = _parse_ans_block(reader, block_size, frame_table, alphabet)
+            if block_type == ANS_REUSE_BLOCK:
+                block.block_type = ANS_REUSE_BLOCK
+            blocks.append(block)
             continue
         if block_type == SHARED_CODE_BLOCK and section is None:
             raise SpecViolation("B5", "shared-code block in a frame without a codebook section")
-        if block_type not in (HUFFMAN_BLOCK, SHARED_CODE_BLOCK):
+        if block_type not in (HUFFMAN_BLOCK, SHARED_CODE_BLOCK, COMPACT_BLOCK, REUSE_BLOCK):
             raise SpecViolation("B1", f"block type {block_type:#04x}")
-        frame_code = section.lengths if block_type == SHARED_CODE_BLOCK else None
-        blocks.append(_parse_block(reader, block_size, frame_code, alphabet))
+        if block_type == COMPACT_BLOCK and alphabet is not BYTES:
+            raise SpecViolation("T6", f"a compact table in a {alphabet.name} frame")
+        if block_type == REUSE_BLOCK and (
+                previous is None or previous.block_type == SHARED_CODE_BLOCK):
+            raise SpecViolation("R1", "a reused code with no previous code of its own")
+        frame_code = (section.lengths if block_type == SHARED_CODE_BLOCK else
+                      previous.lengths if block_type == REUSE_BLOCK else None)
+        blocks.append(_parse_block(reader, block_size, frame_code, alphabet,
+                                   block_type=block_type))
     total_symbols = reader.uint(8)
     if total_symbols != sum(block.symbols for block in blocks):  # section 4: all blocks
         raise SpecViolation("E1", f"total_symbols {total_symbols}")
@@ -533,10 +550,14 @@ def _block_bytes(values: list[int], alphabet: Alphabet, length: int | None) -> b
 
 
 def _parse_block(reader: _Reader, block_size: int, frame_code: dict[int, int] | None,
-                 alphabet: Alphabet = BYTES) -> Block:
-    """A Huffman block (section 5), or with ``frame_code`` a shared-code block (5.1)."""
+                 alphabet: Alphabet = BYTES, *, block_type: int = HUFFMAN_BLOCK) -> Block:
+    """A Huffman block (section 5), with a compact table (16.1), or with ``frame_code`` a
+    shared-code block (5.1) or one reusing the previous block's code (16.2)."""
     symbols, length, crc = _block_head(reader, block_size, alphabet)
-    lengths = _parse_code_table(reader, alphabet) if frame_code is None else frame_code
+    if block_type == COMPACT_BLOCK:
+        lengths = _parse_compact_table(reader)
+    else:
+        lengths = _parse_code_table(reader, alphabet) if frame_code is None else frame_code
     stream_count = reader.uint(1)
     if not 1 <= stream_count <= MAX_STREAMS:
         raise SpecViolation("B3", f"stream count {stream_count}")
@@ -558,13 +579,62 @@ def _parse_block(reader: _Reader, block_size: int, frame_code: dict[int, int] | 
         if len(run) != stop - start:
             raise SpecViolation("D3", f"stream {k} holds {len(run)} codewords, not {stop - start}")
         values += run
-    if frame_code is None and set(lengths) - set(values):  # D4: Huffman blocks only
+    if frame_code is None and set(lengths) - set(values):  # D4: blocks with their own table
         raise SpecViolation("D4", f"coded but absent: {sorted(set(lengths) - set(values))}")
     decoded = _block_bytes(values, alphabet, length)
     if zlib.crc32(decoded) != crc:
         raise SpecViolation("D5", "block CRC mismatch")
-    block_type = HUFFMAN_BLOCK if frame_code is None else SHARED_CODE_BLOCK
     return Block(symbols, lengths, bits, decoded, block_type, values=values, length=length)
+
+
+def _parse_compact_table(reader: _Reader) -> dict[int, int]:
+    """Section 16.1: the 256 lengths of a compact table, T1 to T5 (and C3 to C6)."""
+    bits = bit_string(reader.buf[reader.pos:])
+    cursor = 0
+
+    def read(width: int) -> int:
+        nonlocal cursor
+        if cursor + width > len(bits):
+            raise SpecViolation("S2", "the input ends inside a compact table")
+        cursor += width
+        return int(bits[cursor - width:cursor], 2) if width else 0
+
+    stored = read(4) + 4
+    cl_lengths = {symbol: read(3) for symbol in CL_ORDER[:stored]}
+    cl_lengths = {symbol: n for symbol, n in cl_lengths.items() if n}
+    kraft = sum(1 << (7 - n) for n in cl_lengths.values())
+    if not cl_lengths or not (list(cl_lengths.values()) == [1] or kraft == 1 << 7):
+        raise SpecViolation("T1", f"code-length code lengths {cl_lengths}")
+    decode = {code: symbol for symbol, code in canonical_codes(cl_lengths).items()}
+    lengths: list[int] = []
+    while len(lengths) < 256:
+        width, value = 0, 0
+        while (width, value) not in decode:
+            if width == 7:
+                raise SpecViolation("T2", "a bit string that begins no codeword")
+            value, width = value << 1 | read(1), width + 1
+        symbol = decode[width, value]
+        if symbol <= 15:
+            lengths.append(symbol)
+            continue
+        run = {16: 3, 17: 3, 18: 11}[symbol] + read({16: 2, 17: 3, 18: 7}[symbol])
+        if symbol == 16 and not lengths:
+            raise SpecViolation("T3", "symbol 16 before any length")
+        if len(lengths) + run > 256:
+            raise SpecViolation("T4", f"{len(lengths) + run} lengths")
+        lengths += [lengths[-1] if symbol == 16 else 0] * run
+    if "1" in bits[cursor:ceil_div(cursor, 8) * 8]:
+        raise SpecViolation("T5", "non-zero padding after a compact table")
+    reader.take(ceil_div(cursor, 8))
+    code = {value: n for value, n in enumerate(lengths) if n}
+    kraft = sum(1 << (15 - n) for n in code.values())
+    if not code:
+        raise SpecViolation("C3", "a compact table gives no byte a code")
+    if len(code) == 1 and list(code.values()) != [1]:
+        raise SpecViolation("C5", f"one code, of length {next(iter(code.values()))}")
+    if len(code) > 1 and kraft != 1 << 15:
+        raise SpecViolation("C6", f"Kraft sum {kraft} / 2^15")
+    return code
 
 
 def _parse_freq_table(reader: _Reader, alphabet: Alphabet = BYTES) -> FreqTable:
@@ -3078,3 +3148,168 @@ def test_property_utf8_frames(text, other, block_size, coder, use):
     assert reference_decode(packed, **({} if embed else _alphabet_given(model, coder))) == data
     check_alphabet_choices(data, packed, UTF8, block_size, coder=coder, codebook=model,
                            embed=embed)
+
+
+# -- section 16: compact tables and reused codes ------------------------------------------------
+
+
+def compact_table(lengths: dict[int, int], *, cl_lengths: dict[int, int] | None = None,
+                  symbols: list[tuple[int, int]] | None = None, padding: str = "") -> bytes:
+    """Section 16.1, written from the text: the 256 lengths as (symbol, extra) pairs, with
+    zero runs as symbols 17/18 and repeats as 16 (unless ``symbols`` are given), coded with
+    a code-length code of ``cl_lengths`` (by default section 11's, limited to 7 bits)."""
+    if symbols is None:
+        symbols, value_list, i = [], [lengths.get(v, 0) for v in range(256)], 0
+        while i < 256:
+            run = 1
+            while i + run < 256 and value_list[i + run] == value_list[i]:
+                run += 1
+            if value_list[i] == 0 and run >= 11:
+                take = min(run, 138)
+                symbols.append((18, take - 11))
+            elif value_list[i] == 0 and run >= 3:
+                take = min(run, 10)
+                symbols.append((17, take - 3))
+            else:
+                take = 1
+                symbols.append((value_list[i], 0))
+            i += take
+    if cl_lengths is None:
+        cl_lengths = section11_lengths(bytes(symbol for symbol, _ in symbols), 7)
+    stored = [cl_lengths.get(symbol, 0) for symbol in CL_ORDER]
+    while len(stored) > 4 and stored[-1] == 0:
+        stored.pop()
+    codes = canonical_codes({s: n for s, n in cl_lengths.items() if n})
+    bits = f"{len(stored) - 4:04b}" + "".join(f"{n:03b}" for n in stored)
+    for symbol, extra in symbols:
+        length, code = codes[symbol]
+        bits += f"{code:0{length}b}"
+        if symbol >= 16:
+            bits += f"{extra:0{ {16: 2, 17: 3, 18: 7}[symbol]}b}"
+    bits += "0" * (-len(bits) % 8)
+    if padding:
+        bits = bits[: len(bits) - len(padding)] + padding
+    return pack_bits(bits)
+
+
+def compact_block(data: bytes, lengths: dict[int, int], **fields) -> bytes:
+    return huffman_block(data, lengths, table=compact_table(lengths),
+                         block_type=COMPACT_BLOCK, **fields)
+
+
+def reuse_block(data: bytes, lengths: dict[int, int], **fields) -> bytes:
+    return huffman_block(data, lengths, table=b"", block_type=REUSE_BLOCK, **fields)
+
+
+ABR_LENGTHS = section11_lengths(b"abracadabra", 15)
+
+SECTION16_VALID = [
+    pytest.param(frame(compact_block(b"abracadabra", ABR_LENGTHS)), b"abracadabra",
+                 id="compact table"),
+    pytest.param(frame(compact_block(b"abracadabra", ABR_LENGTHS),
+                       reuse_block(b"cab", ABR_LENGTHS), reuse_block(b"rad", ABR_LENGTHS)),
+                 b"abracadabracabrad", id="reused twice"),
+    pytest.param(frame(huffman_block(b"xyz"), compact_block(b"aaab", {A: 1, B: 1}),
+                       reuse_block(b"bbbb", {A: 1, B: 1})),
+                 b"xyzaaabbbbb", id="plain, compact, reused (code lengths absent from it)"),
+    pytest.param(frame(compact_block(b"aaaa", {A: 1})), b"aaaa", id="compact one-symbol code"),
+    pytest.param(ans_frame(ans_block(ABR), ans_block(b"rab", own_table(ABR),
+                                                     block_type=ANS_REUSE_BLOCK)),
+                 ABR + b"rab", id="ANS reused table"),
+]
+
+
+@pytest.mark.parametrize(("packed", "expected"), SECTION16_VALID)
+def test_section16_hand_made_valid_streams(packed, expected):
+    assert reference_decode(packed) == expected
+    assert huffkit.decompress(packed) == expected
+
+
+ONE_CL_CODE = {8: 1}  # a code-length code of one codeword, "0", for symbol 8
+SECTION16_INVALID = [
+    pytest.param(frame(huffman_block(b"ab", {A: 1, B: 1}, table=compact_table(
+        {A: 1, B: 1}, cl_lengths={0: 2, 1: 2, 18: 3}), block_type=COMPACT_BLOCK)), "T1",
+        id="T1 code-length code incomplete"),
+    pytest.param(frame(huffman_block(b"ab", {A: 1, B: 1}, table=pack_bits(
+        "0000" + "000" * 4 + "00000000"), block_type=COMPACT_BLOCK)), "T1",
+        id="T1 no code-length code"),
+    pytest.param(frame(huffman_block(b"ab", {A: 1, B: 1}, table=pack_bits(
+        "0000" + "000" * 3 + "000" + "1" + "0" * 7), block_type=COMPACT_BLOCK)), "T1",
+        id="T1 one code-length code of length 4"),
+    pytest.param(frame(huffman_block(b"ab", {A: 1, B: 1}, table=pack_bits(
+        # K = 5: symbols 16, 17, 18, 0, 8; only 8 has a code ("0"); then the bit "1"
+        "0001" + "000" * 4 + "001" + "1" + "000"), block_type=COMPACT_BLOCK)), "T2",
+        id="T2 a bit string that begins no codeword"),
+    pytest.param(frame(huffman_block(b"ab", {A: 1, B: 1}, table=compact_table(
+        {A: 1, B: 1}, cl_lengths={16: 1, 18: 2, 1: 2},
+        symbols=[(16, 0), (18, 0)]), block_type=COMPACT_BLOCK)), "T3",
+        id="T3 a repeat before any length"),
+    pytest.param(frame(huffman_block(b"ab", {A: 1, B: 1}, table=compact_table(
+        {A: 1, B: 1}, cl_lengths={18: 1, 1: 1},
+        symbols=[(18, 127), (18, 127)]), block_type=COMPACT_BLOCK)), "T4",
+        id="T4 more than 256 lengths"),
+    pytest.param(frame(huffman_block(b"ab", {A: 1, B: 1}, table=compact_table(
+        {A: 1, B: 1}, padding="1"), block_type=COMPACT_BLOCK)), "T5",
+        id="T5 non-zero padding"),
+    pytest.param(_utf8(huffman_block(b"ab", {A: 1, B: 1}, table=compact_table({A: 1, B: 1}),
+                                     block_type=COMPACT_BLOCK, alphabet=UTF8)), "T6",
+                 id="T6 a compact table in a utf8 frame"),
+    pytest.param(frame(huffman_block(b"ab", {A: 1, B: 1}, table=compact_table(
+        {A: 1, B: 1, C: 1}), block_type=COMPACT_BLOCK)), "C6",
+        id="C6 compact lengths over-full"),
+    pytest.param(frame(reuse_block(b"ab", {A: 1, B: 1})), "R1", id="R1 reuse first"),
+    pytest.param(cb_frame(shared_block(b"abc", CB), reuse_block(b"ab", CB),
+                          section=embedded(CB)), "R1", id="R1 reuse after a shared code"),
+    pytest.param(ans_frame(ans_block(ABR, own_table(ABR), block_type=ANS_REUSE_BLOCK)), "R1",
+                 id="R1 ANS reuse first"),
+    pytest.param(frame(ans_block(ABR)), "B1", id="B1 an ANS block in a Huffman frame"),
+    pytest.param(ans_frame(compact_block(b"abracadabra", ABR_LENGTHS)), "B1",
+                 id="B1 a compact block in an rANS frame"),
+]
+
+
+@pytest.mark.parametrize(("packed", "rule"), SECTION16_INVALID)
+def test_section16_invalid_input_is_rejected_by_both(packed, rule):
+    with pytest.raises(SpecViolation) as violation:
+        reference_decode(packed)
+    assert violation.value.rule == rule
+    with pytest.raises(huffkit.FormatError):
+        huffkit.decompress(packed)
+
+
+SPLIT_INPUTS = ["kennedy.xls", "sum", "ptt5", "alice29.txt", "xargs.1"]
+CANTERBURY = Path(__file__).resolve().parents[2] / "shared" / "corpora" / "canterbury"
+
+
+@pytest.mark.parametrize("coder", ["huffman", "ans"])
+@pytest.mark.parametrize("name", SPLIT_INPUTS)
+def test_reference_decodes_split_output(name, coder):
+    path = CANTERBURY / name
+    if not path.is_file():
+        pytest.skip("the Canterbury corpus is not beside the repository")
+    data = path.read_bytes()[:300_000]  # the reference decoder is plain Python: slow
+    block_size = 1 << 17
+    packed = huffkit.compress(data, coder=coder, split=True, block_size=block_size)
+    (parsed,) = parse(packed)
+    assert b"".join(block.data for block in parsed.blocks) == data
+    # Section 16.3: runs start anew at each block_size bytes; a table is the smaller one.
+    start = 0
+    for block in parsed.blocks:
+        if start % block_size == 0:
+            assert block.block_type not in (REUSE_BLOCK, ANS_REUSE_BLOCK)
+        if block.block_type in (HUFFMAN_BLOCK, COMPACT_BLOCK):
+            plain, compact = len(code_table(block.lengths)), len(compact_table(block.lengths))
+            assert (block.block_type == COMPACT_BLOCK) == (compact < plain)
+        start += len(block.data)
+    assert len(packed) <= len(huffkit.compress(data, coder=coder, block_size=block_size))
+
+
+@settings(max_examples=40, deadline=None)
+@given(parts=st.lists(st.tuples(st.binary(min_size=1, max_size=6), st.integers(1, 20_000)),
+                      min_size=1, max_size=4),
+       coder=st.sampled_from(["huffman", "ans"]))
+def test_property_reference_decodes_split_output(parts, coder):
+    rng = random.Random(3)
+    data = b"".join(bytes(rng.choices(alphabet, k=n)) for alphabet, n in parts)
+    packed = huffkit.compress(data, coder=coder, split=True, block_size=1 << 16)
+    assert reference_decode(packed) == data

@@ -1,0 +1,161 @@
+"""Compact code tables for byte blocks: the 256 code lengths, run-length coded and then
+Huffman coded, as DEFLATE codes its code lengths (FORMAT.md, section 16).
+
+A plain table spends a 32-byte presence bitmap and a few bits per coded byte; a
+block of a few kilobytes cannot afford that.  Here the lengths (0 for a byte
+with no code) become symbols of a 19-letter alphabet::
+
+    0..15  a code length
+    16     the previous length again, 3 to 6 times (2 extra bits)
+    17     3 to 10 zeros (3 extra bits)
+    18     11 to 138 zeros (7 extra bits)
+
+and those symbols are written with a canonical Huffman code of at most 7 bits,
+whose lengths come first, 3 bits each, in the order of :data:`ORDER` (the
+lengths of rarely used symbols come last, so trailing zeros can be left out).
+Everything is one bit string, most significant bit first, padded with zero bits
+to a whole byte.  A table has a few hundred bits: plain Python loops suffice.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from ._errors import CodebookError, FormatError, TruncatedError
+from .codebook import Codebook
+from .distribution import Distribution
+
+__all__ = ["LONGEST", "ORDER", "pack_compact_table", "parse_compact_table"]
+
+#: The longest code length a compact table can hold.
+LONGEST = 15
+#: The order in which the code-length code's lengths are stored (DEFLATE's).
+ORDER = (16, 17, 18, 0, 8, 7, 9, 6, 10, 5, 11, 4, 12, 3, 13, 2, 14, 1, 15)
+_LENGTH_CODE_LIMIT = 7
+_REPEAT, _ZEROS, _MANY_ZEROS = 16, 17, 18
+_EXTRA_BITS = {_REPEAT: 2, _ZEROS: 3, _MANY_ZEROS: 7}
+_BASE = {_REPEAT: 3, _ZEROS: 3, _MANY_ZEROS: 11}
+
+
+def _run_length(lengths: list[int]) -> list[tuple[int, int]]:
+    """The 256 lengths as (symbol, extra value) pairs."""
+    out: list[tuple[int, int]] = []
+    i = 0
+    while i < len(lengths):
+        value = lengths[i]
+        run = 1
+        while i + run < len(lengths) and lengths[i + run] == value:
+            run += 1
+        i += run
+        if value == 0:
+            while run >= 11:
+                take = min(run, 138)
+                out.append((_MANY_ZEROS, take - 11))
+                run -= take
+            if run >= 3:
+                out.append((_ZEROS, run - 3))
+                run = 0
+            out.extend([(0, 0)] * run)
+            continue
+        out.append((value, 0))
+        run -= 1
+        while run >= 3:
+            take = min(run, 6)
+            out.append((_REPEAT, take - 3))
+            run -= take
+        out.extend([(value, 0)] * run)
+    return out
+
+
+def pack_compact_table(lengths: np.ndarray) -> bytes | None:
+    """The compact table of a code over the 256 byte values, or None if it cannot hold it
+    (a code longer than :data:`LONGEST` bits)."""
+    lengths = lengths.tolist() if isinstance(lengths, np.ndarray) else list(lengths)
+    if len(lengths) != 256 or max(lengths) > LONGEST:
+        return None
+    symbols = _run_length(lengths)
+    counts = np.bincount([symbol for symbol, _ in symbols], minlength=19)
+    code = Codebook.from_distribution(Distribution.from_counts(counts),
+                                      max_code_length=_LENGTH_CODE_LIMIT)
+    widths, codes = code.lengths.tolist(), code.codes.tolist()
+    stored = [widths[symbol] for symbol in ORDER]
+    while len(stored) > 4 and stored[-1] == 0:
+        stored.pop()
+    # The bit string as text, '0' and '1', then one conversion: simple, and fast enough for
+    # the hundred-odd fields of a table.
+    fields = [f"{len(stored) - 4:04b}", *(f"{value:03b}" for value in stored)]
+    for symbol, extra in symbols:
+        fields.append(f"{codes[symbol]:0{widths[symbol]}b}")
+        if symbol >= _REPEAT:
+            fields.append(f"{extra:0{_EXTRA_BITS[symbol]}b}")
+    bits = "".join(fields)
+    bits += "0" * (-len(bits) % 8)
+    return int(bits, 2).to_bytes(len(bits) // 8, "big")
+
+
+class _Reader:
+    """Reads a bit string MSB first from *buffer* at byte *pos*."""
+
+    def __init__(self, buffer, pos: int, what: str) -> None:
+        self.buffer, self.pos, self.bit, self.what = buffer, pos, 0, what
+
+    def read(self, width: int) -> int:
+        value = 0
+        for _ in range(width):
+            if self.pos >= len(self.buffer):
+                raise TruncatedError("compressed data ended in the middle of a frame")
+            value = (value << 1) | (self.buffer[self.pos] >> (7 - self.bit)) & 1
+            self.bit += 1
+            if self.bit == 8:
+                self.bit, self.pos = 0, self.pos + 1
+        return value
+
+    def finish(self) -> int:
+        """Check the padding of the last byte; the position after the table."""
+        if self.bit:
+            if self.buffer[self.pos] & (0xFF >> self.bit):
+                raise FormatError(f"{self.what} has non-zero padding bits")
+            return self.pos + 1
+        return self.pos
+
+
+def parse_compact_table(buffer, pos: int, *, what: str = "compact code table",
+                        ) -> tuple[np.ndarray, int]:
+    """Read a compact table at *pos*: the 256 lengths, and the position after the table.
+    The lengths are checked to form a code (FORMAT.md, rules T1 to T5)."""
+    reader = _Reader(buffer, pos, what)
+    stored = reader.read(4) + 4
+    length_lengths = [0] * 19
+    for symbol in ORDER[:stored]:
+        length_lengths[symbol] = reader.read(3)
+    try:
+        code = Codebook.from_lengths(np.array(length_lengths))
+    except CodebookError as error:
+        raise FormatError(f"{what}: its code-length code is invalid: {error}") from None
+    # Canonical decoding, a bit at a time: codes of each length are consecutive numbers.
+    decode = {(int(code.lengths[s]), int(code.codes[s])): s for s in range(19)
+              if code.lengths[s]}
+    lengths: list[int] = []
+    while len(lengths) < 256:
+        value, width = 0, 0
+        while (width, value) not in decode:
+            if width == _LENGTH_CODE_LIMIT:
+                raise FormatError(f"{what} holds a bit string that is no codeword")
+            value, width = (value << 1) | reader.read(1), width + 1
+        symbol = decode[width, value]
+        if symbol < _REPEAT:
+            lengths.append(symbol)
+            continue
+        run = _BASE[symbol] + reader.read(_EXTRA_BITS[symbol])
+        if symbol == _REPEAT and not lengths:
+            raise FormatError(f"{what} repeats a length before giving one")
+        if len(lengths) + run > 256:
+            raise FormatError(f"{what} gives more than 256 lengths")
+        lengths.extend([lengths[-1] if symbol == _REPEAT else 0] * run)
+    end = reader.finish()
+    result = np.array(lengths, dtype=np.int64)
+    try:
+        Codebook.from_lengths(result)
+    except CodebookError as error:
+        raise FormatError(f"invalid {what}: {error}") from None
+    return result, end
