@@ -139,6 +139,12 @@ class HuffmanCompressor:
 
     *threads* code the blocks that one call completes in parallel (None: one
     per core); the output is the same whatever their number.
+
+    With *split*, each *block_size* bytes are cut into smaller blocks where
+    the data's statistics change, with compact or reused code tables
+    (FORMAT.md, section 16), whenever that makes the output smaller; it
+    applies to blocks of bytes with their own codes (not to a *codebook*, nor
+    to the utf8 and pairs alphabets).
     """
 
     def __init__(self, *, block_size: int = DEFAULT_BLOCK_SIZE,
@@ -563,8 +569,8 @@ def compress(data, /, *, block_size: int = DEFAULT_BLOCK_SIZE,
     Each *block_size* bytes get their own optimal Huffman code, no longer
     than *max_code_length* bits, unless *codebook* gives one code for all
     of them; ``coder="ans"`` codes them with rANS.  *threads* code blocks in
-    parallel (None: one per core), with the same output.  See
-    :class:`HuffmanCompressor`.
+    parallel (None: one per core), with the same output; *split* cuts blocks
+    where the data's statistics change.  See :class:`HuffmanCompressor`.
     """
     compressor = HuffmanCompressor(block_size=block_size, max_code_length=max_code_length,
                                    codebook=codebook, embed_codebook=embed_codebook,
@@ -719,7 +725,7 @@ class HuffmanFile(io.BufferedIOBase):
     binary mode.  *mode* is ``"r"`` (read, the default), ``"w"`` (write,
     truncating), ``"x"`` (create; fail if it exists) or ``"a"`` (append a new
     frame), each with an optional ``"b"``.  *block_size*, *max_code_length*,
-    *embed_codebook*, *coder* and *alphabet* apply when writing; *codebook*
+    *embed_codebook*, *coder*, *alphabet* and *split* apply when writing; *codebook*
     and *threads* (blocks coded in parallel; None: one per core) in both
     directions (see :class:`HuffmanCompressor`).  Reading decodes
     concatenated frames in order, whatever their coder and alphabet.
@@ -729,7 +735,8 @@ class HuffmanFile(io.BufferedIOBase):
                  max_code_length: int | None = None,
                  codebook: Codebook | Distribution | None = None,
                  embed_codebook: bool | None = None, coder: str | None = None,
-                 alphabet: str | None = None, threads: int | None = 1) -> None:
+                 alphabet: str | None = None, threads: int | None = 1,
+                 split: bool | None = None) -> None:
         self._fp = None
         threads = check_threads(threads)
         self._close_fp = False
@@ -737,9 +744,9 @@ class HuffmanFile(io.BufferedIOBase):
         self._pos = 0
         if mode in ("r", "rb"):
             if any(option is not None for option in (block_size, max_code_length,
-                                                     embed_codebook, coder, alphabet)):
-                raise ValueError("block_size, max_code_length, embed_codebook, coder and "
-                                 "alphabet apply only when writing")
+                                                     embed_codebook, coder, alphabet, split)):
+                raise ValueError("block_size, max_code_length, embed_codebook, coder, "
+                                 "alphabet and split apply only when writing")
             if codebook is not None and not isinstance(codebook, Codebook):
                 raise TypeError(f"codebook must be a Codebook when reading, not "
                                 f"{type(codebook).__name__}")
@@ -750,7 +757,8 @@ class HuffmanFile(io.BufferedIOBase):
                 max_code_length=max_code_length,
                 codebook=codebook, embed_codebook=embed_codebook is not False,
                 coder="huffman" if coder is None else coder,
-                alphabet="bytes" if alphabet is None else alphabet, threads=threads)
+                alphabet="bytes" if alphabet is None else alphabet, threads=threads,
+                split=bool(split))
             file_mode, self_mode = mode[0] + "b", _MODE_WRITE
         else:
             raise ValueError(f"Invalid mode: {mode!r}")
@@ -878,7 +886,8 @@ class HuffmanFile(io.BufferedIOBase):
 def open(file, /, mode: str = "rb", *, block_size: int | None = None,
          max_code_length: int | None = None, codebook: Codebook | Distribution | None = None,
          embed_codebook: bool | None = None, coder: str | None = None,
-         alphabet: str | None = None, threads: int | None = 1, encoding: str | None = None,
+         alphabet: str | None = None, threads: int | None = 1, split: bool | None = None,
+         encoding: str | None = None,
          errors: str | None = None, newline: str | None = None):
     """Open a huffkit-compressed file in binary or text mode.
 
@@ -900,7 +909,7 @@ def open(file, /, mode: str = "rb", *, block_size: int | None = None,
     binary = HuffmanFile(file, mode.replace("t", ""), block_size=block_size,
                          max_code_length=max_code_length, codebook=codebook,
                          embed_codebook=embed_codebook, coder=coder, alphabet=alphabet,
-                         threads=threads)
+                         threads=threads, split=split)
     if "t" in mode:
         return io.TextIOWrapper(binary, io.text_encoding(encoding), errors, newline)
     return binary

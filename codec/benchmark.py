@@ -10,7 +10,8 @@ asserts nothing but that every round trip is exact.
 
 The contenders:
 
-* ``huffkit huffman`` and ``huffkit ans``, on one thread and on every core;
+* ``huffkit huffman`` and ``huffkit ans``, on one thread and on every core, and
+  with ``split=True`` (one thread);
 * ``zlib-HO``: zlib's deflate with ``Z_HUFFMAN_ONLY`` in the gzip format
   (level 9, memLevel 9), which, like huffkit, carries a header and a CRC-32;
 * ``bitarray``: bitarray's canonical Huffman coder (``bitarray.util``), one
@@ -105,8 +106,8 @@ def _bitarray_unpack(packed) -> bytes:
 
 
 def contenders(threads: int | None = None) -> list[Contender]:
-    """huffkit's coders (one thread, then *threads*: all cores by default), zlib-HO and
-    bitarray."""
+    """huffkit's coders (one thread, then *threads*: all cores by default, then with blocks
+    split where the data changes), zlib-HO and bitarray."""
     cores = default_threads() if threads is None else threads
     found = []
     for coder in ("huffman", "ans"):
@@ -115,6 +116,9 @@ def contenders(threads: int | None = None) -> list[Contender]:
             found.append(Contender(label,
                                    functools.partial(compress, coder=coder, threads=count),
                                    functools.partial(decompress, threads=count)))
+        found.append(Contender(f"huffkit {coder} split",
+                               functools.partial(compress, coder=coder, split=True),
+                               decompress))
     found.append(Contender(ZLIB, _gzip_huffman_only, functools.partial(zlib.decompress, wbits=31)))
     found.append(Contender(BITARRAY, _bitarray_pack, _bitarray_unpack,
                            size=lambda packed: (len(packed[0]) + 7) // 8))

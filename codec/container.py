@@ -440,15 +440,14 @@ class SharedCode:
 
 def encode_block(data, max_code_length: int, shared: SharedCode | None = None, *,
                  coder: str = "huffman", alphabet: Alphabet = ALPHABETS["bytes"],
-                 symbols: np.ndarray | None = None, counts: np.ndarray | None = None) -> list:
+                 symbols: np.ndarray | None = None) -> list:
     """Code *data* (a non-empty bytes-like object, whole symbols) as one block.
 
     With *shared* (the frame's codebook) the block is coded with it and
     stores no table; otherwise it gets its own optimal code.  The caller has
     checked that *shared* has a code for every symbol of *data*.  With
     ``coder="ans"`` the block is an ANS block, with its own frequency table
-    or the frame's.  *symbols* may bring the data's symbols, converted already, and
-    *counts* (byte symbols only) their counts.
+    or the frame's.  *symbols* may bring the data's symbols, converted already.
 
     Returns the block's bytes in pieces (bytes-like), for the caller to join
     with the rest of its output: one copy, not two.
@@ -466,9 +465,7 @@ def encode_block(data, max_code_length: int, shared: SharedCode | None = None, *
         symbols = shared.positions(symbols)
     else:
         if alphabet.name == "bytes":
-            if counts is None:
-                counts = _backend.kernels.count_symbols(symbols, alphabet.size)
-            listed = None
+            listed, counts = None, _backend.kernels.count_symbols(symbols, alphabet.size)
         else:  # the block's code lists only its own symbols, and codes their positions
             listed, symbols, counts = listed_symbols(symbols, alphabet)
         codebook = Codebook.from_distribution(Distribution.from_counts(counts),

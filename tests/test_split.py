@@ -143,3 +143,15 @@ def test_cli_split_and_blocks(tmp_path, monkeypatch):
     table = result.stdout.split("per block")[1].splitlines()[2:]
     assert len(table) == len(rows)
     assert table[0].split()[:4] == ["1", "1", "0", f"{rows[0]['length']:,}"]
+
+
+def test_files_split_when_asked(tmp_path):
+    path = tmp_path / "shifting.huf"
+    with huffkit.open(path, "wb", split=True, block_size=100_000) as stream:
+        stream.write(SHIFTING[:70_000])
+        stream.write(SHIFTING[70_000:])
+    assert path.read_bytes() == huffkit.compress(SHIFTING, split=True, block_size=100_000)
+    with huffkit.open(path) as stream:
+        assert stream.read() == SHIFTING
+    with pytest.raises(ValueError, match="apply only when writing"):
+        huffkit.HuffmanFile(path, "rb", split=True)
