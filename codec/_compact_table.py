@@ -93,30 +93,34 @@ def pack_compact_table(lengths: np.ndarray) -> bytes | None:
     return int(bits, 2).to_bytes(len(bits) // 8, "big")
 
 
+# The most bytes a compact table can take: 4 + 19·3 bits, then at most 256 symbols of at
+# most 7 + 7 bits each.
+_MOST_BYTES = (4 + 19 * 3 + 256 * (_LENGTH_CODE_LIMIT + 7) + 7) // 8
+
+
 class _Reader:
-    """Reads a bit string MSB first from *buffer* at byte *pos*."""
+    """Reads a bit string MSB first from *buffer* at byte *pos* (all the bits a table can
+    take are turned into text at once: '0' and '1' slice faster than bits shift)."""
 
     def __init__(self, buffer, pos: int, what: str) -> None:
-        self.buffer, self.pos, self.bit, self.what = buffer, pos, 0, what
+        raw = bytes(buffer[pos:pos + _MOST_BYTES])
+        self.bits = format(int.from_bytes(raw, "big"), f"0{8 * len(raw)}b") if raw else ""
+        self.start, self.at, self.what = pos, 0, what
 
     def read(self, width: int) -> int:
-        value = 0
-        for _ in range(width):
-            if self.pos >= len(self.buffer):
-                raise TruncatedError("compressed data ended in the middle of a frame")
-            value = (value << 1) | (self.buffer[self.pos] >> (7 - self.bit)) & 1
-            self.bit += 1
-            if self.bit == 8:
-                self.bit, self.pos = 0, self.pos + 1
+        end = self.at + width
+        if end > len(self.bits):
+            raise TruncatedError("compressed data ended in the middle of a frame")
+        value = int(self.bits[self.at:end], 2) if width else 0
+        self.at = end
         return value
 
     def finish(self) -> int:
         """Check the padding of the last byte; the position after the table."""
-        if self.bit:
-            if self.buffer[self.pos] & (0xFF >> self.bit):
-                raise FormatError(f"{self.what} has non-zero padding bits")
-            return self.pos + 1
-        return self.pos
+        whole = -(-self.at // 8)
+        if "1" in self.bits[self.at:8 * whole]:
+            raise FormatError(f"{self.what} has non-zero padding bits")
+        return self.start + whole
 
 
 def parse_compact_table(buffer, pos: int, *, what: str = "compact code table",
@@ -132,17 +136,26 @@ def parse_compact_table(buffer, pos: int, *, what: str = "compact code table",
         code = Codebook.from_lengths(np.array(length_lengths))
     except CodebookError as error:
         raise FormatError(f"{what}: its code-length code is invalid: {error}") from None
-    # Canonical decoding, a bit at a time: codes of each length are consecutive numbers.
-    decode = {(int(code.lengths[s]), int(code.codes[s])): s for s in range(19)
-              if code.lengths[s]}
+    # Canonical decoding by table: each of the 2^7 values of the next 7 bits gives the
+    # symbol whose codeword begins them and that codeword's length (None: no codeword).
+    lookup: list[tuple[int, int] | None] = [None] * (1 << _LENGTH_CODE_LIMIT)
+    for symbol in range(19):
+        width = int(code.lengths[symbol])
+        if width:
+            first = int(code.codes[symbol]) << (_LENGTH_CODE_LIMIT - width)
+            lookup[first:first + (1 << (_LENGTH_CODE_LIMIT - width))] = (
+                [(symbol, width)] * (1 << (_LENGTH_CODE_LIMIT - width)))
     lengths: list[int] = []
+    bits = reader.bits
     while len(lengths) < 256:
-        value, width = 0, 0
-        while (width, value) not in decode:
-            if width == _LENGTH_CODE_LIMIT:
-                raise FormatError(f"{what} holds a bit string that is no codeword")
-            value, width = (value << 1) | reader.read(1), width + 1
-        symbol = decode[width, value]
+        ahead = bits[reader.at:reader.at + _LENGTH_CODE_LIMIT]
+        found = lookup[int(ahead or "0", 2) << (_LENGTH_CODE_LIMIT - len(ahead))]
+        if found is None:
+            if len(ahead) < _LENGTH_CODE_LIMIT:
+                raise TruncatedError("compressed data ended in the middle of a frame")
+            raise FormatError(f"{what} holds a bit string that is no codeword")
+        symbol, width = found
+        reader.read(width)  # raises TruncatedError if the codeword runs past the data
         if symbol < _REPEAT:
             lengths.append(symbol)
             continue
