@@ -22,8 +22,7 @@ from __future__ import annotations
 import numpy as np
 
 from ._errors import CodebookError, FormatError, TruncatedError
-from .codebook import Codebook
-from .distribution import Distribution
+from .codebook import Codebook, canonical_codes, optimal_lengths
 
 __all__ = ["LONGEST", "ORDER", "pack_compact_table", "parse_compact_table"]
 
@@ -37,60 +36,61 @@ _EXTRA_BITS = {_REPEAT: 2, _ZEROS: 3, _MANY_ZEROS: 7}
 _BASE = {_REPEAT: 3, _ZEROS: 3, _MANY_ZEROS: 11}
 
 
-def _run_length(lengths: list[int]) -> list[tuple[int, int]]:
-    """The 256 lengths as (symbol, extra value) pairs."""
-    out: list[tuple[int, int]] = []
-    i = 0
-    while i < len(lengths):
-        value = lengths[i]
-        run = 1
-        while i + run < len(lengths) and lengths[i + run] == value:
-            run += 1
-        i += run
+def _run_length(lengths: np.ndarray) -> tuple[list[int], list[int]]:
+    """The 256 lengths as symbols of the run-length alphabet, and each one's extra value."""
+    starts = np.flatnonzero(np.diff(lengths, prepend=-1))
+    runs = np.diff(np.append(starts, lengths.size)).tolist()
+    symbols: list[int] = []
+    extras: list[int] = []
+    for value, run in zip(lengths[starts].tolist(), runs, strict=True):
         if value == 0:
             while run >= 11:
                 take = min(run, 138)
-                out.append((_MANY_ZEROS, take - 11))
+                symbols.append(_MANY_ZEROS)
+                extras.append(take - 11)
                 run -= take
             if run >= 3:
-                out.append((_ZEROS, run - 3))
+                symbols.append(_ZEROS)
+                extras.append(run - 3)
                 run = 0
-            out.extend([(0, 0)] * run)
-            continue
-        out.append((value, 0))
-        run -= 1
-        while run >= 3:
-            take = min(run, 6)
-            out.append((_REPEAT, take - 3))
-            run -= take
-        out.extend([(value, 0)] * run)
-    return out
+        else:
+            symbols.append(value)
+            extras.append(0)
+            run -= 1
+            while run >= 3:
+                take = min(run, 6)
+                symbols.append(_REPEAT)
+                extras.append(take - 3)
+                run -= take
+        symbols += [value] * run
+        extras += [0] * run
+    return symbols, extras
 
 
 def pack_compact_table(lengths: np.ndarray) -> bytes | None:
     """The compact table of a code over the 256 byte values, or None if it cannot hold it
     (a code longer than :data:`LONGEST` bits)."""
-    lengths = lengths.tolist() if isinstance(lengths, np.ndarray) else list(lengths)
-    if len(lengths) != 256 or max(lengths) > LONGEST:
+    lengths = np.asarray(lengths, dtype=np.int64)
+    if lengths.size != 256 or lengths.max() > LONGEST:
         return None
-    symbols = _run_length(lengths)
-    counts = np.bincount([symbol for symbol, _ in symbols], minlength=19)
-    code = Codebook.from_distribution(Distribution.from_counts(counts),
-                                      max_code_length=_LENGTH_CODE_LIMIT)
-    widths, codes = code.lengths.tolist(), code.codes.tolist()
+    symbols, extras = _run_length(lengths)
+    widths_array = optimal_lengths(np.bincount(symbols, minlength=19), _LENGTH_CODE_LIMIT)
+    widths = widths_array.tolist()
+    codes = canonical_codes(widths_array).tolist()
     stored = [widths[symbol] for symbol in ORDER]
     while len(stored) > 4 and stored[-1] == 0:
         stored.pop()
-    # The bit string as text, '0' and '1', then one conversion: simple, and fast enough for
-    # the hundred-odd fields of a table.
-    fields = [f"{len(stored) - 4:04b}", *(f"{value:03b}" for value in stored)]
-    for symbol, extra in symbols:
-        fields.append(f"{codes[symbol]:0{widths[symbol]}b}")
+    # One big integer, shifted left and or-ed field by field: a hundred-odd fields.
+    value, count = len(stored) - 4, 4
+    for width in stored:
+        value, count = value << 3 | width, count + 3
+    for symbol, extra in zip(symbols, extras, strict=True):
+        value, count = value << widths[symbol] | codes[symbol], count + widths[symbol]
         if symbol >= _REPEAT:
-            fields.append(f"{extra:0{_EXTRA_BITS[symbol]}b}")
-    bits = "".join(fields)
-    bits += "0" * (-len(bits) % 8)
-    return int(bits, 2).to_bytes(len(bits) // 8, "big")
+            extra_bits = _EXTRA_BITS[symbol]
+            value, count = value << extra_bits | extra, count + extra_bits
+    padding = -count % 8
+    return (value << padding).to_bytes((count + padding) // 8, "big")
 
 
 # The most bytes a compact table can take: 4 + 19·3 bits, then at most 256 symbols of at

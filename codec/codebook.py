@@ -178,6 +178,16 @@ def canonical_codes(lengths: np.ndarray) -> np.ndarray:
     return codes
 
 
+def optimal_lengths(weights: np.ndarray, max_code_length: int | None) -> np.ndarray:
+    """The lengths :meth:`Codebook.from_distribution` gives these (non-zero somewhere)
+    *weights*: Huffman's, or package-merge's when they would pass *max_code_length*.  For
+    the codec's inner loops, which need the code of a block, not a Codebook object."""
+    lengths = huffman_lengths(weights)
+    if max_code_length is not None and lengths.max() > max_code_length:
+        lengths = limited_lengths(weights, max_code_length)
+    return lengths
+
+
 def kraft_sum(lengths: np.ndarray) -> Fraction:
     """The exact Kraft sum, sum of 2**-length over the symbols that have a code."""
     lengths = np.asarray(lengths, dtype=np.int64)
@@ -256,10 +266,8 @@ class Codebook:
                 raise TypeError("max_code_length must be an int or None")
             if max_code_length < 1:
                 raise ValueError(f"max_code_length must be at least 1, got {max_code_length}")
-        lengths = huffman_lengths(weights)
-        if max_code_length is not None and lengths.max() > max_code_length:
-            lengths = limited_lengths(weights, max_code_length)
-        return cls(lengths, distribution=distribution, max_code_length=max_code_length)
+        return cls(optimal_lengths(weights, max_code_length), distribution=distribution,
+                   max_code_length=max_code_length)
 
     @classmethod
     def from_lengths(cls, lengths: np.ndarray, /) -> Codebook:

@@ -48,7 +48,14 @@ from ._errors import ChecksumError, CodebookError, FormatError, TruncatedError
 from ._presence import listed_symbols, pack_presence, parse_presence
 from .alphabet import ALPHABETS, Alphabet, AlphabetError
 from .ans import FrequencyTable, precision_for_block
-from .codebook import IDENTIFIER_BYTES, Codebook, identifier_of, identifier_of_listed
+from .codebook import (
+    IDENTIFIER_BYTES,
+    Codebook,
+    canonical_codes,
+    identifier_of,
+    identifier_of_listed,
+    optimal_lengths,
+)
 from .distribution import Distribution
 
 __all__ = [
@@ -506,22 +513,24 @@ def encode_pieces(data, symbols: np.ndarray, ends: list[int], counts: np.ndarray
 
 
 def _encode_huffman_piece(out: list, symbols: np.ndarray, counts: np.ndarray, crc: int,
-                          max_code_length: int, previous: Codebook | None) -> Codebook:
-    own = Codebook.from_distribution(Distribution.from_counts(counts),
-                                     max_code_length=max_code_length)
-    table = pack_code_table(own.lengths)
-    compact = pack_compact_table(own.lengths)
+                          max_code_length: int,
+                          previous: tuple[np.ndarray, np.ndarray] | None,
+                          ) -> tuple[np.ndarray, np.ndarray]:
+    """Append one piece's block to *out*; return the code it used: (lengths, codes)."""
+    lengths = optimal_lengths(counts, max_code_length)
+    table = pack_code_table(lengths)
+    compact = pack_compact_table(lengths)
     kind = BLOCK_HUFFMAN
     if compact is not None and len(compact) < len(table):
         kind, table = BLOCK_HUFFMAN_COMPACT, compact
-    code = own
+    code = (lengths, canonical_codes(lengths))
     present = counts > 0
-    if previous is not None and previous.lengths[present].all():
-        own_bits = 8 * len(table) + int(np.dot(counts, own.lengths.astype(np.int64)))
-        if int(np.dot(counts, previous.lengths.astype(np.int64))) <= own_bits:
+    if previous is not None and previous[0][present].all():
+        own_bits = 8 * len(table) + int(np.dot(counts, lengths))
+        if int(np.dot(counts, previous[0])) <= own_bits:
             kind, table, code = BLOCK_HUFFMAN_REUSE, b"", previous
     streams = _STREAMS_PER_BLOCK if symbols.size >= _MIN_SYMBOLS_TO_SPLIT else 1
-    coded = _backend.kernels.encode_streams(symbols, code.codes, code.lengths,
+    coded = _backend.kernels.encode_streams(symbols, code[1], code[0],
                                             _stream_ranges(symbols.size, streams))
     out += [_BLOCK_HEADER.pack(kind, symbols.size, crc), table,
             struct.pack(f"<B{streams}I", streams, *(bits for _, bits in coded)),
