@@ -143,3 +143,24 @@ def huffman_depths(leaf_weights: np.ndarray) -> np.ndarray:
     depths = np.empty(leaf_weights.size, dtype=np.int64)
     _ckernels.huffman_depths(np.ascontiguousarray(leaf_weights, dtype=np.float64), depths)
     return depths
+
+
+def read_compact_table(buffer, pos: int) -> tuple[np.ndarray, int] | None:
+    """The compact code table at *pos*, read in C, or None when it is damaged or cut short
+    (see ``_kernels.read_compact_table``)."""
+    found = _ckernels.parse_compact_table(buffer, pos)
+    if found is None:
+        return None
+    lengths, end = found
+    return np.frombuffer(lengths, dtype=np.uint8).astype(np.int64), end
+
+
+def compact_symbol_counts(lengths: np.ndarray) -> list[int]:
+    """How often each run-length symbol codes these 256 *lengths* (see ``_kernels``)."""
+    return _ckernels.compact_symbol_counts(np.ascontiguousarray(lengths, dtype=np.uint8))
+
+
+def write_compact_table(lengths: np.ndarray, widths: np.ndarray) -> bytes:
+    """The compact table of 256 *lengths* with a code-length code of 19 *widths*."""
+    return _ckernels.write_compact_table(np.ascontiguousarray(lengths, dtype=np.uint8),
+                                         np.ascontiguousarray(widths, dtype=np.uint8))

@@ -933,6 +933,265 @@ done:
     return result;
 }
 
+/* -- compact code tables (FORMAT.md, section 16.1) ------------------------------------- */
+
+static const int CL_ORDER[19] = {16, 17, 18, 0, 8, 7, 9, 6, 10, 5, 11, 4, 12, 3, 13, 2, 14, 1, 15};
+static const int CL_EXTRA[19] = {0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 2, 3, 7};
+static const int CL_BASE[19] = {0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 3, 3, 11};
+
+/* Reads bits MSB first; past the end of the buffer it sets `ended` and gives zeros. */
+typedef struct {
+    const uint8_t *buf;
+    Py_ssize_t len;
+    uint64_t bit;
+    int ended;
+} BitReader;
+
+static inline uint32_t read_bits(BitReader *r, int width) {
+    uint32_t value = 0;
+    for (int i = 0; i < width; i++, r->bit++) {
+        Py_ssize_t byte = (Py_ssize_t)(r->bit >> 3);
+        if (byte >= r->len) {
+            r->ended = 1;
+            return 0;
+        }
+        value = value << 1 | ((r->buf[byte] >> (7 - (r->bit & 7))) & 1);
+    }
+    return value;
+}
+
+/*
+ * The run-length symbols of 256 code lengths (section 16.1), as huffkit's encoder forms
+ * them: zero runs of 11+ as 18 (at most 138 each), then a run of 3 to 10 as 17; a length,
+ * then repeats of 3 to 6 as 16; what is left, as literal lengths.  Returns the count.
+ */
+static int run_length(const uint8_t *lengths, uint8_t *symbols, uint8_t *extras) {
+    int n = 0;
+    for (int i = 0; i < 256;) {
+        int value = lengths[i], run = 1;
+        while (i + run < 256 && lengths[i + run] == value)
+            run++;
+        i += run;
+        if (value == 0) {
+            while (run >= 11) {
+                int take = run < 138 ? run : 138;
+                symbols[n] = 18, extras[n++] = (uint8_t)(take - 11);
+                run -= take;
+            }
+            if (run >= 3) {
+                symbols[n] = 17, extras[n++] = (uint8_t)(run - 3);
+                run = 0;
+            }
+        } else {
+            symbols[n] = (uint8_t)value, extras[n++] = 0;
+            run--;
+            while (run >= 3) {
+                int take = run < 6 ? run : 6;
+                symbols[n] = 16, extras[n++] = (uint8_t)(take - 3);
+                run -= take;
+            }
+        }
+        for (; run > 0; run--)
+            symbols[n] = (uint8_t)value, extras[n++] = 0;
+    }
+    return n;
+}
+
+static int read_lengths_256(Py_buffer *view, const char *what) {
+    if (view->len != 256) {
+        PyErr_Format(PyExc_ValueError, "%s must be 256 bytes", what);
+        return 0;
+    }
+    for (int v = 0; v < 256; v++)
+        if (((const uint8_t *)view->buf)[v] > 15) {
+            PyErr_SetString(PyExc_ValueError, "a compact table holds lengths up to 15");
+            return 0;
+        }
+    return 1;
+}
+
+/* compact_symbol_counts(lengths) -> 19 counts: how often each run-length symbol occurs. */
+static PyObject *compact_symbol_counts(PyObject *self, PyObject *args) {
+    Py_buffer lengths;
+    if (!PyArg_ParseTuple(args, "y*", &lengths))
+        return NULL;
+    PyObject *result = NULL;
+    if (read_lengths_256(&lengths, "lengths")) {
+        uint8_t symbols[256], extras[256];
+        int n = run_length(lengths.buf, symbols, extras);
+        long counts[19] = {0};
+        for (int k = 0; k < n; k++)
+            counts[symbols[k]]++;
+        result = PyList_New(19);
+        for (int s = 0; result && s < 19; s++)
+            PyList_SET_ITEM(result, s, PyLong_FromLong(counts[s]));
+    }
+    PyBuffer_Release(&lengths);
+    return result;
+}
+
+/*
+ * write_compact_table(lengths, code_length_lengths) -> the compact table's bytes, for
+ * lengths of 256 byte values and the code-length code's 19 lengths (which the caller has
+ * built from compact_symbol_counts: a valid code).
+ */
+static PyObject *write_compact_table(PyObject *self, PyObject *args) {
+    Py_buffer lengths, widths;
+    if (!PyArg_ParseTuple(args, "y*y*", &lengths, &widths))
+        return NULL;
+    PyObject *result = NULL;
+    if (!read_lengths_256(&lengths, "lengths"))
+        goto done;
+    if (widths.len != 19) {
+        PyErr_SetString(PyExc_ValueError, "the code-length code has 19 lengths");
+        goto done;
+    }
+    const uint8_t *width = widths.buf;
+    int count[9] = {0};
+    for (int s = 0; s < 19; s++) {
+        if (width[s] > 7) {
+            PyErr_SetString(PyExc_ValueError, "code-length codes are at most 7 bits");
+            goto done;
+        }
+        count[width[s]]++;
+    }
+    count[0] = 0;
+    uint32_t code[19] = {0};
+    int first[9] = {0};
+    for (int l = 1, c = 0; l <= 7; l++) {
+        c = (c + count[l - 1]) << 1;
+        first[l] = c;
+    }
+    for (int l = 1; l <= 7; l++)
+        for (int s = 0; s < 19; s++)
+            if (width[s] == l)
+                code[s] = (uint32_t)first[l]++;
+    uint8_t symbols[256], extras[256];
+    int n = run_length(lengths.buf, symbols, extras);
+    int stored = 19;
+    while (stored > 4 && width[CL_ORDER[stored - 1]] == 0)
+        stored--;
+    /* At most 4 + 57 + 256 * 14 bits. */
+    uint8_t out[4 + 57 / 8 + 256 * 2 + 8] = {0};
+    uint64_t bit = 0;
+#define PUT(value, bits)                                                               \
+    for (int b_ = (bits) - 1; b_ >= 0; b_--, bit++)                                   \
+        if (((value) >> b_) & 1)                                                        \
+            out[bit >> 3] |= (uint8_t)(0x80 >> (bit & 7));
+    PUT((uint32_t)(stored - 4), 4);
+    for (int k = 0; k < stored; k++)
+        PUT((uint32_t)width[CL_ORDER[k]], 3);
+    for (int k = 0; k < n; k++) {
+        PUT(code[symbols[k]], width[symbols[k]]);
+        PUT((uint32_t)extras[k], CL_EXTRA[symbols[k]]);
+    }
+#undef PUT
+    result = PyBytes_FromStringAndSize((const char *)out, (Py_ssize_t)((bit + 7) >> 3));
+done:
+    PyBuffer_Release(&lengths);
+    PyBuffer_Release(&widths);
+    return result;
+}
+
+/*
+ * parse_compact_table(buffer, pos) -> (lengths as 256 bytes, end), or None when the table
+ * is damaged or cut short: the caller then reads it again with the Python reference, which
+ * says exactly what is wrong.  So this is only the fast path, for good tables.
+ */
+static PyObject *parse_compact_table(PyObject *self, PyObject *args) {
+    Py_buffer data;
+    Py_ssize_t pos;
+    if (!PyArg_ParseTuple(args, "y*n", &data, &pos))
+        return NULL;
+    uint8_t lengths[256];
+    int ok = 0;
+    uint64_t end_bit = 0;
+    if (pos < 0 || pos > data.len)
+        goto done;
+    BitReader r = {(const uint8_t *)data.buf + pos, data.len - pos, 0, 0};
+    int stored = (int)read_bits(&r, 4) + 4;
+    uint8_t cl[19] = {0};
+    for (int k = 0; k < stored; k++)
+        cl[CL_ORDER[k]] = (uint8_t)read_bits(&r, 3);
+    /* The code-length code must be a code: complete, or a single length of 1. */
+    int count[8] = {0}, present = 0;
+    for (int s = 0; s < 19; s++)
+        if (cl[s]) {
+            count[cl[s]]++;
+            present++;
+        }
+    uint32_t kraft = 0;
+    for (int l = 1; l <= 7; l++)
+        kraft += (uint32_t)count[l] << (7 - l);
+    if (r.ended || !present || (present == 1 ? count[1] != 1 : kraft != 128))
+        goto done;
+    /* Canonical codes, then a 7-bit lookup: (symbol << 4 | width), 0 for no codeword. */
+    uint8_t lookup[128] = {0};
+    int first[9] = {0};
+    for (int l = 1, code = 0; l <= 7; l++) {
+        code = (code + count[l - 1]) << 1;
+        first[l] = code;
+    }
+    for (int l = 1; l <= 7; l++)
+        for (int s = 0; s < 19; s++)
+            if (cl[s] == l) {
+                int code = first[l]++;
+                for (int e = 0; e < 1 << (7 - l); e++)
+                    lookup[(code << (7 - l)) + e] = (uint8_t)(s << 3 | l);  /* s < 19, l < 8 */
+            }
+    int n = 0;
+    while (n < 256) {
+        /* Peek 7 bits without consuming them. */
+        uint64_t at = r.bit;
+        uint32_t ahead = read_bits(&r, 7);
+        if (r.ended) {
+            /* Near the end: try the shorter codewords bit by bit, as the reference does. */
+            goto done;
+        }
+        r.bit = at;
+        uint8_t entry = lookup[ahead];
+        if (!entry)
+            goto done;
+        int symbol = entry >> 3, width = entry & 7;
+        r.bit += (uint64_t)width;
+        if (symbol < 16) {
+            lengths[n++] = (uint8_t)symbol;
+            continue;
+        }
+        int run = CL_BASE[symbol] + (int)read_bits(&r, CL_EXTRA[symbol]);
+        if (r.ended || (symbol == 16 && n == 0) || n + run > 256)
+            goto done;
+        uint8_t value = symbol == 16 ? lengths[n - 1] : 0;
+        for (int k = 0; k < run; k++)
+            lengths[n++] = value;
+    }
+    /* Zero padding, then the 256 lengths must be a code (rules C3 to C6). */
+    end_bit = (r.bit + 7) & ~(uint64_t)7;
+    if (end_bit > r.bit) {
+        if ((Py_ssize_t)(r.bit >> 3) >= r.len)
+            goto done;
+        if (r.buf[r.bit >> 3] & (0xFF >> (r.bit & 7)))
+            goto done;
+    }
+    int codes = 0, single = 0;
+    uint64_t sum = 0;
+    for (int v = 0; v < 256; v++)
+        if (lengths[v]) {
+            codes++;
+            single = lengths[v];
+            sum += (uint64_t)1 << (15 - lengths[v]);
+        }
+    if (!codes || (codes == 1 ? single != 1 : sum != (1u << 15)))
+        goto done;
+    ok = 1;
+done:
+    PyBuffer_Release(&data);
+    if (!ok)
+        Py_RETURN_NONE;
+    return Py_BuildValue("y#n", (const char *)lengths, (Py_ssize_t)256,
+                         pos + (Py_ssize_t)(end_bit >> 3));
+}
+
 /* -- joining ------------------------------------------------------------------------- */
 
 /*
@@ -1033,6 +1292,12 @@ done:
 static PyMethodDef methods[] = {
     {"count_bytes", count_bytes, METH_VARARGS, "count_bytes(data, counts): a byte histogram."},
     {"join", join, METH_VARARGS, "join(parts, threads) -> b''.join(parts), copied by threads."},
+    {"compact_symbol_counts", compact_symbol_counts, METH_VARARGS,
+     "compact_symbol_counts(lengths) -> how often each run-length symbol occurs."},
+    {"write_compact_table", write_compact_table, METH_VARARGS,
+     "write_compact_table(lengths, code_length_lengths) -> the compact table's bytes."},
+    {"parse_compact_table", parse_compact_table, METH_VARARGS,
+     "parse_compact_table(buffer, pos) -> (256 lengths, end), or None if it is not valid."},
     {"count_cells", count_cells, METH_VARARGS,
      "count_cells(data, cell, counts): a byte histogram per run of cell bytes."},
     {"count_distinct_bytes", count_distinct_bytes, METH_VARARGS,

@@ -21,10 +21,12 @@ from __future__ import annotations
 
 import numpy as np
 
+from . import _backend
 from ._errors import CodebookError, FormatError, TruncatedError
 from .codebook import Codebook, canonical_codes, optimal_lengths
 
-__all__ = ["LONGEST", "ORDER", "pack_compact_table", "parse_compact_table"]
+__all__ = ["LONGEST", "ORDER", "pack_compact_table", "parse_compact_table", "run_length",
+           "write_table"]
 
 #: The longest code length a compact table can hold.
 LONGEST = 15
@@ -36,7 +38,7 @@ _EXTRA_BITS = {_REPEAT: 2, _ZEROS: 3, _MANY_ZEROS: 7}
 _BASE = {_REPEAT: 3, _ZEROS: 3, _MANY_ZEROS: 11}
 
 
-def _run_length(lengths: np.ndarray) -> tuple[list[int], list[int]]:
+def run_length(lengths: np.ndarray) -> tuple[list[int], list[int]]:
     """The 256 lengths as symbols of the run-length alphabet, and each one's extra value."""
     starts = np.flatnonzero(np.diff(lengths, prepend=-1))
     runs = np.diff(np.append(starts, lengths.size)).tolist()
@@ -69,14 +71,22 @@ def _run_length(lengths: np.ndarray) -> tuple[list[int], list[int]]:
 
 def pack_compact_table(lengths: np.ndarray) -> bytes | None:
     """The compact table of a code over the 256 byte values, or None if it cannot hold it
-    (a code longer than :data:`LONGEST` bits)."""
+    (a code longer than :data:`LONGEST` bits).  The run-length coding and the writing are
+    kernels (in C, or :func:`run_length` and :func:`write_table` here)."""
     lengths = np.asarray(lengths, dtype=np.int64)
     if lengths.size != 256 or lengths.max() > LONGEST:
         return None
-    symbols, extras = _run_length(lengths)
-    widths_array = optimal_lengths(np.bincount(symbols, minlength=19), _LENGTH_CODE_LIMIT)
-    widths = widths_array.tolist()
-    codes = canonical_codes(widths_array).tolist()
+    counts = np.asarray(_backend.kernels.compact_symbol_counts(lengths), dtype=np.int64)
+    widths = optimal_lengths(counts, _LENGTH_CODE_LIMIT)
+    return _backend.kernels.write_compact_table(lengths, widths)
+
+
+def write_table(lengths: np.ndarray, widths: np.ndarray) -> bytes:
+    """The compact table of these 256 *lengths*, with a code-length code of these 19
+    *widths* (built for :func:`run_length`'s symbols): the reference writer."""
+    symbols, extras = run_length(lengths)
+    codes = canonical_codes(widths).tolist()
+    widths = widths.tolist()
     stored = [widths[symbol] for symbol in ORDER]
     while len(stored) > 4 and stored[-1] == 0:
         stored.pop()

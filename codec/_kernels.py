@@ -350,3 +350,27 @@ def huffman_depths(leaf_weights: np.ndarray) -> np.ndarray:
     for node in range(2 * n - 3, -1, -1):
         depth[node] = depth[parent[node]] + 1
     return np.array(depth[:n], dtype=np.int64)
+
+
+def read_compact_table(buffer, pos: int) -> tuple[np.ndarray, int] | None:
+    """A fast reading of the compact code table at *pos* (FORMAT.md, section 16.1): its 256
+    lengths and the position after it, or None to read it with the reference parser,
+    ``_compact_table.parse_compact_table``, which also says what is wrong with a bad one.
+    The numpy backend has no faster way."""
+    return None
+
+
+def compact_symbol_counts(lengths: np.ndarray) -> np.ndarray:
+    """How often each of the 19 run-length symbols of a compact table (FORMAT.md, section
+    16.1) codes these 256 *lengths*."""
+    from ._compact_table import run_length  # the reference, which imports this module
+
+    symbols, _ = run_length(np.asarray(lengths, dtype=np.int64))
+    return np.bincount(symbols, minlength=19)
+
+
+def write_compact_table(lengths: np.ndarray, widths: np.ndarray) -> bytes:
+    """The compact table of 256 *lengths* with a code-length code of 19 *widths*."""
+    from ._compact_table import write_table
+
+    return write_table(np.asarray(lengths, dtype=np.int64), np.asarray(widths))

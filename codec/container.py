@@ -635,7 +635,8 @@ def parse_block(buffer, pos: int, frame: FrameHeader,
     if kind == BLOCK_HUFFMAN:
         listed, lengths, cursor = parse_code_table(buffer, cursor, alphabet)
     elif kind == BLOCK_HUFFMAN_COMPACT:
-        dense, cursor = parse_compact_table(buffer, cursor)
+        found = _backend.kernels.read_compact_table(buffer, cursor)
+        dense, cursor = found if found is not None else parse_compact_table(buffer, cursor)
         listed = np.flatnonzero(dense)
         lengths = dense[listed]
     elif kind == BLOCK_HUFFMAN_REUSE:
