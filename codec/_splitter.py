@@ -89,7 +89,10 @@ def split_points(symbols: np.ndarray, *, coder: str, max_block: int,
     n = symbols.size
     if n < 2 * CELL:
         return [n], None
-    counts = _backend.kernels.count_cells(symbols, CELL)  # one row of 256 counts per cell
+    all_counts = _backend.kernels.count_cells(symbols, CELL)  # a row of 256 counts per cell
+    # Only the byte values that occur matter to the costs: a narrower matrix is faster.
+    occurring = np.flatnonzero(all_counts.any(axis=0))
+    counts = all_counts[:, occurring]
     lengths = counts.sum(axis=1)
     costs = _costs(counts, coder)
     while counts.shape[0] > 1:
@@ -114,4 +117,6 @@ def split_points(symbols: np.ndarray, *, coder: str, max_block: int,
         lengths[first] += lengths[np.array(first) + 1]
         costs[first] = merged_costs[first]
         counts, lengths, costs = counts[keep], lengths[keep], costs[keep]
-    return np.cumsum(lengths).tolist(), counts
+    full = np.zeros((counts.shape[0], 256), dtype=counts.dtype)
+    full[:, occurring] = counts
+    return np.cumsum(lengths).tolist(), full
