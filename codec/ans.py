@@ -164,11 +164,21 @@ def quantize(weights: np.ndarray, precision: int) -> np.ndarray:
         raise CodebookError("cannot build a frequency table from an empty distribution")
     if present.size > total_freq:
         raise CodebookError(f"{present.size} symbols cannot share a total of 2**{precision}")
-    # Exact arithmetic: the same table on every machine.
-    exact = [Fraction(value) for value in weights[present].tolist()]
-    total = sum(exact)
-    shares = [value * total_freq / total for value in exact]  # ideal, fractional frequencies
-    freqs = [max(1, math.floor(share)) for share in shares]
+    # Exact arithmetic: the same table on every machine.  A share is M·q, the ideal,
+    # fractional frequency: kept as its floor and as the double nearest to it.
+    if weights.dtype.kind in "iu":  # counts: plain integers do it, and quickly
+        values = weights[present].tolist()
+        total = sum(values)
+        scaled = [value * total_freq for value in values]
+        floors = [share // total for share in scaled]
+        shares = [share / total for share in scaled]  # int / int is correctly rounded
+    else:
+        exact = [Fraction(value) for value in weights[present].tolist()]
+        total = sum(exact)
+        fractions = [value * total_freq / total for value in exact]
+        floors = [math.floor(share) for share in fractions]
+        shares = [float(share) for share in fractions]
+    freqs = [max(1, floor) for floor in floors]
     surplus = total_freq - sum(freqs)
     # Hand out (or take back) units one at a time where that changes the expected code
     # length the least; a heap keeps this O(k log k) for k symbols.
@@ -194,6 +204,7 @@ def quantize(weights: np.ndarray, precision: int) -> np.ndarray:
     return result
 
 
-def _gain(share: Fraction, freq: int) -> float:
-    """What raising a frequency from *freq* to *freq* + 1 saves, in (scaled) bits."""
-    return float(share) * math.log2((freq + 1) / freq)
+def _gain(share: float, freq: int) -> float:
+    """What raising a frequency from *freq* to *freq* + 1 saves, in (scaled) bits; *share*
+    is M·q rounded once to a double."""
+    return share * math.log2((freq + 1) / freq)
