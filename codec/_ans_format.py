@@ -7,6 +7,7 @@
     ANS block       = 0x03 | symbols u32 | crc32 u32 | frequency table | lanes u16
                       | words u32 | final state u64 per lane | 32-bit words
                     | 0x04 | symbols u32 | crc32 u32 | lanes u16 | ...   (the frame's table)
+                    | 0x07 | symbols u32 | crc32 u32 | lanes u16 | ...   (the previous block's)
 
 All integers are little-endian.  Like the Huffman parts, every field is
 checked before anything is sized from it.

@@ -12,7 +12,13 @@ in brief (all integers little-endian)::
                | stream count u8 | bit length u32 per stream | streams
              | 0x02 | symbols u32 | crc32(original bytes) u32      (the frame's code)
                | stream count u8 | bit length u32 per stream | streams
+             | 0x05 | ... as 0x01, with a compact code table     (byte frames)
+             | 0x06 | ... as 0x02, with the previous block's code
+             | 0x03, 0x04, 0x07: the rANS blocks of _ans_format.py
     end      = 0x00 | total symbols u64
+
+(In frames of other alphabets a block also records its length in bytes, after
+its symbol count: FORMAT.md, section 15.)
 
 Every field is checked before anything is sized from it, so a damaged or
 hostile header fails with ``FormatError`` instead of asking for memory.
