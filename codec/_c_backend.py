@@ -164,3 +164,10 @@ def write_compact_table(lengths: np.ndarray, widths: np.ndarray) -> bytes:
     """The compact table of 256 *lengths* with a code-length code of 19 *widths*."""
     return _ckernels.write_compact_table(np.ascontiguousarray(lengths, dtype=np.uint8),
                                          np.ascontiguousarray(widths, dtype=np.uint8))
+
+
+def canonical_codes(lengths: np.ndarray) -> np.ndarray:
+    """Each symbol's canonical codeword (see ``_kernels.canonical_codes``)."""
+    codes = np.empty(len(lengths), dtype=np.uint64)
+    _ckernels.canonical_codes(np.ascontiguousarray(lengths, dtype=np.uint8), codes)
+    return codes

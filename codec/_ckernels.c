@@ -241,6 +241,42 @@ done:
     return result;
 }
 
+/* canonical_codes(lengths, codes): each symbol's canonical codeword (FORMAT.md, section 7),
+ * in order of (length, symbol); 0 for a symbol without a code. */
+static PyObject *canonical_codes(PyObject *self, PyObject *args) {
+    Py_buffer lengths, codes;
+    if (!PyArg_ParseTuple(args, "y*w*", &lengths, &codes))
+        return NULL;
+    PyObject *result = NULL;
+    const uint8_t *length = lengths.buf;
+    Py_ssize_t size = lengths.len;
+    uint64_t count[LONGEST_CODE + 2] = {0}, next[LONGEST_CODE + 2] = {0};
+    if (!writable(&codes, size * 8, "codes"))
+        goto done;
+    for (Py_ssize_t s = 0; s < size; s++) {
+        if (length[s] > LONGEST_CODE) {
+            PyErr_SetString(PyExc_ValueError, "a code is longer than 31 bits");
+            goto done;
+        }
+        count[length[s]]++;
+    }
+    count[0] = 0;
+    uint64_t code = 0;
+    for (int l = 1; l <= LONGEST_CODE; l++) {
+        code = (code + count[l - 1]) << 1;
+        next[l] = code;
+    }
+    uint64_t *out = codes.buf;
+    for (Py_ssize_t s = 0; s < size; s++)
+        out[s] = length[s] ? next[length[s]]++ : 0;
+    result = Py_None;
+    Py_INCREF(result);
+done:
+    PyBuffer_Release(&lengths);
+    PyBuffer_Release(&codes);
+    return result;
+}
+
 /* -- Huffman encoding ------------------------------------------------------------------- */
 
 /*
@@ -1302,6 +1338,8 @@ static PyMethodDef methods[] = {
      "count_cells(data, cell, counts): a byte histogram per run of cell bytes."},
     {"count_distinct_bytes", count_distinct_bytes, METH_VARARGS,
      "count_distinct_bytes(data) -> how many distinct byte values data holds."},
+    {"canonical_codes", canonical_codes, METH_VARARGS,
+     "canonical_codes(lengths, codes): each symbol's canonical codeword."},
     {"huffman_depths", huffman_depths, METH_VARARGS,
      "huffman_depths(sorted_weights, depths): Huffman's tree depths, two-queue, leaves first."},
     {"huffman_encode", huffman_encode, METH_VARARGS,

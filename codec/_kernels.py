@@ -374,3 +374,10 @@ def write_compact_table(lengths: np.ndarray, widths: np.ndarray) -> bytes:
     from ._compact_table import write_table
 
     return write_table(np.asarray(lengths, dtype=np.int64), np.asarray(widths))
+
+
+def canonical_codes(lengths: np.ndarray) -> np.ndarray:
+    """Each symbol's canonical codeword (FORMAT.md, section 7) as uint64; 0 without a code."""
+    from .codebook import canonical_codes as reference  # which imports this module
+
+    return reference(lengths)

@@ -57,7 +57,6 @@ from .ans import FrequencyTable, precision_for_block
 from .codebook import (
     IDENTIFIER_BYTES,
     Codebook,
-    canonical_codes,
     identifier_of,
     identifier_of_listed,
     optimal_lengths,
@@ -389,6 +388,12 @@ def pack_code_table(lengths: np.ndarray, alphabet: Alphabet = ALPHABETS["bytes"]
             + np.packbits(value_bits).tobytes())
 
 
+def plain_table_size(lengths: np.ndarray) -> int:
+    """The bytes :func:`pack_code_table` takes for these byte-value *lengths*."""
+    present = int(np.count_nonzero(lengths))
+    return 1 + 32 + (present * _width(int(lengths.max())) + 7) // 8
+
+
 def parse_code_table(buffer, pos: int, alphabet: Alphabet = ALPHABETS["bytes"], *,
                      what: str = "code table") -> tuple[np.ndarray, np.ndarray, int]:
     """Read a code table at *pos*: the symbols it lists (increasing), their lengths, and
@@ -481,9 +486,8 @@ def encode_block(data, max_code_length: int, shared: SharedCode | None = None, *
             listed, counts = None, _backend.kernels.count_symbols(symbols, alphabet.size)
         else:  # the block's code lists only its own symbols, and codes their positions
             listed, symbols, counts = listed_symbols(symbols, alphabet)
-        codebook = Codebook.from_distribution(Distribution.from_counts(counts),
-                                              max_code_length=max_code_length)
-        codes, lengths = codebook.codes, codebook.lengths
+        lengths = optimal_lengths(counts, max_code_length)
+        codes = _backend.kernels.canonical_codes(lengths)
         table = pack_code_table(lengths, alphabet, listed)
     streams = _STREAMS_PER_BLOCK if symbols.size >= _MIN_SYMBOLS_TO_SPLIT else 1
     coded = _backend.kernels.encode_streams(symbols, codes, lengths,
@@ -524,12 +528,12 @@ def _encode_huffman_piece(out: list, symbols: np.ndarray, counts: np.ndarray, cr
                           ) -> tuple[np.ndarray, np.ndarray]:
     """Append one piece's block to *out*; return the code it used: (lengths, codes)."""
     lengths = optimal_lengths(counts, max_code_length)
-    table = pack_code_table(lengths)
     compact = pack_compact_table(lengths)
-    kind = BLOCK_HUFFMAN
-    if compact is not None and len(compact) < len(table):
+    if compact is not None and len(compact) < plain_table_size(lengths):
         kind, table = BLOCK_HUFFMAN_COMPACT, compact
-    code = (lengths, canonical_codes(lengths))
+    else:
+        kind, table = BLOCK_HUFFMAN, pack_code_table(lengths)
+    code = (lengths, _backend.kernels.canonical_codes(lengths))
     present = counts > 0
     if previous is not None and previous[0][present].all():
         own_bits = 8 * len(table) + int(np.dot(counts, lengths))
@@ -571,8 +575,8 @@ def huffman_block_floor(counts: np.ndarray, max_code_length: int) -> int:
     streams = _STREAMS_PER_BLOCK if symbols >= _MIN_SYMBOLS_TO_SPLIT else 1
     bits = int(np.dot(counts, lengths.astype(np.int64)))
     compact = pack_compact_table(lengths)
-    table = len(pack_code_table(lengths)) if compact is None else min(
-        len(compact), len(pack_code_table(lengths)))
+    table = plain_table_size(lengths) if compact is None else min(len(compact),
+                                                                 plain_table_size(lengths))
     return _BLOCK_HEADER.size + table + 1 + 4 * streams + (bits + 7) // 8
 
 

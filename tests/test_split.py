@@ -155,3 +155,21 @@ def test_files_split_when_asked(tmp_path):
         assert stream.read() == SHIFTING
     with pytest.raises(ValueError, match="apply only when writing"):
         huffkit.HuffmanFile(path, "rb", split=True)
+
+
+@settings(max_examples=100, deadline=None)
+@given(st.lists(st.integers(0, 10**6), min_size=256, max_size=256).filter(any),
+       st.sampled_from([None, 8, 15, 31]))
+def test_table_sizes_and_codes_without_building_them(weights, limit):
+    from huffkit import _backend, container
+    from huffkit.codebook import canonical_codes, optimal_lengths
+    lengths = optimal_lengths(np.array(weights), limit if limit and limit >= 8 else None)
+    assert container.plain_table_size(lengths) == len(container.pack_code_table(lengths))
+    for name in ("c", "numpy") if _backend.unavailable is None else ("numpy",):
+        previous = _backend.name()
+        _backend.use(name)
+        try:
+            assert np.array_equal(_backend.kernels.canonical_codes(lengths),
+                                  canonical_codes(lengths))
+        finally:
+            _backend.use(previous)
