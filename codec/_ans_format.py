@@ -29,8 +29,8 @@ from .ans import MAX_PRECISION, FrequencyTable, precision_for_block
 from .distribution import Distribution
 
 __all__ = ["ANS_LANES_SIZE", "BLOCK_ANS", "BLOCK_ANS_SHARED", "MAX_LANES", "AnsBlockHeader",
-           "decode_ans_block", "encode_ans_block", "pack_frequency_table", "parse_ans_block",
-           "parse_frequency_table", "table_for"]
+           "decode_ans_block", "encode_ans_block", "lanes_for_counts", "pack_frequency_table",
+           "parse_ans_block", "parse_frequency_table", "table_for"]
 
 BLOCK_ANS = 0x03
 BLOCK_ANS_SHARED = 0x04
@@ -151,8 +151,13 @@ def lanes_for(symbols: np.ndarray, table: FrequencyTable) -> int:
     counts = np.bincount(symbols, minlength=table.size)
     present = counts > 0
     ideal = float(np.dot(counts[present], table.costs[present]))
-    wanted = max(int(ideal // _PAYLOAD_BITS_PER_LANE), -(-symbols.size // _MAX_LANE_LENGTH))
-    return int(max(1, min(symbols.size, MAX_LANES, wanted)))
+    return lanes_for_counts(ideal, symbols.size)
+
+
+def lanes_for_counts(ideal_bits: float, symbols: int) -> int:
+    """:func:`lanes_for`, from the block's ideal payload in bits and its symbol count."""
+    wanted = max(int(ideal_bits // _PAYLOAD_BITS_PER_LANE), -(-symbols // _MAX_LANE_LENGTH))
+    return int(max(1, min(symbols, MAX_LANES, wanted)))
 
 
 def encode_ans_block(symbols: np.ndarray, alphabet: Alphabet,

@@ -343,10 +343,11 @@ class HuffmanCompressor:
         parts = container.encode_pieces(block, symbols, ends, counts, self._max_code_length,
                                         self._coder)
         size = sum(memoryview(part).nbytes for part in parts)
-        # Below the unsplit block's least possible size, the split surely wins (Huffman's
-        # size follows from the counts); otherwise code the block whole too, and compare.
-        if (self._coder == "huffman"
-                and size < container.huffman_block_floor(total, self._max_code_length)):
+        # Below the unsplit block's least possible size, found from the counts, the split
+        # surely wins; otherwise code the block whole too, and compare.
+        floor = (container.huffman_block_floor(total, self._max_code_length)
+                 if self._coder == "huffman" else container.ans_block_floor(total))
+        if size < floor:
             return parts
         unsplit = whole()
         return parts if size < sum(memoryview(part).nbytes for part in unsplit) else unsplit

@@ -30,6 +30,7 @@ slicing (bytes, bytearray, mmap) without exporting views of it, so a
 from __future__ import annotations
 
 import dataclasses
+import math
 import struct
 import zlib
 from dataclasses import dataclass
@@ -44,6 +45,7 @@ from ._ans_format import (
     AnsBlockHeader,
     decode_ans_block,
     encode_ans_block,
+    lanes_for_counts,
     pack_frequency_table,
     parse_ans_block,
     parse_frequency_table,
@@ -563,6 +565,28 @@ def _encode_ans_piece(out: list, symbols: np.ndarray, counts: np.ndarray, crc: i
     out += [_BLOCK_HEADER.pack(kind, symbols.size, crc), table,
             *encode_ans_block(symbols, ALPHABETS["bytes"], used)]
     return used
+
+
+# rANS can code a sequence in a little less than its ideal length: each step may keep up to
+# log2(1 / (1 - f/x)) bits fewer, and f/x <= 2^24 / 2^32.  A floor allows for that.
+_ANS_SHORTFALL = 1 - 2.0 ** -8 / math.log(2)
+
+
+def ans_block_floor(counts: np.ndarray) -> int:
+    """At least the bytes of one rANS block of byte symbols with these *counts* and its own
+    table, found without encoding: its table, and a payload of at least the ideal bits
+    (less the little rANS can save on them) plus 32 bits a lane (each lane's state starts
+    at 2^32 and is flushed whole, 64 bits)."""
+    distinct = int(np.count_nonzero(counts))
+    table = FrequencyTable.from_distribution(Distribution.from_counts(counts),
+                                             precision=precision_for_block(distinct))
+    present = counts > 0
+    ideal = float(np.dot(counts[present], table.costs[present]))
+    symbols = int(counts.sum())
+    lanes = lanes_for_counts(ideal, symbols)
+    payload_bits = ideal * _ANS_SHORTFALL + 32 * lanes
+    return (_BLOCK_HEADER.size + len(pack_frequency_table(table)) + ANS_LANES_SIZE
+            + int(payload_bits // 8))
 
 
 def huffman_block_floor(counts: np.ndarray, max_code_length: int) -> int:

@@ -173,3 +173,17 @@ def test_table_sizes_and_codes_without_building_them(weights, limit):
                                   canonical_codes(lengths))
         finally:
             _backend.use(previous)
+
+
+@settings(max_examples=100, deadline=None)
+@given(st.binary(min_size=1, max_size=50_000), st.integers(0, 3))
+def test_block_floors_are_never_above_the_real_size(data, skew):
+    from huffkit import container
+    data = data + bytes(len(data) * skew)  # some runs of zeros: low entropy, few words
+    symbols = np.frombuffer(data, dtype=np.uint8)
+    counts = np.bincount(symbols, minlength=256)
+    for coder, floor in (("huffman", container.huffman_block_floor(counts, 15)),
+                         ("ans", container.ans_block_floor(counts))):
+        real = container.encode_pieces(data, symbols, [len(data)], counts[np.newaxis], 15,
+                                       coder)
+        assert floor <= sum(memoryview(part).nbytes for part in real), coder
