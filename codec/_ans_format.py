@@ -141,21 +141,14 @@ class AnsBlockHeader:
         return self.header_size + _STATE_BYTES * self.lanes + _WORD_BYTES * self.word_count
 
 
-def lanes_for(symbols: np.ndarray, table: FrequencyTable) -> int:
+def lanes_for_counts(ideal_bits: float, symbols: int) -> int:
     """How many lanes to run: more lanes go faster, but each costs a flushed state.
 
-    One lane per 100 000 bits of ideal payload, but enough that no lane codes
-    more than 131 072 symbols (so that a long block of low entropy, whose
-    payload is tiny, does not take one numpy step per symbol).
+    One lane per 100 000 bits of ideal payload (*ideal_bits*, the sum of
+    log2(M/f) over the block's symbols), but enough that no lane codes more
+    than 131 072 symbols (so that a long block of low entropy, whose payload is
+    tiny, does not take one numpy step per symbol).
     """
-    counts = np.bincount(symbols, minlength=table.size)
-    present = counts > 0
-    ideal = float(np.dot(counts[present], table.costs[present]))
-    return lanes_for_counts(ideal, symbols.size)
-
-
-def lanes_for_counts(ideal_bits: float, symbols: int) -> int:
-    """:func:`lanes_for`, from the block's ideal payload in bits and its symbol count."""
     wanted = max(int(ideal_bits // _PAYLOAD_BITS_PER_LANE), -(-symbols // _MAX_LANE_LENGTH))
     return int(max(1, min(symbols, MAX_LANES, wanted)))
 
@@ -179,7 +172,10 @@ def encode_ans_block(symbols: np.ndarray, alphabet: Alphabet,
         packed_table = pack_frequency_table(table, alphabet, listed)
     else:
         table, packed_table = shared, b""
-    lanes = lanes_for(symbols, table)
+        counts = _backend.kernels.count_symbols(symbols, table.size)
+    present = counts > 0
+    lanes = lanes_for_counts(float(np.dot(counts[present], table.costs[present])),
+                             symbols.size)
     states, words = _backend.kernels.ans_encode(symbols, table.freqs, table.cumulative,
                                                 table.precision, lanes)
     return [

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from . import _ckernels
+from . import _ckernels, _kernels
 from ._errors import FormatError
 from ._kernels import LONGEST_DECODABLE_CODE
 
@@ -138,7 +138,6 @@ def huffman_depths(leaf_weights: np.ndarray) -> np.ndarray:
     weights are exact up to 2**53, so both backends build the same tree.
     """
     if leaf_weights.dtype.kind in "iu" and leaf_weights.size and leaf_weights.max() >= 2**53:
-        from . import _kernels
         return _kernels.huffman_depths(leaf_weights)
     depths = np.empty(leaf_weights.size, dtype=np.int64)
     _ckernels.huffman_depths(np.ascontiguousarray(leaf_weights, dtype=np.float64), depths)

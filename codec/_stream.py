@@ -205,7 +205,8 @@ class HuffmanCompressor:
             while len(view) - pos >= size:
                 blocks.append(view[pos:pos + size])
                 pos += size
-            coded = self._encode_blocks(blocks)
+            coded, symbols = self._encode_blocks(blocks)
+            self._total += symbols
             self._pending += view[pos:]
         return [self._header(), *coded]
 
@@ -297,9 +298,8 @@ class HuffmanCompressor:
             blocks.append(bytes(view[:end]))
             view.release()
             start += end
-        results = map_in_order(self._encode_block, blocks, self._threads)
-        return ([part for coded, _ in results for part in coded], pending[start:],
-                sum(count for _, count in results))
+        coded, symbols = self._encode_blocks(blocks)
+        return coded, pending[start:], symbols
 
     def _header(self) -> bytes:
         if self._header_written:
@@ -309,12 +309,12 @@ class HuffmanCompressor:
                                            embed=self._embed_codebook, coder=self._coder,
                                            alphabet=self._alphabet)
 
-    def _encode_blocks(self, blocks: list) -> list:
-        """Code whole blocks, on the compressor's threads; count their symbols.  Returns
-        their bytes in pieces."""
+    def _encode_blocks(self, blocks: list) -> tuple[list, int]:
+        """Code whole blocks, on the compressor's threads: their bytes, in pieces, and their
+        symbols; the compressor's state is untouched."""
         results = map_in_order(self._encode_block, blocks, self._threads)
-        self._total += sum(count for _, count in results)
-        return [part for coded, _ in results for part in coded]
+        return ([part for coded, _ in results for part in coded],
+                sum(count for _, count in results))
 
     def _encode_block(self, block) -> tuple[list, int]:
         """One block coded (in pieces), and its number of symbols; the compressor's state is

@@ -437,8 +437,6 @@ class SharedCode:
     """
 
     def __init__(self, codebook: Codebook, coder: str, alphabet: Alphabet) -> None:
-        self.codebook = codebook
-        self.coder = coder
         table = table_for(codebook) if coder == "ans" else None
         self._position = None  # symbol -> its place among the listed ones
         if alphabet.name == "bytes":
@@ -491,15 +489,17 @@ def encode_block(data, max_code_length: int, shared: SharedCode | None = None, *
         lengths = optimal_lengths(counts, max_code_length)
         codes = _backend.kernels.canonical_codes(lengths)
         table = pack_code_table(lengths, alphabet, listed)
+    return [start, table, *_streams(symbols, codes, lengths)]
+
+
+def _streams(symbols: np.ndarray, codes: np.ndarray, lengths: np.ndarray) -> list:
+    """A Huffman block's streams (4 of them for 2^14 symbols or more, else 1), after its
+    table: their count, their bit counts, then their bytes."""
     streams = _STREAMS_PER_BLOCK if symbols.size >= _MIN_SYMBOLS_TO_SPLIT else 1
     coded = _backend.kernels.encode_streams(symbols, codes, lengths,
                                             _stream_ranges(symbols.size, streams))
-    return [
-        start,
-        table,
-        struct.pack(f"<B{streams}I", streams, *(bits for _, bits in coded)),
-        *(payload for payload, _ in coded),
-    ]
+    return [struct.pack(f"<B{streams}I", streams, *(bits for _, bits in coded)),
+            *(payload for payload, _ in coded)]
 
 
 def encode_pieces(data, symbols: np.ndarray, ends: list[int], counts: np.ndarray,
@@ -541,12 +541,8 @@ def _encode_huffman_piece(out: list, symbols: np.ndarray, counts: np.ndarray, cr
         own_bits = 8 * len(table) + int(np.dot(counts, lengths))
         if int(np.dot(counts, previous[0])) <= own_bits:
             kind, table, code = BLOCK_HUFFMAN_REUSE, b"", previous
-    streams = _STREAMS_PER_BLOCK if symbols.size >= _MIN_SYMBOLS_TO_SPLIT else 1
-    coded = _backend.kernels.encode_streams(symbols, code[1], code[0],
-                                            _stream_ranges(symbols.size, streams))
     out += [_BLOCK_HEADER.pack(kind, symbols.size, crc), table,
-            struct.pack(f"<B{streams}I", streams, *(bits for _, bits in coded)),
-            *(payload for payload, _ in coded)]
+            *_streams(symbols, code[1], code[0])]
     return code
 
 

@@ -83,3 +83,29 @@ def each_backend(request):
         yield request.param
     finally:
         _backend.use(previous)
+
+
+# -- running the command ------------------------------------------------------------------
+
+
+def cli_runner():
+    from click.testing import CliRunner
+
+    try:
+        return CliRunner(mix_stderr=False)  # click < 8.2 mixes stderr into the output
+    except TypeError:
+        return CliRunner()  # click >= 8.2 always captures stderr on its own
+
+
+def invoke(*args, input: bytes | None = None):
+    """Run ``huffkit ARGS``; an exception the CLI does not handle fails the test."""
+    import huffkit.cli
+
+    return cli_runner().invoke(huffkit.cli.main, [str(arg) for arg in args], input=input,
+                            prog_name="huffkit", catch_exceptions=False)
+
+
+def listing(folder: Path) -> dict[str, bytes]:
+    """Every file under *folder* (hidden ones too, but not symbolic links), with its bytes."""
+    return {str(path.relative_to(folder)): path.read_bytes()
+            for path in sorted(folder.rglob("*")) if path.is_file() and not path.is_symlink()}

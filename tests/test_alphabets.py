@@ -25,8 +25,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from click.testing import CliRunner
-from conftest import corpus_files, requires_corpora
+from conftest import corpus_files, invoke, listing, requires_corpora
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -996,23 +995,6 @@ def test_sweep_counts_utf8_symbols():
 # -- the command line -----------------------------------------------------------------------
 
 
-def _runner() -> CliRunner:
-    try:
-        return CliRunner(mix_stderr=False)  # click < 8.2 mixes stderr into the output
-    except TypeError:
-        return CliRunner()  # click >= 8.2 always captures stderr on its own
-
-
-def invoke(*args: str, input: bytes | None = None):
-    """Run ``huffkit ARGS``; an exception the CLI does not handle fails the test."""
-    return _runner().invoke(huffkit.cli.main, [str(arg) for arg in args], input=input,
-                            prog_name="huffkit", catch_exceptions=False)
-
-
-def listing(folder: Path) -> dict[str, bytes]:
-    """Every file under *folder* (hidden ones too), with its bytes."""
-    return {str(path.relative_to(folder)): path.read_bytes()
-            for path in sorted(folder.rglob("*")) if path.is_file()}
 
 
 def run_json(*args: str) -> dict:

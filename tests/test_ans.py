@@ -22,8 +22,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from click.testing import CliRunner
-from conftest import corpus_files, requires_corpora
+from conftest import corpus_files, invoke, requires_corpora
 from hypothesis import given
 from hypothesis import strategies as st
 
@@ -1037,19 +1036,6 @@ def test_block_types_must_match_the_frame_flags():
 
 
 # == the command line ====================================================================
-
-
-def _runner() -> CliRunner:
-    try:
-        return CliRunner(mix_stderr=False)  # click < 8.2 mixes stderr into the output
-    except TypeError:
-        return CliRunner()  # click >= 8.2 always captures stderr on its own
-
-
-def invoke(*args):
-    """Run ``huffkit ARGS``; an exception the CLI does not handle fails the test."""
-    return _runner().invoke(huffkit.cli.main, [str(arg) for arg in args], prog_name="huffkit",
-                            catch_exceptions=False)
 
 
 def run_ok(*args):

@@ -22,7 +22,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from click.testing import CliRunner
+from conftest import cli_runner, invoke, listing
 
 import huffkit
 import huffkit.cli
@@ -52,23 +52,6 @@ NO_MATPLOTLIB = (r"--plot: drawing pictures needs matplotlib: install it with "
 # -- running the command (as tests/test_cli_models.py does) --------------------------------
 
 
-def _runner() -> CliRunner:
-    try:
-        return CliRunner(mix_stderr=False)  # click < 8.2 mixes stderr into the output
-    except TypeError:
-        return CliRunner()  # click >= 8.2 always captures stderr on its own
-
-
-def invoke(*args: str, input: bytes | None = None):
-    """Run ``huffkit ARGS``; an exception the CLI does not handle fails the test."""
-    return _runner().invoke(huffkit.cli.main, [str(arg) for arg in args], input=input,
-                            prog_name="huffkit", catch_exceptions=False)
-
-
-def listing(folder: Path) -> dict[str, bytes]:
-    """Every file under *folder* (hidden ones too), with its bytes."""
-    return {str(path.relative_to(folder)): path.read_bytes()
-            for path in sorted(folder.rglob("*")) if path.is_file() and not path.is_symlink()}
 
 
 def assert_no_traceback(result) -> None:
@@ -332,7 +315,7 @@ def test_compare_smooth(work):
 
 @pytest.mark.parametrize("value", ["inf", "nan"])
 def test_compare_rejects_a_smooth_that_is_not_finite(work, value):
-    result = _runner().invoke(huffkit.cli.main, ["compare", *NAMES, "--smooth", value],
+    result = cli_runner().invoke(huffkit.cli.main, ["compare", *NAMES, "--smooth", value],
                               prog_name="huffkit")
     assert result.exception is None or isinstance(result.exception, SystemExit)
     assert_no_traceback(result)

@@ -18,7 +18,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from click.testing import CliRunner
+from conftest import invoke, listing
 
 import huffkit
 import huffkit.cli
@@ -47,23 +47,6 @@ LN2 = math.log(2)
 # -- running the command (as tests/test_cli.py does) ------------------------------------
 
 
-def _runner() -> CliRunner:
-    try:
-        return CliRunner(mix_stderr=False)  # click < 8.2 mixes stderr into the output
-    except TypeError:
-        return CliRunner()  # click >= 8.2 always captures stderr on its own
-
-
-def invoke(*args: str, input: bytes | None = None):
-    """Run ``huffkit ARGS``; an exception the CLI does not handle fails the test."""
-    return _runner().invoke(huffkit.cli.main, [str(arg) for arg in args], input=input,
-                            prog_name="huffkit", catch_exceptions=False)
-
-
-def listing(folder: Path) -> dict[str, bytes]:
-    """Every file under *folder* (hidden ones too), with its bytes."""
-    return {str(path.relative_to(folder)): path.read_bytes()
-            for path in sorted(folder.rglob("*")) if path.is_file() and not path.is_symlink()}
 
 
 def assert_no_traceback(result) -> None:
