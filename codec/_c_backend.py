@@ -123,6 +123,31 @@ def join(parts: list, threads: int) -> bytes:
     return _ckernels.join(parts, threads)
 
 
+def encode_huffman_pieces(symbols: np.ndarray, ends: list[int], counts: np.ndarray,
+                          crcs: list[int], max_code_length: int) -> memoryview | None:
+    """The Huffman blocks of consecutive pieces of byte *symbols*, in C (see
+    ``_kernels.encode_huffman_pieces``): their bytes, or None when a piece cannot be coded
+    within *max_code_length* bits (the reference then says why)."""
+    ends = np.asarray(ends, dtype=np.int64)
+    # Room for codes of max_code_length bits and, per piece, for the most a header, table
+    # and stream counts take (the kernel checks the same bound).
+    out = np.empty(symbols.size * max_code_length // 8 + ends.size * 223 + 16, dtype=np.uint8)
+    written = _ckernels.encode_huffman_pieces(
+        np.ascontiguousarray(symbols, dtype=np.uint8), ends,
+        np.ascontiguousarray(counts, dtype=np.int64), np.asarray(crcs, dtype=np.uint32),
+        max_code_length, out)
+    return None if written is None else memoryview(out)[:written]
+
+
+def huffman_pieces_size(ends: list[int], counts: np.ndarray, max_code_length: int,
+                        ) -> tuple[int, int] | None:
+    """The least and most bytes ``encode_huffman_pieces`` gives these pieces, found in C
+    without coding them (see ``_kernels.huffman_pieces_size``)."""
+    return _ckernels.huffman_pieces_size(np.asarray(ends, dtype=np.int64),
+                                         np.ascontiguousarray(counts, dtype=np.int64),
+                                         max_code_length)
+
+
 def count_cells(symbols: np.ndarray, cell: int) -> np.ndarray:
     """The byte counts of each run of *cell* symbols (see ``_kernels.count_cells``)."""
     cells = -(-symbols.size // cell)

@@ -178,10 +178,37 @@ static PyObject *count_distinct_bytes(PyObject *self, PyObject *args) {
 /* -- Huffman code lengths -------------------------------------------------------------- */
 
 /*
- * The depths of Huffman's tree over leaves whose weights come sorted (by weight, then
- * symbol), built with two queues exactly as FORMAT.md section 11 says: take the lighter
- * front of the leaf queue and the merged queue, the leaf when they tie.
+ * Huffman's tree over n >= 2 leaves sorted by (weight, symbol), built with two queues as
+ * FORMAT.md section 11 says: take the lighter front of the leaf queue and the merged
+ * queue, the leaf when they tie.  Sets depth[0..n) (and uses depth[n..2n-1) too); merged
+ * has room for n - 1 weights, parent for 2n - 1 nodes.
  */
+static void tree_depths(const double *leaf, Py_ssize_t n, double *merged, Py_ssize_t *parent,
+                        Py_ssize_t *depth) {
+    Py_ssize_t next_leaf = 0, next_merged = 0, made = 0;
+    for (Py_ssize_t k = 0; k < n - 1; k++) {
+        Py_ssize_t node[2];
+        double weight[2];
+        for (int t = 0; t < 2; t++) {
+            if (next_leaf < n && (next_merged == made || leaf[next_leaf] <= merged[next_merged])) {
+                weight[t] = leaf[next_leaf];
+                node[t] = next_leaf++;
+            } else {
+                weight[t] = merged[next_merged];
+                node[t] = n + next_merged++;
+            }
+        }
+        merged[made] = weight[0] + weight[1];
+        parent[node[0]] = parent[node[1]] = n + made;
+        made++;
+    }
+    /* A parent always has a larger index than its children: one sweep down from the root. */
+    depth[2 * n - 2] = 0;
+    for (Py_ssize_t i = 2 * n - 3; i >= 0; i--)
+        depth[i] = depth[parent[i]] + 1;
+}
+
+/* huffman_depths(sorted_weights, depths): the depths of Huffman's tree (tree_depths). */
 static PyObject *huffman_depths(PyObject *self, PyObject *args) {
     Py_buffer weights, depths;
     if (!PyArg_ParseTuple(args, "y*w*", &weights, &depths))
@@ -204,32 +231,12 @@ static PyObject *huffman_depths(PyObject *self, PyObject *args) {
         goto done;
     }
     const double *leaf = weights.buf;
-    int64_t *out = depths.buf;
     Py_BEGIN_ALLOW_THREADS
-    Py_ssize_t next_leaf = 0, next_merged = 0, made = 0;
-    for (Py_ssize_t k = 0; k < n - 1; k++) {
-        Py_ssize_t node[2];
-        double weight[2];
-        for (int t = 0; t < 2; t++) {
-            if (next_leaf < n && (next_merged == made || leaf[next_leaf] <= merged[next_merged])) {
-                weight[t] = leaf[next_leaf];
-                node[t] = next_leaf++;
-            } else {
-                weight[t] = merged[next_merged];
-                node[t] = n + next_merged++;
-            }
-        }
-        merged[made] = weight[0] + weight[1];
-        parent[node[0]] = parent[node[1]] = n + made;
-        made++;
-    }
-    /* A parent always has a larger index than its children: one sweep down from the root. */
-    depth[2 * n - 2] = 0;
-    for (Py_ssize_t i = 2 * n - 3; i >= 0; i--)
-        depth[i] = depth[parent[i]] + 1;
+    tree_depths(leaf, n, merged, parent, depth);
+    Py_END_ALLOW_THREADS
+    int64_t *out = depths.buf;
     for (Py_ssize_t i = 0; i < n; i++)
         out[i] = depth[i];
-    Py_END_ALLOW_THREADS
     result = Py_None;
     Py_INCREF(result);
 done:
@@ -241,8 +248,23 @@ done:
     return result;
 }
 
-/* canonical_codes(lengths, codes): each symbol's canonical codeword (FORMAT.md, section 7),
- * in order of (length, symbol); 0 for a symbol without a code. */
+/* Each symbol's canonical codeword (FORMAT.md, section 7), in order of (length, symbol); 0
+ * for a symbol without a code.  Every length is at most LONGEST_CODE. */
+static void assign_canonical(const uint8_t *length, Py_ssize_t size, uint64_t *code) {
+    uint64_t count[LONGEST_CODE + 2] = {0}, next[LONGEST_CODE + 2] = {0};
+    for (Py_ssize_t s = 0; s < size; s++)
+        count[length[s]]++;
+    count[0] = 0;
+    uint64_t value = 0;
+    for (int l = 1; l <= LONGEST_CODE; l++) {
+        value = (value + count[l - 1]) << 1;
+        next[l] = value;
+    }
+    for (Py_ssize_t s = 0; s < size; s++)
+        code[s] = length[s] ? next[length[s]]++ : 0;
+}
+
+/* canonical_codes(lengths, codes): each symbol's canonical codeword. */
 static PyObject *canonical_codes(PyObject *self, PyObject *args) {
     Py_buffer lengths, codes;
     if (!PyArg_ParseTuple(args, "y*w*", &lengths, &codes))
@@ -250,7 +272,6 @@ static PyObject *canonical_codes(PyObject *self, PyObject *args) {
     PyObject *result = NULL;
     const uint8_t *length = lengths.buf;
     Py_ssize_t size = lengths.len;
-    uint64_t count[LONGEST_CODE + 2] = {0}, next[LONGEST_CODE + 2] = {0};
     if (!writable(&codes, size * 8, "codes"))
         goto done;
     for (Py_ssize_t s = 0; s < size; s++) {
@@ -258,17 +279,8 @@ static PyObject *canonical_codes(PyObject *self, PyObject *args) {
             PyErr_SetString(PyExc_ValueError, "a code is longer than 31 bits");
             goto done;
         }
-        count[length[s]]++;
     }
-    count[0] = 0;
-    uint64_t code = 0;
-    for (int l = 1; l <= LONGEST_CODE; l++) {
-        code = (code + count[l - 1]) << 1;
-        next[l] = code;
-    }
-    uint64_t *out = codes.buf;
-    for (Py_ssize_t s = 0; s < size; s++)
-        out[s] = length[s] ? next[length[s]]++ : 0;
+    assign_canonical(length, size, codes.buf);
     result = Py_None;
     Py_INCREF(result);
 done:
@@ -284,7 +296,36 @@ done:
  * After each code is added, the whole bytes among them are stored (a big-endian store of
  * all 8 bytes; the bytes past the whole ones are rewritten by the next store), so no
  * branch depends on the data.  With codes of at most 31 bits, at most 7 + 31 bits wait.
+ * Writes up to 8 bytes past the last whole one; sets *bad for a symbol without a code.
  */
+static inline uint64_t put_codes(const uint8_t *in, int width, Py_ssize_t n,
+                                 const uint64_t *code, const uint8_t *length, Py_ssize_t size,
+                                 uint8_t *dst, int *bad) {
+    uint64_t acc = 0, total_bits = 0;
+    unsigned pending = 0, missing = 0;
+    uint8_t *at = dst;
+    for (Py_ssize_t i = 0; i < n; i++) {
+        uint32_t s = symbol_at(in, width, i);
+        if (s >= (uint32_t)size) {
+            *bad = 1;
+            break;
+        }
+        unsigned len = length[s];
+        missing |= len == 0;  /* a symbol without a code: the caller's counts were wrong */
+        acc |= len ? code[s] << (64 - pending - len) : 0;
+        pending += len;
+        store_be64(at, acc);
+        unsigned whole = pending >> 3;  /* at most 4, so the shift below stays under 64 */
+        at += whole;
+        acc <<= 8 * whole;
+        pending &= 7;
+        total_bits += len;
+    }
+    *bad |= (int)missing;
+    return total_bits;
+}
+
+/* huffman_encode(symbols, width, codes, lengths, out) -> the bits written to out. */
 static PyObject *huffman_encode(PyObject *self, PyObject *args) {
     Py_buffer symbols, codes, lengths, out;
     int width;
@@ -318,29 +359,10 @@ static PyObject *huffman_encode(PyObject *self, PyObject *args) {
     uint64_t total_bits = 0;
     int bad = 0;
     Py_BEGIN_ALLOW_THREADS
-    uint64_t acc = 0;
-    unsigned pending = 0;
-    uint8_t *at = dst;
-    for (Py_ssize_t i = 0; i < n; i++) {
-        uint32_t s = symbol_at(in, width, i);
-        if (s >= (uint32_t)size) {
-            bad = 1;
-            break;
-        }
-        unsigned len = length[s];
-        /* len is 1..31 for every symbol the caller codes; 0 would add nothing. */
-        acc |= len ? code[s] << (64 - pending - len) : 0;
-        pending += len;
-        store_be64(at, acc);
-        unsigned whole = pending >> 3;  /* at most 4, so the shift below stays under 64 */
-        at += whole;
-        acc <<= 8 * whole;
-        pending &= 7;
-        total_bits += len;
-    }
+    total_bits = put_codes(in, width, n, code, length, size, dst, &bad);
     Py_END_ALLOW_THREADS
     if (bad) {
-        PyErr_SetString(PyExc_ValueError, "a symbol is outside the code table");
+        PyErr_SetString(PyExc_ValueError, "a symbol is outside the code table or has no code");
         goto done;
     }
     result = PyLong_FromUnsignedLongLong(total_bits);
@@ -1033,6 +1055,58 @@ static int run_length(const uint8_t *lengths, uint8_t *symbols, uint8_t *extras)
     return n;
 }
 
+/* The most bytes a compact table takes: 4 + 19 * 3 bits, then at most 256 run-length
+ * symbols of at most 7 + 7 bits each. */
+#define COMPACT_TABLE_MOST ((4 + 19 * 3 + 256 * 14 + 7) / 8)
+
+/*
+ * Writes the compact table of 256 code lengths (each at most 15) into out (at least
+ * COMPACT_TABLE_MOST bytes), with the code-length code of these 19 widths (each at most 7,
+ * a valid code for run_length's symbols); returns its size in bytes.
+ */
+static Py_ssize_t put_compact_table(const uint8_t *lengths, const uint8_t *width, uint8_t *out) {
+    int count[9] = {0};
+    for (int s = 0; s < 19; s++)
+        count[width[s]]++;
+    count[0] = 0;
+    uint32_t code[19] = {0};
+    int first[9] = {0};
+    for (int l = 1, c = 0; l <= 7; l++) {
+        c = (c + count[l - 1]) << 1;
+        first[l] = c;
+    }
+    for (int l = 1; l <= 7; l++)
+        for (int s = 0; s < 19; s++)
+            if (width[s] == l)
+                code[s] = (uint32_t)first[l]++;
+    uint8_t symbols[256], extras[256];
+    int n = run_length(lengths, symbols, extras);
+    int stored = 19;
+    while (stored > 4 && width[CL_ORDER[stored - 1]] == 0)
+        stored--;
+    /* Fields of at most 7 bits: the last `pending` bits of acc wait to be written. */
+    uint64_t acc = 0;
+    int pending = 0;
+    Py_ssize_t size = 0;
+#define PUT(value, bits)                                                               \
+    do {                                                                               \
+        acc = acc << (bits) | (value);                                                 \
+        for (pending += (bits); pending >= 8; pending -= 8)                             \
+            out[size++] = (uint8_t)(acc >> (pending - 8));                              \
+    } while (0)
+    PUT((uint32_t)(stored - 4), 4);
+    for (int k = 0; k < stored; k++)
+        PUT((uint32_t)width[CL_ORDER[k]], 3);
+    for (int k = 0; k < n; k++) {
+        PUT(code[symbols[k]], width[symbols[k]]);
+        PUT((uint32_t)extras[k], CL_EXTRA[symbols[k]]);
+    }
+#undef PUT
+    if (pending)
+        out[size++] = (uint8_t)(acc << (8 - pending));
+    return size;
+}
+
 static int read_lengths_256(Py_buffer *view, const char *what) {
     if (view->len != 256) {
         PyErr_Format(PyExc_ValueError, "%s must be 256 bytes", what);
@@ -1083,46 +1157,15 @@ static PyObject *write_compact_table(PyObject *self, PyObject *args) {
         goto done;
     }
     const uint8_t *width = widths.buf;
-    int count[9] = {0};
     for (int s = 0; s < 19; s++) {
         if (width[s] > 7) {
             PyErr_SetString(PyExc_ValueError, "code-length codes are at most 7 bits");
             goto done;
         }
-        count[width[s]]++;
     }
-    count[0] = 0;
-    uint32_t code[19] = {0};
-    int first[9] = {0};
-    for (int l = 1, c = 0; l <= 7; l++) {
-        c = (c + count[l - 1]) << 1;
-        first[l] = c;
-    }
-    for (int l = 1; l <= 7; l++)
-        for (int s = 0; s < 19; s++)
-            if (width[s] == l)
-                code[s] = (uint32_t)first[l]++;
-    uint8_t symbols[256], extras[256];
-    int n = run_length(lengths.buf, symbols, extras);
-    int stored = 19;
-    while (stored > 4 && width[CL_ORDER[stored - 1]] == 0)
-        stored--;
-    /* At most 4 + 57 + 256 * 14 bits. */
-    uint8_t out[4 + 57 / 8 + 256 * 2 + 8] = {0};
-    uint64_t bit = 0;
-#define PUT(value, bits)                                                               \
-    for (int b_ = (bits) - 1; b_ >= 0; b_--, bit++)                                   \
-        if (((value) >> b_) & 1)                                                        \
-            out[bit >> 3] |= (uint8_t)(0x80 >> (bit & 7));
-    PUT((uint32_t)(stored - 4), 4);
-    for (int k = 0; k < stored; k++)
-        PUT((uint32_t)width[CL_ORDER[k]], 3);
-    for (int k = 0; k < n; k++) {
-        PUT(code[symbols[k]], width[symbols[k]]);
-        PUT((uint32_t)extras[k], CL_EXTRA[symbols[k]]);
-    }
-#undef PUT
-    result = PyBytes_FromStringAndSize((const char *)out, (Py_ssize_t)((bit + 7) >> 3));
+    uint8_t out[COMPACT_TABLE_MOST];
+    Py_ssize_t size = put_compact_table(lengths.buf, width, out);
+    result = PyBytes_FromStringAndSize((const char *)out, size);
 done:
     PyBuffer_Release(&lengths);
     PyBuffer_Release(&widths);
@@ -1226,6 +1269,367 @@ done:
         Py_RETURN_NONE;
     return Py_BuildValue("y#n", (const char *)lengths, (Py_ssize_t)256,
                          pos + (Py_ssize_t)(end_bit >> 3));
+}
+
+/* -- split blocks: the blocks of many pieces, coded at once (FORMAT.md, section 16) ---- */
+
+/*
+ * Sorts n <= 256 keys (count << 8 | symbol, listed by increasing symbol) into increasing
+ * order: a stable radix sort on the count, a byte at a time, as few passes as the largest
+ * count needs.  A few hundred keys a block, so this beats comparison sorts by far.
+ */
+static void sort_keys(uint64_t *key, int n) {
+    uint64_t largest = 0, spare[256];
+    for (int i = 0; i < n; i++)
+        largest = key[i] > largest ? key[i] : largest;
+    uint64_t *from = key, *to = spare;
+    for (int shift = 8; shift < 64 && (largest >> shift); shift += 8) {
+        int start[257] = {0};
+        for (int i = 0; i < n; i++)
+            start[((from[i] >> shift) & 255) + 1]++;
+        for (int d = 0; d < 256; d++)
+            start[d + 1] += start[d];
+        for (int i = 0; i < n; i++)
+            to[start[(from[i] >> shift) & 255]++] = from[i];
+        uint64_t *swap = from;
+        from = to, to = swap;
+    }
+    if (from != key)
+        memcpy(key, from, sizeof(uint64_t) * (size_t)n);
+}
+
+/*
+ * Package-merge (codebook.limited_lengths) over n leaves of these sorted weights: at each
+ * of max_length levels the leaves are merged, a leaf first on a tie, with the pairs of the
+ * level below; the 2n - 2 cheapest items of the top level, expanded, give each leaf's
+ * length as the number of levels that chose it.  Needs 2 < n <= 2^max_length <= 2^31.
+ */
+static void package_merge(const uint64_t *leaf, int n, int max_length, Py_ssize_t *length) {
+    uint8_t is_leaf[LONGEST_CODE][512];
+    int size[LONGEST_CODE];
+    uint64_t items[512], next[512];
+    memcpy(items, leaf, sizeof(uint64_t) * (size_t)n);
+    memset(is_leaf[0], 1, (size_t)n);
+    size[0] = n;
+    for (int level = 1; level < max_length; level++) {
+        int packages = size[level - 1] / 2, leaves = 0, paired = 0, made = 0;
+        while (leaves < n || paired < packages) {
+            uint64_t package = paired < packages ? items[2 * paired] + items[2 * paired + 1] : 0;
+            int take_leaf = paired == packages || (leaves < n && leaf[leaves] <= package);
+            next[made] = take_leaf ? leaf[leaves++] : (paired++, package);
+            is_leaf[level][made++] = (uint8_t)take_leaf;
+        }
+        memcpy(items, next, sizeof(uint64_t) * (size_t)made);
+        size[level] = made;
+    }
+    /* The leaves a level chooses are always the lightest ones. */
+    for (int i = 0; i < n; i++)
+        length[i] = 0;
+    int take = 2 * n - 2;
+    for (int level = max_length - 1; level >= 0; level--) {
+        int chosen = 0;
+        for (int k = 0; k < take && k < size[level]; k++)
+            chosen += is_leaf[level][k];
+        for (int i = 0; i < chosen; i++)
+            length[i]++;
+        take = 2 * (take - chosen);
+    }
+}
+
+/*
+ * The lengths codebook.optimal_lengths gives these counts of size <= 256 symbols:
+ * Huffman's, over the present symbols ordered by (count, symbol), or package-merge's when a
+ * code would pass max_length.  Returns 0, with no lengths set, when that is impossible:
+ * more than 2^max_length symbols (the caller then lets the reference say so).
+ */
+static int code_lengths(const int64_t *count, int size, int max_length, uint8_t *length) {
+    uint64_t key[256], weight[256];
+    double leaf[256], merged[256];
+    Py_ssize_t parent[512], depth[512];
+    int n = 0;
+    for (int s = 0; s < size; s++)
+        if (count[s] > 0)
+            key[n++] = (uint64_t)count[s] << 8 | (uint64_t)s;
+    if (n > 2 && max_length < 31 && n > (1 << max_length))
+        return 0;
+    memset(length, 0, (size_t)size);
+    sort_keys(key, n);
+    if (n <= 2) {
+        for (int i = 0; i < n; i++)
+            length[key[i] & 255] = 1;
+        return 1;
+    }
+    for (int i = 0; i < n; i++) {
+        weight[i] = key[i] >> 8;
+        leaf[i] = (double)weight[i];
+    }
+    tree_depths(leaf, n, merged, parent, depth);
+    Py_ssize_t longest = 0;
+    for (int i = 0; i < n; i++)
+        longest = depth[i] > longest ? depth[i] : longest;
+    if (longest > max_length)
+        package_merge(weight, n, max_length, depth);
+    for (int i = 0; i < n; i++)
+        length[key[i] & 255] = (uint8_t)depth[i];
+    return 1;
+}
+
+/* Bits per stored length in a plain code table: lengths 1..longest are stored as 0..longest-1. */
+static int plain_width(int longest) {
+    int width = 0;
+    while ((1 << width) < longest)
+        width++;
+    return width;
+}
+
+/* The plain code table (FORMAT.md, section 6) of 256 byte lengths: the longest length, a
+ * presence bitmap, then each present byte's length - 1, MSB first.  Returns its size. */
+static Py_ssize_t put_plain_table(const uint8_t *length, uint8_t *out) {
+    int longest = 0;
+    for (int s = 0; s < 256; s++)
+        longest = length[s] > longest ? length[s] : longest;
+    int width = plain_width(longest);
+    memset(out, 0, 1 + 32 + (256 * 5 + 7) / 8);
+    out[0] = (uint8_t)longest;
+    uint64_t bit = 0;
+    for (int s = 0; s < 256; s++) {
+        if (!length[s])
+            continue;
+        out[1 + s / 8] |= (uint8_t)(0x80 >> (s & 7));
+        for (int b = width - 1; b >= 0; b--, bit++)
+            if (((length[s] - 1) >> b) & 1)
+                out[33 + (bit >> 3)] |= (uint8_t)(0x80 >> (bit & 7));
+    }
+    return 33 + (Py_ssize_t)((bit + 7) >> 3);
+}
+
+/* Block types and sizes of FORMAT.md sections 5 and 16. */
+#define BLOCK_HUFFMAN 0x01
+#define BLOCK_HUFFMAN_COMPACT 0x05
+#define BLOCK_HUFFMAN_REUSE 0x06
+#define LONGEST_COMPACT 15
+#define MIN_SYMBOLS_TO_SPLIT (1 << 14)
+#define STREAMS_PER_BLOCK 4
+#define PLAIN_TABLE_MOST (1 + 32 + (256 * 5 + 7) / 8)
+/* The most bytes a piece takes beside its codes: header (9), a plain table (the compact
+ * one is used only when smaller), stream count and bit counts (1 + 16), and each stream's
+ * last byte (4). */
+#define PIECE_OVERHEAD (9 + PLAIN_TABLE_MOST + 17 + 4)
+
+static inline void store_le32(uint8_t *p, uint32_t v) {
+    for (int i = 0; i < 4; i++)
+        p[i] = (uint8_t)(v >> (8 * i));
+}
+
+/* How one piece is coded: its block type, its table, and the code its symbols get. */
+typedef struct {
+    int kind;
+    uint8_t length[256];  /* the piece's own code */
+    const uint8_t *use;  /* the code its symbols get: length, or the previous piece's */
+    uint8_t table[COMPACT_TABLE_MOST > PLAIN_TABLE_MOST ? COMPACT_TABLE_MOST : PLAIN_TABLE_MOST];
+    Py_ssize_t table_size;
+    uint64_t bits;  /* of all its streams */
+    int streams;
+} Piece;
+
+/*
+ * Plans a piece of n symbols with these counts as container._encode_huffman_piece does:
+ * its own code, with the smaller of the compact and the plain table, or the previous
+ * piece's code (type 0x06) when that costs no more.  Returns 0 when a length limit
+ * cannot be met.
+ */
+static int plan_piece(Piece *piece, const int64_t *count, Py_ssize_t n, int max_length,
+                      const uint8_t *previous) {
+    uint8_t *length = piece->length;
+    if (!code_lengths(count, 256, max_length, length))
+        return 0;
+    int longest = 0, present = 0, reusable = previous != NULL;
+    uint64_t own_bits = 0, reuse_bits = 0;
+    for (int s = 0; s < 256; s++) {
+        longest = length[s] > longest ? length[s] : longest;
+        present += length[s] != 0;
+        own_bits += (uint64_t)count[s] * length[s];
+        if (previous) {
+            reuse_bits += (uint64_t)count[s] * previous[s];
+            reusable &= !(count[s] > 0 && previous[s] == 0);
+        }
+    }
+    Py_ssize_t plain_size = 33 + (present * plain_width(longest) + 7) / 8;
+    piece->kind = BLOCK_HUFFMAN;
+    if (longest <= LONGEST_COMPACT) {
+        uint8_t symbols[256], extras[256], width[19];
+        int64_t uses[19] = {0};
+        int runs = run_length(length, symbols, extras);
+        for (int k = 0; k < runs; k++)
+            uses[symbols[k]]++;
+        code_lengths(uses, 19, 7, width);  /* at most 19 symbols: always within 7 bits */
+        piece->table_size = put_compact_table(length, width, piece->table);
+        if (piece->table_size < plain_size)
+            piece->kind = BLOCK_HUFFMAN_COMPACT;
+    }
+    if (piece->kind == BLOCK_HUFFMAN)
+        piece->table_size = put_plain_table(length, piece->table);
+    piece->use = length;
+    piece->bits = own_bits;
+    if (reusable && reuse_bits <= own_bits + 8 * (uint64_t)piece->table_size) {
+        piece->kind = BLOCK_HUFFMAN_REUSE;
+        piece->table_size = 0;
+        piece->use = previous;
+        piece->bits = reuse_bits;
+    }
+    piece->streams = n >= MIN_SYMBOLS_TO_SPLIT ? STREAMS_PER_BLOCK : 1;
+    return 1;
+}
+
+/* Writes a planned piece's block: header, table, bit counts, streams.  Returns its size;
+ * sets *bad for a symbol its code does not cover. */
+static Py_ssize_t put_piece(const Piece *piece, const uint8_t *in, Py_ssize_t n, uint32_t crc,
+                            uint8_t *out, int *bad) {
+    uint64_t code[256];
+    assign_canonical(piece->use, 256, code);
+    uint8_t *at = out;
+    at[0] = (uint8_t)piece->kind;
+    store_le32(at + 1, (uint32_t)n);
+    store_le32(at + 5, crc);
+    memcpy(at + 9, piece->table, (size_t)piece->table_size);
+    at += 9 + piece->table_size;
+    uint8_t *bit_counts = at + 1;
+    at[0] = (uint8_t)piece->streams;
+    at += 1 + 4 * piece->streams;
+    Py_ssize_t per_stream = (n + piece->streams - 1) / piece->streams;
+    for (int k = 0; k < piece->streams; k++) {
+        Py_ssize_t start = k * per_stream < n ? k * per_stream : n;
+        Py_ssize_t end = (k + 1) * per_stream < n ? (k + 1) * per_stream : n;
+        uint64_t bits = put_codes(in + start, 1, end - start, code, piece->use, 256, at, bad);
+        store_le32(bit_counts + 4 * k, (uint32_t)bits);
+        at += (bits + 7) / 8;
+    }
+    return at - out;
+}
+
+/* Checks the arguments the pieces kernels share; sets an error and returns 0 if wrong. */
+static int check_pieces(Py_buffer *ends, Py_buffer *counts, Py_ssize_t symbols,
+                        int max_length) {
+    Py_ssize_t pieces = ends->len / 8;
+    const int64_t *end = ends->buf;
+    if (pieces < 1 || ends->len % 8 || counts->len != pieces * 256 * 8 || end[pieces - 1] != symbols
+            || max_length < 1 || max_length > LONGEST_CODE) {
+        PyErr_SetString(PyExc_ValueError, "the pieces and counts do not match the symbols");
+        return 0;
+    }
+    for (Py_ssize_t p = 0; p < pieces; p++) {
+        if (end[p] <= (p ? end[p - 1] : 0)) {
+            PyErr_SetString(PyExc_ValueError, "the pieces' ends must increase");
+            return 0;
+        }
+    }
+    return 1;
+}
+
+/*
+ * huffman_pieces_size(ends, counts, max_length) -> (least, most) bytes, or None: how large
+ * encode_huffman_pieces would make these pieces, found without coding them: exact but for
+ * the padding of a block's last three streams.  None when a length limit cannot be met.
+ */
+static PyObject *huffman_pieces_size(PyObject *self, PyObject *args) {
+    Py_buffer ends, counts;
+    int max_length;
+    if (!PyArg_ParseTuple(args, "y*y*i", &ends, &counts, &max_length))
+        return NULL;
+    PyObject *result = NULL;
+    Py_ssize_t pieces = ends.len / 8;
+    const int64_t *end = ends.buf;
+    if (!check_pieces(&ends, &counts, pieces ? end[pieces - 1] : 0, max_length))
+        goto done;
+    Piece *this = malloc(sizeof(Piece));
+    if (!this) {
+        PyErr_NoMemory();
+        goto done;
+    }
+    Py_ssize_t least = 0, most = 0;
+    uint8_t previous[256];
+    int ok = 1, have_previous = 0;
+    for (Py_ssize_t p = 0; p < pieces && ok; p++) {
+        ok = plan_piece(this, (const int64_t *)counts.buf + 256 * p,
+                        end[p] - (p ? end[p - 1] : 0), max_length,
+                        have_previous ? previous : NULL);
+        Py_ssize_t fixed = 9 + this->table_size + 1 + 4 * this->streams;
+        least += fixed + (Py_ssize_t)((this->bits + 7) / 8);
+        most += fixed + (Py_ssize_t)((this->bits + 7) / 8) + this->streams - 1;
+        if (this->kind != BLOCK_HUFFMAN_REUSE) {
+            memcpy(previous, this->length, 256);
+            have_previous = 1;
+        }
+    }
+    free(this);
+    result = ok ? Py_BuildValue("nn", least, most) : Py_NewRef(Py_None);
+done:
+    PyBuffer_Release(&ends);
+    PyBuffer_Release(&counts);
+    return result;
+}
+
+/*
+ * encode_huffman_pieces(symbols, ends, counts, crcs, max_length, out) -> bytes written, or
+ * None: the blocks of consecutive pieces of byte symbols, ending at ends (int64), with
+ * these counts (256 int64 a piece) and CRC-32s (uint32 a piece), as
+ * container.encode_pieces writes them.  None when a piece's code cannot meet max_length:
+ * the reference then says why.
+ */
+static PyObject *encode_huffman_pieces(PyObject *self, PyObject *args) {
+    Py_buffer symbols, ends, counts, crcs, out;
+    int max_length;
+    if (!PyArg_ParseTuple(args, "y*y*y*y*iw*", &symbols, &ends, &counts, &crcs, &max_length,
+                          &out))
+        return NULL;
+    PyObject *result = NULL;
+    Piece *piece = NULL;
+    Py_ssize_t pieces = ends.len / 8, n = symbols.len;
+    const int64_t *end = ends.buf;
+    if (!check_pieces(&ends, &counts, n, max_length))
+        goto done;
+    if (crcs.len != pieces * 4) {
+        PyErr_SetString(PyExc_ValueError, "each piece needs a CRC-32");
+        goto done;
+    }
+    if (!writable(&out, n * max_length / 8 + pieces * PIECE_OVERHEAD + 16, "the output buffer"))
+        goto done;
+    if (!(piece = malloc(sizeof(Piece)))) {
+        PyErr_NoMemory();
+        goto done;
+    }
+    Py_ssize_t written = 0;
+    int ok = 1, bad = 0, have_previous = 0;
+    Py_BEGIN_ALLOW_THREADS
+    const uint8_t *in = symbols.buf;
+    const uint32_t *crc = crcs.buf;
+    uint8_t previous[256];  /* the code the last piece with a table of its own carried */
+    for (Py_ssize_t p = 0; p < pieces && ok && !bad; p++) {
+        Py_ssize_t start = p ? end[p - 1] : 0;
+        ok = plan_piece(piece, (const int64_t *)counts.buf + 256 * p, end[p] - start,
+                        max_length, have_previous ? previous : NULL);
+        if (!ok)
+            break;
+        written += put_piece(piece, in + start, end[p] - start, crc[p],
+                             (uint8_t *)out.buf + written, &bad);
+        if (piece->kind != BLOCK_HUFFMAN_REUSE) {
+            memcpy(previous, piece->length, 256);
+            have_previous = 1;
+        }
+    }
+    Py_END_ALLOW_THREADS
+    if (bad)
+        PyErr_SetString(PyExc_ValueError, "a symbol has no code: the counts are wrong");
+    else
+        result = ok ? PyLong_FromSsize_t(written) : Py_NewRef(Py_None);
+done:
+    free(piece);
+    PyBuffer_Release(&symbols);
+    PyBuffer_Release(&ends);
+    PyBuffer_Release(&counts);
+    PyBuffer_Release(&crcs);
+    PyBuffer_Release(&out);
+    return result;
 }
 
 /* -- joining ------------------------------------------------------------------------- */
@@ -1334,6 +1738,10 @@ static PyMethodDef methods[] = {
      "write_compact_table(lengths, code_length_lengths) -> the compact table's bytes."},
     {"parse_compact_table", parse_compact_table, METH_VARARGS,
      "parse_compact_table(buffer, pos) -> (256 lengths, end), or None if it is not valid."},
+    {"encode_huffman_pieces", encode_huffman_pieces, METH_VARARGS,
+     "encode_huffman_pieces(symbols, ends, counts, crcs, max_length, out) -> bytes written."},
+    {"huffman_pieces_size", huffman_pieces_size, METH_VARARGS,
+     "huffman_pieces_size(ends, counts, max_length) -> (least, most) bytes encoded."},
     {"count_cells", count_cells, METH_VARARGS,
      "count_cells(data, cell, counts): a byte histogram per run of cell bytes."},
     {"count_distinct_bytes", count_distinct_bytes, METH_VARARGS,

@@ -360,6 +360,22 @@ def read_compact_table(buffer, pos: int) -> tuple[np.ndarray, int] | None:
     return None
 
 
+def encode_huffman_pieces(symbols: np.ndarray, ends: list[int], counts: np.ndarray,
+                          crcs: list[int], max_code_length: int) -> None:
+    """A fast coding of consecutive pieces of byte *symbols*, ending at *ends*, with these
+    *counts* (a row of 256 per piece) and CRC-32s, as Huffman blocks: their bytes, or None
+    to code them with the reference, ``container.encode_pieces``.  The numpy backend has no
+    faster way."""
+    return None
+
+
+def huffman_pieces_size(ends: list[int], counts: np.ndarray, max_code_length: int) -> None:
+    """The least and most bytes ``encode_huffman_pieces`` would give pieces ending at *ends*
+    with these *counts*, found without coding them (exact but for the padding of streams),
+    or None when that is not known.  The numpy backend does not know it."""
+    return None
+
+
 def compact_symbol_counts(lengths: np.ndarray) -> np.ndarray:
     """How often each of the 19 run-length symbols of a compact table (FORMAT.md, section
     16.1) codes these 256 *lengths*."""

@@ -340,6 +340,17 @@ class HuffmanCompressor:
 
         if len(ends) == 1:
             return whole()
+        if self._coder == "huffman":  # code only the smaller, if the sizes say which
+            parts_size = _backend.kernels.huffman_pieces_size(ends, counts,
+                                                              self._max_code_length)
+            whole_size = _backend.kernels.huffman_pieces_size([symbols.size], total[np.newaxis],
+                                                              self._max_code_length)
+            if parts_size is not None and whole_size is not None:
+                if parts_size[0] >= whole_size[1]:
+                    return whole()
+                if parts_size[1] < whole_size[0]:
+                    return container.encode_pieces(block, symbols, ends, counts,
+                                                   self._max_code_length, self._coder)
         parts = container.encode_pieces(block, symbols, ends, counts, self._max_code_length,
                                         self._coder)
         size = sum(memoryview(part).nbytes for part in parts)

@@ -512,6 +512,13 @@ def encode_pieces(data, symbols: np.ndarray, ends: list[int], counts: np.ndarray
     previous = None  # the code (Huffman) or table (ANS) the last block carried
     start = 0
     with memoryview(data) as view:
+        if coder == "huffman":  # the same blocks, written in one kernel call if it can
+            starts = [0, *ends[:-1]]
+            crcs = [zlib.crc32(view[begin:end]) for begin, end in zip(starts, ends, strict=True)]
+            fast = _backend.kernels.encode_huffman_pieces(symbols, ends, counts, crcs,
+                                                          max_code_length)
+            if fast is not None:
+                return [fast]
         for end, piece_counts in zip(ends, counts, strict=True):
             piece, piece_symbols = view[start:end], symbols[start:end]
             crc = zlib.crc32(piece)

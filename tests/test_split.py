@@ -187,3 +187,33 @@ def test_block_floors_are_never_above_the_real_size(data, skew):
         real = container.encode_pieces(data, symbols, [len(data)], counts[np.newaxis], 15,
                                        coder)
         assert floor <= sum(memoryview(part).nbytes for part in real), coder
+
+
+@pytest.mark.skipif(huffkit._backend.unavailable is not None, reason="no compiled kernels")
+@settings(max_examples=60, deadline=None)
+@given(parts=st.lists(st.tuples(st.binary(min_size=1, max_size=40), st.integers(1, 20_000)),
+                      min_size=1, max_size=6),
+       limit=st.sampled_from([8, 9, 11, 15, 20, 31]))
+def test_compiled_pieces_match_the_reference_and_their_sizes(parts, limit):
+    """The C kernel writes the blocks of many pieces exactly as the Python reference does,
+    code-length limits, reused codes and both table kinds included, and its sizes found
+    without coding bound the real one."""
+    from huffkit import _backend, container
+    data = segments(*parts)
+    symbols = np.frombuffer(data, dtype=np.uint8)
+    ends = np.cumsum([length for _, length in parts]).tolist()
+    counts = np.array([np.bincount(symbols[start:end], minlength=256)
+                       for start, end in zip([0, *ends[:-1]], ends, strict=True)])
+    coded = {}
+    previous = _backend.name()
+    try:
+        for name in ("numpy", "c"):
+            _backend.use(name)
+            pieces = container.encode_pieces(data, symbols, ends, counts, limit, "huffman")
+            coded[name] = b"".join(pieces)
+        least, most = _backend.kernels.huffman_pieces_size(ends, counts, limit)
+    finally:
+        _backend.use(previous)
+    assert coded["c"] == coded["numpy"]
+    assert least <= len(coded["c"]) <= most
+    assert most - least <= 3 * sum(1 for length in np.diff([0, *ends]) if length >= 1 << 14)
