@@ -148,6 +148,17 @@ def huffman_pieces_size(ends: list[int], counts: np.ndarray, max_code_length: in
                                          max_code_length)
 
 
+def merge_cells(cells: np.ndarray, coder: str, max_block: int) -> np.ndarray:
+    """Each segment's length, merged from these cells' counts in C (see
+    ``_kernels.merge_cells``)."""
+    from ._splitter import BITS_PER_HUFFMAN_LENGTH, LOG2_TABLE  # it imports this module
+    lengths = np.empty(len(cells), dtype=np.int64)
+    segments = _ckernels.merge_cells(np.ascontiguousarray(cells, dtype=np.int64),
+                                     coder == "huffman", max_block, LOG2_TABLE,
+                                     BITS_PER_HUFFMAN_LENGTH, lengths)
+    return lengths[:segments]
+
+
 def count_cells(symbols: np.ndarray, cell: int) -> np.ndarray:
     """The byte counts of each run of *cell* symbols (see ``_kernels.count_cells``)."""
     cells = -(-symbols.size // cell)

@@ -806,6 +806,47 @@ static int check_table(Py_buffer *freqs, Py_buffer *cumulative, int precision) {
  * words it emits backwards from the end of `words`, so that they come out in the order
  * the decoder reads them: by step, then by lane.
  */
+/*
+ * How the encoder codes one symbol of frequency f (and cumulative frequency c) at
+ * precision p: x' = x + bias + q * (M - f), with q = x / f found by a multiplication and a
+ * shift, not a division (Alverson's reciprocals, as in Fabian Giesen's rans64): with
+ * s = ceil(log2 f), reciprocal = ceil(2^(63 + s) / f) and shift = s - 1, q is exact for every
+ * state below the renormalisation limit f * 2^(64 - p) when f <= 2^(p - 1).  A symbol of
+ * frequency 1 takes reciprocal 2^64 - 1 (so q = x - 1) and bias c + M - 1 to make up for
+ * it; one above 2^(p - 1), which is rare, is divided.
+ */
+typedef struct {
+    uint64_t limit;  /* a state at least this large first sheds a word */
+    uint64_t reciprocal;
+    uint64_t bias;
+    uint64_t complement;  /* M - f */
+    uint32_t freq;
+    int shift;
+    int divide;
+} EncodeSymbol;
+
+static void prepare_symbol(EncodeSymbol *e, uint32_t f, uint32_t c, int precision) {
+    uint64_t total = (uint64_t)1 << precision;
+    e->limit = f == total ? UINT64_MAX : (uint64_t)f << (64 - precision);
+    e->freq = f;
+    e->complement = total - f;
+    e->bias = c;
+    e->divide = f > total / 2;
+    e->shift = 0;
+    e->reciprocal = 0;
+    if (f == 1) {
+        e->reciprocal = UINT64_MAX;
+        e->bias = c + total - 1;
+    } else if (f >= 2 && !e->divide) {
+        int s = 0;
+        while (((uint64_t)1 << s) < f)
+            s++;
+        unsigned __int128 numerator = (unsigned __int128)1 << (63 + s);
+        e->reciprocal = (uint64_t)((numerator + f - 1) / f);
+        e->shift = s - 1;
+    }
+}
+
 static PyObject *ans_encode(PyObject *self, PyObject *args) {
     Py_buffer symbols, freqs, cumulative, states, words;
     int width, precision;
@@ -814,7 +855,7 @@ static PyObject *ans_encode(PyObject *self, PyObject *args) {
                           &precision, &lanes, &states, &words))
         return NULL;
     PyObject *result = NULL;
-    uint64_t *limit = NULL;
+    EncodeSymbol *coding = NULL;
     if (!check_width(width) || !check_table(&freqs, &cumulative, precision))
         goto done;
     Py_ssize_t n = symbols.len / width, size = freqs.len / 4;
@@ -824,15 +865,14 @@ static PyObject *ans_encode(PyObject *self, PyObject *args) {
     }
     if (!writable(&states, 8 * lanes, "states") || !writable(&words, 4 * n, "words"))
         goto done;
-    limit = malloc(sizeof(uint64_t) * (size_t)(size ? size : 1));
-    if (!limit) {
+    coding = malloc(sizeof(EncodeSymbol) * (size_t)(size ? size : 1));
+    if (!coding) {
         PyErr_NoMemory();
         goto done;
     }
     const uint32_t *f = freqs.buf, *c = cumulative.buf;
     for (Py_ssize_t s = 0; s < size; s++)
-        limit[s] = f[s] == ((uint32_t)1 << precision) ? UINT64_MAX
-                                                      : (uint64_t)f[s] << (64 - precision);
+        prepare_symbol(&coding[s], f[s], c[s], precision);
     const uint8_t *in = symbols.buf;
     uint64_t *x = states.buf;
     uint32_t *w = words.buf;
@@ -851,13 +891,17 @@ static PyObject *ans_encode(PyObject *self, PyObject *args) {
                 bad = 1;
                 break;
             }
+            const EncodeSymbol *e = &coding[s];
             uint64_t state = x[k];
-            if (state >= limit[s]) {
+            if (state >= e->limit) {
                 w[--at] = (uint32_t)state;
                 state >>= 32;
             }
-            uint64_t q = state / f[s];
-            x[k] = (q << precision) + (state - q * f[s]) + c[s];
+            /* x' = (x / f) * M + x % f + c = x + c + (x / f) * (M - f) */
+            uint64_t q = e->divide ? state / e->freq
+                                   : (uint64_t)(((unsigned __int128)state * e->reciprocal) >> 64)
+                                         >> e->shift;
+            x[k] = state + e->bias + q * e->complement;
         }
     }
     Py_END_ALLOW_THREADS
@@ -869,7 +913,7 @@ static PyObject *ans_encode(PyObject *self, PyObject *args) {
     memmove(w, w + at, sizeof(uint32_t) * (size_t)(n - at));
     result = PyLong_FromSsize_t(n - at);
 done:
-    free(limit);
+    free(coding);
     PyBuffer_Release(&symbols);
     PyBuffer_Release(&freqs);
     PyBuffer_Release(&cumulative);
@@ -1632,6 +1676,193 @@ done:
     return result;
 }
 
+/* -- block splitting: merging cells into segments (codec/_splitter.py) ------------------ */
+
+/* The cost model of _splitter.segment_costs, in units of 2^-16 bits. */
+#define COST_FRACTION 16
+#define COST_ONE ((int64_t)1 << COST_FRACTION)
+#define LOG2_TABLE_BITS 17
+#define HUFFMAN_BITS (8 * (9 + 1 + 4) + 80)
+#define HUFFMAN_STREAMS_BITS (12 * 8)
+#define ANS_BITS (8 * (9 + 6) + 8 * 33)
+#define BITS_PER_FREQUENCY 12
+#define BITS_PER_LANE 64
+
+typedef struct {
+    const int64_t *log2;  /* log2(x) in 2^-16 bits for x < 2^17: _splitter.LOG2_TABLE */
+    int huffman;
+    int64_t bits_per_length;  /* a Huffman length in the compact table, in 2^-16 bits */
+} CostModel;
+
+static inline int64_t log2_fixed(const CostModel *model, int64_t x) {
+    if (x < ((int64_t)1 << LOG2_TABLE_BITS))
+        return model->log2[x];
+    int shift = 64 - __builtin_clzll((uint64_t)x) - LOG2_TABLE_BITS;
+    return model->log2[x >> shift] + ((int64_t)shift << COST_FRACTION);
+}
+
+/* The estimated cost of a block with these k counts (summing to total). */
+static int64_t segment_cost(const CostModel *model, const int64_t *count, int k, int64_t total) {
+    int64_t whole = log2_fixed(model, total), payload = 0, present = 0;
+    for (int j = 0; j < k; j++) {
+        if (!count[j])
+            continue;
+        int64_t information = whole - log2_fixed(model, count[j]);
+        if (model->huffman && information < COST_ONE)
+            information = COST_ONE;  /* Huffman spends at least a bit on every symbol */
+        payload += count[j] * information;
+        present++;
+    }
+    if (!model->huffman) {
+        int64_t lanes = payload / (100000 * COST_ONE), by_length = (total + 131071) / 131072;
+        lanes = lanes > by_length ? lanes : by_length;
+        lanes = lanes > 1 ? lanes : 1;
+        return payload + ((ANS_BITS + BITS_PER_FREQUENCY * present + BITS_PER_LANE * lanes)
+                          << COST_FRACTION);
+    }
+    int64_t streams = total >= (1 << 14) ? HUFFMAN_STREAMS_BITS : 0;
+    return payload + payload / 200 + ((HUFFMAN_BITS + streams) << COST_FRACTION)
+           + model->bits_per_length * present;
+}
+
+typedef struct {
+    int64_t gain;
+    Py_ssize_t pair;
+} Candidate;
+
+/* The best gain first; the leftmost pair of equal gains first. */
+static int by_gain(const void *a, const void *b) {
+    const Candidate *x = a, *y = b;
+    if (x->gain != y->gain)
+        return x->gain > y->gain ? -1 : 1;
+    return x->pair < y->pair ? -1 : x->pair > y->pair;
+}
+
+/*
+ * merge_cells(counts, huffman, max_block, log2_table, bits_per_length, lengths) -> segments:
+ * _splitter.merge_segments in C, with the same rounds and the same integer costs, so the
+ * same segments.  counts holds 256 int64 counts a cell; lengths (int64, a cell each)
+ * receives each segment's length.  A pair's merged cost is kept from round to round
+ * until one of its segments changes.
+ */
+static PyObject *merge_cells(PyObject *self, PyObject *args) {
+    Py_buffer counts, table, lengths;
+    int huffman;
+    Py_ssize_t max_block, bits_per_length;
+    if (!PyArg_ParseTuple(args, "y*pny*nw*", &counts, &huffman, &max_block, &table,
+                          &bits_per_length, &lengths))
+        return NULL;
+    PyObject *result = NULL;
+    Py_ssize_t cells = counts.len / (256 * 8);
+    int64_t *count = NULL, *cost = NULL, *pair_cost = NULL, *length = NULL;
+    uint8_t *pair_known = NULL, *taken = NULL;
+    Candidate *candidate = NULL;
+    if (cells < 1 || counts.len % (256 * 8) || table.len != 8 << LOG2_TABLE_BITS) {
+        PyErr_SetString(PyExc_ValueError, "256 counts a cell, and the log2 table, are needed");
+        goto done;
+    }
+    if (!writable(&lengths, cells * 8, "lengths"))
+        goto done;
+    /* Only the byte values that occur matter: columns of the others are left out. */
+    const int64_t *cell = counts.buf;
+    int column[256] = {0}, k = 0;
+    for (int v = 0; v < 256; v++) {
+        int occurs = 0;
+        for (Py_ssize_t c = 0; c < cells && !occurs; c++)
+            occurs = cell[256 * c + v] != 0;
+        if (occurs)
+            column[k++] = v;
+    }
+    k = k ? k : 1;
+    count = malloc(sizeof(int64_t) * (size_t)(cells + 1) * (size_t)k);
+    cost = malloc(sizeof(int64_t) * (size_t)cells);
+    pair_cost = malloc(sizeof(int64_t) * (size_t)cells);
+    length = malloc(sizeof(int64_t) * (size_t)cells);
+    pair_known = calloc((size_t)cells, 1);
+    taken = malloc((size_t)cells);
+    candidate = malloc(sizeof(Candidate) * (size_t)cells);
+    if (!count || !cost || !pair_cost || !length || !pair_known || !taken || !candidate) {
+        PyErr_NoMemory();
+        goto done;
+    }
+    CostModel model = {table.buf, huffman, bits_per_length};
+    Py_ssize_t segments = cells;
+    Py_BEGIN_ALLOW_THREADS
+    int64_t *merged = count + cells * k;  /* room for one pair's sum */
+    for (Py_ssize_t c = 0; c < cells; c++) {
+        length[c] = 0;
+        for (int j = 0; j < k; j++) {
+            count[c * k + j] = cell[256 * c + column[j]];
+            length[c] += count[c * k + j];
+        }
+        cost[c] = segment_cost(&model, count + c * k, k, length[c]);
+    }
+    while (segments > 1) {
+        Py_ssize_t candidates = 0;
+        for (Py_ssize_t i = 0; i + 1 < segments; i++) {
+            if (!pair_known[i]) {
+                for (int j = 0; j < k; j++)
+                    merged[j] = count[i * k + j] + count[(i + 1) * k + j];
+                pair_cost[i] = segment_cost(&model, merged, k, length[i] + length[i + 1]);
+                pair_known[i] = 1;
+            }
+            int64_t gain = cost[i] + cost[i + 1] - pair_cost[i];
+            if (gain > 0 && length[i] + length[i + 1] <= max_block)
+                candidate[candidates++] = (Candidate){gain, i};
+        }
+        if (!candidates)
+            break;
+        qsort(candidate, (size_t)candidates, sizeof(Candidate), by_gain);
+        memset(taken, 0, (size_t)segments);
+        for (Py_ssize_t c = 0; c < candidates; c++) {
+            Py_ssize_t i = candidate[c].pair;
+            if (!taken[i] && !taken[i + 1])
+                taken[i] = 2, taken[i + 1] = 1;  /* 2: first of a merged pair */
+        }
+        /* Compact: a merged pair lives on in its first segment, with the pair's cost. */
+        Py_ssize_t kept = 0;
+        for (Py_ssize_t i = 0; i < segments; i++) {
+            if (taken[i] == 1)
+                continue;
+            if (taken[i] == 2) {
+                for (int j = 0; j < k; j++)
+                    count[kept * k + j] = count[i * k + j] + count[(i + 1) * k + j];
+                length[kept] = length[i] + length[i + 1];
+                cost[kept] = pair_cost[i];
+            } else if (kept != i) {
+                memmove(count + kept * k, count + i * k, sizeof(int64_t) * (size_t)k);
+                length[kept] = length[i];
+                cost[kept] = cost[i];
+            }
+            /* The pair (kept, kept + 1) is known if neither segment changed. */
+            Py_ssize_t next = i + (taken[i] == 2 ? 2 : 1);
+            int unchanged = taken[i] == 0 && next < segments && taken[next] == 0;
+            pair_known[kept] = (uint8_t)(unchanged && pair_known[i]);
+            if (unchanged)
+                pair_cost[kept] = pair_cost[i];
+            kept++;
+        }
+        segments = kept;
+    }
+    int64_t *out = lengths.buf;
+    for (Py_ssize_t s = 0; s < segments; s++)
+        out[s] = length[s];
+    Py_END_ALLOW_THREADS
+    result = PyLong_FromSsize_t(segments);
+done:
+    free(count);
+    free(cost);
+    free(pair_cost);
+    free(length);
+    free(pair_known);
+    free(taken);
+    free(candidate);
+    PyBuffer_Release(&counts);
+    PyBuffer_Release(&table);
+    PyBuffer_Release(&lengths);
+    return result;
+}
+
 /* -- joining ------------------------------------------------------------------------- */
 
 /*
@@ -1742,6 +1973,8 @@ static PyMethodDef methods[] = {
      "encode_huffman_pieces(symbols, ends, counts, crcs, max_length, out) -> bytes written."},
     {"huffman_pieces_size", huffman_pieces_size, METH_VARARGS,
      "huffman_pieces_size(ends, counts, max_length) -> (least, most) bytes encoded."},
+    {"merge_cells", merge_cells, METH_VARARGS,
+     "merge_cells(counts, huffman, max_block, log2_table, bits_per_length, lengths) -> segments."},
     {"count_cells", count_cells, METH_VARARGS,
      "count_cells(data, cell, counts): a byte histogram per run of cell bytes."},
     {"count_distinct_bytes", count_distinct_bytes, METH_VARARGS,

@@ -369,6 +369,13 @@ def encode_huffman_pieces(symbols: np.ndarray, ends: list[int], counts: np.ndarr
     return None
 
 
+def merge_cells(cells: np.ndarray, coder: str, max_block: int) -> None:
+    """A fast merging of cells (a row of byte counts each) into segments, as
+    ``_splitter.merge_segments`` does: each segment's length, or None to merge them with
+    that reference.  The numpy backend has no faster way."""
+    return None
+
+
 def huffman_pieces_size(ends: list[int], counts: np.ndarray, max_code_length: int) -> None:
     """The least and most bytes ``encode_huffman_pieces`` would give pieces ending at *ends*
     with these *counts*, found without coding them (exact but for the padding of streams),

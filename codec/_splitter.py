@@ -6,8 +6,13 @@ symbols on a grid of cells (:data:`CELL` symbols each), then merges neighbouring
 segments for as long as merging saves bits, by a cost model: a segment of counts
 c costs its entropy, n·H(c) bits (what its own code pays, to within Huffman's
 rounding, or rANS's quantisation), plus its table and headers.  Merging runs in
-rounds, each taking the best non-overlapping pairs at once, so a megabyte costs a
-few dozen numpy operations on a small matrix, not one per symbol.
+rounds, each taking the best non-overlapping pairs at once.
+
+Costs are integers, in units of 2^-16 bits, from one table of log2 (so the
+compiled kernel, which takes the same table, makes the same choices to the
+last bit, and the numpy reference here needs no float comparisons).  The rounds
+run in C when the compiled kernels are there, else here, a few dozen numpy
+operations on a small matrix a megabyte.
 
 Only the cost model differs between the coders; the caller checks the result
 against the unsplit block and keeps the smaller, so splitting never loses.
@@ -23,86 +28,72 @@ __all__ = ["CELL", "split_points"]
 
 #: Symbols per grid cell: about half the span over which zlib's deflate re-fits its codes.
 CELL = 8192
-# Bytes a block spends beside its payload and table: type, symbol count, CRC (9), and its
-# streams' bit counts (1 + 4 per stream) or its lanes' counts (6).
-_HUFFMAN_HEADER_BITS = 8 * (9 + 1 + 4)
-_ANS_HEADER_BITS = 8 * (9 + 6)
-# A compact code table (FORMAT.md, section 16.1): its code-length code, then about two
-# bits per coded byte value, runs of absent ones included.
-_COMPACT_TABLE_BITS = 80
-_BITS_PER_HUFFMAN_LENGTH = 2.2
-# A frequency table: the precision (1) and a presence bitmap (32).
-_TABLE_BITS = 8 * 33
-# A frequency table: the precision (1) and the bitmap (32), then a LEB128 number per symbol.
-_BITS_PER_FREQUENCY = 12
-# Each rANS lane flushes a 64-bit state.
-_BITS_PER_LANE = 64
+
+# Costs are counted in units of 2^-16 bits.
+_FRACTION = 16
+_ONE = 1 << _FRACTION
+# log2(x) in those units for x below 2^17; a larger x is shifted into that range first.
+_LOG2_BITS = 17
+LOG2_TABLE = np.round(np.log2(np.maximum(np.arange(1 << _LOG2_BITS), 1)) * _ONE).astype(np.int64)
+
+# Bits a block spends beside its payload and table: type, symbol count, CRC (9), and its
+# streams' bit counts (1 + 4 per stream, 4 streams from 2^14 symbols) or its lanes' counts
+# (6).  A compact code table (FORMAT.md, section 16.1): its code-length code, then about
+# two bits per coded byte value, runs of absent ones included.  A frequency table: the
+# precision (1) and a presence bitmap (32), then a LEB128 number per symbol.  Each rANS
+# lane flushes a 64-bit state.
+HUFFMAN_BITS = 8 * (9 + 1 + 4) + 80
+HUFFMAN_STREAMS_BITS = 12 * 8
+BITS_PER_HUFFMAN_LENGTH = round(2.2 * _ONE)  # in 2^-16 bits
+ANS_BITS = 8 * (9 + 6) + 8 * 33
+BITS_PER_FREQUENCY = 12
+BITS_PER_LANE = 64
+#: What these constants stand for, in the order the compiled kernel takes them.
+COSTS = (HUFFMAN_BITS, HUFFMAN_STREAMS_BITS, BITS_PER_HUFFMAN_LENGTH, ANS_BITS,
+         BITS_PER_FREQUENCY, BITS_PER_LANE)
 
 
-# x·log2(x) for the counts most segments have, looked up rather than computed.
-_TABLE_SIZE = 1 << 17
-_XLOGX = np.arange(_TABLE_SIZE, dtype=np.float64)
-_XLOGX[1:] *= np.log2(_XLOGX[1:])
+def log2_fixed(values: np.ndarray) -> np.ndarray:
+    """log2 of each non-negative integer, in units of 2^-16 (0 for 0 and 1), from
+    :data:`LOG2_TABLE`; exact to about 2^-17 of itself."""
+    shift = np.maximum(np.frexp(values.astype(np.float64))[1] - _LOG2_BITS, 0)
+    return LOG2_TABLE[values >> shift] + (shift << _FRACTION)
 
 
-def _xlogx(values: np.ndarray) -> np.ndarray:
-    """x·log2(x) of each (integer) value, 0 for 0."""
-    small = values < _TABLE_SIZE
-    result = _XLOGX[np.where(small, values, 0)]
-    if not small.all():
-        large = values[~small].astype(np.float64)
-        result[~small] = large * np.log2(large)
-    return result
-
-
-def _huffman_payload(counts: np.ndarray, totals: np.ndarray) -> np.ndarray:
-    """n·H, but with no symbol cheaper than the 1 bit a Huffman code spends on it."""
-    with np.errstate(divide="ignore"):
-        information = np.log2(totals)[:, np.newaxis] - np.log2(np.maximum(counts, 1))
-    return (counts * np.maximum(information, 1.0)).sum(axis=1)
-
-
-def _costs(counts: np.ndarray, coder: str) -> np.ndarray:
-    """The estimated bits of a block for each row of *counts* (one row per segment)."""
+def segment_costs(counts: np.ndarray, coder: str) -> np.ndarray:
+    """The estimated cost of a block, in 2^-16 bits, for each row of *counts*."""
     totals = counts.sum(axis=1)
-    if coder == "huffman" and (counts > totals[:, np.newaxis] // 2).any():
-        payload = _huffman_payload(counts, totals)  # a symbol of p > 1/2 still costs a bit
-    else:
-        payload = _xlogx(totals) - _xlogx(counts).sum(axis=1)  # n·H, in bits
+    information = log2_fixed(totals)[:, np.newaxis] - log2_fixed(counts)
+    if coder == "huffman":  # Huffman spends at least a bit on every symbol
+        information = np.maximum(information, _ONE)
+    payload = (counts * information).sum(axis=1)  # n·H: Σ c·log2(n / c)
     present = np.count_nonzero(counts, axis=1)
     if coder == "ans":
-        lanes = np.maximum(np.floor(payload / 100_000), np.ceil(totals / 131_072))
-        return (payload + _ANS_HEADER_BITS + _TABLE_BITS + _BITS_PER_FREQUENCY * present
-                + _BITS_PER_LANE * np.maximum(lanes, 1))
-    # Huffman's whole bits cost a little more than n·H; blocks of 2^14 symbols or more
-    # record four streams, not one.
-    streams = np.where(totals >= 1 << 14, 12 * 8, 0)
-    return (payload * 1.005 + _HUFFMAN_HEADER_BITS + streams + _COMPACT_TABLE_BITS
-            + _BITS_PER_HUFFMAN_LENGTH * present)
+        lanes = np.maximum(np.maximum(payload // (100_000 * _ONE), -(-totals // 131_072)), 1)
+        return payload + ((ANS_BITS + BITS_PER_FREQUENCY * present
+                           + BITS_PER_LANE * lanes) << _FRACTION)
+    # Huffman's whole bits cost a little more than n·H.
+    streams = np.where(totals >= 1 << 14, HUFFMAN_STREAMS_BITS, 0)
+    return (payload + payload // 200 + ((HUFFMAN_BITS + streams) << _FRACTION)
+            + BITS_PER_HUFFMAN_LENGTH * present)
 
 
-def split_points(symbols: np.ndarray, *, coder: str, max_block: int,
-                 ) -> tuple[list[int], np.ndarray | None]:
-    """Where the blocks of these byte *symbols* should end: increasing positions, the last
-    being ``len(symbols)``, and each block's 256 byte counts (None when there is only one
-    block).  No block is longer than *max_block* symbols."""
-    n = symbols.size
-    if n < 2 * CELL:
-        return [n], None
-    all_counts = _backend.kernels.count_cells(symbols, CELL)  # a row of 256 counts per cell
+def merge_segments(counts: np.ndarray, coder: str, max_block: int) -> np.ndarray:
+    """The reference merging: from one row of byte counts per cell, in rounds, merge the
+    neighbouring pairs that save the most, best first, each segment joining at most one pair
+    a round, until no merge saves or fits in *max_block*.  Returns each segment's length."""
     # Only the byte values that occur matter to the costs: a narrower matrix is faster.
-    occurring = np.flatnonzero(all_counts.any(axis=0))
-    counts = all_counts[:, occurring]
+    counts = counts[:, counts.any(axis=0)]
     lengths = counts.sum(axis=1)
-    costs = _costs(counts, coder)
+    costs = segment_costs(counts, coder)
     while counts.shape[0] > 1:
         merged = counts[:-1] + counts[1:]
-        merged_costs = _costs(merged, coder)
+        merged_costs = segment_costs(merged, coder)
         gain = costs[:-1] + costs[1:] - merged_costs
         allowed = (gain > 0) & (lengths[:-1] + lengths[1:] <= max_block)
         if not allowed.any():
             break
-        # The best pairs first; each segment joins at most one pair per round.
+        # The best pairs first (the leftmost of equal ones); each segment joins one pair.
         candidates = np.flatnonzero(allowed)
         taken = np.zeros(counts.shape[0], dtype=bool)
         first = []
@@ -117,6 +108,22 @@ def split_points(symbols: np.ndarray, *, coder: str, max_block: int,
         lengths[first] += lengths[np.array(first) + 1]
         costs[first] = merged_costs[first]
         counts, lengths, costs = counts[keep], lengths[keep], costs[keep]
-    full = np.zeros((counts.shape[0], 256), dtype=counts.dtype)
-    full[:, occurring] = counts
-    return np.cumsum(lengths).tolist(), full
+    return lengths
+
+
+def split_points(symbols: np.ndarray, *, coder: str, max_block: int,
+                 ) -> tuple[list[int], np.ndarray]:
+    """Where the blocks of these byte *symbols* should end: increasing positions, the last
+    being ``len(symbols)``, and each block's 256 byte counts (a row a block).  No block is
+    longer than *max_block* symbols."""
+    n = symbols.size
+    if n < 2 * CELL:
+        return [n], _backend.kernels.count_symbols(symbols, 256)[np.newaxis]
+    cells = _backend.kernels.count_cells(symbols, CELL)  # a row of 256 counts per cell
+    lengths = _backend.kernels.merge_cells(cells, coder, max_block)
+    if lengths is None:
+        lengths = merge_segments(cells.copy(), coder, max_block)
+    ends = np.cumsum(lengths)
+    # Each segment's counts: differences of the running counts at its last cell.
+    running = np.cumsum(cells, axis=0)[(ends - 1) // CELL]
+    return ends.tolist(), np.diff(running, axis=0, prepend=0)

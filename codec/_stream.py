@@ -331,8 +331,7 @@ class HuffmanCompressor:
         """A block of bytes cut where its statistics change, as several blocks with compact
         or reused tables; or as one, when that is no larger."""
         ends, counts = split_points(symbols, coder=self._coder, max_block=self._block_size)
-        total = (_backend.kernels.count_symbols(symbols, 256) if counts is None
-                 else counts.sum(axis=0))
+        total = counts.sum(axis=0)
 
         def whole() -> list:
             return container.encode_pieces(block, symbols, [symbols.size], total[np.newaxis],

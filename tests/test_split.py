@@ -44,6 +44,7 @@ def test_changing_statistics_are_split(coder):
         assert np.min(np.abs(ends - boundary)) <= CELL
 
 
+@pytest.mark.usefixtures("each_backend")
 def test_the_split_points_follow_the_segments():
     symbols = np.frombuffer(SHIFTING, dtype=np.uint8)
     ends, counts = split_points(symbols, coder="huffman", max_block=1 << 20)
@@ -56,7 +57,9 @@ def test_the_split_points_follow_the_segments():
         assert np.array_equal(row, np.bincount(symbols[start:end], minlength=256))
         start = end
     # Short data is one block; blocks are never longer than asked.
-    assert split_points(symbols[:CELL], coder="huffman", max_block=1 << 20) == ([CELL], None)
+    short, short_counts = split_points(symbols[:CELL], coder="huffman", max_block=1 << 20)
+    assert short == [CELL]
+    assert np.array_equal(short_counts, [np.bincount(symbols[:CELL], minlength=256)])
     limited, _ = split_points(symbols, coder="ans", max_block=3 * CELL)
     assert max(np.diff([0, *limited])) <= 3 * CELL
 
@@ -217,3 +220,21 @@ def test_compiled_pieces_match_the_reference_and_their_sizes(parts, limit):
     assert coded["c"] == coded["numpy"]
     assert least <= len(coded["c"]) <= most
     assert most - least <= 3 * sum(1 for length in np.diff([0, *ends]) if length >= 1 << 14)
+
+
+@requires_corpora
+@pytest.mark.skipif(huffkit._backend.unavailable is not None, reason="no compiled kernels")
+@pytest.mark.parametrize("coder", CODERS)
+@pytest.mark.parametrize("max_block", [3 * CELL, 1 << 20])
+def test_compiled_merging_matches_the_reference(coder, max_block):
+    """The C kernel merges cells into the same segments as the numpy reference, to the cell,
+    on every corpus file large enough to split."""
+    from huffkit import _c_backend
+    from huffkit._splitter import merge_segments
+    for path in corpus_files():
+        symbols = np.frombuffer(path.read_bytes(), dtype=np.uint8)
+        if symbols.size < 2 * CELL:
+            continue
+        cells = _c_backend.count_cells(symbols, CELL)
+        expected = merge_segments(cells.copy(), coder, max_block)
+        assert np.array_equal(_c_backend.merge_cells(cells, coder, max_block), expected)
