@@ -29,8 +29,8 @@ from .ans import MAX_PRECISION, FrequencyTable, precision_for_block
 from .distribution import Distribution
 
 __all__ = ["ANS_LANES_SIZE", "BLOCK_ANS", "BLOCK_ANS_SHARED", "MAX_LANES", "AnsBlockHeader",
-           "decode_ans_block", "encode_ans_block", "lanes_for_counts", "pack_frequency_table",
-           "parse_ans_block", "parse_frequency_table", "table_for"]
+           "ans_payload", "decode_ans_block", "encode_ans_block", "lanes_for_counts",
+           "pack_frequency_table", "parse_ans_block", "parse_frequency_table", "table_for"]
 
 BLOCK_ANS = 0x03
 BLOCK_ANS_SHARED = 0x04
@@ -42,6 +42,11 @@ MAX_LANES = 4096
 _PAYLOAD_BITS_PER_LANE = 100_000
 # ... and at most this many symbols per lane.
 _MAX_LANE_LENGTH = 131_072
+# One lane makes each step wait for the last; a few let a processor overlap them (the C
+# encoder runs twice as fast on four lanes as on one).  So a block gets up to this many
+# lanes at one per _PAYLOAD_BITS_PER_SPARE_LANE bits, which keeps the flush near 0.1%.
+_FEW_LANES = 4
+_PAYLOAD_BITS_PER_SPARE_LANE = 50_000
 
 _LANES = struct.Struct("<HI")  # lanes, word count
 #: Bytes of an ANS block's lane count and word count.
@@ -147,9 +152,11 @@ def lanes_for_counts(ideal_bits: float, symbols: int) -> int:
     One lane per 100 000 bits of ideal payload (*ideal_bits*, the sum of
     log2(M/f) over the block's symbols), but enough that no lane codes more
     than 131 072 symbols (so that a long block of low entropy, whose payload is
-    tiny, does not take one numpy step per symbol).
+    tiny, does not take one numpy step per symbol), and one per 50 000 bits up
+    to four (so that the steps of a small block can overlap).
     """
-    wanted = max(int(ideal_bits // _PAYLOAD_BITS_PER_LANE), -(-symbols // _MAX_LANE_LENGTH))
+    wanted = max(int(ideal_bits // _PAYLOAD_BITS_PER_LANE), -(-symbols // _MAX_LANE_LENGTH),
+                 min(_FEW_LANES, int(ideal_bits // _PAYLOAD_BITS_PER_SPARE_LANE)))
     return int(max(1, min(symbols, MAX_LANES, wanted)))
 
 
@@ -176,14 +183,16 @@ def encode_ans_block(symbols: np.ndarray, alphabet: Alphabet,
     present = counts > 0
     lanes = lanes_for_counts(float(np.dot(counts[present], table.costs[present])),
                              symbols.size)
+    return [packed_table, *ans_payload(symbols, table, lanes)]
+
+
+def ans_payload(symbols: np.ndarray, table: FrequencyTable, lanes: int) -> list:
+    """The end of an ANS block: lanes and word count, then the states and the words of
+    *symbols* coded with *table* on *lanes* lanes.  In pieces."""
     states, words = _backend.kernels.ans_encode(symbols, table.freqs, table.cumulative,
                                                 table.precision, lanes)
-    return [
-        packed_table,
-        _LANES.pack(lanes, words.size),
-        states.astype("<u8", copy=False),
-        words.astype("<u4", copy=False),
-    ]
+    return [_LANES.pack(lanes, words.size), states.astype("<u8", copy=False),
+            words.astype("<u4", copy=False)]
 
 
 def parse_ans_block(buffer, pos: int, cursor: int, kind: int, symbols: int, crc: int,

@@ -159,6 +159,19 @@ def merge_cells(cells: np.ndarray, coder: str, max_block: int) -> np.ndarray:
     return lengths[:segments]
 
 
+def pack_varints(values: np.ndarray) -> bytes:
+    """The LEB128 encoding of each of *values* (see ``_kernels.pack_varints``)."""
+    return _ckernels.pack_varints(np.ascontiguousarray(values, dtype=np.uint64))
+
+
+def quantize_counts(counts: np.ndarray, precision: int) -> np.ndarray | None:
+    """``ans.quantize`` of integer *counts*, in C (see ``_kernels.quantize_counts``)."""
+    freqs = np.empty(len(counts), dtype=np.int64)
+    if _ckernels.quantize_counts(np.ascontiguousarray(counts, dtype=np.int64), precision, freqs):
+        return freqs
+    return None
+
+
 def count_cells(symbols: np.ndarray, cell: int) -> np.ndarray:
     """The byte counts of each run of *cell* symbols (see ``_kernels.count_cells``)."""
     cells = -(-symbols.size // cell)

@@ -25,6 +25,7 @@
 #define PY_SSIZE_T_CLEAN
 #include <Python.h>
 
+#include <math.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
@@ -893,10 +894,13 @@ static PyObject *ans_encode(PyObject *self, PyObject *args) {
             }
             const EncodeSymbol *e = &coding[s];
             uint64_t state = x[k];
-            if (state >= e->limit) {
-                w[--at] = (uint32_t)state;
-                state >>= 32;
-            }
+            /* Shed a word without a branch, which the data would make unpredictable: the
+             * word is always written, and kept only if shed.  (at >= 1: it falls at most
+             * once a symbol, and symbols remain.) */
+            int shed = state >= e->limit;
+            w[at - 1] = (uint32_t)state;
+            at -= shed;
+            state >>= 32 * shed;
             /* x' = (x / f) * M + x % f + c = x + c + (x / f) * (M - f) */
             uint64_t q = e->divide ? state / e->freq
                                    : (uint64_t)(((unsigned __int128)state * e->reciprocal) >> 64)
@@ -1032,6 +1036,163 @@ done:
     PyBuffer_Release(&states);
     PyBuffer_Release(&freqs);
     PyBuffer_Release(&cumulative);
+    return result;
+}
+
+/* pack_varints(values) -> bytes: each uint64 as LEB128 (7 bits a byte, low group first,
+ * the high bit set on all but the last byte), concatenated. */
+static PyObject *pack_varints(PyObject *self, PyObject *args) {
+    Py_buffer values;
+    if (!PyArg_ParseTuple(args, "y*", &values))
+        return NULL;
+    PyObject *result = NULL;
+    Py_ssize_t n = values.len / 8;
+    uint8_t *out = malloc((size_t)(n * 10 + 1));
+    if (!out) {
+        PyErr_NoMemory();
+        goto done;
+    }
+    const uint64_t *value = values.buf;
+    Py_ssize_t size = 0;
+    for (Py_ssize_t i = 0; i < n; i++) {
+        uint64_t v = value[i];
+        for (; v >= 0x80; v >>= 7)
+            out[size++] = (uint8_t)(v & 0x7F) | 0x80;
+        out[size++] = (uint8_t)v;
+    }
+    result = PyBytes_FromStringAndSize((const char *)out, size);
+done:
+    free(out);
+    PyBuffer_Release(&values);
+    return result;
+}
+
+/* -- rANS frequency tables: quantising counts (codec/ans.py) ---------------------------- */
+
+typedef struct {
+    double key;
+    Py_ssize_t index;
+} HeapItem;
+
+static inline int heap_less(const HeapItem *a, const HeapItem *b) {
+    return a->key < b->key || (a->key == b->key && a->index < b->index);
+}
+
+static void heap_push(HeapItem *heap, Py_ssize_t *size, HeapItem item) {
+    Py_ssize_t i = (*size)++;
+    while (i > 0) {
+        Py_ssize_t parent = (i - 1) / 2;
+        if (!heap_less(&item, &heap[parent]))
+            break;
+        heap[i] = heap[parent];
+        i = parent;
+    }
+    heap[i] = item;
+}
+
+static HeapItem heap_pop(HeapItem *heap, Py_ssize_t *size) {
+    HeapItem top = heap[0], last = heap[--(*size)];
+    Py_ssize_t i = 0;
+    for (;;) {
+        Py_ssize_t child = 2 * i + 1;
+        if (child >= *size)
+            break;
+        if (child + 1 < *size && heap_less(&heap[child + 1], &heap[child]))
+            child++;
+        if (!heap_less(&heap[child], &last))
+            break;
+        heap[i] = heap[child];
+        i = child;
+    }
+    if (*size)
+        heap[i] = last;
+    return top;
+}
+
+/* What raising a frequency from f to f + 1 saves (ans._gain): the same doubles as Python's,
+ * whose int / int division is correctly rounded, as IEEE division of exact doubles is. */
+static inline double gain(double share, int64_t f) {
+    return share * log2((double)(f + 1) / (double)f);
+}
+
+/*
+ * quantize_counts(counts, precision, freqs) -> True, or False to leave it to the reference:
+ * ans.quantize for integer counts, with the same floors, the same doubles and the same
+ * order of handing out (or taking back) units: a heap ordered by gain, then index.  False
+ * when the counts are too large for exact doubles, or the table cannot be made.
+ */
+static PyObject *quantize_counts(PyObject *self, PyObject *args) {
+    Py_buffer counts, freqs;
+    int precision;
+    if (!PyArg_ParseTuple(args, "y*iw*", &counts, &precision, &freqs))
+        return NULL;
+    PyObject *result = NULL;
+    Py_ssize_t n = counts.len / 8, present = 0;
+    int64_t *freq = freqs.buf;
+    const int64_t *count = counts.buf;
+    double *share = NULL;
+    HeapItem *heap = NULL;
+    if (counts.len % 8 || precision < 1 || precision > 30 || !writable(&freqs, counts.len, "freqs"))
+        goto done;
+    int64_t total_freq = (int64_t)1 << precision, total = 0, largest = 0;
+    for (Py_ssize_t s = 0; s < n; s++) {
+        if (count[s] < 0) {
+            result = Py_NewRef(Py_False);
+            goto done;
+        }
+        total += count[s];
+        largest = count[s] > largest ? count[s] : largest;
+        present += count[s] > 0;
+        if (total >= ((int64_t)1 << 40)) {
+            result = Py_NewRef(Py_False);
+            goto done;
+        }
+    }
+    /* Every value * M below 2^53: the shares are exact doubles before the division. */
+    if (!present || present > total_freq || largest >= ((int64_t)1 << (53 - precision))) {
+        result = Py_NewRef(Py_False);
+        goto done;
+    }
+    share = malloc(sizeof(double) * (size_t)n);
+    heap = malloc(sizeof(HeapItem) * (size_t)n);
+    if (!share || !heap) {
+        PyErr_NoMemory();
+        goto done;
+    }
+    int64_t surplus = total_freq;
+    for (Py_ssize_t s = 0; s < n; s++) {
+        int64_t scaled = count[s] * total_freq;
+        freq[s] = count[s] ? (scaled / total > 1 ? scaled / total : 1) : 0;
+        share[s] = (double)scaled / (double)total;
+        surplus -= freq[s];
+    }
+    Py_ssize_t size = 0;
+    if (surplus > 0) {
+        for (Py_ssize_t s = 0; s < n; s++)
+            if (count[s])
+                heap_push(heap, &size, (HeapItem){-gain(share[s], freq[s]), s});
+        for (; surplus > 0; surplus--) {
+            Py_ssize_t s = heap_pop(heap, &size).index;
+            freq[s]++;
+            heap_push(heap, &size, (HeapItem){-gain(share[s], freq[s]), s});
+        }
+    } else if (surplus < 0) {
+        for (Py_ssize_t s = 0; s < n; s++)
+            if (freq[s] > 1)
+                heap_push(heap, &size, (HeapItem){gain(share[s], freq[s] - 1), s});
+        for (; surplus < 0; surplus++) {
+            Py_ssize_t s = heap_pop(heap, &size).index;
+            freq[s]--;
+            if (freq[s] > 1)
+                heap_push(heap, &size, (HeapItem){gain(share[s], freq[s] - 1), s});
+        }
+    }
+    result = Py_NewRef(Py_True);
+done:
+    free(share);
+    free(heap);
+    PyBuffer_Release(&counts);
+    PyBuffer_Release(&freqs);
     return result;
 }
 
@@ -1715,7 +1876,9 @@ static int64_t segment_cost(const CostModel *model, const int64_t *count, int k,
     }
     if (!model->huffman) {
         int64_t lanes = payload / (100000 * COST_ONE), by_length = (total + 131071) / 131072;
+        int64_t spare = payload / (50000 * COST_ONE) < 4 ? payload / (50000 * COST_ONE) : 4;
         lanes = lanes > by_length ? lanes : by_length;
+        lanes = lanes > spare ? lanes : spare;
         lanes = lanes > 1 ? lanes : 1;
         return payload + ((ANS_BITS + BITS_PER_FREQUENCY * present + BITS_PER_LANE * lanes)
                           << COST_FRACTION);
@@ -1975,6 +2138,9 @@ static PyMethodDef methods[] = {
      "huffman_pieces_size(ends, counts, max_length) -> (least, most) bytes encoded."},
     {"merge_cells", merge_cells, METH_VARARGS,
      "merge_cells(counts, huffman, max_block, log2_table, bits_per_length, lengths) -> segments."},
+    {"pack_varints", pack_varints, METH_VARARGS, "pack_varints(values) -> LEB128 bytes."},
+    {"quantize_counts", quantize_counts, METH_VARARGS,
+     "quantize_counts(counts, precision, freqs) -> True, or False for the reference to do."},
     {"count_cells", count_cells, METH_VARARGS,
      "count_cells(data, cell, counts): a byte histogram per run of cell bytes."},
     {"count_distinct_bytes", count_distinct_bytes, METH_VARARGS,

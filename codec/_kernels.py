@@ -369,6 +369,27 @@ def encode_huffman_pieces(symbols: np.ndarray, ends: list[int], counts: np.ndarr
     return None
 
 
+def pack_varints(values: np.ndarray) -> bytes:
+    """The LEB128 encoding of each of *values* (uint64, below 2**35), concatenated."""
+    if values.size == 0:
+        return b""
+    groups = np.stack([(values >> np.uint64(7 * k)) & np.uint64(0x7F) for k in range(5)], axis=1)
+    # How many groups each value needs: at least one, and one per 7 significant bits.
+    needed = np.ones(values.size, dtype=np.int64)
+    for k in range(1, 5):
+        needed += values >= np.uint64(1 << (7 * k))
+    keep = np.arange(5) < needed[:, np.newaxis]
+    more = np.arange(5) < (needed - 1)[:, np.newaxis]
+    encoded = (groups | (more.astype(np.uint64) << np.uint64(7))).astype(np.uint8)
+    return encoded[keep].tobytes()
+
+
+def quantize_counts(counts: np.ndarray, precision: int) -> None:
+    """A fast ``ans.quantize`` of integer *counts* (the same frequencies), or None to
+    quantise them with that reference.  The numpy backend has no faster way."""
+    return None
+
+
 def merge_cells(cells: np.ndarray, coder: str, max_block: int) -> None:
     """A fast merging of cells (a row of byte counts each) into segments, as
     ``_splitter.merge_segments`` does: each segment's length, or None to merge them with

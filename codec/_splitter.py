@@ -69,7 +69,10 @@ def segment_costs(counts: np.ndarray, coder: str) -> np.ndarray:
     payload = (counts * information).sum(axis=1)  # n·H: Σ c·log2(n / c)
     present = np.count_nonzero(counts, axis=1)
     if coder == "ans":
-        lanes = np.maximum(np.maximum(payload // (100_000 * _ONE), -(-totals // 131_072)), 1)
+        # As _ans_format.lanes_for_counts chooses them.
+        lanes = np.maximum.reduce([payload // (100_000 * _ONE), -(-totals // 131_072),
+                                   np.minimum(payload // (50_000 * _ONE), 4),
+                                   np.ones_like(totals)])
         return payload + ((ANS_BITS + BITS_PER_FREQUENCY * present
                            + BITS_PER_LANE * lanes) << _FRACTION)
     # Huffman's whole bits cost a little more than n·H.

@@ -331,36 +331,8 @@ class HuffmanCompressor:
         """A block of bytes cut where its statistics change, as several blocks with compact
         or reused tables; or as one, when that is no larger."""
         ends, counts = split_points(symbols, coder=self._coder, max_block=self._block_size)
-        total = counts.sum(axis=0)
-
-        def whole() -> list:
-            return container.encode_pieces(block, symbols, [symbols.size], total[np.newaxis],
-                                           self._max_code_length, self._coder)
-
-        if len(ends) == 1:
-            return whole()
-        if self._coder == "huffman":  # code only the smaller, if the sizes say which
-            parts_size = _backend.kernels.huffman_pieces_size(ends, counts,
-                                                              self._max_code_length)
-            whole_size = _backend.kernels.huffman_pieces_size([symbols.size], total[np.newaxis],
-                                                              self._max_code_length)
-            if parts_size is not None and whole_size is not None:
-                if parts_size[0] >= whole_size[1]:
-                    return whole()
-                if parts_size[1] < whole_size[0]:
-                    return container.encode_pieces(block, symbols, ends, counts,
-                                                   self._max_code_length, self._coder)
-        parts = container.encode_pieces(block, symbols, ends, counts, self._max_code_length,
-                                        self._coder)
-        size = sum(memoryview(part).nbytes for part in parts)
-        # Below the unsplit block's least possible size, found from the counts, the split
-        # surely wins; otherwise code the block whole too, and compare.
-        floor = (container.huffman_block_floor(total, self._max_code_length)
-                 if self._coder == "huffman" else container.ans_block_floor(total))
-        if size < floor:
-            return parts
-        unsplit = whole()
-        return parts if size < sum(memoryview(part).nbytes for part in unsplit) else unsplit
+        return container.encode_split(block, symbols, ends, counts, self._max_code_length,
+                                      self._coder)
 
 
 class HuffmanDecompressor:

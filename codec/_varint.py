@@ -10,25 +10,16 @@ from __future__ import annotations
 
 import numpy as np
 
+from . import _backend
 from ._errors import FormatError, TruncatedError
 
 __all__ = ["pack_varints", "parse_varints"]
 
 
 def pack_varints(values: np.ndarray) -> bytes:
-    """The LEB128 encoding of each of *values* (non-negative, below 2**35), concatenated."""
-    values = np.asarray(values, dtype=np.uint64)
-    if values.size == 0:
-        return b""
-    groups = np.stack([(values >> np.uint64(7 * k)) & np.uint64(0x7F) for k in range(5)], axis=1)
-    # How many groups each value needs: at least one, and one per 7 significant bits.
-    needed = np.ones(values.size, dtype=np.int64)
-    for k in range(1, 5):
-        needed += values >= np.uint64(1 << (7 * k))
-    keep = np.arange(5) < needed[:, np.newaxis]
-    more = np.arange(5) < (needed - 1)[:, np.newaxis]
-    encoded = (groups | (more.astype(np.uint64) << np.uint64(7))).astype(np.uint8)
-    return encoded[keep].tobytes()
+    """The LEB128 encoding of each of *values* (non-negative, below 2**35), concatenated.
+    A kernel: vectorised in numpy, or a loop in C."""
+    return _backend.kernels.pack_varints(np.asarray(values, dtype=np.uint64))
 
 
 def parse_varints(buffer, pos: int, count: int, *, longest: int, what: str,

@@ -22,6 +22,7 @@ from fractions import Fraction
 
 import numpy as np
 
+from . import _backend
 from ._errors import CodebookError
 from .distribution import Distribution
 
@@ -158,6 +159,10 @@ def quantize(weights: np.ndarray, precision: int) -> np.ndarray:
     than 2**precision.
     """
     weights = np.asarray(weights)
+    if weights.dtype.kind in "iu":  # counts: the compiled kernels may do it, identically
+        fast = _backend.kernels.quantize_counts(weights, precision)
+        if fast is not None:
+            return fast
     total_freq = 1 << precision
     present = np.flatnonzero(weights)
     if present.size == 0:

@@ -43,6 +43,7 @@ from ._ans_format import (
     BLOCK_ANS,
     BLOCK_ANS_SHARED,
     AnsBlockHeader,
+    ans_payload,
     decode_ans_block,
     encode_ans_block,
     lanes_for_counts,
@@ -55,7 +56,7 @@ from ._compact_table import pack_compact_table, parse_compact_table
 from ._errors import ChecksumError, CodebookError, FormatError, TruncatedError
 from ._presence import listed_symbols, pack_presence, parse_presence
 from .alphabet import ALPHABETS, Alphabet, AlphabetError
-from .ans import FrequencyTable, precision_for_block
+from .ans import FrequencyTable, precision_for_block, quantize
 from .codebook import (
     IDENTIFIER_BYTES,
     Codebook,
@@ -502,31 +503,72 @@ def _streams(symbols: np.ndarray, codes: np.ndarray, lengths: np.ndarray) -> lis
             *(payload for payload, _ in coded)]
 
 
+def encode_split(data, symbols: np.ndarray, ends: list[int], counts: np.ndarray,
+                 max_code_length: int, coder: str) -> list:
+    """Code a block of byte data as the pieces the splitter chose (ending at *ends*, with
+    these *counts*), or whole when that is no larger.  Which is smaller is found from the
+    sizes' bounds, without coding, whenever they tell; otherwise both are coded and
+    compared.  Returns the bytes in pieces."""
+    total = counts.sum(axis=0)[np.newaxis]
+    whole_end = [symbols.size]
+    if len(ends) == 1:
+        return encode_pieces(data, symbols, whole_end, total, max_code_length, coder)
+    if coder == "ans":
+        parts_plan, whole_plan = _plan_ans_pieces(counts), _plan_ans_pieces(total)
+        parts_size, whole_size = _ans_bounds(parts_plan), _ans_bounds(whole_plan)
+
+        def parts() -> list:
+            return _write_ans_pieces(data, symbols, ends, parts_plan)
+
+        def whole() -> list:
+            return _write_ans_pieces(data, symbols, whole_end, whole_plan)
+    else:
+        kernels = _backend.kernels
+        parts_size = kernels.huffman_pieces_size(ends, counts, max_code_length)
+        whole_size = kernels.huffman_pieces_size(whole_end, total, max_code_length)
+        if whole_size is None:  # not known without coding: a floor will do for the whole
+            whole_size = (huffman_block_floor(total[0], max_code_length), math.inf)
+
+        def parts() -> list:
+            return encode_pieces(data, symbols, ends, counts, max_code_length, coder)
+
+        def whole() -> list:
+            return encode_pieces(data, symbols, whole_end, total, max_code_length, coder)
+    if parts_size is not None:
+        if parts_size[1] < whole_size[0]:
+            return parts()
+        if parts_size[0] >= whole_size[1]:
+            return whole()
+    split = parts()
+    split_size = sum(memoryview(part).nbytes for part in split)
+    if split_size < whole_size[0]:
+        return split
+    unsplit = whole()
+    return split if split_size < sum(memoryview(part).nbytes for part in unsplit) else unsplit
+
+
 def encode_pieces(data, symbols: np.ndarray, ends: list[int], counts: np.ndarray,
                   max_code_length: int, coder: str) -> list:
     """Code consecutive pieces of byte data, ending at *ends* (with these *counts*), as
     blocks with their own codes: each gets the smaller of its plain and compact table, or
     reuses the previous piece's code (types 0x06 and 0x07) when that costs less than a code
     and table of its own.  Returns the blocks' bytes in pieces."""
+    if coder == "ans":
+        return _write_ans_pieces(data, symbols, ends, _plan_ans_pieces(counts))
     out: list = []
-    previous = None  # the code (Huffman) or table (ANS) the last block carried
+    previous = None  # the code the last block carried
     start = 0
     with memoryview(data) as view:
-        if coder == "huffman":  # the same blocks, written in one kernel call if it can
-            starts = [0, *ends[:-1]]
-            crcs = [zlib.crc32(view[begin:end]) for begin, end in zip(starts, ends, strict=True)]
-            fast = _backend.kernels.encode_huffman_pieces(symbols, ends, counts, crcs,
-                                                          max_code_length)
-            if fast is not None:
-                return [fast]
-        for end, piece_counts in zip(ends, counts, strict=True):
-            piece, piece_symbols = view[start:end], symbols[start:end]
-            crc = zlib.crc32(piece)
-            if coder == "ans":
-                previous = _encode_ans_piece(out, piece_symbols, piece_counts, crc, previous)
-            else:
-                previous = _encode_huffman_piece(out, piece_symbols, piece_counts, crc,
-                                                 max_code_length, previous)
+        # The same blocks, written in one kernel call if it can.
+        starts = [0, *ends[:-1]]
+        crcs = [zlib.crc32(view[begin:end]) for begin, end in zip(starts, ends, strict=True)]
+        fast = _backend.kernels.encode_huffman_pieces(symbols, ends, counts, crcs,
+                                                      max_code_length)
+        if fast is not None:
+            return [fast]
+        for end, piece_counts, crc in zip(ends, counts, crcs, strict=True):
+            previous = _encode_huffman_piece(out, symbols[start:end], piece_counts, crc,
+                                             max_code_length, previous)
             start = end
     return out
 
@@ -553,43 +595,69 @@ def _encode_huffman_piece(out: list, symbols: np.ndarray, counts: np.ndarray, cr
     return code
 
 
-def _encode_ans_piece(out: list, symbols: np.ndarray, counts: np.ndarray, crc: int,
-                      previous: FrequencyTable | None) -> FrequencyTable:
-    present = counts > 0
-    own = FrequencyTable.from_distribution(
-        Distribution.from_counts(counts),
-        precision=precision_for_block(int(np.count_nonzero(counts))))
-    table = pack_frequency_table(own)
-    kind, used = BLOCK_ANS, own
-    if previous is not None and (previous.freqs[present] > 0).all():
-        own_bits = 8 * len(table) + float(np.dot(counts[present], own.costs[present]))
-        if float(np.dot(counts[present], previous.costs[present])) <= own_bits:
-            kind, table, used = BLOCK_ANS_REUSE, b"", previous
-    out += [_BLOCK_HEADER.pack(kind, symbols.size, crc), table,
-            *encode_ans_block(symbols, ALPHABETS["bytes"], used)]
-    return used
+@dataclass(frozen=True)
+class _AnsPiece:
+    """How one piece of an rANS frame is coded, decided before it is."""
+
+    symbols: int
+    kind: int  # BLOCK_ANS, or BLOCK_ANS_REUSE: the previous piece's table
+    table: bytes  # the packed table it carries (none when it reuses one)
+    used: FrequencyTable  # the table that codes it
+    ideal_bits: float  # the sum of log2(M / f) over its symbols
+    lanes: int
 
 
-# rANS can code a sequence in a little less than its ideal length: each step may keep up to
-# log2(1 / (1 - f/x)) bits fewer, and f/x <= 2^24 / 2^32.  A floor allows for that.
-_ANS_SHORTFALL = 1 - 2.0 ** -8 / math.log(2)
+def _plan_ans_pieces(counts: np.ndarray) -> list[_AnsPiece]:
+    """Each piece's table, its own or (when that costs no more) the previous piece's."""
+    plans = []
+    previous = None  # the table the last piece with a table of its own carried
+    for piece_counts in counts:
+        present = piece_counts > 0
+        precision = precision_for_block(int(np.count_nonzero(piece_counts)))
+        own = FrequencyTable(quantize(piece_counts, precision), precision)
+        kind, table, used = BLOCK_ANS, pack_frequency_table(own), own
+        ideal = float(np.dot(piece_counts[present], own.costs[present]))
+        if previous is not None and (previous.freqs[present] > 0).all():
+            reused = float(np.dot(piece_counts[present], previous.costs[present]))
+            if reused <= 8 * len(table) + ideal:
+                kind, table, used, ideal = BLOCK_ANS_REUSE, b"", previous, reused
+        symbols = int(piece_counts.sum())
+        plans.append(_AnsPiece(symbols, kind, table, used, ideal,
+                               lanes_for_counts(ideal, symbols)))
+        previous = used
+    return plans
 
 
-def ans_block_floor(counts: np.ndarray) -> int:
-    """At least the bytes of one rANS block of byte symbols with these *counts* and its own
-    table, found without encoding: its table, and a payload of at least the ideal bits
-    (less the little rANS can save on them) plus 32 bits a lane (each lane's state starts
-    at 2^32 and is flushed whole, 64 bits)."""
-    distinct = int(np.count_nonzero(counts))
-    table = FrequencyTable.from_distribution(Distribution.from_counts(counts),
-                                             precision=precision_for_block(distinct))
-    present = counts > 0
-    ideal = float(np.dot(counts[present], table.costs[present]))
-    symbols = int(counts.sum())
-    lanes = lanes_for_counts(ideal, symbols)
-    payload_bits = ideal * _ANS_SHORTFALL + 32 * lanes
-    return (_BLOCK_HEADER.size + len(pack_frequency_table(table)) + ANS_LANES_SIZE
-            + int(payload_bits // 8))
+def _write_ans_pieces(data, symbols: np.ndarray, ends: list[int],
+                      plans: list[_AnsPiece]) -> list:
+    out: list = []
+    start = 0
+    with memoryview(data) as view:
+        for end, plan in zip(ends, plans, strict=True):
+            out += [_BLOCK_HEADER.pack(plan.kind, plan.symbols, zlib.crc32(view[start:end])),
+                    plan.table, *ans_payload(symbols[start:end], plan.used, plan.lanes)]
+            start = end
+    return out
+
+
+def _ans_bounds(plans: list[_AnsPiece]) -> tuple[int, int]:
+    """The least and the most bytes these pieces take, found without coding them.
+
+    A lane starts at 2^32 and ends at a state of 32 to 64 bits, so its words hold its
+    coded information less 0 to 32 bits.  That information differs from the ideal by
+    little: each step codes x into x' with |x'·f / (x·M) - 1| <= f/x <= 2^(p - 32) (a state
+    is at least f·2^(32 - p) when it takes a symbol), and shedding a word loses as little,
+    so a symbol strays at most 2·-log2(1 - 2^(p - 32)) bits from log2(M / f).
+    """
+    least = most = 0
+    for plan in plans:
+        fixed = _BLOCK_HEADER.size + len(plan.table) + ANS_LANES_SIZE + 8 * plan.lanes
+        stray = plan.symbols * 2 * -math.log2(1 - 2.0 ** (plan.used.precision - 32))
+        slack = plan.ideal_bits * 1e-9 + 1  # for the float sum of the ideal
+        least += fixed + max(0, math.floor(
+            (plan.ideal_bits - slack - stray - 32 * plan.lanes) / 8))
+        most += fixed + math.ceil((plan.ideal_bits + slack + stray) / 8)
+    return least, most
 
 
 def huffman_block_floor(counts: np.ndarray, max_code_length: int) -> int:

@@ -55,7 +55,8 @@ ANS_L = 1 << 32  # section 14.3: L, where every lane starts (encoder) and ends (
 MAX_LANES = 4096  # section 14.2
 MAX_PRECISION = 24  # section 14.1
 OWN_TABLE_PRECISION = 16  # section 14.5: a block's own table
-BITS_PER_LANE = 100_000  # section 14.5: K = ideal payload bits // 100 000
+BITS_PER_LANE = 100_000  # section 14.5: K = ideal payload bits // 100 000, or
+BITS_PER_SPARE_LANE = 50_000  # ... up to 4 at one per 50 000 bits
 FLAG_RESERVED = 0xF0  # section 3: flags bits 4 to 7
 PRESENCE_NUMBER_BYTES = 3  # section 15: a presence list's LEB128 numbers, at most 3 bytes
 README = Path(__file__).resolve().parents[1] / "README.md"
@@ -842,8 +843,11 @@ def ideal_payload_bits(data: bytes, table: FreqTable) -> float:
 
 
 def lane_count(data: bytes, table: FreqTable) -> int:
-    """Section 14.5: K = max(bits // 100 000, ceil(n / 131 072)), in 1 .. min(n, 4096)."""
-    lanes = max(int(ideal_payload_bits(data, table) // BITS_PER_LANE), -(-len(data) // 131072))
+    """Section 14.5: K = max(bits // 100 000, ceil(n / 131 072), min(4, bits // 50 000)),
+    in 1 .. min(n, 4096)."""
+    bits = ideal_payload_bits(data, table)
+    lanes = max(int(bits // BITS_PER_LANE), -(-len(data) // 131072),
+                min(4, int(bits // BITS_PER_SPARE_LANE)))
     return max(1, min(lanes, len(data), MAX_LANES))
 
 
@@ -1941,9 +1945,9 @@ def check_ans_choices(data: bytes, packed: bytes, block_size: int,
         assert frame.codebook.table.precision == shared_precision(weights)
         assert frame.codebook.table == shared_table(weights)
         assert all(block.block_type == SHARED_TABLE_BLOCK for block in frame.blocks)
-    exact = True  # floats cannot settle K within rounding of 200 000, 300 000, ... bits
+    exact = True  # floats cannot settle K within rounding of 100 000, 150 000, ... bits
     for block in frame.blocks:
-        ratio = ideal_payload_bits(block.data, block.table) / BITS_PER_LANE
+        ratio = ideal_payload_bits(block.data, block.table) / BITS_PER_SPARE_LANE
         if round(ratio) >= 2 and abs(ratio - round(ratio)) < 1e-9:
             exact = False
         else:
@@ -2019,15 +2023,16 @@ def test_flag_bits_of_each_coder():
 
 
 def test_own_tables_have_precision_16_and_lanes_follow_the_payload():
-    """K = max(ideal bits // 100 000, ceil(n / 131 072)) (section 14.5): 2 lanes for 30 000
-    random bytes."""
-    for name, lanes in [("random-30k", 2), ("rare-bytes-70k", 1), ("readme-4k", 1)]:
+    """K = max(ideal bits // 100 000, ceil(n / 131 072), min(4, ideal bits // 50 000))
+    (section 14.5): 4 lanes for 30 000 random bytes (240 000 bits)."""
+    for name, lanes in [("random-30k", 4), ("rare-bytes-70k", 2), ("readme-4k", 1)]:
         (frame,) = parse(_ans_compressed(name, DEFAULT_BLOCK_SIZE, None, True))
         (block,) = frame.blocks
         assert block.table.precision == OWN_TABLE_PRECISION
         assert len(block.states) == lanes == lane_count(block.data, block.table)
-        assert lanes == max(1, int(ideal_payload_bits(block.data, block.table) // BITS_PER_LANE),
-                            -(-len(block.data) // 131072))
+        bits = ideal_payload_bits(block.data, block.table)
+        assert lanes == max(1, int(bits // BITS_PER_LANE), -(-len(block.data) // 131072),
+                            min(4, int(bits // BITS_PER_SPARE_LANE)))
 
 
 def test_quantisation_takes_units_away():

@@ -179,17 +179,25 @@ def test_table_sizes_and_codes_without_building_them(weights, limit):
 
 
 @settings(max_examples=100, deadline=None)
-@given(st.binary(min_size=1, max_size=50_000), st.integers(0, 3))
-def test_block_floors_are_never_above_the_real_size(data, skew):
+@given(st.binary(min_size=1, max_size=50_000), st.integers(0, 3),
+       st.lists(st.integers(1, 49_999), max_size=4))
+def test_size_bounds_hold_without_coding(data, skew, cuts):
+    """The sizes found from counts alone bound the real ones: the Huffman floor of a whole
+    block, and both bounds of rANS pieces (reused tables included)."""
     from huffkit import container
     data = data + bytes(len(data) * skew)  # some runs of zeros: low entropy, few words
     symbols = np.frombuffer(data, dtype=np.uint8)
-    counts = np.bincount(symbols, minlength=256)
-    for coder, floor in (("huffman", container.huffman_block_floor(counts, 15)),
-                         ("ans", container.ans_block_floor(counts))):
-        real = container.encode_pieces(data, symbols, [len(data)], counts[np.newaxis], 15,
-                                       coder)
-        assert floor <= sum(memoryview(part).nbytes for part in real), coder
+    ends = sorted({cut for cut in cuts if cut < len(data)} | {len(data)})
+    counts = np.array([np.bincount(symbols[start:end], minlength=256)
+                       for start, end in zip([0, *ends[:-1]], ends, strict=True)])
+    real = container.encode_pieces(data, symbols, [len(data)], counts.sum(axis=0)[np.newaxis],
+                                   15, "huffman")
+    floor = container.huffman_block_floor(counts.sum(axis=0), 15)
+    assert floor <= sum(memoryview(part).nbytes for part in real)
+    plans = container._plan_ans_pieces(counts)
+    least, most = container._ans_bounds(plans)
+    real = container.encode_pieces(data, symbols, ends, counts, 15, "ans")
+    assert least <= sum(memoryview(part).nbytes for part in real) <= most
 
 
 @pytest.mark.skipif(huffkit._backend.unavailable is not None, reason="no compiled kernels")
