@@ -809,43 +809,87 @@ static int check_table(Py_buffer *freqs, Py_buffer *cumulative, int precision) {
  */
 /*
  * How the encoder codes one symbol of frequency f (and cumulative frequency c) at
- * precision p: x' = x + bias + q * (M - f), with q = x / f found by a multiplication and a
- * shift, not a division (Alverson's reciprocals, as in Fabian Giesen's rans64): with
- * s = ceil(log2 f), reciprocal = ceil(2^(63 + s) / f) and shift = s - 1, q is exact for every
- * state below the renormalisation limit f * 2^(64 - p) when f <= 2^(p - 1).  A symbol of
- * frequency 1 takes reciprocal 2^64 - 1 (so q = x - 1) and bias c + M - 1 to make up for
- * it; one above 2^(p - 1), which is rare, is divided.
+ * precision p: x' = x + bias + q * (M - f), with q = x / f found by a multiplication, an
+ * addition and shifts instead of a division, exact for every 64-bit x: the "branchfree"
+ * unsigned division of libdivide (Ridiculous Fish), q = (((x - h) >> 1) + h) >> shift with
+ * h the high half of x * multiplier.  A frequency of 1 takes multiplier 2^64 - 1 and shift
+ * 0, so q = x - 1, and bias c + M - 1 to make up for it.
  */
 typedef struct {
     uint64_t limit;  /* a state at least this large first sheds a word */
-    uint64_t reciprocal;
+    uint64_t multiplier;
     uint64_t bias;
     uint64_t complement;  /* M - f */
-    uint32_t freq;
     int shift;
-    int divide;
 } EncodeSymbol;
 
 static void prepare_symbol(EncodeSymbol *e, uint32_t f, uint32_t c, int precision) {
     uint64_t total = (uint64_t)1 << precision;
     e->limit = f == total ? UINT64_MAX : (uint64_t)f << (64 - precision);
-    e->freq = f;
     e->complement = total - f;
     e->bias = c;
-    e->divide = f > total / 2;
+    e->multiplier = 0;
     e->shift = 0;
-    e->reciprocal = 0;
     if (f == 1) {
-        e->reciprocal = UINT64_MAX;
+        e->multiplier = UINT64_MAX;
         e->bias = c + total - 1;
-    } else if (f >= 2 && !e->divide) {
-        int s = 0;
-        while (((uint64_t)1 << s) < f)
-            s++;
-        unsigned __int128 numerator = (unsigned __int128)1 << (63 + s);
-        e->reciprocal = (uint64_t)((numerator + f - 1) / f);
-        e->shift = s - 1;
+    } else if (f > 1) {
+        int log = 63 - __builtin_clzll(f);
+        if ((f & (f - 1)) == 0) {  /* a power of two: h = 0, and x >> 1 >> (log - 1) */
+            e->shift = log - 1;
+            return;
+        }
+        unsigned __int128 numerator = (unsigned __int128)1 << (64 + log);
+        uint64_t m = (uint64_t)(numerator / f), remainder = (uint64_t)(numerator % f);
+        uint64_t twice = remainder + remainder;
+        m += m + (twice >= f || twice < remainder);
+        e->multiplier = m + 1;
+        e->shift = log;
     }
+}
+
+/* One rANS step: shed a word if the state is too large for f, then code the symbol. */
+static inline __attribute__((always_inline)) uint64_t ans_step(uint64_t state,
+                                                               const EncodeSymbol *e,
+                                                               uint32_t *w, Py_ssize_t *at) {
+    /* Shed a word without a branch, which the data would make unpredictable: the word is
+     * always written, and kept only if shed.  (*at >= 1: it falls at most once a symbol,
+     * and symbols remain.) */
+    int shed = state >= e->limit;
+    w[*at - 1] = (uint32_t)state;
+    *at -= shed;
+    state >>= 32 * shed;
+    /* x' = (x / f) * M + x % f + c = x + c + (x / f) * (M - f) */
+    uint64_t high = (uint64_t)(((unsigned __int128)state * e->multiplier) >> 64);
+    uint64_t q = (((state - high) >> 1) + high) >> e->shift;
+    return state + e->bias + q * e->complement;
+}
+
+/*
+ * Codes n symbols on `lanes` lanes, symbol i on lane i mod lanes, last symbol first, the
+ * words written backwards from w[*at].  Returns 0 for a symbol without a frequency.  Inlined
+ * with a constant `lanes`, the lane loop unrolls and the states stay in registers.
+ */
+static inline __attribute__((always_inline)) int ans_encode_lanes(
+        const uint8_t *in, int width, Py_ssize_t n, const Py_ssize_t lanes,
+        const EncodeSymbol *coding, const uint32_t *f, Py_ssize_t size, uint64_t *x,
+        uint32_t *w, Py_ssize_t *at) {
+    Py_ssize_t full = n / lanes;
+    for (Py_ssize_t k = n - full * lanes - 1; k >= 0; k--) {  /* the last, partial step */
+        uint32_t s = symbol_at(in, width, full * lanes + k);
+        if (s >= (uint32_t)size || !f[s])
+            return 0;
+        x[k] = ans_step(x[k], &coding[s], w, at);
+    }
+    for (Py_ssize_t step = full - 1; step >= 0; step--) {
+        for (Py_ssize_t k = lanes - 1; k >= 0; k--) {
+            uint32_t s = symbol_at(in, width, step * lanes + k);
+            if (s >= (uint32_t)size || !f[s])
+                return 0;
+            x[k] = ans_step(x[k], &coding[s], w, at);
+        }
+    }
+    return 1;
 }
 
 static PyObject *ans_encode(PyObject *self, PyObject *args) {
@@ -880,34 +924,21 @@ static PyObject *ans_encode(PyObject *self, PyObject *args) {
     Py_ssize_t at = n;
     int bad = 0;
     Py_BEGIN_ALLOW_THREADS
+    /* Up to four lanes, a version of the loop for each count keeps the states in registers:
+     * with one or two lanes, each step waits for the last, and memory would add to that. */
+    uint64_t held[4];
+    uint64_t *state = lanes <= 4 ? held : x;
     for (Py_ssize_t k = 0; k < lanes; k++)
-        x[k] = ANS_LOWER;
-    Py_ssize_t steps = (n + lanes - 1) / lanes;
-    for (Py_ssize_t step = steps - 1; step >= 0 && !bad; step--) {
-        Py_ssize_t first = step * lanes;
-        Py_ssize_t active = n - first < lanes ? n - first : lanes;
-        for (Py_ssize_t k = active - 1; k >= 0; k--) {
-            uint32_t s = symbol_at(in, width, first + k);
-            if (s >= (uint32_t)size || !f[s]) {
-                bad = 1;
-                break;
-            }
-            const EncodeSymbol *e = &coding[s];
-            uint64_t state = x[k];
-            /* Shed a word without a branch, which the data would make unpredictable: the
-             * word is always written, and kept only if shed.  (at >= 1: it falls at most
-             * once a symbol, and symbols remain.) */
-            int shed = state >= e->limit;
-            w[at - 1] = (uint32_t)state;
-            at -= shed;
-            state >>= 32 * shed;
-            /* x' = (x / f) * M + x % f + c = x + c + (x / f) * (M - f) */
-            uint64_t q = e->divide ? state / e->freq
-                                   : (uint64_t)(((unsigned __int128)state * e->reciprocal) >> 64)
-                                         >> e->shift;
-            x[k] = state + e->bias + q * e->complement;
-        }
+        state[k] = ANS_LOWER;
+    switch (lanes) {
+    case 1: bad = !ans_encode_lanes(in, width, n, 1, coding, f, size, state, w, &at); break;
+    case 2: bad = !ans_encode_lanes(in, width, n, 2, coding, f, size, state, w, &at); break;
+    case 3: bad = !ans_encode_lanes(in, width, n, 3, coding, f, size, state, w, &at); break;
+    case 4: bad = !ans_encode_lanes(in, width, n, 4, coding, f, size, state, w, &at); break;
+    default: bad = !ans_encode_lanes(in, width, n, lanes, coding, f, size, state, w, &at);
     }
+    if (state != x)
+        memcpy(x, state, sizeof(uint64_t) * (size_t)lanes);
     Py_END_ALLOW_THREADS
     if (bad) {
         PyErr_SetString(PyExc_ValueError, "a symbol has no frequency in the table");
