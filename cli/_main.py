@@ -280,9 +280,10 @@ def alphabet_option(function: Callable) -> Callable:
 
 
 def split_option(function: Callable) -> Callable:
-    return click.option("--split/--no-split", default=False, show_default=True,
+    return click.option("--split/--no-split", default=True, show_default=True,
                         help="Cut blocks where the data's statistics change, when that makes "
-                             "the file smaller (byte symbols with their own codes).")(function)
+                             "the file smaller (byte symbols with their own codes); "
+                             "--no-split: one block, with a plain table, per block size.")(function)
 
 
 def check_block_size(block_size: int, alphabet: str) -> None:

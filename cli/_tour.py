@@ -184,6 +184,6 @@ def tour(pictures) -> int:
                "  huffkit inspect --codebook MODEL.json FILE.huf\n"
                "  huffkit compare FILE... --plot matrix.png    every file against every model\n"
                "  huffkit sweep FILE --plot sweep.png          waste against KL divergence\n"
-               "  huffkit analyze --split --blocks FILE        blocks that follow the data\n"
+               "  huffkit analyze --blocks FILE                blocks that follow the data\n"
                "  huffkit bench FILE                           speed beside zlib and bitarray")
     return 0

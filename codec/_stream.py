@@ -140,11 +140,12 @@ class HuffmanCompressor:
     *threads* code the blocks that one call completes in parallel (None: one
     per core); the output is the same whatever their number.
 
-    With *split*, each *block_size* bytes are cut into smaller blocks where
-    the data's statistics change, with compact or reused code tables
-    (FORMAT.md, section 16), whenever that makes the output smaller; it
-    applies to blocks of bytes with their own codes (not to a *codebook*, nor
-    to the utf8 and pairs alphabets).
+    With *split* (the default), each *block_size* bytes are cut into smaller
+    blocks where the data's statistics change, with compact or reused code
+    tables (FORMAT.md, section 16), whenever that makes the output smaller;
+    it applies to blocks of bytes with their own codes (not to a *codebook*,
+    nor to the utf8 and pairs alphabets).  ``split=False`` gives every
+    *block_size* bytes one block with a plain table.
     """
 
     def __init__(self, *, block_size: int = DEFAULT_BLOCK_SIZE,
@@ -152,7 +153,7 @@ class HuffmanCompressor:
                  codebook: Codebook | Distribution | None = None,
                  embed_codebook: bool = True, coder: str = "huffman",
                  alphabet: str = "bytes", threads: int | None = 1,
-                 split: bool = False) -> None:
+                 split: bool = True) -> None:
         self._block_size = container.check_block_size(block_size)
         self._threads = check_threads(threads)
         self._coder = check_coder(coder)
@@ -546,14 +547,14 @@ def compress(data, /, *, block_size: int = DEFAULT_BLOCK_SIZE,
              max_code_length: int | None = None,
              codebook: Codebook | Distribution | None = None,
              embed_codebook: bool = True, coder: str = "huffman",
-             alphabet: str = "bytes", threads: int | None = 1, split: bool = False) -> bytes:
+             alphabet: str = "bytes", threads: int | None = 1, split: bool = True) -> bytes:
     """Compress *data* (any bytes-like object) into one huffkit frame.
 
     Each *block_size* bytes get their own optimal Huffman code, no longer
     than *max_code_length* bits, unless *codebook* gives one code for all
     of them; ``coder="ans"`` codes them with rANS.  *threads* code blocks in
-    parallel (None: one per core), with the same output; *split* cuts blocks
-    where the data's statistics change.  See :class:`HuffmanCompressor`.
+    parallel (None: one per core), with the same output; *split* (the default)
+    cuts blocks where the data's statistics change.  See :class:`HuffmanCompressor`.
     """
     compressor = HuffmanCompressor(block_size=block_size, max_code_length=max_code_length,
                                    codebook=codebook, embed_codebook=embed_codebook,
@@ -741,7 +742,7 @@ class HuffmanFile(io.BufferedIOBase):
                 codebook=codebook, embed_codebook=embed_codebook is not False,
                 coder="huffman" if coder is None else coder,
                 alphabet="bytes" if alphabet is None else alphabet, threads=threads,
-                split=bool(split))
+                split=split is not False)
             file_mode, self_mode = mode[0] + "b", _MODE_WRITE
         else:
             raise ValueError(f"Invalid mode: {mode!r}")

@@ -155,7 +155,7 @@ def analyze(data, /, *, block_size: int = DEFAULT_BLOCK_SIZE,
             max_code_length: int | None = None,
             codebook: Codebook | Distribution | None = None, embed_codebook: bool = True,
             coder: str = "huffman", alphabet: str = "bytes", base: float = 2,
-            per_symbol: bool = False, blocks: bool = False, split: bool = False) -> Ledger:
+            per_symbol: bool = False, blocks: bool = False, split: bool = True) -> Ledger:
     """Compress *data* in memory (options as :func:`huffkit.compress`) and account for it.
 
     The result is what :func:`inspect` reports for the compressed bytes.

@@ -23,7 +23,7 @@ def run(*args: str):
 def names(threads: int) -> list[str]:
     many = [] if threads == 1 else [f" x{threads}"]
     return [f"huffkit {coder}{suffix}" for coder in ("huffman", "ans")
-            for suffix in ["", *many, " split"]] + ["zlib-HO", "bitarray"]
+            for suffix in ["", *many, " no-split"]] + ["zlib-HO", "bitarray"]
 
 
 def test_bench_json_on_a_file(tmp_path):
@@ -44,8 +44,8 @@ def test_bench_json_on_a_file(tmp_path):
         "huffkit huffman x3": len(huffkit.compress(data)),
         "huffkit ans": len(huffkit.compress(data, coder="ans")),
         "huffkit ans x3": len(huffkit.compress(data, coder="ans")),
-        "huffkit huffman split": len(huffkit.compress(data, split=True)),
-        "huffkit ans split": len(huffkit.compress(data, coder="ans", split=True)),
+        "huffkit huffman no-split": len(huffkit.compress(data, split=False)),
+        "huffkit ans no-split": len(huffkit.compress(data, coder="ans", split=False)),
         "zlib-HO": len(huffman_only.compress(data) + huffman_only.flush()),
     }
     for name, size in expected_sizes.items():

@@ -50,14 +50,17 @@ def test_round_trip(path):
 def test_size_is_within_half_a_percent_and_600_bytes_of_the_bound(path):
     data = path.read_bytes()
     bound = BOUNDS[path.name]["payload"]
-    size = len(huffkit.compress(data))
+    size = len(huffkit.compress(data, split=False))  # one static code per megabyte
     assert bound <= size <= bound * 1.005 + 600
+    # Blocks cut where the statistics change (the default) can only make it smaller.
+    assert len(huffkit.compress(data)) <= size
 
 
 @pytest.mark.parametrize("path", FILES, ids=lambda path: path.name)
 def test_payload_is_exactly_the_optimal_code_cost(path):
     data = path.read_bytes()
-    (frame,) = huffkit.frame_info(huffkit.compress(data, block_size=huffkit.MAX_BLOCK_SIZE))
+    (frame,) = huffkit.frame_info(huffkit.compress(data, block_size=huffkit.MAX_BLOCK_SIZE,
+                                                   split=False))
     (block,) = frame.blocks
     bound = BOUNDS[path.name]
     if bound["maxL"] <= huffkit.DEFAULT_MAX_CODE_LENGTH:

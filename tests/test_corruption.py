@@ -46,15 +46,20 @@ def _text(size: int, seed: int) -> bytes:
 _COIN_FLIPS = bytes(random.Random(7).choices(b"ab", k=1 << 14))
 
 #: name -> (original, compressed)
+# Plain code tables (split=False), whose fields the tests below find by offset; and, as
+# huffkit writes by default, a compact one.
 SAMPLES: dict[str, tuple[bytes, bytes]] = {
-    "tiny": (b"abracadabra", huffkit.compress(b"abracadabra")),
+    "tiny": (b"abracadabra", huffkit.compress(b"abracadabra", split=False)),
     "empty": (b"", huffkit.compress(b"")),
-    "blocks": (_text(520, 1), huffkit.compress(_text(520, 1), block_size=200)),
-    "four-streams": (_COIN_FLIPS, huffkit.compress(_COIN_FLIPS, block_size=1 << 14)),
+    "blocks": (_text(520, 1), huffkit.compress(_text(520, 1), block_size=200, split=False)),
+    "four-streams": (_COIN_FLIPS, huffkit.compress(_COIN_FLIPS, block_size=1 << 14,
+                                                   split=False)),
     "four-streams+block": (_COIN_FLIPS + _text(300, 2),
-                           huffkit.compress(_COIN_FLIPS + _text(300, 2), block_size=1 << 14)),
+                           huffkit.compress(_COIN_FLIPS + _text(300, 2), block_size=1 << 14,
+                                            split=False)),
     # One distinct byte: the block's code has a single codeword.
-    "one-symbol": (b"a" * 50, huffkit.compress(b"a" * 50)),
+    "one-symbol": (b"a" * 50, huffkit.compress(b"a" * 50, split=False)),
+    "compact": (_text(300, 3), huffkit.compress(_text(300, 3))),
 }
 
 def test_samples_have_the_intended_structure():
@@ -69,7 +74,9 @@ def test_samples_have_the_intended_structure():
         "four-streams": [(1 << 14, 4)],
         "four-streams+block": [(1 << 14, 4), (300, 1)],
         "one-symbol": [(50, 1)],
+        "compact": [(300, 1)],
     }
+    assert SAMPLES["compact"][1][14] == 0x05  # a compact code table
     for original, packed in SAMPLES.values():
         assert huffkit.decompress(packed) == original
 
@@ -87,7 +94,7 @@ def _describe(error: BaseException) -> str:
 
 # -- truncation ----------------------------------------------------------------
 
-TRUNCATED = ["tiny", "empty", "blocks", "four-streams+block"]
+TRUNCATED = ["tiny", "empty", "blocks", "four-streams+block", "compact"]
 _TRUNCATION_MESSAGE = re.compile(r"empty input|ended before the end-of-frame marker")
 
 
@@ -166,7 +173,7 @@ def test_file_object_returns_complete_blocks_before_reporting_truncation():
 
 # -- single bit flips ----------------------------------------------------------
 
-FLIPPED = ["tiny", "empty", "blocks", "four-streams", "one-symbol"]
+FLIPPED = ["tiny", "empty", "blocks", "four-streams", "one-symbol", "compact"]
 
 
 def _flipped(packed: bytes, bit: int) -> bytes:
@@ -298,7 +305,7 @@ def abba_frame(*, block_size: int = 16, crc: int | None = None, bits: int = 4,
 
 def test_hand_made_frames_match_the_encoder():
     """The helpers write the real format, so the damaged frames below differ in one field."""
-    assert abba_frame() == huffkit.compress(b"abba", block_size=16)
+    assert abba_frame() == huffkit.compress(b"abba", block_size=16, split=False)
     assert huffkit.decompress(abba_frame()) == b"abba"
     data = b"abracadabra"
     lengths = huffkit.Codebook.from_distribution(huffkit.Distribution.from_bytes(data)).lengths

@@ -907,7 +907,7 @@ GOLDEN = bytes.fromhex(ABRACADABRA_HEX)
 
 def test_golden_vector_bytes():
     assert len(GOLDEN) == 75
-    assert huffkit.compress(b"abracadabra") == GOLDEN
+    assert huffkit.compress(b"abracadabra", split=False) == GOLDEN
 
 
 def test_golden_vector_decodes_as_the_table_says():
@@ -984,7 +984,8 @@ AGREEMENT_CASES = [
 
 @functools.cache
 def _compressed(name: str, block_size: int, max_code_length: int) -> bytes:
-    return huffkit.compress(INPUTS[name], block_size=block_size, max_code_length=max_code_length)
+    return huffkit.compress(INPUTS[name], block_size=block_size, max_code_length=max_code_length,
+                            split=False)
 
 
 @pytest.mark.parametrize(("name", "block_size", "max_code_length"), AGREEMENT_CASES,
@@ -1020,9 +1021,12 @@ def test_concatenated_frames():
        max_code_length=st.integers(1, 31))
 def test_property_reference_decodes_huffkit_output(data, block_size, max_code_length):
     max_code_length = max(max_code_length, min_code_length(data))
-    packed = huffkit.compress(data, block_size=block_size, max_code_length=max_code_length)
+    packed = huffkit.compress(data, block_size=block_size, max_code_length=max_code_length,
+                              split=False)
     assert reference_decode(packed) == data
     check_encoder_choices(data, packed, block_size, max_code_length)
+    packed = huffkit.compress(data, block_size=block_size, max_code_length=max_code_length)
+    assert reference_decode(packed) == data
 
 
 @given(counts=st.dictionaries(st.integers(0, 255), st.integers(1, 400), min_size=1, max_size=40),
@@ -1031,9 +1035,11 @@ def test_property_skewed_counts_and_length_limit(counts, max_code_length):
     """Wide-ranging counts with a tight limit, so that package-merge is exercised often."""
     data = b"".join(bytes([value]) * count for value, count in counts.items())
     max_code_length = max(max_code_length, min_code_length(data))
-    packed = huffkit.compress(data, max_code_length=max_code_length)
+    packed = huffkit.compress(data, max_code_length=max_code_length, split=False)
     assert reference_decode(packed) == data
     check_encoder_choices(data, packed, DEFAULT_BLOCK_SIZE, max_code_length)
+    packed = huffkit.compress(data, max_code_length=max_code_length)
+    assert reference_decode(packed) == data
 
 
 @given(parts=st.lists(st.binary(max_size=300), min_size=1, max_size=4),
@@ -2701,7 +2707,7 @@ def test_default_code_length_limits(alphabet, first):
     values = _fibonacci_symbols(limit + 2, first)
     data = symbols_to_bytes(values, alphabet)
     assert max(section11_lengths(values, 31).values()) == limit + 1
-    packed = huffkit.compress(data, alphabet=alphabet.name)
+    packed = huffkit.compress(data, alphabet=alphabet.name, split=False)
     assert packed[5] == alphabet.flag
     reader = _Reader(packed)
     reader.pos = 14
@@ -3306,7 +3312,8 @@ def test_reference_decodes_split_output(name, coder):
             plain, compact = len(code_table(block.lengths)), len(compact_table(block.lengths))
             assert (block.block_type == COMPACT_BLOCK) == (compact < plain)
         start += len(block.data)
-    assert len(packed) <= len(huffkit.compress(data, coder=coder, block_size=block_size))
+    assert len(packed) <= len(huffkit.compress(data, coder=coder, block_size=block_size,
+                                               split=False))
 
 
 @settings(max_examples=40, deadline=None)
@@ -3318,3 +3325,32 @@ def test_property_reference_decodes_split_output(parts, coder):
     data = b"".join(bytes(rng.choices(alphabet, k=n)) for alphabet, n in parts)
     packed = huffkit.compress(data, coder=coder, split=True, block_size=1 << 16)
     assert reference_decode(packed) == data
+
+
+# Section 16.4: the default output for b"abracadabra", a compact table.
+ABRACADABRA_DEFAULT_HEX = """
+89 48 55 46 01 00 00 00 10 00 b7 97 53 27 05 0b
+00 00 00 b7 f9 ea 17 e0 d0 00 00 00 04 00 ea d8
+40 97 fe 00 01 17 00 00 00 4e ac 9c 00 0b 00 00
+00 00 00 00 00
+"""
+GOLDEN_DEFAULT = bytes.fromhex(ABRACADABRA_DEFAULT_HEX)
+# Section 16.4's table of bits, field by field.
+ABRACADABRA_COMPACT_BITS = [
+    "1110", "000 011 010 000 000 000 000 000 000 000 000 000 000 001 000 000 000 011",
+    "10 1010110", "110", "0 0 0", "10 0000010", "0", "10 1111111", "111 000", "000000"]
+
+
+def test_golden_default_vector_bytes_and_bits():
+    assert len(GOLDEN_DEFAULT) == 53 == len(GOLDEN) - 22
+    assert huffkit.compress(b"abracadabra") == GOLDEN_DEFAULT
+    assert reference_decode(GOLDEN_DEFAULT) == b"abracadabra"
+    (frame,) = parse(GOLDEN_DEFAULT)
+    (block,) = frame.blocks
+    assert block.block_type == COMPACT_BLOCK and block.lengths == ABR_LENGTHS
+    bits = "".join(ABRACADABRA_COMPACT_BITS).replace(" ", "")
+    assert len(bits) == 104 and pack_bits(bits) == GOLDEN_DEFAULT[23:36]
+    assert compact_table(ABR_LENGTHS) == GOLDEN_DEFAULT[23:36]
+    # The rest of the block and the frame end are section 12's.
+    assert GOLDEN_DEFAULT[:14] == GOLDEN[:14] and GOLDEN_DEFAULT[15:23] == GOLDEN[15:23]
+    assert GOLDEN_DEFAULT[36:] == GOLDEN[58:]
