@@ -32,9 +32,12 @@ __all__ = ["HuffmanCompressor", "HuffmanDecompressor", "HuffmanFile", "compress"
 
 # How many compressed bytes a HuffmanFile reads from its file at a time.
 _READ_SIZE = 128 * 1024
-# With several threads, a decompressor decodes up to this many blocks per thread at once
-# when it has them in hand: threads that finish early find more work before the next wait.
+# With several threads, a decompressor decodes up to this many groups of blocks (below) per
+# thread at once when it has them in hand: threads that finish early find more work.
 _BATCH = 4
+# Blocks go to the decoding threads in groups of at least this many symbols: handing a
+# thread a block costs more than decoding a block of a few kilobytes.
+_GROUP_SYMBOLS = 1 << 20
 
 
 def _join(parts: list[bytes], threads: int) -> bytes:
@@ -497,14 +500,16 @@ class HuffmanDecompressor:
         return True
 
     def _decode_ahead(self, block: container.BlockHeader) -> tuple[list[bytes], int]:
-        """Decode *block* and the whole blocks after it, up to a batch, on the threads (each
-        starts as soon as the next header shows there is more than one): their data, and
-        their symbols.  A lone block is decoded here, without the cost of a thread."""
-        jobs = [(self._blocks + 1, block, self._input, self._pos)]
-        futures = []
+        """Decode *block* and the whole blocks after it, up to a batch, on the threads: in
+        groups of at least _GROUP_SYMBOLS symbols, each group started as soon as the next
+        header shows that another follows.  Their data, and their symbols.  A lone group is
+        decoded here, without the cost of a thread."""
+        group = [(self._blocks + 1, block, self._input, self._pos)]
+        jobs, group_symbols = 1, block.symbols
         symbols = block.symbols
+        futures = []
         self._consume(block)
-        while len(jobs) < _BATCH * self._threads:
+        while len(futures) < _BATCH * self._threads:
             try:
                 block = self._parse_next()
             except HuffmanError:
@@ -512,15 +517,22 @@ class HuffmanDecompressor:
             if (block is None or isinstance(block, FrameEnd)
                     or len(self._input) - self._pos < block.size):
                 break
-            if not futures:
-                futures.append(submit(self._decode, jobs[0], self._threads))
-            jobs.append((self._blocks + len(jobs) + 1, block, self._input, self._pos))
-            futures.append(submit(self._decode, jobs[-1], self._threads))
+            if group_symbols >= _GROUP_SYMBOLS:
+                futures.append(submit(self._decode_group, group, self._threads))
+                group, group_symbols = [], 0
+            jobs += 1
+            group.append((self._blocks + jobs, block, self._input, self._pos))
+            group_symbols += block.symbols
             symbols += block.symbols
             self._consume(block)
         if not futures:
-            return [self._decode(jobs[0])], symbols
-        return results_in_order(futures), symbols
+            return self._decode_group(group), symbols
+        futures.append(submit(self._decode_group, group, self._threads))
+        return [data for part in results_in_order(futures) for data in part], symbols
+
+    @classmethod
+    def _decode_group(cls, jobs: list) -> list[bytes]:
+        return [cls._decode(job) for job in jobs]
 
     def _consume(self, block: container.BlockHeader) -> None:
         """Move past *block*, whose code the next block may reuse."""
