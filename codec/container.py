@@ -523,9 +523,10 @@ def encode_split(data, symbols: np.ndarray, ends: list[int], counts: np.ndarray,
         def whole() -> list:
             return _write_ans_pieces(data, symbols, whole_end, whole_plan)
     else:
-        kernels = _backend.kernels
-        parts_size = kernels.huffman_pieces_size(ends, counts, max_code_length)
-        whole_size = kernels.huffman_pieces_size(whole_end, total, max_code_length)
+        # The pieces are coded first (planning them costs as much as sizing them), and the
+        # whole only when the pieces' real size does not beat its least possible size.
+        parts_size = None
+        whole_size = _backend.kernels.huffman_pieces_size(whole_end, total, max_code_length)
         if whole_size is None:  # not known without coding: a floor will do for the whole
             whole_size = (huffman_block_floor(total[0], max_code_length), math.inf)
 
