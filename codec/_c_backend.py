@@ -8,6 +8,8 @@ a bug: the test suite runs the codec on both backends and compares.
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import numpy as np
 
 from . import _ckernels, _kernels
@@ -123,19 +125,42 @@ def join(parts: list, threads: int) -> bytes:
     return _ckernels.join(parts, threads)
 
 
+# The most bytes a piece takes beside its codes (PIECE_OVERHEAD in _ckernels.c).
+_PIECE_OVERHEAD = 223
+
+
+def _pieces_room(symbols: int, pieces: int, max_code_length: int, with_whole: bool) -> int:
+    """Room for the pieces kernels' output (pieces_room in _ckernels.c)."""
+    return ((1 + with_whole) * (symbols * max_code_length // 8 + _PIECE_OVERHEAD)
+            + pieces * _PIECE_OVERHEAD + 16)
+
+
 def encode_huffman_pieces(symbols: np.ndarray, ends: list[int], counts: np.ndarray,
                           crcs: list[int], max_code_length: int) -> memoryview | None:
     """The Huffman blocks of consecutive pieces of byte *symbols*, in C (see
     ``_kernels.encode_huffman_pieces``): their bytes, or None when a piece cannot be coded
     within *max_code_length* bits (the reference then says why)."""
-    ends = np.asarray(ends, dtype=np.int64)
-    # Room for codes of max_code_length bits and, per piece, for the most a header, table
-    # and stream counts take (the kernel checks the same bound).
-    out = np.empty(symbols.size * max_code_length // 8 + ends.size * 223 + 16, dtype=np.uint8)
+    out = np.empty(_pieces_room(symbols.size, len(ends), max_code_length, False),
+                   dtype=np.uint8)
     written = _ckernels.encode_huffman_pieces(
-        np.ascontiguousarray(symbols, dtype=np.uint8), ends,
+        np.ascontiguousarray(symbols, dtype=np.uint8), np.asarray(ends, dtype=np.int64),
         np.ascontiguousarray(counts, dtype=np.int64), np.asarray(crcs, dtype=np.uint32),
         max_code_length, out)
+    return None if written is None else memoryview(out)[:written]
+
+
+def encode_huffman_split(symbols: np.ndarray, ends: list[int], counts: np.ndarray,
+                         crcs: list[int], whole_crc: Callable[[], int],
+                         max_code_length: int) -> memoryview | None:
+    """The pieces' blocks or the whole as one block, whichever is smaller, in C (see
+    ``_kernels.encode_huffman_split``); *whole_crc* is called only if the whole may win."""
+    out = np.empty(_pieces_room(symbols.size, len(ends), max_code_length, True),
+                   dtype=np.uint8)
+    arguments = (np.ascontiguousarray(symbols, dtype=np.uint8), np.asarray(ends, dtype=np.int64),
+                 np.ascontiguousarray(counts, dtype=np.int64), np.asarray(crcs, dtype=np.uint32))
+    written = _ckernels.encode_huffman_split(*arguments, -1, max_code_length, out)
+    if written == -1:  # the whole may be the smaller: code with its CRC-32
+        written = _ckernels.encode_huffman_split(*arguments, whole_crc(), max_code_length, out)
     return None if written is None else memoryview(out)[:written]
 
 

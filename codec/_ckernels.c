@@ -1763,6 +1763,47 @@ static int check_pieces(Py_buffer *ends, Py_buffer *counts, Py_ssize_t symbols,
 }
 
 /*
+ * Plans each piece as plan_piece does, into plans[0 .. pieces): a piece that reuses a code
+ * points at the plan that carries it.  Returns 0 when a length limit cannot be met.
+ */
+static int plan_pieces(Piece *plans, const int64_t *count, const int64_t *end,
+                       Py_ssize_t pieces, int max_length) {
+    const uint8_t *previous = NULL;  /* the code of the last piece with a table of its own */
+    for (Py_ssize_t p = 0; p < pieces; p++) {
+        if (!plan_piece(&plans[p], count + 256 * p, end[p] - (p ? end[p - 1] : 0), max_length,
+                        previous))
+            return 0;
+        if (plans[p].kind != BLOCK_HUFFMAN_REUSE)
+            previous = plans[p].length;
+    }
+    return 1;
+}
+
+/* The least and most bytes planned pieces take: exact but for the padding of a block's
+ * last three streams. */
+static void pieces_size(const Piece *plans, Py_ssize_t pieces, Py_ssize_t *least,
+                        Py_ssize_t *most) {
+    *least = *most = 0;
+    for (Py_ssize_t p = 0; p < pieces; p++) {
+        Py_ssize_t size = 9 + plans[p].table_size + 1 + 4 * plans[p].streams
+                          + (Py_ssize_t)((plans[p].bits + 7) / 8);
+        *least += size;
+        *most += size + plans[p].streams - 1;
+    }
+}
+
+/* Writes planned pieces; returns the bytes written, and sets *bad as put_piece does. */
+static Py_ssize_t put_pieces(const Piece *plans, Py_ssize_t pieces, const uint8_t *in,
+                             const int64_t *end, const uint32_t *crc, uint8_t *out, int *bad) {
+    Py_ssize_t written = 0;
+    for (Py_ssize_t p = 0; p < pieces && !*bad; p++) {
+        Py_ssize_t start = p ? end[p - 1] : 0;
+        written += put_piece(&plans[p], in + start, end[p] - start, crc[p], out + written, bad);
+    }
+    return written;
+}
+
+/*
  * huffman_pieces_size(ends, counts, max_length) -> (least, most) bytes, or None: how large
  * encode_huffman_pieces would make these pieces, found without coding them: exact but for
  * the padding of a block's last three streams.  None when a length limit cannot be met.
@@ -1773,36 +1814,35 @@ static PyObject *huffman_pieces_size(PyObject *self, PyObject *args) {
     if (!PyArg_ParseTuple(args, "y*y*i", &ends, &counts, &max_length))
         return NULL;
     PyObject *result = NULL;
+    Piece *plans = NULL;
     Py_ssize_t pieces = ends.len / 8;
     const int64_t *end = ends.buf;
     if (!check_pieces(&ends, &counts, pieces ? end[pieces - 1] : 0, max_length))
         goto done;
-    Piece *this = malloc(sizeof(Piece));
-    if (!this) {
+    if (!(plans = malloc(sizeof(Piece) * (size_t)pieces))) {
         PyErr_NoMemory();
         goto done;
     }
-    Py_ssize_t least = 0, most = 0;
-    uint8_t previous[256];
-    int ok = 1, have_previous = 0;
-    for (Py_ssize_t p = 0; p < pieces && ok; p++) {
-        ok = plan_piece(this, (const int64_t *)counts.buf + 256 * p,
-                        end[p] - (p ? end[p - 1] : 0), max_length,
-                        have_previous ? previous : NULL);
-        Py_ssize_t fixed = 9 + this->table_size + 1 + 4 * this->streams;
-        least += fixed + (Py_ssize_t)((this->bits + 7) / 8);
-        most += fixed + (Py_ssize_t)((this->bits + 7) / 8) + this->streams - 1;
-        if (this->kind != BLOCK_HUFFMAN_REUSE) {
-            memcpy(previous, this->length, 256);
-            have_previous = 1;
-        }
+    Py_ssize_t least, most;
+    if (plan_pieces(plans, counts.buf, end, pieces, max_length)) {
+        pieces_size(plans, pieces, &least, &most);
+        result = Py_BuildValue("nn", least, most);
+    } else {
+        result = Py_NewRef(Py_None);
     }
-    free(this);
-    result = ok ? Py_BuildValue("nn", least, most) : Py_NewRef(Py_None);
 done:
+    free(plans);
     PyBuffer_Release(&ends);
     PyBuffer_Release(&counts);
     return result;
+}
+
+/* The bytes the pieces kernels may write: codes of max_length bits, and each piece's most
+ * overhead; twice the codes when the whole block may be written after the pieces. */
+static Py_ssize_t pieces_room(Py_ssize_t symbols, Py_ssize_t pieces, int max_length,
+                              int with_whole) {
+    return (1 + with_whole) * (symbols * max_length / 8 + PIECE_OVERHEAD) + pieces * PIECE_OVERHEAD
+           + 16;
 }
 
 /*
@@ -1811,15 +1851,28 @@ done:
  * these counts (256 int64 a piece) and CRC-32s (uint32 a piece), as
  * container.encode_pieces writes them.  None when a piece's code cannot meet max_length:
  * the reference then says why.
+ *
+ * encode_huffman_split(symbols, ends, counts, crcs, whole_crc, max_length, out) -> bytes
+ * written, -1, or None: container.encode_split's choice between those pieces and the whole
+ * as one block (with the CRC-32 whole_crc), each planned once: the pieces when their size
+ * is surely smaller, the whole when surely not, else whichever the coding shows smaller.
+ * With whole_crc -1 it returns -1 instead of writing anything when the whole may win, for
+ * the caller to find the whole's CRC-32 and call again.
  */
-static PyObject *encode_huffman_pieces(PyObject *self, PyObject *args) {
+static PyObject *encode_pieces_or_whole(PyObject *args, int split) {
     Py_buffer symbols, ends, counts, crcs, out;
-    int max_length;
-    if (!PyArg_ParseTuple(args, "y*y*y*y*iw*", &symbols, &ends, &counts, &crcs, &max_length,
-                          &out))
+    long long whole_crc = -1;
+    int max_length, parsed;
+    if (split)
+        parsed = PyArg_ParseTuple(args, "y*y*y*y*Liw*", &symbols, &ends, &counts, &crcs,
+                                  &whole_crc, &max_length, &out);
+    else
+        parsed = PyArg_ParseTuple(args, "y*y*y*y*iw*", &symbols, &ends, &counts, &crcs,
+                                  &max_length, &out);
+    if (!parsed)
         return NULL;
     PyObject *result = NULL;
-    Piece *piece = NULL;
+    Piece *plans = NULL;
     Py_ssize_t pieces = ends.len / 8, n = symbols.len;
     const int64_t *end = ends.buf;
     if (!check_pieces(&ends, &counts, n, max_length))
@@ -1828,30 +1881,48 @@ static PyObject *encode_huffman_pieces(PyObject *self, PyObject *args) {
         PyErr_SetString(PyExc_ValueError, "each piece needs a CRC-32");
         goto done;
     }
-    if (!writable(&out, n * max_length / 8 + pieces * PIECE_OVERHEAD + 16, "the output buffer"))
+    if (!writable(&out, pieces_room(n, pieces, max_length, split), "the output buffer"))
         goto done;
-    if (!(piece = malloc(sizeof(Piece)))) {
+    /* The pieces' plans, then (when splitting) the whole's. */
+    if (!(plans = malloc(sizeof(Piece) * (size_t)(pieces + split)))) {
         PyErr_NoMemory();
         goto done;
     }
     Py_ssize_t written = 0;
-    int ok = 1, bad = 0, have_previous = 0;
+    int ok = 1, bad = 0;
     Py_BEGIN_ALLOW_THREADS
     const uint8_t *in = symbols.buf;
-    const uint32_t *crc = crcs.buf;
-    uint8_t previous[256];  /* the code the last piece with a table of its own carried */
-    for (Py_ssize_t p = 0; p < pieces && ok && !bad; p++) {
-        Py_ssize_t start = p ? end[p - 1] : 0;
-        ok = plan_piece(piece, (const int64_t *)counts.buf + 256 * p, end[p] - start,
-                        max_length, have_previous ? previous : NULL);
-        if (!ok)
-            break;
-        written += put_piece(piece, in + start, end[p] - start, crc[p],
-                             (uint8_t *)out.buf + written, &bad);
-        if (piece->kind != BLOCK_HUFFMAN_REUSE) {
-            memcpy(previous, piece->length, 256);
-            have_previous = 1;
+    uint8_t *to = out.buf;
+    ok = plan_pieces(plans, counts.buf, end, pieces, max_length);
+    if (ok && split) {
+        Piece *whole = &plans[pieces];
+        int64_t total[256] = {0};
+        for (Py_ssize_t p = 0; p < pieces; p++)
+            for (int v = 0; v < 256; v++)
+                total[v] += ((const int64_t *)counts.buf)[256 * p + v];
+        ok = plan_piece(whole, total, n, max_length, NULL);
+        Py_ssize_t least, most, whole_least, whole_most;
+        pieces_size(plans, pieces, &least, &most);
+        pieces_size(whole, 1, &whole_least, &whole_most);
+        uint32_t crc = (uint32_t)whole_crc;
+        if (!ok) {
+            written = 0;  /* a length limit cannot be met: the reference says so */
+        } else if (most < whole_least) {
+            written = put_pieces(plans, pieces, in, end, crcs.buf, to, &bad);
+        } else if (whole_crc < 0) {
+            written = -1;  /* the whole may win: its CRC-32 is needed */
+        } else if (least >= whole_most) {
+            written = put_piece(whole, in, n, crc, to, &bad);
+        } else {  /* code both, the whole after the pieces, and keep the smaller */
+            written = put_pieces(plans, pieces, in, end, crcs.buf, to, &bad);
+            Py_ssize_t alone = put_piece(whole, in, n, crc, to + written, &bad);
+            if (alone <= written) {
+                memmove(to, to + written, (size_t)alone);
+                written = alone;
+            }
         }
+    } else if (ok) {
+        written = put_pieces(plans, pieces, in, end, crcs.buf, to, &bad);
     }
     Py_END_ALLOW_THREADS
     if (bad)
@@ -1859,13 +1930,21 @@ static PyObject *encode_huffman_pieces(PyObject *self, PyObject *args) {
     else
         result = ok ? PyLong_FromSsize_t(written) : Py_NewRef(Py_None);
 done:
-    free(piece);
+    free(plans);
     PyBuffer_Release(&symbols);
     PyBuffer_Release(&ends);
     PyBuffer_Release(&counts);
     PyBuffer_Release(&crcs);
     PyBuffer_Release(&out);
     return result;
+}
+
+static PyObject *encode_huffman_pieces(PyObject *self, PyObject *args) {
+    return encode_pieces_or_whole(args, 0);
+}
+
+static PyObject *encode_huffman_split(PyObject *self, PyObject *args) {
+    return encode_pieces_or_whole(args, 1);
 }
 
 /* -- block splitting: merging cells into segments (codec/_splitter.py) ------------------ */
@@ -2165,6 +2244,8 @@ static PyMethodDef methods[] = {
      "parse_compact_table(buffer, pos) -> (256 lengths, end), or None if it is not valid."},
     {"encode_huffman_pieces", encode_huffman_pieces, METH_VARARGS,
      "encode_huffman_pieces(symbols, ends, counts, crcs, max_length, out) -> bytes written."},
+    {"encode_huffman_split", encode_huffman_split, METH_VARARGS,
+     "encode_huffman_split(symbols, ends, counts, crcs, whole_crc, max_length, out) -> bytes."},
     {"huffman_pieces_size", huffman_pieces_size, METH_VARARGS,
      "huffman_pieces_size(ends, counts, max_length) -> (least, most) bytes encoded."},
     {"merge_cells", merge_cells, METH_VARARGS,

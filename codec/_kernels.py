@@ -397,6 +397,14 @@ def merge_cells(cells: np.ndarray, coder: str, max_block: int) -> None:
     return None
 
 
+def encode_huffman_split(symbols: np.ndarray, ends: list[int], counts: np.ndarray,
+                         crcs: list[int], whole_crc, max_code_length: int) -> None:
+    """A fast ``container.encode_split`` for Huffman: the blocks of the pieces ending at
+    *ends*, or of the whole as one block (*whole_crc()* gives its CRC-32), whichever is
+    smaller; or None to choose with the reference.  The numpy backend has no faster way."""
+    return None
+
+
 def huffman_pieces_size(ends: list[int], counts: np.ndarray, max_code_length: int) -> None:
     """The least and most bytes ``encode_huffman_pieces`` would give pieces ending at *ends*
     with these *counts*, found without coding them (exact but for the padding of streams),

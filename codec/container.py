@@ -523,8 +523,15 @@ def encode_split(data, symbols: np.ndarray, ends: list[int], counts: np.ndarray,
         def whole() -> list:
             return _write_ans_pieces(data, symbols, whole_end, whole_plan)
     else:
-        # The pieces are coded first (planning them costs as much as sizing them), and the
-        # whole only when the pieces' real size does not beat its least possible size.
+        with memoryview(data) as view:  # in one kernel call, each planned once, if it can
+            crcs = [zlib.crc32(view[begin:end])
+                    for begin, end in zip([0, *ends[:-1]], ends, strict=True)]
+            fast = _backend.kernels.encode_huffman_split(
+                symbols, ends, counts, crcs, lambda: zlib.crc32(data), max_code_length)
+        if fast is not None:
+            return [fast]
+        # The reference: the pieces are coded first, and the whole only when the pieces'
+        # real size does not beat its least possible size.
         parts_size = None
         whole_size = _backend.kernels.huffman_pieces_size(whole_end, total, max_code_length)
         if whole_size is None:  # not known without coding: a floor will do for the whole

@@ -246,3 +246,36 @@ def test_compiled_merging_matches_the_reference(coder, max_block):
         cells = _c_backend.count_cells(symbols, CELL)
         expected = merge_segments(cells.copy(), coder, max_block)
         assert np.array_equal(_c_backend.merge_cells(cells, coder, max_block), expected)
+
+
+@pytest.mark.skipif(huffkit._backend.unavailable is not None, reason="no compiled kernels")
+@settings(max_examples=60, deadline=None)
+@given(parts=st.lists(st.tuples(st.binary(min_size=1, max_size=40), st.integers(1, 20_000)),
+                      min_size=1, max_size=6),
+       cuts=st.lists(st.integers(1, 100_000), max_size=5),
+       limit=st.sampled_from([8, 11, 15]))
+def test_compiled_split_choice_matches_the_reference(parts, cuts, limit):
+    """Pieces or the whole: the C kernel chooses and writes exactly as the reference does,
+    whether the pieces win (the data changes where it is cut), lose (cuts at random places
+    in data that does not change), or must both be coded to tell."""
+    from huffkit import _backend, container
+    data = segments(*parts)
+    symbols = np.frombuffer(data, dtype=np.uint8)
+    ends = sorted({cut for cut in cuts if cut < len(data)}
+                  | set(np.cumsum([length for _, length in parts]).tolist()))
+    counts = np.array([np.bincount(symbols[start:end], minlength=256)
+                       for start, end in zip([0, *ends[:-1]], ends, strict=True)])
+    coded = {}
+    previous = _backend.name()
+    try:
+        for name in ("numpy", "c"):
+            _backend.use(name)
+            coded[name] = b"".join(container.encode_split(data, symbols, ends, counts, limit,
+                                                          "huffman"))
+    finally:
+        _backend.use(previous)
+    assert coded["c"] == coded["numpy"]
+    # The blocks decode to the data, within a frame of their own.
+    frame = huffkit.compress(b"x", block_size=1 << 20)
+    header, end = frame[:14], (0).to_bytes(1, "little") + len(data).to_bytes(8, "little")
+    assert huffkit.decompress(header + coded["c"] + end) == data
