@@ -406,7 +406,8 @@ static void free_decoder(Decoder *d) {
  * Returns 0 on success, -1 if the lengths are no prefix code (the caller has validated
  * them; this check only keeps the table inside its bounds), -2 without memory.
  */
-static int build_decoder(Decoder *d, const uint8_t *length, Py_ssize_t size, int pairs) {
+static int build_decoder(Decoder *d, const uint8_t *length, Py_ssize_t size, int pairs,
+                         Py_ssize_t symbols) {
     uint32_t *count = d->count;
     unsigned longest = 0;
     Py_ssize_t coded = 0;
@@ -430,7 +431,13 @@ static int build_decoder(Decoder *d, const uint8_t *length, Py_ssize_t size, int
     if (!coded || kraft > ((uint64_t)1 << LONGEST_CODE))
         return -1;
     d->longest = longest;
-    d->bits = longest < TABLE_BITS ? longest : TABLE_BITS;
+    /* Filling the table costs 2^bits steps: a block of few symbols gets a smaller one
+     * (about an entry for every eight symbols, at least 2^9), its longer codes then taking
+     * the slow path. */
+    unsigned bits = 9;
+    while (bits < TABLE_BITS && ((Py_ssize_t)1 << (bits + 3)) < symbols)
+        bits++;
+    d->bits = longest < bits ? longest : bits;
     d->sorted = malloc(sizeof(uint32_t) * coded);
     d->table = calloc((size_t)1 << d->bits, sizeof(uint32_t));
     if (!d->sorted || !d->table)
@@ -712,7 +719,7 @@ static PyObject *huffman_decode(PyObject *self, PyObject *args) {
     if (!decoded)
         goto done;
     uint8_t *out = (uint8_t *)PyBytes_AS_STRING(decoded);
-    int built = build_decoder(&decoder, lengths.buf, lengths.len, width == 1);
+    int built = build_decoder(&decoder, lengths.buf, lengths.len, width == 1, count);
     if (built == -2) {
         PyErr_NoMemory();
         goto done;
