@@ -189,6 +189,20 @@ def pack_varints(values: np.ndarray) -> bytes:
     return _ckernels.pack_varints(np.ascontiguousarray(values, dtype=np.uint64))
 
 
+def plan_ans_pieces(counts: np.ndarray, costs: np.ndarray) -> tuple | None:
+    """The rANS tables of pieces of byte counts, planned in C (see
+    ``_kernels.plan_ans_pieces``): (packed tables, frequencies, ideal bits, lanes, reused)."""
+    pieces = len(counts)
+    freqs = np.empty((pieces, 256), dtype=np.int64)
+    ideals = np.empty(pieces, dtype=np.float64)
+    lanes = np.empty(pieces, dtype=np.int64)
+    reused = np.empty(pieces, dtype=np.uint8)
+    tables = _ckernels.plan_ans_pieces(np.ascontiguousarray(counts, dtype=np.int64),
+                                       np.ascontiguousarray(costs, dtype=np.float64),
+                                       freqs, ideals, lanes, reused)
+    return None if tables is None else (tables, freqs, ideals, lanes, reused)
+
+
 def quantize_counts(counts: np.ndarray, precision: int) -> np.ndarray | None:
     """``ans.quantize`` of integer *counts*, in C (see ``_kernels.quantize_counts``)."""
     freqs = np.empty(len(counts), dtype=np.int64)

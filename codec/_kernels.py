@@ -384,6 +384,13 @@ def pack_varints(values: np.ndarray) -> bytes:
     return encoded[keep].tobytes()
 
 
+def plan_ans_pieces(counts: np.ndarray, costs: np.ndarray) -> None:
+    """A fast planning of rANS pieces (``container._plan_ans_pieces``): their packed tables,
+    frequencies, ideal bits, lanes and whether each reuses the previous table; or None to
+    plan them with that reference.  The numpy backend has no faster way."""
+    return None
+
+
 def quantize_counts(counts: np.ndarray, precision: int) -> None:
     """A fast ``ans.quantize`` of integer *counts* (the same frequencies), or None to
     quantise them with that reference.  The numpy backend has no faster way."""

@@ -56,7 +56,7 @@ from ._compact_table import pack_compact_table, parse_compact_table
 from ._errors import ChecksumError, CodebookError, FormatError, TruncatedError
 from ._presence import listed_symbols, pack_presence, parse_presence
 from .alphabet import ALPHABETS, Alphabet, AlphabetError
-from .ans import FrequencyTable, precision_for_block, quantize
+from .ans import FrequencyTable, quantize
 from .codebook import (
     IDENTIFIER_BYTES,
     Codebook,
@@ -615,21 +615,47 @@ class _AnsPiece:
     lanes: int
 
 
+# A byte block's own rANS table has precision 16: the bits a symbol of frequency f costs
+# under it, 16 - log2(f), from one table, so that every way of planning sums the same
+# doubles.
+_PIECE_PRECISION = 16
+_PIECE_COSTS = np.full((1 << _PIECE_PRECISION) + 1, np.inf)
+_PIECE_COSTS[1:] = _PIECE_PRECISION - np.log2(np.arange(1, (1 << _PIECE_PRECISION) + 1))
+
+
+def _ideal_bits(counts: np.ndarray, freqs: np.ndarray) -> float:
+    """The ideal bits of byte *counts* under *freqs*: Σ c·(16 - log2 f) over the present
+    symbols, summed in order of byte value (as the compiled planner sums them)."""
+    present = counts > 0
+    return float(np.cumsum(counts[present] * _PIECE_COSTS[freqs[present]])[-1])
+
+
 def _plan_ans_pieces(counts: np.ndarray) -> list[_AnsPiece]:
     """Each piece's table, its own or (when that costs no more) the previous piece's."""
+    counts = np.ascontiguousarray(counts, dtype=np.int64)
+    fast = _backend.kernels.plan_ans_pieces(counts, _PIECE_COSTS)
     plans = []
     previous = None  # the table the last piece with a table of its own carried
-    for piece_counts in counts:
-        present = piece_counts > 0
-        precision = precision_for_block(int(np.count_nonzero(piece_counts)))
-        own = FrequencyTable(quantize(piece_counts, precision), precision)
-        kind, table, used = BLOCK_ANS, pack_frequency_table(own), own
-        ideal = float(np.dot(piece_counts[present], own.costs[present]))
-        if previous is not None and (previous.freqs[present] > 0).all():
-            reused = float(np.dot(piece_counts[present], previous.costs[present]))
-            if reused <= 8 * len(table) + ideal:
-                kind, table, used, ideal = BLOCK_ANS_REUSE, b"", previous, reused
+    for index, piece_counts in enumerate(counts):
         symbols = int(piece_counts.sum())
+        if fast is not None:  # planned in C: make the tables and the plans
+            tables, freqs, ideals, lanes, reused = fast
+            if reused[index]:
+                plans.append(_AnsPiece(symbols, BLOCK_ANS_REUSE, b"", previous,
+                                       float(ideals[index]), int(lanes[index])))
+            else:
+                previous = FrequencyTable(freqs[index], _PIECE_PRECISION)
+                plans.append(_AnsPiece(symbols, BLOCK_ANS, tables[index], previous,
+                                       float(ideals[index]), int(lanes[index])))
+            continue
+        present = piece_counts > 0
+        own = FrequencyTable(quantize(piece_counts, _PIECE_PRECISION), _PIECE_PRECISION)
+        kind, table, used = BLOCK_ANS, pack_frequency_table(own), own
+        ideal = _ideal_bits(piece_counts, own.freqs)
+        if previous is not None and (previous.freqs[present] > 0).all():
+            reused_bits = _ideal_bits(piece_counts, previous.freqs)
+            if reused_bits <= 8 * len(table) + ideal:
+                kind, table, used, ideal = BLOCK_ANS_REUSE, b"", previous, reused_bits
         plans.append(_AnsPiece(symbols, kind, table, used, ideal,
                                lanes_for_counts(ideal, symbols)))
         previous = used

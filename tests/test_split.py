@@ -279,3 +279,31 @@ def test_compiled_split_choice_matches_the_reference(parts, cuts, limit):
     frame = huffkit.compress(b"x", block_size=1 << 20)
     header, end = frame[:14], (0).to_bytes(1, "little") + len(data).to_bytes(8, "little")
     assert huffkit.decompress(header + coded["c"] + end) == data
+
+
+@pytest.mark.skipif(huffkit._backend.unavailable is not None, reason="no compiled kernels")
+@settings(max_examples=60, deadline=None)
+@given(parts=st.lists(st.tuples(st.binary(min_size=1, max_size=60), st.integers(1, 30_000)),
+                      min_size=1, max_size=6))
+def test_compiled_ans_plans_match_the_reference(parts):
+    """rANS pieces planned in C get the reference's tables, reuses, ideal bits (the same
+    doubles, summed in the same order) and lanes."""
+    from huffkit import _backend, container
+    data = segments(*parts)
+    symbols = np.frombuffer(data, dtype=np.uint8)
+    ends = np.cumsum([length for _, length in parts]).tolist()
+    counts = np.array([np.bincount(symbols[start:end], minlength=256)
+                       for start, end in zip([0, *ends[:-1]], ends, strict=True)])
+    plans = {}
+    previous = _backend.name()
+    try:
+        for name in ("numpy", "c"):
+            _backend.use(name)
+            plans[name] = container._plan_ans_pieces(counts)
+    finally:
+        _backend.use(previous)
+    for compiled, reference in zip(plans["c"], plans["numpy"], strict=True):
+        assert (compiled.kind, compiled.table, compiled.ideal_bits, compiled.lanes,
+                compiled.symbols) == (reference.kind, reference.table, reference.ideal_bits,
+                                      reference.lanes, reference.symbols)
+        assert np.array_equal(compiled.used.freqs, reference.used.freqs)
