@@ -307,3 +307,25 @@ def test_compiled_ans_plans_match_the_reference(parts):
                 compiled.symbols) == (reference.kind, reference.table, reference.ideal_bits,
                                       reference.lanes, reference.symbols)
         assert np.array_equal(compiled.used.freqs, reference.used.freqs)
+
+
+@pytest.mark.skipif(huffkit._backend.unavailable is not None, reason="no compiled kernels")
+def test_compiled_ans_plans_reuse_a_table_as_the_reference_does():
+    from huffkit import _backend, container
+    from huffkit._ans_format import BLOCK_ANS, BLOCK_ANS_REUSE
+    rng = np.random.default_rng(1)
+    runs = [rng.integers(0, 40, 20_000), rng.integers(0, 40, 20_000),
+            rng.integers(100, 140, 20_000)]
+    counts = np.array([np.bincount(run, minlength=256) for run in runs])
+    kinds = {}
+    previous = _backend.name()
+    try:
+        for name in ("numpy", "c"):
+            _backend.use(name)
+            plans = container._plan_ans_pieces(counts)
+            kinds[name] = [(plan.kind, plan.lanes, plan.ideal_bits) for plan in plans]
+            assert plans[1].used is plans[0].used  # the second piece codes with the first's
+    finally:
+        _backend.use(previous)
+    assert kinds["c"] == kinds["numpy"]
+    assert [kind for kind, _, _ in kinds["c"]] == [BLOCK_ANS, BLOCK_ANS_REUSE, BLOCK_ANS]
