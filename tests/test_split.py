@@ -312,7 +312,7 @@ def test_compiled_ans_plans_match_the_reference(parts):
 @pytest.mark.skipif(huffkit._backend.unavailable is not None, reason="no compiled kernels")
 def test_compiled_ans_plans_reuse_a_table_as_the_reference_does():
     from huffkit import _backend, container
-    from huffkit._ans_format import BLOCK_ANS, BLOCK_ANS_REUSE
+    from huffkit.container import BLOCK_ANS, BLOCK_ANS_REUSE
     rng = np.random.default_rng(1)
     runs = [rng.integers(0, 40, 20_000), rng.integers(0, 40, 20_000),
             rng.integers(100, 140, 20_000)]
