@@ -2166,12 +2166,20 @@ static inline int64_t log2_fixed(const CostModel *model, int64_t x) {
 
 /* The estimated cost of a block with these k counts (summing to total). */
 static int64_t segment_cost(const CostModel *model, const int64_t *count, int k, int64_t total) {
-    int64_t whole = log2_fixed(model, total), payload = 0, present = 0;
+    int64_t largest = 0;
+    for (int j = 0; j < k; j++)
+        largest = count[j] > largest ? count[j] : largest;
+    /* Huffman: a byte of probability above 1/2 gets one bit, and the others share the other
+     * half of the code space (their entropy among themselves, plus that bit). */
+    int dominant = model->huffman && 2 * largest > total;
+    int64_t whole = log2_fixed(model, dominant ? total - largest : total), payload = 0, present = 0;
     for (int j = 0; j < k; j++) {
         if (!count[j])
             continue;
-        int64_t information = whole - log2_fixed(model, count[j]);
-        if (model->huffman && information < COST_ONE)
+        int64_t information = whole - log2_fixed(model, count[j]) + (dominant ? COST_ONE : 0);
+        if (dominant && count[j] == largest)
+            information = COST_ONE;
+        else if (model->huffman && information < COST_ONE)
             information = COST_ONE;  /* Huffman spends at least a bit on every symbol */
         payload += count[j] * information;
         present++;
