@@ -44,9 +44,13 @@ _PAYLOAD_BITS_PER_LANE = 100_000
 _MAX_LANE_LENGTH = 131_072
 # One lane makes each step wait for the last; a few let a processor overlap them (the C
 # encoder runs twice as fast on four lanes as on one).  So a block gets up to this many
-# lanes at one per _PAYLOAD_BITS_PER_SPARE_LANE bits, which keeps the flush near 0.1%.
+# lanes at one per _PAYLOAD_BITS_PER_SPARE_LANE bits, which keeps the flush near 0.1%; or,
+# for a long block of low entropy, one per _SYMBOLS_PER_SPARE_LANE symbols once its
+# payload reaches _LEAST_SPARE_PAYLOAD bits (a small file is not charged for speed).
 _FEW_LANES = 4
 _PAYLOAD_BITS_PER_SPARE_LANE = 50_000
+_SYMBOLS_PER_SPARE_LANE = 16_384
+_LEAST_SPARE_PAYLOAD = 20_000
 
 _LANES = struct.Struct("<HI")  # lanes, word count
 #: Bytes of an ANS block's lane count and word count.
@@ -152,11 +156,15 @@ def lanes_for_counts(ideal_bits: float, symbols: int) -> int:
     One lane per 100 000 bits of ideal payload (*ideal_bits*, the sum of
     log2(M/f) over the block's symbols), but enough that no lane codes more
     than 131 072 symbols (so that a long block of low entropy, whose payload is
-    tiny, does not take one numpy step per symbol), and one per 50 000 bits up
-    to four (so that the steps of a small block can overlap).
+    tiny, does not take one numpy step per symbol), and up to four for speed:
+    one per 50 000 bits, or per 16 384 symbols when there are 20 000 bits or more
+    (so that the steps of a small block can overlap).
     """
+    spare = int(ideal_bits // _PAYLOAD_BITS_PER_SPARE_LANE)
+    if ideal_bits >= _LEAST_SPARE_PAYLOAD:
+        spare = max(spare, symbols // _SYMBOLS_PER_SPARE_LANE)
     wanted = max(int(ideal_bits // _PAYLOAD_BITS_PER_LANE), -(-symbols // _MAX_LANE_LENGTH),
-                 min(_FEW_LANES, int(ideal_bits // _PAYLOAD_BITS_PER_SPARE_LANE)))
+                 min(_FEW_LANES, spare))
     return int(max(1, min(symbols, MAX_LANES, wanted)))
 
 

@@ -1392,6 +1392,8 @@ static PyObject *plan_ans_pieces(PyObject *self, PyObject *args) {
         double wanted = python_floor_div(ideal, 100000.0);
         double by_length = (double)((symbols + 131071) / 131072);
         double spare = python_floor_div(ideal, 50000.0);
+        if (ideal >= 20000.0 && (double)(symbols / 16384) > spare)
+            spare = (double)(symbols / 16384);
         wanted = wanted > by_length ? wanted : by_length;
         spare = spare < 4 ? spare : 4;
         wanted = wanted > spare ? wanted : spare;
@@ -2186,7 +2188,10 @@ static int64_t segment_cost(const CostModel *model, const int64_t *count, int k,
     }
     if (!model->huffman) {
         int64_t lanes = payload / (100000 * COST_ONE), by_length = (total + 131071) / 131072;
-        int64_t spare = payload / (50000 * COST_ONE) < 4 ? payload / (50000 * COST_ONE) : 4;
+        int64_t spare = payload / (50000 * COST_ONE);
+        if (payload >= 20000 * COST_ONE && total / 16384 > spare)
+            spare = total / 16384;
+        spare = spare < 4 ? spare : 4;
         lanes = lanes > by_length ? lanes : by_length;
         lanes = lanes > spare ? lanes : spare;
         lanes = lanes > 1 ? lanes : 1;

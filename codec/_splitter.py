@@ -83,7 +83,10 @@ def segment_costs(counts: np.ndarray, coder: str) -> np.ndarray:
     if coder == "ans":
         # As _ans_format.lanes_for_counts chooses them.
         lanes = np.maximum.reduce([payload // (100_000 * _ONE), -(-totals // 131_072),
-                                   np.minimum(payload // (50_000 * _ONE), 4),
+                                   np.minimum(np.maximum(
+                                       payload // (50_000 * _ONE),
+                                       np.where(payload >= 20_000 * _ONE, totals // 16_384, 0)),
+                                       4),
                                    np.ones_like(totals)])
         return payload + ((ANS_BITS + BITS_PER_FREQUENCY * present
                            + BITS_PER_LANE * lanes) << _FRACTION)
