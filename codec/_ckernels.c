@@ -1485,6 +1485,15 @@ static int run_length(const uint8_t *lengths, uint8_t *symbols, uint8_t *extras)
     return n;
 }
 
+/* The first canonical codeword of each length 1 to 7 of the code-length code, from how many
+ * codewords each length has (count[0] is taken as 0). */
+static void first_codes(const int *count, int *first) {
+    for (int l = 1, code = 0; l <= 7; l++) {
+        code = (code + (l > 1 ? count[l - 1] : 0)) << 1;
+        first[l] = code;
+    }
+}
+
 /* The most bytes a compact table takes: 4 + 19 * 3 bits, then at most 256 run-length
  * symbols of at most 7 + 7 bits each. */
 #define COMPACT_TABLE_MOST ((4 + 19 * 3 + 256 * 14 + 7) / 8)
@@ -1498,13 +1507,9 @@ static Py_ssize_t put_compact_table(const uint8_t *lengths, const uint8_t *width
     int count[9] = {0};
     for (int s = 0; s < 19; s++)
         count[width[s]]++;
-    count[0] = 0;
     uint32_t code[19] = {0};
     int first[9] = {0};
-    for (int l = 1, c = 0; l <= 7; l++) {
-        c = (c + count[l - 1]) << 1;
-        first[l] = c;
-    }
+    first_codes(count, first);
     for (int l = 1; l <= 7; l++)
         for (int s = 0; s < 19; s++)
             if (width[s] == l)
@@ -1637,10 +1642,7 @@ static PyObject *parse_compact_table(PyObject *self, PyObject *args) {
     /* Canonical codes, then a 7-bit lookup: (symbol << 4 | width), 0 for no codeword. */
     uint8_t lookup[128] = {0};
     int first[9] = {0};
-    for (int l = 1, code = 0; l <= 7; l++) {
-        code = (code + count[l - 1]) << 1;
-        first[l] = code;
-    }
+    first_codes(count, first);
     for (int l = 1; l <= 7; l++)
         for (int s = 0; s < 19; s++)
             if (cl[s] == l) {

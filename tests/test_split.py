@@ -26,6 +26,26 @@ def segments(*parts: tuple[bytes, int], seed: int = 7) -> bytes:
     return b"".join(bytes(rng.choices(alphabet, k=length)) for alphabet, length in parts)
 
 
+def counted_pieces(ends: list[int], symbols: np.ndarray) -> np.ndarray:
+    """The byte counts of the pieces of *symbols* that end at *ends*: a row a piece."""
+    return np.array([np.bincount(symbols[start:end], minlength=256)
+                     for start, end in zip([0, *ends[:-1]], ends, strict=True)])
+
+
+def on_each_backend(work):
+    """``{"numpy": work(), "c": work()}``, each run on that backend."""
+    from huffkit import _backend
+    results = {}
+    previous = _backend.name()
+    try:
+        for name in ("numpy", "c"):
+            _backend.use(name)
+            results[name] = work()
+    finally:
+        _backend.use(previous)
+    return results
+
+
 SHIFTING = segments((b"ab", 40_000), (bytes(range(256)), 40_000), (b"xyz ", 40_000),
                     (b"0123456789", 30_000))
 
@@ -188,8 +208,7 @@ def test_size_bounds_hold_without_coding(data, skew, cuts):
     data = data + bytes(len(data) * skew)  # some runs of zeros: low entropy, few words
     symbols = np.frombuffer(data, dtype=np.uint8)
     ends = sorted({cut for cut in cuts if cut < len(data)} | {len(data)})
-    counts = np.array([np.bincount(symbols[start:end], minlength=256)
-                       for start, end in zip([0, *ends[:-1]], ends, strict=True)])
+    counts = counted_pieces(ends, symbols)
     real = container.encode_pieces(data, symbols, [len(data)], counts.sum(axis=0)[np.newaxis],
                                    15, "huffman")
     floor = container.huffman_block_floor(counts.sum(axis=0), 15)
@@ -209,22 +228,14 @@ def test_compiled_pieces_match_the_reference_and_their_sizes(parts, limit):
     """The C kernel writes the blocks of many pieces exactly as the Python reference does,
     code-length limits, reused codes and both table kinds included, and its sizes found
     without coding bound the real one."""
-    from huffkit import _backend, container
+    from huffkit import _c_backend, container
     data = segments(*parts)
     symbols = np.frombuffer(data, dtype=np.uint8)
     ends = np.cumsum([length for _, length in parts]).tolist()
-    counts = np.array([np.bincount(symbols[start:end], minlength=256)
-                       for start, end in zip([0, *ends[:-1]], ends, strict=True)])
-    coded = {}
-    previous = _backend.name()
-    try:
-        for name in ("numpy", "c"):
-            _backend.use(name)
-            pieces = container.encode_pieces(data, symbols, ends, counts, limit, "huffman")
-            coded[name] = b"".join(pieces)
-        least, most = _backend.kernels.huffman_pieces_size(ends, counts, limit)
-    finally:
-        _backend.use(previous)
+    counts = counted_pieces(ends, symbols)
+    coded = on_each_backend(lambda: b"".join(
+        container.encode_pieces(data, symbols, ends, counts, limit, "huffman")))
+    least, most = _c_backend.huffman_pieces_size(ends, counts, limit)
     assert coded["c"] == coded["numpy"]
     assert least <= len(coded["c"]) <= most
     assert most - least <= 3 * sum(1 for length in np.diff([0, *ends]) if length >= 1 << 14)
@@ -258,22 +269,14 @@ def test_compiled_split_choice_matches_the_reference(parts, cuts, limit):
     """Pieces or the whole: the C kernel chooses and writes exactly as the reference does,
     whether the pieces win (the data changes where it is cut), lose (cuts at random places
     in data that does not change), or must both be coded to tell."""
-    from huffkit import _backend, container
+    from huffkit import container
     data = segments(*parts)
     symbols = np.frombuffer(data, dtype=np.uint8)
     ends = sorted({cut for cut in cuts if cut < len(data)}
                   | set(np.cumsum([length for _, length in parts]).tolist()))
-    counts = np.array([np.bincount(symbols[start:end], minlength=256)
-                       for start, end in zip([0, *ends[:-1]], ends, strict=True)])
-    coded = {}
-    previous = _backend.name()
-    try:
-        for name in ("numpy", "c"):
-            _backend.use(name)
-            coded[name] = b"".join(container.encode_split(data, symbols, ends, counts, limit,
-                                                          "huffman"))
-    finally:
-        _backend.use(previous)
+    counts = counted_pieces(ends, symbols)
+    coded = on_each_backend(lambda: b"".join(
+        container.encode_split(data, symbols, ends, counts, limit, "huffman")))
     assert coded["c"] == coded["numpy"]
     # The blocks decode to the data, within a frame of their own.
     frame = huffkit.compress(b"x", block_size=1 << 20)
@@ -288,20 +291,12 @@ def test_compiled_split_choice_matches_the_reference(parts, cuts, limit):
 def test_compiled_ans_plans_match_the_reference(parts):
     """rANS pieces planned in C get the reference's tables, reuses, ideal bits (the same
     doubles, summed in the same order) and lanes."""
-    from huffkit import _backend, container
+    from huffkit import container
     data = segments(*parts)
     symbols = np.frombuffer(data, dtype=np.uint8)
     ends = np.cumsum([length for _, length in parts]).tolist()
-    counts = np.array([np.bincount(symbols[start:end], minlength=256)
-                       for start, end in zip([0, *ends[:-1]], ends, strict=True)])
-    plans = {}
-    previous = _backend.name()
-    try:
-        for name in ("numpy", "c"):
-            _backend.use(name)
-            plans[name] = container._plan_ans_pieces(counts)
-    finally:
-        _backend.use(previous)
+    counts = counted_pieces(ends, symbols)
+    plans = on_each_backend(lambda: container._plan_ans_pieces(counts))
     for compiled, reference in zip(plans["c"], plans["numpy"], strict=True):
         assert (compiled.kind, compiled.table, compiled.ideal_bits, compiled.lanes,
                 compiled.symbols) == (reference.kind, reference.table, reference.ideal_bits,
@@ -311,21 +306,16 @@ def test_compiled_ans_plans_match_the_reference(parts):
 
 @pytest.mark.skipif(huffkit._backend.unavailable is not None, reason="no compiled kernels")
 def test_compiled_ans_plans_reuse_a_table_as_the_reference_does():
-    from huffkit import _backend, container
+    from huffkit import container
     from huffkit.container import BLOCK_ANS, BLOCK_ANS_REUSE
     rng = np.random.default_rng(1)
     runs = [rng.integers(0, 40, 20_000), rng.integers(0, 40, 20_000),
             rng.integers(100, 140, 20_000)]
     counts = np.array([np.bincount(run, minlength=256) for run in runs])
-    kinds = {}
-    previous = _backend.name()
-    try:
-        for name in ("numpy", "c"):
-            _backend.use(name)
-            plans = container._plan_ans_pieces(counts)
-            kinds[name] = [(plan.kind, plan.lanes, plan.ideal_bits) for plan in plans]
-            assert plans[1].used is plans[0].used  # the second piece codes with the first's
-    finally:
-        _backend.use(previous)
+    plans = on_each_backend(lambda: container._plan_ans_pieces(counts))
+    kinds = {name: [(plan.kind, plan.lanes, plan.ideal_bits) for plan in found]
+             for name, found in plans.items()}
+    for found in plans.values():
+        assert found[1].used is found[0].used  # the second piece codes with the first's
     assert kinds["c"] == kinds["numpy"]
     assert [kind for kind, _, _ in kinds["c"]] == [BLOCK_ANS, BLOCK_ANS_REUSE, BLOCK_ANS]
