@@ -30,6 +30,7 @@ slicing (bytes, bytearray, mmap) without exporting views of it, so a
 from __future__ import annotations
 
 import dataclasses
+import functools
 import math
 import struct
 import zlib
@@ -181,12 +182,12 @@ class BlockHeader:
     def payload_bits(self) -> int:
         return sum(self.stream_bits)
 
-    @property
+    @functools.cached_property
     def stream_sizes(self) -> list[int]:
         return [(bits + 7) // 8 for bits in self.stream_bits]
 
-    @property
-    def size(self) -> int:
+    @functools.cached_property
+    def size(self) -> int:  # asked for several times as a block is read: computed once
         return self.header_size + sum(self.stream_sizes)
 
 
