@@ -618,3 +618,51 @@ def test_decompressor_rejects_data_after_eof():
     with pytest.raises(EOFError):
         decompressor.decompress(b"")
     assert decompressor.unused_data == b""
+
+
+# -- split files: compact tables and reused codes ------------------------------------------
+
+
+def _changing_text() -> bytes:
+    """Runs of different alphabets, so that the default cuts blocks, compact tables and a
+    reused code among them (checked below)."""
+    rng = random.Random(7)
+    runs = [(b"ab", 20_000), (b"abc", 20_000), (bytes(range(256)), 20_000),
+            (b"xyz ", 20_000), (b"xyz", 20_000)]
+    return b"".join(bytes(rng.choices(alphabet, k=length)) for alphabet, length in runs)
+
+
+@pytest.mark.skipif(huffkit._backend.unavailable is not None, reason="no compiled kernels")
+@pytest.mark.parametrize(("coder", "flips"), [("huffman", 1500), ("ans", 15)])
+def test_split_files_reject_sampled_bit_flips_alike_on_each_backend(coder, flips):
+    """Sampled single-bit flips of a file of several blocks, as huffkit writes by default:
+    each is an error (a FormatError, so a ChecksumError counts), never wrong data, and both
+    backends say the same, word for word.  (Fewer for rANS: numpy decodes its small blocks,
+    of one or two lanes, a step per symbol.)"""
+    from huffkit import _backend
+    original = _changing_text()
+    packed = huffkit.compress(original, coder=coder)
+    kinds = {packed[block.offset] for block in huffkit.frame_info(packed)[0].blocks}
+    assert kinds == ({0x05, 0x06} if coder == "huffman" else {0x03})
+    rng = random.Random(11)
+    failures = []
+    previous = _backend.name()
+    try:
+        for bit in rng.sample(range(8 * len(packed)), flips):
+            damaged = _flipped(packed, bit)
+            said = []
+            for name in ("c", "numpy"):
+                _backend.use(name)
+                try:
+                    huffkit.decompress(damaged)
+                except FormatError as error:
+                    said.append(_describe(error))
+                except Exception as error:  # not a FormatError: a failure in itself
+                    said.append(f"unexpected {_describe(error)}")
+                else:
+                    said.append("decompressed without error")
+            if said[0] != said[1] or said[0].startswith(("unexpected", "decompressed")):
+                failures.append((bit, said))
+    finally:
+        _backend.use(previous)
+    assert failures == [], f"{len(failures)} bad bits, first: {failures[:3]}"
