@@ -164,15 +164,6 @@ def encode_huffman_split(symbols: np.ndarray, ends: list[int], counts: np.ndarra
     return None if written is None else memoryview(out)[:written]
 
 
-def huffman_pieces_size(ends: list[int], counts: np.ndarray, max_code_length: int,
-                        ) -> tuple[int, int] | None:
-    """The least and most bytes ``encode_huffman_pieces`` gives these pieces, found in C
-    without coding them (see ``_kernels.huffman_pieces_size``)."""
-    return _ckernels.huffman_pieces_size(np.asarray(ends, dtype=np.int64),
-                                         np.ascontiguousarray(counts, dtype=np.int64),
-                                         max_code_length)
-
-
 def merge_cells(cells: np.ndarray, coder: str, max_block: int) -> np.ndarray:
     """Each segment's length, merged from these cells' counts in C (see
     ``_kernels.merge_cells``)."""

@@ -1999,40 +1999,6 @@ static Py_ssize_t put_pieces(const Piece *plans, Py_ssize_t pieces, const uint8_
     return written;
 }
 
-/*
- * huffman_pieces_size(ends, counts, max_length) -> (least, most) bytes, or None: how large
- * encode_huffman_pieces would make these pieces, found without coding them: exact but for
- * the padding of a block's last three streams.  None when a length limit cannot be met.
- */
-static PyObject *huffman_pieces_size(PyObject *self, PyObject *args) {
-    Py_buffer ends, counts;
-    int max_length;
-    if (!PyArg_ParseTuple(args, "y*y*i", &ends, &counts, &max_length))
-        return NULL;
-    PyObject *result = NULL;
-    Piece *plans = NULL;
-    Py_ssize_t pieces = ends.len / 8;
-    const int64_t *end = ends.buf;
-    if (!check_pieces(&ends, &counts, pieces ? end[pieces - 1] : 0, max_length))
-        goto done;
-    if (!(plans = malloc(sizeof(Piece) * (size_t)pieces))) {
-        PyErr_NoMemory();
-        goto done;
-    }
-    Py_ssize_t least, most;
-    if (plan_pieces(plans, counts.buf, end, pieces, max_length)) {
-        pieces_size(plans, pieces, &least, &most);
-        result = Py_BuildValue("nn", least, most);
-    } else {
-        result = Py_NewRef(Py_None);
-    }
-done:
-    free(plans);
-    PyBuffer_Release(&ends);
-    PyBuffer_Release(&counts);
-    return result;
-}
-
 /* The bytes the pieces kernels may write: codes of max_length bits, and each piece's most
  * overhead; twice the codes when the whole block may be written after the pieces. */
 static Py_ssize_t pieces_room(Py_ssize_t symbols, Py_ssize_t pieces, int max_length,
@@ -2453,8 +2419,6 @@ static PyMethodDef methods[] = {
      "encode_huffman_pieces(symbols, ends, counts, crcs, max_length, out) -> bytes written."},
     {"encode_huffman_split", encode_huffman_split, METH_VARARGS,
      "encode_huffman_split(symbols, ends, counts, crcs, whole_crc, max_length, out) -> bytes."},
-    {"huffman_pieces_size", huffman_pieces_size, METH_VARARGS,
-     "huffman_pieces_size(ends, counts, max_length) -> (least, most) bytes encoded."},
     {"merge_cells", merge_cells, METH_VARARGS,
      "merge_cells(counts, huffman, max_block, log2_table, bits_per_length, lengths) -> segments."},
     {"pack_varints", pack_varints, METH_VARARGS, "pack_varints(values) -> LEB128 bytes."},

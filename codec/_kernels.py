@@ -412,13 +412,6 @@ def encode_huffman_split(symbols: np.ndarray, ends: list[int], counts: np.ndarra
     return None
 
 
-def huffman_pieces_size(ends: list[int], counts: np.ndarray, max_code_length: int) -> None:
-    """The least and most bytes ``encode_huffman_pieces`` would give pieces ending at *ends*
-    with these *counts*, found without coding them (exact but for the padding of streams),
-    or None when that is not known.  The numpy backend does not know it."""
-    return None
-
-
 def compact_symbol_counts(lengths: np.ndarray) -> np.ndarray:
     """How often each of the 19 run-length symbols of a compact table (FORMAT.md, section
     16.1) codes these 256 *lengths*."""

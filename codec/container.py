@@ -534,9 +534,7 @@ def encode_split(data, symbols: np.ndarray, ends: list[int], counts: np.ndarray,
         # The reference: the pieces are coded first, and the whole only when the pieces'
         # real size does not beat its least possible size.
         parts_size = None
-        whole_size = _backend.kernels.huffman_pieces_size(whole_end, total, max_code_length)
-        if whole_size is None:  # not known without coding: a floor will do for the whole
-            whole_size = (huffman_block_floor(total[0], max_code_length), math.inf)
+        whole_size = (huffman_block_floor(total[0], max_code_length), math.inf)
 
         def parts() -> list:
             return encode_pieces(data, symbols, ends, counts, max_code_length, coder)
