@@ -125,14 +125,11 @@ def join(parts: list, threads: int) -> bytes:
     return _ckernels.join(parts, threads)
 
 
-# The most bytes a piece takes beside its codes (PIECE_OVERHEAD in _ckernels.c).
-_PIECE_OVERHEAD = 223
-
-
 def _pieces_room(symbols: int, pieces: int, max_code_length: int, with_whole: bool) -> int:
-    """Room for the pieces kernels' output (pieces_room in _ckernels.c)."""
-    return ((1 + with_whole) * (symbols * max_code_length // 8 + _PIECE_OVERHEAD)
-            + pieces * _PIECE_OVERHEAD + 16)
+    """Room for the pieces kernels' output (pieces_room in _ckernels.c, which checks it)."""
+    overhead = _ckernels.PIECE_OVERHEAD  # the most bytes a piece takes beside its codes
+    return ((1 + with_whole) * (symbols * max_code_length // 8 + overhead)
+            + pieces * overhead + 16)
 
 
 def encode_huffman_pieces(symbols: np.ndarray, ends: list[int], counts: np.ndarray,

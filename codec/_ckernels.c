@@ -2450,4 +2450,10 @@ static struct PyModuleDef module = {
     "huffkit's compiled kernels (see codec/_ckernels.c).", -1, methods,
 };
 
-PyMODINIT_FUNC PyInit__ckernels(void) { return PyModule_Create(&module); }
+PyMODINIT_FUNC PyInit__ckernels(void) {
+    PyObject *m = PyModule_Create(&module);
+    /* The wrappers size the pieces kernels' output from it (pieces_room). */
+    if (m && PyModule_AddIntConstant(m, "PIECE_OVERHEAD", PIECE_OVERHEAD) < 0)
+        Py_CLEAR(m);
+    return m;
+}
