@@ -199,7 +199,13 @@ def ans_payload(symbols: np.ndarray, table: FrequencyTable, lanes: int) -> list:
     *symbols* coded with *table* on *lanes* lanes.  In pieces."""
     states, words = _backend.kernels.ans_encode(symbols, table.freqs, table.cumulative,
                                                 table.precision, lanes)
-    return [_LANES.pack(lanes, words.size), states.astype("<u8", copy=False),
+    return lanes_payload(states, words)
+
+
+def lanes_payload(states: np.ndarray, words: np.ndarray) -> list:
+    """The end of an ANS block whose lanes ended at *states* and shed *words*: lanes and
+    word count, then the states and the words.  In pieces."""
+    return [_LANES.pack(states.size, words.size), states.astype("<u8", copy=False),
             words.astype("<u4", copy=False)]
 
 

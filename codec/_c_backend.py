@@ -98,6 +98,23 @@ def ans_encode(symbols: np.ndarray, freqs: np.ndarray, cumulative: np.ndarray, p
     return states, words[:count].copy()
 
 
+def ans_encode_pieces(symbols: np.ndarray, ends: list[int], freqs: np.ndarray,
+                      cumulative: np.ndarray, precision: int, lanes: list[int],
+                      ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Code consecutive pieces of byte *symbols* in one call, their steps overlapping (see
+    ``_kernels.ans_encode_pieces``): (states, words, word counts)."""
+    symbols = np.ascontiguousarray(symbols, dtype=np.uint8)
+    lanes = np.asarray(lanes, dtype=np.int64)
+    states = np.empty(int(lanes.sum()), dtype=np.uint64)
+    words = np.empty(symbols.size, dtype=np.uint32)
+    counts = np.empty(lanes.size, dtype=np.int64)
+    _ckernels.ans_encode_pieces(symbols, np.asarray(ends, dtype=np.int64),
+                                np.ascontiguousarray(freqs, dtype=np.uint32),
+                                np.ascontiguousarray(cumulative, dtype=np.uint32), precision,
+                                lanes, states, words, counts)
+    return states, words, counts
+
+
 def ans_decode(words: np.ndarray, states: np.ndarray, count: int, freqs: np.ndarray,
                cumulative: np.ndarray, precision: int,
                values: np.ndarray | None = None) -> bytes | np.ndarray:

@@ -16,6 +16,7 @@
  *   join(parts, threads) -> b"".join(parts), the copying shared among threads
  *   huffman_decode(streams, stream_bits, count, lengths, width) -> symbols (bytes)
  *   ans_encode(symbols, width, freqs, cumulative, precision, lanes, states, words) -> words
+ *   ans_encode_pieces(...): ans_encode of consecutive pieces, their steps overlapping
  *   ans_decode(words, states, count, freqs, cumulative, precision, width) -> symbols
  *
  * Symbols are 1-byte (width 1: bytes) or 4-byte (width 4: positions in a block's list of
@@ -961,6 +962,194 @@ done:
     PyBuffer_Release(&cumulative);
     PyBuffer_Release(&states);
     PyBuffer_Release(&words);
+    return result;
+}
+
+/*
+ * ans_encode_pieces(symbols, ends, freqs, cumulative, precision, lanes, states, words,
+ *                   counts) -> None
+ *
+ * Codes consecutive pieces of byte symbols (piece p ends at ends[p]) as ans_encode codes
+ * each: piece p with row p of freqs and cumulative (256 uint32 each) on lanes[p] lanes.
+ * Its final states go to states (the pieces' lanes one after another), its words to
+ * words[start of p ...], counts[p] of them.  The output is ans_encode's, piece by piece.
+ *
+ * Why: a piece of low entropy gets one or two lanes (each lane costs bytes), and then
+ * every step waits for the one before, so the core idles.  Here up to ENCODE_SLOTS pieces
+ * are coded at once, a symbol of each in turn, so their steps overlap.  A piece's own
+ * symbols are still coded in the order ans_encode codes them (the last first), which is
+ * all its words' order depends on.
+ */
+#define ENCODE_SLOTS 4
+
+typedef struct {
+    const uint8_t *in;            /* the piece's symbols */
+    const EncodeSymbol *coding;   /* its table */
+    const uint32_t *f;
+    uint64_t *x;                  /* its lanes' states */
+    uint32_t *w;                  /* its words, written backwards from w[at] */
+    Py_ssize_t at, next, lane, lanes, piece;
+} EncodeSlot;
+
+/*
+ * Codes the next `run` symbols of each of the `active` slots, a symbol of each in turn.
+ * Returns 0 for a symbol without a frequency.  Inlined with a constant `active`, the slot
+ * loop unrolls, and the slots' fields are copied to locals that the compiler can keep in
+ * registers (through the struct, every store of a state might change them, as far as
+ * it can tell).
+ */
+static inline __attribute__((always_inline)) int encode_slots(EncodeSlot *slot,
+                                                              const int active,
+                                                              Py_ssize_t run) {
+    const uint8_t *in[ENCODE_SLOTS];
+    const EncodeSymbol *coding[ENCODE_SLOTS];
+    const uint32_t *f[ENCODE_SLOTS];
+    uint64_t *x[ENCODE_SLOTS];
+    uint32_t *w[ENCODE_SLOTS];
+    Py_ssize_t at[ENCODE_SLOTS], next[ENCODE_SLOTS], lane[ENCODE_SLOTS], lanes[ENCODE_SLOTS];
+    for (int a = 0; a < active; a++) {
+        in[a] = slot[a].in;
+        coding[a] = slot[a].coding;
+        f[a] = slot[a].f;
+        x[a] = slot[a].x;
+        w[a] = slot[a].w;
+        at[a] = slot[a].at;
+        next[a] = slot[a].next;
+        lane[a] = slot[a].lane;
+        lanes[a] = slot[a].lanes;
+    }
+    unsigned missing = 0;
+    for (Py_ssize_t r = 0; r < run; r++) {
+        for (int a = 0; a < active; a++) {
+            uint8_t s = in[a][next[a]--];
+            missing |= !f[a][s];
+            x[a][lane[a]] = ans_step(x[a][lane[a]], &coding[a][s], w[a], &at[a]);
+            lane[a] = lane[a] ? lane[a] - 1 : lanes[a] - 1;
+        }
+    }
+    for (int a = 0; a < active; a++) {
+        slot[a].at = at[a];
+        slot[a].next = next[a];
+        slot[a].lane = lane[a];
+    }
+    return !missing;
+}
+
+static PyObject *ans_encode_pieces(PyObject *self, PyObject *args) {
+    Py_buffer symbols, ends, freqs, cumulative, lanes, states, words, counts;
+    int precision;
+    if (!PyArg_ParseTuple(args, "y*y*y*y*iy*w*w*w*", &symbols, &ends, &freqs, &cumulative,
+                          &precision, &lanes, &states, &words, &counts))
+        return NULL;
+    PyObject *result = NULL;
+    EncodeSymbol *coding = NULL;
+    Py_ssize_t pieces = ends.len / 8, n = symbols.len;
+    const int64_t *end = ends.buf, *lane_count = lanes.buf;
+    if (freqs.len != pieces * 1024 || cumulative.len != pieces * 1024 ||
+        lanes.len != pieces * 8 || !writable(&counts, 8 * pieces, "counts") ||
+        !writable(&words, 4 * n, "words"))
+        goto bad_arguments;
+    Py_ssize_t total_lanes = 0;
+    for (Py_ssize_t p = 0; p < pieces; p++) {
+        int64_t start = p ? end[p - 1] : 0;
+        if (end[p] <= start || end[p] > n || lane_count[p] < 1 ||
+            lane_count[p] > end[p] - start)
+            goto bad_arguments;
+        total_lanes += lane_count[p];
+    }
+    if ((pieces && end[pieces - 1] != n) || !writable(&states, 8 * total_lanes, "states"))
+        goto bad_arguments;
+    coding = malloc(sizeof(EncodeSymbol) * 256 * (size_t)(pieces ? pieces : 1));
+    if (!coding) {
+        PyErr_NoMemory();
+        goto done;
+    }
+    for (Py_ssize_t p = 0; p < pieces; p++) {
+        Py_buffer row_f = freqs, row_c = cumulative;  /* the check reads buf and len only */
+        row_f.buf = (uint32_t *)freqs.buf + 256 * p;
+        row_c.buf = (uint32_t *)cumulative.buf + 256 * p;
+        row_f.len = row_c.len = 1024;
+        if (!check_table(&row_f, &row_c, precision))
+            goto done;
+        for (int s = 0; s < 256; s++)
+            prepare_symbol(&coding[256 * p + s], ((uint32_t *)row_f.buf)[s],
+                           ((uint32_t *)row_c.buf)[s], precision);
+    }
+    int bad = 0;
+    Py_BEGIN_ALLOW_THREADS
+    EncodeSlot slot[ENCODE_SLOTS];
+    int active = 0;
+    Py_ssize_t waiting = 0, first_lane = 0;
+    uint64_t *x = states.buf;
+    int64_t *count = counts.buf;
+    for (;;) {
+        /* Fill the free slots with the next pieces. */
+        while (active < ENCODE_SLOTS && waiting < pieces) {
+            Py_ssize_t p = waiting++, start = p ? end[p - 1] : 0, size = end[p] - start;
+            EncodeSlot *e = &slot[active++];
+            e->in = (const uint8_t *)symbols.buf + start;
+            e->coding = coding + 256 * p;
+            e->f = (const uint32_t *)freqs.buf + 256 * p;
+            e->x = x + first_lane;
+            e->w = (uint32_t *)words.buf + start;
+            e->at = size;
+            e->next = size - 1;
+            e->lanes = lane_count[p];
+            e->lane = e->next % e->lanes;
+            e->piece = p;
+            for (Py_ssize_t k = 0; k < e->lanes; k++)
+                e->x[k] = ANS_LOWER;
+            first_lane += e->lanes;
+        }
+        if (!active)
+            break;
+        /* Code as many symbols of every active piece as the shortest has left. */
+        Py_ssize_t run = slot[0].next + 1;
+        for (int a = 1; a < active; a++)
+            if (slot[a].next + 1 < run)
+                run = slot[a].next + 1;
+        switch (active) {
+        case 1: bad = !encode_slots(slot, 1, run); break;
+        case 2: bad = !encode_slots(slot, 2, run); break;
+        case 3: bad = !encode_slots(slot, 3, run); break;
+        default: bad = !encode_slots(slot, ENCODE_SLOTS, run);
+        }
+        if (bad)
+            break;
+        /* Finish the pieces that are done: their words to the front of their room. */
+        for (int a = 0; a < active;) {
+            EncodeSlot *e = &slot[a];
+            if (e->next >= 0) {
+                a++;
+                continue;
+            }
+            Py_ssize_t size = (e->piece ? end[e->piece] - end[e->piece - 1] : end[0]);
+            memmove(e->w, e->w + e->at, sizeof(uint32_t) * (size_t)(size - e->at));
+            count[e->piece] = size - e->at;
+            slot[a] = slot[--active];
+        }
+    }
+    Py_END_ALLOW_THREADS
+    if (bad) {
+        PyErr_SetString(PyExc_ValueError, "a symbol has no frequency in its piece's table");
+        goto done;
+    }
+    result = Py_NewRef(Py_None);
+    goto done;
+bad_arguments:
+    if (!PyErr_Occurred())
+        PyErr_SetString(PyExc_ValueError, "ends, freqs, cumulative, lanes and counts do not "
+                        "describe pieces of the symbols");
+done:
+    free(coding);
+    PyBuffer_Release(&symbols);
+    PyBuffer_Release(&ends);
+    PyBuffer_Release(&freqs);
+    PyBuffer_Release(&cumulative);
+    PyBuffer_Release(&lanes);
+    PyBuffer_Release(&states);
+    PyBuffer_Release(&words);
+    PyBuffer_Release(&counts);
     return result;
 }
 
@@ -2440,6 +2629,9 @@ static PyMethodDef methods[] = {
      "huffman_decode(streams, stream_bits, count, lengths, width) -> the symbols, as bytes."},
     {"ans_encode", ans_encode, METH_VARARGS,
      "ans_encode(symbols, width, freqs, cumulative, precision, lanes, states, words) -> words."},
+    {"ans_encode_pieces", ans_encode_pieces, METH_VARARGS,
+     "ans_encode_pieces(symbols, ends, freqs, cumulative, precision, lanes, states, words, "
+     "counts) -> None."},
     {"ans_decode", ans_decode, METH_VARARGS,
      "ans_decode(words, states, count, freqs, cumulative, precision, width) -> bytes."},
     {NULL, NULL, 0, NULL},

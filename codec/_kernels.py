@@ -384,6 +384,16 @@ def pack_varints(values: np.ndarray) -> bytes:
     return encoded[keep].tobytes()
 
 
+def ans_encode_pieces(symbols: np.ndarray, ends: list[int], freqs: np.ndarray,
+                      cumulative: np.ndarray, precision: int, lanes: list[int]) -> None:
+    """``ans_encode`` of consecutive pieces of byte *symbols* in one call, piece p (ending
+    at ends[p]) with row p of *freqs* and *cumulative* on lanes[p] lanes: (every piece's
+    states, one after another; each piece's words, from the piece's first position in an
+    array as long as *symbols*; how many words each has).  Or None, to code them one by
+    one with ``ans_encode``: the numpy backend has no faster way."""
+    return None
+
+
 def plan_ans_pieces(counts: np.ndarray, costs: np.ndarray) -> None:
     """A fast planning of rANS pieces (``container._plan_ans_pieces``): their packed tables,
     frequencies, ideal bits, lanes and whether each reuses the previous table; or None to

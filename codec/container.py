@@ -48,6 +48,7 @@ from ._ans_format import (
     decode_ans_block,
     encode_ans_block,
     lanes_for_counts,
+    lanes_payload,
     pack_frequency_table,
     parse_ans_block,
     parse_frequency_table,
@@ -663,13 +664,26 @@ def _plan_ans_pieces(counts: np.ndarray) -> list[_AnsPiece]:
 
 def _write_ans_pieces(data, symbols: np.ndarray, ends: list[int],
                       plans: list[_AnsPiece]) -> list:
-    out: list = []
-    start = 0
+    starts = [0, *ends[:-1]]
     with memoryview(data) as view:
-        for end, plan in zip(ends, plans, strict=True):
-            out += [_BLOCK_HEADER.pack(plan.kind, plan.symbols, zlib.crc32(view[start:end])),
-                    plan.table, *ans_payload(symbols[start:end], plan.used, plan.lanes)]
-            start = end
+        crcs = [zlib.crc32(view[start:end]) for start, end in zip(starts, ends, strict=True)]
+    # All the pieces in one kernel call if it can, their steps overlapping.
+    fast = _backend.kernels.ans_encode_pieces(
+        symbols, ends, np.array([plan.used.freqs for plan in plans]),
+        np.array([plan.used.cumulative for plan in plans]), _PIECE_PRECISION,
+        [plan.lanes for plan in plans])
+    out: list = []
+    first_lane = 0
+    for index, (start, end, plan, crc) in enumerate(zip(starts, ends, plans, crcs,
+                                                        strict=True)):
+        out += [_BLOCK_HEADER.pack(plan.kind, plan.symbols, crc), plan.table]
+        if fast is None:
+            out += ans_payload(symbols[start:end], plan.used, plan.lanes)
+            continue
+        states, words, word_counts = fast
+        out += lanes_payload(states[first_lane:first_lane + plan.lanes],
+                             words[start:start + word_counts[index]])
+        first_lane += plan.lanes
     return out
 
 

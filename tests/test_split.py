@@ -301,6 +301,47 @@ def test_compiled_ans_plans_match_the_reference(parts):
 
 
 @pytest.mark.skipif(huffkit._backend.unavailable is not None, reason="no compiled kernels")
+@settings(max_examples=60, deadline=None)
+@given(parts=st.lists(st.tuples(st.binary(min_size=1, max_size=60), st.integers(1, 5_000)),
+                      min_size=1, max_size=12),
+       lanes=st.lists(st.integers(1, 6), min_size=12, max_size=12))
+def test_compiled_ans_pieces_are_coded_as_the_reference_codes_them(parts, lanes):
+    """The C kernel codes several pieces at once (up to four in turn, the next taking a
+    finished one's place), and each piece's lanes and words come out as the reference's,
+    whatever their lengths, lanes and (reused) tables."""
+    import dataclasses
+
+    from huffkit import container
+    data = segments(*parts)
+    symbols = np.frombuffer(data, dtype=np.uint8)
+    ends = np.cumsum([length for _, length in parts]).tolist()
+    plans = [dataclasses.replace(plan, lanes=min(lane, plan.symbols)) for plan, lane
+             in zip(container._plan_ans_pieces(counted_pieces(ends, symbols)),
+                    lanes[:len(parts)], strict=True)]
+    coded = on_each_backend(lambda: b"".join(
+        bytes(part) for part in container._write_ans_pieces(data, symbols, ends, plans)))
+    assert coded["c"] == coded["numpy"]
+
+
+@pytest.mark.skipif(huffkit._backend.unavailable is not None, reason="no compiled kernels")
+def test_compiled_ans_pieces_refuse_a_symbol_their_table_lacks():
+    from huffkit import _c_backend
+    from huffkit.ans import FrequencyTable, quantize
+    symbols = np.frombuffer(b"aaaab" * 100 + b"cccd" * 100, dtype=np.uint8)
+    tables = [FrequencyTable(quantize(np.bincount(symbols[:500], minlength=256), 16), 16)] * 2
+    with pytest.raises(ValueError, match="a symbol has no frequency in its piece's table"):
+        _c_backend.ans_encode_pieces(symbols, [500, 900],
+                                     np.array([table.freqs for table in tables]),
+                                     np.array([table.cumulative for table in tables]), 16,
+                                     [1, 2])
+    with pytest.raises(ValueError, match="do not describe pieces of the symbols"):
+        _c_backend.ans_encode_pieces(symbols, [500, 800],
+                                     np.array([table.freqs for table in tables]),
+                                     np.array([table.cumulative for table in tables]), 16,
+                                     [1, 2])
+
+
+@pytest.mark.skipif(huffkit._backend.unavailable is not None, reason="no compiled kernels")
 def test_compiled_ans_plans_reuse_a_table_as_the_reference_does():
     from huffkit import container
     from huffkit.container import BLOCK_ANS, BLOCK_ANS_REUSE
