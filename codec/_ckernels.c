@@ -976,7 +976,8 @@ done:
  *
  * Why: a piece of low entropy gets one or two lanes (each lane costs bytes), and then
  * every step waits for the one before, so the core idles.  Here up to ENCODE_SLOTS pieces
- * are coded at once, a symbol of each in turn, so their steps overlap.  A piece's own
+ * of fewer than four lanes are coded at once, a symbol of each in turn, so their steps
+ * overlap; a piece of four lanes or more is coded by itself.  A piece's own
  * symbols are still coded in the order ans_encode codes them (the last first), which is
  * all its words' order depends on.
  */
@@ -1086,6 +1087,31 @@ static PyObject *ans_encode_pieces(PyObject *self, PyObject *args) {
         /* Fill the free slots with the next pieces. */
         while (active < ENCODE_SLOTS && waiting < pieces) {
             Py_ssize_t p = waiting++, start = p ? end[p - 1] : 0, size = end[p] - start;
+            if (lane_count[p] >= 4) {
+                /* Lanes enough to keep the core busy: code the piece by itself, as
+                 * ans_encode does, with four lanes' states in registers. */
+                const uint8_t *in = (const uint8_t *)symbols.buf + start;
+                uint32_t *w = (uint32_t *)words.buf + start;
+                uint64_t held[4], *state = lane_count[p] == 4 ? held : x + first_lane;
+                for (Py_ssize_t k = 0; k < lane_count[p]; k++)
+                    state[k] = ANS_LOWER;
+                Py_ssize_t at = size;
+                const uint32_t *f = (const uint32_t *)freqs.buf + 256 * p;
+                if (lane_count[p] == 4)
+                    bad = !ans_encode_lanes(in, 1, size, 4, coding + 256 * p, f, 256, state,
+                                            w, &at);
+                else
+                    bad = !ans_encode_lanes(in, 1, size, lane_count[p], coding + 256 * p, f,
+                                            256, state, w, &at);
+                if (bad)
+                    goto finished;
+                if (state == held)
+                    memcpy(x + first_lane, held, sizeof held);
+                memmove(w, w + at, sizeof(uint32_t) * (size_t)(size - at));
+                count[p] = size - at;
+                first_lane += lane_count[p];
+                continue;
+            }
             EncodeSlot *e = &slot[active++];
             e->in = (const uint8_t *)symbols.buf + start;
             e->coding = coding + 256 * p;
@@ -1129,6 +1155,7 @@ static PyObject *ans_encode_pieces(PyObject *self, PyObject *args) {
             slot[a] = slot[--active];
         }
     }
+finished:
     Py_END_ALLOW_THREADS
     if (bad) {
         PyErr_SetString(PyExc_ValueError, "a symbol has no frequency in its piece's table");
