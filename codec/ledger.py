@@ -209,7 +209,8 @@ class _Block:
     data: np.ndarray  # the block's symbols
     length: int  # the bytes they stand for
     alphabet: Alphabet
-    costs: np.ndarray  # bits the coder spends on each symbol: code lengths, or log2(M/f)
+    listed: np.ndarray  # the symbols its code covers, in increasing order
+    costs: np.ndarray  # bits the coder spends on each listed symbol: lengths, or log2(M/f)
     payload_bits: int
     coder: str
     model: tuple[np.ndarray, str] | None  # the frame's shared model q, and what it is
@@ -234,6 +235,29 @@ def _shared_model(header, codebook: Codebook | None) -> tuple[np.ndarray, str] |
     return _spread(header.listed, implied, size), (
         f"codebook {identifier}: the distribution its code lengths imply, "
         "2^-length (give the codebook to use its Q)")
+
+
+def _present_counts(symbols: np.ndarray, size: int) -> tuple[np.ndarray, np.ndarray]:
+    """The distinct *symbols* (increasing) and how often each occurs."""
+    if size <= 1 << 16:
+        counts = np.bincount(symbols, minlength=size)
+        present = np.flatnonzero(counts)
+        return present, counts[present]
+    return np.unique(symbols, return_counts=True)
+
+
+def _dense_model(model: np.ndarray | tuple[np.ndarray, np.ndarray], size: int) -> np.ndarray:
+    """A model as one probability per symbol of the alphabet."""
+    return _spread(*model, size) if isinstance(model, tuple) else model
+
+
+def _same_model(a: np.ndarray | tuple[np.ndarray, np.ndarray],
+                b: np.ndarray | tuple[np.ndarray, np.ndarray], size: int) -> bool:
+    if a is b:
+        return True
+    if isinstance(a, tuple) and isinstance(b, tuple):
+        return all(np.array_equal(x, y) for x, y in zip(a, b, strict=True))
+    return np.array_equal(_dense_model(a, size), _dense_model(b, size))
 
 
 def _spread(listed: np.ndarray, values: np.ndarray, size: int) -> np.ndarray:
@@ -266,10 +290,10 @@ def _blocks(compressed, codebook: Codebook | None, original: bytes | None = None
                     data = container.decode_block(block, buffer, pos)
                 else:
                     data = original[done:done + block.length]
-                costs = _spread(block.listed, block.table.costs if header.coder == "ans"
-                                else block.lengths, header.alphabet.size)
+                costs = block.table.costs if header.coder == "ans" else block.lengths
                 info = container.block_info(block, pos)
-                yield _Block(header.alphabet.symbols(data), len(data), header.alphabet, costs,
+                yield _Block(header.alphabet.symbols(data), len(data), header.alphabet,
+                             np.asarray(block.listed), costs,
                              block.payload_bits, header.coder, model if block.shared else None,
                              frame, info.size, info.table_size)
                 pos += block.size
@@ -313,34 +337,40 @@ def _account(blocks: Iterator[_Block], file_size: int, codebook: Codebook | None
     original_bytes = 0
     models: list[str] = []
     coders: list[str] = []
-    static_q: np.ndarray | None = None  # the one model, while there has been one
+    # The one model, while there has been one: a shared model's q, or a block's own
+    # distribution as (its symbols, their probabilities).
+    static_q: np.ndarray | tuple[np.ndarray, np.ndarray] | None = None
     rows_of_blocks: list[BlockRow] = []
     for index, block in enumerate(itertools.chain([first] if first else [], blocks)):
         if block.alphabet != alphabet:
             raise FormatError(f"the data mixes frames of the {alphabet.name} and "
                               f"{block.alphabet.name} alphabets, which one ledger cannot count")
         original_bytes += block.length
-        block_counts = np.bincount(block.data, minlength=size)
+        # Work on the symbols the block holds, not the whole alphabet: a utf8 block of
+        # one character must not cost a pass over 1,114,112 code points.
+        symbols, block_counts = _present_counts(block.data, size)
         if block.model is not None:
             q, model = block.model
+            q_present = q[symbols]
         else:
-            q, model = block_counts / block.data.size, "each block's own distribution P_b"
+            q_present = block_counts / block.data.size
+            q, model = (symbols, q_present), "each block's own distribution P_b"
         with np.errstate(divide="ignore"):
-            information = np.where(block_counts > 0, -np.log2(q), 0.0)
-        counts += block_counts
-        with np.errstate(invalid="ignore"):  # 0 occurrences of a symbol with no code
-            spent += np.where(block_counts > 0, block_counts * block.costs, 0.0)
-        ideal += block_counts * information
+            information = -np.log2(q_present)
+        counts[symbols] += block_counts
+        # A decoded symbol always has a code, so it is listed.
+        spent[symbols] += block_counts * block.costs[np.searchsorted(block.listed, symbols)]
+        ideal[symbols] += block_counts * information
         payload += block.payload_bits
         for found, seen in ((model, models), (block.coder, coders)):
             if found not in seen:
                 seen.append(found)
         if index == 0:
             static_q = q
-        elif static_q is not None and not np.array_equal(static_q, q):
+        elif static_q is not None and not _same_model(static_q, q, size):
             static_q = None
         if block_rows:
-            present = block_counts[block_counts > 0]
+            present = block_counts
             symbols_in_block = int(block.data.size)
             rows_of_blocks.append(BlockRow(
                 frame=block.frame, start=original_bytes - block.length, length=block.length,
@@ -365,7 +395,7 @@ def _account(blocks: Iterator[_Block], file_size: int, codebook: Codebook | None
     per_n = (lambda bits: bits / n * to_unit) if n else (lambda bits: 0.0)
     js = None
     if static_q is not None and n and np.all(np.isfinite(ideal)):
-        js = js_divergence(p, static_q, base=base)
+        js = js_divergence(p, _dense_model(static_q, size), base=base)
     rows = None
     if per_symbol:
         rows = tuple(

@@ -1,0 +1,171 @@
+"""The decoders' fuzzers: the quick profile finds nothing, and the checks can fail."""
+
+from __future__ import annotations
+
+import random
+
+import pytest
+from click.testing import CliRunner
+
+import huffkit
+import huffkit.cli
+from huffkit import fuzzing
+
+
+def test_the_quick_profile_finds_nothing():
+    """CI's fuzzing run: 20,000 mutated streams through every decoder entry point (half
+    of them through both backends) and 2,000 mutated codebook files."""
+    settings = fuzzing.PROFILES["quick"]
+    report = fuzzing.run(seed=0, **settings)
+    assert [str(finding) for finding in report.findings] == []
+    assert report.inputs == {"compressed streams": settings["inputs"],
+                             "codebook files": settings["codebook_inputs"]}
+    if huffkit._backend.unavailable is None:
+        assert report.cross_checked == settings["inputs"] // settings["reference_every"]
+    # The mutations reach every stage of the decoder: some inputs survive them all (an
+    # edit the checks prove harmless, or a join of valid frames), and some fail only at
+    # the CRC, after the whole block decoded.
+    for outcome in ("ok", "FormatError", "TruncatedError", "ChecksumError"):
+        assert report.outcomes[f"decompress {outcome}"] > 50, outcome
+
+
+def test_the_seeds_cover_every_kind_of_stream():
+    kinds = {(frame.coder, frame.alphabet, frame.codebook is not None, frame.codebook_embedded)
+             for seed in fuzzing.seeds()
+             for frame in huffkit.frame_info(seed.compressed, codebook=seed.codebook)}
+    assert kinds == {(coder, alphabet, False, False) for coder in ("huffman", "ans")
+                     for alphabet in ("bytes", "utf8", "pairs")} | {
+        (coder, "bytes", True, embedded) for coder in ("huffman", "ans")
+        for embedded in (True, False)}
+    block_types = {seed.compressed[block.offset] for seed in fuzzing.seeds()
+                   for frame in huffkit.frame_info(seed.compressed, codebook=seed.codebook)
+                   for block in frame.blocks}
+    assert block_types == set(range(1, 8))  # every block type of the format
+    for seed in fuzzing.seeds():
+        assert huffkit.decompress(seed.compressed, codebook=seed.codebook) == seed.original
+
+
+def test_the_same_seed_gives_the_same_inputs():
+    pool = fuzzing.seeds()
+    first = [fuzzing.mutate(pool, random.Random(5))[:3] for _ in range(3)]
+    again = [fuzzing.mutate(pool, random.Random(5))[:3] for _ in range(3)]
+    assert first == again
+    rng = random.Random(5)
+    assert len({fuzzing.mutate(pool, rng)[0] for _ in range(50)}) == 50
+
+
+# -- the checks can fail -------------------------------------------------------------------
+
+SAMPLE = b"the checks must be able to fail " * 20
+PACKED = huffkit.compress(SAMPLE, block_size=128)
+
+
+def test_a_valid_stream_passes_every_check():
+    assert fuzzing.check_compressed(PACKED, expected=SAMPLE) == []
+    assert fuzzing.check_compressed(PACKED[:-1], expected=SAMPLE) == []  # truncated: refused
+
+
+def test_wrong_data_is_a_finding():
+    problems = fuzzing.check_compressed(PACKED, expected=SAMPLE[:-1] + b"?")
+    assert ("decompress", "decoded to other data without an error") in problems
+
+
+def test_an_exception_outside_the_family_is_a_finding(monkeypatch):
+    def broken(*args, **kwargs):
+        raise IndexError("list index out of range")
+
+    monkeypatch.setattr(fuzzing, "inspect", broken)
+    with pytest.raises(IndexError):
+        fuzzing.check_compressed(PACKED)
+    report = fuzzing.run(inputs=3, codebook_inputs=0)
+    assert len(report.findings) == 3
+    assert report.findings[0].problem == "raised IndexError: list index out of range"
+
+
+def test_backends_that_disagree_are_a_finding(monkeypatch):
+    real = fuzzing.decompress
+
+    def numpy_differs(data, **kwargs):
+        if huffkit._backend.name() == "numpy":
+            raise huffkit.FormatError("the numpy reference disagrees")
+        return real(data, **kwargs)
+
+    monkeypatch.setattr(fuzzing, "decompress", numpy_differs)
+    problems = fuzzing.check_compressed(PACKED, backends=("c", "numpy"))
+    assert ("backends", f"c: ok, {len(SAMPLE)} bytes; numpy: FormatError: the numpy "
+                        "reference disagrees") in problems
+
+
+def test_streaming_readers_that_disagree_are_findings(monkeypatch):
+    class Stuck(huffkit.HuffmanDecompressor):
+        def decompress(self, data, /, max_length=-1):
+            return b"?" + super().decompress(data, max_length)
+
+    monkeypatch.setattr(fuzzing, "HuffmanDecompressor", Stuck)
+    problems = dict(fuzzing.check_compressed(PACKED, expected=SAMPLE))
+    assert problems["decompressor"] == "decompress succeeded, but decompressor other bytes"
+    problems = dict(fuzzing.check_compressed(PACKED[:-1], expected=SAMPLE))
+    assert problems["decompressor"].endswith("bytes that are not the data's start")
+
+
+def test_a_slow_input_is_a_finding():
+    report = fuzzing.run(inputs=2, codebook_inputs=0, slow_seconds=0.0)
+    assert [finding.problem.startswith("took ") for finding in report.findings] == [True] * 2
+
+
+def test_codebook_files():
+    book = huffkit.Codebook.from_distribution(huffkit.Distribution.from_bytes(SAMPLE))
+    assert fuzzing.check_codebook_json(book.to_json().encode()) == []
+    assert fuzzing.check_codebook_json(b"{") == []  # refused with a CodebookError
+
+
+def test_a_codebook_file_that_breaks_the_loader_is_a_finding(monkeypatch):
+    def broken(text):
+        raise KeyError("lengths")
+
+    monkeypatch.setattr(huffkit.Codebook, "from_json", staticmethod(broken))
+    report = fuzzing.run(inputs=0, codebook_inputs=2)
+    assert [finding.problem for finding in report.findings] == ["raised KeyError: 'lengths'"] * 2
+
+
+def test_the_atheris_entry_point_checks_what_run_checks(monkeypatch):
+    fuzzing._atheris_input(b"\x00" + PACKED)
+    fuzzing._atheris_input(b"\x03" + b"{}")
+    fuzzing._atheris_input(b"")
+    monkeypatch.setattr(fuzzing, "decompress", lambda data, **kwargs: b"?")
+    with pytest.raises(AssertionError, match="decompress succeeded, but decompressor"):
+        fuzzing._atheris_input(b"\x00" + PACKED)
+
+
+def test_atheris_corpus(tmp_path):
+    count = fuzzing.write_atheris_corpus(str(tmp_path))
+    files = sorted(tmp_path.iterdir())
+    assert len(files) == count > 30
+    for path in files:
+        fuzzing._atheris_input(path.read_bytes())
+
+
+# -- the command ---------------------------------------------------------------------------
+
+def test_cli_fuzz():
+    result = CliRunner().invoke(huffkit.cli.main, ["fuzz", "--inputs", "40", "--seed", "3"])
+    assert result.exit_code == 0, result.output
+    assert result.stdout.startswith("seed 3: 2,040 inputs in ")
+    assert "          40  compressed streams\n" in result.stdout
+
+
+def test_cli_fuzz_reports_findings(tmp_path, monkeypatch):
+    monkeypatch.setattr(fuzzing, "decompress", lambda data, **kwargs: b"?")
+    result = CliRunner().invoke(huffkit.cli.main, ["fuzz", "--inputs", "5", "--save",
+                                                   str(tmp_path / "found")])
+    assert result.exit_code == 1
+    assert result.stderr.endswith(f"huffkit: error: {result.stderr.count('finding: ')} "
+                                  f"findings (inputs saved in {tmp_path / 'found'})\n")
+    assert len(list((tmp_path / "found").iterdir())) >= 1
+
+
+def test_cli_fuzz_refuses_libfuzzer_arguments_without_atheris():
+    result = CliRunner().invoke(huffkit.cli.main, ["fuzz", "-runs=5"])
+    assert result.exit_code == 1
+    assert result.stderr == ("huffkit: error: unexpected arguments -runs=5 (they are for "
+                             "--atheris)\n")
