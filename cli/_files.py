@@ -7,7 +7,47 @@ import os
 import shutil
 import tempfile
 from collections.abc import Iterator
-from typing import BinaryIO
+from typing import Any, BinaryIO
+
+
+def named(error: OSError, name: str) -> OSError:
+    """*error*, naming *name* if it names no file.
+
+    A failed read or write names nothing ("No space left on device"), which does not
+    say which of the files it was.
+    """
+    if error.filename is not None or not error.strerror:
+        return error
+    return OSError(error.errno, error.strerror, name)  # the errno picks the subclass
+
+
+class NamedStream:
+    """A binary stream whose failed reads, writes and flushes name *name*."""
+
+    def __init__(self, stream: BinaryIO, name: str) -> None:
+        self._stream = stream
+        self.name = name
+
+    def read(self, size: int = -1) -> bytes:
+        try:
+            return self._stream.read(size)
+        except OSError as error:
+            raise named(error, self.name) from None
+
+    def write(self, data) -> int:
+        try:
+            return self._stream.write(data)
+        except OSError as error:
+            raise named(error, self.name) from None
+
+    def flush(self) -> None:
+        try:
+            self._stream.flush()
+        except OSError as error:
+            raise named(error, self.name) from None
+
+    def __getattr__(self, attribute: str) -> Any:
+        return getattr(self._stream, attribute)
 
 
 def _default_mode() -> int:
@@ -24,7 +64,8 @@ def atomic_output(path: str, *, force: bool, mode_from: str | None = None) -> It
     If the body raises, the temporary file is removed and *path* is untouched.
     Without *force* an existing *path* is never replaced, even one that
     appears while the body runs (``FileExistsError``).  The new file gets the
-    permission bits of *mode_from*, or the umask's default.
+    permission bits of *mode_from*, or the umask's default.  Errors writing
+    or closing the temporary file name *path*.
     """
     directory = os.path.dirname(os.path.abspath(path))
     try:
@@ -35,7 +76,12 @@ def atomic_output(path: str, *, force: bool, mode_from: str | None = None) -> It
         raise OSError(error.errno, error.strerror, path) from None
     try:
         with os.fdopen(descriptor, "wb") as stream:
-            yield stream
+            yield NamedStream(stream, path)
+            try:
+                # Closing writes what is buffered: a full disk may be found only now.
+                stream.close()
+            except OSError as error:
+                raise named(error, path) from None
         if mode_from is not None:
             shutil.copymode(mode_from, temporary)
         else:

@@ -14,8 +14,10 @@ import mmap
 import os
 import re
 import shutil
+import signal
 import stat
 import sys
+import threading
 from collections.abc import Callable
 from typing import BinaryIO, ClassVar
 
@@ -26,7 +28,7 @@ from huffkit import _backend
 from huffkit._parallel import default_threads
 from huffkit.alphabet import alphabet_named
 
-from ._files import atomic_output
+from ._files import NamedStream, atomic_output
 
 SUFFIX = ".huf"
 CODERS = ("huffman", "ans")
@@ -59,6 +61,41 @@ def _describe(error: BaseException) -> str:
 _NoArgsIsHelp = getattr(click.exceptions, "NoArgsIsHelpError", ())
 
 
+class _Terminated(BaseException):
+    """A SIGTERM or SIGHUP, raised in the main thread so that the stack unwinds."""
+
+    def __init__(self, number: int) -> None:
+        super().__init__(number)
+        self.number = number
+
+
+@contextlib.contextmanager
+def _unwind_on_termination():
+    """Make SIGTERM and SIGHUP unwind the stack, as Ctrl-C does.
+
+    Their default action ends the process on the spot, and a half-written output
+    stays behind as a hidden temporary file; unwinding removes it.  A signal that
+    is ignored (as under nohup) stays ignored.
+    """
+    if threading.current_thread() is not threading.main_thread():
+        yield  # only the main thread may set handlers
+        return
+
+    def terminate(number, frame):
+        raise _Terminated(number)
+
+    previous = {}
+    for name in ("SIGTERM", "SIGHUP"):
+        number = getattr(signal, name, None)
+        if number is not None and signal.getsignal(number) is signal.SIG_DFL:
+            previous[number] = signal.signal(number, terminate)
+    try:
+        yield
+    finally:
+        for number, handler in previous.items():
+            signal.signal(number, handler)
+
+
 class _HuffkitGroup(click.Group):
     """A group that reports every error as ``huffkit: error: ...``, never a traceback."""
 
@@ -66,7 +103,13 @@ class _HuffkitGroup(click.Group):
         if not standalone_mode:
             return super().main(args, prog_name, complete_var, False, **extra)
         try:
-            status = super().main(args, prog_name or "huffkit", complete_var, False, **extra)
+            with _unwind_on_termination():
+                status = super().main(args, prog_name or "huffkit", complete_var, False,
+                                      **extra)
+        except _Terminated as error:
+            with contextlib.suppress(OSError):  # after a SIGHUP the terminal may be gone
+                _report("terminated")
+            sys.exit(128 + error.number)
         except _NoArgsIsHelp as error:
             click.echo(error.ctx.get_help(), err=True)
             sys.exit(error.exit_code)
@@ -114,12 +157,15 @@ def _output_options(function: Callable) -> Callable:
     """The arguments and options compress and decompress share, as gzip has them."""
     decorators = [
         click.argument("files", nargs=-1, type=click.Path(allow_dash=True), metavar="[FILE]..."),
-        click.option("-o", "--output", type=click.Path(dir_okay=False, allow_dash=True),
+        # Not dir_okay=False: a folder in the output's place is an error about files
+        # (exit 1, "NAME: is a directory", as for FILE.huf), not a usage error.
+        click.option("-o", "--output", type=click.Path(allow_dash=True),
                      help="Write to this file (only with a single input FILE)."),
         click.option("-c", "--stdout", "to_stdout", is_flag=True,
                      help="Write to standard output; keep the input files."),
         click.option("-f", "--force", is_flag=True,
-                     help="Overwrite existing output files (and write to a terminal)."),
+                     help="Overwrite existing output files (and read a named pipe or "
+                          "device, write to a terminal)."),
         click.option("-T", "--threads", type=click.IntRange(min=1), default=None,
                      help="Blocks coded at once, in parallel; the output is the same "
                           "whatever the number.  [default: one per core]"),
@@ -177,6 +223,10 @@ def _check_job(job: _Job, force: bool, *, writes_compressed: bool) -> None:
             raise CliError(f"{job.source}: is a directory")
         if not os.path.exists(job.source):
             raise CliError(f"{job.source}: No such file or directory")
+        if not stat.S_ISREG(os.stat(job.source).st_mode) and not force:
+            # As gzip: a device such as /dev/zero never ends, and a pipe or socket named
+            # by mistake would wait for a writer.  Standard input is always read.
+            raise CliError(f"{job.source}: not a regular file; use -f to read it anyway")
     elif not writes_compressed and sys.stdin.isatty() and not force:
         raise CliError("refusing to read compressed data from a terminal (use -f to force)")
     if job.target is None:
@@ -186,6 +236,10 @@ def _check_job(job: _Job, force: bool, *, writes_compressed: bool) -> None:
         return
     if os.path.isdir(job.target):
         raise CliError(f"{job.target}: is a directory")
+    if os.path.exists(job.target) and not stat.S_ISREG(os.stat(job.target).st_mode):
+        # The output replaces what is there: -f on /dev/null, run as root, would put a
+        # regular file in the device's place.
+        raise CliError(f"{job.target}: not a regular file; use -c to write into it")
     if os.path.lexists(job.target):
         # exists() follows links: a dangling link is an existing output, not the input.
         if (job.source != "-" and os.path.exists(job.target)
@@ -198,10 +252,10 @@ def _check_job(job: _Job, force: bool, *, writes_compressed: bool) -> None:
 @contextlib.contextmanager
 def _open_source(name: str):
     if name == "-":
-        yield sys.stdin.buffer
+        yield NamedStream(sys.stdin.buffer, "standard input")
     else:
         with open(name, "rb") as stream:
-            yield stream
+            yield NamedStream(stream, name)
 
 
 def _run(jobs: list[_Job], force: bool, transform: Callable[[BinaryIO, BinaryIO], None], *,
@@ -214,7 +268,7 @@ def _run(jobs: list[_Job], force: bool, transform: Callable[[BinaryIO, BinaryIO]
             _check_job(job, force, writes_compressed=writes_compressed)
             with _open_source(job.source) as source:
                 if job.target is None:
-                    stdout = sys.stdout.buffer
+                    stdout = NamedStream(sys.stdout.buffer, "standard output")
                     transform(source, stdout)
                     stdout.flush()
                 else:
