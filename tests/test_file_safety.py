@@ -425,6 +425,13 @@ def test_a_device_as_input_is_refused(tmp_path, command, args):
     assert names(tmp_path) == []
 
 
+@pytest.mark.parametrize("command", ["info", "inspect", "analyze"])
+def test_the_reading_commands_refuse_a_device(tmp_path, command):
+    # They read a file whole: /dev/zero would fill the memory.
+    ran = run(command, "/dev/zero", cwd=tmp_path, timeout=20)
+    assert_process_error(ran, "/dev/zero: is a device (this command reads its input whole)")
+
+
 def test_force_reads_a_named_pipe(tmp_path):
     os.mkfifo(tmp_path / "pipe")
 
