@@ -453,7 +453,7 @@ def _mapped(name: str):
         status = os.fstat(stream.fileno())
         if stat.S_ISCHR(status.st_mode) or stat.S_ISBLK(status.st_mode):
             # Read whole, /dev/zero would fill the memory.
-            raise CliError(f"{name}: is a device (this command reads its input whole)")
+            raise CliError(f"{name}: is a device, and this command reads its input whole")
         if not stat.S_ISREG(status.st_mode) or status.st_size == 0:
             # A pipe or device has no size to map (and an empty file cannot be mapped).
             yield stream.read()

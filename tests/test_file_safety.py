@@ -429,7 +429,7 @@ def test_a_device_as_input_is_refused(tmp_path, command, args):
 def test_the_reading_commands_refuse_a_device(tmp_path, command):
     # They read a file whole: /dev/zero would fill the memory.
     ran = run(command, "/dev/zero", cwd=tmp_path, timeout=20)
-    assert_process_error(ran, "/dev/zero: is a device (this command reads its input whole)")
+    assert_process_error(ran, "/dev/zero: is a device, and this command reads its input whole")
 
 
 def test_force_reads_a_named_pipe(tmp_path):
