@@ -12,12 +12,22 @@ import click
 import huffkit.corpora
 from huffkit import benchmark
 
-from ._main import _CONTEXT, CliError, _describe, main
+from ._main import _CONTEXT, ByteSize, CliError, _describe, main
 
 # With no FILE: the bundled English essay, repeated to about a megabyte, so that each
 # timing is long enough to read.
 _SAMPLE = "english.txt"
 _SAMPLE_BYTES = 1 << 20
+
+
+class _DataSize(ByteSize):
+    """A size of data to stream, which may exceed a block: 1G, 1GiB, 500M."""
+
+    def convert(self, value, param, ctx):
+        match = self._pattern.fullmatch(str(value))
+        if not match or int(match[1]) == 0:
+            self.fail(f"{value!r} is not a size (examples: 64M, 1G)", param, ctx)
+        return int(match[1]) * self._units[(match[2] or "").lower()]
 
 
 @main.command(context_settings=_CONTEXT)
@@ -28,14 +38,29 @@ _SAMPLE_BYTES = 1 << 20
 @click.option("-T", "--threads", type=click.IntRange(min=1), default=None,
               help="Threads for huffkit's many-thread runs.  [default: one per core]")
 @click.option("--json", "as_json", is_flag=True, help="Print one JSON object.")
-def bench(files, repeat, threads, as_json) -> int:
+@click.option("--stream-memory", "stream_size", type=_DataSize(), default=None, metavar="SIZE",
+              help="Instead: stream SIZE bytes (say 1G) of FILE, or the sample, through "
+                   "huffkit compress -c | huffkit decompress -c, and report each side's peak "
+                   "memory, the MB/s, and that the output matched.")
+@click.option("--coder", "coders", type=click.Choice(["huffman", "ans"]), multiple=True,
+              help="With --stream-memory: the coder to run (repeatable).  [default: both]")
+@click.option("--block-size", type=ByteSize(), default=huffkit.DEFAULT_BLOCK_SIZE,
+              show_default="1M", help="With --stream-memory: the compressor's block size.")
+def bench(files, repeat, threads, as_json, stream_size, coders, block_size) -> int:
     """Time huffkit's coders against zlib's Huffman-only deflate and bitarray's Huffman coder.
 
     Every contender compresses and decompresses each FILE in this one process, the
     contenders taking turns, and the table gives median MB/s with ratios to zlib and
     bitarray. With no FILE, the bundled English essay, repeated to about 1 MiB.
     This is a benchmark: expect figures to vary on a busy machine.
+
+    With --stream-memory SIZE, SIZE bytes of FILE (repeated; the bundled essay by
+    default) go through two huffkit processes joined by a pipe instead.
     """
+    if stream_size is None and (coders or block_size != huffkit.DEFAULT_BLOCK_SIZE):
+        raise click.UsageError("--coder and --block-size go with --stream-memory")
+    if stream_size is not None and len(files) > 1:
+        raise click.UsageError("--stream-memory streams one FILE")
     inputs = []
     for name in files:
         try:
@@ -47,6 +72,9 @@ def bench(files, repeat, threads, as_json) -> int:
         text = huffkit.corpora.path(_SAMPLE).read_bytes()
         copies = -(-_SAMPLE_BYTES // len(text))
         inputs.append((f"{_SAMPLE} x{copies}", text * copies))
+    if stream_size is not None:
+        return _stream_memory(inputs[0], stream_size, coders or ("huffman", "ans"), block_size,
+                              threads, as_json)
     measurements = []
     for name, data in inputs:
         try:
@@ -60,3 +88,21 @@ def bench(files, repeat, threads, as_json) -> int:
     else:
         click.echo(benchmark.report(measurements))
     return 0
+
+
+def _stream_memory(source: tuple[str, bytes], size: int, coders, block_size: int,
+                   threads: int | None, as_json: bool) -> int:
+    name, sample = source
+    if not sample:
+        raise CliError(f"{name} is empty: nothing to stream")
+    try:
+        runs = [benchmark.stream_memory(sample, size, coder=coder, block_size=block_size,
+                                        threads=threads) for coder in coders]
+    except (RuntimeError, OSError) as error:
+        raise CliError(str(error)) from None
+    if as_json:
+        click.echo(json.dumps({"backend": huffkit.backend, "source": name,
+                               "runs": [run.to_dict() for run in runs]}, indent=2))
+    else:
+        click.echo(benchmark.stream_report(runs, f"{name}, repeated"))
+    return 0 if all(run.matched for run in runs) else 1

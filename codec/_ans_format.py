@@ -222,7 +222,15 @@ def parse_ans_block(buffer, pos: int, cursor: int, kind: int, symbols: int, crc:
     if not 1 <= lanes <= min(symbols, MAX_LANES):
         raise FormatError(f"ANS block of {symbols} symbols declares {lanes} lanes "
                           f"(allowed: 1 to {min(symbols, MAX_LANES)})")
-    # A lane takes at most one word per symbol it decodes.
+    # A lane takes at most one word per symbol it decodes.  The converse cannot be checked:
+    # a symbol of frequency M = 2**precision costs 0 bits (its lane's state never changes),
+    # so a valid block of one repeated symbol codes any count in a few dozen bytes, and a
+    # table of frequencies M - 1 and 1 at precision 24 costs under 10**-7 bits a symbol.  No
+    # ratio of symbols to words holds for every valid block, so *symbols* is bounded only by
+    # the frame's block_size (rule B2, checked before this), which the header announced and
+    # parse_frame_header checked (at most 2**26).  decode_ans_block sizes its output from
+    # it before it can know whether the block is damaged: memory is bounded by block_size
+    # times the bytes a symbol stands for, as for a valid block of the same header.
     if word_count > symbols:
         raise FormatError(f"ANS block of {symbols} symbols declares {word_count} words; "
                           f"it can hold at most {symbols}")
@@ -231,7 +239,11 @@ def parse_ans_block(buffer, pos: int, cursor: int, kind: int, symbols: int, crc:
 
 
 def decode_ans_block(block: AnsBlockHeader, buffer, pos: int) -> np.ndarray:
-    """Decode the symbols of the ANS block at *pos*; the whole block must be in *buffer*."""
+    """Decode the symbols of the ANS block at *pos*; the whole block must be in *buffer*.
+
+    The output, block.symbols of them, is allocated before the words are checked: a
+    damaged block costs as much memory as a valid one (see parse_ans_block).
+    """
     _need(buffer, pos, block.size)
     cursor = pos + block.header_size
     states = np.frombuffer(bytes(buffer[cursor:cursor + _STATE_BYTES * block.lanes]),

@@ -440,6 +440,9 @@ class HuffmanDecompressor:
             if self._decoded:
                 self._output, self._output_pos = self._decoded.popleft(), 0
                 continue
+            # The last block is all handed out: let it go before the next one is decoded, so
+            # that a caller reading with max_length holds one block of output, not two.
+            self._output, self._output_pos = b"", 0
             if produced >= limit or self._eof or not self._advance():
                 break
         self._compact()

@@ -16,12 +16,22 @@ The contenders:
   (level 9, memLevel 9), which, like huffkit, carries a header and a CRC-32;
 * ``bitarray``: bitarray's canonical Huffman coder (``bitarray.util``), one
   code for the whole data; its size is the payload alone, with no table.
+
+``huffkit bench --stream-memory 1G`` runs :func:`stream_memory` instead: it streams that
+much data through ``huffkit compress -c | huffkit decompress -c``, two child processes
+joined by a pipe, and reports the peak resident memory of each next to the block size
+(streaming should hold a few blocks, whatever the size of the data), their throughput, and
+whether what came out is what went in.
 """
 
 from __future__ import annotations
 
 import functools
+import os
 import statistics
+import subprocess
+import sys
+import threading
 import time
 import zlib
 from collections.abc import Callable
@@ -32,9 +42,10 @@ import numpy as np
 from . import _backend
 from ._parallel import default_threads
 from ._stream import compress, decompress
+from .container import DEFAULT_BLOCK_SIZE
 
-__all__ = ["BITARRAY", "ZLIB", "Contender", "Measurement", "Speed", "contenders", "measure",
-           "report"]
+__all__ = ["BITARRAY", "ZLIB", "Contender", "Measurement", "Speed", "StreamMemory",
+           "contenders", "measure", "report", "stream_memory", "stream_report"]
 
 ZLIB = "zlib-HO"
 BITARRAY = "bitarray"
@@ -181,6 +192,131 @@ def report(measurements: list[Measurement]) -> str:
               "MB/s: megabytes of original data per second.  zlib-HO: gzip-format deflate with "
               "Z_HUFFMAN_ONLY;",
               "bitarray: its canonical Huffman coder, payload only (no table, no checksum)."]
+    return "\n".join(lines)
+
+
+# -- memory while streaming -------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class StreamMemory:
+    """One run of ``huffkit compress -c | huffkit decompress -c``: sizes in bytes."""
+
+    coder: str
+    size: int  # the data streamed through
+    block_size: int
+    threads: int  # each side's -T
+    seconds: float  # from the first byte written to the last read
+    compressor_rss: int  # peak resident memory of each child
+    decompressor_rss: int
+    idle_rss: int  # of a huffkit process that only starts (``huffkit --version``)
+    matched: bool  # the output's length and CRC-32 are the input's
+
+    @property
+    def mb_per_s(self) -> float:
+        return self.size / self.seconds / 1e6
+
+    def to_dict(self) -> dict:
+        return {**asdict(self), "mb_per_s": self.mb_per_s}
+
+
+def _huffkit(*args: str) -> list[str]:
+    return [sys.executable, "-m", "huffkit", *args]
+
+
+def _reap(process: subprocess.Popen) -> tuple[int, int]:
+    """Wait for *process*: its exit status and peak resident memory in bytes."""
+    _, status, usage = os.wait4(process.pid, 0)
+    process.returncode = os.waitstatus_to_exitcode(status)
+    return process.returncode, usage.ru_maxrss * (1 if sys.platform == "darwin" else 1024)
+
+
+def stream_memory(sample: bytes, size: int, *, coder: str = "huffman",
+                  block_size: int = DEFAULT_BLOCK_SIZE, threads: int | None = None,
+                  ) -> StreamMemory:
+    """Stream *size* bytes (*sample*, repeated) through ``huffkit compress -c | huffkit
+    decompress -c``, each side a child process; measure their peak memory and the
+    throughput, and check the output against the input by length and CRC-32.
+
+    The data is made as it is written and checked as it is read, so this process holds
+    none of it.  Raises ``RuntimeError`` if a child fails.
+    """
+    if not sample:
+        raise ValueError("the sample must not be empty")
+    threads = default_threads() if threads is None else threads
+    idle = subprocess.Popen(_huffkit("--version"), stdout=subprocess.DEVNULL)
+    idle_rss = _reap(idle)[1]
+    shared = ["-T", str(threads)]
+    compressor = subprocess.Popen(_huffkit("compress", "-c", "--coder", coder, "--block-size",
+                                           str(block_size), *shared),
+                                  stdin=subprocess.PIPE, stdout=subprocess.PIPE)
+    decompressor = subprocess.Popen(_huffkit("decompress", "-c", *shared),
+                                    stdin=compressor.stdout, stdout=subprocess.PIPE)
+    compressor.stdout.close()  # the decompressor's now: it sees the end when the compressor ends
+    written = {"crc": 0}
+
+    def feed() -> None:
+        left, crc = size, 0
+        with memoryview(sample) as view:
+            try:
+                while left:
+                    piece = view[:min(left, len(view))]
+                    compressor.stdin.write(piece)
+                    crc = zlib.crc32(piece, crc)
+                    left -= len(piece)
+            except BrokenPipeError:  # the compressor failed: reported below
+                pass
+            finally:
+                written["crc"] = crc
+                compressor.stdin.close()
+
+    start = time.perf_counter()
+    writer = threading.Thread(target=feed, daemon=True)
+    writer.start()
+    crc = received = 0
+    while chunk := decompressor.stdout.read(1 << 20):
+        crc = zlib.crc32(chunk, crc)
+        received += len(chunk)
+    writer.join()
+    seconds = time.perf_counter() - start
+    decompressor.stdout.close()
+    compressor_status, compressor_rss = _reap(compressor)
+    decompressor_status, decompressor_rss = _reap(decompressor)
+    if compressor_status or decompressor_status:
+        raise RuntimeError(f"huffkit compress exited with {compressor_status}, huffkit "
+                           f"decompress with {decompressor_status}")
+    return StreamMemory(coder, size, block_size, threads, seconds, compressor_rss,
+                        decompressor_rss, idle_rss,
+                        matched=(received, crc) == (size, written["crc"]))
+
+
+def _mib(size: int) -> str:
+    return f"{size / (1 << 20):.1f} MiB"
+
+
+def stream_report(runs: list[StreamMemory], source: str) -> str:
+    """The runs as a table: peak memory of each side, above an idle huffkit in blocks."""
+    if not runs:
+        return ""
+    first = runs[0]
+    lines = [f"huffkit {_backend.describe()}; {default_threads()} cores",
+             f"streaming {_mib(first.size)} ({source}) through huffkit compress -c | "
+             f"huffkit decompress -c, block size {_mib(first.block_size)}, -T {first.threads}",
+             f"idle huffkit process (huffkit --version): {_mib(first.idle_rss)} resident",
+             "",
+             f"{'coder':<8} {'MB/s':>7}   {'compressor peak RSS':>30}   "
+             f"{'decompressor peak RSS':>30}   output"]
+
+    def side(rss: int, run: StreamMemory) -> str:
+        blocks = (rss - run.idle_rss) / run.block_size
+        return f"{_mib(rss)} (idle + {blocks:.1f} blocks)"
+
+    for run in runs:
+        lines.append(f"{run.coder:<8} {run.mb_per_s:>7.1f}   {side(run.compressor_rss, run):>30}"
+                     f"   {side(run.decompressor_rss, run):>30}   "
+                     f"{'matched' if run.matched else 'DIFFERS'}")
+    lines += ["", "MB/s: megabytes of original data per second through both processes; RSS: "
+              "ru_maxrss of each child."]
     return "\n".join(lines)
 
 
