@@ -125,6 +125,10 @@ class _HuffkitGroup(click.Group):
         except click.Abort:
             _report("interrupted")
             sys.exit(130)
+        except MemoryError:
+            # Outputs are written through temporary files, so nothing half-made is left.
+            _report("out of memory (a smaller --block-size or fewer --threads need less)")
+            sys.exit(1)
         except BrokenPipeError:
             # The reader went away (as with `| head`): not an error worth a message.
             with contextlib.suppress(OSError):

@@ -642,6 +642,32 @@ def test_an_interrupted_run_leaves_no_partial_output(work, monkeypatch, command)
     assert listing(work) == {name: data}
 
 
+@pytest.mark.parametrize("command", ["compress", "decompress"])
+def test_running_out_of_memory_is_reported_and_leaves_no_partial_output(work, monkeypatch,
+                                                                       command):
+    data = TEXT if command == "compress" else huffkit.compress(TEXT)
+    name = "a.txt" if command == "compress" else "a.txt.huf"
+    (work / name).write_bytes(data)
+
+    def exhausted(source, target, length=0):
+        target.write(source.read(1000))
+        raise MemoryError
+
+    def exhausted_flush(self):
+        raise MemoryError  # after compress() has written the frame header
+
+    if command == "compress":
+        monkeypatch.setattr(huffkit.HuffmanCompressor, "flush", exhausted_flush)
+    else:
+        monkeypatch.setattr(shutil, "copyfileobj", exhausted)
+    result = invoke(command, name)
+    assert result.exit_code == 1
+    assert_no_traceback(result)
+    assert result.stderr == ("huffkit: error: out of memory (a smaller --block-size or fewer "
+                             "--threads need less)\n")
+    assert listing(work) == {name: data}
+
+
 def test_a_write_error_is_reported_and_leaves_no_partial_output(work, monkeypatch):
     (work / "a.txt.huf").write_bytes(huffkit.compress(TEXT))
 
