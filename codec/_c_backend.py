@@ -35,7 +35,15 @@ def count_distinct(symbols: np.ndarray, alphabet_size: int) -> int:
         return _ckernels.count_distinct_bytes(np.ascontiguousarray(symbols))
     if symbols.size * 8 < alphabet_size:
         return int(np.unique(symbols).size)
-    return int(np.count_nonzero(np.bincount(symbols, minlength=alphabet_size)))
+    # Marked a chunk at a time: numpy indexes with int64, and a whole block's worth of
+    # int64 copies would double the memory a wide block's decoding needs.
+    seen = np.zeros(alphabet_size, dtype=bool)
+    for start in range(0, symbols.size, _DISTINCT_CHUNK):
+        seen[symbols[start:start + _DISTINCT_CHUNK]] = True
+    return int(np.count_nonzero(seen))
+
+
+_DISTINCT_CHUNK = 1 << 18
 
 
 def _symbols_and_width(symbols: np.ndarray) -> tuple[np.ndarray, int]:
@@ -79,11 +87,14 @@ def decode_streams(data, stream_bits: tuple[int, ...], symbol_count: int, length
 
 
 def _as_symbols(decoded: bytes, width: int, values: np.ndarray | None) -> bytes | np.ndarray:
-    """What the decoders return: bytes for byte values, else an int64 array of symbols."""
+    """What the decoders return: bytes for byte values, else an array of symbols (uint32:
+    every symbol of every alphabet fits, in half the memory of int64)."""
     if width == 1 and values is None:
         return decoded
     positions = np.frombuffer(decoded, dtype=np.uint8 if width == 1 else np.uint32)
-    return positions.astype(np.int64) if values is None else values[positions]
+    if values is None:
+        return positions.astype(np.uint32)
+    return values.astype(np.uint32, copy=False)[positions]
 
 
 def ans_encode(symbols: np.ndarray, freqs: np.ndarray, cumulative: np.ndarray, precision: int,

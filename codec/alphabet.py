@@ -15,6 +15,7 @@ no symbol is split between two blocks.
 
 from __future__ import annotations
 
+import codecs
 from dataclasses import dataclass
 
 import numpy as np
@@ -68,7 +69,9 @@ class Alphabet:
             data = pairs.astype(">u2").tobytes()
             return data + bytes([int(symbols[-1]) - 65536]) if single else data
         try:
-            return symbols.astype("<u4").tobytes().decode("utf-32-le").encode("utf-8")
+            # Decoded from the array's own memory: no copy of it as bytes.
+            return codecs.decode(np.ascontiguousarray(symbols, dtype="<u4"),
+                                 "utf-32-le").encode("utf-8")
         except UnicodeDecodeError:
             raise AlphabetError("the symbols are not all Unicode scalar values") from None
 

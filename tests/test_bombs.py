@@ -500,11 +500,11 @@ def test_valid_rans_block_of_block_size_symbols_in_a_few_bytes():
     assert _BLOCK <= peak.bytes < _BLOCK + MEMORY_LIMIT
 
 
-# Decoding a block of wide symbols (utf8, pairs) goes through int64 arrays of the symbols
-# and their UTF-8 text, so its transient memory is a larger multiple of the block size: up to
-# 17 bytes a symbol for utf8 (_c_backend, alphabet.data), 13 for pairs.  Still bounded by the
-# header's block_size, damaged block or valid.
-_BYTES_PER_WIDE_SYMBOL = {"utf8": 17, "pairs": 13}
+# Decoding a block of wide symbols (utf8, pairs) holds the symbols (uint32) and the text they
+# make, so its transient memory is a larger multiple of the block size: 12 bytes a symbol for
+# utf8 of 4-byte characters (the symbols, a str of them, its UTF-8), 8 for pairs.  Still
+# bounded by the header's block_size, damaged block or valid.
+_BYTES_PER_WIDE_SYMBOL = {"utf8": 12, "pairs": 8}
 
 
 @_COMPILED
