@@ -351,7 +351,9 @@ class HuffmanDecompressor:
     (``CodebookError`` otherwise).
 
     *threads* decode the blocks that are in hand in parallel (None: one per
-    core), holding at most that many decoded blocks at a time.
+    core).  With one thread it holds one decoded block at a time; with *N*, up to
+    4·*N* groups decoded ahead, a group being one block or, of small blocks,
+    about 2**20 symbols: memory grows with the threads.
     """
 
     def __init__(self, *, codebook: Codebook | None = None, threads: int | None = 1) -> None:
