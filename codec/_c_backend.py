@@ -109,6 +109,13 @@ def ans_encode(symbols: np.ndarray, freqs: np.ndarray, cumulative: np.ndarray, p
     return states, words[:count].copy()
 
 
+def decode_huffman_run(buffer, pos: int, block_size: int, previous: bytes | None,
+                       budget: int) -> tuple | None:
+    """The compact-table and reuse blocks of a byte frame from *pos*, decoded in one call
+    (see ``_kernels.decode_huffman_run``)."""
+    return _ckernels.decode_huffman_run(buffer, pos, block_size, previous, budget)
+
+
 def ans_encode_pieces(symbols: np.ndarray, ends: list[int], freqs: np.ndarray,
                       cumulative: np.ndarray, precision: int, lanes: list[int],
                       ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:

@@ -17,6 +17,7 @@
  *   huffman_decode(streams, stream_bits, count, lengths, width) -> symbols (bytes)
  *   ans_encode(symbols, width, freqs, cumulative, precision, lanes, states, words) -> words
  *   ans_encode_pieces(...): ans_encode of consecutive pieces, their steps overlapping
+ *   decode_huffman_run(...): a run of a byte frame's compact and reuse blocks, decoded
  *   ans_decode(words, states, count, freqs, cumulative, precision, width) -> symbols
  *
  * Symbols are 1-byte (width 1: bytes) or 4-byte (width 4: positions in a block's list of
@@ -1828,17 +1829,13 @@ done:
  * is damaged or cut short: the caller then reads it again with the Python reference, which
  * says exactly what is wrong.  So this is only the fast path, for good tables.
  */
-static PyObject *parse_compact_table(PyObject *self, PyObject *args) {
-    Py_buffer data;
-    Py_ssize_t pos;
-    if (!PyArg_ParseTuple(args, "y*n", &data, &pos))
-        return NULL;
-    uint8_t lengths[256];
-    int ok = 0;
-    uint64_t end_bit = 0;
-    if (pos < 0 || pos > data.len)
-        goto done;
-    BitReader r = {(const uint8_t *)data.buf + pos, data.len - pos, 0, 0};
+/*
+ * Reads the compact code table at the start of buf (len bytes) into lengths[256]: returns
+ * the bytes it takes, or -1 when it is damaged or cut short (the Python reference then
+ * says which, or reads a table cut short when the rest arrives).
+ */
+static Py_ssize_t read_compact(const uint8_t *buf, Py_ssize_t len, uint8_t *lengths) {
+    BitReader r = {buf, len, 0, 0};
     int stored = (int)read_bits(&r, 4) + 4;
     uint8_t cl[19] = {0};
     for (int k = 0; k < stored; k++)
@@ -1854,7 +1851,7 @@ static PyObject *parse_compact_table(PyObject *self, PyObject *args) {
     for (int l = 1; l <= 7; l++)
         kraft += (uint32_t)count[l] << (7 - l);
     if (r.ended || !present || (present == 1 ? count[1] != 1 : kraft != 128))
-        goto done;
+        return -1;
     /* Canonical codes, then a 7-bit lookup: (symbol << 4 | width), 0 for no codeword. */
     uint8_t lookup[128] = {0};
     int first[9] = {0};
@@ -1873,12 +1870,12 @@ static PyObject *parse_compact_table(PyObject *self, PyObject *args) {
         uint32_t ahead = read_bits(&r, 7);
         if (r.ended) {
             /* Near the end: try the shorter codewords bit by bit, as the reference does. */
-            goto done;
+            return -1;
         }
         r.bit = at;
         uint8_t entry = lookup[ahead];
         if (!entry)
-            goto done;
+            return -1;
         int symbol = entry >> 3, width = entry & 7;
         r.bit += (uint64_t)width;
         if (symbol < 16) {
@@ -1887,18 +1884,18 @@ static PyObject *parse_compact_table(PyObject *self, PyObject *args) {
         }
         int run = CL_BASE[symbol] + (int)read_bits(&r, CL_EXTRA[symbol]);
         if (r.ended || (symbol == 16 && n == 0) || n + run > 256)
-            goto done;
+            return -1;
         uint8_t value = symbol == 16 ? lengths[n - 1] : 0;
         for (int k = 0; k < run; k++)
             lengths[n++] = value;
     }
     /* Zero padding, then the 256 lengths must be a code (rules C3 to C6). */
-    end_bit = (r.bit + 7) & ~(uint64_t)7;
+    uint64_t end_bit = (r.bit + 7) & ~(uint64_t)7;
     if (end_bit > r.bit) {
         if ((Py_ssize_t)(r.bit >> 3) >= r.len)
-            goto done;
+            return -1;
         if (r.buf[r.bit >> 3] & (0xFF >> (r.bit & 7)))
-            goto done;
+            return -1;
     }
     int codes = 0, single = 0;
     uint64_t sum = 0;
@@ -1909,14 +1906,242 @@ static PyObject *parse_compact_table(PyObject *self, PyObject *args) {
             sum += (uint64_t)1 << (15 - lengths[v]);
         }
     if (!codes || (codes == 1 ? single != 1 : sum != (1u << 15)))
-        goto done;
-    ok = 1;
-done:
+        return -1;
+    return (Py_ssize_t)(end_bit >> 3);
+}
+
+static PyObject *parse_compact_table(PyObject *self, PyObject *args) {
+    Py_buffer data;
+    Py_ssize_t pos;
+    if (!PyArg_ParseTuple(args, "y*n", &data, &pos))
+        return NULL;
+    uint8_t lengths[256];
+    Py_ssize_t used = -1;
+    if (pos >= 0 && pos <= data.len)
+        used = read_compact((const uint8_t *)data.buf + pos, data.len - pos, lengths);
     PyBuffer_Release(&data);
-    if (!ok)
+    if (used < 0)
         Py_RETURN_NONE;
-    return Py_BuildValue("y#n", (const char *)lengths, (Py_ssize_t)256,
-                         pos + (Py_ssize_t)(end_bit >> 3));
+    return Py_BuildValue("y#n", (const char *)lengths, (Py_ssize_t)256, pos + used);
+}
+
+/* -- runs of Huffman blocks ---------------------------------------------------------- */
+
+/*
+ * decode_huffman_run(buffer, pos, block_size, previous, budget)
+ *     -> None, or (data, starts, ends, crcs, lengths)
+ *
+ * Decodes the Huffman blocks of a byte frame that start at buffer[pos], one after another,
+ * while they are blocks with a compact table (0x05) or the previous block's code (0x06;
+ * `previous` holds its 256 lengths, or is None), are whole in the buffer, and hold `budget`
+ * symbols in all (at least one block).  It stops before the first block that is anything
+ * else, or that breaks any rule the Python reference checks (FORMAT.md sections 5, 8, 9, 16)
+ * but the CRC: that block is left to the reference, which decodes it or says what is
+ * wrong.  So what this accepts is what the reference accepts.  data holds the blocks'
+ * bytes; starts[i] is where block i begins (and starts[-1] where the last one ends), ends[i]
+ * where its bytes end in data, crcs[i] its stored CRC-32 (checked by the caller, with
+ * zlib), and lengths the 256 code lengths of each block, one after another.
+ *
+ * Why: a file cut where its statistics change has many small blocks, and parsing and
+ * checking each in Python cost more than decoding it.
+ */
+typedef struct {
+    Py_ssize_t start, streams_at, end, symbols;
+    uint32_t crc;
+    int streams, reused, coded;
+    uint64_t bits[16];
+} RunBlock;
+
+static inline uint32_t load_le32(const uint8_t *p) {
+    return (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 | (uint32_t)p[3] << 24;
+}
+
+/* Reads the header of the block at buf[p] into *b and its lengths; 0 to stop before it. */
+static int plan_run_block(const uint8_t *buf, Py_ssize_t len, Py_ssize_t p,
+                          Py_ssize_t block_size, const uint8_t *previous, RunBlock *b,
+                          uint8_t *lengths) {
+    if (len - p < 9 || !(buf[p] == 0x05 || (buf[p] == 0x06 && previous)))
+        return 0;
+    b->start = p;
+    b->reused = buf[p] == 0x06;
+    b->symbols = load_le32(buf + p + 1);
+    b->crc = load_le32(buf + p + 5);
+    if (b->symbols < 1 || b->symbols > block_size)
+        return 0;
+    Py_ssize_t cursor = p + 9;
+    if (b->reused) {
+        memcpy(lengths, previous, 256);
+    } else {
+        Py_ssize_t used = read_compact(buf + cursor, len - cursor, lengths);
+        if (used < 0)
+            return 0;
+        cursor += used;
+    }
+    unsigned shortest = LONGEST_CODE, longest = 0;
+    b->coded = 0;
+    for (int v = 0; v < 256; v++)
+        if (lengths[v]) {
+            b->coded++;
+            shortest = lengths[v] < shortest ? lengths[v] : shortest;
+            longest = lengths[v] > longest ? lengths[v] : longest;
+        }
+    if (cursor >= len)
+        return 0;
+    b->streams = buf[cursor];
+    if (b->streams < 1 || b->streams > 16 || len - cursor - 1 < 4 * b->streams)
+        return 0;
+    Py_ssize_t n = b->symbols, per_stream = (n + b->streams - 1) / b->streams, bytes = 0;
+    for (int k = 0; k < b->streams; k++) {
+        Py_ssize_t first = k * per_stream < n ? k * per_stream : n;
+        Py_ssize_t last = (k + 1) * per_stream < n ? (k + 1) * per_stream : n;
+        uint64_t bits = load_le32(buf + cursor + 1 + 4 * k);
+        if (bits < (uint64_t)shortest * (uint64_t)(last - first) ||
+            bits > (uint64_t)longest * (uint64_t)(last - first))
+            return 0;
+        b->bits[k] = bits;
+        bytes += (Py_ssize_t)((bits + 7) / 8);
+    }
+    b->streams_at = cursor + 1 + 4 * b->streams;
+    b->end = b->streams_at + bytes;
+    return b->end <= len;
+}
+
+/* Decodes one planned block to out; 0 if its streams or its table are damaged. */
+static int decode_run_block(const uint8_t *buf, const RunBlock *b, const uint8_t *lengths,
+                            uint8_t *padded, uint8_t *out) {
+    Decoder decoder = {0};
+    if (build_decoder(&decoder, lengths, 256, 1, b->symbols)) {
+        free_decoder(&decoder);
+        return 0;
+    }
+    Cursor cursors[16];
+    Py_ssize_t n = b->symbols, per_stream = (n + b->streams - 1) / b->streams;
+    const uint8_t *stream = buf + b->streams_at;
+    for (int k = 0; k < b->streams; k++) {
+        Py_ssize_t size = (Py_ssize_t)((b->bits[k] + 7) / 8);
+        memcpy(padded, stream, (size_t)size);
+        memset(padded + size, 0, STREAM_PADDING_BYTES);
+        Py_ssize_t first = k * per_stream < n ? k * per_stream : n;
+        Py_ssize_t last = (k + 1) * per_stream < n ? (k + 1) * per_stream : n;
+        cursors[k] = (Cursor){padded, 0, b->bits[k], 0, last - first, out + first, 0};
+        padded += size + STREAM_PADDING_BYTES;
+        stream += size;
+    }
+    Py_ssize_t decodable = 0, expected = 0;
+    int ok = decode_streams(&decoder, cursors, b->streams, 1, &decodable, &expected) ==
+             STREAM_OK;
+    free_decoder(&decoder);
+    if (ok && !b->reused) {  /* the table codes exactly the bytes the block holds */
+        uint8_t seen[256] = {0};
+        int distinct = 0;
+        for (Py_ssize_t i = 0; i < n; i++)
+            seen[out[i]] = 1;
+        for (int v = 0; v < 256; v++)
+            distinct += seen[v];
+        ok = distinct == b->coded;
+    }
+    return ok;
+}
+
+static PyObject *decode_huffman_run(PyObject *self, PyObject *args) {
+    Py_buffer data;
+    Py_ssize_t pos, block_size, budget;
+    PyObject *previous;
+    if (!PyArg_ParseTuple(args, "y*nnOn", &data, &pos, &block_size, &previous, &budget))
+        return NULL;
+    PyObject *result = NULL, *decoded = NULL;
+    RunBlock *blocks = NULL;
+    uint8_t *lengths = NULL, *padded = NULL;
+    const uint8_t *buf = data.buf, *last = NULL;
+    if (previous != Py_None) {
+        if (!PyBytes_Check(previous) || PyBytes_GET_SIZE(previous) != 256) {
+            PyErr_SetString(PyExc_ValueError, "previous must be 256 code lengths, or None");
+            goto done;
+        }
+        last = (const uint8_t *)PyBytes_AS_STRING(previous);
+    }
+    if (pos < 0 || pos > data.len) {
+        PyErr_SetString(PyExc_ValueError, "pos is outside the buffer");
+        goto done;
+    }
+    /* Plan the blocks: their headers and tables, and where they end. */
+    Py_ssize_t count = 0, room = 0, total = 0, widest = 0;
+    for (Py_ssize_t p = pos;;) {
+        if (count == room) {
+            room = room ? 2 * room : 16;
+            RunBlock *more = realloc(blocks, sizeof(RunBlock) * (size_t)room);
+            uint8_t *more_lengths = realloc(lengths, 256 * (size_t)room);
+            if (more)
+                blocks = more;
+            if (more_lengths)
+                lengths = more_lengths;
+            if (!more || !more_lengths) {
+                PyErr_NoMemory();
+                goto done;
+            }
+        }
+        RunBlock *b = &blocks[count];
+        uint8_t *own = lengths + 256 * count;
+        if (!plan_run_block(buf, data.len, p, block_size, last, b, own) ||
+            (count && total + b->symbols > budget))
+            break;
+        Py_ssize_t span = b->end - b->streams_at + STREAM_PADDING_BYTES * b->streams;
+        widest = span > widest ? span : widest;
+        total += b->symbols;
+        last = own;
+        p = b->end;
+        count++;
+    }
+    if (!count) {
+        result = Py_NewRef(Py_None);
+        goto done;
+    }
+    decoded = PyBytes_FromStringAndSize(NULL, total);
+    padded = malloc((size_t)widest);
+    if (!decoded || !padded) {
+        if (!PyErr_Occurred())
+            PyErr_NoMemory();
+        goto done;
+    }
+    uint8_t *out = (uint8_t *)PyBytes_AS_STRING(decoded);
+    Py_ssize_t good = 0, made = 0;
+    Py_BEGIN_ALLOW_THREADS
+    for (; good < count; good++) {
+        if (!decode_run_block(buf, &blocks[good], lengths + 256 * good, padded, out + made))
+            break;
+        made += blocks[good].symbols;
+    }
+    Py_END_ALLOW_THREADS
+    if (!good) {  /* the first block is damaged: the reference says how */
+        result = Py_NewRef(Py_None);
+        goto done;
+    }
+    if (made < total && _PyBytes_Resize(&decoded, made) < 0)
+        goto done;  /* (it freed decoded) */
+    PyObject *starts = PyList_New(good + 1), *ends = PyList_New(good),
+             *crcs = PyList_New(good);
+    if (starts && ends && crcs) {
+        Py_ssize_t at = 0;
+        for (Py_ssize_t i = 0; i < good; i++) {
+            at += blocks[i].symbols;
+            PyList_SET_ITEM(starts, i, PyLong_FromSsize_t(blocks[i].start));
+            PyList_SET_ITEM(ends, i, PyLong_FromSsize_t(at));
+            PyList_SET_ITEM(crcs, i, PyLong_FromUnsignedLong(blocks[i].crc));
+        }
+        PyList_SET_ITEM(starts, good, PyLong_FromSsize_t(blocks[good - 1].end));
+        result = Py_BuildValue("OOOOy#", decoded, starts, ends, crcs, (const char *)lengths,
+                               256 * good);
+    }
+    Py_XDECREF(starts);
+    Py_XDECREF(ends);
+    Py_XDECREF(crcs);
+done:
+    Py_XDECREF(decoded);
+    free(blocks);
+    free(lengths);
+    free(padded);
+    PyBuffer_Release(&data);
+    return result;
 }
 
 /* -- split blocks: the blocks of many pieces, coded at once (FORMAT.md, section 16) ---- */
@@ -2656,6 +2881,9 @@ static PyMethodDef methods[] = {
      "huffman_decode(streams, stream_bits, count, lengths, width) -> the symbols, as bytes."},
     {"ans_encode", ans_encode, METH_VARARGS,
      "ans_encode(symbols, width, freqs, cumulative, precision, lanes, states, words) -> words."},
+    {"decode_huffman_run", decode_huffman_run, METH_VARARGS,
+     "decode_huffman_run(buffer, pos, block_size, previous, budget) -> None or "
+     "(data, starts, ends, crcs, lengths)."},
     {"ans_encode_pieces", ans_encode_pieces, METH_VARARGS,
      "ans_encode_pieces(symbols, ends, freqs, cumulative, precision, lanes, states, words, "
      "counts) -> None."},

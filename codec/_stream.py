@@ -15,6 +15,7 @@ import collections
 import io
 import os
 import sys
+import zlib
 
 import numpy as np
 
@@ -367,7 +368,8 @@ class HuffmanDecompressor:
         self._pos = 0  # input before this has been consumed
         self._frame: container.FrameHeader | None = None
         self._next: container.BlockHeader | FrameEnd | None = None  # parsed, awaiting streams
-        self._previous: container.BlockHeader | None = None  # the block before it
+        # The block before it (its code, after a run of blocks decoded in one call).
+        self._previous: container.BlockHeader | container.ReusableCode | None = None
         self._blocks = 0
         self._total = 0
         self._output = b""  # the last decoded block ...
@@ -455,10 +457,8 @@ class HuffmanDecompressor:
     def _parse_next(self) -> container.BlockHeader | FrameEnd | None:
         """Parse (once) the header of the next block; None while it is incomplete."""
         try:
-            if self._frame is None:
-                frame = container.parse_frame_header(self._input, self._pos)
-                self._frame = container.with_supplied_codebook(frame, self._codebook)
-                self._pos += frame.size
+            if not self._parse_frame_header():
+                return None
             if self._next is None:
                 self._next = container.parse_block(self._input, self._pos, self._frame,
                                                    self._previous)
@@ -470,6 +470,17 @@ class HuffmanDecompressor:
             raise _with_context(error, f"block {self._blocks + 1}") from None
         return self._next
 
+    def _parse_frame_header(self) -> bool:
+        """Parse the frame header, if not yet done; False while it is incomplete."""
+        if self._frame is None:
+            try:
+                frame = container.parse_frame_header(self._input, self._pos)
+            except TruncatedError:
+                return False
+            self._frame = container.with_supplied_codebook(frame, self._codebook)
+            self._pos += frame.size
+        return True
+
     def _next_is_complete(self) -> bool:
         try:
             block = self._parse_next()
@@ -480,6 +491,8 @@ class HuffmanDecompressor:
     def _advance(self) -> bool:
         """Decode the next blocks (as many as there are threads, if they are in hand), or
         read the frame end; False if more input is needed."""
+        if self._threads == 1 and self._decode_run():
+            return True
         block = self._parse_next()
         if block is None or len(self._input) - self._pos < block.size:
             return False
@@ -502,6 +515,48 @@ class HuffmanDecompressor:
         self._total += symbols
         self._output, self._output_pos = outputs[0], 0
         self._decoded.extend(outputs[1:])
+        return True
+
+    def _decode_run(self) -> bool:
+        """Decode the next blocks in one kernel call, if they are of the kind it takes (a
+        byte frame's compact-table and reuse blocks: what the encoder writes by default);
+        False if it takes none.  Small blocks cost more to parse in Python than to decode.
+        A block the kernel does not take, or whose CRC fails, goes to the reference, one
+        at a time, which decodes it or says what is wrong."""
+        if self._next is not None or not self._parse_frame_header():
+            return False
+        frame = self._frame
+        if (frame.coder != "huffman" or frame.alphabet.name != "bytes"
+                or frame.codebook_id is not None):
+            return False
+        previous = None
+        if self._previous is not None:
+            dense = np.zeros(256, dtype=np.uint8)
+            dense[self._previous.listed] = self._previous.lengths
+            previous = dense.tobytes()
+        run = _backend.kernels.decode_huffman_run(self._input, self._pos, frame.block_size,
+                                                  previous, _GROUP_SYMBOLS)
+        if run is None:
+            return False
+        data, starts, ends, crcs, lengths = run
+        good = len(crcs)
+        with memoryview(data) as view:
+            begin = 0
+            for index, (end, crc) in enumerate(zip(ends, crcs, strict=True)):
+                if zlib.crc32(view[begin:end]) != crc:
+                    good = index  # the reference reports it
+                    break
+                begin = end
+        if not good:
+            return False
+        last = np.frombuffer(lengths, dtype=np.uint8, count=256, offset=256 * (good - 1))
+        listed = np.flatnonzero(last)
+        self._previous = container.ReusableCode(listed, last[listed].astype(np.int64))
+        self._pos = starts[good]
+        self._blocks += good
+        self._total += ends[good - 1]
+        self._output = data if good == len(crcs) else data[:ends[good - 1]]
+        self._output_pos = 0
         return True
 
     def _decode_ahead(self, block: container.BlockHeader) -> tuple[list[bytes], int]:

@@ -165,6 +165,16 @@ class FrameHeader:
 
 
 @dataclass(frozen=True, eq=False)
+class ReusableCode:
+    """The code of a frame's last block, all a reuse block (type 0x06) takes from it: for
+    blocks decoded in a run (``HuffmanDecompressor``), whose headers Python never saw."""
+
+    listed: np.ndarray
+    lengths: np.ndarray
+    shared: bool = False
+
+
+@dataclass(frozen=True, eq=False)
 class BlockHeader:
     """Everything in a block before its streams."""
 
@@ -739,7 +749,7 @@ _REUSE_TYPES = (BLOCK_HUFFMAN_REUSE, BLOCK_ANS_REUSE)
 
 
 def parse_block(buffer, pos: int, frame: FrameHeader,
-                previous: BlockHeader | AnsBlockHeader | None = None,
+                previous: BlockHeader | AnsBlockHeader | ReusableCode | None = None,
                 ) -> BlockHeader | AnsBlockHeader | FrameEnd:
     """Read the header of the block or frame end at *pos* (its streams may not be there yet).
 

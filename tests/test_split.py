@@ -372,3 +372,110 @@ def test_split_data_whose_codes_cannot_meet_the_limit_is_refused(coder):
                        match="256 distinct symbols need codes of at least 8 bits, but "
                              "max_code_length is 7"):
         huffkit.compress(SHIFTING, max_code_length=7)
+
+
+# -- decoding runs of blocks in one kernel call ----------------------------------------------
+
+
+def _mixed_frame() -> tuple[bytes, bytes, list[int]]:
+    """A frame of blocks of every kind a run meets: compact (0x05), reused (0x06), and a plain
+    table (0x01, which the kernel leaves to the reference) whose code the next block reuses.
+    (original, frame, block offsets)."""
+    from huffkit import container
+    rng = random.Random(5)
+
+    def shuffled(data: bytes) -> bytes:
+        copy = bytearray(data)
+        rng.shuffle(copy)
+        return bytes(copy)
+
+    first = bytes(rng.choices(b"abcdefgh", k=3000))
+    third = bytes(rng.choices(range(40, 120), k=2500))
+    pieces = [first, shuffled(first), third, shuffled(third), bytes(rng.choices(b"xyz", k=999))]
+    original = b"".join(pieces)
+    ends = np.cumsum([len(piece) for piece in pieces]).tolist()
+    symbols = np.frombuffer(original, dtype=np.uint8)
+    body = b"".join(bytes(part) for part in container.encode_pieces(
+        original, symbols, ends, counted_pieces(ends, symbols), 15, "huffman"))
+    frame = (container.pack_frame_header(1 << 16, coder="huffman") + body
+             + container.pack_frame_end(len(original)))
+    # The third block's compact table, swapped for a plain table of the same code.
+    plain = huffkit.compress(third, split=False)
+    (plain_block,) = huffkit.frame_info(plain)[0].blocks
+    third_block = huffkit.frame_info(frame)[0].blocks[2]
+    frame = (frame[:third_block.offset]
+             + plain[plain_block.offset:plain_block.offset + plain_block.size]
+             + frame[third_block.offset + third_block.size:])
+    offsets = [block.offset for block in huffkit.frame_info(frame)[0].blocks]
+    assert [frame[offset] for offset in offsets] == [0x05, 0x06, 0x01, 0x06, 0x05]
+    return original, frame, offsets
+
+
+def test_runs_of_blocks_decode_as_the_reference_decodes_them():
+    original, frame, _ = _mixed_frame()
+    for chunk in (1, 7, 100, len(frame)):
+        def streamed(chunk=chunk) -> bytes:
+            decompressor = huffkit.HuffmanDecompressor()
+            return b"".join(decompressor.decompress(frame[at:at + chunk])
+                            for at in range(0, len(frame), chunk))
+        assert on_each_backend(streamed) == {"numpy": original, "c": original}
+    assert on_each_backend(lambda: huffkit.decompress(frame)) == {"numpy": original,
+                                                                 "c": original}
+
+
+@pytest.mark.parametrize("damage", ["crc", "table", "stream"])
+def test_a_damaged_block_in_a_run_is_reported_as_the_reference_reports_it(damage):
+    """The kernel stops before a damaged block; the reference names it, after the blocks
+    before it were handed out."""
+    original, frame, offsets = _mixed_frame()
+    damaged = bytearray(frame)
+    target = offsets[4] if damage != "stream" else offsets[1]
+    where = {"crc": target + 5, "table": target + 9, "stream": offsets[2] - 2}[damage]
+    damaged[where] ^= 0x10
+    damaged = bytes(damaged)
+
+    def report():
+        decompressor = huffkit.HuffmanDecompressor()
+        handed = []
+        try:
+            for at in range(0, len(damaged), 1000):
+                handed.append(decompressor.decompress(damaged[at:at + 1000]))
+        except huffkit.FormatError as error:
+            return b"".join(handed), f"{type(error).__name__}: {error}"
+        return b"".join(handed), "no error"
+
+    found = on_each_backend(report)
+    assert found["c"] == found["numpy"]
+    handed, said = found["c"]
+    assert original.startswith(handed)
+    block = 5 if damage != "stream" else 2
+    assert said.startswith(("ChecksumError: block", "FormatError: block")), said
+    assert f"block {block}:" in said, said
+
+
+def test_a_run_refuses_a_table_that_codes_a_byte_the_block_lacks():
+    """A one-symbol block whose compact table gives a second byte a code: the code is
+    complete and decodes the stream to the same bytes, so the CRC passes; only the rule
+    that a block's table codes exactly its bytes (FORMAT.md section 9) catches it."""
+    from huffkit import container
+    from huffkit._compact_table import pack_compact_table
+    original = b"a" * 50
+    frame = huffkit.compress(original)
+    (block,) = huffkit.frame_info(frame)[0].blocks
+    assert frame[block.offset] == container.BLOCK_HUFFMAN_COMPACT
+    one, two = np.zeros(256, dtype=np.int64), np.zeros(256, dtype=np.int64)
+    one[97] = two[97] = two[98] = 1
+    table = pack_compact_table(one)
+    start = block.offset + 9
+    assert frame[start:start + len(table)] == table
+    damaged = frame[:start] + pack_compact_table(two) + frame[start + len(table):]
+
+    def error() -> str:
+        with pytest.raises(huffkit.FormatError) as raised:
+            huffkit.decompress(damaged)
+        return str(raised.value)
+
+    said = on_each_backend(error)
+    assert said["c"] == said["numpy"] == ("block 1: code table gives codes to byte values "
+                                          "that do not occur in the block (98): the table "
+                                          "is damaged")
