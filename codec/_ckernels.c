@@ -1928,13 +1928,13 @@ static PyObject *parse_compact_table(PyObject *self, PyObject *args) {
 /* -- runs of Huffman blocks ---------------------------------------------------------- */
 
 /*
- * decode_huffman_run(buffer, pos, block_size, previous, budget)
+ * decode_huffman_run(buffer, pos, block_size, previous, budget, largest)
  *     -> None, or (data, starts, ends, crcs, lengths)
  *
  * Decodes the Huffman blocks of a byte frame that start at buffer[pos], one after another,
  * while they are blocks with a compact table (0x05) or the previous block's code (0x06;
- * `previous` holds its 256 lengths, or is None), are whole in the buffer, and hold `budget`
- * symbols in all (at least one block).  It stops before the first block that is anything
+ * `previous` holds its 256 lengths, or is None), are whole in the buffer, hold at most
+ * `largest` symbols each, and hold `budget` symbols in all (at least one block).  It stops before the first block that is anything
  * else, or that breaks any rule the Python reference checks (FORMAT.md sections 5, 8, 9, 16)
  * but the CRC: that block is left to the reference, which decodes it or says what is
  * wrong.  So what this accepts is what the reference accepts.  data holds the blocks'
@@ -1958,15 +1958,15 @@ static inline uint32_t load_le32(const uint8_t *p) {
 
 /* Reads the header of the block at buf[p] into *b and its lengths; 0 to stop before it. */
 static int plan_run_block(const uint8_t *buf, Py_ssize_t len, Py_ssize_t p,
-                          Py_ssize_t block_size, const uint8_t *previous, RunBlock *b,
-                          uint8_t *lengths) {
+                          Py_ssize_t block_size, Py_ssize_t largest, const uint8_t *previous,
+                          RunBlock *b, uint8_t *lengths) {
     if (len - p < 9 || !(buf[p] == 0x05 || (buf[p] == 0x06 && previous)))
         return 0;
     b->start = p;
     b->reused = buf[p] == 0x06;
     b->symbols = load_le32(buf + p + 1);
     b->crc = load_le32(buf + p + 5);
-    if (b->symbols < 1 || b->symbols > block_size)
+    if (b->symbols < 1 || b->symbols > block_size || b->symbols > largest)
         return 0;
     Py_ssize_t cursor = p + 9;
     if (b->reused) {
@@ -2045,9 +2045,10 @@ static int decode_run_block(const uint8_t *buf, const RunBlock *b, const uint8_t
 
 static PyObject *decode_huffman_run(PyObject *self, PyObject *args) {
     Py_buffer data;
-    Py_ssize_t pos, block_size, budget;
+    Py_ssize_t pos, block_size, budget, largest;
     PyObject *previous;
-    if (!PyArg_ParseTuple(args, "y*nnOn", &data, &pos, &block_size, &previous, &budget))
+    if (!PyArg_ParseTuple(args, "y*nnOnn", &data, &pos, &block_size, &previous, &budget,
+                          &largest))
         return NULL;
     PyObject *result = NULL, *decoded = NULL;
     RunBlock *blocks = NULL;
@@ -2082,7 +2083,7 @@ static PyObject *decode_huffman_run(PyObject *self, PyObject *args) {
         }
         RunBlock *b = &blocks[count];
         uint8_t *own = lengths + 256 * count;
-        if (!plan_run_block(buf, data.len, p, block_size, last, b, own) ||
+        if (!plan_run_block(buf, data.len, p, block_size, largest, last, b, own) ||
             (count && total + b->symbols > budget))
             break;
         Py_ssize_t span = b->end - b->streams_at + STREAM_PADDING_BYTES * b->streams;
@@ -2882,7 +2883,7 @@ static PyMethodDef methods[] = {
     {"ans_encode", ans_encode, METH_VARARGS,
      "ans_encode(symbols, width, freqs, cumulative, precision, lanes, states, words) -> words."},
     {"decode_huffman_run", decode_huffman_run, METH_VARARGS,
-     "decode_huffman_run(buffer, pos, block_size, previous, budget) -> None or "
+     "decode_huffman_run(buffer, pos, block_size, previous, budget, largest) -> None or "
      "(data, starts, ends, crcs, lengths)."},
     {"ans_encode_pieces", ans_encode_pieces, METH_VARARGS,
      "ans_encode_pieces(symbols, ends, freqs, cumulative, precision, lanes, states, words, "

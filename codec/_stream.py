@@ -39,6 +39,10 @@ _BATCH = 4
 # Blocks go to the decoding threads in groups of at least this many symbols: handing a
 # thread a block costs more than decoding a block of a few kilobytes.
 _GROUP_SYMBOLS = 1 << 20
+# With several threads, blocks of at most this many symbols are decoded in runs on the
+# calling thread (HuffmanDecompressor._decode_run): parsing them one at a time in Python
+# costs more than a thread gains.
+_RUN_LARGEST = 1 << 15
 
 
 def _join(parts: list[bytes], threads: int) -> bytes:
@@ -491,7 +495,7 @@ class HuffmanDecompressor:
     def _advance(self) -> bool:
         """Decode the next blocks (as many as there are threads, if they are in hand), or
         read the frame end; False if more input is needed."""
-        if self._threads == 1 and self._decode_run():
+        if self._decode_run():
             return True
         block = self._parse_next()
         if block is None or len(self._input) - self._pos < block.size:
@@ -534,8 +538,10 @@ class HuffmanDecompressor:
             dense = np.zeros(256, dtype=np.uint8)
             dense[self._previous.listed] = self._previous.lengths
             previous = dense.tobytes()
+        # With threads, blocks large enough to be worth a thread's while go to them.
+        largest = frame.block_size if self._threads == 1 else _RUN_LARGEST
         run = _backend.kernels.decode_huffman_run(self._input, self._pos, frame.block_size,
-                                                  previous, _GROUP_SYMBOLS)
+                                                  previous, _GROUP_SYMBOLS, largest)
         if run is None:
             return False
         data, starts, ends, crcs, lengths = run
