@@ -259,26 +259,32 @@ def _truncate(data: bytearray, rng: random.Random) -> str:
     return f"truncate at {at}"
 
 
+_IN_PLACE = (_flip_bits, _edit_bytes, _interesting_field, _truncate)
 _SINGLE_FRAME_MUTATIONS = (_flip_bits, _flip_bits, _edit_bytes, _interesting_field,
                            _interesting_field, _leb128_field, _insert, _delete, _duplicate,
                            _truncate)
 
 
-def mutate(pool: list[Seed], rng: random.Random) -> tuple[bytes, bytes | None, str, Seed]:
+def mutate(pool: list[Seed], rng: random.Random,
+           ) -> tuple[bytes, bytes | None, str, Seed, bool]:
     """One fuzz input: (data, what it must decode to if it decodes (None: unknown),
-    the mutation, the seed it came from)."""
+    the mutation, the seed it came from, whether every byte stayed in its place).
+
+    Only in the last case must a streaming reader hand out a prefix of the original
+    before it reports an error: a moved or repeated block is valid on its own, and a
+    reader may hand it out before the frame end shows the frame is wrong (FORMAT.md 9)."""
     seed = rng.choice(pool)
     choice = rng.random()
     if choice < 0.08:  # valid frames joined: they must decode to their originals joined
         other = rng.choice(pool)
         if seed.codebook is None and other.codebook is None:
             return (seed.compressed + other.compressed, seed.original + other.original,
-                    "join", seed)
+                    "join", seed, True)
     if choice < 0.16:  # a splice: the start of one stream, the end of another
         other = rng.choice(pool)
         cut = rng.randrange(len(seed.compressed) + 1)
         resume = rng.randrange(len(other.compressed) + 1)
-        return seed.compressed[:cut] + other.compressed[resume:], None, "splice", seed
+        return seed.compressed[:cut] + other.compressed[resume:], None, "splice", seed, False
     if choice < 0.22:  # a new frame header over a damaged body: crafted headers
         data = bytearray(seed.compressed)
         block_size = rng.choice(_INTERESTING)
@@ -287,19 +293,22 @@ def mutate(pool: list[Seed], rng: random.Random) -> tuple[bytes, bytes | None, s
         data[:14] = head + struct.pack("<I", zlib.crc32(head))
         if rng.random() < 0.7 and len(data) > 14:
             rng.choice(_SINGLE_FRAME_MUTATIONS)(data, rng)
-        return bytes(data), None, f"header flags {flags} block_size {block_size}", seed
+        return (bytes(data), None, f"header flags {flags} block_size {block_size}", seed,
+                False)
     data = bytearray(seed.compressed)
     if not data:
-        return rng.randbytes(rng.randrange(1, 32)), None, "random bytes", seed
-    steps = []
+        return rng.randbytes(rng.randrange(1, 32)), None, "random bytes", seed, False
+    steps, in_place = [], True
     for _ in range(rng.choice([1, 1, 1, 2, 3])):
         if data:  # a truncation or deletion may have left nothing
-            steps.append(rng.choice(_SINGLE_FRAME_MUTATIONS)(data, rng))
+            mutation = rng.choice(_SINGLE_FRAME_MUTATIONS)
+            steps.append(mutation(data, rng))
+            in_place = in_place and mutation in _IN_PLACE
     # A mutation of a single frame decodes to its original or fails: anything else would
     # take a CRC-32 collision (or an identical stream).  Joined seeds, cut short at a frame
     # boundary, may decode to a prefix: their outcome is judged by the other checks.
     expected = seed.original if "joined" not in seed.name else None
-    return bytes(data), expected, "; ".join(steps), seed
+    return bytes(data), expected, "; ".join(steps), seed, in_place
 
 
 # -- the checks ----------------------------------------------------------------------------
@@ -375,13 +384,16 @@ def _backend_named(name: str) -> Iterator[None]:
 
 
 def check_compressed(data: bytes, *, codebook: Codebook | None = None,
-                     expected: bytes | None = None, rng: random.Random | None = None,
+                     expected: bytes | None = None, in_place: bool = True,
+                     rng: random.Random | None = None,
                      backends: tuple[str, ...] = ("c", "numpy"),
                      entry_points: tuple[str, ...] = ("decompress", "decompressor", "file",
                                                       "inspect"),
                      outcomes: Counter | None = None) -> list[tuple[str, str]]:
     """Give *data* to every decoder entry point on each backend; return the rules it
-    broke as (entry point, problem) pairs (none: all is well).
+    broke as (entry point, problem) pairs (none: all is well).  If it decodes, it must
+    decode to *expected* (when known); if not, what a streaming reader hands out first
+    must be a start of *expected*, when *in_place* (see :func:`mutate`).
 
     Exceptions outside the documented family propagate, as the bugs they are: the caller
     records them.
@@ -402,7 +414,7 @@ def check_compressed(data: bytes, *, codebook: Codebook | None = None,
     assert reference is not None
     if reference.error is None and expected is not None and reference.output != expected:
         problems.append(("decompress", "decoded to other data without an error"))
-    truth = reference.output if reference.error is None else expected
+    truth = reference.output if reference.error is None else (expected if in_place else None)
     if "decompressor" in entry_points:
         handed: list[bytes] = []
         try:
@@ -528,7 +540,7 @@ def run(*, seed: int = 0, inputs: int = 20_000, codebook_inputs: int = 2_000,
     report = Report()
     started = time.perf_counter()
     for index in range(inputs):
-        data, expected, mutation, source = mutate(pool, rng)
+        data, expected, mutation, source, in_place = mutate(pool, rng)
         report.inputs["compressed streams"] += 1
         backends = ("c", "numpy") if compiled and index % reference_every == 0 else (
             ("c",) if compiled else ("numpy",))
@@ -536,7 +548,8 @@ def run(*, seed: int = 0, inputs: int = 20_000, codebook_inputs: int = 2_000,
         began = time.perf_counter()
         try:
             problems = check_compressed(data, codebook=source.codebook, expected=expected,
-                                        rng=random.Random(rng.random()), backends=backends,
+                                        in_place=in_place, rng=random.Random(rng.random()),
+                                        backends=backends,
                                         outcomes=report.outcomes)
         except Exception as error:  # the point: anything outside the family is a bug
             problems = [("any", f"raised {type(error).__name__}: {error}")]
