@@ -2,8 +2,9 @@
 
 Every decoder entry point is given damaged and hostile input: :func:`huffkit.decompress`,
 :class:`HuffmanDecompressor` fed in random chunk sizes with random output limits,
-:class:`HuffmanFile` read in random sizes, :func:`huffkit.inspect`, and
-:meth:`Codebook.from_json` for codebook files.  A **finding** is any of:
+:class:`HuffmanFile` read in random sizes, :func:`huffkit.inspect`,
+:func:`huffkit.frame_info`, and :meth:`Codebook.from_json` for codebook files.  A
+**finding** is any of:
 
 - an exception outside the documented family (:class:`HuffmanError` and its subclasses);
 - output that differs from what the input must decode to (for a mutation of one valid
@@ -40,7 +41,7 @@ from ._errors import HuffmanError
 from ._stream import HuffmanDecompressor, compress, decompress
 from ._stream import open as open_compressed
 from .codebook import DEFAULT_MAX_CODE_LENGTH, Codebook
-from .container import FRAME_HEADER_SIZE, encode_pieces
+from .container import FRAME_HEADER_SIZE, encode_pieces, frame_info
 from .distribution import Distribution
 from .ledger import inspect
 
@@ -388,7 +389,7 @@ def check_compressed(data: bytes, *, codebook: Codebook | None = None,
                      rng: random.Random | None = None,
                      backends: tuple[str, ...] = ("c", "numpy"),
                      entry_points: tuple[str, ...] = ("decompress", "decompressor", "file",
-                                                      "inspect"),
+                                                      "inspect", "info"),
                      outcomes: Counter | None = None) -> list[tuple[str, str]]:
     """Give *data* to every decoder entry point on each backend; return the rules it
     broke as (entry point, problem) pairs (none: all is well).  If it decodes, it must
@@ -441,6 +442,20 @@ def check_compressed(data: bytes, *, codebook: Codebook | None = None,
         if (outcome.error is None) != (reference.error is None) and not mixed:
             problems.append(("inspect", f"inspect: {_show(outcome)}; decompress: "
                                         f"{_show(reference)}"))
+    if "info" in entry_points:
+        # From the headers alone: it may pass a damaged payload, but not refuse a valid
+        # stream, and it must count the bytes the stream decodes to.
+        try:
+            frames = frame_info(data, codebook=codebook)
+        except EXPECTED_ERRORS as error:
+            if reference.error is None:
+                problems.append(("info", f"frame_info: {_show(_Outcome(None, error))}; "
+                                         f"decompress: {_show(reference)}"))
+        else:
+            size = sum(frame.original_size for frame in frames)
+            if reference.error is None and size != len(reference.output or b""):
+                problems.append(("info", f"frame_info counts {size} bytes; decompress gave "
+                                         f"{len(reference.output or b'')}"))
     return problems
 
 
