@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import random
+import re
 
 import pytest
 from click.testing import CliRunner
@@ -159,8 +160,11 @@ def test_cli_fuzz_reports_findings(tmp_path, monkeypatch):
     result = CliRunner().invoke(huffkit.cli.main, ["fuzz", "--inputs", "5", "--save",
                                                    str(tmp_path / "found")])
     assert result.exit_code == 1
-    assert result.stderr.endswith(f"huffkit: error: {result.stderr.count('finding: ')} "
-                                  f"findings (inputs saved in {tmp_path / 'found'})\n")
+    *shown, last = result.stderr.splitlines()
+    found = re.fullmatch(r"huffkit: error: (\d+) findings \(inputs saved in (.+)\)", last)
+    assert found and found[2] == str(tmp_path / "found")
+    # Each finding, up to 20, on a line of its own.
+    assert len(shown) == min(20, int(found[1])) and shown[0].startswith("finding: ")
     assert len(list((tmp_path / "found").iterdir())) >= 1
 
 
