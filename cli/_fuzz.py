@@ -32,7 +32,7 @@ def _progress(report: fuzzing.Report) -> None:
 @click.option("--json", "as_json", is_flag=True, help="Print one JSON object.")
 @click.option("--atheris", is_flag=True,
               help="Run the coverage-guided fuzzer atheris instead (pip install atheris); "
-                   "further arguments go to libFuzzer, e.g. CORPUS_DIR -max_total_time=600.")
+                   "arguments after -- go to libFuzzer, e.g. -- -max_total_time=600.")
 @click.option("--corpus", type=click.Path(file_okay=False), default=None,
               help="With --atheris: first write seed inputs to this folder.")
 @click.pass_context
