@@ -137,13 +137,18 @@ def _plain_number(value: float) -> int | float:
     return value
 
 
+# Integers in a codebook file must fit in int64 (numpy's), with room to spare.
+_LARGEST = 1 << 62
+
+
 def _listed_symbols(fields: dict, alphabet: Alphabet, source: str) -> np.ndarray:
     """The symbols the lists describe: every byte value, or a large alphabet's ``symbols``."""
     if alphabet.name == "bytes":
         return np.arange(alphabet.size)
     symbols = fields.get("symbols")
     if not isinstance(symbols, list) or not symbols or not all(
-            isinstance(value, int) and not isinstance(value, bool) for value in symbols):
+            isinstance(value, int) and not isinstance(value, bool)
+            and -_LARGEST < value < _LARGEST for value in symbols):
         raise CodebookError(f"{source}: \"symbols\" must be a non-empty list of the "
                             f"{alphabet.name} symbols with a code")
     listed = np.array(symbols, dtype=np.int64)
@@ -165,6 +170,10 @@ def _number_list(values: object, name: str, source: str, *, integers: bool, coun
                 isinstance(value, float) and not math.isfinite(value)):
             kind = "an integer" if integers else "a finite number"
             raise CodebookError(f"{source}: \"{name}\"[{symbol}] is {value!r}, not {kind}")
+        if isinstance(value, int) and not -_LARGEST < value < _LARGEST:
+            # JSON integers have no bound; no length, count or symbol comes near this one.
+            raise CodebookError(f"{source}: \"{name}\"[{symbol}] is out of range "
+                                f"({len(str(value))} digits)")
     if integers:
         return np.array(values, dtype=np.int64)
     return np.array(values, dtype=np.float64 if any(isinstance(v, float) for v in values)
@@ -191,7 +200,8 @@ def _distribution(described: object, lengths: np.ndarray, listed: np.ndarray,
                             f"{', ...' if disagree.size > 8 else ''}): the file was edited or "
                             "is damaged")
     smoothing = described.get("smoothing", 0)
-    if isinstance(smoothing, bool) or not isinstance(smoothing, (int, float)) or not (
-            math.isfinite(smoothing) and smoothing >= 0):
+    if isinstance(smoothing, bool) or not (
+            (isinstance(smoothing, int) and 0 <= smoothing < _LARGEST)
+            or (isinstance(smoothing, float) and math.isfinite(smoothing) and smoothing >= 0)):
         raise CodebookError(f"{source}: distribution smoothing must be a number >= 0")
     return Distribution(counts, smoothing=smoothing)

@@ -500,8 +500,8 @@ def _mutate_json(text: str, rng: random.Random) -> bytes:
         tokens = text.split(",")
         index = rng.randrange(len(tokens))
         replacement = rng.choice(["-1", "0", "1e308", "NaN", "Infinity", "-0.5", "2",
-                                  "65", "1000000000000", "null", "\"x\"", "[]", "{}",
-                                  "true"])
+                                  "65", "1000000000000", "1" + "0" * 30, "-" + "9" * 400,
+                                  "null", "\"x\"", "[]", "{}", "true"])
         tokens[index] = _replace_number(tokens[index], replacement)
         return ",".join(tokens).encode()
     if choice < 0.6:  # a key dropped, added or renamed

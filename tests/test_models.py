@@ -179,6 +179,13 @@ def _edited(change) -> str:
      "distribution smoothing must be a number >= 0"),
     (_edited(lambda f: f.update(max_code_length=3)),
      "max_code_length 3 is not an int at least as large as the longest code"),
+    # Found by atheris: JSON integers have no bound, numpy's do.
+    (_edited(lambda f: f["lengths"].__setitem__(3, 10**30)),
+     r'"lengths"\[3\] is out of range \(31 digits\)'),
+    (_edited(lambda f: f["distribution"]["counts"].__setitem__(0, -10**400)),
+     r'"distribution.counts"\[0\] is out of range \(402 digits\)'),
+    (_edited(lambda f: f["distribution"].update(smoothing=10**400)),
+     "distribution smoothing must be a number >= 0"),
 ])
 def test_load_rejects_damaged_codebooks(text, message):
     with pytest.raises(huffkit.CodebookError, match=f"^model.json: {message}"):
