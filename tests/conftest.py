@@ -6,8 +6,11 @@ or ci when the CI variable is set).
 
 from __future__ import annotations
 
+import contextlib
 import os
 import re
+import tracemalloc
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -109,3 +112,40 @@ def listing(folder: Path) -> dict[str, bytes]:
     """Every file under *folder* (hidden ones too, but not symbolic links), with its bytes."""
     return {str(path.relative_to(folder)): path.read_bytes()
             for path in sorted(folder.rglob("*")) if path.is_file() and not path.is_symlink()}
+
+
+# -- helpers for hand-made frames and memory measurements ----------------------------------
+
+
+def leb128(value: int) -> bytes:
+    """*value* as an unsigned LEB128 number (FORMAT.md: presence lists, frequencies)."""
+    out = bytearray()
+    while True:
+        byte, value = value & 0x7F, value >> 7
+        out.append(byte | (0x80 if value else 0))
+        if not value:
+            return bytes(out)
+
+
+class Peak:
+    """What :func:`peak_memory` measured: ``bytes``, once its block has ended."""
+
+    bytes = 0
+
+
+@contextlib.contextmanager
+def peak_memory() -> Iterator[Peak]:
+    """Measure the peak traced memory above the starting level inside the block (Python and
+    numpy allocations; not plain C mallocs inside the compiled kernels)."""
+    was_tracing = tracemalloc.is_tracing()
+    if not was_tracing:
+        tracemalloc.start()
+    tracemalloc.reset_peak()
+    baseline = tracemalloc.get_traced_memory()[0]
+    peak = Peak()
+    try:
+        yield peak
+    finally:
+        peak.bytes = tracemalloc.get_traced_memory()[1] - baseline
+        if not was_tracing:
+            tracemalloc.stop()

@@ -22,7 +22,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from conftest import corpus_files, invoke, requires_corpora
+from conftest import corpus_files, invoke, leb128, requires_corpora
 from hypothesis import given
 from hypothesis import strategies as st
 
@@ -151,15 +151,6 @@ def frame_header(*, flags: int = FLAG_ANS, block_size: int = 1 << 20) -> bytes:
     return fields + struct.pack("<I", zlib.crc32(fields))
 
 
-def varint(value: int) -> bytes:
-    out = bytearray()
-    while True:
-        byte, value = value & 0x7F, value >> 7
-        out.append(byte | (0x80 if value else 0))
-        if not value:
-            return bytes(out)
-
-
 def frequency_table(freqs: dict[int, int], precision: int, *,
                     numbers: list[bytes] | None = None) -> bytes:
     """precision u8 | presence bitmap (MSB first) | (freq - 1) as LEB128 (14.1)."""
@@ -167,7 +158,7 @@ def frequency_table(freqs: dict[int, int], precision: int, *,
     for symbol in freqs:
         bitmap[symbol // 8] |= 0x80 >> (symbol % 8)
     if numbers is None:
-        numbers = [varint(freqs[symbol] - 1) for symbol in sorted(freqs)]
+        numbers = [leb128(freqs[symbol] - 1) for symbol in sorted(freqs)]
     return bytes([precision]) + bytes(bitmap) + b"".join(numbers)
 
 
@@ -826,7 +817,7 @@ def test_frame_info_of_ans_frames():
         assert block.distinct_symbols == np.count_nonzero(counts_of(chunk))
         distinct = block.distinct_symbols
         table = FrequencyTable.from_distribution(huffkit.Distribution.from_bytes(chunk))
-        assert block.table_size == 33 + sum(len(varint(f - 1)) for f in table.freqs if f)
+        assert block.table_size == 33 + sum(len(leb128(f - 1)) for f in table.freqs if f)
         assert block.table_size >= 33 + distinct
         assert block.streams == 1
         assert not block.shared_codebook

@@ -20,18 +20,16 @@ at a time, which the memory-limit tests at the end prove in a subprocess under R
 
 from __future__ import annotations
 
-import contextlib
 import io
 import json
 import os
 import struct
 import subprocess
 import sys
-import tracemalloc
 import zlib
-from collections.abc import Iterator
 
 import pytest
+from conftest import leb128, peak_memory
 
 import huffkit
 from huffkit import FormatError, TruncatedError
@@ -53,15 +51,6 @@ def frame_header(block_size: int, *, ans: bool = False, alphabet: str = "bytes",
     flags = (codebook and 0x01) | (ans and 0x02) | _ALPHABET_CODES[alphabet] << 2
     fields = struct.pack("<4sBBI", huffkit.MAGIC, 1, flags, block_size)
     return fields + struct.pack("<I", zlib.crc32(fields))
-
-
-def leb128(value: int) -> bytes:
-    out = bytearray()
-    while True:
-        byte, value = value & 0x7F, value >> 7
-        out.append(byte | (0x80 if value else 0))
-        if not value:
-            return bytes(out)
 
 
 def presence(symbols, alphabet: str = "bytes") -> bytes:
@@ -136,27 +125,6 @@ def wide_freqs(alphabet: str) -> bytes:
 
 
 # -- measuring -----------------------------------------------------------------------------------
-
-
-class _Peak:
-    bytes = 0
-
-
-@contextlib.contextmanager
-def peak_memory() -> Iterator[_Peak]:
-    """The peak traced memory above the starting level inside the block (as test_corruption)."""
-    was_tracing = tracemalloc.is_tracing()
-    if not was_tracing:
-        tracemalloc.start()
-    tracemalloc.reset_peak()
-    baseline = tracemalloc.get_traced_memory()[0]
-    peak = _Peak()
-    try:
-        yield peak
-    finally:
-        peak.bytes = tracemalloc.get_traced_memory()[1] - baseline
-        if not was_tracing:
-            tracemalloc.stop()
 
 
 def _warm_up() -> None:

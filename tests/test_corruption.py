@@ -8,17 +8,15 @@ allocation sized from a field it has not checked.
 
 from __future__ import annotations
 
-import contextlib
 import io
 import random
 import re
 import struct
-import tracemalloc
 import zlib
-from collections.abc import Iterator
 
 import numpy as np
 import pytest
+from conftest import peak_memory
 from hypothesis import given
 from hypothesis import strategies as st
 
@@ -349,27 +347,6 @@ def test_random_byte_damage_is_rejected(name, draw):
 # -- absurd sizes ----------------------------------------------------------------
 
 MEMORY_LIMIT = 1 << 20
-
-
-class _Peak:
-    bytes = 0
-
-
-@contextlib.contextmanager
-def peak_memory() -> Iterator[_Peak]:
-    """Measure the peak traced memory above the starting level inside the block."""
-    was_tracing = tracemalloc.is_tracing()
-    if not was_tracing:
-        tracemalloc.start()
-    tracemalloc.reset_peak()
-    baseline = tracemalloc.get_traced_memory()[0]
-    peak = _Peak()
-    try:
-        yield peak
-    finally:
-        peak.bytes = tracemalloc.get_traced_memory()[1] - baseline
-        if not was_tracing:
-            tracemalloc.stop()
 
 
 def test_peak_memory_sees_python_and_numpy_allocations():
