@@ -212,6 +212,16 @@ def pack_varints(values: np.ndarray) -> bytes:
     return _ckernels.pack_varints(np.ascontiguousarray(values, dtype=np.uint64))
 
 
+def parse_varints(buffer, pos: int, count: int, longest: int) -> tuple[np.ndarray, int] | None:
+    """*count* LEB128 numbers from *pos*, read in C (see ``_kernels.parse_varints``)."""
+    with memoryview(buffer) as view:
+        if view.nbytes - pos < count:
+            return None  # cut short, certainly: nothing is allocated for a count not there
+    values = np.empty(count, dtype=np.int64)
+    end = _ckernels.parse_varints(buffer, pos, count, longest, values)
+    return None if end is None else (values, end)
+
+
 def plan_ans_pieces(counts: np.ndarray, costs: np.ndarray) -> tuple | None:
     """The rANS tables of pieces of byte counts, planned in C (see
     ``_kernels.plan_ans_pieces``): (packed tables, frequencies, ideal bits, lanes, reused)."""

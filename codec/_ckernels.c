@@ -1390,6 +1390,50 @@ done:
     return result;
 }
 
+/*
+ * parse_varints(buffer, pos, count, longest, values) -> the position after the last, or
+ * None: count LEB128 numbers of at most `longest` (1 to 9) bytes each into values (int64),
+ * or None if one is longer or the buffer ends first; the Python reference then says which.
+ */
+static PyObject *parse_varints(PyObject *self, PyObject *args) {
+    Py_buffer data, values;
+    Py_ssize_t pos, count;
+    int longest;
+    if (!PyArg_ParseTuple(args, "y*nniw*", &data, &pos, &count, &longest, &values))
+        return NULL;
+    PyObject *result = NULL;
+    if (pos < 0 || pos > data.len || count < 0 || longest < 1 || longest > 9) {
+        PyErr_SetString(PyExc_ValueError, "pos, count or longest is out of range");
+        goto done;
+    }
+    if (!writable(&values, 8 * count, "values"))
+        goto done;
+    const uint8_t *at = (const uint8_t *)data.buf + pos;
+    const uint8_t *end = (const uint8_t *)data.buf + data.len;
+    int64_t *out = values.buf;
+    int ok = 1;
+    for (Py_ssize_t i = 0; i < count && ok; i++) {
+        uint64_t value = 0;
+        int k = 0;
+        for (;; k++) {
+            if (k == longest || at == end) {
+                ok = 0;
+                break;
+            }
+            uint8_t byte = *at++;
+            value |= (uint64_t)(byte & 0x7F) << (7 * k);
+            if (byte < 0x80)
+                break;
+        }
+        out[i] = (int64_t)value;
+    }
+    result = ok ? PyLong_FromSsize_t(at - (const uint8_t *)data.buf) : Py_NewRef(Py_None);
+done:
+    PyBuffer_Release(&data);
+    PyBuffer_Release(&values);
+    return result;
+}
+
 /* -- rANS frequency tables: quantising counts (codec/ans.py) ---------------------------- */
 
 typedef struct {
@@ -2885,6 +2929,8 @@ static PyMethodDef methods[] = {
     {"decode_huffman_run", decode_huffman_run, METH_VARARGS,
      "decode_huffman_run(buffer, pos, block_size, previous, budget, largest) -> None or "
      "(data, starts, ends, crcs, lengths)."},
+    {"parse_varints", parse_varints, METH_VARARGS,
+     "parse_varints(buffer, pos, count, longest, values) -> end position, or None."},
     {"ans_encode_pieces", ans_encode_pieces, METH_VARARGS,
      "ans_encode_pieces(symbols, ends, freqs, cumulative, precision, lanes, states, words, "
      "counts) -> None."},

@@ -369,6 +369,13 @@ def encode_huffman_pieces(symbols: np.ndarray, ends: list[int], counts: np.ndarr
     return None
 
 
+def parse_varints(buffer, pos: int, count: int, longest: int) -> None:
+    """A fast ``_varint.parse_varints`` of well-formed numbers: (the values, int64; the
+    position after the last), or None (a number too long, the buffer too short) to let that
+    reference read them and say what is wrong.  The numpy backend has no faster way."""
+    return None
+
+
 def pack_varints(values: np.ndarray) -> bytes:
     """The LEB128 encoding of each of *values* (uint64, below 2**35), concatenated."""
     if values.size == 0:

@@ -31,6 +31,9 @@ def parse_varints(buffer, pos: int, count: int, *, longest: int, what: str,
     """
     if count == 0:
         return np.zeros(0, dtype=np.int64), pos
+    fast = _backend.kernels.parse_varints(buffer, pos, count, longest)
+    if fast is not None:
+        return fast
     available = bytes(buffer[pos:pos + count * longest])
     raw = np.frombuffer(available, dtype=np.uint8)
     ends = np.flatnonzero(raw < 0x80)[:count]

@@ -77,3 +77,30 @@ def test_decoder_rejects_a_wrong_symbol_count():
     codebook = byte_code(1, 1)
     with pytest.raises(FormatError, match="decodes to 3 symbols, but its header says 2"):
         decode_stream(b"\x00", 3, 2, codebook.lengths)
+
+
+@pytest.mark.usefixtures("each_backend")
+@given(st.lists(st.integers(0, 2**28 - 1), max_size=40), st.binary(max_size=3),
+       st.integers(1, 4), st.data())
+def test_varints_read_back_and_damage_is_reported_alike(values, prefix, longest, draw):
+    """LEB128 numbers read back as written, on each backend (the C reader hands anything
+    it cannot read to the numpy reference, which says what is wrong); a number too long or
+    cut short is the reference's error."""
+    import re
+
+    from huffkit import TruncatedError
+    from huffkit._varint import pack_varints, parse_varints
+    packed = pack_varints(np.array(values, dtype=np.uint64))
+    fits = [value for value in values if value < 1 << (7 * longest)]
+    packed_fits = pack_varints(np.array(fits, dtype=np.uint64))
+    found, end = parse_varints(prefix + packed_fits + b"\x01", len(prefix), len(fits),
+                               longest=longest, what="table")
+    assert found.tolist() == fits and end == len(prefix) + len(packed_fits)
+    if values:
+        cut = draw.draw(st.integers(0, len(packed) - 1), label="cut")
+        too_long = any(value >= 1 << (7 * longest) for value in values)
+        with pytest.raises((TruncatedError, FormatError)) as raised:
+            parse_varints(packed[:cut], 0, len(values), longest=longest, what="table")
+        assert too_long or isinstance(raised.value, TruncatedError)
+        assert re.fullmatch(r"table has a number longer than \d bytes|compressed data ended "
+                            r"in the middle of a frame", str(raised.value))
