@@ -570,6 +570,50 @@ static inline __attribute__((always_inline)) void decode_fast_pairs(const Decode
 }
 
 /*
+ * decode_fast_pairs over the one stream of each of n <= 4 blocks, each with its own code:
+ * small blocks have one stream, whose lookups wait on each other, so blocks are decoded
+ * side by side instead.  It stops when any of them nears its end; each then goes on alone.
+ */
+static void decode_fast_pairs_blocks(const Decoder *d, Cursor *c, const int n) {
+    unsigned shift[4], lookups = 64;
+    for (int k = 0; k < n; k++) {
+        shift[k] = 64 - d[k].bits;
+        unsigned each = 57 / (d[k].longest > d[k].bits ? d[k].longest : d[k].bits);
+        lookups = each < lookups ? each : lookups;
+    }
+    for (;;) {
+        for (int k = 0; k < n; k++)
+            if (c[k].count - c[k].i < 2 * (Py_ssize_t)lookups || c[k].p > c[k].bits ||
+                c[k].failed)
+                return;
+        uint64_t window[4];
+        for (int k = 0; k < n; k++)
+            window[k] = load_be64(c[k].buf + (c[k].p >> 3)) << (c[k].p & 7);
+        for (unsigned r = 0; r < lookups; r++) {
+            for (int k = 0; k < n; k++) {
+                uint32_t entry = d[k].pairs[window[k] >> shift[k]];
+                unsigned used = entry & 0xFF;
+                if (__builtin_expect(used != 0, 1)) {
+                    c[k].out[c[k].i] = (uint8_t)(entry >> 16);
+                    c[k].out[c[k].i + 1] = (uint8_t)(entry >> 24);
+                    c[k].i += (entry >> 8) & 3;
+                } else {
+                    uint32_t symbol;
+                    used = decode_long(&d[k], window[k], &symbol);
+                    if (!used) {
+                        c[k].failed = 1;
+                        used = 1;  /* keep going harmlessly; the careful loop reports it */
+                    }
+                    c[k].out[c[k].i++] = (uint8_t)symbol;
+                }
+                c[k].p += used;
+                window[k] <<= used;
+            }
+        }
+    }
+}
+
+/*
  * The fast loop, over `n` streams at once (the CPU overlaps their independent chains of
  * table lookups).  Each round loads 64 bits per stream and decodes `per_load` codes from
  * them; it checks only that each stream's position is inside the stream before its load,
@@ -656,14 +700,10 @@ static int decode_careful(const Decoder *d, Cursor *c, const int width, Py_ssize
     return STREAM_LONG;
 }
 
-/* Decode every stream: the fast loop where it can, then the careful one, stream by stream. */
-static int decode_streams(const Decoder *d, Cursor *c, Py_ssize_t streams, const int width,
+/* After the fast loop: each stream's padding, then the careful loop from where the fast
+ * one stopped (or from the start, to say what is wrong). */
+static int finish_streams(const Decoder *d, Cursor *c, Py_ssize_t streams, const int width,
                           Py_ssize_t *decodable, Py_ssize_t *expected) {
-    if (streams == 4)
-        decode_fast(d, c, 4, width);
-    else
-        for (Py_ssize_t k = 0; k < streams; k++)
-            decode_fast(d, c + k, 1, width);
     for (Py_ssize_t k = 0; k < streams; k++) {
         Py_ssize_t size = (Py_ssize_t)((c[k].bits + 7) / 8);
         unsigned spare = (unsigned)(8 * size - c[k].bits);
@@ -679,6 +719,17 @@ static int decode_streams(const Decoder *d, Cursor *c, Py_ssize_t streams, const
             return status;
     }
     return STREAM_OK;
+}
+
+/* Decode every stream: the fast loop where it can, then the careful one, stream by stream. */
+static int decode_streams(const Decoder *d, Cursor *c, Py_ssize_t streams, const int width,
+                          Py_ssize_t *decodable, Py_ssize_t *expected) {
+    if (streams == 4)
+        decode_fast(d, c, 4, width);
+    else
+        for (Py_ssize_t k = 0; k < streams; k++)
+            decode_fast(d, c + k, 1, width);
+    return finish_streams(d, c, streams, width, decodable, expected);
 }
 
 static PyObject *huffman_decode(PyObject *self, PyObject *args) {
@@ -2050,11 +2101,33 @@ static int plan_run_block(const uint8_t *buf, Py_ssize_t len, Py_ssize_t p,
     return b->end <= len;
 }
 
+/*
+ * The symbols a run's decoder is built for, which sets the size of its lookup table: at
+ * least 2^14, for a table of 11 bits or more.  A split block of a few thousand symbols
+ * would otherwise get 9 or 10, and its longer codes (a spreadsheet's reach 15 bits) the
+ * slow path.  With blocks decoded side by side, kennedy.xls's run (121 blocks) takes
+ * 2.7 ms so, against 3.1 ms with the smaller tables (and 2.9 ms one block at a time).
+ */
+static inline Py_ssize_t run_table_symbols(Py_ssize_t symbols) {
+    return symbols > (1 << 14) ? symbols : (1 << 14);
+}
+
+/* Whether a block's output holds `coded` distinct byte values: its table's, all of them. */
+static int codes_exactly(const uint8_t *out, Py_ssize_t n, int coded) {
+    uint8_t seen[256] = {0};
+    int distinct = 0;
+    for (Py_ssize_t i = 0; i < n; i++)
+        seen[out[i]] = 1;
+    for (int v = 0; v < 256; v++)
+        distinct += seen[v];
+    return distinct == coded;
+}
+
 /* Decodes one planned block to out; 0 if its streams or its table are damaged. */
 static int decode_run_block(const uint8_t *buf, const RunBlock *b, const uint8_t *lengths,
                             uint8_t *padded, uint8_t *out) {
     Decoder decoder = {0};
-    if (build_decoder(&decoder, lengths, 256, 1, b->symbols)) {
+    if (build_decoder(&decoder, lengths, 256, 1, run_table_symbols(b->symbols))) {
         free_decoder(&decoder);
         return 0;
     }
@@ -2075,16 +2148,57 @@ static int decode_run_block(const uint8_t *buf, const RunBlock *b, const uint8_t
     int ok = decode_streams(&decoder, cursors, b->streams, 1, &decodable, &expected) ==
              STREAM_OK;
     free_decoder(&decoder);
-    if (ok && !b->reused) {  /* the table codes exactly the bytes the block holds */
-        uint8_t seen[256] = {0};
-        int distinct = 0;
-        for (Py_ssize_t i = 0; i < n; i++)
-            seen[out[i]] = 1;
-        for (int v = 0; v < 256; v++)
-            distinct += seen[v];
-        ok = distinct == b->coded;
+    /* The table codes exactly the bytes the block holds (a reused code may code more). */
+    return ok && (b->reused || codes_exactly(out, n, b->coded));
+}
+
+/*
+ * Decodes `n` (2 to 4) planned blocks of one stream each, side by side, to out; returns how
+ * many of them, from the first, are sound (the first damaged one ends the run).
+ */
+static int decode_run_blocks(const uint8_t *buf, const RunBlock *b, const uint8_t *lengths,
+                             int n, uint8_t *padded, uint8_t *out) {
+    Decoder decoders[4] = {{0}};
+    Cursor cursors[4];
+    int built = 0, sound = 0;
+    for (; built < n; built++)
+        if (build_decoder(&decoders[built], lengths + 256 * built, 256, 1,
+                          run_table_symbols(b[built].symbols))) {
+            free_decoder(&decoders[built]);
+            break;
+        }
+    if (built < n) {  /* a table is no code: the blocks before it one by one, as usual */
+        for (int k = 0; k < built; k++)
+            free_decoder(&decoders[k]);
+        for (; sound < built; sound++) {
+            if (!decode_run_block(buf, &b[sound], lengths + 256 * sound, padded, out))
+                break;
+            out += b[sound].symbols;
+        }
+        return sound;
     }
-    return ok;
+    uint8_t *at = out;
+    for (int k = 0; k < n; k++) {
+        Py_ssize_t size = (Py_ssize_t)((b[k].bits[0] + 7) / 8);
+        memcpy(padded, buf + b[k].streams_at, (size_t)size);
+        memset(padded + size, 0, STREAM_PADDING_BYTES);
+        cursors[k] = (Cursor){padded, 0, b[k].bits[0], 0, b[k].symbols, at, 0};
+        padded += size + STREAM_PADDING_BYTES;
+        at += b[k].symbols;
+    }
+    decode_fast_pairs_blocks(decoders, cursors, n);
+    for (; sound < n; sound++) {
+        Py_ssize_t decodable = 0, expected = 0;
+        decode_fast_pairs(&decoders[sound], &cursors[sound], 1);
+        if (finish_streams(&decoders[sound], &cursors[sound], 1, 1, &decodable, &expected)
+                != STREAM_OK ||
+            (b[sound].reused ? 0 : !codes_exactly(out, b[sound].symbols, b[sound].coded)))
+            break;
+        out += b[sound].symbols;
+    }
+    for (int k = 0; k < n; k++)
+        free_decoder(&decoders[k]);
+    return sound;
 }
 
 static PyObject *decode_huffman_run(PyObject *self, PyObject *args) {
@@ -2142,7 +2256,7 @@ static PyObject *decode_huffman_run(PyObject *self, PyObject *args) {
         goto done;
     }
     decoded = PyBytes_FromStringAndSize(NULL, total);
-    padded = malloc((size_t)widest);
+    padded = malloc(4 * (size_t)widest);  /* room for four blocks side by side */
     if (!decoded || !padded) {
         if (!PyErr_Occurred())
             PyErr_NoMemory();
@@ -2151,10 +2265,24 @@ static PyObject *decode_huffman_run(PyObject *self, PyObject *args) {
     uint8_t *out = (uint8_t *)PyBytes_AS_STRING(decoded);
     Py_ssize_t good = 0, made = 0;
     Py_BEGIN_ALLOW_THREADS
-    for (; good < count; good++) {
-        if (!decode_run_block(buf, &blocks[good], lengths + 256 * good, padded, out + made))
+    while (good < count) {
+        int group = 0;  /* blocks of one stream from here, up to four */
+        while (group < 4 && good + group < count && blocks[good + group].streams == 1)
+            group++;
+        int sound;
+        if (group >= 2) {
+            sound = decode_run_blocks(buf, &blocks[good], lengths + 256 * good, group, padded,
+                                      out + made);
+        } else {
+            group = 1;
+            sound = decode_run_block(buf, &blocks[good], lengths + 256 * good, padded,
+                                     out + made);
+        }
+        for (int k = 0; k < sound; k++)
+            made += blocks[good + k].symbols;
+        good += sound;
+        if (sound < group)
             break;
-        made += blocks[good].symbols;
     }
     Py_END_ALLOW_THREADS
     if (!good) {  /* the first block is damaged: the reference says how */
