@@ -531,12 +531,20 @@ static inline __attribute__((always_inline)) void put_symbol(uint8_t *out, Py_ss
  * codes fit in the bits looked up, as they mostly do in text), so the chain of dependent
  * lookups is about half as long.  Both bytes are always stored; the second is overwritten
  * when only one was decoded, which is why a stream needs 2 * per_load symbols left.
+ *
+ * Stream k is decoded with code d[k]: the streams of one block share a code, and a run
+ * decodes the one stream of each of several small blocks side by side, each with its own
+ * (their lookups would otherwise wait on each other).  It stops when any stream nears its
+ * end.  Inlined with a constant n and one code repeated, the code's fields are read once.
  */
-static inline __attribute__((always_inline)) void decode_fast_pairs(const Decoder *d, Cursor *c,
-                                                                     const int n) {
-    const unsigned shift = 64 - d->bits;
-    const unsigned lookups = 57 / (d->longest > d->bits ? d->longest : d->bits);
-    const uint32_t *pairs = d->pairs;
+static inline __attribute__((always_inline)) void decode_fast_pairs_with(
+        const Decoder *const *d, Cursor *c, const int n) {
+    unsigned shift[4], lookups = 64;
+    for (int k = 0; k < n; k++) {
+        shift[k] = 64 - d[k]->bits;
+        unsigned each = 57 / (d[k]->longest > d[k]->bits ? d[k]->longest : d[k]->bits);
+        lookups = each < lookups ? each : lookups;
+    }
     for (;;) {
         for (int k = 0; k < n; k++)
             if (c[k].count - c[k].i < 2 * (Py_ssize_t)lookups || c[k].p > c[k].bits ||
@@ -547,7 +555,7 @@ static inline __attribute__((always_inline)) void decode_fast_pairs(const Decode
             window[k] = load_be64(c[k].buf + (c[k].p >> 3)) << (c[k].p & 7);
         for (unsigned r = 0; r < lookups; r++) {
             for (int k = 0; k < n; k++) {
-                uint32_t entry = pairs[window[k] >> shift];
+                uint32_t entry = d[k]->pairs[window[k] >> shift[k]];
                 unsigned used = entry & 0xFF;
                 if (__builtin_expect(used != 0, 1)) {
                     c[k].out[c[k].i] = (uint8_t)(entry >> 16);
@@ -555,7 +563,7 @@ static inline __attribute__((always_inline)) void decode_fast_pairs(const Decode
                     c[k].i += (entry >> 8) & 3;
                 } else {
                     uint32_t symbol;
-                    used = decode_long(d, window[k], &symbol);
+                    used = decode_long(d[k], window[k], &symbol);
                     if (!used) {
                         c[k].failed = 1;
                         used = 1;  /* keep going harmlessly; the careful loop reports it */
@@ -569,48 +577,11 @@ static inline __attribute__((always_inline)) void decode_fast_pairs(const Decode
     }
 }
 
-/*
- * decode_fast_pairs over the one stream of each of n <= 4 blocks, each with its own code:
- * small blocks have one stream, whose lookups wait on each other, so blocks are decoded
- * side by side instead.  It stops when any of them nears its end; each then goes on alone.
- */
-static void decode_fast_pairs_blocks(const Decoder *d, Cursor *c, const int n) {
-    unsigned shift[4], lookups = 64;
-    for (int k = 0; k < n; k++) {
-        shift[k] = 64 - d[k].bits;
-        unsigned each = 57 / (d[k].longest > d[k].bits ? d[k].longest : d[k].bits);
-        lookups = each < lookups ? each : lookups;
-    }
-    for (;;) {
-        for (int k = 0; k < n; k++)
-            if (c[k].count - c[k].i < 2 * (Py_ssize_t)lookups || c[k].p > c[k].bits ||
-                c[k].failed)
-                return;
-        uint64_t window[4];
-        for (int k = 0; k < n; k++)
-            window[k] = load_be64(c[k].buf + (c[k].p >> 3)) << (c[k].p & 7);
-        for (unsigned r = 0; r < lookups; r++) {
-            for (int k = 0; k < n; k++) {
-                uint32_t entry = d[k].pairs[window[k] >> shift[k]];
-                unsigned used = entry & 0xFF;
-                if (__builtin_expect(used != 0, 1)) {
-                    c[k].out[c[k].i] = (uint8_t)(entry >> 16);
-                    c[k].out[c[k].i + 1] = (uint8_t)(entry >> 24);
-                    c[k].i += (entry >> 8) & 3;
-                } else {
-                    uint32_t symbol;
-                    used = decode_long(&d[k], window[k], &symbol);
-                    if (!used) {
-                        c[k].failed = 1;
-                        used = 1;  /* keep going harmlessly; the careful loop reports it */
-                    }
-                    c[k].out[c[k].i++] = (uint8_t)symbol;
-                }
-                c[k].p += used;
-                window[k] <<= used;
-            }
-        }
-    }
+/* decode_fast_pairs_with, the n streams of one block and its code d. */
+static inline __attribute__((always_inline)) void decode_fast_pairs(const Decoder *d, Cursor *c,
+                                                                     const int n) {
+    const Decoder *const same[4] = {d, d, d, d};
+    decode_fast_pairs_with(same, c, n);
 }
 
 /*
@@ -2186,7 +2157,8 @@ static int decode_run_blocks(const uint8_t *buf, const RunBlock *b, const uint8_
         padded += size + STREAM_PADDING_BYTES;
         at += b[k].symbols;
     }
-    decode_fast_pairs_blocks(decoders, cursors, n);
+    const Decoder *const each[4] = {&decoders[0], &decoders[1], &decoders[2], &decoders[3]};
+    decode_fast_pairs_with(each, cursors, n);
     for (; sound < n; sound++) {
         Py_ssize_t decodable = 0, expected = 0;
         decode_fast_pairs(&decoders[sound], &cursors[sound], 1);

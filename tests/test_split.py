@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import random
+import zlib
 
 import numpy as np
 import pytest
@@ -479,3 +480,29 @@ def test_a_run_refuses_a_table_that_codes_a_byte_the_block_lacks():
     assert said["c"] == said["numpy"] == ("block 1: code table gives codes to byte values "
                                           "that do not occur in the block (98): the table "
                                           "is damaged")
+
+
+@pytest.mark.skipif(huffkit._backend.unavailable is not None, reason="no compiled kernels")
+def test_the_run_kernel_refuses_bad_arguments_and_takes_no_other_block():
+    from huffkit import _ckernels
+    _, frame, offsets = _mixed_frame()
+    with pytest.raises(ValueError, match="previous must be 256 code lengths, or None"):
+        _ckernels.decode_huffman_run(frame, offsets[0], 1 << 16, b"\x01" * 255, 1 << 20, 1 << 20)
+    with pytest.raises(ValueError, match="pos is outside the buffer"):
+        _ckernels.decode_huffman_run(frame, len(frame) + 1, 1 << 16, None, 1 << 20, 1 << 20)
+    # A plain table (0x01), a reuse block with no code before it, a block larger than
+    # `largest`: none is taken, and the reference decodes it.
+    assert _ckernels.decode_huffman_run(frame, offsets[2], 1 << 16, None, 1 << 20,
+                                        1 << 20) is None
+    assert _ckernels.decode_huffman_run(frame, offsets[1], 1 << 16, None, 1 << 20,
+                                        1 << 20) is None
+    assert _ckernels.decode_huffman_run(frame, offsets[0], 1 << 16, None, 1 << 20,
+                                        2999) is None
+    # The first two blocks, a run stopping before the plain table.
+    data, starts, ends, crcs, lengths = _ckernels.decode_huffman_run(
+        frame, offsets[0], 1 << 16, None, 1 << 20, 1 << 20)
+    original = _mixed_frame()[0]
+    assert (starts, ends, len(lengths)) == (offsets[:3], [3000, 6000], 512)
+    assert data == original[:6000]
+    assert crcs == [zlib.crc32(original[:3000]), zlib.crc32(original[3000:6000])]
+    assert lengths[:256] == lengths[256:]  # the second block reuses the first's code
