@@ -83,14 +83,24 @@ def codebook_to_json(codebook: Codebook) -> str:
 def codebook_from_json(text: str | bytes, *, source: str = "codebook") -> Codebook:
     """Parse and check a codebook's JSON text; *source* names it in error messages."""
     try:
-        fields = json.loads(text)
+        fields = json.loads(text, parse_constant=_refuse_constant, parse_float=_finite_float,
+                            parse_int=_bounded_int)
+    except _Refused as error:
+        raise CodebookError(f"{source}: {error}") from None
+    except RecursionError:
+        # json's parser recurses once per level: "[" * 1000 exhausts Python's stack.  A
+        # codebook nests three levels deep.
+        raise CodebookError(f"{source}: not a huffkit codebook (its JSON is nested too "
+                            "deeply)") from None
     except (ValueError, UnicodeDecodeError) as error:
         raise CodebookError(f"{source}: not a huffkit codebook (invalid JSON: {error})") from None
     if not isinstance(fields, dict) or fields.get("format") != FORMAT_NAME:
         raise CodebookError(f"{source}: not a huffkit codebook (no \"format\": "
                             f"\"{FORMAT_NAME}\" field)")
-    if fields.get("version") != FORMAT_VERSION:
-        raise CodebookError(f"{source}: unsupported codebook version {fields.get('version')!r};"
+    version = fields.get("version")
+    # true == 1 and 1.0 == 1 in Python: only the integer 1 is version 1.
+    if type(version) is not int or version != FORMAT_VERSION:
+        raise CodebookError(f"{source}: unsupported codebook version {_shown(version)};"
                             f" this huffkit reads version {FORMAT_VERSION}")
     try:
         alphabet = alphabet_named(fields.get("alphabet", "bytes"))
@@ -128,6 +138,47 @@ def load_codebook(path: str | os.PathLike) -> Codebook:
     with open(path, "rb") as stream:
         text = stream.read()
     return codebook_from_json(text, source=os.fspath(path))
+
+
+class _Refused(ValueError):
+    """A number json.loads must not turn into a Python value; the message says why."""
+
+
+def _refuse_constant(name: str) -> float:
+    # json.loads reads NaN, Infinity and -Infinity by default; JSON has no such numbers,
+    # and a count or smoothing of NaN or infinity means nothing.
+    raise _Refused(f"not a huffkit codebook (invalid JSON: {name} is not a JSON number)")
+
+
+def _finite_float(text: str) -> float:
+    value = float(text)
+    if not math.isfinite(value):  # 1e999 is valid JSON, and float() makes it inf
+        raise _Refused(f"the number {_shown_text(text)} is out of range (beyond float64's "
+                       "1.8e308)")
+    return value
+
+
+# Integers of more digits than this are refused as they are read: Python refuses to convert
+# more than 4300 digits with a message about sys.set_int_max_str_digits.  Shorter ones are
+# checked, with their place in the file named, by _number_list.
+_LONGEST_INTEGER_TEXT = 1000
+
+
+def _bounded_int(text: str) -> int:
+    if len(text) > _LONGEST_INTEGER_TEXT:
+        raise _Refused(f"the number {_shown_text(text)} is out of range "
+                       f"({len(text.lstrip('-'))} digits)")
+    return int(text)
+
+
+def _shown_text(text: str) -> str:
+    """*text*, or its start, short enough for a message."""
+    return text if len(text) <= 24 else f"{text[:16]}...{text[-4:]}"
+
+
+def _shown(value: object) -> str:
+    """A JSON value as the file spells it, or its start, short enough for a message."""
+    return _shown_text(json.dumps(value))
 
 
 def _plain_number(value: float) -> int | float:
@@ -204,4 +255,7 @@ def _distribution(described: object, lengths: np.ndarray, listed: np.ndarray,
             (isinstance(smoothing, int) and 0 <= smoothing < _LARGEST)
             or (isinstance(smoothing, float) and math.isfinite(smoothing) and smoothing >= 0)):
         raise CodebookError(f"{source}: distribution smoothing must be a number >= 0")
-    return Distribution(counts, smoothing=smoothing)
+    try:
+        return Distribution(counts, smoothing=smoothing)
+    except ValueError as error:  # counts whose sum overflows
+        raise CodebookError(f"{source}: distribution {error}") from None
