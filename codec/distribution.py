@@ -28,6 +28,8 @@ _PROBABILITY_TOLERANCE = 1e-9
 # Integer weights stay integers while their total is exactly representable in float64 too.
 _LARGEST_EXACT_TOTAL = 2**53
 
+_INT64_MAX = 2**63 - 1
+
 # from_files reads this much at a time, so counting a large file needs little memory.
 _COUNT_CHUNK = 1 << 22
 
@@ -55,6 +57,9 @@ def _as_weights(values: Any, what: str) -> np.ndarray:
         if array.min() < 0:
             raise ValueError(f"{what} must be non-negative; symbol {int(array.argmin())} has "
                              f"{array.min()}")
+        if array.dtype == np.uint64 and array.max() > _INT64_MAX:  # would wrap to negative
+            raise ValueError(f"{what} must be at most 2**63 - 1; symbol "
+                             f"{int(array.argmax())} has {array.max()}")
         return array.astype(np.int64)
     array = array.astype(np.float64)
     if not np.all(np.isfinite(array)):
@@ -64,6 +69,24 @@ def _as_weights(values: Any, what: str) -> np.ndarray:
         raise ValueError(f"{what} must be non-negative; symbol {int(array.argmin())} "
                          f"has {array.min()}")
     return array
+
+
+def _total_of(counts: np.ndarray) -> int | float:
+    """The sum of *counts*; ValueError if it overflows, rather than a total of inf (float64)
+    or a wrapped-around negative one (int64), which would make every probability wrong."""
+    if counts.dtype == np.int64:
+        if int(counts.max()) <= _INT64_MAX // counts.size:  # no sum of these can overflow
+            return int(counts.sum())
+        total = sum(counts.tolist())  # exact, in the rare case it may not fit
+        if total > _INT64_MAX:
+            raise ValueError(f"counts must sum to at most 2**63 - 1, but these sum to {total}")
+        return total
+    with np.errstate(over="ignore"):
+        total = float(counts.sum())
+    if not math.isfinite(total):
+        raise ValueError("counts must have a finite sum, but these sum to more than float64 "
+                         "holds (1.8e308)")
+    return total
 
 
 class Distribution:
@@ -81,8 +104,7 @@ class Distribution:
     def __init__(self, counts: Iterable[float] | np.ndarray, /, *, smoothing: float = 0) -> None:
         self._smoothing = smoothing
         self._counts = _readonly(_as_weights(counts, "counts"))
-        total = self._counts.sum()
-        self._total = int(total) if self._counts.dtype == np.int64 else float(total)
+        total = self._total = _total_of(self._counts)
         probabilities = (
             self._counts / total if total > 0 else np.zeros(self._counts.size, dtype=np.float64)
         )

@@ -79,3 +79,34 @@ def test_equal_counts_are_equal_and_hash_alike():
     assert Distribution.from_counts([1, 2]) == Distribution.from_counts([1.0, 2.0])
     assert hash(Distribution.from_counts([1, 2])) == hash(Distribution.from_counts([1.0, 2.0]))
     assert Distribution.from_counts([1, 2]) != Distribution.from_counts([2, 1])
+
+
+# Issue 15, finding 15: a total of inf made every probability 0 (1e308 / inf), and an int64
+# total wrapped around to a negative number, without a word.
+def test_counts_whose_float_sum_overflows_are_refused():
+    with pytest.raises(ValueError, match=r"^counts must have a finite sum, but these sum to "
+                                         r"more than float64 holds \(1\.8e308\)$"):
+        Distribution.from_counts([1e308, 1e308])
+
+
+def test_counts_whose_int64_sum_overflows_are_refused():
+    with pytest.raises(ValueError, match=rf"^counts must sum to at most 2\*\*63 - 1, but these "
+                                         rf"sum to {2**64 - 2}$"):
+        Distribution.from_counts([2**63 - 1, 2**63 - 1])
+    with pytest.raises(ValueError, match=rf"sum to {2**63}$"):
+        Distribution.from_counts(np.full(2**10, 2**53, dtype=np.int64))
+
+
+def test_the_largest_sums_are_kept_exactly():
+    largest = Distribution.from_counts([2**63 - 2, 1])
+    assert largest.total == 2**63 - 1 and isinstance(largest.total, int)
+    assert largest.probabilities.tolist() == [1.0, 2.0**-63]
+    assert Distribution.from_counts([1e308, 7e307]).total == 1.7e308
+
+
+def test_uint64_counts_beyond_int64_are_refused():
+    # astype(int64) would have made 2**63 a count of -2**63.
+    with pytest.raises(ValueError, match=r"^counts must be at most 2\*\*63 - 1; symbol 1 has "
+                                         rf"{2**63}$"):
+        Distribution.from_counts(np.array([1, 2**63], dtype=np.uint64))
+    assert Distribution.from_counts(np.array([0, 2**63 - 1], dtype=np.uint64)).total == 2**63 - 1
