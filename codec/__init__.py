@@ -15,7 +15,14 @@ against the entropy, the cross-entropy and the KL divergence (``measures``).
     True
 """
 
-from ._errors import ChecksumError, CodebookError, FormatError, HuffmanError, TruncatedError
+from ._errors import (
+    ChecksumError,
+    CodebookError,
+    FormatError,
+    HuffmanError,
+    MemoryLimitError,
+    TruncatedError,
+)
 from ._stream import (
     HuffmanCompressor,
     HuffmanDecompressor,
@@ -29,6 +36,7 @@ from .alphabet import AlphabetError
 from .codebook import DEFAULT_MAX_CODE_LENGTH, Codebook
 from .container import (
     DEFAULT_BLOCK_SIZE,
+    DEFAULT_MEMORY_LIMIT,
     FORMAT_VERSION,
     LONGEST_CODE,
     MAGIC,
@@ -45,6 +53,7 @@ from .measures import binary_cross_entropy, cross_entropy, entropy, js_divergenc
 __all__ = [
     "DEFAULT_BLOCK_SIZE",
     "DEFAULT_MAX_CODE_LENGTH",
+    "DEFAULT_MEMORY_LIMIT",
     "FORMAT_VERSION",
     "LONGEST_CODE",
     "MAGIC",
@@ -63,6 +72,7 @@ __all__ = [
     "HuffmanError",
     "HuffmanFile",
     "Ledger",
+    "MemoryLimitError",
     "Sweep",
     "SymbolRow",
     "TruncatedError",

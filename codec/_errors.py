@@ -4,7 +4,8 @@ Bad *arguments* (a negative block size, a wrong type) raise the ordinary
 ``ValueError`` or ``TypeError``, as the standard library's codecs do.
 """
 
-__all__ = ["ChecksumError", "CodebookError", "FormatError", "HuffmanError", "TruncatedError"]
+__all__ = ["ChecksumError", "CodebookError", "FormatError", "HuffmanError", "MemoryLimitError",
+           "TruncatedError"]
 
 
 class HuffmanError(Exception):
@@ -30,3 +31,12 @@ class TruncatedError(FormatError, EOFError):
 
 class CodebookError(HuffmanError, ValueError):
     """A codebook cannot be built, or cannot code the data it is given."""
+
+
+class MemoryLimitError(HuffmanError):
+    """Decoding a frame would need more memory than the decoder's ``memory_limit`` allows.
+
+    Raised from the frame's header, before anything is allocated for its
+    blocks: the data may well be valid, so this is not a ``FormatError``.
+    Pass a larger ``memory_limit=`` (or None, for no limit) to decode it.
+    """

@@ -25,7 +25,7 @@ from ._parallel import check_threads, map_in_order, results_in_order, submit
 from ._splitter import split_points
 from .alphabet import ALPHABETS, Alphabet, AlphabetError, alphabet_named
 from .codebook import Codebook
-from .container import DEFAULT_BLOCK_SIZE, FrameEnd
+from .container import DEFAULT_BLOCK_SIZE, DEFAULT_MEMORY_LIMIT, FrameEnd
 from .distribution import Distribution
 
 __all__ = ["HuffmanCompressor", "HuffmanDecompressor", "HuffmanFile", "compress", "decompress",
@@ -359,12 +359,23 @@ class HuffmanDecompressor:
     core).  With one thread it holds one decoded block at a time; with *N*, up to
     4·*N* groups decoded ahead, a group being one block or, of small blocks,
     about 2**20 symbols: memory grows with the threads.
+
+    *memory_limit* bounds the memory decoding one block may take, in bytes
+    (None: no limit).  A frame whose header declares blocks that need more
+    (``huffkit.container.decoding_memory``) is refused with
+    ``MemoryLimitError`` before anything is allocated for them, as zstd
+    refuses a window over its ``--memory``.  The default,
+    ``DEFAULT_MEMORY_LIMIT`` (128 MiB), admits every frame of bytes whatever
+    its block size, and utf8 and pairs frames of blocks up to about ten
+    million symbols.
     """
 
-    def __init__(self, *, codebook: Codebook | None = None, threads: int | None = 1) -> None:
+    def __init__(self, *, codebook: Codebook | None = None, threads: int | None = 1,
+                 memory_limit: int | None = DEFAULT_MEMORY_LIMIT) -> None:
         if codebook is not None and not isinstance(codebook, Codebook):
             raise TypeError(f"codebook must be a Codebook, not {type(codebook).__name__}")
         self._threads = check_threads(threads)
+        self._memory_limit = container.check_memory_limit(memory_limit)
         self._decoded: collections.deque[bytes] = collections.deque()  # blocks decoded ahead
         # Its alphabet is checked against each frame's (container.with_supplied_codebook).
         self._codebook = codebook
@@ -481,6 +492,8 @@ class HuffmanDecompressor:
                 frame = container.parse_frame_header(self._input, self._pos)
             except TruncatedError:
                 return False
+            # Refused here, before any of its blocks is parsed, let alone decoded.
+            container.check_decoding_memory(frame, self._memory_limit)
             self._frame = container.with_supplied_codebook(frame, self._codebook)
             self._pos += frame.size
         return True
@@ -643,15 +656,19 @@ def compress(data, /, *, block_size: int = DEFAULT_BLOCK_SIZE,
     return _join(parts, compressor._threads)
 
 
-def decompress(data, /, *, codebook: Codebook | None = None, threads: int | None = 1) -> bytes:
+def decompress(data, /, *, codebook: Codebook | None = None, threads: int | None = 1,
+               memory_limit: int | None = DEFAULT_MEMORY_LIMIT) -> bytes:
     """Decompress *data*, which may hold several concatenated frames, decoded in order.
 
     Raises ``TruncatedError`` if the data ends inside a frame, ``ChecksumError``
     if a block decodes to the wrong bytes, ``FormatError`` for anything else
     that is not a valid huffkit stream, and ``CodebookError`` if a frame needs
     an external *codebook* that is missing or different.  *threads* decode
-    blocks in parallel (None: one per core).
+    blocks in parallel (None: one per core).  *memory_limit* (bytes, or None)
+    bounds the memory decoding a block may take: a frame that needs more
+    raises ``MemoryLimitError`` from its header (see :class:`HuffmanDecompressor`).
     """
+    memory_limit = container.check_memory_limit(memory_limit)
     with memoryview(data) as view:
         if view.nbytes == 0:
             raise TruncatedError("empty input: a huffkit stream holds at least one frame")
@@ -660,7 +677,8 @@ def decompress(data, /, *, codebook: Codebook | None = None, threads: int | None
     rest = data
     frame = 1
     while True:
-        decompressor = HuffmanDecompressor(codebook=codebook, threads=threads)
+        decompressor = HuffmanDecompressor(codebook=codebook, threads=threads,
+                                           memory_limit=memory_limit)
         try:
             results.append(decompressor.decompress(rest))
             if not decompressor.eof:
@@ -679,10 +697,12 @@ def decompress(data, /, *, codebook: Codebook | None = None, threads: int | None
 class _DecompressReader(io.RawIOBase):
     """A raw, read-only stream of the data decompressed from a file of frames."""
 
-    def __init__(self, fp, codebook: Codebook | None = None, threads: int = 1) -> None:
+    def __init__(self, fp, codebook: Codebook | None = None, threads: int = 1,
+                 memory_limit: int | None = DEFAULT_MEMORY_LIMIT) -> None:
         self._fp = fp
         self._codebook = codebook
         self._threads = threads
+        self._memory_limit = memory_limit
         # With several threads, read enough compressed data to hold a batch of blocks.
         self._read_size = _READ_SIZE if threads == 1 else _BATCH * threads * DEFAULT_BLOCK_SIZE
         self._decompressor = self._new_decompressor()
@@ -691,7 +711,8 @@ class _DecompressReader(io.RawIOBase):
         self._size = -1  # decompressed size, once known
 
     def _new_decompressor(self) -> HuffmanDecompressor:
-        return HuffmanDecompressor(codebook=self._codebook, threads=self._threads)
+        return HuffmanDecompressor(codebook=self._codebook, threads=self._threads,
+                                   memory_limit=self._memory_limit)
 
     def readable(self) -> bool:
         return True
@@ -787,7 +808,8 @@ class HuffmanFile(io.BufferedIOBase):
     binary mode.  *mode* is ``"r"`` (read, the default), ``"w"`` (write,
     truncating), ``"x"`` (create; fail if it exists) or ``"a"`` (append a new
     frame), each with an optional ``"b"``.  *block_size*, *max_code_length*,
-    *embed_codebook*, *coder*, *alphabet* and *split* apply when writing; *codebook*
+    *embed_codebook*, *coder*, *alphabet* and *split* apply when writing, and
+    *memory_limit* (see :class:`HuffmanDecompressor`) when reading; *codebook*
     and *threads* (blocks coded in parallel; None: one per core) in both
     directions (see :class:`HuffmanCompressor`).  Reading decodes
     concatenated frames in order, whatever their coder and alphabet.
@@ -798,9 +820,11 @@ class HuffmanFile(io.BufferedIOBase):
                  codebook: Codebook | Distribution | None = None,
                  embed_codebook: bool | None = None, coder: str | None = None,
                  alphabet: str | None = None, threads: int | None = 1,
-                 split: bool | None = None) -> None:
+                 split: bool | None = None,
+                 memory_limit: int | None = DEFAULT_MEMORY_LIMIT) -> None:
         self._fp = None
         threads = check_threads(threads)
+        memory_limit = container.check_memory_limit(memory_limit)
         self._close_fp = False
         self._mode = _MODE_CLOSED
         self._pos = 0
@@ -814,6 +838,8 @@ class HuffmanFile(io.BufferedIOBase):
                                 f"{type(codebook).__name__}")
             file_mode, self_mode = "rb", _MODE_READ
         elif mode in ("w", "wb", "a", "ab", "x", "xb"):
+            if memory_limit != DEFAULT_MEMORY_LIMIT:
+                raise ValueError("memory_limit applies only when reading")
             self._compressor = HuffmanCompressor(
                 block_size=DEFAULT_BLOCK_SIZE if block_size is None else block_size,
                 max_code_length=max_code_length,
@@ -834,7 +860,8 @@ class HuffmanFile(io.BufferedIOBase):
             raise TypeError("filename must be a str, bytes or path-like object, or a file object")
         self._mode = self_mode
         if self_mode == _MODE_READ:
-            self._buffer = io.BufferedReader(_DecompressReader(self._fp, codebook, threads))
+            self._buffer = io.BufferedReader(_DecompressReader(self._fp, codebook, threads,
+                                                               memory_limit))
 
     # -- state ---------------------------------------------------------------
 
@@ -949,14 +976,15 @@ def open(file, /, mode: str = "rb", *, block_size: int | None = None,
          max_code_length: int | None = None, codebook: Codebook | Distribution | None = None,
          embed_codebook: bool | None = None, coder: str | None = None,
          alphabet: str | None = None, threads: int | None = 1, split: bool | None = None,
-         encoding: str | None = None,
+         memory_limit: int | None = DEFAULT_MEMORY_LIMIT, encoding: str | None = None,
          errors: str | None = None, newline: str | None = None):
     """Open a huffkit-compressed file in binary or text mode.
 
     *mode* is one of ``"r"``, ``"w"``, ``"x"``, ``"a"``, with ``"b"`` (binary,
     the default) or ``"t"`` (text).  Binary modes return a
     :class:`HuffmanFile`; text modes wrap it in :class:`io.TextIOWrapper`
-    with the given *encoding*, *errors* and *newline*.
+    with the given *encoding*, *errors* and *newline*.  *memory_limit*
+    (reading only) is that of :class:`HuffmanDecompressor`.
     """
     if "t" in mode:
         if "b" in mode:
@@ -971,7 +999,7 @@ def open(file, /, mode: str = "rb", *, block_size: int | None = None,
     binary = HuffmanFile(file, mode.replace("t", ""), block_size=block_size,
                          max_code_length=max_code_length, codebook=codebook,
                          embed_codebook=embed_codebook, coder=coder, alphabet=alphabet,
-                         threads=threads, split=split)
+                         threads=threads, split=split, memory_limit=memory_limit)
     if "t" in mode:
         return io.TextIOWrapper(binary, io.text_encoding(encoding), errors, newline)
     return binary

@@ -55,7 +55,7 @@ from ._ans_format import (
     table_for,
 )
 from ._compact_table import pack_compact_table, parse_compact_table
-from ._errors import ChecksumError, CodebookError, FormatError, TruncatedError
+from ._errors import ChecksumError, CodebookError, FormatError, MemoryLimitError, TruncatedError
 from ._presence import listed_symbols, pack_presence, parse_presence
 from .alphabet import ALPHABETS, Alphabet, AlphabetError
 from .ans import FrequencyTable, quantize
@@ -70,6 +70,7 @@ from .distribution import Distribution
 
 __all__ = [
     "DEFAULT_BLOCK_SIZE",
+    "DEFAULT_MEMORY_LIMIT",
     "FORMAT_VERSION",
     "LONGEST_CODE",
     "MAGIC",
@@ -87,6 +88,14 @@ FORMAT_VERSION = 1
 DEFAULT_BLOCK_SIZE = 1 << 20
 #: The largest block size a frame may declare; it bounds a decoder's memory.
 MAX_BLOCK_SIZE = 1 << 26
+#: The memory a decoder may use to decode one block, unless told otherwise (``memory_limit=``,
+#: ``huffkit --memory``): 128 MiB, zstd's default limit on a frame's window.  It admits every
+#: frame huffkit writes for the bytes alphabet, whatever its block size (a block of 2^26
+#: bytes needs 64 MiB on the compiled kernels), and utf8 and pairs frames of blocks of up to
+#: 11 and 14 million symbols (the default block size of 1 MiB needs 14 and 11 MiB); it refuses
+#: a frame of a few dozen bytes that declares blocks whose decoding takes gigabytes.  See
+#: :func:`decoding_memory`.
+DEFAULT_MEMORY_LIMIT = 128 << 20
 #: The longest code length the format allows.
 LONGEST_CODE = _kernels.LONGEST_DECODABLE_CODE
 #: A block holds at most this many independently decodable streams.
@@ -235,6 +244,73 @@ def check_max_code_length(max_code_length: int) -> int:
         raise ValueError(f"max_code_length must be between 1 and {LONGEST_CODE} bits, "
                          f"got {max_code_length}")
     return max_code_length
+
+
+# -- the memory a frame needs ---------------------------------------------------
+
+# The bytes the compiled decoders allocate per symbol of a block, at their peak, measured
+# (tracemalloc and peak RSS) on real and hand-made blocks of each kind, and read off the code
+# that allocates (Huffman and rANS alike):
+# - bytes: the output, which is the symbols (1).
+# - pairs: the kernel's positions in the block's list (uint32) and the symbols they index
+#   (uint32); then the symbols, the output (2 bytes a symbol) and its big-endian copy (2),
+#   and 1 more for an odd last byte appended: 9.
+# - utf8: the symbols (uint32), a str of them (4 bytes a character at worst) and its UTF-8
+#   (at most 4 bytes a symbol): 12.
+# The figure is the frame's, the same on every installation, as zstd's window is: the numpy
+# reference backend, used only where the compiled kernels are not built, works through
+# int64 arrays and takes up to 20 bytes a symbol (measured), which this does not follow.
+_DECODING_BYTES_PER_SYMBOL = {"bytes": 1, "pairs": 9, "utf8": 12}
+# ... and, whatever the block's size, tables sized by the alphabet and the code (a utf8
+# block's table of distinct symbols marks 1,114,112 code points).
+_DECODING_FIXED = 2 << 20
+
+
+def check_memory_limit(memory_limit: int | None) -> int | None:
+    """*memory_limit* as given (bytes, or None for no limit), after checking it."""
+    if memory_limit is None:
+        return None
+    if isinstance(memory_limit, bool) or not isinstance(memory_limit, int):
+        raise TypeError(f"memory_limit must be an int (bytes) or None, not "
+                        f"{type(memory_limit).__name__}")
+    if memory_limit < 1:
+        raise ValueError(f"memory_limit must be at least 1 byte, or None for no limit, "
+                         f"got {memory_limit}")
+    return memory_limit
+
+
+def decoding_memory(frame: FrameHeader) -> int:
+    """The most memory, in bytes, decoding one block of *frame* takes, from its header alone.
+
+    A block holds at most ``block_size`` symbols (FORMAT.md, rule B2), so
+    this is ``block_size`` times what the compiled decoders allocate per
+    symbol of the frame's alphabet (1 byte for bytes, 9 for pairs, 12 for
+    utf8, measured; the numpy reference backend takes more), plus 2 MiB of
+    tables.  Not counted: a transient copy of the block's compressed bytes,
+    which the input holds already, and the output a one-shot ``decompress``
+    returns.  With several threads, each thread decodes a block of its own.
+    """
+    return _DECODING_BYTES_PER_SYMBOL[frame.alphabet.name] * frame.block_size + _DECODING_FIXED
+
+
+def _mebibytes(size: int) -> str:
+    """*size* for a message: in MiB (to 1/100, when not whole), or in bytes below 1 MiB."""
+    if size < 1 << 20:
+        return f"{size:,} bytes"
+    whole, rest = divmod(size, 1 << 20)
+    return f"{whole:,} MiB" if not rest else f"{size / (1 << 20):,.2f} MiB"
+
+
+def check_decoding_memory(frame: FrameHeader, memory_limit: int | None) -> None:
+    """Raise ``MemoryLimitError`` if a block of *frame* may need more than *memory_limit*."""
+    if memory_limit is None:
+        return
+    needed = decoding_memory(frame)
+    if needed > memory_limit:
+        raise MemoryLimitError(
+            f"this frame needs {_mebibytes(needed)} to decode a block "
+            f"({frame.block_size:,} {frame.alphabet.name} symbols), over the memory limit of "
+            f"{_mebibytes(memory_limit)}: pass a larger memory_limit= (huffkit --memory SIZE)")
 
 
 # -- frame header and end ----------------------------------------------------

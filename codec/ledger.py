@@ -177,7 +177,8 @@ def analyze(data, /, *, block_size: int = DEFAULT_BLOCK_SIZE,
 
 
 def inspect(compressed, /, *, codebook: Codebook | None = None, base: float = 2,
-            per_symbol: bool = False, blocks: bool = False) -> Ledger:
+            per_symbol: bool = False, blocks: bool = False,
+            memory_limit: int | None = container.DEFAULT_MEMORY_LIMIT) -> Ledger:
     """Decode a compressed file (bytes-like) and account for every one of its bits.
 
     For blocks coded with their own tables, the model is each block's own
@@ -185,7 +186,13 @@ def inspect(compressed, /, *, codebook: Codebook | None = None, base: float = 2,
     distribution (its identifier must match the file's); without *codebook*,
     or if it carries no distribution, the distribution its code lengths imply,
     2**-length.  ``Ledger.model`` says which.
+
+    *memory_limit* (bytes, or None) bounds the memory decoding a block may
+    take, as for :func:`huffkit.decompress`: a frame that needs more raises
+    ``MemoryLimitError`` before its blocks are decoded.  Inspecting a file
+    takes no more memory than decompressing it block by block.
     """
+    memory_limit = container.check_memory_limit(memory_limit)
     with memoryview(compressed) as view:
         size = view.nbytes
     if size == 0:
@@ -196,7 +203,7 @@ def inspect(compressed, /, *, codebook: Codebook | None = None, base: float = 2,
                             "every block carries its own code (to measure data against a "
                             "model, analyze it with the codebook instead)")
     first_frame = container.parse_frame_header(compressed, 0)
-    return _account(_blocks(compressed, codebook), size, codebook,
+    return _account(_blocks(compressed, codebook, memory_limit=memory_limit), size, codebook,
                     alphabet=first_frame.alphabet, base=base, per_symbol=per_symbol,
                     block_rows=blocks)
 
@@ -267,8 +274,8 @@ def _spread(listed: np.ndarray, values: np.ndarray, size: int) -> np.ndarray:
     return dense
 
 
-def _blocks(compressed, codebook: Codebook | None, original: bytes | None = None,
-            ) -> Iterator[_Block]:
+def _blocks(compressed, codebook: Codebook | None, original: bytes | None = None, *,
+            memory_limit: int | None = None) -> Iterator[_Block]:
     """Every block of every frame, decoded (or sliced from *original*, when known)."""
     # The views are released however the walk ends, so a mapped file can be closed.
     with memoryview(compressed) as view, view.cast("B") as buffer:
@@ -277,8 +284,10 @@ def _blocks(compressed, codebook: Codebook | None, original: bytes | None = None
         frame = 0
         while pos < len(buffer):
             frame += 1
-            header = container.with_supplied_codebook(
-                container.parse_frame_header(buffer, pos), codebook)
+            header = container.parse_frame_header(buffer, pos)
+            if original is None:  # decoding, not slicing the original
+                container.check_decoding_memory(header, memory_limit)
+            header = container.with_supplied_codebook(header, codebook)
             pos += header.size
             model = _shared_model(header, codebook)
             total = 0

@@ -9,12 +9,12 @@ import huffkit
 
 def test_public_names():
     assert sorted(huffkit.__all__) == sorted([
-        "DEFAULT_BLOCK_SIZE", "DEFAULT_MAX_CODE_LENGTH", "FORMAT_VERSION", "LONGEST_CODE",
-        "MAGIC", "MAX_BLOCK_SIZE", "AlphabetError", "BlockInfo", "ChecksumError", "Codebook",
-        "CodebookError",
+        "DEFAULT_BLOCK_SIZE", "DEFAULT_MAX_CODE_LENGTH", "DEFAULT_MEMORY_LIMIT",
+        "FORMAT_VERSION", "LONGEST_CODE", "MAGIC", "MAX_BLOCK_SIZE", "AlphabetError",
+        "BlockInfo", "ChecksumError", "Codebook", "CodebookError",
         "Distribution", "FormatError", "FrameInfo", "HuffmanCompressor", "HuffmanDecompressor",
-        "HuffmanError", "HuffmanFile", "TruncatedError", "__version__", "backend", "compress",
-        "decompress", "frame_info", "open",
+        "HuffmanError", "HuffmanFile", "MemoryLimitError", "TruncatedError", "__version__",
+        "backend", "compress", "decompress", "frame_info", "open",
         # information measures and the ledger
         "Ledger", "SymbolRow", "analyze", "inspect", "entropy", "cross_entropy",
         "kl_divergence", "js_divergence", "binary_cross_entropy",
@@ -36,6 +36,7 @@ def test_format_constants():
     assert huffkit.MAX_BLOCK_SIZE == 1 << 26
     assert huffkit.DEFAULT_MAX_CODE_LENGTH == 15
     assert huffkit.LONGEST_CODE == 31
+    assert huffkit.DEFAULT_MEMORY_LIMIT == 128 << 20  # zstd's default limit
 
 
 def test_error_hierarchy():
@@ -46,6 +47,9 @@ def test_error_hierarchy():
     assert issubclass(huffkit.CodebookError, huffkit.HuffmanError)
     assert issubclass(huffkit.CodebookError, ValueError)
     assert not issubclass(huffkit.FormatError, ValueError)
+    # A frame over the memory limit may well be valid: not a FormatError.
+    assert huffkit.MemoryLimitError.__mro__[1:] == (huffkit.HuffmanError, Exception,
+                                                    BaseException, object)
 
 
 def test_python_dash_m_and_typed_marker():
