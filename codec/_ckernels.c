@@ -2183,13 +2183,13 @@ static PyObject *decode_huffman_run(PyObject *self, PyObject *args) {
     PyObject *result = NULL, *decoded = NULL;
     RunBlock *blocks = NULL;
     uint8_t *lengths = NULL, *padded = NULL;
-    const uint8_t *buf = data.buf, *last = NULL;
+    const uint8_t *buf = data.buf, *given = NULL;
     if (previous != Py_None) {
         if (!PyBytes_Check(previous) || PyBytes_GET_SIZE(previous) != 256) {
             PyErr_SetString(PyExc_ValueError, "previous must be 256 code lengths, or None");
             goto done;
         }
-        last = (const uint8_t *)PyBytes_AS_STRING(previous);
+        given = (const uint8_t *)PyBytes_AS_STRING(previous);
     }
     if (pos < 0 || pos > data.len) {
         PyErr_SetString(PyExc_ValueError, "pos is outside the buffer");
@@ -2213,13 +2213,15 @@ static PyObject *decode_huffman_run(PyObject *self, PyObject *args) {
         }
         RunBlock *b = &blocks[count];
         uint8_t *own = lengths + 256 * count;
+        /* The code a reuse block takes: the caller's for the first block, else the block
+         * before's, found again each time, since realloc may have moved `lengths`. */
+        const uint8_t *last = count ? lengths + 256 * (count - 1) : given;
         if (!plan_run_block(buf, data.len, p, block_size, largest, last, b, own) ||
             (count && total + b->symbols > budget))
             break;
         Py_ssize_t span = b->end - b->streams_at + STREAM_PADDING_BYTES * b->streams;
         widest = span > widest ? span : widest;
         total += b->symbols;
-        last = own;
         p = b->end;
         count++;
     }

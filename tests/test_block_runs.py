@@ -1,0 +1,179 @@
+"""Long runs of compact-table (0x05) and reuse (0x06) blocks, as the run kernel meets them.
+
+The compiled run kernel (``decode_huffman_run`` in codec/_ckernels.c) decodes a byte frame's
+compact and reuse blocks in one call, growing its arrays as the run goes on (at 16, 32,
+64, ... blocks).  It once kept a pointer to the previous block's code lengths across that
+growth, so the first reuse block after it (the 17th block, the 33rd, ...) read freed
+memory: a valid frame of one compact block and 4,096 reuse blocks of one byte each crashed
+``decompress`` with SIGSEGV.  These frames are built from FORMAT.md by the specification's
+own writers (tests/test_format_spec.py), not by huffkit's encoder, which never writes a
+run this long; each is decoded through every entry point on both backends.  Under the
+sanitizer build of CI any stray read here is a failure too.
+"""
+
+from __future__ import annotations
+
+import io
+import itertools
+import os
+import random
+import subprocess
+import sys
+import zlib
+
+import pytest
+from test_format_spec import (
+    ABR_LENGTHS,
+    COMPACT_BLOCK,
+    REUSE_BLOCK,
+    compact_block,
+    frame,
+    parse,
+    reuse_block,
+)
+
+import huffkit
+
+pytestmark = pytest.mark.usefixtures("each_backend")
+
+A, X, Y, Z = b"axyz"
+
+
+def one_byte_run(reuses: int) -> tuple[bytes, bytes]:
+    """A frame of block size 1: a compact block of b"a", then *reuses* blocks reusing its
+    one-symbol code.  (original, frame)"""
+    blocks = [compact_block(b"a", {A: 1})] + [reuse_block(b"a", {A: 1})] * reuses
+    return b"a" * (reuses + 1), frame(*blocks, block_size=1)
+
+
+def mixed_run() -> tuple[list[bytes], list[bytes], list[int]]:
+    """300 blocks: three compact blocks, each with another code, the blocks after each
+    reusing it, of 1 to 40 bytes and 1 to 5 streams, past the kernel's 16, 32, 64, 128
+    and 256 blocks.  Each code gives some bytes another length than the others do, so a
+    block decoded with a wrong code would fail its CRC.  (pieces, blocks, block types)"""
+    rng = random.Random(15)
+    codes = [(ABR_LENGTHS, b"abcdr"), ({X: 1, Y: 2, Z: 2}, b"xyz"),
+             ({A: 2, X: 2, Y: 2, Z: 2}, b"axyz")]
+    switch = {0: 0, 70: 1, 161: 2}  # the blocks where a new compact table starts
+    blocks, pieces, types = [], [], []
+    for index in range(300):
+        if index in switch:
+            lengths, alphabet = codes[switch[index]]
+            piece = bytes(alphabet) + bytes(rng.choices(alphabet, k=rng.randrange(20)))
+            blocks.append(compact_block(piece, lengths, streams=rng.randrange(1, 5)))
+            types.append(COMPACT_BLOCK)
+        else:
+            piece = bytes(rng.choices(alphabet, k=rng.randrange(1, 41)))
+            blocks.append(reuse_block(piece, lengths, streams=rng.randrange(1, 6)))
+            types.append(REUSE_BLOCK)
+        pieces.append(piece)
+    return pieces, blocks, types
+
+
+def assert_every_way(packed: bytes, original: bytes) -> None:
+    """*packed* decodes to *original* by each entry point: one-shot, the decompressor whole
+    and in chunks (a run then ends where the input does, and the next one starts from a
+    code handed over), with threads, and through a file object."""
+    def chunked(size: int) -> bytes:
+        """Fed *size* bytes at a time; a decompressor reads one frame, the next one the
+        input it left unused."""
+        decompressor, out = huffkit.HuffmanDecompressor(), []
+        for at in range(0, len(packed), size):
+            piece = packed[at:at + size]
+            while piece:
+                if decompressor.eof:
+                    decompressor = huffkit.HuffmanDecompressor()
+                out.append(decompressor.decompress(piece))
+                piece = decompressor.unused_data if decompressor.eof else b""
+        assert decompressor.eof
+        return b"".join(out)
+
+    with huffkit.open(io.BytesIO(packed)) as file:
+        opened = file.read()
+    decoded = {"decompress": huffkit.decompress(packed),
+               "threads": huffkit.decompress(packed, threads=2),
+               "decompressor": chunked(len(packed)),
+               "chunks of 1000": chunked(1000),
+               "chunks of 77": chunked(77),
+               "open": opened}
+    assert decoded == dict.fromkeys(decoded, original)
+
+
+@pytest.mark.parametrize("reuses", [15, 16, 17, 31, 32, 33, 4096, 4097, 20_000])
+def test_a_long_run_of_reuse_blocks_decodes(reuses):
+    original, packed = one_byte_run(reuses)
+    assert [block.block_type for block in parse(packed)[0].blocks] == (
+        [COMPACT_BLOCK] + [REUSE_BLOCK] * reuses)
+    assert_every_way(packed, original)
+
+
+def test_a_mixed_run_decodes():
+    pieces, blocks, types = mixed_run()
+    packed = frame(*blocks, block_size=64)
+    (spec,) = parse(packed)
+    assert [block.block_type for block in spec.blocks] == types
+    assert [block.data for block in spec.blocks] == pieces  # as the specification reads it
+    assert_every_way(packed, b"".join(pieces))
+
+
+def test_a_mixed_run_in_frames_decodes():
+    """The same blocks as three frames, each a compact block and the blocks reusing its
+    code: a new frame starts a new run, and its code is never the last frame's."""
+    pieces, blocks, types = mixed_run()
+    cuts = [index for index, kind in enumerate(types) if kind == COMPACT_BLOCK] + [len(types)]
+    packed = b"".join(frame(*blocks[first:last], block_size=64)
+                      for first, last in itertools.pairwise(cuts))
+    assert len(parse(packed)) == 3
+    assert_every_way(packed, b"".join(pieces))
+
+
+def test_a_damaged_reuse_block_deep_in_a_run_is_named():
+    """A CRC broken in block 4,000 of a run: the 3,999 blocks before it are handed out,
+    and the error names the block, on both backends alike."""
+    original, packed = one_byte_run(4096)
+    (info,) = huffkit.frame_info(packed)
+    block = info.blocks[3999]
+    damaged = bytearray(packed)
+    damaged[block.offset + 5] ^= 0x01  # its stored CRC-32
+    decompressor = huffkit.HuffmanDecompressor()
+    handed = []
+    with pytest.raises(huffkit.ChecksumError, match=r"^block 4000: "):
+        for at in range(0, len(damaged), 4096):
+            handed.append(decompressor.decompress(bytes(damaged[at:at + 4096])))
+    assert original.startswith(b"".join(handed))
+    assert zlib.crc32(b"a") != int.from_bytes(damaged[block.offset + 5:block.offset + 9],
+                                              "little")
+
+
+def test_a_long_run_decodes_in_a_fresh_process(tmp_path, each_backend):
+    """In a fresh interpreter, as the issue's report had it: there the freed buffer of the
+    old kernel was unmapped, and 20,001 blocks died with SIGSEGV rather than by luck
+    decoding right.  A crash is a return code here, not a lost test run."""
+    original, packed = one_byte_run(20_000)
+    path = tmp_path / "run.huf"
+    path.write_bytes(packed)
+    script = ("import sys, huffkit; "
+              "sys.stdout.write(str(len(huffkit.decompress(open(sys.argv[1], 'rb').read()))))")
+    done = subprocess.run([sys.executable, "-c", script, str(path)], capture_output=True,
+                          text=True, env={**os.environ, "HUFFKIT_BACKEND": each_backend},
+                          timeout=120)
+    assert (done.returncode, done.stdout, done.stderr) == (0, str(len(original)), "")
+
+
+@pytest.mark.skipif(huffkit._backend.unavailable is not None, reason="no compiled kernels")
+@pytest.mark.parametrize("reuses", [16, 4097])
+def test_the_run_kernel_takes_the_whole_run_in_one_call(reuses):
+    """The runs above really go through the kernel, not block by block in Python."""
+    from huffkit import _ckernels
+    original, packed = one_byte_run(reuses)
+    (info,) = huffkit.frame_info(packed)
+    starts = [block.offset for block in info.blocks]
+    data, found, ends, crcs, lengths = _ckernels.decode_huffman_run(
+        packed, starts[0], 1, None, 1 << 20, 1)
+    one_symbol = bytearray(256)
+    one_symbol[A] = 1  # the code {a: 1}
+    assert data == original
+    assert found == [*starts, len(packed) - 9]  # the frame end follows the last block
+    assert ends == list(range(1, reuses + 2))
+    assert crcs == [zlib.crc32(b"a")] * (reuses + 1)
+    assert lengths == one_symbol * (reuses + 1)
