@@ -90,11 +90,10 @@ DEFAULT_BLOCK_SIZE = 1 << 20
 MAX_BLOCK_SIZE = 1 << 26
 #: The memory a decoder may use to decode one block, unless told otherwise (``memory_limit=``,
 #: ``huffkit --memory``): 128 MiB, zstd's default limit on a frame's window.  It admits every
-#: frame huffkit writes for the bytes alphabet, whatever its block size (a block of 2^26
-#: bytes needs 64 MiB on the compiled kernels), and utf8 and pairs frames of blocks of up to
-#: 11 and 14 million symbols (the default block size of 1 MiB needs 14 and 11 MiB); it refuses
-#: a frame of a few dozen bytes that declares blocks whose decoding takes gigabytes.  See
-#: :func:`decoding_memory`.
+#: frame huffkit writes for the bytes alphabet, whatever its block size (blocks of 2^26
+#: bytes need 68 MiB), and utf8 and pairs frames of blocks of up to 10 and 13 million symbols
+#: (the default block size, 1 MiB, needs 16 and 13 MiB); it refuses a frame of a few dozen
+#: bytes that declares blocks whose decoding takes gigabytes.  See :func:`decoding_memory`.
 DEFAULT_MEMORY_LIMIT = 128 << 20
 #: The longest code length the format allows.
 LONGEST_CODE = _kernels.LONGEST_DECODABLE_CODE
@@ -263,7 +262,7 @@ def check_max_code_length(max_code_length: int) -> int:
 _DECODING_BYTES_PER_SYMBOL = {"bytes": 1, "pairs": 9, "utf8": 12}
 # ... and, whatever the block's size, tables sized by the alphabet and the code (a utf8
 # block's table of distinct symbols marks 1,114,112 code points).
-_DECODING_FIXED = 2 << 20
+_DECODING_FIXED = 4 << 20
 
 
 def check_memory_limit(memory_limit: int | None) -> int | None:
@@ -285,7 +284,7 @@ def decoding_memory(frame: FrameHeader) -> int:
     A block holds at most ``block_size`` symbols (FORMAT.md, rule B2), so
     this is ``block_size`` times what the compiled decoders allocate per
     symbol of the frame's alphabet (1 byte for bytes, 9 for pairs, 12 for
-    utf8, measured; the numpy reference backend takes more), plus 2 MiB of
+    utf8, measured; the numpy reference backend takes more), plus 4 MiB of
     tables.  Not counted: a transient copy of the block's compressed bytes,
     which the input holds already, and the output a one-shot ``decompress``
     returns.  With several threads, each thread decodes a block of its own.
@@ -293,12 +292,16 @@ def decoding_memory(frame: FrameHeader) -> int:
     return _DECODING_BYTES_PER_SYMBOL[frame.alphabet.name] * frame.block_size + _DECODING_FIXED
 
 
-def _mebibytes(size: int) -> str:
-    """*size* for a message: in MiB (to 1/100, when not whole), or in bytes below 1 MiB."""
+def _mebibytes(size: int, *, up: bool) -> str:
+    """*size* for a message: in MiB (to 1/100, rounded *up* or down, when not whole), or in
+    bytes below 1 MiB.  A need rounds up and a limit down, so that one over the other never
+    reads as the same figure."""
     if size < 1 << 20:
         return f"{size:,} bytes"
-    whole, rest = divmod(size, 1 << 20)
-    return f"{whole:,} MiB" if not rest else f"{size / (1 << 20):,.2f} MiB"
+    hundredths, rest = divmod(size * 100, 1 << 20)
+    hundredths += 1 if up and rest else 0
+    whole, fraction = divmod(hundredths, 100)
+    return f"{whole:,} MiB" if not fraction else f"{whole:,}.{fraction:02d} MiB"
 
 
 def check_decoding_memory(frame: FrameHeader, memory_limit: int | None) -> None:
@@ -308,9 +311,10 @@ def check_decoding_memory(frame: FrameHeader, memory_limit: int | None) -> None:
     needed = decoding_memory(frame)
     if needed > memory_limit:
         raise MemoryLimitError(
-            f"this frame needs {_mebibytes(needed)} to decode a block "
+            f"this frame needs {_mebibytes(needed, up=True)} to decode a block "
             f"({frame.block_size:,} {frame.alphabet.name} symbols), over the memory limit of "
-            f"{_mebibytes(memory_limit)}: pass a larger memory_limit= (huffkit --memory SIZE)")
+            f"{_mebibytes(memory_limit, up=False)}: pass a larger memory_limit= "
+            "(huffkit --memory SIZE)")
 
 
 # -- frame header and end ----------------------------------------------------
@@ -927,6 +931,14 @@ def check_every_code_is_used(listed: np.ndarray, symbols: np.ndarray, *, ans: bo
 
 def decode_block(block: BlockHeader | AnsBlockHeader, buffer, pos: int) -> bytes:
     """Decode the block whose header starts at *pos*; the whole block must be in *buffer*."""
+    return decode_block_symbols(block, buffer, pos)[0]
+
+
+def decode_block_symbols(block: BlockHeader | AnsBlockHeader, buffer, pos: int,
+                         ) -> tuple[bytes, np.ndarray]:
+    """:func:`decode_block`, and the block's symbols as decoded (a view of the bytes for the
+    bytes alphabet, else uint32): what ``inspect`` counts, without converting the bytes
+    back to symbols (for utf8, that took 16 more bytes a symbol than decoding)."""
     _need(buffer, pos, block.size)
     if isinstance(block, AnsBlockHeader):
         symbols = decode_ans_block(block, buffer, pos)
@@ -958,7 +970,7 @@ def decode_block(block: BlockHeader | AnsBlockHeader, buffer, pos: int) -> bytes
         raise ChecksumError(f"block of {what} decoded, but its CRC-32 "
                             f"{zlib.crc32(data):08x} differs from the stored {block.crc32:08x}: "
                             "the data is corrupt")
-    return data
+    return data, symbols
 
 
 # -- describing a file without decoding it -----------------------------------

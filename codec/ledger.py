@@ -22,14 +22,13 @@ always bits.
 
 from __future__ import annotations
 
-import itertools
 import math
 from collections.abc import Iterator
 from dataclasses import asdict, dataclass
 
 import numpy as np
 
-from . import _stream, container
+from . import _backend, _stream, container
 from ._errors import CodebookError, FormatError, TruncatedError
 from .alphabet import Alphabet, alphabet_named
 from .codebook import Codebook
@@ -244,13 +243,32 @@ def _shared_model(header, codebook: Codebook | None) -> tuple[np.ndarray, str] |
         "2^-length (give the codebook to use its Q)")
 
 
-def _present_counts(symbols: np.ndarray, size: int) -> tuple[np.ndarray, np.ndarray]:
-    """The distinct *symbols* (increasing) and how often each occurs."""
-    if size <= 1 << 16:
-        counts = np.bincount(symbols, minlength=size)
+# Wide symbols are counted this many at a time: numpy counts and indexes through int64, and
+# a whole block's worth of int64 copies would take twice the memory its decoding did.
+_COUNT_CHUNK = 1 << 18
+
+
+def _present_counts(symbols: np.ndarray, size: int,
+                    listed: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """The distinct *symbols* (increasing) and how often each occurs; every one of them is
+    one of the increasing *listed* symbols (those the block's code codes)."""
+    if symbols.dtype == np.uint8:
+        counts = _backend.kernels.count_symbols(symbols, size)  # in place, no int64 copy
         present = np.flatnonzero(counts)
         return present, counts[present]
-    return np.unique(symbols, return_counts=True)
+    if size <= 1 << 17:
+        counts = np.zeros(size, dtype=np.int64)
+        for start in range(0, symbols.size, _COUNT_CHUNK):
+            counts += np.bincount(symbols[start:start + _COUNT_CHUNK], minlength=size)
+        present = np.flatnonzero(counts)
+        return present, counts[present]
+    # utf8: counted by their places among the listed symbols, not over 1,114,112 code points.
+    counts = np.zeros(listed.size, dtype=np.int64)
+    for start in range(0, symbols.size, _COUNT_CHUNK):
+        counts += np.bincount(np.searchsorted(listed, symbols[start:start + _COUNT_CHUNK]),
+                              minlength=listed.size)
+    occurring = np.flatnonzero(counts)
+    return listed[occurring], counts[occurring]
 
 
 def _dense_model(model: np.ndarray | tuple[np.ndarray, np.ndarray], size: int) -> np.ndarray:
@@ -265,6 +283,25 @@ def _same_model(a: np.ndarray | tuple[np.ndarray, np.ndarray],
     if isinstance(a, tuple) and isinstance(b, tuple):
         return all(np.array_equal(x, y) for x, y in zip(a, b, strict=True))
     return np.array_equal(_dense_model(a, size), _dense_model(b, size))
+
+
+def _support(model: np.ndarray | tuple[np.ndarray, np.ndarray]) -> np.ndarray:
+    """The symbols a model gives a non-zero probability, in increasing order."""
+    if isinstance(model, tuple):
+        listed, values = model
+        return listed[values > 0]
+    return np.flatnonzero(model)
+
+
+def _model_at(model: np.ndarray | tuple[np.ndarray, np.ndarray],
+              symbols: np.ndarray) -> np.ndarray:
+    """A model's probabilities of the (increasing) *symbols*, without spreading it over the
+    whole alphabet."""
+    if not isinstance(model, tuple):
+        return model[symbols]
+    listed, values = model
+    places = np.minimum(np.searchsorted(listed, symbols), max(listed.size - 1, 0))
+    return np.where(listed[places] == symbols, values[places], 0.0)
 
 
 def _spread(listed: np.ndarray, values: np.ndarray, size: int) -> np.ndarray:
@@ -296,15 +333,18 @@ def _blocks(compressed, codebook: Codebook | None, original: bytes | None = None
                                  FrameEnd):
                 previous = block
                 if original is None:
-                    data = container.decode_block(block, buffer, pos)
+                    # The symbols as the decoder made them: converting the data back would
+                    # take more memory than decoding it did (16 bytes a utf8 symbol).
+                    symbols = container.decode_block_symbols(block, buffer, pos)[1]
                 else:
-                    data = original[done:done + block.length]
+                    symbols = header.alphabet.symbols(original[done:done + block.length])
                 costs = block.table.costs if header.coder == "ans" else block.lengths
                 info = container.block_info(block, pos)
-                yield _Block(header.alphabet.symbols(data), len(data), header.alphabet,
+                yield _Block(symbols, block.length, header.alphabet,
                              np.asarray(block.listed), costs,
                              block.payload_bits, header.coder, model if block.shared else None,
                              frame, info.size, info.table_size)
+                del symbols  # the caller is done with it: not held while the next decodes
                 pos += block.size
                 total += block.symbols
                 done += block.length
@@ -317,6 +357,61 @@ def _blocks(compressed, codebook: Codebook | None, original: bytes | None = None
 # -- the accounting -----------------------------------------------------------
 
 _UNITS = {2.0: "bits", math.e: "nats", 10.0: "hartleys"}
+
+
+class _Sums:
+    """Per-symbol sums of a file: counts, and two float figures, only for the symbols that
+    occur.  Over a small alphabet they are arrays of its size; over utf8's 1,114,112 code
+    points such arrays cost 9 MB each (inspecting a small utf8 file took 79 MB), so the
+    blocks' sums are kept as they come and merged a batch at a time."""
+
+    _BATCH = 1 << 16  # entries held before they are merged
+
+    def __init__(self, size: int) -> None:
+        self._dense = size <= 1 << 17
+        if self._dense:
+            self._counts = np.zeros(size, dtype=np.int64)
+            self._floats = np.zeros((2, size), dtype=np.float64)
+        else:
+            self._symbols = np.zeros(0, dtype=np.int64)
+            self._counts = np.zeros(0, dtype=np.int64)
+            self._floats = np.zeros((2, 0), dtype=np.float64)
+            self._pending: list[tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]] = []
+            self._held = 0
+
+    def add(self, symbols: np.ndarray, counts: np.ndarray, spent: np.ndarray,
+            ideal: np.ndarray) -> None:
+        """Add a block's sums for its distinct *symbols*."""
+        if self._dense:
+            self._counts[symbols] += counts
+            self._floats[0, symbols] += spent
+            self._floats[1, symbols] += ideal
+            return
+        self._pending.append((symbols, counts, spent, ideal))
+        self._held += symbols.size
+        if self._held >= self._BATCH:
+            self._merge()
+
+    def _merge(self) -> None:
+        parts = [(self._symbols, self._counts, *self._floats), *self._pending]
+        symbols, inverse = np.unique(np.concatenate([part[0] for part in parts]),
+                                     return_inverse=True)
+        counts = np.bincount(inverse, np.concatenate([part[1] for part in parts]),
+                             minlength=symbols.size).astype(np.int64)
+        floats = np.array([np.bincount(inverse, np.concatenate([part[k] for part in parts]),
+                                       minlength=symbols.size) for k in (2, 3)])
+        self._symbols, self._counts, self._floats = symbols, counts, floats
+        self._pending, self._held = [], 0
+
+    def result(self) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+        """The symbols that occur (increasing), their counts, the bits spent on them and
+        their Σ -log2 q."""
+        if self._dense:
+            present = np.flatnonzero(self._counts)
+            return (present, self._counts[present], self._floats[0, present],
+                    self._floats[1, present])
+        self._merge()
+        return self._symbols, self._counts, self._floats[0], self._floats[1]
 
 
 def _unit(base: float) -> str:
@@ -335,13 +430,11 @@ def _account(blocks: Iterator[_Block], file_size: int, codebook: Codebook | None
     unit = _unit(base)
     to_unit = math.log(2) / math.log(base)  # bits -> unit
     blocks = iter(blocks)
-    first = next(blocks, None)
     size = alphabet.size
-    counts = np.zeros(size, dtype=np.int64)
-    # Coded bits per symbol: whole bits for Huffman, log2(M/f) per symbol for ANS (whose
-    # payload also holds the lanes' flushed states, not charged to any one symbol).
-    spent = np.zeros(size, dtype=np.float64)
-    ideal = np.zeros(size, dtype=np.float64)  # Σ -log2 q per symbol
+    # Per symbol: its count; the coded bits it took (whole bits for Huffman, log2(M/f) per
+    # symbol for ANS, whose payload also holds the lanes' flushed states, not charged to any
+    # one symbol); and Σ -log2 q.
+    sums = _Sums(size)
     payload = 0
     original_bytes = 0
     models: list[str] = []
@@ -350,14 +443,17 @@ def _account(blocks: Iterator[_Block], file_size: int, codebook: Codebook | None
     # distribution as (its symbols, their probabilities).
     static_q: np.ndarray | tuple[np.ndarray, np.ndarray] | None = None
     rows_of_blocks: list[BlockRow] = []
-    for index, block in enumerate(itertools.chain([first] if first else [], blocks)):
+    index = -1
+    # Not a for loop: it would hold the last block while the next one is decoded.
+    while (block := next(blocks, None)) is not None:
+        index += 1
         if block.alphabet != alphabet:
             raise FormatError(f"the data mixes frames of the {alphabet.name} and "
                               f"{block.alphabet.name} alphabets, which one ledger cannot count")
         original_bytes += block.length
         # Work on the symbols the block holds, not the whole alphabet: a utf8 block of
         # one character must not cost a pass over 1,114,112 code points.
-        symbols, block_counts = _present_counts(block.data, size)
+        symbols, block_counts = _present_counts(block.data, size, block.listed)
         if block.model is not None:
             q, model = block.model
             q_present = q[symbols]
@@ -366,10 +462,10 @@ def _account(blocks: Iterator[_Block], file_size: int, codebook: Codebook | None
             q, model = (symbols, q_present), "each block's own distribution P_b"
         with np.errstate(divide="ignore"):
             information = -np.log2(q_present)
-        counts[symbols] += block_counts
         # A decoded symbol always has a code, so it is listed.
-        spent[symbols] += block_counts * block.costs[np.searchsorted(block.listed, symbols)]
-        ideal[symbols] += block_counts * information
+        sums.add(symbols, block_counts,
+                 block_counts * block.costs[np.searchsorted(block.listed, symbols)],
+                 block_counts * information)
         payload += block.payload_bits
         for found, seen in ((model, models), (block.coder, coders)):
             if found not in seen:
@@ -388,15 +484,16 @@ def _account(blocks: Iterator[_Block], file_size: int, codebook: Codebook | None
                 entropy=float((present * np.log2(symbols_in_block / present)).sum())
                 / symbols_in_block * to_unit,
                 mean_code_length=block.payload_bits / symbols_in_block * to_unit))
+        del block  # before the next one is decoded
+    present, counts, spent, ideal = sums.result()
     exact = coders in ([], ["huffman"])  # whole-bit codes: the symbols' bits are the payload
     if exact and int(spent.sum()) != payload:
         raise FormatError(f"the blocks' code lengths account for {int(spent.sum())} payload "
                           f"bits, but their headers record {payload}")
 
     n = int(counts.sum())
-    p = counts / n if n else np.zeros(size)
-    with np.errstate(divide="ignore", invalid="ignore"):
-        self_information = np.where(counts > 0, -np.log2(np.where(counts > 0, p, 1)), 0.0)
+    p = counts / n
+    self_information = -np.log2(p)
     # Summed the same way as the cross-entropy, so that a model equal to P gives a KL of 0.0.
     entropy_bits = float((counts * self_information).sum())  # n·H(P), in bits
     cross_bits = float(ideal.sum())  # n·H_q(P)
@@ -404,20 +501,24 @@ def _account(blocks: Iterator[_Block], file_size: int, codebook: Codebook | None
     per_n = (lambda bits: bits / n * to_unit) if n else (lambda bits: 0.0)
     js = None
     if static_q is not None and n and np.all(np.isfinite(ideal)):
-        js = js_divergence(p, _dense_model(static_q, size), base=base)
+        # Over the symbols that P or q gives a probability (the others add nothing).
+        support = np.union1d(present, _support(static_q))
+        p_support = np.zeros(support.size)
+        p_support[np.isin(support, present, assume_unique=True)] = p
+        js = js_divergence(p_support, _model_at(static_q, support), base=base)
     rows = None
     if per_symbol:
         rows = tuple(
-            SymbolRow(symbol=int(s), count=int(counts[s]), p=float(p[s]),
-                      q=float(np.exp2(-ideal[s] / counts[s])),
-                      information=float(ideal[s] / counts[s] * to_unit),
-                      code_length=float(spent[s] / counts[s]),
-                      bits=int(spent[s]) if exact else float(spent[s]),
-                      wasted_bits=float(spent[s] - counts[s] * self_information[s]))
-            for s in np.flatnonzero(counts))
+            SymbolRow(symbol=int(symbol), count=int(counts[i]), p=float(p[i]),
+                      q=float(np.exp2(-ideal[i] / counts[i])),
+                      information=float(ideal[i] / counts[i] * to_unit),
+                      code_length=float(spent[i] / counts[i]),
+                      bits=int(spent[i]) if exact else float(spent[i]),
+                      wasted_bits=float(spent[i] - counts[i] * self_information[i]))
+            for i, symbol in enumerate(present.tolist()))
     return Ledger(
         symbols=n,
-        distinct_symbols=int(np.count_nonzero(counts)),
+        distinct_symbols=int(present.size),
         unit=unit,
         entropy=per_n(entropy_bits),
         cross_entropy=per_n(cross_bits),
