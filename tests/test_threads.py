@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import io
+import multiprocessing
+import threading
+import time
 
 import pytest
 from conftest import corpus_files, requires_corpora
@@ -11,7 +14,8 @@ from hypothesis import strategies as st
 
 import huffkit
 import huffkit.corpora
-from huffkit._parallel import check_threads, default_threads
+from huffkit import _parallel
+from huffkit._parallel import MAX_THREADS, check_threads, default_threads
 
 THREADS = (1, 2, 3, None)
 CODERS = ("huffman", "ans")
@@ -126,12 +130,72 @@ def test_files_on_threads(tmp_path):
 def test_thread_counts_are_checked():
     assert check_threads(None) == default_threads() >= 1
     assert check_threads(3) == 3
-    with pytest.raises(ValueError, match="threads must be at least 1, got 0"):
-        huffkit.compress(b"x", threads=0)
+    assert check_threads(MAX_THREADS) == MAX_THREADS == 256
     with pytest.raises(TypeError, match="threads must be an int or None, not str"):
         huffkit.decompress(huffkit.compress(b"x"), threads="2")
     with pytest.raises(TypeError, match="threads must be an int or None, not bool"):
         huffkit.HuffmanCompressor(threads=True)
+
+
+def _every_entry_point(threads) -> list:
+    """Call each public function that takes threads=; the errors they raise."""
+    packed = huffkit.compress(b"abc")
+    calls = [lambda: huffkit.compress(b"abc", threads=threads),
+             lambda: huffkit.decompress(packed, threads=threads),
+             lambda: huffkit.HuffmanCompressor(threads=threads),
+             lambda: huffkit.HuffmanDecompressor(threads=threads),
+             lambda: huffkit.open(io.BytesIO(packed), "rb", threads=threads),
+             lambda: huffkit.open(io.BytesIO(), "wb", threads=threads)]
+    errors = []
+    for call in calls:
+        with pytest.raises(Exception) as caught:
+            call()
+        errors.append(caught.value)
+    return errors
+
+
+# Issue 15, finding 8: threads=2**63 raised OverflowError from deep inside, and -T 0 was
+# refused where zstd and xz read it as "every core".
+@pytest.mark.parametrize(("threads", "kind", "message"), [
+    (2**63, ValueError, "threads must be at most 256, got 9223372036854775808"),
+    (MAX_THREADS + 1, ValueError, "threads must be at most 256, got 257"),
+    pytest.param(10**5000, ValueError,
+                 "threads must be at most 256, got an integer of 16610 bits", id="10**5000"),
+    (-1, ValueError, "threads must be at least 0 (0: one per core), got -1"),
+    pytest.param(-2**200, ValueError, "threads must be at least 0 (0: one per core), got a "
+                                      "negative integer of 201 bits", id="-2**200"),
+    (True, TypeError, "threads must be an int or None, not bool"),
+    (False, TypeError, "threads must be an int or None, not bool"),
+    (2.0, TypeError, "threads must be an int or None, not float"),
+    (float("inf"), TypeError, "threads must be an int or None, not float"),
+    ("4", TypeError, "threads must be an int or None, not str"),
+])
+def test_bad_thread_counts_are_refused_clearly(threads, kind, message):
+    with pytest.raises(kind) as caught:
+        check_threads(threads)
+    assert (type(caught.value), str(caught.value)) == (kind, message)
+    for error in _every_entry_point(threads):
+        assert (type(error), str(error)) == (kind, message)
+
+
+def test_zero_threads_means_one_per_core(monkeypatch):
+    assert check_threads(0) == check_threads(None) == default_threads() >= 1
+    data = english()
+    packed = huffkit.compress(data, block_size=4000)
+    assert huffkit.compress(data, block_size=4000, threads=0) == packed
+    assert huffkit.decompress(packed, threads=0) == data
+    with huffkit.open(io.BytesIO(packed), "rb", threads=0) as stream:
+        assert stream.read() == data
+    # On a machine of more cores than MAX_THREADS, "every core" is MAX_THREADS.
+    monkeypatch.setattr(_parallel, "default_threads", lambda: 1000)
+    assert check_threads(0) == check_threads(None) == MAX_THREADS
+
+
+def test_the_most_threads_allowed_work():
+    data = english()
+    packed = huffkit.compress(data, block_size=2000)
+    assert huffkit.compress(data, block_size=2000, threads=MAX_THREADS) == packed
+    assert huffkit.decompress(packed, threads=MAX_THREADS) == data
 
 
 def test_cli_threads(tmp_path, monkeypatch):
@@ -154,6 +218,183 @@ def test_cli_threads(tmp_path, monkeypatch):
     result = runner.invoke(huffkit.cli.main, ["decompress", "--threads", "2", "-c", "text.huf"],
                            catch_exceptions=False)
     assert (result.exit_code, result.stdout_bytes) == (0, data)
-    result = runner.invoke(huffkit.cli.main, ["compress", "-T", "0", "text"])
-    assert result.exit_code == 2
-    assert "Invalid value for '-T' / '--threads': 0 is not in the range x>=1." in result.output
+
+
+# -- one pool (issue 15, finding 18: a pool per thread count, never shut down, left 234
+# threads alive after threads=2..33) ----------------------------------------------------
+
+
+@pytest.fixture
+def fresh_pool():
+    """Each test starts with no pool and leaves none behind."""
+    _parallel.shutdown()
+    _wait_for_workers(0)
+    yield
+    _parallel.shutdown()
+
+
+def _workers() -> list[threading.Thread]:
+    return [thread for thread in threading.enumerate()
+            if thread.name.startswith(_parallel.THREAD_NAME_PREFIX + "_")]
+
+
+def _wait_for_workers(most: int) -> int:
+    """How many workers are alive, once at most *most* are (a replaced pool's workers exit
+    as soon as they see it is shut down), or after ten seconds."""
+    deadline = time.monotonic() + 10
+    while len(_workers()) > most and time.monotonic() < deadline:
+        time.sleep(0.01)
+    return len(_workers())
+
+
+def test_thread_counts_share_one_pool(fresh_pool):
+    data = english()
+    packed = huffkit.compress(data, block_size=1000)
+    for threads in range(2, 34):
+        assert huffkit.compress(data, block_size=1000, threads=threads) == packed
+        assert huffkit.decompress(packed, threads=threads) == data
+    assert _wait_for_workers(33) <= 33
+    # A smaller count later uses the same pool: no new pool, and no new workers while
+    # enough of the pool's are idle (it starts one only when none is).
+    alive = set(_workers())
+    assert huffkit.compress(data, block_size=1000, threads=5) == packed
+    assert len(_workers()) <= 33
+    if len(alive) >= 5:
+        assert set(_workers()) <= alive
+
+
+def test_the_pool_shuts_down_and_comes_back(fresh_pool):
+    assert _parallel.map_in_order(abs, range(-50, 0), 4) == list(range(50, 0, -1))
+    assert 1 <= len(_workers()) <= 4
+    _parallel.shutdown()
+    assert _wait_for_workers(0) == 0
+    assert _parallel.map_in_order(abs, range(-50, 0), 3) == list(range(50, 0, -1))
+
+
+class _Concurrency:
+    """Calls that sleep a little, counting how many run at once."""
+
+    def __init__(self) -> None:
+        self.lock = threading.Lock()
+        self.running = self.most = self.calls = 0
+
+    def __call__(self, item: int) -> int:
+        with self.lock:
+            self.running += 1
+            self.calls += 1
+            self.most = max(self.most, self.running)
+        time.sleep(0.005)
+        with self.lock:
+            self.running -= 1
+        return item * item
+
+
+def test_a_smaller_count_runs_no_more_at_once_in_a_larger_pool(fresh_pool):
+    assert _parallel.map_in_order(abs, range(-100, 0), 12) == list(range(100, 0, -1))
+    for threads in (3, 1, 2):
+        counted = _Concurrency()
+        assert _parallel.map_in_order(counted, range(40), threads) == [i * i for i in range(40)]
+        assert counted.calls == 40
+        assert counted.most <= threads
+
+
+def test_concurrent_callers_with_different_counts(fresh_pool):
+    data = english()
+    counts = (2, 7, 3, 12, 5, 1)
+    packed = {size: huffkit.compress(data, block_size=size) for size in (700, 1100, 1600)}
+    failures: list = []
+    most: dict[int, int] = {}
+
+    def caller(threads: int) -> None:
+        try:
+            for round_ in range(3):
+                size = (700, 1100, 1600)[(threads + round_) % 3]
+                assert huffkit.compress(data, block_size=size, threads=threads) == packed[size]
+                assert huffkit.decompress(packed[size], threads=threads) == data
+            counted = _Concurrency()
+            assert _parallel.map_in_order(counted, range(60), threads) == [
+                i * i for i in range(60)]
+            most[threads] = counted.most
+        except BaseException as error:  # reported by the test, in the main thread
+            failures.append((threads, error))
+
+    callers = [threading.Thread(target=caller, args=(threads,)) for threads in counts]
+    for thread in callers:
+        thread.start()
+    for thread in callers:
+        thread.join(120)
+    assert failures == []
+    assert sorted(most) == sorted(counts)
+    assert all(most[threads] <= threads for threads in counts), most
+    assert _wait_for_workers(max(counts)) <= max(counts)
+
+
+def test_work_running_when_the_pool_grows_completes(fresh_pool):
+    release = threading.Event()
+    started = threading.Event()
+
+    def slow(item: int) -> int:
+        started.set()
+        release.wait(30)
+        return -item
+
+    futures = [_parallel.submit(slow, item, 2) for item in range(6)]
+    started.wait(30)
+    # A larger count replaces the pool while the two calls above run and four wait.
+    assert _parallel.map_in_order(abs, range(-30, 0), 9) == list(range(30, 0, -1))
+    release.set()
+    assert _parallel.results_in_order(futures) == [0, -1, -2, -3, -4, -5]
+    assert _wait_for_workers(9) <= 9
+
+
+def test_errors_come_back_in_order_once_every_call_is_over(fresh_pool):
+    counted = _Concurrency()
+
+    def failing(item: int) -> int:
+        counted(item)
+        if item in (7, 3):
+            raise KeyError(item)
+        return item
+
+    with pytest.raises(KeyError) as caught:
+        _parallel.map_in_order(failing, range(20), 4)
+    assert caught.value.args == (3,)
+    assert counted.calls == 20 and counted.running == 0
+
+
+def test_a_cancelled_waiting_call_never_runs(fresh_pool):
+    release = threading.Event()
+    ran: list[int] = []
+
+    def call(item: int) -> int:
+        ran.append(item)
+        release.wait(30)
+        return item
+
+    first = _parallel.submit(call, 1, 1)
+    second = _parallel.submit(call, 2, 1)  # waits for its turn: one at a time
+    assert second.cancel()
+    third = _parallel.submit(call, 3, 1)
+    release.set()
+    assert (first.result(30), third.result(30)) == (1, 3)
+    assert second.cancelled() and ran == [1, 3]
+
+
+def _compress_in_child(queue) -> None:
+    queue.put(huffkit.compress(english(), block_size=1000, threads=3))
+
+
+def test_a_forked_child_has_a_pool_of_its_own(fresh_pool):
+    # The parent's workers do not exist in a child: its pool would queue work for no one.
+    packed = huffkit.compress(english(), block_size=1000, threads=3)
+    context = multiprocessing.get_context("fork")
+    queue = context.Queue()
+    child = context.Process(target=_compress_in_child, args=(queue,))
+    child.start()
+    try:
+        assert queue.get(timeout=60) == packed
+    finally:
+        child.join(60)
+        if child.is_alive():
+            child.kill()
+    assert child.exitcode == 0
