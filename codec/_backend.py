@@ -3,7 +3,10 @@
 The compiled kernels are used when they were built, unless the environment
 variable ``HUFFKIT_BACKEND`` says otherwise:
 
-* ``HUFFKIT_BACKEND=numpy``: the numpy kernels, always available;
+* ``HUFFKIT_BACKEND=numpy``: the numpy kernels, which decode Huffman streams
+  with bitarray (imported only when they are chosen: the compiled kernels and
+  ``import huffkit`` do without it; a RuntimeWarning, and the compiled kernels,
+  if it cannot be imported);
 * ``HUFFKIT_BACKEND=c``: the compiled kernels (a RuntimeWarning, and numpy, if
   they are not built);
 * unset (or ``auto``): the compiled kernels if they are built, else numpy.
@@ -57,7 +60,8 @@ _name = "numpy"
 
 
 def use(choice: str) -> None:
-    """Run the codec on backend *choice* (``"c"`` or ``"numpy"``) from now on."""
+    """Run the codec on backend *choice* (``"c"`` or ``"numpy"``) from now on; ImportError,
+    saying why, if it cannot run here."""
     global kernels, _name
     if choice not in BACKENDS:
         raise ValueError(f"backend must be one of {', '.join(map(repr, BACKENDS))}, "
@@ -65,6 +69,8 @@ def use(choice: str) -> None:
     module = _MODULES[choice]
     if module is None:
         raise ImportError(f"the {choice!r} backend cannot be used: {unavailable}")
+    if choice == "numpy":
+        _kernels.require_bitarray()  # ImportError, naming bitarray, if it is missing
     kernels, _name = module, choice
 
 
@@ -77,15 +83,18 @@ def describe() -> str:
     """The backend in use, and why, in words (``huffkit --version`` prints it)."""
     if _name == "c":
         return "backend c: compiled kernels"
-    if unavailable is not None:
-        return f"backend numpy: {unavailable}"
-    return f"backend numpy: chosen by {_ENVIRONMENT}=numpy"
+    why = unavailable if unavailable is not None else f"chosen by {_ENVIRONMENT}=numpy"
+    try:
+        _kernels.require_bitarray()
+    except ImportError as error:  # only when the compiled kernels are missing too
+        return f"backend numpy: {why}; and {error}"
+    return f"backend numpy: {why}"
 
 
 def _choose() -> None:
     """The backend HUFFKIT_BACKEND asks for; a request that cannot be met is warned about,
     not fatal, so that huffkit (and its command line) still runs."""
-    global unavailable
+    global unavailable, kernels, _name
     wanted = os.environ.get(_ENVIRONMENT, "auto").strip().lower() or "auto"
     if wanted not in ("auto", *BACKENDS):
         warnings.warn(f"{_ENVIRONMENT}={wanted!r} is not one of auto, c, numpy; using auto",
@@ -94,8 +103,17 @@ def _choose() -> None:
     if wanted == "c" and _c_backend is None:
         warnings.warn(f"{_ENVIRONMENT}=c, but {unavailable}; using numpy", RuntimeWarning,
                       stacklevel=2)
-    if wanted == "numpy" or _c_backend is None:
-        use("numpy")
+    if wanted == "numpy" and _c_backend is not None:
+        try:
+            use("numpy")
+        except ImportError as error:  # no bitarray: the compiled kernels need none
+            warnings.warn(f"{_ENVIRONMENT}=numpy, but {error}; using c", RuntimeWarning,
+                          stacklevel=2)
+            use("c")
+    elif _c_backend is None:
+        # Nothing else is left: without bitarray, these kernels still compress, and decoding
+        # a Huffman block says what is missing.  huffkit must import either way.
+        kernels, _name = _kernels, "numpy"
     else:
         use("c")
 

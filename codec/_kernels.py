@@ -11,6 +11,8 @@ Everything here works on whole arrays: there is no per-symbol Python loop.
   chunk spans at most two words, so each word is the OR of the chunks that
   start in it plus the spill-over of at most one chunk before it.
 * Decoding uses bitarray's canonical Huffman decoder, which is written in C.
+  bitarray is imported when this backend first decodes, not with huffkit: the
+  compiled backend does not need it (see :func:`require_bitarray`).
 * rANS runs many interleaved coder states ("lanes") in lockstep: each
   Python-level step codes one symbol in every lane at once, so the loop runs
   n / lanes times, not n times.
@@ -18,15 +20,28 @@ Everything here works on whole arrays: there is no per-symbol Python loop.
 
 from __future__ import annotations
 
+from types import ModuleType
+
 import numpy as np
-from bitarray import bitarray
-from bitarray.util import canonical_decode
 
 from ._errors import FormatError
 
 __all__ = ["ANS_LOWER_BOUND", "ans_decode", "ans_encode", "count_distinct", "count_symbols",
            "decode_stream",
-           "decode_streams", "encode_stream", "encode_streams", "stream_ranges"]
+           "decode_streams", "encode_stream", "encode_streams", "require_bitarray",
+           "stream_ranges"]
+
+
+def require_bitarray() -> tuple[type, ModuleType]:
+    """bitarray's ``bitarray`` class and its ``bitarray.util`` module, which this backend
+    decodes Huffman streams with; ImportError, saying what to do, if it cannot be imported."""
+    try:
+        from bitarray import bitarray, util
+    except ImportError as error:
+        raise ImportError(f"huffkit's numpy backend decodes Huffman streams with bitarray, "
+                          f"which cannot be imported ({error}): install it (pip install "
+                          "bitarray), or use the compiled backend") from None
+    return bitarray, util
 
 #: The longest code length the decoder accepts.
 LONGEST_DECODABLE_CODE = 31
@@ -170,6 +185,7 @@ def decode_stream(data: bytes, bit_count: int, symbol_count: int, lengths: np.nd
     bits after them must be zero; otherwise ``FormatError``.  When every value
     fits in a byte the symbols come back as bytes, otherwise as an int64 array.
     """
+    bitarray, util = require_bitarray()
     bits = bitarray(endian="big")
     bits.frombytes(data)
     if bits.count(1, bit_count):
@@ -184,7 +200,7 @@ def decode_stream(data: bytes, bit_count: int, symbol_count: int, lengths: np.nd
     per_length = np.bincount(lengths[present], minlength=int(lengths.max()) + 1)
     per_length[0] = 0
     try:
-        symbols = canonical_decode(bits, per_length.tolist(), canonical_order.tolist())
+        symbols = util.canonical_decode(bits, per_length.tolist(), canonical_order.tolist())
         if (lengths.size if values is None else int(values[-1]) + 1) <= 256:
             decoded = bytes(symbols)
         else:
