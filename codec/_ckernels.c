@@ -728,6 +728,11 @@ static PyObject *huffman_decode(PyObject *self, PyObject *args) {
         unsigned long long value = PyLong_AsUnsignedLongLong(PyTuple_GET_ITEM(bit_list, k));
         if (PyErr_Occurred())
             goto done;
+        /* More bits than the buffer holds would wrap the byte count below around. */
+        if (value > 8 * (unsigned long long)streams.len) {
+            PyErr_SetString(PyExc_ValueError, "the streams' bit counts do not match their bytes");
+            goto done;
+        }
         cursors[k].bits = value;
         offsets[k + 1] = offsets[k] + (Py_ssize_t)((value + 7) / 8);
     }
@@ -737,6 +742,15 @@ static PyObject *huffman_decode(PyObject *self, PyObject *args) {
     }
     if (width == 1 && lengths.len > 256) {
         PyErr_SetString(PyExc_ValueError, "byte output needs a code of at most 256 symbols");
+        goto done;
+    }
+    /* The lookup table keeps a symbol in 24 bits (entry = symbol << 8 | length). */
+    if (lengths.len > ((Py_ssize_t)1 << 24)) {
+        PyErr_SetString(PyExc_ValueError, "a code has at most 2**24 symbols");
+        goto done;
+    }
+    if (count > PY_SSIZE_T_MAX / 4) {  /* count * width must not overflow */
+        PyErr_SetString(PyExc_ValueError, "the count of symbols is too large");
         goto done;
     }
     decoded = PyBytes_FromStringAndSize(NULL, count * width);
@@ -1273,6 +1287,10 @@ static PyObject *ans_decode(PyObject *self, PyObject *args) {
         PyErr_SetString(PyExc_ValueError, "states must be u64 and words u32 arrays");
         goto done;
     }
+    if (count > PY_SSIZE_T_MAX / 4) {  /* count * width must not overflow */
+        PyErr_SetString(PyExc_ValueError, "the count of symbols is too large");
+        goto done;
+    }
     if (width == 1 && size > 256) {
         PyErr_SetString(PyExc_ValueError, "byte output needs a table of at most 256 symbols");
         goto done;
@@ -1428,8 +1446,11 @@ static PyObject *parse_varints(PyObject *self, PyObject *args) {
         PyErr_SetString(PyExc_ValueError, "pos, count or longest is out of range");
         goto done;
     }
-    if (!writable(&values, 8 * count, "values"))
+    if (count > values.len / 8) {  /* (8 * count could overflow) */
+        PyErr_Format(PyExc_ValueError, "values holds %zd bytes; %zd numbers are needed",
+                     values.len, count);
         goto done;
+    }
     const uint8_t *at = (const uint8_t *)data.buf + pos;
     const uint8_t *end = (const uint8_t *)data.buf + data.len;
     int64_t *out = values.buf;
@@ -2018,6 +2039,15 @@ typedef struct {
     uint64_t bits[16];
 } RunBlock;
 
+/*
+ * The most blocks one call takes.  Each planned block holds a RunBlock and 256 lengths
+ * (about 430 bytes) and may take as little as 15 bytes of input: without a bound, a valid
+ * 16 MB file of a million one-byte reuse blocks made one call hold 850 MB, far past the
+ * decoder's memory limit.  A run stopped here goes on in the next call, from the code
+ * the caller is handed back; 4,096 blocks a call keep the bookkeeping under 2 MB.
+ */
+#define RUN_MOST_BLOCKS 4096
+
 static inline uint32_t load_le32(const uint8_t *p) {
     return (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 | (uint32_t)p[3] << 24;
 }
@@ -2197,7 +2227,7 @@ static PyObject *decode_huffman_run(PyObject *self, PyObject *args) {
     }
     /* Plan the blocks: their headers and tables, and where they end. */
     Py_ssize_t count = 0, room = 0, total = 0, widest = 0;
-    for (Py_ssize_t p = pos;;) {
+    for (Py_ssize_t p = pos; count < RUN_MOST_BLOCKS;) {
         if (count == room) {
             room = room ? 2 * room : 16;
             RunBlock *more = realloc(blocks, sizeof(RunBlock) * (size_t)room);

@@ -160,20 +160,65 @@ def test_a_long_run_decodes_in_a_fresh_process(tmp_path, each_backend):
     assert (done.returncode, done.stdout, done.stderr) == (0, str(len(original)), "")
 
 
+#: The most blocks the run kernel takes in one call (RUN_MOST_BLOCKS in _ckernels.c).
+RUN_MOST_BLOCKS = 4096
+
+
 @pytest.mark.skipif(huffkit._backend.unavailable is not None, reason="no compiled kernels")
-@pytest.mark.parametrize("reuses", [16, 4097])
-def test_the_run_kernel_takes_the_whole_run_in_one_call(reuses):
-    """The runs above really go through the kernel, not block by block in Python."""
+@pytest.mark.parametrize("reuses", [16, 4094, 4095, 4096, 20_000])
+def test_the_run_kernel_takes_a_run_in_calls_of_at_most_4096_blocks(reuses):
+    """The runs above really go through the kernel, not block by block in Python, and a
+    call stops after 4,096 blocks: the next starts from the code it hands back."""
     from huffkit import _ckernels
     original, packed = one_byte_run(reuses)
     (info,) = huffkit.frame_info(packed)
-    starts = [block.offset for block in info.blocks]
+    starts = [block.offset for block in info.blocks] + [len(packed) - 9]  # then the frame end
+    taken = min(reuses + 1, RUN_MOST_BLOCKS)
     data, found, ends, crcs, lengths = _ckernels.decode_huffman_run(
         packed, starts[0], 1, None, 1 << 20, 1)
     one_symbol = bytearray(256)
     one_symbol[A] = 1  # the code {a: 1}
-    assert data == original
-    assert found == [*starts, len(packed) - 9]  # the frame end follows the last block
-    assert ends == list(range(1, reuses + 2))
-    assert crcs == [zlib.crc32(b"a")] * (reuses + 1)
-    assert lengths == one_symbol * (reuses + 1)
+    assert data == original[:taken]
+    assert found == starts[:taken + 1]
+    assert ends == list(range(1, taken + 1))
+    assert crcs == [zlib.crc32(b"a")] * taken
+    assert lengths == one_symbol * taken
+    if taken < reuses + 1:
+        rest = _ckernels.decode_huffman_run(packed, found[-1], 1, bytes(one_symbol), 1 << 20, 1)
+        assert rest[1] == starts[taken:taken + min(reuses + 1 - taken, RUN_MOST_BLOCKS) + 1]
+
+
+_MEMORY_CHILD = """
+import sys
+from huffkit import _ckernels
+
+def status(field):  # in KiB
+    with open("/proc/self/status") as lines:
+        return next(int(line.split()[1]) for line in lines if line.startswith(field))
+
+data = open(sys.argv[1], "rb").read()
+with open("/proc/self/clear_refs", "w") as clear:
+    clear.write("5")  # the peak resident size starts again from here
+before = status("VmRSS:")
+pos, previous, size = 14, None, 0
+while data[pos] != 0:  # up to the frame end
+    run, starts, ends, crcs, lengths = _ckernels.decode_huffman_run(data, pos, 1, previous,
+                                                                    1 << 20, 1)
+    pos, previous, size = starts[-1], lengths[-256:], size + len(run)
+print(size, (status("VmHWM:") - before) >> 10)
+"""
+
+
+@pytest.mark.skipif(huffkit._backend.unavailable is not None, reason="no compiled kernels")
+def test_a_long_run_of_tiny_blocks_takes_little_memory(tmp_path):
+    """300,001 one-byte blocks in a valid 4.5 MB file: one kernel call planned them all,
+    at some 430 bytes a block, and took 230 MiB (a million blocks, 850 MB, far past the
+    decoder's memory limit).  A call now takes at most 4,096 blocks, and little memory."""
+    original, packed = one_byte_run(300_000)
+    path = tmp_path / "run.huf"
+    path.write_bytes(packed)
+    done = subprocess.run([sys.executable, "-c", _MEMORY_CHILD, str(path)], capture_output=True,
+                          text=True, timeout=300, check=True)
+    size, grown = map(int, done.stdout.split())
+    assert size == len(original)
+    assert grown < 16, f"decoding grew the process by {grown} MiB"

@@ -8,6 +8,7 @@ from bitarray import bitarray
 from hypothesis import given
 from hypothesis import strategies as st
 
+import huffkit
 from huffkit import Codebook, Distribution, FormatError
 from huffkit._kernels import decode_stream, encode_stream
 
@@ -104,3 +105,63 @@ def test_varints_read_back_and_damage_is_reported_alike(values, prefix, longest,
         assert too_long or isinstance(raised.value, TruncatedError)
         assert re.fullmatch(r"table has a number longer than \d bytes|compressed data ended "
                             r"in the middle of a frame", str(raised.value))
+
+
+# -- the compiled kernels check every size they are given ------------------------------------
+#
+# The codec never passes these (it checks each header field first), but a kernel must not
+# trust its caller with an index: each of these once read or wrote outside a buffer.
+
+needs_c = pytest.mark.skipif(huffkit._backend.unavailable is not None,
+                             reason="no compiled kernels")
+
+
+@needs_c
+@pytest.mark.parametrize("bits", [2**64 - 1, 2**64 - 8, 9])
+def test_compiled_huffman_decoder_refuses_more_bits_than_its_streams_hold(bits):
+    """A bit count near 2^64 wrapped the byte count around to 0, so an empty buffer was
+    decoded as a stream of 2^64 bits, past its end."""
+    from huffkit import _ckernels
+    lengths = bytes([1, 1]) + bytes(254)
+    with pytest.raises(ValueError, match="the streams' bit counts do not match their bytes"):
+        _ckernels.huffman_decode(b"\x00" if bits == 9 else b"", (bits,), 1000, lengths, 1)
+
+
+@needs_c
+@pytest.mark.parametrize("width", [1, 4])
+def test_compiled_decoders_refuse_a_count_whose_output_size_overflows(width):
+    """count * width wrapped around: a 0-byte output written 2^62 symbols."""
+    from huffkit import _ckernels
+    lengths = bytes([1, 1]) + bytes(254 if width == 1 else 300)
+    with pytest.raises(ValueError, match="the count of symbols is too large"):
+        _ckernels.huffman_decode(b"", (0,), 2**62, lengths, width)
+    freqs = np.array([1, 1], dtype=np.uint32)
+    cumulative = np.array([0, 1], dtype=np.uint32)
+    states = np.array([1 << 32], dtype=np.uint64)
+    with pytest.raises(ValueError, match="the count of symbols is too large"):
+        _ckernels.ans_decode(b"", states, 2**62, freqs, cumulative, 1, width)
+
+
+@needs_c
+def test_compiled_huffman_decoder_refuses_a_code_wider_than_its_table_entries():
+    """A lookup entry keeps a symbol in 24 bits: a code over more symbols would decode to
+    wrong ones (no alphabet has more than 0x110000 symbols)."""
+    from huffkit import _ckernels
+    lengths = bytearray((1 << 24) + 1)
+    lengths[-2:] = b"\x01\x01"
+    with pytest.raises(ValueError, match=r"a code has at most 2\*\*24 symbols"):
+        _ckernels.huffman_decode(b"\x40", (2,), 2, bytes(lengths), 4)
+
+
+@needs_c
+def test_compiled_varint_reader_refuses_more_numbers_than_its_output_holds():
+    """8 * count wrapped around to 0 and passed the room check: the numbers were written
+    past the end of an 8-byte array."""
+    from huffkit import _ckernels
+    values = np.zeros(1, dtype=np.int64)
+    with pytest.raises(ValueError, match="values holds 8 bytes; 2305843009213693952 numbers "
+                                         "are needed"):
+        _ckernels.parse_varints(b"\x01" * 64, 0, 2**61, 1, values)
+    with pytest.raises(ValueError, match="values holds 8 bytes; 2 numbers are needed"):
+        _ckernels.parse_varints(b"\x01" * 64, 0, 2, 1, values)
+    assert _ckernels.parse_varints(b"\x05\x01", 0, 1, 1, values) == 1 and values[0] == 5
