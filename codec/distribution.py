@@ -102,6 +102,12 @@ class Distribution:
     __slots__ = ("_counts", "_probabilities", "_smoothing", "_total")
 
     def __init__(self, counts: Iterable[float] | np.ndarray, /, *, smoothing: float = 0) -> None:
+        # A codebook file records the smoothing: it must be a number JSON can hold.
+        if isinstance(smoothing, bool) or not isinstance(smoothing, (int, float, np.integer,
+                                                                     np.floating)):
+            raise TypeError(f"smoothing must be a number, not {type(smoothing).__name__}")
+        if not math.isfinite(smoothing) or smoothing < 0:
+            raise ValueError(f"smoothing must be a finite number >= 0, got {smoothing}")
         self._smoothing = smoothing
         self._counts = _readonly(_as_weights(counts, "counts"))
         total = self._total = _total_of(self._counts)

@@ -110,3 +110,18 @@ def test_uint64_counts_beyond_int64_are_refused():
                                          rf"{2**63}$"):
         Distribution.from_counts(np.array([1, 2**63], dtype=np.uint64))
     assert Distribution.from_counts(np.array([0, 2**63 - 1], dtype=np.uint64)).total == 2**63 - 1
+
+
+@pytest.mark.parametrize(("smoothing", "kind", "message"), [
+    (float("nan"), ValueError, "smoothing must be a finite number >= 0, got nan"),
+    (float("inf"), ValueError, "smoothing must be a finite number >= 0, got inf"),
+    (-1, ValueError, "smoothing must be a finite number >= 0, got -1"),
+    (True, TypeError, "smoothing must be a number, not bool"),
+    ("0.5", TypeError, "smoothing must be a number, not str"),
+])
+def test_the_recorded_smoothing_is_a_finite_number(smoothing, kind, message):
+    # It is written to codebook files, which hold no NaN or Infinity.
+    with pytest.raises(kind) as caught:
+        Distribution([1, 2], smoothing=smoothing)
+    assert (type(caught.value), str(caught.value)) == (kind, message)
+    assert Distribution([1, 2], smoothing=np.float64(0.5)).smoothing == 0.5
