@@ -4,6 +4,9 @@ Bad *arguments* (a negative block size, a wrong type) raise the ordinary
 ``ValueError`` or ``TypeError``, as the standard library's codecs do.
 """
 
+import functools
+from collections.abc import Callable
+
 __all__ = ["ChecksumError", "CodebookError", "FormatError", "HuffmanError", "MemoryLimitError",
            "TruncatedError"]
 
@@ -40,3 +43,37 @@ class MemoryLimitError(HuffmanError):
     blocks: the data may well be valid, so this is not a ``FormatError``.
     Pass a larger ``memory_limit=`` (or None, for no limit) to decode it.
     """
+
+
+def releasing_views(function: Callable) -> Callable:
+    """Make *function*, a public entry point, raise its ``HuffmanError`` without the frames
+    the error passed through.
+
+    Those frames' locals hold views of the caller's buffer (memoryviews, casts and slices of
+    it, numpy arrays over it); while the error keeps them, the buffer stays exported, and
+    whoever closes it as the error goes by (a ``with mmap.mmap(...)`` block, a bytearray
+    resized) gets a ``BufferError`` instead of the error that says what is wrong with the
+    data.  The message says that; the frames are the library's own business.  The errors
+    chained to it (``__cause__``, ``__context__``) lose theirs too.
+    """
+    @functools.wraps(function)
+    def wrapper(*args, **kwargs):
+        try:
+            return function(*args, **kwargs)
+        except HuffmanError as error:
+            _drop_tracebacks(error)
+            raise error  # from here: without the frames below
+
+    return wrapper
+
+
+def _drop_tracebacks(error: BaseException) -> None:
+    seen: set[int] = set()
+    pending = [error]
+    while pending:
+        current = pending.pop()
+        if current is None or id(current) in seen:
+            continue
+        seen.add(id(current))
+        current.__traceback__ = None
+        pending += [current.__cause__, current.__context__]

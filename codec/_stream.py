@@ -20,7 +20,7 @@ import zlib
 import numpy as np
 
 from . import _backend, container
-from ._errors import CodebookError, FormatError, HuffmanError, TruncatedError
+from ._errors import CodebookError, FormatError, HuffmanError, TruncatedError, releasing_views
 from ._parallel import check_threads, map_in_order, results_in_order, submit
 from ._splitter import split_points
 from .alphabet import ALPHABETS, Alphabet, AlphabetError, alphabet_named
@@ -188,6 +188,7 @@ class HuffmanCompressor:
         self._utf8 = (codecs.getincrementaldecoder("utf-8")()
                       if self._alphabet.name == "utf8" else None)
 
+    @releasing_views
     def compress(self, data, /) -> bytes:
         """Feed *data* (any bytes-like object); return whatever compressed output is ready."""
         return _join(self._compress_parts(data), self._threads)
@@ -219,6 +220,7 @@ class HuffmanCompressor:
             self._pending += view[pos:]
         return [self._header(), *coded]
 
+    @releasing_views
     def flush(self) -> bytes:
         """Finish the frame and return the rest of the compressed output.
 
@@ -408,6 +410,7 @@ class HuffmanDecompressor:
         """False if :meth:`decompress` can return more data without new input."""
         return self._needs_input
 
+    @releasing_views
     def decompress(self, data, /, max_length: int = -1) -> bytes:
         """Feed *data*; return up to *max_length* decompressed bytes (all, if negative).
 
@@ -634,6 +637,7 @@ class HuffmanDecompressor:
             self._pos = 0
 
 
+@releasing_views
 def compress(data, /, *, block_size: int = DEFAULT_BLOCK_SIZE,
              max_code_length: int | None = None,
              codebook: Codebook | Distribution | None = None,
@@ -656,6 +660,7 @@ def compress(data, /, *, block_size: int = DEFAULT_BLOCK_SIZE,
     return _join(parts, compressor._threads)
 
 
+@releasing_views
 def decompress(data, /, *, codebook: Codebook | None = None, threads: int | None = 1,
                memory_limit: int | None = DEFAULT_MEMORY_LIMIT) -> bytes:
     """Decompress *data*, which may hold several concatenated frames, decoded in order.

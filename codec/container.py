@@ -55,7 +55,14 @@ from ._ans_format import (
     table_for,
 )
 from ._compact_table import pack_compact_table, parse_compact_table
-from ._errors import ChecksumError, CodebookError, FormatError, MemoryLimitError, TruncatedError
+from ._errors import (
+    ChecksumError,
+    CodebookError,
+    FormatError,
+    MemoryLimitError,
+    TruncatedError,
+    releasing_views,
+)
 from ._presence import listed_symbols, pack_presence, parse_presence
 from .alphabet import ALPHABETS, Alphabet, AlphabetError
 from .ans import FrequencyTable, quantize
@@ -1025,6 +1032,7 @@ class FrameInfo:
     alphabet: str = "bytes"
 
 
+@releasing_views
 def frame_info(data, /, *, codebook: Codebook | None = None) -> tuple[FrameInfo, ...]:
     """Describe every frame in *data* (bytes-like or mmap) from its headers alone.
 

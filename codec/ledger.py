@@ -29,7 +29,7 @@ from dataclasses import asdict, dataclass
 import numpy as np
 
 from . import _backend, _stream, container
-from ._errors import CodebookError, FormatError, TruncatedError
+from ._errors import CodebookError, FormatError, TruncatedError, releasing_views
 from .alphabet import Alphabet, alphabet_named
 from .codebook import Codebook
 from .container import DEFAULT_BLOCK_SIZE, FrameEnd
@@ -150,6 +150,7 @@ class Ledger:
         return result
 
 
+@releasing_views
 def analyze(data, /, *, block_size: int = DEFAULT_BLOCK_SIZE,
             max_code_length: int | None = None,
             codebook: Codebook | Distribution | None = None, embed_codebook: bool = True,
@@ -175,6 +176,7 @@ def analyze(data, /, *, block_size: int = DEFAULT_BLOCK_SIZE,
                     block_rows=blocks)
 
 
+@releasing_views
 def inspect(compressed, /, *, codebook: Codebook | None = None, base: float = 2,
             per_symbol: bool = False, blocks: bool = False,
             memory_limit: int | None = container.DEFAULT_MEMORY_LIMIT) -> Ledger:
