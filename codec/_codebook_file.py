@@ -134,9 +134,18 @@ def save_codebook(codebook: Codebook, path: str | os.PathLike) -> None:
         stream.write(codebook_to_json(codebook))
 
 
+# The largest codebook huffkit writes, of every one of utf8's 1,114,112 symbols with
+# fractional counts, takes about 40 MB.  A longer file is no codebook, and is not read whole:
+# /dev/zero never ends.
+_LARGEST_FILE = 128 << 20
+
+
 def load_codebook(path: str | os.PathLike) -> Codebook:
     with open(path, "rb") as stream:
-        text = stream.read()
+        text = stream.read(_LARGEST_FILE + 1)
+    if len(text) > _LARGEST_FILE:
+        raise CodebookError(f"{os.fspath(path)}: not a huffkit codebook (longer than "
+                            f"{_LARGEST_FILE >> 20} MiB, which no codebook is)")
     return codebook_from_json(text, source=os.fspath(path))
 
 

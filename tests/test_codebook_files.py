@@ -5,6 +5,7 @@ integer 1 (issue 15, findings 4 and 15).  Each is a CodebookError that names the
 from __future__ import annotations
 
 import json
+import os
 import re
 import subprocess
 import sys
@@ -13,6 +14,7 @@ import numpy as np
 import pytest
 
 import huffkit
+from huffkit import _codebook_file
 from huffkit._codebook_file import codebook_from_json
 
 TEXT = b"".join(b"%d green bottles hanging on the wall\n" % i for i in range(200))
@@ -179,3 +181,35 @@ def test_the_untouched_codebook_loads():
     assert book == huffkit.Codebook.from_distribution(
         huffkit.Distribution.from_bytes(TEXT).smoothed(0.5))
     assert json.loads(book.to_json()) == _fields()
+
+
+# -- the file's length ---------------------------------------------------------------------
+
+
+def test_a_file_longer_than_any_codebook_is_refused_unread(tmp_path, monkeypatch):
+    monkeypatch.setattr(_codebook_file, "_LARGEST_FILE", 4 << 20)
+    book = huffkit.Codebook.from_distribution(huffkit.Distribution.from_bytes(TEXT))
+    (tmp_path / "model.json").write_text(book.to_json() + " " * ((4 << 20) - len(book.to_json())))
+    (tmp_path / "long.json").write_text(book.to_json() + " " * (4 << 20))
+    assert huffkit.Codebook.load(tmp_path / "model.json") == book  # 4 MiB exactly: read
+    with pytest.raises(huffkit.CodebookError,
+                       match=r"long\.json: not a huffkit codebook \(longer than 4 MiB, which no "
+                             r"codebook is\)$"):
+        huffkit.Codebook.load(tmp_path / "long.json")
+
+
+@pytest.mark.skipif(not os.path.exists("/dev/zero"), reason="no /dev/zero")
+def test_a_file_that_never_ends_is_refused():
+    with pytest.raises(huffkit.CodebookError,
+                       match=r"^/dev/zero: not a huffkit codebook \(longer than 128 MiB, which no "
+                             r"codebook is\)$"):
+        huffkit.Codebook.load("/dev/zero")
+
+
+def test_the_largest_codebook_huffkit_writes_fits():
+    # Every utf8 symbol, with counts of 17 significant digits and an exponent: the bound is
+    # three times as long.
+    size = huffkit.alphabet.alphabet_named("utf8").size
+    counts = (np.random.default_rng(5).random(size) + 1e-3) * 1e300
+    book = huffkit.Codebook.from_distribution(huffkit.Distribution(counts), max_code_length=24)
+    assert 36 << 20 < len(book.to_json()) < _codebook_file._LARGEST_FILE / 3
