@@ -4,6 +4,9 @@ from __future__ import annotations
 
 import io
 import multiprocessing
+import subprocess
+import sys
+import textwrap
 import threading
 import time
 
@@ -398,3 +401,31 @@ def test_a_forked_child_has_a_pool_of_its_own(fresh_pool):
         if child.is_alive():
             child.kill()
     assert child.exitcode == 0
+
+
+def test_the_interpreter_exits_once_the_work_in_hand_is_done(tmp_path):
+    # The workers are joined at exit, after the calls they were given: none is cut short,
+    # and none is left running.
+    code = textwrap.dedent("""
+        import threading, time
+        from huffkit import _parallel
+
+        leaving = threading.Event()
+
+        def slow(item):
+            leaving.wait()
+            time.sleep(0.05)
+            print("done", item, flush=True)
+
+        for item in range(6):
+            _parallel.submit(slow, item, 3)
+        _parallel.submit(slow, 6, 5)  # the pool is replaced by one of five workers
+        print("leaving", flush=True)
+        leaving.set()
+        """)
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                            timeout=60)
+    assert (result.returncode, result.stderr) == (0, "")
+    lines = result.stdout.splitlines()
+    assert lines[0] == "leaving"
+    assert sorted(lines[1:]) == [f"done {item}" for item in range(7)]
