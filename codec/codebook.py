@@ -283,7 +283,10 @@ class Codebook:
     def load(cls, path: str | os.PathLike, /) -> Codebook:
         """Read a codebook written by :meth:`save` (or ``huffkit train``).
 
-        Raises ``CodebookError`` if the file is not a valid huffkit codebook.
+        Raises ``CodebookError`` if the file is not a valid huffkit codebook: not
+        JSON (NaN and Infinity are not), nested deeper than a codebook is, longer
+        than 128 MiB, with numbers beyond float64 or counts whose sum overflows,
+        or damaged; ``OSError`` if it cannot be read.
         """
         from ._codebook_file import load_codebook
         return load_codebook(path)
