@@ -25,7 +25,7 @@ from ._parallel import check_threads, map_in_order, results_in_order, submit
 from ._splitter import split_points
 from .alphabet import ALPHABETS, Alphabet, AlphabetError, alphabet_named
 from .codebook import Codebook
-from .container import DEFAULT_BLOCK_SIZE, DEFAULT_MEMORY_LIMIT, FrameEnd
+from .container import DEFAULT_BLOCK_SIZE, DEFAULT_MEMORY_LIMIT, FrameEnd, byte_view
 from .distribution import Distribution
 
 __all__ = ["HuffmanCompressor", "HuffmanDecompressor", "HuffmanFile", "compress", "decompress",
@@ -200,7 +200,7 @@ class HuffmanCompressor:
         if self._alphabet.name != "bytes":
             return self._compress_symbols(data)
         size = self._block_size
-        with memoryview(data) as view, view.cast("B") as view:
+        with byte_view(data) as view:
             if self._codebook is not None:
                 _check_codable(self._codebook, np.frombuffer(view, dtype=np.uint8),
                                self._alphabet)
@@ -242,7 +242,7 @@ class HuffmanCompressor:
 
     def _compress_symbols(self, data) -> list[bytes]:
         """compress() for alphabets whose symbols span bytes: blocks end between symbols."""
-        with memoryview(data) as view, view.cast("B") as view:
+        with byte_view(data) as view:
             data = bytes(view)
         undo = self._validate(data, final=False)
         try:
@@ -393,6 +393,11 @@ class HuffmanDecompressor:
         self._output_pos = 0  # ... of which this much has been returned
         self._eof = False
         self._unused_data = b""
+        # One-shot decompress() reads the frames of one buffer in place: it asks for no copy
+        # of what follows a frame (copying the rest after each frame made it quadratic in
+        # the frames), only where the frame ended in the input of the last call.
+        self._copy_unused = True
+        self._frame_end = 0
         self._needs_input = True
 
     @property
@@ -431,15 +436,14 @@ class HuffmanDecompressor:
     def _borrow(self, data) -> memoryview | None:
         """Take in *data*: read where it lies when nothing is held back (no copy: a whole
         file given at once is decoded in place), else appended to what is."""
-        if not self._input:
-            try:
-                view = memoryview(data).cast("B")
-            except TypeError:  # not C-contiguous
-                pass
-            else:
-                self._input, self._pos = view, 0
-                return view
-        self._input += data
+        with byte_view(data) as view:
+            if not self._input:
+                # A view of its own (a cast registers with the buffer, not with *view*), let
+                # go by decompress() before it returns.
+                borrowed = view.cast("B")
+                self._input, self._pos = borrowed, 0
+                return borrowed
+            self._input += view
         return None
 
     def _decompress(self, max_length: int) -> bytes:
@@ -521,7 +525,9 @@ class HuffmanDecompressor:
                 raise FormatError(f"frame end records {block.total_symbols} bytes, but the "
                                   f"frame's {self._blocks} blocks hold {self._total}")
             self._eof = True
-            self._unused_data = bytes(self._input[self._pos + block.size:])
+            self._frame_end = self._pos + block.size
+            if self._copy_unused:
+                self._unused_data = bytes(self._input[self._frame_end:])
             self._input = bytearray()
             self._pos = 0
             return True
@@ -674,29 +680,31 @@ def decompress(data, /, *, codebook: Codebook | None = None, threads: int | None
     raises ``MemoryLimitError`` from its header (see :class:`HuffmanDecompressor`).
     """
     memory_limit = container.check_memory_limit(memory_limit)
-    with memoryview(data) as view:
-        if view.nbytes == 0:
-            raise TruncatedError("empty input: a huffkit stream holds at least one frame")
-        size = view.nbytes
     results = []
-    rest = data
-    frame = 1
-    while True:
-        decompressor = HuffmanDecompressor(codebook=codebook, threads=threads,
-                                           memory_limit=memory_limit)
-        try:
-            results.append(decompressor.decompress(rest))
-            if not decompressor.eof:
-                raise TruncatedError("compressed data ended before the end-of-frame marker "
-                                     "was reached")
-        except HuffmanError as error:
-            if frame == 1:
-                raise
-            raise _with_context(error, f"frame {frame} (at byte {size - len(rest)})") from None
-        rest = decompressor.unused_data
-        if not rest:
-            return b"".join(results)
-        frame += 1
+    with byte_view(data) as view:
+        size = view.nbytes
+        if size == 0:
+            raise TruncatedError("empty input: a huffkit stream holds at least one frame")
+        pos = 0
+        frame = 1
+        while True:
+            decompressor = HuffmanDecompressor(codebook=codebook, threads=threads,
+                                               memory_limit=memory_limit)
+            decompressor._copy_unused = False
+            try:
+                # A slice of the view: the frame is read in place, and so is the rest.
+                results.append(decompressor.decompress(view[pos:] if pos else view))
+                if not decompressor.eof:
+                    raise TruncatedError("compressed data ended before the end-of-frame "
+                                         "marker was reached")
+            except HuffmanError as error:
+                if frame == 1:
+                    raise
+                raise _with_context(error, f"frame {frame} (at byte {pos})") from None
+            pos += decompressor._frame_end
+            if pos == size:
+                return b"".join(results)
+            frame += 1
 
 
 class _DecompressReader(io.RawIOBase):
@@ -970,7 +978,7 @@ class HuffmanFile(io.BufferedIOBase):
     def write(self, data) -> int:
         """Compress and write *data* (any bytes-like object); return its length in bytes."""
         self._check_can_write()
-        with memoryview(data) as view:
+        with byte_view(data) as view:
             length = view.nbytes
             self._fp.write(self._compressor.compress(view))
         self._pos += length

@@ -161,7 +161,7 @@ def analyze(data, /, *, block_size: int = DEFAULT_BLOCK_SIZE,
     The result is what :func:`inspect` reports for the compressed bytes.
     With *blocks*, ``Ledger.blocks`` has a row per block.
     """
-    with memoryview(data) as view, view.cast("B") as view:
+    with container.byte_view(data) as view:
         original = bytes(view)
     if isinstance(codebook, Distribution):
         limit = (alphabet_named(alphabet).default_max_code_length if max_code_length is None
@@ -194,19 +194,19 @@ def inspect(compressed, /, *, codebook: Codebook | None = None, base: float = 2,
     takes no more memory than decompressing it block by block.
     """
     memory_limit = container.check_memory_limit(memory_limit)
-    with memoryview(compressed) as view:
+    with container.byte_view(compressed) as view:
         size = view.nbytes
-    if size == 0:
-        raise TruncatedError("empty input: a huffkit stream holds at least one frame")
-    if codebook is not None and not any(frame.codebook for frame in
-                                        container.frame_info(compressed, codebook=codebook)):
-        raise CodebookError("a codebook was given, but this data was not compressed with one: "
-                            "every block carries its own code (to measure data against a "
-                            "model, analyze it with the codebook instead)")
-    first_frame = container.parse_frame_header(compressed, 0)
-    return _account(_blocks(compressed, codebook, memory_limit=memory_limit), size, codebook,
-                    alphabet=first_frame.alphabet, base=base, per_symbol=per_symbol,
-                    block_rows=blocks)
+        if size == 0:
+            raise TruncatedError("empty input: a huffkit stream holds at least one frame")
+        if codebook is not None and not any(frame.codebook for frame in
+                                            container.frame_info(view, codebook=codebook)):
+            raise CodebookError("a codebook was given, but this data was not compressed with "
+                                "one: every block carries its own code (to measure data "
+                                "against a model, analyze it with the codebook instead)")
+        first_frame = container.parse_frame_header(view, 0)
+        return _account(_blocks(view, codebook, memory_limit=memory_limit), size, codebook,
+                        alphabet=first_frame.alphabet, base=base, per_symbol=per_symbol,
+                        block_rows=blocks)
 
 
 # -- walking a file block by block --------------------------------------------
@@ -317,7 +317,7 @@ def _blocks(compressed, codebook: Codebook | None, original: bytes | None = None
             memory_limit: int | None = None) -> Iterator[_Block]:
     """Every block of every frame, decoded (or sliced from *original*, when known)."""
     # The views are released however the walk ends, so a mapped file can be closed.
-    with memoryview(compressed) as view, view.cast("B") as buffer:
+    with container.byte_view(compressed) as buffer:
         pos = 0
         done = 0
         frame = 0

@@ -10,10 +10,13 @@ error raised by huffkit once kept such views in the frames of its traceback, so 
 
 from __future__ import annotations
 
+import array
 import contextlib
+import io
 import mmap
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 import huffkit
@@ -158,3 +161,120 @@ def test_encoding_errors_leave_the_buffer_free(call, tmp_path):
     else:
         pytest.fail("no error")
     assert len(grown) == len(_NOT_UTF8) + 4
+
+
+# -- bytes-like objects of any item size: their bytes, as zlib reads them ------------------------
+
+NOT_CONTIGUOUS = ("data must be a C-contiguous bytes-like object; this one is strided or in "
+                  "Fortran order: pass a contiguous copy (numpy.ascontiguousarray, or "
+                  "bytes(memoryview(...)))")
+
+
+def _shapes(payload: bytes) -> dict[str, object]:
+    """*payload* (a multiple of 4 bytes) as bytes-like objects of other item sizes and shapes,
+    each of exactly those bytes in that order."""
+    assert len(payload) % 4 == 0
+    words = array.array("I")
+    words.frombytes(payload)
+    return {
+        "array-I": words,
+        "numpy-int32": np.frombuffer(payload, dtype=np.int32),
+        "numpy-2d": np.frombuffer(payload, dtype=np.uint16).reshape(2, -1),
+        "numpy-big-endian": np.frombuffer(payload, dtype=">u2"),
+        "memoryview-cast": memoryview(payload).cast("I"),
+    }
+
+
+def _strided(payload: bytes) -> dict[str, object]:
+    """Buffers of the payload's bytes that are not C-contiguous."""
+    square = np.frombuffer(payload[:(len(payload) // 64) * 64], dtype=np.uint8).reshape(-1, 64)
+    return {
+        "fortran": np.asfortranarray(square),
+        "strided": np.frombuffer(payload, dtype=np.uint8)[::2],
+        "memoryview-strided": memoryview(payload)[::2],
+    }
+
+
+PLAIN = b"huffkit reads any buffer as its bytes " * 300
+
+
+def _packed_of_four() -> tuple[bytes, bytes]:
+    """A frame of a length divisible by 4 (so that it is a whole array of 4-byte items)."""
+    for size in range(10_000, 10_100):
+        packed = huffkit.compress(PLAIN[:size])
+        if len(packed) % 4 == 0:
+            return packed, PLAIN[:size]
+    raise AssertionError("no frame of a length divisible by 4")
+
+
+FRAME4, PLAIN4 = _packed_of_four()
+TEXT = "naïve café ☕ ".encode() * 64  # utf8, 4-byte aligned length
+assert len(TEXT) % 4 == 0
+
+
+def _write(data) -> bytes:
+    target = io.BytesIO()
+    with huffkit.open(target, "wb") as file:
+        assert file.write(data) == memoryview(data).nbytes
+    return target.getvalue()
+
+
+ENCODING = {
+    "compress": lambda data: huffkit.compress(data),
+    "compress-utf8": lambda data: huffkit.compress(data, alphabet="utf8"),
+    "compress-pairs": lambda data: huffkit.compress(data, alphabet="pairs", coder="ans"),
+    "compressor": lambda data: (lambda c: c.compress(data) + c.flush())(
+        huffkit.HuffmanCompressor()),
+    "compressor-utf8": lambda data: (lambda c: c.compress(data) + c.flush())(
+        huffkit.HuffmanCompressor(alphabet="utf8")),
+    "analyze": lambda data: huffkit.analyze(data).to_dict(),
+    "file-write": _write,
+}
+DECODING = {
+    "decompress": huffkit.decompress,
+    "decompressor": lambda data: huffkit.HuffmanDecompressor().decompress(data),
+    "frame_info": huffkit.frame_info,
+    "inspect": lambda data: huffkit.inspect(data).to_dict(),
+}
+
+
+@pytest.mark.parametrize("shape", list(_shapes(TEXT)))
+@pytest.mark.parametrize("call", list(ENCODING))
+def test_encoders_read_any_contiguous_buffer_as_its_bytes(call, shape):
+    data = _shapes(TEXT)[shape]
+    assert ENCODING[call](data) == ENCODING[call](TEXT)
+
+
+@pytest.mark.parametrize("shape", list(_shapes(FRAME4)))
+@pytest.mark.parametrize("call", list(DECODING))
+def test_decoders_read_any_contiguous_buffer_as_its_bytes(call, shape):
+    """frame_info and inspect once read an array('I') by items, and said that a frame of
+    N bytes ended before its N bytes."""
+    data = _shapes(FRAME4)[shape]
+    assert DECODING[call](data) == DECODING[call](FRAME4)
+
+
+def test_file_reads_into_any_buffer():
+    target = array.array("I", bytes(4 * (len(PLAIN4) // 4 + 2)))
+    with huffkit.open(io.BytesIO(FRAME4)) as file:
+        count = file.readinto(target)
+    assert count == len(PLAIN4)
+    assert target.tobytes()[:count] == PLAIN4
+
+
+@pytest.mark.parametrize("layout", list(_strided(TEXT)))
+@pytest.mark.parametrize("call", [*ENCODING, *DECODING])
+def test_buffers_that_are_not_contiguous_are_refused(call, layout):
+    data = _strided(TEXT if call in ENCODING else FRAME4)[layout]
+    with pytest.raises(ValueError) as info:
+        {**ENCODING, **DECODING}[call](data)
+    assert type(info.value) is ValueError
+    assert str(info.value) == NOT_CONTIGUOUS
+
+
+@pytest.mark.parametrize("call", [*ENCODING, *DECODING])
+@pytest.mark.parametrize("value", ["text", [1, 2, 3], 7])
+def test_objects_that_are_not_bytes_like_are_type_errors(call, value):
+    with pytest.raises(TypeError) as info:
+        {**ENCODING, **DECODING}[call](value)
+    assert "bytes-like object is required" in str(info.value)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import array
 import io
+import time
 
 import pytest
 
@@ -234,3 +235,53 @@ def test_truncated_file_is_reported_on_read():
     with huffkit.open(io.BytesIO(packed[:-1])) as stream, \
             pytest.raises(huffkit.TruncatedError, match="ended before the end-of-frame"):
         stream.read()
+
+
+# -- many frames: one-shot decompress reads them in place ----------------------------------------
+
+
+def test_decompress_reads_each_frame_in_place(monkeypatch):
+    """Each frame's decompressor is given a view of the caller's buffer from where the frame
+    starts: no copy of the rest of the input per frame (which made 176,000 empty frames
+    take 11 s: quadratic in the frames)."""
+    frames = huffkit.compress(b"a") + huffkit.compress(b"") * 50 + huffkit.compress(b"bc")
+    seen = []
+    original = huffkit.HuffmanDecompressor.decompress
+
+    def spy(self, data, /, max_length=-1):
+        seen.append((type(data), getattr(data, "obj", None) is frames, len(data)))
+        return original(self, data, max_length)
+
+    monkeypatch.setattr(huffkit.HuffmanDecompressor, "decompress", spy)
+    assert huffkit.decompress(frames) == b"abc"
+    assert len(seen) == 52
+    assert all(kind is memoryview and same for kind, same, _ in seen)
+    frame_sizes = [len(huffkit.compress(b"a"))] + [len(huffkit.compress(b""))] * 50
+    assert [size for _, _, size in seen] == [len(frames) - sum(frame_sizes[:k])
+                                             for k in range(52)]
+
+
+def test_decompress_of_many_frames_is_linear():
+    """300,000 empty frames (6.9 MB): the quadratic version copied 1 TB to read them."""
+    frames = huffkit.compress(b"") * 300_000
+    start = time.process_time()
+    assert huffkit.decompress(frames) == b""
+    assert time.process_time() - start < 30  # about 2 s; quadratic, several minutes
+
+
+def test_unused_data_still_holds_what_follows_the_frame():
+    first, second = huffkit.compress(b"one"), huffkit.compress(b"two")
+    decompressor = huffkit.HuffmanDecompressor()
+    assert decompressor.decompress(first + second) == b"one"
+    assert decompressor.eof
+    assert decompressor.unused_data == second
+    assert type(decompressor.unused_data) is bytes
+
+
+def test_error_in_a_later_frame_says_where_it_starts():
+    first = huffkit.compress(b"one")
+    damaged = bytearray(huffkit.compress(b"two"))
+    damaged[0] ^= 0xFF
+    with pytest.raises(huffkit.FormatError) as info:
+        huffkit.decompress(first + first + bytes(damaged))
+    assert str(info.value).startswith(f"frame 3 (at byte {2 * len(first)}): not a huffkit frame")
