@@ -407,25 +407,26 @@ def test_the_interpreter_exits_once_the_work_in_hand_is_done(tmp_path):
     # The workers are joined at exit, after the calls they were given: none is cut short,
     # and none is left running.
     code = textwrap.dedent("""
-        import threading, time
+        import atexit, threading, time
         from huffkit import _parallel
 
         leaving = threading.Event()
+        done = []
+        # atexit's functions run after the interpreter has joined its threads.
+        atexit.register(lambda: print("at exit", sorted(done)))
 
         def slow(item):
             leaving.wait()
             time.sleep(0.05)
-            print("done", item, flush=True)
+            done.append(item)
 
         for item in range(6):
             _parallel.submit(slow, item, 3)
         _parallel.submit(slow, 6, 5)  # the pool is replaced by one of five workers
-        print("leaving", flush=True)
+        print("leaving", done)
         leaving.set()
         """)
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
                             timeout=60)
     assert (result.returncode, result.stderr) == (0, "")
-    lines = result.stdout.splitlines()
-    assert lines[0] == "leaving"
-    assert sorted(lines[1:]) == [f"done {item}" for item in range(7)]
+    assert result.stdout == "leaving []\nat exit [0, 1, 2, 3, 4, 5, 6]\n"
