@@ -15,6 +15,7 @@ import collections
 import io
 import os
 import sys
+import threading
 import zlib
 
 import numpy as np
@@ -119,7 +120,22 @@ def _check_codable(codebook: Codebook, symbols: np.ndarray, alphabet: Alphabet) 
             "smoothed distribution (Distribution.smoothed, or huffkit train --smooth ALPHA)")
 
 
-class HuffmanCompressor:
+class _Uncopyable:
+    """Refuse copy.copy, copy.deepcopy and pickling, as bz2's and lzma's compressors do: a
+    copy would share the object's buffers (or silently restart its frame), and a frame half
+    written or half read cannot be resumed elsewhere."""
+
+    def __reduce_ex__(self, protocol):
+        raise TypeError(f"cannot pickle {type(self).__name__!r} object")
+
+    def __copy__(self):
+        raise TypeError(f"cannot copy {type(self).__name__!r} object")
+
+    def __deepcopy__(self, memo):
+        raise TypeError(f"cannot copy {type(self).__name__!r} object")
+
+
+class HuffmanCompressor(_Uncopyable):
     """Compress data incrementally into one huffkit frame.
 
     Call :meth:`compress` with successive pieces of data, then :meth:`flush`
@@ -154,6 +170,10 @@ class HuffmanCompressor:
     it applies to blocks of bytes with their own codes (not to a *codebook*,
     nor to the utf8 and pairs alphabets).  ``split=False`` gives every
     *block_size* bytes one block with a plain table.
+
+    Calls from several threads are serialised, as in ``bz2`` and ``lzma``: each
+    call's output follows the output of the call that took effect before it.
+    The object cannot be copied or pickled (``TypeError``).
     """
 
     def __init__(self, *, block_size: int = DEFAULT_BLOCK_SIZE,
@@ -162,6 +182,7 @@ class HuffmanCompressor:
                  embed_codebook: bool = True, coder: str = "huffman",
                  alphabet: str = "bytes", threads: int | None = 1,
                  split: bool = True) -> None:
+        self._lock = threading.Lock()  # one call at a time
         self._block_size = container.check_block_size(block_size)
         self._threads = check_threads(threads)
         self._coder = check_coder(coder)
@@ -191,7 +212,8 @@ class HuffmanCompressor:
     @releasing_views
     def compress(self, data, /) -> bytes:
         """Feed *data* (any bytes-like object); return whatever compressed output is ready."""
-        return _join(self._compress_parts(data), self._threads)
+        with self._lock:
+            return _join(self._compress_parts(data), self._threads)
 
     def _compress_parts(self, data) -> list[bytes]:
         """compress(), its output left in pieces."""
@@ -226,7 +248,8 @@ class HuffmanCompressor:
 
         The compressor cannot be used after this.
         """
-        return _join(self._flush_parts(), self._threads)
+        with self._lock:
+            return _join(self._flush_parts(), self._threads)
 
     def _flush_parts(self) -> list[bytes]:
         """flush(), its output left in pieces."""
@@ -346,7 +369,7 @@ class HuffmanCompressor:
                                       self._coder)
 
 
-class HuffmanDecompressor:
+class HuffmanDecompressor(_Uncopyable):
     """Decompress one huffkit frame incrementally.
 
     Feed compressed data to :meth:`decompress` in pieces of any size.  Once the
@@ -370,12 +393,16 @@ class HuffmanDecompressor:
     ``DEFAULT_MEMORY_LIMIT`` (128 MiB), admits every frame of bytes whatever
     its block size, and utf8 and pairs frames of blocks up to about ten
     million symbols.
+
+    Calls from several threads are serialised, as in ``bz2`` and ``lzma``.  The
+    object cannot be copied or pickled (``TypeError``).
     """
 
     def __init__(self, *, codebook: Codebook | None = None, threads: int | None = 1,
                  memory_limit: int | None = DEFAULT_MEMORY_LIMIT) -> None:
         if codebook is not None and not isinstance(codebook, Codebook):
             raise TypeError(f"codebook must be a Codebook, not {type(codebook).__name__}")
+        self._lock = threading.Lock()  # one call at a time
         self._threads = check_threads(threads)
         self._memory_limit = container.check_memory_limit(memory_limit)
         self._decoded: collections.deque[bytes] = collections.deque()  # blocks decoded ahead
@@ -422,6 +449,10 @@ class HuffmanDecompressor:
         Input that cannot be decoded yet, and output beyond *max_length*, are
         kept for the next call (which may pass ``b""``).
         """
+        with self._lock:
+            return self._decompress_call(data, max_length)
+
+    def _decompress_call(self, data, max_length: int) -> bytes:
         if self._eof:
             raise EOFError("End of stream already reached")
         borrowed = self._borrow(data)

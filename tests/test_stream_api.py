@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import array
+import copy
 import io
+import pickle
 import time
 
 import pytest
@@ -285,3 +287,38 @@ def test_error_in_a_later_frame_says_where_it_starts():
     with pytest.raises(huffkit.FormatError) as info:
         huffkit.decompress(first + first + bytes(damaged))
     assert str(info.value).startswith(f"frame 3 (at byte {2 * len(first)}): not a huffkit frame")
+
+
+# -- copies and pickles are refused, as bz2's and lzma's ---------------------------------------
+
+
+@pytest.mark.parametrize("make", [
+    huffkit.HuffmanCompressor,
+    lambda: huffkit.HuffmanCompressor(coder="ans", alphabet="utf8"),
+    huffkit.HuffmanDecompressor,
+], ids=["compressor", "compressor-ans-utf8", "decompressor"])
+@pytest.mark.parametrize("how", ["copy", "deepcopy", *(f"pickle-{protocol}" for protocol in
+                                                       range(pickle.HIGHEST_PROTOCOL + 1))])
+def test_compressor_objects_cannot_be_copied_or_pickled(make, how):
+    """copy.copy shared the compressor's pending buffer with the copy (feeding one changed
+    the other's output), and a pickle silently restarted the frame."""
+    obj = make()
+    if isinstance(obj, huffkit.HuffmanCompressor):
+        head = obj.compress(b"pending data")
+    else:
+        obj.decompress(huffkit.compress(b"some data")[:12])
+    name = type(obj).__name__
+    if how.startswith("pickle"):
+        with pytest.raises(TypeError) as info:
+            pickle.dumps(obj, protocol=int(how.split("-")[1]))
+        assert str(info.value) == f"cannot pickle {name!r} object"
+    else:
+        with pytest.raises(TypeError) as info:
+            getattr(copy, how)(obj)
+        assert str(info.value) == f"cannot copy {name!r} object"
+    # The object is untouched and goes on.
+    if isinstance(obj, huffkit.HuffmanCompressor):
+        assert huffkit.decompress(head + obj.compress(b"") + obj.flush()) == b"pending data"
+    else:
+        rest = huffkit.compress(b"some data")[12:]
+        assert obj.decompress(rest) == b"some data"
