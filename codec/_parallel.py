@@ -12,6 +12,10 @@ calls that ask for *threads* threads run at most that many functions at once
 (those with the same count share that many), the rest waiting their turn in
 the order they were submitted.  concurrent.futures joins the workers at
 interpreter exit, after they have run the work they hold.
+
+A function run here must not wait for another it submits with the same count:
+when all of that count's turns are taken by such waiters, none is left to run
+what they wait for.
 """
 
 from __future__ import annotations
