@@ -12,7 +12,7 @@ import click
 import huffkit.corpora
 from huffkit import benchmark
 
-from ._main import _CONTEXT, ByteSize, CliError, _describe, main
+from ._main import _CONTEXT, MAX_THREADS, ByteSize, CliError, _describe, main
 
 # With no FILE: the bundled English essay, repeated to about a megabyte, so that each
 # timing is long enough to read.
@@ -31,12 +31,14 @@ class _DataSize(ByteSize):
 
 
 @main.command(context_settings=_CONTEXT)
-@click.argument("files", nargs=-1, type=click.Path(dir_okay=False, allow_dash=False),
+@click.argument("files", nargs=-1,
+                type=click.Path(dir_okay=False, allow_dash=False, readable=False),
                 metavar="[FILE]...")
 @click.option("--repeat", type=click.IntRange(min=1), default=7, show_default=True,
               help="Runs of each contender; the median is reported.")
-@click.option("-T", "--threads", type=click.IntRange(min=1), default=None,
-              help="Threads for huffkit's many-thread runs.  [default: one per core]")
+@click.option("-T", "--threads", type=click.IntRange(0, MAX_THREADS), default=None,
+              help=f"Threads for huffkit's many-thread runs, 1 to {MAX_THREADS}, or 0 for one "
+                   "per core.  [default: one per core]")
 @click.option("--json", "as_json", is_flag=True, help="Print one JSON object.")
 @click.option("--stream-memory", "stream_size", type=_DataSize(), default=None, metavar="SIZE",
               help="Instead: stream SIZE bytes (say 1G) of FILE, or the sample, through "
@@ -57,6 +59,7 @@ def bench(files, repeat, threads, as_json, stream_size, coders, block_size) -> i
     With --stream-memory SIZE, SIZE bytes of FILE (repeated; the bundled essay by
     default) go through two huffkit processes joined by a pipe instead.
     """
+    threads = threads or None  # 0 is one per core, as None is
     if stream_size is None and (coders or block_size != huffkit.DEFAULT_BLOCK_SIZE):
         raise click.UsageError("--coder and --block-size go with --stream-memory")
     if stream_size is not None and len(files) > 1:

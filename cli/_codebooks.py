@@ -49,7 +49,9 @@ def _pair_part(value: int) -> str:
 
 
 @main.command(context_settings=_CONTEXT)
-@click.argument("files", nargs=-1, required=True, type=click.Path(dir_okay=False),
+# readable=False: an unreadable FILE is the command's error (exit 1, naming it), not a usage error.
+@click.argument("files", nargs=-1, required=True,
+                type=click.Path(dir_okay=False, readable=False),
                 metavar="FILE...")
 @click.option("-o", "--output", required=True, type=click.Path(dir_okay=False, allow_dash=True),
               metavar="MODEL.json", help="Where to write the codebook (- for standard output).")
@@ -143,7 +145,7 @@ def codebook_table(codebook: huffkit.Codebook) -> dict:
 
 
 @main.command(context_settings=_CONTEXT)
-@click.argument("model", type=click.Path(), metavar="MODEL.json")
+@click.argument("model", type=click.Path(readable=False), metavar="MODEL.json")
 @click.option("--json", "as_json", is_flag=True, help="Print one JSON object.")
 def show(model, as_json) -> int:
     """Print the code table of a codebook: each byte's count, probability, ideal

@@ -127,9 +127,11 @@ def _label(name: str) -> str:
 
 
 @main.command(context_settings=_CONTEXT)
-@click.argument("files", nargs=-1, required=True, type=click.Path(dir_okay=False),
+# readable=False: an unreadable FILE is the command's error (exit 1, naming it), not a usage error.
+@click.argument("files", nargs=-1, required=True,
+                type=click.Path(dir_okay=False, readable=False),
                 metavar="FILE...")
-@click.option("--codebook", "codebook_paths", multiple=True, type=click.Path(),
+@click.option("--codebook", "codebook_paths", multiple=True, type=click.Path(readable=False),
               metavar="MODEL.json", help="Add a column for this codebook (repeatable).")
 @click.option("--smooth", "alpha", type=click.FloatRange(min=0), metavar="ALPHA",
               default=experiments.DEFAULT_SMOOTHING, show_default=True,
@@ -203,7 +205,7 @@ def _print_matrix(result: experiments.Comparison, metric: str) -> None:
 
 
 @main.command(context_settings=_CONTEXT)
-@click.argument("file", type=click.Path(dir_okay=False))
+@click.argument("file", type=click.Path(dir_okay=False, readable=False))
 @click.option("--toward", default="uniform", show_default=True, metavar="uniform|FILE2",
               help="R: the uniform distribution, or FILE2's (smoothed by --smooth).")
 @click.option("--steps", type=click.IntRange(min=2), default=11, show_default=True,

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import os
-import shutil
+import stat
 import tempfile
 from collections.abc import Iterator
 from typing import Any, BinaryIO
@@ -22,17 +22,32 @@ def named(error: OSError, name: str) -> OSError:
 
 
 class NamedStream:
-    """A binary stream whose failed reads, writes and flushes name *name*."""
+    """A binary stream whose failed reads, writes and flushes name *name*.
+
+    It counts the bytes read (``bytes_read``), so that a caller can tell whether a file
+    changed size while it was read.
+    """
 
     def __init__(self, stream: BinaryIO, name: str) -> None:
         self._stream = stream
         self.name = name
+        self.bytes_read = 0
 
     def read(self, size: int = -1) -> bytes:
         try:
-            return self._stream.read(size)
+            data = self._stream.read(size)
         except OSError as error:
             raise named(error, self.name) from None
+        self.bytes_read += len(data)
+        return data
+
+    def readinto(self, buffer) -> int:
+        try:
+            count = self._stream.readinto(buffer)
+        except OSError as error:
+            raise named(error, self.name) from None
+        self.bytes_read += count or 0
+        return count
 
     def write(self, data) -> int:
         try:
@@ -57,20 +72,62 @@ def _default_mode() -> int:
     return 0o666 & ~umask
 
 
+#: What mkstemp adds to the prefix: 8 random characters, then the suffix.
+_RANDOM_PART = 8
+_TEMPORARY_SUFFIX = ".tmp"
+
+
+def _name_max(directory: str) -> int:
+    """The longest file name, in bytes, that *directory* takes."""
+    try:
+        longest = os.pathconf(directory, "PC_NAME_MAX")
+    except (OSError, ValueError, AttributeError):
+        return 255  # the usual limit (ext4, XFS, Btrfs, tmpfs); mkstemp reports a shorter one
+    return longest if longest and longest > 0 else 255
+
+
+def _temporary_prefix(directory: str, name: str) -> str:
+    """``.NAME.`` for the hidden temporary file of *name*, short enough for *directory*.
+
+    The temporary name is 14 bytes longer than *name* (a dot, a dot, 8 random
+    characters, ``.tmp``): for a name within 14 bytes of the limit (NAME_MAX, 255 on
+    most file systems) *name* is cut, by whole characters, until the whole fits.  The
+    random part still makes it unique, and the cut name still says whose it is.
+    """
+    room = _name_max(directory) - 2 - _RANDOM_PART - len(_TEMPORARY_SUFFIX)
+    while name and len(os.fsencode(name)) > room:
+        name = name[:-1]
+    return f".{name}."
+
+
+def _permissions(mode: int | None) -> int:
+    """The permission bits an output gets from its input's *mode*, or the umask's default.
+
+    Only the read, write and execute bits (``mode & 0o777``, as zstd copies them): a
+    set-user-ID, set-group-ID or sticky bit copied from an input would make, run as
+    root, a set-user-ID-root program of whatever was decompressed.
+    """
+    if mode is None:
+        return _default_mode()
+    return stat.S_IMODE(mode) & 0o777
+
+
 @contextlib.contextmanager
-def atomic_output(path: str, *, force: bool, mode_from: str | None = None) -> Iterator[BinaryIO]:
+def atomic_output(path: str, *, force: bool, mode: int | None = None) -> Iterator[BinaryIO]:
     """Write to a temporary file beside *path*; rename it to *path* only on success.
 
     If the body raises, the temporary file is removed and *path* is untouched.
     Without *force* an existing *path* is never replaced, even one that
     appears while the body runs (``FileExistsError``).  The new file gets the
-    permission bits of *mode_from*, or the umask's default.  Errors writing
-    or closing the temporary file name *path*.
+    read, write and execute bits of *mode* (an input's ``st_mode``, taken from its
+    open descriptor, so that an input deleted or replaced meanwhile does not matter),
+    or the umask's default.  Errors writing or closing the temporary file name *path*.
     """
     directory = os.path.dirname(os.path.abspath(path))
     try:
         descriptor, temporary = tempfile.mkstemp(
-            dir=directory, prefix=f".{os.path.basename(path)}.", suffix=".tmp")
+            dir=directory, prefix=_temporary_prefix(directory, os.path.basename(path)),
+            suffix=_TEMPORARY_SUFFIX)
     except OSError as error:
         # The temporary name is our business; the user asked for *path*.
         raise OSError(error.errno, error.strerror, path) from None
@@ -78,14 +135,12 @@ def atomic_output(path: str, *, force: bool, mode_from: str | None = None) -> It
         with os.fdopen(descriptor, "wb") as stream:
             yield NamedStream(stream, path)
             try:
+                # Through the descriptor: the file written is the file published.
+                os.fchmod(stream.fileno(), _permissions(mode))
                 # Closing writes what is buffered: a full disk may be found only now.
                 stream.close()
             except OSError as error:
                 raise named(error, path) from None
-        if mode_from is not None:
-            shutil.copymode(mode_from, temporary)
-        else:
-            os.chmod(temporary, _default_mode())
         _publish(temporary, path, force=force)
     except BaseException:
         with contextlib.suppress(FileNotFoundError):

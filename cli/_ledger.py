@@ -14,16 +14,18 @@ from ._main import (
     _CONTEXT,
     CliError,
     _describe,
-    _mapped,
     alphabet_option,
     block_options,
     check_block_size,
     check_codebook_options,
     codebook_option,
     coder_option,
+    input_argument,
     load_codebook,
     main,
+    read_whole,
     split_option,
+    whole_input_force_option,
 )
 
 _BASES = {"2": 2.0, "e": math.e}
@@ -60,7 +62,7 @@ def _run(name: str, account) -> int:
 
 
 @main.command(context_settings=_CONTEXT)
-@click.argument("file", type=click.Path(allow_dash=True))
+@input_argument()
 @block_options
 @codebook_option("Code FILE with this codebook (a model Q) instead of its own distribution.")
 @click.option("--embed/--no-embed", default=True, show_default=True,
@@ -69,8 +71,9 @@ def _run(name: str, account) -> int:
 @alphabet_option
 @split_option
 @_ledger_options
+@whole_input_force_option
 def analyze(file, block_size, max_code_length, codebook, embed, coder, alphabet, split,
-            as_json, base, per_symbol, per_block) -> int:
+            as_json, base, per_symbol, per_block, force) -> int:
     """Compress FILE in memory and account for every bit of the result.
 
     Nothing is written. The figures are those huffkit inspect reports for the
@@ -83,12 +86,11 @@ def analyze(file, block_size, max_code_length, codebook, embed, coder, alphabet,
         raise click.UsageError("--no-embed needs --codebook")
 
     def account() -> int:
-        with _mapped(file) as data:
-            ledger = huffkit.analyze(data, block_size=block_size,
-                                     max_code_length=max_code_length, codebook=model,
-                                     embed_codebook=embed, coder=coder, alphabet=alphabet,
-                                     base=_BASES[base], per_symbol=per_symbol,
-                                     blocks=per_block, split=split)
+        data = read_whole(file, force, compressed=False)
+        ledger = huffkit.analyze(data, block_size=block_size, max_code_length=max_code_length,
+                                 codebook=model, embed_codebook=embed, coder=coder,
+                                 alphabet=alphabet, base=_BASES[base], per_symbol=per_symbol,
+                                 blocks=per_block, split=split)
         _print(file, ledger, as_json)
         return 0
 
@@ -96,19 +98,20 @@ def analyze(file, block_size, max_code_length, codebook, embed, coder, alphabet,
 
 
 @main.command(context_settings=_CONTEXT)
-@click.argument("file", type=click.Path(allow_dash=True), metavar="FILE.huf")
+@input_argument("FILE.huf")
 @codebook_option("The codebook FILE was compressed with: its distribution becomes the model "
                  "Q (without it, the model is the one its code lengths imply).")
 @_ledger_options
-def inspect(file, codebook, as_json, base, per_symbol, per_block) -> int:
+@whole_input_force_option
+def inspect(file, codebook, as_json, base, per_symbol, per_block, force) -> int:
     """Decode a compressed FILE and account for every one of its bits:
     file = n·H(P) + n·D(P||Q) + rounding + container."""
     model = load_codebook(codebook)
 
     def account() -> int:
-        with _mapped(file) as data:
-            ledger = huffkit.inspect(data, codebook=model, base=_BASES[base],
-                                     per_symbol=per_symbol, blocks=per_block)
+        data = read_whole(file, force, compressed=True)
+        ledger = huffkit.inspect(data, codebook=model, base=_BASES[base],
+                                 per_symbol=per_symbol, blocks=per_block)
         _print(file, ledger, as_json)
         return 0
 

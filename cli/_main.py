@@ -9,8 +9,9 @@ from __future__ import annotations
 
 import contextlib
 import dataclasses
+import errno
+import io
 import json
-import mmap
 import os
 import re
 import shutil
@@ -26,6 +27,11 @@ import click
 import huffkit
 from huffkit import _backend
 from huffkit._parallel import default_threads
+
+try:
+    from huffkit._parallel import MAX_THREADS
+except ImportError:  # a library without the constant: its bound, 256
+    MAX_THREADS = 256
 from huffkit.alphabet import alphabet_named
 
 from ._files import NamedStream, atomic_output
@@ -33,6 +39,13 @@ from ._files import NamedStream, atomic_output
 SUFFIX = ".huf"
 CODERS = ("huffman", "ans")
 _COPY_CHUNK = 1 << 20
+#: The most compress reads at once, whatever -T and --block-size: 256 threads of 64M
+#: blocks would otherwise ask for 64 GiB in one read.
+_MAX_CHUNK = 1 << 28
+#: The most that info, inspect and analyze read from standard input or a named pipe.  They
+#: need their input whole; a regular file's size is known before it is read, but a pipe
+#: may never end (`yes | huffkit info -`).
+PIPE_LIMIT = 1 << 28
 
 _CONTEXT = {"help_option_names": ["-h", "--help"], "max_content_width": 100}
 
@@ -157,10 +170,21 @@ class ByteSize(click.ParamType):
         return size
 
 
+def threads_option() -> Callable:
+    """-T/--threads N: 0 (one per core, as for xz and zstd) to MAX_THREADS."""
+    return click.option(
+        "-T", "--threads", type=click.IntRange(0, MAX_THREADS), default=None,
+        help=f"Blocks coded at once, in parallel, 1 to {MAX_THREADS}, or 0 for one per "
+             "core; the output is the same whatever the number.  [default: one per core]")
+
+
 def _output_options(function: Callable) -> Callable:
     """The arguments and options compress and decompress share, as gzip has them."""
     decorators = [
-        click.argument("files", nargs=-1, type=click.Path(allow_dash=True), metavar="[FILE]..."),
+        # Not readable=True: click would end the whole command at an unreadable FILE,
+        # with a usage error; the others are still processed, as by gzip.
+        click.argument("files", nargs=-1, type=click.Path(allow_dash=True, readable=False),
+                       metavar="[FILE]..."),
         # Not dir_okay=False: a folder in the output's place is an error about files
         # (exit 1, "NAME: is a directory", as for FILE.huf), not a usage error.
         click.option("-o", "--output", type=click.Path(allow_dash=True),
@@ -170,9 +194,7 @@ def _output_options(function: Callable) -> Callable:
         click.option("-f", "--force", is_flag=True,
                      help="Overwrite existing output files (and read a named pipe or "
                           "device, write to a terminal)."),
-        click.option("-T", "--threads", type=click.IntRange(min=1), default=None,
-                     help="Blocks coded at once, in parallel; the output is the same "
-                          "whatever the number.  [default: one per core]"),
+        threads_option(),
     ]
     for decorator in reversed(decorators):
         function = decorator(function)
@@ -253,13 +275,85 @@ def _check_job(job: _Job, force: bool, *, writes_compressed: bool) -> None:
             raise CliError(f"{job.target} already exists; use -f to overwrite it")
 
 
+def _standard_input_status() -> os.stat_result | None:
+    try:
+        return os.fstat(sys.stdin.buffer.fileno())
+    except (OSError, ValueError, AttributeError, io.UnsupportedOperation):
+        return None  # closed, or not a file at all (as in click's test runner)
+
+
 @contextlib.contextmanager
-def _open_source(name: str):
+def _open_input(name: str, force: bool, *, whole: bool = False):
+    """*name* (``-``: standard input) open for reading, and its status, or None.
+
+    The status is the open descriptor's, not the name's: the name may be deleted or
+    replaced while the file is read, and its mode and size are the file's that is read.
+    Without *force* only a regular file is read: a named pipe is opened without waiting
+    for a writer, then refused, as a socket or a device is.  Commands that read their
+    input *whole* refuse a device even with *force* (/dev/zero would fill the memory).
+    """
     if name == "-":
-        yield NamedStream(sys.stdin.buffer, "standard input")
-    else:
-        with open(name, "rb") as stream:
-            yield NamedStream(stream, name)
+        yield NamedStream(sys.stdin.buffer, "standard input"), _standard_input_status()
+        return
+    # Without -f, opened without waiting: a named pipe with no writer would block here.
+    # With -f, a pipe is to be read, and waited for: a writer may have come and gone (its
+    # data lost) between a non-blocking open and a second one.
+    flags = os.O_RDONLY | getattr(os, "O_CLOEXEC", 0) | (0 if force else os.O_NONBLOCK)
+    try:
+        descriptor = os.open(name, flags)
+    except OSError as error:
+        # A socket cannot be opened at all (ENXIO): refused as the special file it is.
+        if not force and error.errno == errno.ENXIO and _is_socket(name):
+            raise CliError(f"{name}: not a regular file; use -f to read it anyway") from None
+        raise
+    try:
+        status = os.fstat(descriptor)
+        if stat.S_ISDIR(status.st_mode):
+            raise CliError(f"{name}: is a directory")
+        if whole and (stat.S_ISCHR(status.st_mode) or stat.S_ISBLK(status.st_mode)):
+            raise CliError(f"{name}: is a device, and this command reads its input whole")
+        if not stat.S_ISREG(status.st_mode) and not force:
+            # As gzip: a device such as /dev/zero never ends, and a pipe or socket named
+            # by mistake would wait for a writer.  Standard input is always read.
+            raise CliError(f"{name}: not a regular file; use -f to read it anyway")
+        os.set_blocking(descriptor, True)
+        stream = open(descriptor, "rb", closefd=True)  # noqa: SIM115 - closed below
+    except BaseException:
+        os.close(descriptor)
+        raise
+    with stream:
+        yield NamedStream(stream, name), status
+
+
+def _is_socket(name: str) -> bool:
+    try:
+        return stat.S_ISSOCK(os.stat(name).st_mode)
+    except OSError:
+        return False
+
+
+def _size_to_check(name: str, status: os.stat_result | None) -> int | None:
+    """The size *name* must still have when read to its end, or None if it has none.
+
+    A regular file named on the command line: its size when it was opened.  Not
+    standard input (it may start anywhere in a file), nor a file that reports no size
+    (the files of /proc and /sys say 0, and are read to their end).
+    """
+    if name == "-" or status is None or not stat.S_ISREG(status.st_mode):
+        return None
+    return status.st_size or None
+
+
+def _check_size(source: NamedStream, size: int | None) -> None:
+    """Refuse a result made from a file that changed size while it was read.
+
+    A file truncated or grown while compress reads it gives an archive of neither
+    version (as gzip warns, "file size changed while zipping"); here it is an error,
+    and the output is not written.
+    """
+    if size is not None and source.bytes_read != size:
+        raise CliError(f"{source.name}: file size changed while reading it ({size:,} bytes "
+                       f"when opened, {source.bytes_read:,} read)")
 
 
 def _run(jobs: list[_Job], force: bool, transform: Callable[[BinaryIO, BinaryIO], None], *,
@@ -270,15 +364,21 @@ def _run(jobs: list[_Job], force: bool, transform: Callable[[BinaryIO, BinaryIO]
             if job.problem is not None:
                 raise job.problem
             _check_job(job, force, writes_compressed=writes_compressed)
-            with _open_source(job.source) as source:
+            with _open_input(job.source, force) as (source, opened):
+                size = _size_to_check(job.source, opened)
                 if job.target is None:
                     stdout = NamedStream(sys.stdout.buffer, "standard output")
                     transform(source, stdout)
                     stdout.flush()
+                    _check_size(source, size)
                 else:
-                    mode_from = None if job.source == "-" else job.source
-                    with atomic_output(job.target, force=force, mode_from=mode_from) as target:
+                    # The mode of the file opened, as gzip and zstd take it: the input
+                    # may be deleted or replaced before the output is finished.
+                    mode = (opened.st_mode if job.source != "-" and opened is not None
+                            and stat.S_ISREG(opened.st_mode) else None)
+                    with atomic_output(job.target, force=force, mode=mode) as target:
                         transform(source, target)
+                        _check_size(source, size)  # before the output is published
         except FileExistsError as error:
             _report(f"{error.filename} already exists; use -f to overwrite it")
             status = 1
@@ -297,6 +397,30 @@ def _run(jobs: list[_Job], force: bool, transform: Callable[[BinaryIO, BinaryIO]
     return status
 
 
+def read_whole(name: str, force: bool, *, compressed: bool) -> bytes:
+    """The bytes of *name* (``-``: standard input), read whole, for info, inspect, analyze.
+
+    Read, not mapped: a mapped file that shrinks kills the process with SIGBUS when a
+    page past its new end is touched.  A regular file must keep its size while read;
+    standard input or a named pipe (with -f) is read up to PIPE_LIMIT.
+    """
+    with _open_input(name, force, whole=True) as (stream, status):
+        if name == "-" and compressed and not force and sys.stdin.isatty():
+            raise CliError("refusing to read compressed data from a terminal (use -f to force)")
+        if status is not None and stat.S_ISREG(status.st_mode):
+            data = stream.read()
+            _check_size(stream, _size_to_check(name, status))
+            return data
+        chunks = []
+        while chunk := stream.read(min(_COPY_CHUNK, PIPE_LIMIT + 1 - stream.bytes_read)):
+            chunks.append(chunk)
+            if stream.bytes_read > PIPE_LIMIT:
+                raise CliError(f"{stream.name}: more than {PIPE_LIMIT >> 20} MiB; this command "
+                               "reads its input whole, and at most that much from a pipe: "
+                               "save it to a file and name the file")
+        return b"".join(chunks)
+
+
 def load_codebook(path: str | None) -> huffkit.Codebook | None:
     """The codebook in *path* (a ``huffkit train`` model), or a ``CliError`` saying why not."""
     if path is None:
@@ -312,7 +436,8 @@ def load_codebook(path: str | None) -> huffkit.Codebook | None:
 
 
 def codebook_option(description: str) -> Callable:
-    return click.option("--codebook", metavar="MODEL.json", type=click.Path(allow_dash=False),
+    return click.option("--codebook", metavar="MODEL.json",
+                        type=click.Path(allow_dash=False, readable=False),
                         help=description)
 
 
@@ -391,6 +516,7 @@ def compress(files, output, to_stdout, force, threads, block_size, max_code_leng
     check_codebook_options(model)
     if not embed and model is None:
         raise click.UsageError("--no-embed needs --codebook")
+    threads = threads or None  # 0 is one per core, as None is
     workers = default_threads() if threads is None else threads
 
     def target_for(name: str) -> str:
@@ -407,7 +533,8 @@ def compress(files, output, to_stdout, force, threads, block_size, max_code_leng
                                                coder=coder, alphabet=alphabet, threads=threads,
                                                split=split)
         # A few blocks per thread at a time, so that every thread has one to code.
-        chunk_size = block_size if workers == 1 else 4 * workers * block_size
+        chunk_size = (block_size if workers == 1 else
+                      max(block_size, min(4 * workers * block_size, _MAX_CHUNK)))
         while chunk := source.read(chunk_size):
             target.write(compressor.compress(chunk))
         target.write(compressor.flush())
@@ -427,6 +554,7 @@ def decompress(files, output, to_stdout, force, threads, codebook) -> int:
     Concatenated frames decompress to the concatenation of their data.
     """
     model = load_codebook(codebook)
+    threads = threads or None  # 0 is one per core, as None is
 
     def target_for(name: str) -> str:
         if not name.endswith(SUFFIX) or name == SUFFIX:
@@ -443,27 +571,6 @@ def decompress(files, output, to_stdout, force, threads, codebook) -> int:
 
 
 # -- info ----------------------------------------------------------------------
-
-
-@contextlib.contextmanager
-def _mapped(name: str):
-    """The bytes of a file, mapped rather than read; standard input is read."""
-    if name == "-":
-        yield sys.stdin.buffer.read()
-        return
-    if os.path.isdir(name):
-        raise CliError(f"{name}: is a directory")
-    with open(name, "rb") as stream:
-        status = os.fstat(stream.fileno())
-        if stat.S_ISCHR(status.st_mode) or stat.S_ISBLK(status.st_mode):
-            # Read whole, /dev/zero would fill the memory.
-            raise CliError(f"{name}: is a device, and this command reads its input whole")
-        if not stat.S_ISREG(status.st_mode) or status.st_size == 0:
-            # A pipe or device has no size to map (and an empty file cannot be mapped).
-            yield stream.read()
-            return
-        with mmap.mmap(stream.fileno(), 0, access=mmap.ACCESS_READ) as mapped:
-            yield mapped
 
 
 def _info_dict(name: str, frames: tuple[huffkit.FrameInfo, ...]) -> dict:
@@ -529,18 +636,36 @@ def _print_info(summary: dict) -> None:
                  f"{block['size']:>11,} {block['payload_bits'] / block['symbols']:>11.4f}")
 
 
+def input_argument(metavar: str = "FILE") -> Callable:
+    """A FILE argument (``-`` for standard input) for a command that reads it whole.
+
+    Not readable=True: click would turn one unreadable file into a usage error; the
+    command says ``huffkit: error: FILE: Permission denied``, as for a missing file.
+    """
+    return click.argument("file", type=click.Path(allow_dash=True, readable=False),
+                          metavar=metavar)
+
+
+def whole_input_force_option(function: Callable) -> Callable:
+    return click.option(
+        "-f", "--force", is_flag=True,
+        help=f"Read a named pipe or a socket too (at most {PIPE_LIMIT >> 20} MiB, as from "
+             "standard input).")(function)
+
+
 @main.command(context_settings=_CONTEXT)
-@click.argument("file", type=click.Path(allow_dash=True))
+@input_argument()
 @click.option("--json", "as_json", is_flag=True, help="Print one JSON object.")
-def info(file, as_json) -> int:
+@whole_input_force_option
+def info(file, as_json, force) -> int:
     """Describe the frames and blocks of FILE (a .huf file, or - for standard input).
 
     Only the headers are read: payloads are not decoded and checksums are not
-    verified.
+    verified.  FILE is read whole: from standard input or a pipe, at most 256 MiB.
     """
     try:
-        with _mapped(file) as data:
-            summary = _info_dict(file, huffkit.frame_info(data))
+        data = read_whole(file, force, compressed=True)
+        summary = _info_dict(file, huffkit.frame_info(data))
     except CliError as error:
         error.show()
         return 1

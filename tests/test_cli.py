@@ -755,7 +755,8 @@ def test_info_reads_standard_input(work):
 @pytest.mark.skipif(not hasattr(os, "mkfifo"), reason="needs named pipes")
 @pytest.mark.parametrize("command", ["info", "inspect"])
 def test_reading_a_named_pipe(work, command):
-    # A pipe has no size to map: it must be read, not taken for an empty file.
+    # With -f (without it a pipe is refused: tests/test_cli_hardening.py).  A pipe has no
+    # size: it must be read to its end, not taken for an empty file.
     packed = huffkit.compress(TEXT)
     os.mkfifo("pipe.huf")
 
@@ -765,7 +766,7 @@ def test_reading_a_named_pipe(work, command):
 
     writer = threading.Thread(target=feed)
     writer.start()
-    result = invoke(command, "--json", "pipe.huf")
+    result = invoke(command, "-f", "--json", "pipe.huf")
     writer.join(timeout=10)
     assert result.exit_code == 0, result.stderr
     assert json.loads(result.stdout)["compressed_size"] == len(packed)
