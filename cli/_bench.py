@@ -37,8 +37,8 @@ class _DataSize(ByteSize):
 @click.option("--repeat", type=click.IntRange(min=1), default=7, show_default=True,
               help="Runs of each contender; the median is reported.")
 @click.option("-T", "--threads", type=click.IntRange(0, MAX_THREADS), default=None,
-              help=f"Threads for huffkit's many-thread runs, 1 to {MAX_THREADS}, or 0 for one "
-                   "per core.  [default: one per core]")
+              help="Threads for huffkit's many-thread runs (0: one per core).  "
+                   "[default: one per core]")
 @click.option("--json", "as_json", is_flag=True, help="Print one JSON object.")
 @click.option("--stream-memory", "stream_size", type=_DataSize(), default=None, metavar="SIZE",
               help="Instead: stream SIZE bytes (say 1G) of FILE, or the sample, through "

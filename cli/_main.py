@@ -26,12 +26,7 @@ import click
 
 import huffkit
 from huffkit import _backend
-from huffkit._parallel import default_threads
-
-try:
-    from huffkit._parallel import MAX_THREADS
-except ImportError:  # a library without the constant: its bound, 256
-    MAX_THREADS = 256
+from huffkit._parallel import MAX_THREADS, default_threads
 from huffkit.alphabet import alphabet_named
 
 from ._files import NamedStream, atomic_output
@@ -174,8 +169,8 @@ def threads_option() -> Callable:
     """-T/--threads N: 0 (one per core, as for xz and zstd) to MAX_THREADS."""
     return click.option(
         "-T", "--threads", type=click.IntRange(0, MAX_THREADS), default=None,
-        help=f"Blocks coded at once, in parallel, 1 to {MAX_THREADS}, or 0 for one per "
-             "core; the output is the same whatever the number.  [default: one per core]")
+        help="Blocks coded at once, in parallel (0: one per core); the output is the same "
+             "whatever the number.  [default: one per core]")
 
 
 def _output_options(function: Callable) -> Callable:
@@ -510,6 +505,9 @@ def compress(files, output, to_stdout, force, threads, block_size, max_code_leng
     """Compress each FILE to FILE.huf, keeping FILE.
 
     With no FILE, or when FILE is -, read standard input and write standard output.
+    FILE.huf gets FILE's read, write and execute permissions (never its set-user-ID,
+    set-group-ID or sticky bit).  A FILE that changes size while it is read is an
+    error, and nothing is written for it.
     """
     check_block_size(block_size, alphabet)
     model = load_codebook(codebook)
@@ -551,7 +549,9 @@ def decompress(files, output, to_stdout, force, threads, codebook) -> int:
     """Decompress each FILE.huf to FILE, keeping FILE.huf.
 
     With no FILE, or when FILE is -, read standard input and write standard output.
-    Concatenated frames decompress to the concatenation of their data.
+    Concatenated frames decompress to the concatenation of their data.  FILE gets
+    FILE.huf's read, write and execute permissions (never its set-user-ID, set-group-ID
+    or sticky bit).
     """
     model = load_codebook(codebook)
     threads = threads or None  # 0 is one per core, as None is
@@ -649,7 +649,7 @@ def input_argument(metavar: str = "FILE") -> Callable:
 def whole_input_force_option(function: Callable) -> Callable:
     return click.option(
         "-f", "--force", is_flag=True,
-        help=f"Read a named pipe or a socket too (at most {PIPE_LIMIT >> 20} MiB, as from "
+        help=f"Read a named pipe too (at most {PIPE_LIMIT >> 20} MiB, as from "
              "standard input).")(function)
 
 

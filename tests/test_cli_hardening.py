@@ -315,7 +315,7 @@ def test_threads_zero_means_one_per_core(tmp_path, command):
     assert ran.stdout == (huffkit.compress(TEXT) if command == "compress" else TEXT)
 
 
-@pytest.mark.parametrize("command", ["compress", "decompress"])
+@pytest.mark.parametrize("command", ["compress", "decompress", "bench"])
 @pytest.mark.parametrize("value", [str(MAX_THREADS + 1), "99999999999999999999", "-1"])
 def test_threads_out_of_range_is_a_usage_error(tmp_path, command, value):
     # As every other bad option value: click's usage error, exit status 2, no traceback.
