@@ -14,8 +14,11 @@ few bytes: rANS codes a symbol of frequency M = 2^precision in 0 bits, so a vali
 repeated byte is a few dozen bytes for 2^26 symbols.  Its memory is bounded instead by the
 frame's ``block_size``, which the header announced and the decoder checked (at most 2^26),
 times the bytes a symbol may stand for; a damaged block of that header costs no more than a
-valid one (see ``parse_ans_block``).  The streaming interfaces hold about one block of output
-at a time, which the memory-limit tests at the end prove in a subprocess under RLIMIT_AS.
+valid one (see ``parse_ans_block``).  And a decoder refuses, from the header, a frame whose
+blocks would take more than its ``memory_limit`` (128 MiB by default: test_memory_limit.py);
+the tests here lift that limit, so that each field's own check is what refuses the frame.
+The streaming interfaces hold about one block of output at a time, which the memory-limit
+tests at the end prove in a subprocess under RLIMIT_AS.
 """
 
 from __future__ import annotations
