@@ -35,7 +35,7 @@ _Out = TypeVar("_Out")
 
 #: The most threads a call may ask for.  More than a few per core gain nothing, and every
 #: thread holds blocks in memory.  zstd bounds its workers alike (ZSTDMT_NBWORKERS_MAX:
-#: 200 up to zstd 1.3; 256 on 64-bit systems and 64 on 32-bit ones since 1.4).
+#: 200 in older releases; 256 on 64-bit systems and 64 on 32-bit ones in current ones).
 MAX_THREADS = 256
 
 #: The start of the names of huffkit's worker threads.
