@@ -20,9 +20,11 @@ from ._main import (
     check_codebook_options,
     codebook_option,
     coder_option,
+    describe_huffman_error,
     input_argument,
     load_codebook,
     main,
+    memory_option,
     read_whole,
     split_option,
     whole_input_force_option,
@@ -53,7 +55,7 @@ def _run(name: str, account) -> int:
     except CliError as error:
         error.show()
     except huffkit.HuffmanError as error:
-        CliError(f"{name}: {error}").show()
+        CliError(f"{name}: {describe_huffman_error(error)}").show()
     except BrokenPipeError:
         raise  # the reader went away: the command group ends quietly
     except OSError as error:
@@ -103,7 +105,8 @@ def analyze(file, block_size, max_code_length, codebook, embed, coder, alphabet,
                  "Q (without it, the model is the one its code lengths imply).")
 @_ledger_options
 @whole_input_force_option
-def inspect(file, codebook, as_json, base, per_symbol, per_block, force) -> int:
+@memory_option
+def inspect(file, codebook, as_json, base, per_symbol, per_block, force, memory_limit) -> int:
     """Decode a compressed FILE and account for every one of its bits:
     file = n·H(P) + n·D(P||Q) + rounding + container."""
     model = load_codebook(codebook)
@@ -111,7 +114,8 @@ def inspect(file, codebook, as_json, base, per_symbol, per_block, force) -> int:
     def account() -> int:
         data = read_whole(file, force, compressed=True)
         ledger = huffkit.inspect(data, codebook=model, base=_BASES[base],
-                                 per_symbol=per_symbol, blocks=per_block)
+                                 per_symbol=per_symbol, blocks=per_block,
+                                 memory_limit=memory_limit)
         _print(file, ledger, as_json)
         return 0
 

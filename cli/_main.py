@@ -173,6 +173,50 @@ def threads_option() -> Callable:
              "whatever the number.  [default: one per core]")
 
 
+class MemorySize(ByteSize):
+    """A memory limit: 134217728, 512K, 128M, 1G (powers of 1024), or none for no limit."""
+
+    name = "SIZE"
+
+    def convert(self, value, param, ctx):
+        if value is None or isinstance(value, int):
+            return value
+        if str(value).strip().lower() == "none":
+            return None
+        match = self._pattern.fullmatch(str(value))
+        if not match:
+            self.fail(f"{value!r} is not a size (examples: 512M, 1G, none)", param, ctx)
+        size = int(match[1]) * self._units[(match[2] or "").lower()]
+        if size < 1:
+            self.fail("the memory limit must be at least 1 byte (none for no limit)",
+                      param, ctx)
+        return size
+
+
+def memory_option(function: Callable) -> Callable:
+    """--memory SIZE, for the commands that decode: the library's memory_limit=."""
+    return click.option(
+        "--memory", "memory_limit", type=MemorySize(), metavar="SIZE",
+        default=huffkit.DEFAULT_MEMORY_LIMIT,
+        show_default=f"{huffkit.DEFAULT_MEMORY_LIMIT >> 20}M",
+        help="The most memory decoding a block may take, as zstd's --memory: a frame whose "
+             "blocks need more is refused.  Bytes, or with a K, M or G suffix; none for no "
+             "limit.  Frames of bytes never need more than 68M.")(function)
+
+
+#: The end of the library's MemoryLimitError message, which speaks to a programmer.
+_LIBRARY_ADVICE = ": pass a larger memory_limit= (huffkit --memory SIZE)"
+
+
+def describe_huffman_error(error: huffkit.HuffmanError) -> str:
+    """The library's message for *error*, in the command line's words."""
+    message = str(error)
+    if isinstance(error, huffkit.MemoryLimitError) and message.endswith(_LIBRARY_ADVICE):
+        message = (message[: -len(_LIBRARY_ADVICE)]
+                   + ": use a larger --memory SIZE (--memory none for no limit)")
+    return message
+
+
 def _output_options(function: Callable) -> Callable:
     """The arguments and options compress and decompress share, as gzip has them."""
     decorators = [
@@ -382,7 +426,7 @@ def _run(jobs: list[_Job], force: bool, transform: Callable[[BinaryIO, BinaryIO]
             status = 1
         except huffkit.HuffmanError as error:
             what = "standard input" if job.source == "-" else job.source
-            _report(f"{what}: {error}")
+            _report(f"{what}: {describe_huffman_error(error)}")
             status = 1
         except OSError as error:
             if isinstance(error, BrokenPipeError):
@@ -545,7 +589,8 @@ def compress(files, output, to_stdout, force, threads, block_size, max_code_leng
 @_output_options
 @codebook_option("The codebook the files were compressed with, if they do not embed it "
                  "(compress --no-embed).")
-def decompress(files, output, to_stdout, force, threads, codebook) -> int:
+@memory_option
+def decompress(files, output, to_stdout, force, threads, codebook, memory_limit) -> int:
     """Decompress each FILE.huf to FILE, keeping FILE.huf.
 
     With no FILE, or when FILE is -, read standard input and write standard output.
@@ -563,7 +608,8 @@ def decompress(files, output, to_stdout, force, threads, codebook) -> int:
         return name[: -len(SUFFIX)]
 
     def transform(source: BinaryIO, target: BinaryIO) -> None:
-        with huffkit.HuffmanFile(source, "rb", codebook=model, threads=threads) as decompressed:
+        with huffkit.HuffmanFile(source, "rb", codebook=model, threads=threads,
+                                 memory_limit=memory_limit) as decompressed:
             shutil.copyfileobj(decompressed, target, _COPY_CHUNK)
 
     jobs = _plan(files, output, to_stdout, target_for)

@@ -10,6 +10,7 @@ under it, and continued: no timing guesses, no test hooks in the CLI.
 from __future__ import annotations
 
 import contextlib
+import json
 import os
 import re
 import shutil
@@ -20,6 +21,7 @@ import sys
 import tempfile
 import threading
 import time
+import zlib
 from pathlib import Path
 
 import pytest
@@ -34,6 +36,7 @@ from test_file_safety import (
     temporary_pattern,
     varied_data,
 )
+from test_memory_limit import _bomb
 
 import huffkit
 from huffkit.cli._main import MAX_THREADS, PIPE_LIMIT
@@ -534,3 +537,86 @@ def test_compressed_data_is_not_read_from_a_terminal(tmp_path):
     assert ran.returncode == 1, ran
     assert ran.stdout.replace(b"\r\n", b"\n") == (
         b"huffkit: error: refusing to read compressed data from a terminal (use -f to force)\n")
+
+
+# -- 5: the decoding memory limit, --memory --------------------------------------------------
+
+#: What the bombs below decode to: copies of one 4-byte character.
+_SMILE = "\U0001F600".encode()
+
+
+def utf8_bomb(block_size: int) -> bytes:
+    """A valid rANS frame of one block of *block_size* copies of one utf8 symbol: 61 bytes,
+    built by hand as the library's tests build it."""
+    return _bomb(block_size=block_size, crc=zlib.crc32(_SMILE * block_size))
+
+
+def memory_message(name: str, needed: str, symbols: int, limit: str) -> str:
+    return (f"{name}: this frame needs {needed} to decode a block ({symbols:,} utf8 symbols), "
+            f"over the memory limit of {limit}: use a larger --memory SIZE (--memory none "
+            "for no limit)")
+
+
+@pytest.mark.parametrize("args", [["decompress", "bomb.huf"], ["decompress", "-c", "bomb.huf"],
+                                  ["inspect", "bomb.huf"],
+                                  ["decompress", "--memory", "771M", "bomb.huf"]])
+def test_a_bomb_is_refused_by_default_with_a_message_that_names_the_option(tmp_path, args):
+    # 61 bytes that would take 772 MiB to decode (to 256 MiB): refused from the header.
+    bomb = utf8_bomb(huffkit.MAX_BLOCK_SIZE)
+    assert len(bomb) == 61
+    (tmp_path / "bomb.huf").write_bytes(bomb)
+    limit = "771 MiB" if "--memory" in args else "128 MiB"
+    ran = run(*args, cwd=tmp_path)
+    assert_process_error(ran, re.escape(memory_message("bomb.huf", "772 MiB",
+                                                       huffkit.MAX_BLOCK_SIZE, limit)))
+    assert names(tmp_path) == ["bomb.huf"]
+
+
+def test_a_bomb_from_standard_input_is_refused(tmp_path):
+    ran = subprocess.run(huffkit_command("decompress"), cwd=tmp_path,
+                         input=utf8_bomb(huffkit.MAX_BLOCK_SIZE), capture_output=True,
+                         timeout=60, check=False)
+    assert_process_error(ran, re.escape(memory_message("standard input", "772 MiB",
+                                                       huffkit.MAX_BLOCK_SIZE, "128 MiB")))
+
+
+@pytest.mark.parametrize("memory", ["256M", "200704K", str(196 << 20), "none", "1G"])
+def test_a_frame_over_the_default_decodes_with_enough_memory(tmp_path, memory):
+    # Blocks of 2^24 utf8 symbols need 196 MiB (12 bytes a symbol, 4 MiB of tables).
+    symbols = 1 << 24
+    (tmp_path / "big.huf").write_bytes(utf8_bomb(symbols))
+    refused = run("decompress", "big.huf", cwd=tmp_path)
+    assert_process_error(refused, re.escape(memory_message("big.huf", "196 MiB", symbols,
+                                                           "128 MiB")))
+    ran = run("decompress", "--memory", memory, "big.huf", cwd=tmp_path)
+    assert (ran.returncode, ran.stdout, ran.stderr) == (0, b"", b"")
+    assert (tmp_path / "big").read_bytes() == _SMILE * symbols
+    ran = run("inspect", "--memory", memory, "--json", "big.huf", cwd=tmp_path)
+    assert (ran.returncode, ran.stderr) == (0, b"")
+    ledger = json.loads(ran.stdout)
+    assert (ledger["symbols"], ledger["distinct_symbols"]) == (symbols, 1)
+
+
+def test_info_reads_only_headers_and_needs_no_memory_option(tmp_path):
+    (tmp_path / "bomb.huf").write_bytes(utf8_bomb(huffkit.MAX_BLOCK_SIZE))
+    ran = run("info", "bomb.huf", cwd=tmp_path)
+    assert (ran.returncode, ran.stderr) == (0, b"")
+    assert ran.stdout.startswith(b"bomb.huf: 61 bytes, 1 frame, 268,435,456 bytes decompressed")
+
+
+@pytest.mark.parametrize("command", ["decompress", "inspect"])
+@pytest.mark.parametrize("value, message", [
+    ("0", "the memory limit must be at least 1 byte (none for no limit)"),
+    ("lots", "'lots' is not a size (examples: 512M, 1G, none)"),
+    ("-5M", "'-5M' is not a size (examples: 512M, 1G, none)"),
+])
+def test_a_bad_memory_size_is_a_usage_error(tmp_path, command, value, message):
+    (tmp_path / "a.huf").write_bytes(huffkit.compress(TEXT))
+    ran = run(command, "--memory", value, "a.huf", cwd=tmp_path)
+    metavar = "[FILE]..." if command == "decompress" else "FILE.huf"
+    assert (ran.returncode, ran.stdout) == (2, b""), ran.stderr
+    assert ran.stderr.decode() == (
+        f"Usage: huffkit {command} [OPTIONS] {metavar}\n"
+        f"Try 'huffkit {command} -h' for help.\n"
+        f"huffkit: error: Invalid value for '--memory': {message}\n")
+    assert names(tmp_path) == ["a.huf"]
