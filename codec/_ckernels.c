@@ -1305,7 +1305,11 @@ static PyObject *ans_decode(PyObject *self, PyObject *args) {
             PyErr_NoMemory();
             goto done;
         }
-    } else if (precision <= ANS_TABLE_PRECISION) {
+    } else if (precision <= ANS_TABLE_PRECISION && ((Py_ssize_t)1 << precision) <= 16 * count) {
+        /* Filling a table of 2^precision slots one store at a time pays only when there
+         * are symbols enough to share the cost: a chain of tiny blocks on a shared table
+         * of precision 18 spent 1 MB of stores on each, 150 us for a block of one symbol.
+         * Fewer take the binary search, which finds the same symbols. */
         slots = malloc(sizeof(uint32_t) << precision);
         if (!slots) {
             PyErr_NoMemory();

@@ -165,3 +165,30 @@ def test_compiled_varint_reader_refuses_more_numbers_than_its_output_holds():
     with pytest.raises(ValueError, match="values holds 8 bytes; 2 numbers are needed"):
         _ckernels.parse_varints(b"\x01" * 64, 0, 2, 1, values)
     assert _ckernels.parse_varints(b"\x05\x01", 0, 1, 1, values) == 1 and values[0] == 5
+
+
+@needs_c
+@pytest.mark.parametrize("precision", [1, 12, 17, 18, 19])
+@pytest.mark.parametrize("count", [1, 15, 70_000])
+def test_compiled_ans_decoder_finds_the_same_symbols_with_or_without_a_slot_table(precision,
+                                                                                  count):
+    """Wide symbols take a slot table only when the block has symbols enough to pay for
+    filling it (a block of one symbol once filled 2^18 slots); the binary search used
+    otherwise must find the same symbols, the rarest and the commonest alike."""
+    from huffkit import _ckernels
+    rng = np.random.default_rng(precision * 7 + count)
+    size = 70_000
+    freqs = np.zeros(size, dtype=np.uint32)
+    present = np.array([0, 5, 4096, 65_535, size - 1])[:1 << precision]
+    freqs[present] = 1
+    freqs[present[0]] += (1 << precision) - len(present)  # the rest to the first
+    cumulative = np.concatenate(([0], np.cumsum(freqs[:-1]))).astype(np.uint32)
+    symbols = rng.choice(present, size=count).astype(np.uint32)
+    symbols[:len(present)] = present[:count]
+    states = np.empty(3 if count > 2 else 1, dtype=np.uint64)
+    words = np.empty(count, dtype=np.uint32)
+    written = _ckernels.ans_encode(symbols, 4, freqs, cumulative, precision, len(states),
+                                   states, words)
+    decoded = _ckernels.ans_decode(words[:written].copy(), states, count, freqs, cumulative,
+                                   precision, 4)
+    assert np.frombuffer(decoded, dtype=np.uint32).tolist() == symbols.tolist()
