@@ -1,0 +1,616 @@
+/*
+ * A coverage-guided fuzzer (libFuzzer) for the decoders of codec/_ckernels.c, which it
+ * includes whole: the kernels are called as Python calls them, through their PyCFunction
+ * entry points with Python objects, in an embedded interpreter.
+ *
+ *   tests/native/fuzz.sh [SECONDS] [-- LIBFUZZER FLAGS]     builds it with clang and runs it
+ *
+ * Most inputs are not streams but recipes: the first byte picks a mode, and the rest steers
+ * a generator that writes valid-looking input for a kernel (long runs of compact and reuse
+ * blocks, codes of one symbol to 256 symbols and lengths up to 15 or 31 bits, rANS tables
+ * of every precision from 1 to 24 and skewed frequencies, thousands of blocks on one
+ * table), then maybe damages it (byte edits, truncation).  A recipe that runs out reads
+ * zeros, so a short one still makes a long run.  Undamaged input must decode to exactly
+ * what was coded, damaged input may fail only with the ValueError the kernels document:
+ * anything else (a sanitizer report, a wrong result, another exception) aborts.  The raw
+ * modes hand the bytes to a kernel as they are.  FUZZ_VERBOSE=1 describes each generated
+ * run, to read a finding by.
+ */
+#include "../../codec/_ckernels.c"
+
+/* -- reading the recipe ---------------------------------------------------------------- */
+
+typedef struct {
+    const uint8_t *p;
+    size_t n;
+} Recipe;
+
+static unsigned take(Recipe *r) {
+    if (!r->n)
+        return 0;
+    r->n--;
+    return *r->p++;
+}
+
+static unsigned take16(Recipe *r) {
+    unsigned low = take(r);
+    return low | take(r) << 8;
+}
+
+/* A number in [0, limit), 0 when limit is 0. */
+static unsigned pick(Recipe *r, unsigned limit) {
+    if (!limit)
+        return 0;
+    unsigned v = take16(r);
+    return limit > 65536 ? (v | take16(r) << 16) % limit : v % limit;
+}
+
+/* -- calling the kernels as Python does ------------------------------------------------ */
+
+/* Calls a kernel; NULL means it raised.  Only ValueError is documented: anything else is a
+ * finding.  `must` says the arguments are valid, so it must not raise at all. */
+static PyObject *call(PyCFunction kernel, PyObject *args, int must, const char *what) {
+    if (!args) {
+        PyErr_Print();
+        abort();
+    }
+    PyObject *result = kernel(NULL, args);
+    Py_DECREF(args);
+    if (!result) {
+        if (must || !PyErr_ExceptionMatches(PyExc_ValueError)) {
+            fprintf(stderr, "%s raised on %s input:\n", what, must ? "valid" : "this");
+            PyErr_Print();
+            abort();
+        }
+        PyErr_Clear();
+    }
+    return result;
+}
+
+static void expect(int condition, const char *what) {
+    if (!condition) {
+        fprintf(stderr, "wrong result: %s\n", what);
+        abort();
+    }
+}
+
+/* -- generating codes and tables --------------------------------------------------------- */
+
+/*
+ * A complete prefix code over `symbols` (1 or more) of the values 0 .. size-1, no length
+ * above `longest`, its shape steered by the recipe: grown from the root by splitting
+ * leaves, the deepest (skewed: lengths up to `longest`), the shallowest (flat), or any.
+ * One symbol gets the one-symbol code (length 1).  Returns how many symbols it coded, and
+ * lists them in `coded`.
+ */
+static int make_code(Recipe *r, uint8_t *length, Py_ssize_t size, int symbols, int longest,
+                     uint32_t *coded) {
+    static uint8_t leaf[1 << 16];
+    memset(length, 0, (size_t)size);
+    if (symbols > size)
+        symbols = (int)size;
+    if (symbols > (1 << 16))
+        symbols = 1 << 16;
+    int leaves = 1, shape = take(r) % 3;
+    leaf[0] = 0;
+    while (leaves < symbols) {
+        int chosen = -1;
+        if (shape == 0) {  /* the last leaf made: the deepest */
+            chosen = leaves - 1;
+        } else if (shape == 1) {  /* the first: leaves are made in order of length */
+            chosen = 0;
+        } else {
+            chosen = (int)pick(r, (unsigned)leaves);
+        }
+        if (leaf[chosen] >= longest) {  /* too deep: any leaf that is not */
+            chosen = -1;
+            for (int k = 0; k < leaves && chosen < 0; k++)
+                if (leaf[k] < longest)
+                    chosen = k;
+            if (chosen < 0)
+                break;
+        }
+        uint8_t deeper = (uint8_t)(leaf[chosen] + 1);
+        if (shape == 1) {  /* keep the leaves sorted by length: take the first, add two last */
+            memmove(leaf, leaf + 1, (size_t)(leaves - 1));
+            leaf[leaves - 1] = deeper;
+        } else {
+            leaf[chosen] = deeper;
+        }
+        leaf[leaves++] = deeper;
+    }
+    if (leaves == 1)
+        leaf[0] = 1;  /* the one-symbol code */
+    /* Which values get the leaves: spread over the alphabet with steered gaps. */
+    Py_ssize_t gap_most = size / leaves, value = pick(r, (unsigned)(size - leaves + 1));
+    if (value + leaves > size)
+        value = size - leaves;
+    for (int k = 0; k < leaves; k++) {
+        /* The values this one may skip: the leaves after it must still fit below size. */
+        Py_ssize_t left = k ? size - value - (leaves - k) - 1 : 0;
+        Py_ssize_t gap = gap_most > 1 ? pick(r, (unsigned)gap_most) : 0;
+        if (gap > left)
+            gap = left;
+        value += k ? gap + 1 : 0;
+        coded[k] = (uint32_t)value;
+        length[value] = leaf[k];
+    }
+    return leaves;
+}
+
+/* A frequency table at this precision over `symbols` of the size values, summing to 2^p:
+ * one symbol of probability 1, a symbol of frequency 1 beside one of M - 1, uniform,
+ * geometric, or steered. */
+static int make_freqs(Recipe *r, uint32_t *f, uint32_t *c, Py_ssize_t size, int symbols,
+                      int precision, uint32_t *coded) {
+    uint32_t total = (uint32_t)1 << precision;
+    memset(f, 0, sizeof(uint32_t) * (size_t)size);
+    if ((uint32_t)symbols > total)
+        symbols = (int)total;
+    if (symbols > size)
+        symbols = (int)size;
+    if (symbols < 1)
+        symbols = 1;
+    /* The values: as make_code spreads them. */
+    Py_ssize_t value = pick(r, (unsigned)(size - symbols + 1)), gap_most = size / symbols;
+    for (int k = 0; k < symbols; k++) {
+        Py_ssize_t left = k ? size - value - (symbols - k) - 1 : 0;
+        Py_ssize_t gap = gap_most > 1 ? pick(r, (unsigned)gap_most) : 0;
+        if (gap > left)
+            gap = left;
+        value += k ? gap + 1 : 0;
+        coded[k] = (uint32_t)value;
+        f[value] = 1;
+    }
+    uint32_t rest = total - (uint32_t)symbols;
+    switch (take(r) % 4) {
+    case 0:  /* all the rest to one: skewed as far as it goes */
+        f[coded[pick(r, (unsigned)symbols)]] += rest;
+        break;
+    case 1:  /* uniform, the remainder to the first */
+        for (int k = 0; k < symbols; k++)
+            f[coded[k]] += rest / (uint32_t)symbols;
+        f[coded[0]] += rest % (uint32_t)symbols;
+        break;
+    case 2:  /* geometric: each takes half of what is left */
+        for (int k = 0; k < symbols && rest; k++) {
+            uint32_t share = k == symbols - 1 ? rest : rest / 2;
+            f[coded[k]] += share;
+            rest -= share;
+        }
+        f[coded[0]] += rest;
+        break;
+    default:  /* steered shares */
+        for (int k = 0; k < symbols && rest; k++) {
+            uint32_t share = k == symbols - 1 ? rest : (uint32_t)(((uint64_t)rest * take(r)) >> 8);
+            f[coded[k]] += share;
+            rest -= share;
+        }
+        f[coded[0]] += rest;
+    }
+    uint32_t sum = 0;
+    for (Py_ssize_t s = 0; s < size; s++) {
+        c[s] = sum;
+        sum += f[s];
+    }
+    return symbols;
+}
+
+/* Byte edits and a cut, when the recipe asks: returns the first changed position (len
+ * when nothing changed) and may shorten *len. */
+static Py_ssize_t damage(Recipe *r, uint8_t *buf, Py_ssize_t *len) {
+    Py_ssize_t first = *len;
+    unsigned how = take(r);
+    if (!*len || how < 160)
+        return first;
+    for (unsigned edits = 1 + how % 4; edits; edits--) {
+        Py_ssize_t at = pick(r, (unsigned)*len);
+        buf[at] ^= (uint8_t)(take(r) | 1);
+        first = at < first ? at : first;
+    }
+    if (how & 0x10) {
+        Py_ssize_t cut = pick(r, (unsigned)*len);
+        first = cut < first ? cut : first;
+        *len = cut;
+    }
+    return first;
+}
+
+/* -- mode 0: runs of compact and reuse blocks (decode_huffman_run) --------------------- */
+
+#define MOST_RUN_BYTES (1 << 22)
+
+static void fuzz_run(Recipe *r) {
+    static uint8_t buf[MOST_RUN_BYTES], original[1 << 21];
+    static Py_ssize_t block_end[8192], block_symbols[8192];
+    static Piece piece;
+    uint8_t code[256], first_code[256];
+    uint32_t coded[256];
+    int have = 0, count = 0;
+    Py_ssize_t size = 0, made = 0, most = 0;
+    /* Long runs reach past RUN_MOST_BLOCKS (4,096), where a call stops. */
+    int blocks = take(r) % 4 == 1 ? 17 + (int)pick(r, 4200) : 1 + (int)pick(r, 40);
+    int reuse_first = take(r) % 8 == 0;  /* the run starts with a code handed over */
+    int symbols = 0;
+    if (reuse_first) {
+        symbols = make_code(r, code, 256, 1 + (int)pick(r, 256), 15, coded);
+        memcpy(first_code, code, 256);
+        have = 1;
+    }
+    for (int b = 0; b < blocks; b++) {
+        unsigned what = take(r);
+        int fresh = !have || what < 12;  /* a new code now and then, and first */
+        int plain = have && what == 255;  /* a plain table: the run stops before it */
+        if (fresh || plain)
+            symbols = make_code(r, code, 256, 1 + (int)pick(r, 256), 15, coded);
+        have = 1;
+        /* A block of a new code holds each of its symbols (rule D4), then some more. */
+        Py_ssize_t n = fresh || plain ? symbols : 0;
+        unsigned more = take(r);
+        n += more < 200 ? 1 + more % 8 : more < 250 ? 1 + pick(r, 300) : 1 + pick(r, 20000);
+        if (made + n > (Py_ssize_t)sizeof original)
+            break;
+        for (Py_ssize_t i = 0; i < n; i++) {
+            uint32_t s = i < (fresh || plain ? symbols : 0) ? coded[i] : coded[take(r) % symbols];
+            original[made + i] = (uint8_t)s;
+        }
+        /* Shuffle the listed symbols in a little, so they are not always first. */
+        if (n > 1 && (take(r) & 1)) {
+            Py_ssize_t a = pick(r, (unsigned)n), z = pick(r, (unsigned)n);
+            uint8_t t = original[made + a];
+            original[made + a] = original[made + z];
+            original[made + z] = t;
+        }
+        memcpy(piece.length, code, 256);
+        piece.use = piece.length;
+        if (plain) {
+            piece.kind = BLOCK_HUFFMAN;
+            piece.table_size = put_plain_table(code, piece.table);
+        } else if (fresh) {
+            uint8_t run_symbols[256], extras[256], width[19];
+            int64_t uses[19] = {0};
+            int runs = run_length(code, run_symbols, extras);
+            for (int k = 0; k < runs; k++)
+                uses[run_symbols[k]]++;
+            code_lengths(uses, 19, 7, width);
+            piece.kind = BLOCK_HUFFMAN_COMPACT;
+            piece.table_size = put_compact_table(code, width, piece.table);
+        } else {
+            piece.kind = BLOCK_HUFFMAN_REUSE;
+            piece.table_size = 0;
+        }
+        unsigned streams = take(r);
+        piece.streams = streams < 160 ? 1 : 1 + (int)(streams % 16);
+        Py_ssize_t room = 9 + piece.table_size + 1 + 4 * 16 + (n * 15 + 7) / 8 + 16 * 8;
+        if (size + room > MOST_RUN_BYTES)
+            break;
+        int bad = 0;
+        size += put_piece(&piece, original + made, n, 0, buf + size, &bad);
+        expect(!bad, "the generator coded a symbol without a code");
+        block_end[count] = size;
+        block_symbols[count] = n;
+        made += n;
+        most = n > most ? n : most;
+        count++;
+        if (count == (int)(sizeof block_end / sizeof *block_end))
+            break;
+    }
+    if (take(r) & 1) {  /* a frame end after the run */
+        memset(buf + size, 0, 9);
+        size += 9;
+    }
+    Py_ssize_t len = size, first_damage = damage(r, buf, &len);
+    int valid = first_damage == size;
+    /* The caller's limits: mostly roomy, now and then tight, to stop the run early. */
+    Py_ssize_t block_size = take(r) < 200 ? most + pick(r, 10) : 1 + pick(r, (unsigned)most + 1);
+    Py_ssize_t budget = take(r) < 200 ? (Py_ssize_t)1 << 20 : 1 + pick(r, (unsigned)made + 1);
+    Py_ssize_t largest = take(r) < 200 ? block_size : 1 + pick(r, (unsigned)most + 1);
+    PyObject *previous = reuse_first ? PyBytes_FromStringAndSize((char *)first_code, 256)
+                                     : Py_NewRef(Py_None);
+    PyObject *data = PyBytes_FromStringAndSize((char *)buf, len);
+    PyObject *result = call(decode_huffman_run,
+                            Py_BuildValue("(OnnOnn)", data, (Py_ssize_t)0, block_size,
+                                          previous, budget, largest),
+                            1, "decode_huffman_run");
+    /* What it must take when nothing is damaged: blocks up to the first that breaks the
+     * caller's limits, or is a plain one, at most RUN_MOST_BLOCKS. */
+    int expected = 0;
+    Py_ssize_t total = 0;
+    for (int b = 0; b < count && expected < RUN_MOST_BLOCKS; b++) {
+        Py_ssize_t start = b ? block_end[b - 1] : 0;
+        if (buf[start] == BLOCK_HUFFMAN && valid)
+            break;
+        if (block_symbols[b] > block_size || block_symbols[b] > largest ||
+            (b && total + block_symbols[b] > budget))
+            break;
+        total += block_symbols[b];
+        expected++;
+    }
+    if (getenv("FUZZ_VERBOSE")) {
+        fprintf(stderr, "run: %d blocks, expected %d, block_size %zd budget %zd largest %zd "
+                "handed %d valid %d len %zd\n", count, expected, block_size, budget, largest,
+                reuse_first, valid, len);
+        for (int b = 0; b < count && b < 10; b++)
+            fprintf(stderr, "  block %d: type %d, %zd symbols, ends at %zd\n", b,
+                    buf[b ? block_end[b - 1] : 0], block_symbols[b], block_end[b]);
+    }
+    if (result == Py_None) {
+        expect(!valid || !expected, "a valid run was left to the reference");
+    } else {
+        PyObject *decoded = PyTuple_GET_ITEM(result, 0), *starts = PyTuple_GET_ITEM(result, 1),
+                 *ends = PyTuple_GET_ITEM(result, 2), *lengths = PyTuple_GET_ITEM(result, 4);
+        Py_ssize_t good = PyList_GET_SIZE(ends);
+        expect(good >= 1 && good <= RUN_MOST_BLOCKS, "a run of no blocks, or too many");
+        expect(PyList_GET_SIZE(starts) == good + 1 &&
+                   PyBytes_GET_SIZE(lengths) == 256 * good,
+               "the run's lists disagree");
+        expect(PyLong_AsSsize_t(PyList_GET_ITEM(ends, good - 1)) == PyBytes_GET_SIZE(decoded),
+               "the blocks' ends do not end at the data's end");
+        expect(PyLong_AsSsize_t(PyList_GET_ITEM(starts, good)) <= len,
+               "a block ends past the buffer");
+        if (valid)
+            expect(good == expected, "a valid run stopped early or went on too far");
+        /* Each block wholly before the damage decodes to its original. */
+        Py_ssize_t at = 0;
+        for (Py_ssize_t b = 0; b < good && b < count && block_end[b] <= first_damage; b++) {
+            Py_ssize_t end = PyLong_AsSsize_t(PyList_GET_ITEM(ends, b));
+            expect(end - at == block_symbols[b], "a block's size changed");
+            expect(!memcmp(PyBytes_AS_STRING(decoded) + at, original + at, (size_t)(end - at)),
+                   "a block decoded to other bytes");
+            at = end;
+        }
+    }
+    Py_XDECREF(result);
+    Py_DECREF(data);
+    Py_DECREF(previous);
+}
+
+/* -- mode 1: the run kernel on raw bytes ------------------------------------------------ */
+
+static void fuzz_run_raw(Recipe *r) {
+    Py_ssize_t block_size = 1 + pick(r, 1 << 16);
+    unsigned flags = take(r);
+    uint8_t given[256] = {0};
+    if (flags & 1)
+        for (int v = 0; v < 256 && r->n; v++)
+            given[v] = (uint8_t)(take(r) & 31);
+    PyObject *previous = flags & 1 ? PyBytes_FromStringAndSize((char *)given, 256)
+                                   : Py_NewRef(Py_None);
+    PyObject *data = PyBytes_FromStringAndSize((const char *)r->p, (Py_ssize_t)r->n);
+    Py_ssize_t budget = flags & 2 ? 1 + (flags >> 2) : 1 << 20;
+    PyObject *result = call(decode_huffman_run,
+                            Py_BuildValue("(OnnOnn)", data, (Py_ssize_t)0, block_size, previous,
+                                          budget, block_size),
+                            0, "decode_huffman_run");
+    Py_XDECREF(result);
+    Py_DECREF(data);
+    Py_DECREF(previous);
+}
+
+/* -- mode 2: Huffman streams (huffman_decode) -------------------------------------------- */
+
+static void fuzz_huffman(Recipe *r) {
+    static uint8_t length[1 << 20], symbols[4 * 20000], streams[20000 * 4 + 16 * 16];
+    static uint64_t codes[1 << 20];
+    static uint32_t coded[1 << 16];
+    int width = take(r) & 1 ? 4 : 1;
+    Py_ssize_t size = 256;
+    if (width == 4) {
+        unsigned kind = take(r) % 8;
+        size = kind == 0 ? 0x110000 >> 1 : kind == 1 ? 65792 : 1 + pick(r, 5000);
+    }
+    int present = take(r) < 40 ? 1 + (int)pick(r, 4096) : 1 + (int)pick(r, 300);
+    int longest = take(r) & 1 ? 31 : 1 + (int)pick(r, 31);
+    int k = make_code(r, length, size, present, longest, coded);
+    assign_canonical(length, size, codes);
+    Py_ssize_t n = pick(r, 20000);
+    for (Py_ssize_t i = 0; i < n; i++) {
+        uint32_t s = coded[pick(r, (unsigned)k)];
+        if (width == 1)
+            symbols[i] = (uint8_t)s;
+        else
+            memcpy(symbols + 4 * i, &s, 4);
+    }
+    int count = 1 + (int)pick(r, 16);
+    PyObject *bit_list = PyTuple_New(count);
+    Py_ssize_t per = (n + count - 1) / count, at = 0;
+    int bad = 0;
+    for (int s = 0; s < count; s++) {
+        Py_ssize_t first = s * per < n ? s * per : n, last = (s + 1) * per < n ? (s + 1) * per : n;
+        uint64_t bits = put_codes(symbols + width * first, width, last - first, codes, length,
+                                  size, streams + at, &bad);
+        at += (Py_ssize_t)((bits + 7) / 8);
+        memset(streams + at, 0, 8);  /* put_codes wrote past the last whole byte */
+        PyTuple_SET_ITEM(bit_list, s, PyLong_FromUnsignedLongLong(bits));
+    }
+    expect(!bad, "the generator coded a symbol without a code");
+    Py_ssize_t len = at, first_damage = damage(r, streams, &len);
+    int valid = first_damage == at;
+    Py_ssize_t claimed = n;
+    if (take(r) > 240) {  /* a wrong symbol count, or a bit count off by some */
+        valid = 0;
+        claimed = pick(r, (unsigned)(2 * n + 2));
+        Py_ssize_t which = pick(r, (unsigned)count);
+        uint64_t bits = PyLong_AsUnsignedLongLong(PyTuple_GET_ITEM(bit_list, which));
+        Py_DECREF(PyTuple_GET_ITEM(bit_list, which));
+        PyTuple_SET_ITEM(bit_list, which, PyLong_FromUnsignedLongLong(bits + pick(r, 16)));
+    }
+    PyObject *result = call(huffman_decode,
+                            Py_BuildValue("(y#Ony#i)", streams, len, bit_list, claimed, length,
+                                          size, width),
+                            valid, "huffman_decode");
+    if (valid)
+        expect(PyBytes_GET_SIZE(result) == width * n &&
+                   !memcmp(PyBytes_AS_STRING(result), symbols, (size_t)(width * n)),
+               "huffman_decode decoded other symbols");
+    Py_XDECREF(result);
+    Py_DECREF(bit_list);
+}
+
+/* -- mode 3: rANS blocks, many on one table (ans_encode, then ans_decode) --------------- */
+
+static void fuzz_ans(Recipe *r, int raw) {
+    static uint32_t f[65792], c[65792], coded[65792];
+    static uint8_t symbols[4 * 20000];
+    int width = take(r) & 1 ? 4 : 1;
+    /* One block, or a chain of blocks on one table, as a run of 0x07 blocks has (the
+     * encoder prepares the whole table for each block: a chain gets a small alphabet). */
+    int blocks = take(r) < 200 ? 1 : 1 + (int)pick(r, 3000);
+    Py_ssize_t size = width == 1 ? 256 : 257 + pick(r, blocks > 1 ? 768 : 65792 - 257);
+    int precision = 1 + (int)pick(r, 24);
+    int present = take(r) < 30 ? 1 + (int)pick(r, (unsigned)size) : 1 + (int)pick(r, 20);
+    int k = make_freqs(r, f, c, size, present, precision, coded);
+    PyObject *freqs = PyBytes_FromStringAndSize((char *)f, 4 * size);
+    PyObject *cumulative = PyBytes_FromStringAndSize((char *)c, 4 * size);
+    for (int b = 0; b < blocks; b++) {
+        Py_ssize_t n = blocks > 1 ? pick(r, 16) : pick(r, 20000);
+        for (Py_ssize_t i = 0; i < n; i++) {
+            uint32_t s = coded[pick(r, (unsigned)k)];
+            if (width == 1)
+                symbols[i] = (uint8_t)s;
+            else
+                memcpy(symbols + 4 * i, &s, 4);
+        }
+        Py_ssize_t lanes = n ? 1 + (take(r) < 200 ? pick(r, 4) : pick(r, (unsigned)n)) : 1;
+        if (lanes > n && n)
+            lanes = n;
+        if (lanes > 4096)
+            lanes = 4096;
+        PyObject *states = PyByteArray_FromStringAndSize(NULL, 8 * lanes);
+        PyObject *words = PyByteArray_FromStringAndSize(NULL, 4 * n);
+        PyObject *written = call(ans_encode,
+                                 Py_BuildValue("(y#iOOinOO)", symbols, width * n, width, freqs,
+                                               cumulative, precision, lanes, states, words),
+                                 1, "ans_encode");
+        Py_ssize_t word_count = PyLong_AsSsize_t(written);
+        Py_DECREF(written);
+        uint8_t *w = (uint8_t *)PyByteArray_AS_STRING(words);
+        uint8_t *x = (uint8_t *)PyByteArray_AS_STRING(states);
+        Py_ssize_t wlen = 4 * word_count, xlen = 8 * lanes, claimed = n;
+        int valid = 1;
+        if (raw) {  /* the words and states from the recipe */
+            for (Py_ssize_t i = 0; i < wlen; i++)
+                w[i] = (uint8_t)take(r);
+            for (Py_ssize_t i = 0; i < xlen; i++)
+                x[i] = (uint8_t)take(r);
+            valid = 0;
+        } else {
+            valid &= damage(r, w, &wlen) == 4 * word_count;
+            valid &= damage(r, x, &xlen) == 8 * lanes;
+            wlen -= wlen % 4;
+            xlen -= xlen % 8;
+            if (!xlen)
+                xlen = 8;
+            if (take(r) > 250) {
+                claimed = pick(r, (unsigned)(2 * n + 2));
+                valid = 0;
+            }
+        }
+        PyObject *result = call(ans_decode,
+                                Py_BuildValue("(y#y#nOOii)", w, wlen, x, xlen, claimed, freqs,
+                                              cumulative, precision, width),
+                                valid, "ans_decode");
+        if (valid)
+            expect(PyBytes_GET_SIZE(result) == width * n &&
+                       !memcmp(PyBytes_AS_STRING(result), symbols, (size_t)(width * n)),
+                   "ans_decode decoded other symbols");
+        Py_XDECREF(result);
+        Py_DECREF(states);
+        Py_DECREF(words);
+    }
+    Py_DECREF(freqs);
+    Py_DECREF(cumulative);
+}
+
+/* -- mode 5: compact code tables (parse_compact_table) ---------------------------------- */
+
+static void fuzz_compact(Recipe *r) {
+    uint8_t code[256], table[COMPACT_TABLE_MOST + 16], run_symbols[256], extras[256], width[19];
+    uint32_t coded[256];
+    int64_t uses[19] = {0};
+    make_code(r, code, 256, 1 + (int)pick(r, 256), 15, coded);
+    int runs = run_length(code, run_symbols, extras);
+    for (int k = 0; k < runs; k++)
+        uses[run_symbols[k]]++;
+    code_lengths(uses, 19, 7, width);
+    Py_ssize_t size = put_compact_table(code, width, table);
+    /* What follows the table in a block (its stream count, ...): the kernel peeks 7 bits
+     * ahead, and leaves a table at the very end of its buffer to the reference. */
+    for (int k = 0; k < 8; k++)
+        table[size + k] = (uint8_t)take(r);
+    Py_ssize_t len = size + 8;
+    int valid = damage(r, table, &len) == size + 8;
+    PyObject *result = call(parse_compact_table, Py_BuildValue("(y#n)", table, len,
+                                                               (Py_ssize_t)0),
+                            1, "parse_compact_table");
+    if (valid) {
+        expect(result != Py_None, "a valid compact table was refused");
+        PyObject *lengths = PyTuple_GET_ITEM(result, 0);
+        expect(PyLong_AsSsize_t(PyTuple_GET_ITEM(result, 1)) == size &&
+                   !memcmp(PyBytes_AS_STRING(lengths), code, 256),
+               "a compact table read back wrong");
+    }
+    Py_DECREF(result);
+}
+
+/* -- modes 4 and 6: raw bytes to the table and number readers -------------------------- */
+
+static void fuzz_compact_raw(Recipe *r) {
+    Py_ssize_t pos = take(r) % 4;
+    PyObject *result = call(parse_compact_table,
+                            Py_BuildValue("(y#n)", r->p, (Py_ssize_t)r->n, pos), 0,
+                            "parse_compact_table");
+    Py_XDECREF(result);
+}
+
+static void fuzz_varints(Recipe *r) {
+    Py_ssize_t count = pick(r, 300);
+    int longest = 1 + (int)pick(r, 9);
+    PyObject *values = PyByteArray_FromStringAndSize(NULL, 8 * count);
+    PyObject *result = call(parse_varints,
+                            Py_BuildValue("(y#nniO)", r->p, (Py_ssize_t)r->n, (Py_ssize_t)0,
+                                          count, longest, values),
+                            1, "parse_varints");
+    if (result != Py_None) {  /* read again, byte by byte, as LEB128 says */
+        const int64_t *got = (const int64_t *)PyByteArray_AS_STRING(values);
+        const uint8_t *at = r->p;
+        for (Py_ssize_t i = 0; i < count; i++) {
+            uint64_t value = 0;
+            for (int k = 0;; k++) {
+                value |= (uint64_t)(*at & 0x7F) << (7 * k);
+                if (*at++ < 0x80)
+                    break;
+            }
+            expect((uint64_t)got[i] == value, "parse_varints read another number");
+        }
+        expect(PyLong_AsSsize_t(result) == at - r->p, "parse_varints ended elsewhere");
+    }
+    Py_DECREF(result);
+    Py_DECREF(values);
+}
+
+/* -- libFuzzer's entry points ----------------------------------------------------------- */
+
+int LLVMFuzzerInitialize(int *argc, char ***argv) {
+    (void)argc;
+    (void)argv;
+    Py_InitializeEx(0);  /* no signal handlers: libFuzzer's own stay */
+    return 0;
+}
+
+int LLVMFuzzerTestOneInput(const uint8_t *input, size_t size) {
+    if (!size)
+        return 0;
+    Recipe recipe = {input + 1, size - 1};
+    switch (input[0] % 8) {
+    case 0:
+    case 1: fuzz_run(&recipe); break;
+    case 2: fuzz_run_raw(&recipe); break;
+    case 3: fuzz_huffman(&recipe); break;
+    case 4: fuzz_ans(&recipe, input[0] & 0x80); break;
+    case 5: fuzz_compact(&recipe); break;
+    case 6: fuzz_compact_raw(&recipe); break;
+    default: fuzz_varints(&recipe);
+    }
+    return 0;
+}

@@ -1,0 +1,84 @@
+#!/usr/bin/env bash
+# Runs the tests that drive the compiled kernels against a second build of them, made with
+# AddressSanitizer and UndefinedBehaviorSanitizer: a read or write outside a buffer, a use
+# after free, or undefined behaviour in codec/_ckernels.c then stops the test run with a
+# report, where the regular build would go on (or crash only sometimes).
+#
+#   tests/native/sanitized_tests.sh [PYTEST ARGS...]      (from anywhere; CI runs it)
+#
+# PYTHON (default: .venv/bin/python) is the interpreter whose installed huffkit is tested:
+# its package is copied to a temporary folder, the sanitized extension replaces the
+# regular one there, and that folder goes first on PYTHONPATH.  The sources are not
+# touched.  KERNELS_SOURCE (default: codec/_ckernels.c) picks another C file, to check that
+# an old version is caught.  Any sanitizer report fails the run.
+set -euo pipefail
+root="$(cd "$(dirname "$0")/../.." && pwd)"
+cd "$root"
+python="${PYTHON:-$root/.venv/bin/python}"
+source_file="${KERNELS_SOURCE:-codec/_ckernels.c}"
+cc="${CC:-gcc}"
+
+work="$(mktemp -d "${TMPDIR:-/tmp}/huffkit-sanitized.XXXXXX")"
+trap 'rm -rf "$work"' EXIT
+mkdir -p "$work/site" "$work/reports"
+
+# Copy the installed package as Python finds it (a regular install keeps huffkit.cli and
+# huffkit.corpora inside huffkit/; an editable one maps them to other folders), from a
+# folder where `huffkit` cannot mean the sources.
+(cd "$work" && "$python" - "$work/site" <<'PY'
+import importlib, pathlib, shutil, sys
+target = pathlib.Path(sys.argv[1])
+for name in ("huffkit", "huffkit.cli", "huffkit.corpora"):
+    folder = pathlib.Path(importlib.import_module(name).__file__).parent
+    destination = target.joinpath(*name.split("."))
+    shutil.copytree(folder, destination, dirs_exist_ok=True,
+                    ignore=shutil.ignore_patterns("__pycache__", "_ckernels*.so", "cli",
+                                                  "corpora"))
+PY
+)
+suffix="$("$python" -c 'import sysconfig; print(sysconfig.get_config_var("EXT_SUFFIX"))')"
+include="$("$python" -c 'import sysconfig; print(sysconfig.get_paths()["include"])')"
+module="$work/site/huffkit/_ckernels$suffix"
+# -O1 keeps the reports' stacks readable; no -fwrapv (unlike the regular build), so that a
+# signed overflow is reported rather than defined away.
+"$cc" -shared -fPIC -O1 -g -fno-omit-frame-pointer -ffp-contract=off \
+    -fsanitize=address,undefined -fno-sanitize-recover=all \
+    -I"$include" "$source_file" -lm -o "$module"
+
+asan="$("$cc" -print-file-name=libasan.so)"
+ubsan="$("$cc" -print-file-name=libubsan.so)"
+export LD_PRELOAD="$asan:$ubsan"
+# No leak checking: CPython keeps memory to the end on purpose.  AddressSanitizer's reports
+# also go to files, so that one in a subprocess whose failure a test expects still fails
+# the run; UndefinedBehaviorSanitizer's go to standard error (its log_path is not read in
+# this combined runtime), and it aborts the process.
+export ASAN_OPTIONS="detect_leaks=0:abort_on_error=1:log_path=$work/reports/asan"
+export UBSAN_OPTIONS="print_stacktrace=1:halt_on_error=1"
+export PYTHONPATH="$work/site${PYTHONPATH:+:$PYTHONPATH}"
+
+# The tests must load the sanitized build, and run on it.
+(cd "$work" && "$python" - "$module" <<'PY'
+import sys
+import huffkit
+from huffkit import _backend, _ckernels
+assert _ckernels.__file__ == sys.argv[1], (_ckernels.__file__, sys.argv[1])
+assert _backend.name() == "c", _backend.name()
+print(f"testing {huffkit.__file__} with {_ckernels.__file__}")
+PY
+)
+
+if [ "$#" -eq 0 ]; then
+    set -- tests/test_kernels.py tests/test_backends.py tests/test_format_spec.py \
+        tests/test_split.py tests/test_corruption.py tests/test_exhaustive_damage.py \
+        tests/test_block_runs.py
+fi
+status=0
+# --capture=sys: pytest captures Python's output only, so a report written to file
+# descriptor 2 by a process that then aborts reaches the log instead of a lost capture file.
+"$python" -m pytest -q -p no:cacheprovider --capture=sys "$@" || status=$?
+if compgen -G "$work/reports/*" > /dev/null; then
+    echo "sanitizer reports:" >&2
+    cat "$work"/reports/* >&2
+    status=1
+fi
+exit "$status"
