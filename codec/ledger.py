@@ -341,11 +341,10 @@ def _blocks(compressed, codebook: Codebook | None, original: bytes | None = None
                 else:
                     symbols = header.alphabet.symbols(original[done:done + block.length])
                 costs = block.table.costs if header.coder == "ans" else block.lengths
-                info = container.block_info(block, pos)
                 yield _Block(symbols, block.length, header.alphabet,
                              np.asarray(block.listed), costs,
                              block.payload_bits, header.coder, model if block.shared else None,
-                             frame, info.size, info.table_size)
+                             frame, block.size, container.table_size(block))
                 del symbols  # the caller is done with it: not held while the next decodes
                 pos += block.size
                 total += block.symbols
@@ -362,58 +361,60 @@ _UNITS = {2.0: "bits", math.e: "nats", 10.0: "hartleys"}
 
 
 class _Sums:
-    """Per-symbol sums of a file: counts, and two float figures, only for the symbols that
-    occur.  Over a small alphabet they are arrays of its size; over utf8's 1,114,112 code
-    points such arrays cost 9 MB each (inspecting a small utf8 file took 79 MB), so the
-    blocks' sums are kept as they come and merged a batch at a time."""
+    """Per-symbol sums of a file: counts, and two float figures (the bits spent, Σ -log2 q).
+
+    The blocks' sums are kept as they come and merged a batch at a time: adding into
+    arrays at each block cost more than decoding a tiny block.  Over a small alphabet the
+    totals are arrays of its size; over utf8's 1,114,112 code points such arrays would cost
+    9 MB each (inspecting a small utf8 file took 79 MB), so they hold only the symbols that
+    occur."""
 
     _BATCH = 1 << 16  # entries held before they are merged
 
     def __init__(self, size: int) -> None:
+        self._size = size
         self._dense = size <= 1 << 17
-        if self._dense:
-            self._counts = np.zeros(size, dtype=np.int64)
-            self._floats = np.zeros((2, size), dtype=np.float64)
-        else:
-            self._symbols = np.zeros(0, dtype=np.int64)
-            self._counts = np.zeros(0, dtype=np.int64)
-            self._floats = np.zeros((2, 0), dtype=np.float64)
-            self._pending: list[tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]] = []
-            self._held = 0
+        self._symbols = np.arange(size) if self._dense else np.zeros(0, dtype=np.int64)
+        self._counts = np.zeros(self._symbols.size, dtype=np.int64)
+        self._floats = np.zeros((2, self._symbols.size), dtype=np.float64)
+        self._pending: list[tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]] = []
+        self._held = 0
 
     def add(self, symbols: np.ndarray, counts: np.ndarray, spent: np.ndarray,
             ideal: np.ndarray) -> None:
         """Add a block's sums for its distinct *symbols*."""
-        if self._dense:
-            self._counts[symbols] += counts
-            self._floats[0, symbols] += spent
-            self._floats[1, symbols] += ideal
-            return
         self._pending.append((symbols, counts, spent, ideal))
         self._held += symbols.size
         if self._held >= self._BATCH:
             self._merge()
 
     def _merge(self) -> None:
-        parts = [(self._symbols, self._counts, *self._floats), *self._pending]
-        symbols, inverse = np.unique(np.concatenate([part[0] for part in parts]),
-                                     return_inverse=True)
-        counts = np.bincount(inverse, np.concatenate([part[1] for part in parts]),
-                             minlength=symbols.size).astype(np.int64)
-        floats = np.array([np.bincount(inverse, np.concatenate([part[k] for part in parts]),
-                                       minlength=symbols.size) for k in (2, 3)])
-        self._symbols, self._counts, self._floats = symbols, counts, floats
+        if not self._pending:
+            return
+        if self._dense:
+            symbols = np.concatenate([part[0] for part in self._pending])
+            for k, total in ((1, self._counts), (2, self._floats[0]), (3, self._floats[1])):
+                weights = np.concatenate([part[k] for part in self._pending])
+                total += np.bincount(symbols, weights, minlength=self._size).astype(total.dtype)
+        else:
+            parts = [(self._symbols, self._counts, *self._floats), *self._pending]
+            symbols, inverse = np.unique(np.concatenate([part[0] for part in parts]),
+                                         return_inverse=True)
+            counts = np.bincount(inverse, np.concatenate([part[1] for part in parts]),
+                                 minlength=symbols.size).astype(np.int64)
+            floats = np.array([np.bincount(inverse,
+                                           np.concatenate([part[k] for part in parts]),
+                                           minlength=symbols.size) for k in (2, 3)])
+            self._symbols, self._counts, self._floats = symbols, counts, floats
         self._pending, self._held = [], 0
 
     def result(self) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
         """The symbols that occur (increasing), their counts, the bits spent on them and
         their Σ -log2 q."""
-        if self._dense:
-            present = np.flatnonzero(self._counts)
-            return (present, self._counts[present], self._floats[0, present],
-                    self._floats[1, present])
         self._merge()
-        return self._symbols, self._counts, self._floats[0], self._floats[1]
+        present = np.flatnonzero(self._counts)
+        return (self._symbols[present], self._counts[present], self._floats[0, present],
+                self._floats[1, present])
 
 
 def _unit(base: float) -> str:
@@ -447,46 +448,47 @@ def _account(blocks: Iterator[_Block], file_size: int, codebook: Codebook | None
     rows_of_blocks: list[BlockRow] = []
     index = -1
     # Not a for loop: it would hold the last block while the next one is decoded.
-    while (block := next(blocks, None)) is not None:
-        index += 1
-        if block.alphabet != alphabet:
-            raise FormatError(f"the data mixes frames of the {alphabet.name} and "
-                              f"{block.alphabet.name} alphabets, which one ledger cannot count")
-        original_bytes += block.length
-        # Work on the symbols the block holds, not the whole alphabet: a utf8 block of
-        # one character must not cost a pass over 1,114,112 code points.
-        symbols, block_counts = _present_counts(block.data, size, block.listed)
-        if block.model is not None:
-            q, model = block.model
-            q_present = q[symbols]
-        else:
-            q_present = block_counts / block.data.size
-            q, model = (symbols, q_present), "each block's own distribution P_b"
-        with np.errstate(divide="ignore"):
+    # Once for the whole walk: entering it per block cost as much as a tiny block's sums.
+    with np.errstate(divide="ignore"):
+        while (block := next(blocks, None)) is not None:
+            index += 1
+            if block.alphabet != alphabet:
+                raise FormatError(f"the data mixes frames of the {alphabet.name} and "
+                                  f"{block.alphabet.name} alphabets, which one ledger cannot count")
+            original_bytes += block.length
+            # Work on the symbols the block holds, not the whole alphabet: a utf8 block of
+            # one character must not cost a pass over 1,114,112 code points.
+            symbols, block_counts = _present_counts(block.data, size, block.listed)
+            if block.model is not None:
+                q, model = block.model
+                q_present = q[symbols]
+            else:
+                q_present = block_counts / block.data.size
+                q, model = (symbols, q_present), "each block's own distribution P_b"
             information = -np.log2(q_present)
-        # A decoded symbol always has a code, so it is listed.
-        sums.add(symbols, block_counts,
-                 block_counts * block.costs[np.searchsorted(block.listed, symbols)],
-                 block_counts * information)
-        payload += block.payload_bits
-        for found, seen in ((model, models), (block.coder, coders)):
-            if found not in seen:
-                seen.append(found)
-        if index == 0:
-            static_q = q
-        elif static_q is not None and not _same_model(static_q, q, size):
-            static_q = None
-        if block_rows:
-            present = block_counts
-            symbols_in_block = int(block.data.size)
-            rows_of_blocks.append(BlockRow(
-                frame=block.frame, start=original_bytes - block.length, length=block.length,
-                symbols=symbols_in_block, compressed_size=block.size,
-                table_size=block.table_size,
-                entropy=float((present * np.log2(symbols_in_block / present)).sum())
-                / symbols_in_block * to_unit,
-                mean_code_length=block.payload_bits / symbols_in_block * to_unit))
-        del block  # before the next one is decoded
+            # A decoded symbol always has a code, so it is listed.
+            sums.add(symbols, block_counts,
+                     block_counts * block.costs[np.searchsorted(block.listed, symbols)],
+                     block_counts * information)
+            payload += block.payload_bits
+            for found, seen in ((model, models), (block.coder, coders)):
+                if found not in seen:
+                    seen.append(found)
+            if index == 0:
+                static_q = q
+            elif static_q is not None and not _same_model(static_q, q, size):
+                static_q = None
+            if block_rows:
+                present = block_counts
+                symbols_in_block = int(block.data.size)
+                rows_of_blocks.append(BlockRow(
+                    frame=block.frame, start=original_bytes - block.length, length=block.length,
+                    symbols=symbols_in_block, compressed_size=block.size,
+                    table_size=block.table_size,
+                    entropy=float((present * np.log2(symbols_in_block / present)).sum())
+                    / symbols_in_block * to_unit,
+                    mean_code_length=block.payload_bits / symbols_in_block * to_unit))
+            del block  # before the next one is decoded
     present, counts, spent, ideal = sums.result()
     exact = coders in ([], ["huffman"])  # whole-bit codes: the symbols' bits are the payload
     if exact and int(spent.sum()) != payload:
