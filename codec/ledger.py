@@ -214,7 +214,11 @@ def inspect(compressed, /, *, codebook: Codebook | None = None, base: float = 2,
 
 @dataclass(frozen=True, eq=False)
 class _Block:
-    data: np.ndarray  # the block's symbols
+    # The block's distinct symbols (increasing) and their counts, counted as it was decoded
+    # so that its symbols need not be held while they are accounted for.
+    present: np.ndarray
+    counts: np.ndarray
+    symbols: int
     length: int  # the bytes they stand for
     alphabet: Alphabet
     listed: np.ndarray  # the symbols its code covers, in increasing order
@@ -247,7 +251,7 @@ def _shared_model(header, codebook: Codebook | None) -> tuple[np.ndarray, str] |
 
 # Wide symbols are counted this many at a time: numpy counts and indexes through int64, and
 # a whole block's worth of int64 copies would take twice the memory its decoding did.
-_COUNT_CHUNK = 1 << 18
+_COUNT_CHUNK = 1 << 16
 
 
 def _present_counts(symbols: np.ndarray, size: int,
@@ -258,13 +262,12 @@ def _present_counts(symbols: np.ndarray, size: int,
         counts = _backend.kernels.count_symbols(symbols, size)  # in place, no int64 copy
         present = np.flatnonzero(counts)
         return present, counts[present]
-    if size <= 1 << 17:
-        counts = np.zeros(size, dtype=np.int64)
-        for start in range(0, symbols.size, _COUNT_CHUNK):
-            counts += np.bincount(symbols[start:start + _COUNT_CHUNK], minlength=size)
-        present = np.flatnonzero(counts)
-        return present, counts[present]
-    # utf8: counted by their places among the listed symbols, not over 1,114,112 code points.
+    if symbols.size * 8 < listed.size:
+        # A few symbols of a long list (a tiny block coded with a frame's codebook of the
+        # whole utf8 alphabet): sorting them costs less than counting to the list's end.
+        return np.unique(symbols, return_counts=True)
+    # Counted by their places among the listed symbols, not over the whole alphabet (65,792
+    # pairs, 1,114,112 code points): inspect then needs no more memory than decompress.
     counts = np.zeros(listed.size, dtype=np.int64)
     for start in range(0, symbols.size, _COUNT_CHUNK):
         counts += np.bincount(np.searchsorted(listed, symbols[start:start + _COUNT_CHUNK]),
@@ -341,11 +344,13 @@ def _blocks(compressed, codebook: Codebook | None, original: bytes | None = None
                 else:
                     symbols = header.alphabet.symbols(original[done:done + block.length])
                 costs = block.table.costs if header.coder == "ans" else block.lengths
-                yield _Block(symbols, block.length, header.alphabet,
+                present, counts = _present_counts(symbols, header.alphabet.size,
+                                                  np.asarray(block.listed))
+                del symbols
+                yield _Block(present, counts, block.symbols, block.length, header.alphabet,
                              np.asarray(block.listed), costs,
                              block.payload_bits, header.coder, model if block.shared else None,
                              frame, block.size, container.table_size(block))
-                del symbols  # the caller is done with it: not held while the next decodes
                 pos += block.size
                 total += block.symbols
                 done += block.length
@@ -364,16 +369,16 @@ class _Sums:
     """Per-symbol sums of a file: counts, and two float figures (the bits spent, Σ -log2 q).
 
     The blocks' sums are kept as they come and merged a batch at a time: adding into
-    arrays at each block cost more than decoding a tiny block.  Over a small alphabet the
-    totals are arrays of its size; over utf8's 1,114,112 code points such arrays would cost
-    9 MB each (inspecting a small utf8 file took 79 MB), so they hold only the symbols that
-    occur."""
+    arrays at each block cost more than decoding a tiny block.  Over bytes the totals are
+    arrays of 256; over the larger alphabets such arrays would cost 0.5 MB (pairs) or 9 MB
+    (utf8) each (inspecting a small utf8 file took 79 MB), so they hold only the symbols
+    that occur."""
 
     _BATCH = 1 << 16  # entries held before they are merged
 
     def __init__(self, size: int) -> None:
         self._size = size
-        self._dense = size <= 1 << 17
+        self._dense = size <= 256
         self._symbols = np.arange(size) if self._dense else np.zeros(0, dtype=np.int64)
         self._counts = np.zeros(self._symbols.size, dtype=np.int64)
         self._floats = np.zeros((2, self._symbols.size), dtype=np.float64)
@@ -458,12 +463,12 @@ def _account(blocks: Iterator[_Block], file_size: int, codebook: Codebook | None
             original_bytes += block.length
             # Work on the symbols the block holds, not the whole alphabet: a utf8 block of
             # one character must not cost a pass over 1,114,112 code points.
-            symbols, block_counts = _present_counts(block.data, size, block.listed)
+            symbols, block_counts = block.present, block.counts
             if block.model is not None:
                 q, model = block.model
                 q_present = q[symbols]
             else:
-                q_present = block_counts / block.data.size
+                q_present = block_counts / block.symbols
                 q, model = (symbols, q_present), "each block's own distribution P_b"
             information = -np.log2(q_present)
             # A decoded symbol always has a code, so it is listed.
@@ -480,7 +485,7 @@ def _account(blocks: Iterator[_Block], file_size: int, codebook: Codebook | None
                 static_q = None
             if block_rows:
                 present = block_counts
-                symbols_in_block = int(block.data.size)
+                symbols_in_block = block.symbols
                 rows_of_blocks.append(BlockRow(
                     frame=block.frame, start=original_bytes - block.length, length=block.length,
                     symbols=symbols_in_block, compressed_size=block.size,
@@ -490,6 +495,7 @@ def _account(blocks: Iterator[_Block], file_size: int, codebook: Codebook | None
                     mean_code_length=block.payload_bits / symbols_in_block * to_unit))
             del block  # before the next one is decoded
     present, counts, spent, ideal = sums.result()
+    del sums  # its copies of the same figures
     exact = coders in ([], ["huffman"])  # whole-bit codes: the symbols' bits are the payload
     if exact and int(spent.sum()) != payload:
         raise FormatError(f"the blocks' code lengths account for {int(spent.sum())} payload "
