@@ -22,6 +22,7 @@ from ._main import (
     coder_option,
     describe_huffman_error,
     input_argument,
+    input_name,
     load_codebook,
     main,
     memory_option,
@@ -96,7 +97,7 @@ def analyze(file, block_size, max_code_length, codebook, embed, coder, alphabet,
         _print(file, ledger, as_json)
         return 0
 
-    return _run(file, account)
+    return _run(input_name(file), account)
 
 
 @main.command(context_settings=_CONTEXT)
@@ -119,7 +120,7 @@ def inspect(file, codebook, as_json, base, per_symbol, per_block, force, memory_
         _print(file, ledger, as_json)
         return 0
 
-    return _run(file, account)
+    return _run(input_name(file), account)
 
 
 # -- the report -----------------------------------------------------------------

@@ -682,6 +682,11 @@ def _print_info(summary: dict) -> None:
                  f"{block['size']:>11,} {block['payload_bits'] / block['symbols']:>11.4f}")
 
 
+def input_name(file: str) -> str:
+    """*file* as an error names it: ``-`` is standard input, as compress and decompress say."""
+    return "standard input" if file == "-" else file
+
+
 def input_argument(metavar: str = "FILE") -> Callable:
     """A FILE argument (``-`` for standard input) for a command that reads it whole.
 
@@ -716,7 +721,7 @@ def info(file, as_json, force) -> int:
         error.show()
         return 1
     except huffkit.HuffmanError as error:
-        _report(f"{file}: {error}")
+        _report(f"{input_name(file)}: {describe_huffman_error(error)}")
         return 1
     except OSError as error:
         _report(_describe(error))

@@ -505,8 +505,8 @@ def test_standard_input_redirected_from_a_file_has_no_limit(tmp_path):
     with open(tmp_path / "long.huf", "rb") as stdin:
         ran = subprocess.run(huffkit_command("info", "-"), cwd=tmp_path, stdin=stdin,
                              capture_output=True, timeout=120, check=False)
-    assert_process_error(ran, "-: not a huffkit frame: expected magic bytes 89 48 55 46, "
-                              "found 00 00 00 00")
+    assert_process_error(ran, "standard input: not a huffkit frame: expected magic bytes "
+                              "89 48 55 46, found 00 00 00 00")
 
 
 @pytest.mark.parametrize("command", ["info", "inspect", "analyze"])
