@@ -14,7 +14,8 @@ Every decoder entry point is given damaged and hostile input: :func:`huffkit.dec
 - the two backends (compiled kernels and the numpy reference) disagreeing: another
   outcome, another error type or message;
 - a codebook loaded from damaged JSON that does not survive its own round trip;
-- an input that takes longer than ``slow_seconds`` to refuse or decode.
+- an input that takes longer than ``slow_seconds`` to refuse or decode (five times that
+  for one made from a seed of thousands of blocks or frames).
 
 :func:`run` is the seeded mutation fuzzer (``huffkit fuzz``); the same seed gives the same
 inputs.  :func:`atheris_main` runs the coverage-guided fuzzer atheris over the same
@@ -145,8 +146,58 @@ def seeds(rng_seed: int = 0) -> list[Seed]:
         joined = data["skewed"] + data["tiny"]
         out.append(Seed(f"{coder}/joined", joined, compress(data["skewed"], coder=coder)
                         + compress(data["tiny"], coder=coder, alphabet="pairs")))
+        out.append(_long_run_seed(coder, rng))
     out.append(Seed("empty", b"", compress(b"")))
+    out.append(_many_frames_seed(rng))
     return out
+
+
+#: Seeds of thousands of blocks or frames have names that start so.
+LONG = "long/"
+#: The share of inputs mutated from those: each takes about 0.5 s to check (a thousand
+#: times a small seed), so that the quick profile spends some 10 s of its minute on them.
+_LONG_SHARE = 0.001
+#: Blocks of a long run, and frames of the many-frames seed.
+_LONG_BLOCKS = 2500
+
+
+def _long_run_seed(coder: str, rng: random.Random) -> Seed:
+    """A frame of a block with its own table, then 2,499 tiny blocks reusing its code
+    (0x05 then 0x06) or table (0x03 then 0x07): the kernel that decodes runs of blocks
+    once read freed memory from its 17th block on, and 1,000,000 mutated inputs of a few
+    blocks each never reached it."""
+    pieces = [bytes(rng.choices(b"abcdefgh", k=64))] + [
+        bytes(rng.choices(b"abcdefgh", k=rng.randrange(1, 5))) for _ in range(_LONG_BLOCKS - 1)]
+    original = b"".join(pieces)
+    symbols = np.frombuffer(original, dtype=np.uint8)
+    ends = np.cumsum([len(piece) for piece in pieces]).tolist()
+    counts = np.array([np.bincount(symbols[start:end], minlength=256)
+                       for start, end in zip([0, *ends[:-1]], ends, strict=True)])
+    blocks = b"".join(bytes(part) for part in encode_pieces(
+        original, symbols, ends, counts, DEFAULT_MAX_CODE_LENGTH, coder))
+    header = compress(b"x", coder=coder, block_size=1 << 16)[:FRAME_HEADER_SIZE]
+    end = struct.pack("<BQ", 0, len(original))
+    return Seed(f"{LONG}{coder}/bytes/{_LONG_BLOCKS}-block run", original, header + blocks + end)
+
+
+def _many_frames_seed(rng: random.Random) -> Seed:
+    """2,500 frames of one to three bytes each, of both coders and every alphabet, joined."""
+    parts = [bytes(rng.choices(b"xyz", k=rng.randrange(1, 4))) for _ in range(_LONG_BLOCKS)]
+    kinds = [("huffman", "bytes"), ("ans", "bytes"), ("huffman", "pairs"), ("ans", "utf8")]
+    compressed = b"".join(compress(part, coder=kinds[index % 4][0], alphabet=kinds[index % 4][1])
+                          for index, part in enumerate(parts))
+    return Seed(f"{LONG}joined/{_LONG_BLOCKS} frames", b"".join(parts), compressed)
+
+
+#: How many times slow_seconds an input made from a long seed may take.
+_LONG_SLOWNESS = 5
+
+
+def _pick(pool: list[Seed], rng: random.Random, *, long: bool | None = None) -> Seed:
+    """A seed to mutate: one of thousands of blocks now and then (_LONG_SHARE), or as
+    *long* says."""
+    long = rng.random() < _LONG_SHARE if long is None else long
+    return rng.choice([seed for seed in pool if seed.name.startswith(LONG) == long] or pool)
 
 
 def _reused_code_seed(coder: str, rng: random.Random) -> Seed:
@@ -274,15 +325,15 @@ def mutate(pool: list[Seed], rng: random.Random,
     Only in the last case must a streaming reader hand out a prefix of the original
     before it reports an error: a moved or repeated block is valid on its own, and a
     reader may hand it out before the frame end shows the frame is wrong (FORMAT.md 9)."""
-    seed = rng.choice(pool)
+    seed = _pick(pool, rng)
     choice = rng.random()
     if choice < 0.08:  # valid frames joined: they must decode to their originals joined
-        other = rng.choice(pool)
+        other = _pick(pool, rng, long=False)  # one long seed an input at most
         if seed.codebook is None and other.codebook is None:
             return (seed.compressed + other.compressed, seed.original + other.original,
                     "join", seed, True)
     if choice < 0.16:  # a splice: the start of one stream, the end of another
-        other = rng.choice(pool)
+        other = _pick(pool, rng, long=False)  # one long seed an input at most
         cut = rng.randrange(len(seed.compressed) + 1)
         resume = rng.randrange(len(other.compressed) + 1)
         return seed.compressed[:cut] + other.compressed[resume:], None, "splice", seed, False
@@ -568,7 +619,8 @@ def run(*, seed: int = 0, inputs: int = 20_000, codebook_inputs: int = 2_000,
                                         outcomes=report.outcomes)
         except Exception as error:  # the point: anything outside the family is a bug
             problems = [("any", f"raised {type(error).__name__}: {error}")]
-        if time.perf_counter() - began > slow_seconds:
+        if time.perf_counter() - began > slow_seconds * (
+                _LONG_SLOWNESS if source.name.startswith(LONG) else 1):
             problems.append(("any", f"took {time.perf_counter() - began:.1f} s"))
         report.findings += [Finding(target, problem, data, mutation, source.name)
                             for target, problem in problems]
