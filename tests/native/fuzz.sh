@@ -58,6 +58,7 @@ export PYTHONHOME="$home"  # the embedded interpreter's standard library
 # memory than the default 256 MiB, which with the interpreter nears the RSS limit.
 export ASAN_OPTIONS="detect_leaks=0:quarantine_size_mb=64${ASAN_OPTIONS:+:$ASAN_OPTIONS}"
 export UBSAN_OPTIONS="print_stacktrace=1:halt_on_error=1"
+export PYTHONMALLOC=malloc  # a read past a bytes object is then past its allocation
 cd "$dir"
 exec "$binary" -max_total_time="$seconds" -timeout=30 -rss_limit_mb=3072 -max_len=8192 \
     -print_final_stats=1 -artifact_prefix="$dir/" "$@" "$dir/corpus" "$dir/seeds"
