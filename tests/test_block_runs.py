@@ -210,6 +210,9 @@ print(size, (status("VmHWM:") - before) >> 10)
 
 
 @pytest.mark.skipif(huffkit._backend.unavailable is not None, reason="no compiled kernels")
+@pytest.mark.skipif("libasan" in os.environ.get("LD_PRELOAD", ""),
+                    reason="AddressSanitizer keeps freed memory in quarantine (the regular "
+                           "run measures)")
 def test_a_long_run_of_tiny_blocks_takes_little_memory(tmp_path):
     """300,001 one-byte blocks in a valid 4.5 MB file: one kernel call planned them all,
     at some 430 bytes a block, and took 230 MiB (a million blocks, 850 MB, far past the
