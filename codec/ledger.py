@@ -266,11 +266,24 @@ def _present_counts(symbols: np.ndarray, size: int,
         # A few symbols of a long list (a tiny block coded with a frame's codebook of the
         # whole utf8 alphabet): sorting them costs less than counting to the list's end.
         return np.unique(symbols, return_counts=True)
-    # Counted by their places among the listed symbols, not over the whole alphabet (65,792
-    # pairs, 1,114,112 code points): inspect then needs no more memory than decompress.
+    # Counted by their places among the listed symbols, not over the whole alphabet
+    # (1,114,112 code points: 9 MB a count), a chunk at a time (numpy indexes and counts
+    # through int64 copies): inspect then needs no more memory than decompress.  A place is
+    # looked up in a table over the span the list covers, unless that table would be larger
+    # than the block's symbols (and 1 MB): then found by binary search, twice as slow.
+    low, span = int(listed[0]), int(listed[-1]) - int(listed[0]) + 1
+    if span <= max(symbols.size, 1 << 18):
+        place = np.zeros(span, dtype=np.int32)
+        place[listed - low] = np.arange(listed.size, dtype=np.int32)
+
+        def places(chunk: np.ndarray) -> np.ndarray:
+            return place[chunk - low]
+    else:
+        def places(chunk: np.ndarray) -> np.ndarray:
+            return np.searchsorted(listed, chunk)
     counts = np.zeros(listed.size, dtype=np.int64)
     for start in range(0, symbols.size, _COUNT_CHUNK):
-        counts += np.bincount(np.searchsorted(listed, symbols[start:start + _COUNT_CHUNK]),
+        counts += np.bincount(places(symbols[start:start + _COUNT_CHUNK]),
                               minlength=listed.size)
     occurring = np.flatnonzero(counts)
     return listed[occurring], counts[occurring]
@@ -369,19 +382,19 @@ class _Sums:
     """Per-symbol sums of a file: counts, and two float figures (the bits spent, Σ -log2 q).
 
     The blocks' sums are kept as they come and merged a batch at a time: adding into
-    arrays at each block cost more than decoding a tiny block.  Over bytes the totals are
-    arrays of 256; over the larger alphabets such arrays would cost 0.5 MB (pairs) or 9 MB
-    (utf8) each (inspecting a small utf8 file took 79 MB), so they hold only the symbols
-    that occur."""
+    arrays at each block cost more than decoding a tiny block.  Over bytes and pairs the
+    totals are arrays of the alphabet's size; over utf8 such arrays would cost 9 MB each
+    (inspecting a small utf8 file took 79 MB), so they hold only the symbols that occur."""
 
     _BATCH = 1 << 16  # entries held before they are merged
 
     def __init__(self, size: int) -> None:
         self._size = size
-        self._dense = size <= 256
-        self._symbols = np.arange(size) if self._dense else np.zeros(0, dtype=np.int64)
-        self._counts = np.zeros(self._symbols.size, dtype=np.int64)
-        self._floats = np.zeros((2, self._symbols.size), dtype=np.float64)
+        self._dense = size <= 1 << 17
+        self._symbols = None if self._dense else np.zeros(0, dtype=np.int64)
+        totals = size if self._dense else 0
+        self._counts = np.zeros(totals, dtype=np.int64)
+        self._floats = np.zeros((2, totals), dtype=np.float64)
         self._pending: list[tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]] = []
         self._held = 0
 
@@ -390,7 +403,9 @@ class _Sums:
         """Add a block's sums for its distinct *symbols*."""
         self._pending.append((symbols, counts, spent, ideal))
         self._held += symbols.size
-        if self._held >= self._BATCH:
+        # Sparse totals are merged once as many entries wait as they hold: each merge sorts
+        # both, so merging every _BATCH entries into a million would be quadratic.
+        if self._held >= max(self._BATCH, 0 if self._dense else self._symbols.size):
             self._merge()
 
     def _merge(self) -> None:
@@ -418,8 +433,8 @@ class _Sums:
         their Σ -log2 q."""
         self._merge()
         present = np.flatnonzero(self._counts)
-        return (self._symbols[present], self._counts[present], self._floats[0, present],
-                self._floats[1, present])
+        symbols = present if self._dense else self._symbols[present]
+        return symbols, self._counts[present], self._floats[0, present], self._floats[1, present]
 
 
 def _unit(base: float) -> str:
