@@ -169,15 +169,9 @@ def _long_run_seed(coder: str, rng: random.Random) -> Seed:
     pieces = [bytes(rng.choices(b"abcdefgh", k=64))] + [
         bytes(rng.choices(b"abcdefgh", k=rng.randrange(1, 5))) for _ in range(_LONG_BLOCKS - 1)]
     original = b"".join(pieces)
-    symbols = np.frombuffer(original, dtype=np.uint8)
     ends = np.cumsum([len(piece) for piece in pieces]).tolist()
-    counts = np.array([np.bincount(symbols[start:end], minlength=256)
-                       for start, end in zip([0, *ends[:-1]], ends, strict=True)])
-    blocks = b"".join(bytes(part) for part in encode_pieces(
-        original, symbols, ends, counts, DEFAULT_MAX_CODE_LENGTH, coder))
-    header = compress(b"x", coder=coder, block_size=1 << 16)[:FRAME_HEADER_SIZE]
-    end = struct.pack("<BQ", 0, len(original))
-    return Seed(f"{LONG}{coder}/bytes/{_LONG_BLOCKS}-block run", original, header + blocks + end)
+    return Seed(f"{LONG}{coder}/bytes/{_LONG_BLOCKS}-block run", original,
+                _frame_of_pieces(original, ends, coder))
 
 
 def _many_frames_seed(rng: random.Random) -> Seed:
@@ -210,15 +204,21 @@ def _reused_code_seed(coder: str, rng: random.Random) -> Seed:
     second = bytearray(first)
     rng.shuffle(second)
     original = first + bytes(second) + bytes(rng.choices(b"xyz", k=1000))
+    return Seed(f"{coder}/bytes/reused-code", original,
+                _frame_of_pieces(original, [3000, 6000, 7000], coder))
+
+
+def _frame_of_pieces(original: bytes, ends: list[int], coder: str) -> bytes:
+    """A byte frame of *original* cut at *ends*, each piece coded as the encoder codes the
+    pieces of a split block (so later pieces may reuse an earlier code or table)."""
     symbols = np.frombuffer(original, dtype=np.uint8)
-    ends = [3000, 6000, 7000]
     counts = np.array([np.bincount(symbols[start:end], minlength=256)
                        for start, end in zip([0, *ends[:-1]], ends, strict=True)])
     blocks = b"".join(bytes(part) for part in encode_pieces(
         original, symbols, ends, counts, DEFAULT_MAX_CODE_LENGTH, coder))
     header = compress(b"x", coder=coder, block_size=1 << 16)[:FRAME_HEADER_SIZE]
     end = struct.pack("<BQ", 0, len(original))
-    return Seed(f"{coder}/bytes/reused-code", original, header + blocks + end)
+    return header + blocks + end
 
 
 def codebook_seeds(rng_seed: int = 0) -> list[str]:
