@@ -1,6 +1,6 @@
 """``huffkit bench``: huffkit's speed beside zlib's Huffman-only deflate and bitarray's coder.
 
-The measuring is :mod:`huffkit.benchmark`'s; this module reads the files and prints.
+The measuring is :mod:`huffkit.tools.benchmark`'s; this module reads the files and prints.
 """
 
 from __future__ import annotations
@@ -10,7 +10,7 @@ import json
 import click
 
 import huffkit.corpora
-from huffkit import benchmark
+from huffkit.tools import benchmark
 
 from ._main import _CONTEXT, MAX_THREADS, ByteSize, CliError, _describe, main
 

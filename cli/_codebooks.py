@@ -11,6 +11,7 @@ import click
 import numpy as np
 
 import huffkit
+from huffkit.models.alphabet import alphabet_named
 
 from ._files import atomic_output
 from ._main import _CONTEXT, CliError, _describe, alphabet_option, load_codebook, main
@@ -79,13 +80,13 @@ def train(files, output, alpha, max_code_length, force, alphabet) -> int:
     try:
         counted = huffkit.Distribution.from_files(files, alphabet=alphabet)
         if counted.total == 0 and alpha == 0:
-            size = huffkit.alphabet.alphabet_named(alphabet).size
+            size = huffkit.models.alphabet.alphabet_named(alphabet).size
             every = "256 bytes" if alphabet == "bytes" else f"{size:,} {alphabet} symbols"
             raise CliError("the files are empty, so there is nothing to build a code from; "
                            f"use --smooth ALPHA for a code over all {every}")
         distribution = counted.smoothed(alpha) if alpha else counted
         if max_code_length is None:
-            max_code_length = huffkit.alphabet.alphabet_named(alphabet).default_max_code_length
+            max_code_length = alphabet_named(alphabet).default_max_code_length
         codebook = huffkit.Codebook.from_distribution(distribution,
                                                       max_code_length=max_code_length)
     except (huffkit.HuffmanError, ValueError) as error:
@@ -119,7 +120,7 @@ def codebook_table(codebook: huffkit.Codebook) -> dict:
         counts, probabilities = distribution.counts, distribution.probabilities
     else:
         counts, probabilities = None, codebook.implied_probabilities
-    alphabet = huffkit.alphabet.alphabet_of_size(codebook.size).name
+    alphabet = huffkit.models.alphabet.alphabet_of_size(codebook.size).name
     rows = []
     for symbol in np.flatnonzero((codebook.lengths > 0) | (probabilities > 0)).tolist():
         length = int(codebook.lengths[symbol])

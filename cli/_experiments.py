@@ -1,6 +1,6 @@
 """``huffkit compare`` and ``huffkit sweep``: the experiments, as tables, files and pictures.
 
-The work is done by :mod:`huffkit.experiments`; this module reads options, shows progress,
+The work is done by :mod:`huffkit.analysis.experiments`; this module reads options, shows progress,
 and writes what was asked for: a table on the terminal, JSON on standard output, a CSV
 file, a picture.
 """
@@ -19,7 +19,7 @@ from collections.abc import Callable, Iterator
 import click
 
 import huffkit
-from huffkit import experiments, plots
+from huffkit.analysis import experiments, plots
 
 from ._files import atomic_output
 from ._main import _CONTEXT, CODERS, CliError, _describe, alphabet_option, load_codebook, main

@@ -1,4 +1,4 @@
-"""``huffkit fuzz``: the decoders' fuzzers (the work is :mod:`huffkit.fuzzing`'s)."""
+"""``huffkit fuzz``: the decoders' fuzzers (the work is :mod:`huffkit.tools.fuzzing`'s)."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ import pathlib
 
 import click
 
-from huffkit import fuzzing
+from huffkit.tools import fuzzing
 
 from ._main import _CONTEXT, CliError, main
 

@@ -25,9 +25,9 @@ from typing import BinaryIO, ClassVar
 import click
 
 import huffkit
-from huffkit import _backend
-from huffkit._parallel import MAX_THREADS, default_threads
-from huffkit.alphabet import alphabet_named
+from huffkit.kernels import backend
+from huffkit.models.alphabet import alphabet_named
+from huffkit.stream.threads import MAX_THREADS, default_threads
 
 from ._files import NamedStream, atomic_output
 
@@ -243,7 +243,7 @@ def _output_options(function: Callable) -> Callable:
 @click.group(cls=_HuffkitGroup, context_settings=_CONTEXT)
 @click.version_option(huffkit.__version__, "-V", "--version", prog_name="huffkit",
                       message="%(prog)s %(version)s ("
-                              + _backend.describe().replace("%", "%%") + ")")
+                              + backend.describe().replace("%", "%%") + ")")
 def main() -> None:
     """Huffman coding you can account for: compress and decompress files, and
     look inside what was written."""

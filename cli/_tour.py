@@ -17,7 +17,7 @@ import numpy as np
 
 import huffkit
 import huffkit.corpora
-from huffkit import plots
+from huffkit.analysis import plots
 
 from ._experiments import _print_matrix
 from ._ledger import report

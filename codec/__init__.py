@@ -23,32 +23,31 @@ from ._errors import (
     MemoryLimitError,
     TruncatedError,
 )
-from ._stream import (
-    HuffmanCompressor,
-    HuffmanDecompressor,
-    HuffmanFile,
-    compress,
-    decompress,
-    open,
-)
 from ._version import __version__
-from .alphabet import AlphabetError
-from .codebook import DEFAULT_MAX_CODE_LENGTH, Codebook
-from .container import (
+from .analysis.experiments import Comparison, Sweep, compare, sweep
+from .analysis.ledger import Ledger, SymbolRow, analyze, inspect
+from .format.frame import DEFAULT_MEMORY_LIMIT
+from .format.info import BlockInfo, FrameInfo, frame_info
+from .format.layout import (
     DEFAULT_BLOCK_SIZE,
-    DEFAULT_MEMORY_LIMIT,
     FORMAT_VERSION,
     LONGEST_CODE,
     MAGIC,
     MAX_BLOCK_SIZE,
-    BlockInfo,
-    FrameInfo,
-    frame_info,
 )
-from .distribution import Distribution
-from .experiments import Comparison, Sweep, compare, sweep
-from .ledger import Ledger, SymbolRow, analyze, inspect
-from .measures import binary_cross_entropy, cross_entropy, entropy, js_divergence, kl_divergence
+from .models.alphabet import AlphabetError
+from .models.codebook import DEFAULT_MAX_CODE_LENGTH, Codebook
+from .models.distribution import Distribution
+from .models.measures import (
+    binary_cross_entropy,
+    cross_entropy,
+    entropy,
+    js_divergence,
+    kl_divergence,
+)
+from .stream.compressor import HuffmanCompressor, compress
+from .stream.decompressor import HuffmanDecompressor, decompress
+from .stream.file import HuffmanFile, open
 
 __all__ = [
     "DEFAULT_BLOCK_SIZE",
@@ -97,6 +96,6 @@ __all__ = [
 def __getattr__(name: str):
     # huffkit.backend is looked up each time: the tests switch backends while running.
     if name == "backend":
-        from . import _backend
-        return _backend.name()
+        from .kernels import backend
+        return backend.name()
     raise AttributeError(f"module 'huffkit' has no attribute {name!r}")

@@ -16,7 +16,7 @@ from pathlib import Path
 import pytest
 from hypothesis import HealthCheck, settings
 
-from huffkit import _backend
+from huffkit.kernels import backend
 
 settings.register_profile("dev", max_examples=60, deadline=None)
 settings.register_profile("ci", max_examples=100, deadline=None,
@@ -74,18 +74,18 @@ requires_corpora = pytest.mark.skipif(not SHARED_CORPORA.is_dir(),
 
 
 #: The backends this installation can run: both, unless the compiled kernels are not built.
-BACKENDS = [name for name in _backend.BACKENDS if name == "numpy" or _backend.unavailable is None]
+BACKENDS = [name for name in backend.BACKENDS if name == "numpy" or backend.unavailable is None]
 
 
 @pytest.fixture(params=BACKENDS)
 def each_backend(request):
     """Run the test once on each backend (the codec's kernels: compiled, and numpy)."""
-    previous = _backend.name()
-    _backend.use(request.param)
+    previous = backend.name()
+    backend.use(request.param)
     try:
         yield request.param
     finally:
-        _backend.use(previous)
+        backend.use(previous)
 
 
 # -- running the command ------------------------------------------------------------------

@@ -33,7 +33,7 @@ import huffkit
 import huffkit.cli
 import huffkit.corpora
 from huffkit import CodebookError, HuffmanError
-from huffkit.alphabet import ALPHABETS, AlphabetError
+from huffkit.models.alphabet import ALPHABETS, AlphabetError
 
 NAMES = ("bytes", "utf8", "pairs")
 CODERS = ("huffman", "ans")
@@ -147,8 +147,8 @@ def test_the_alphabets(name):
     assert alphabet.code == CODES[name]
     assert alphabet.min_block_size == MIN_BLOCK[name]
     assert alphabet.default_max_code_length == DEFAULT_LIMIT[name]
-    assert huffkit.alphabet.alphabet_named(name) is alphabet
-    assert huffkit.alphabet.alphabet_of_size(SIZES[name]) is alphabet
+    assert huffkit.models.alphabet.alphabet_named(name) is alphabet
+    assert huffkit.models.alphabet.alphabet_of_size(SIZES[name]) is alphabet
 
 
 @given(st.binary(max_size=400))
@@ -1183,7 +1183,7 @@ def test_an_ans_block_with_more_distinct_symbols_than_two_to_the_16():
 def test_listed_symbols_are_the_distinct_symbols_and_their_positions(name, values):
     # A short block is counted by sorting, a long one by counting over the alphabet
     # (the cut is at 1/8 of the alphabet's size): both must give the same answer.
-    from huffkit._presence import listed_symbols
+    from huffkit.format.presence import listed_symbols
     symbols = np.array(values, dtype=np.int64)
     listed, positions, counts = listed_symbols(symbols, ALPHABETS[name])
     expected = collections.Counter(values)

@@ -30,8 +30,14 @@ import huffkit
 import huffkit.cli
 import huffkit.corpora
 from huffkit import CodebookError, FormatError, TruncatedError
-from huffkit._kernels import ANS_LOWER_BOUND, ans_decode, ans_encode
-from huffkit.ans import MAX_PRECISION, FrequencyTable, precision_for, precision_for_block, quantize
+from huffkit.kernels.reference.rans import ANS_LOWER_BOUND, ans_decode, ans_encode
+from huffkit.models.frequency_table import (
+    MAX_PRECISION,
+    FrequencyTable,
+    precision_for,
+    precision_for_block,
+    quantize,
+)
 
 L = 1 << 32  # the rANS lower bound of FORMAT.md 14.3
 FLAG_CODEBOOK, FLAG_ANS = 0x01, 0x02  # frame flags, sections 3 and 14
@@ -503,12 +509,12 @@ def test_a_model_file_serves_both_coders(tmp_path):
     path = tmp_path / "model.json"
     MODEL.save(path)
     loaded = huffkit.Codebook.load(path)
-    for coder in huffkit.container.CODERS:
+    for coder in huffkit.format.layout.CODERS:
         packed = huffkit.compress(TEXT, codebook=MODEL, embed_codebook=False, coder=coder)
         assert huffkit.decompress(packed, codebook=loaded) == TEXT
         assert huffkit.frame_info(packed)[0].coder == coder
     # The referenced table is rebuilt from the loaded model, exactly.
-    assert (huffkit._ans_format.table_for(loaded)
+    assert (huffkit.format.rans_block.table_for(loaded)
             == FrequencyTable.from_distribution(MODEL.distribution, precision=None))
 
 

@@ -16,7 +16,7 @@ from hypothesis import strategies as st
 
 import huffkit
 import huffkit.corpora
-from huffkit import _backend
+from huffkit.kernels import backend as kernel_backend
 
 needs_both = pytest.mark.skipif(len(BACKENDS) < 2, reason="the compiled kernels are not built")
 
@@ -26,12 +26,12 @@ ALPHABETS = ("bytes", "utf8", "pairs")
 
 @contextmanager
 def backend(name: str):
-    previous = _backend.name()
-    _backend.use(name)
+    previous = kernel_backend.name()
+    kernel_backend.use(name)
     try:
         yield
     finally:
-        _backend.use(previous)
+        kernel_backend.use(previous)
 
 
 def on_each(function, *args, **kwargs) -> dict[str, object]:
@@ -57,7 +57,7 @@ def test_the_compiled_kernels_are_built_in_ci():
     # CI installs from a fresh clone with a C compiler: a silent fallback there is a bug.
     if not os.environ.get("CI"):
         pytest.skip("only CI promises a C compiler")
-    assert _backend.unavailable is None
+    assert kernel_backend.unavailable is None
     assert huffkit.backend == "c"
 
 
@@ -66,7 +66,7 @@ def test_backend_names_the_one_in_use():
         with backend(name):
             assert huffkit.backend == name
     with pytest.raises(ValueError, match="backend must be one of 'c', 'numpy', not 'fortran'"):
-        _backend.use("fortran")
+        kernel_backend.use("fortran")
 
 
 @needs_both
@@ -168,7 +168,7 @@ import importlib.abc, sys
 
 class Hide(importlib.abc.MetaPathFinder):
     def find_spec(self, name, path, target=None):
-        if name == "huffkit._ckernels":
+        if name == "huffkit.kernels._ckernels":
             raise ImportError("hidden by the test")
 
 sys.meta_path.insert(0, Hide())
@@ -230,6 +230,6 @@ def test_an_unknown_backend_warns_and_uses_auto():
 
 def test_the_reason_given_when_the_kernels_were_never_built(monkeypatch):
     monkeypatch.setattr(importlib.util, "find_spec", lambda name: None)
-    assert _backend._missing(ImportError("cannot import name '_ckernels'")) == (
+    assert kernel_backend._missing(ImportError("cannot import name '_ckernels'")) == (
         "the compiled kernels were not built when huffkit was installed (was there no C "
         "compiler?)")

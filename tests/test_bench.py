@@ -12,8 +12,8 @@ from click.testing import CliRunner
 import huffkit
 import huffkit.cli
 import huffkit.corpora
-from huffkit import benchmark
-from huffkit._parallel import default_threads
+from huffkit.stream.threads import default_threads
+from huffkit.tools import benchmark
 
 
 def run(*args: str):
@@ -78,7 +78,7 @@ def test_bench_without_files_uses_the_bundled_sample():
     result = run("--repeat", "1")
     assert result.exit_code == 0, result.output
     lines = result.stdout.splitlines()
-    assert lines[0] == (f"huffkit {huffkit._backend.describe()}; {default_threads()} cores; "
+    assert lines[0] == (f"huffkit {huffkit.kernels.backend.describe()}; {default_threads()} cores; "
                         "medians of 1 alternating runs")
     sample = len(huffkit.corpora.path("english.txt").read_bytes())
     copies = -(-(1 << 20) // sample)

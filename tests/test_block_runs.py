@@ -164,12 +164,12 @@ def test_a_long_run_decodes_in_a_fresh_process(tmp_path, each_backend):
 RUN_MOST_BLOCKS = 4096
 
 
-@pytest.mark.skipif(huffkit._backend.unavailable is not None, reason="no compiled kernels")
+@pytest.mark.skipif(huffkit.kernels.backend.unavailable is not None, reason="no compiled kernels")
 @pytest.mark.parametrize("reuses", [16, 4094, 4095, 4096, 20_000])
 def test_the_run_kernel_takes_a_run_in_calls_of_at_most_4096_blocks(reuses):
     """The runs above really go through the kernel, not block by block in Python, and a
     call stops after 4,096 blocks: the next starts from the code it hands back."""
-    from huffkit import _ckernels
+    from huffkit.kernels import _ckernels
     original, packed = one_byte_run(reuses)
     (info,) = huffkit.frame_info(packed)
     starts = [block.offset for block in info.blocks] + [len(packed) - 9]  # then the frame end
@@ -190,7 +190,7 @@ def test_the_run_kernel_takes_a_run_in_calls_of_at_most_4096_blocks(reuses):
 
 _MEMORY_CHILD = """
 import sys
-from huffkit import _ckernels
+from huffkit.kernels import _ckernels
 
 def status(field):  # in KiB
     with open("/proc/self/status") as lines:
@@ -209,7 +209,7 @@ print(size, (status("VmHWM:") - before) >> 10)
 """
 
 
-@pytest.mark.skipif(huffkit._backend.unavailable is not None, reason="no compiled kernels")
+@pytest.mark.skipif(huffkit.kernels.backend.unavailable is not None, reason="no compiled kernels")
 @pytest.mark.skipif("libasan" in os.environ.get("LD_PRELOAD", ""),
                     reason="AddressSanitizer keeps freed memory in quarantine (the regular "
                            "run measures)")

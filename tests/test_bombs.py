@@ -437,7 +437,8 @@ def test_shared_table_block_without_a_codebook():
 _BLOCK = 1 << 22  # big enough to measure, small enough to be quick
 # The numpy reference decodes rANS a step at a time, through int64 arrays: these measure the
 # compiled kernels, the ones huffkit uses when it has them.
-_COMPILED = pytest.mark.skipif(huffkit._backend.name() != "c", reason="measures the C kernels")
+_COMPILED = pytest.mark.skipif(huffkit.kernels.backend.name() != "c",
+                               reason="measures the C kernels")
 
 
 def test_rans_claim_of_block_size_symbols_in_a_small_frame_is_refused_cheaply():
@@ -623,7 +624,7 @@ def _run_limited(route: str, path: str, headroom: int) -> dict:
 
 
 @pytest.mark.skipif(not sys.platform.startswith("linux"), reason="reads /proc/self/status")
-@pytest.mark.skipif(huffkit._backend.unavailable is not None, reason="no compiled kernels")
+@pytest.mark.skipif(huffkit.kernels.backend.unavailable is not None, reason="no compiled kernels")
 @pytest.mark.parametrize("route", ["decompressor", "open", "cli"])
 def test_gigabyte_decompresses_within_four_blocks_of_address_space(gigabyte_file, route):
     path, crc = gigabyte_file

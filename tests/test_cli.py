@@ -25,7 +25,7 @@ from click.testing import CliRunner
 
 import huffkit
 import huffkit.cli
-from huffkit import _backend
+from huffkit.kernels import backend
 
 CORPORA = Path(__file__).resolve().parents[2] / "shared" / "corpora"
 
@@ -153,7 +153,7 @@ def test_command_help_describes_its_options(work, command, options):
 def test_version(work, option):
     result = invoke(option)
     assert result.exit_code == 0
-    assert result.stdout == f"huffkit {huffkit.__version__} ({_backend.describe()})\n"
+    assert result.stdout == f"huffkit {huffkit.__version__} ({backend.describe()})\n"
     assert result.stderr == ""
 
 
@@ -900,7 +900,7 @@ def test_console_script(tmp_path):
     script = _console_script()
     version = _run(script, "-V", cwd=tmp_path)
     assert (version.returncode, version.stdout) == (
-        0, f"huffkit {huffkit.__version__} ({_backend.describe()})\n".encode())
+        0, f"huffkit {huffkit.__version__} ({backend.describe()})\n".encode())
 
     piped = _run(script, "compress", "--block-size", "8K", input=TEXT, cwd=tmp_path)
     assert piped.returncode == 0, piped.stderr

@@ -12,7 +12,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from huffkit import Codebook, CodebookError, Distribution
-from huffkit.codebook import canonical_codes, huffman_lengths, kraft_sum, limited_lengths
+from huffkit.models.codebook import canonical_codes, huffman_lengths, kraft_sum, limited_lengths
 
 
 def fibonacci(count: int) -> list[int]:

@@ -14,8 +14,8 @@ import numpy as np
 import pytest
 
 import huffkit
-from huffkit import _codebook_file
-from huffkit._codebook_file import codebook_from_json
+from huffkit.models import codebook
+from huffkit.models.codebook import codebook_from_json
 
 TEXT = b"".join(b"%d green bottles hanging on the wall\n" % i for i in range(200))
 
@@ -187,7 +187,7 @@ def test_the_untouched_codebook_loads():
 
 
 def test_a_file_longer_than_any_codebook_is_refused_unread(tmp_path, monkeypatch):
-    monkeypatch.setattr(_codebook_file, "_LARGEST_FILE", 4 << 20)
+    monkeypatch.setattr(codebook, "_LARGEST_FILE", 4 << 20)
     book = huffkit.Codebook.from_distribution(huffkit.Distribution.from_bytes(TEXT))
     (tmp_path / "model.json").write_text(book.to_json() + " " * ((4 << 20) - len(book.to_json())))
     (tmp_path / "long.json").write_text(book.to_json() + " " * (4 << 20))
@@ -209,7 +209,7 @@ def test_a_file_that_never_ends_is_refused():
 def test_the_largest_codebook_huffkit_writes_fits():
     # Every utf8 symbol, with counts of 17 significant digits and an exponent: the bound is
     # three times as long.
-    size = huffkit.alphabet.alphabet_named("utf8").size
+    size = huffkit.models.alphabet.alphabet_named("utf8").size
     counts = (np.random.default_rng(5).random(size) + 1e-3) * 1e300
     book = huffkit.Codebook.from_distribution(huffkit.Distribution(counts), max_code_length=24)
-    assert 36 << 20 < len(book.to_json()) < _codebook_file._LARGEST_FILE / 3
+    assert 36 << 20 < len(book.to_json()) < codebook._LARGEST_FILE / 3

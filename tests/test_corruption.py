@@ -609,27 +609,27 @@ def _changing_text() -> bytes:
     return b"".join(bytes(rng.choices(alphabet, k=length)) for alphabet, length in runs)
 
 
-@pytest.mark.skipif(huffkit._backend.unavailable is not None, reason="no compiled kernels")
+@pytest.mark.skipif(huffkit.kernels.backend.unavailable is not None, reason="no compiled kernels")
 @pytest.mark.parametrize(("coder", "flips"), [("huffman", 1500), ("ans", 15)])
 def test_split_files_reject_sampled_bit_flips_alike_on_each_backend(coder, flips):
     """Sampled single-bit flips of a file of several blocks, as huffkit writes by default:
     each is an error (a FormatError, so a ChecksumError counts), never wrong data, and both
     backends say the same, word for word.  (Fewer for rANS: numpy decodes its small blocks,
     of one or two lanes, a step per symbol.)"""
-    from huffkit import _backend
+    from huffkit.kernels import backend
     original = _changing_text()
     packed = huffkit.compress(original, coder=coder)
     kinds = {packed[block.offset] for block in huffkit.frame_info(packed)[0].blocks}
     assert kinds == ({0x05, 0x06} if coder == "huffman" else {0x03})
     rng = random.Random(11)
     failures = []
-    previous = _backend.name()
+    previous = backend.name()
     try:
         for bit in rng.sample(range(8 * len(packed)), flips):
             damaged = _flipped(packed, bit)
             said = []
             for name in ("c", "numpy"):
-                _backend.use(name)
+                backend.use(name)
                 try:
                     huffkit.decompress(damaged)
                 except FormatError as error:
@@ -641,5 +641,5 @@ def test_split_files_reject_sampled_bit_flips_alike_on_each_backend(coder, flips
             if said[0] != said[1] or said[0].startswith(("unexpected", "decompressed")):
                 failures.append((bit, said))
     finally:
-        _backend.use(previous)
+        backend.use(previous)
     assert failures == [], f"{len(failures)} bad bits, first: {failures[:3]}"

@@ -32,8 +32,9 @@ import pytest
 from conftest import BACKENDS
 
 import huffkit
-from huffkit import CodebookError, FormatError, HuffmanError, TruncatedError, _backend, container
-from huffkit.container import (
+from huffkit import CodebookError, FormatError, HuffmanError, TruncatedError
+from huffkit.format.frame import pack_frame_end, pack_frame_header
+from huffkit.format.layout import (
     BLOCK_ANS,
     BLOCK_ANS_REUSE,
     BLOCK_ANS_SHARED,
@@ -41,7 +42,10 @@ from huffkit.container import (
     BLOCK_HUFFMAN_COMPACT,
     BLOCK_HUFFMAN_REUSE,
     BLOCK_HUFFMAN_SHARED,
+    FRAME_HEADER_SIZE,
 )
+from huffkit.kernels import backend as kernel_backend
+from huffkit.stream.pieces import _plan_ans_pieces, _write_ans_pieces, encode_pieces
 
 # -- samples ---------------------------------------------------------------------------------
 
@@ -60,7 +64,7 @@ def _pieces_frame(data: bytes, ends: list[int], coder: str, *, block_size: int,
                   lanes: list[int] | None = None) -> bytes:
     """A frame of byte blocks ending at *ends*, written by huffkit's own split writer.
 
-    ``compress`` cuts blocks only on a grid of 8 KB cells (huffkit._splitter.CELL), so a file
+    ``compress`` cuts blocks only on a grid of 8 KB cells (huffkit.stream.split.CELL), so a file
     it writes with a reused code or table holds 16 K symbols or more: at least 2 KB for
     Huffman, too many bits to flip one by one on the numpy reference.  Here the cut points
     are chosen (an encoder's choice, FORMAT.md 16.3, not a format rule); the rest is the
@@ -72,16 +76,16 @@ def _pieces_frame(data: bytes, ends: list[int], coder: str, *, block_size: int,
     counts = np.array([np.bincount(symbols[start:end], minlength=256)
                        for start, end in zip([0, *ends[:-1]], ends, strict=True)])
     if coder == "ans":
-        plans = container._plan_ans_pieces(counts)
+        plans = _plan_ans_pieces(counts)
         if lanes is not None:
             plans = [dataclasses.replace(plan, lanes=count)
                      for plan, count in zip(plans, lanes, strict=True)]
-        body = container._write_ans_pieces(data, symbols, ends, plans)
+        body = _write_ans_pieces(data, symbols, ends, plans)
     else:
-        body = container.encode_pieces(data, symbols, ends, counts,
+        body = encode_pieces(data, symbols, ends, counts,
                                        huffkit.DEFAULT_MAX_CODE_LENGTH, coder)
-    return (container.pack_frame_header(block_size, coder=coder)
-            + b"".join(bytes(part) for part in body) + container.pack_frame_end(len(data)))
+    return (pack_frame_header(block_size, coder=coder)
+            + b"".join(bytes(part) for part in body) + pack_frame_end(len(data)))
 
 
 @dataclasses.dataclass(frozen=True)
@@ -201,12 +205,12 @@ def test_samples_have_the_intended_structure():
 
 @contextlib.contextmanager
 def _using(backend: str):
-    previous = _backend.name()
-    _backend.use(backend)
+    previous = kernel_backend.name()
+    kernel_backend.use(backend)
     try:
         yield
     finally:
-        _backend.use(previous)
+        kernel_backend.use(previous)
 
 
 def _describe(error: BaseException) -> str:
@@ -290,7 +294,7 @@ class FlipReport:
 def _section_bits(sample: Sample) -> range:
     """The bits of the frame's codebook section (none without one)."""
     (frame,) = huffkit.frame_info(sample.packed, codebook=sample.codebook)
-    start = 8 * container.FRAME_HEADER_SIZE
+    start = 8 * FRAME_HEADER_SIZE
     return range(start, 8 * frame.header_size if frame.codebook else start)
 
 

@@ -26,7 +26,7 @@ from hypothesis import strategies as st
 
 import huffkit
 import huffkit.corpora
-from huffkit import experiments, plots
+from huffkit.analysis import experiments, plots
 
 #: The bundled corpus, by name: small files of very different kinds.
 BUNDLED = {entry.name: Path(entry.path) for entry in huffkit.corpora.manifest()}

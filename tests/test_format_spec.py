@@ -2738,7 +2738,7 @@ def test_alphabet_encoder_refusals():
     with pytest.raises(ValueError, match="at least 2"):
         huffkit.compress(SHORT, alphabet="pairs", block_size=1)
     for data in (b"\xff", b"abc\xed\xa0\x80", "😀".encode()[:3]):  # a surrogate, a cut character
-        with pytest.raises(huffkit.alphabet.AlphabetError):
+        with pytest.raises(huffkit.models.alphabet.AlphabetError):
             huffkit.compress(data, alphabet="utf8")
     assert huffkit.compress(SHORT, alphabet="utf8", block_size=4)
     assert huffkit.compress(b"abc", alphabet="pairs", block_size=2)

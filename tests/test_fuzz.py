@@ -10,7 +10,7 @@ from click.testing import CliRunner
 
 import huffkit
 import huffkit.cli
-from huffkit import fuzzing
+from huffkit.tools import fuzzing
 
 
 def test_the_quick_profile_finds_nothing():
@@ -21,7 +21,7 @@ def test_the_quick_profile_finds_nothing():
     assert [str(finding) for finding in report.findings] == []
     assert report.inputs == {"compressed streams": settings["inputs"],
                              "codebook files": settings["codebook_inputs"]}
-    if huffkit._backend.unavailable is None:
+    if huffkit.kernels.backend.unavailable is None:
         assert report.cross_checked == settings["inputs"] // settings["reference_every"]
     # The mutations reach every stage of the decoder: some inputs survive them all (an
     # edit the checks prove harmless, or a join of valid frames), and some fail only at
@@ -88,7 +88,7 @@ def test_backends_that_disagree_are_a_finding(monkeypatch):
     real = fuzzing.decompress
 
     def numpy_differs(data, **kwargs):
-        if huffkit._backend.name() == "numpy":
+        if huffkit.kernels.backend.name() == "numpy":
             raise huffkit.FormatError("the numpy reference disagrees")
         return real(data, **kwargs)
 

@@ -13,9 +13,9 @@ import textwrap
 
 import pytest
 
-from huffkit import _backend
+from huffkit.kernels import backend
 
-needs_c = pytest.mark.skipif(_backend.unavailable is not None,
+needs_c = pytest.mark.skipif(backend.unavailable is not None,
                              reason="the compiled kernels are not built")
 
 MISSING = ("huffkit's numpy backend decodes Huffman streams with bitarray, which cannot be "
@@ -92,12 +92,12 @@ def test_the_command_line_runs_without_bitarray(tmp_path):
 @needs_c
 def test_choosing_numpy_without_bitarray_says_what_is_missing(tmp_path):
     result = _run(tmp_path, """
-        from huffkit import _backend
+        from huffkit.kernels import backend
         try:
-            _backend.use("numpy")
+            backend.use("numpy")
         except ImportError as error:
             print(type(error).__name__, error, sep=": ")
-        print(_backend.name())
+        print(backend.name())
         """)
     assert (result.returncode, result.stderr) == (0, "")
     assert result.stdout == f"ImportError: {MISSING}\nc\n"
@@ -124,11 +124,11 @@ def test_without_bitarray_or_the_compiled_kernels_huffkit_still_imports(tmp_path
     # missing when a Huffman block needs bitarray.
     result = _run(tmp_path, """
         import sys
-        sys.modules["huffkit._ckernels"] = None  # as if they had not been built
+        sys.modules["huffkit.kernels._ckernels"] = None  # as if they had not been built
         import huffkit
-        from huffkit import _backend
+        from huffkit.kernels import backend
         print(huffkit.backend)
-        print(_backend.describe())
+        print(backend.describe())
         data = b"abracadabra" * 100
         assert huffkit.decompress(huffkit.compress(data, coder="ans")) == data
         packed = huffkit.compress(data)

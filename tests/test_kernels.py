@@ -10,7 +10,7 @@ from hypothesis import strategies as st
 
 import huffkit
 from huffkit import Codebook, Distribution, FormatError
-from huffkit._kernels import decode_stream, encode_stream
+from huffkit.kernels.reference.huffman import decode_stream, encode_stream
 
 
 def reference_bits(data: bytes, codebook: Codebook) -> bitarray:
@@ -90,7 +90,7 @@ def test_varints_read_back_and_damage_is_reported_alike(values, prefix, longest,
     import re
 
     from huffkit import TruncatedError
-    from huffkit._varint import pack_varints, parse_varints
+    from huffkit.format.varint import pack_varints, parse_varints
     packed = pack_varints(np.array(values, dtype=np.uint64))
     fits = [value for value in values if value < 1 << (7 * longest)]
     packed_fits = pack_varints(np.array(fits, dtype=np.uint64))
@@ -112,7 +112,7 @@ def test_varints_read_back_and_damage_is_reported_alike(values, prefix, longest,
 # The codec never passes these (it checks each header field first), but a kernel must not
 # trust its caller with an index: each of these once read or wrote outside a buffer.
 
-needs_c = pytest.mark.skipif(huffkit._backend.unavailable is not None,
+needs_c = pytest.mark.skipif(huffkit.kernels.backend.unavailable is not None,
                              reason="no compiled kernels")
 
 
@@ -121,7 +121,7 @@ needs_c = pytest.mark.skipif(huffkit._backend.unavailable is not None,
 def test_compiled_huffman_decoder_refuses_more_bits_than_its_streams_hold(bits):
     """A bit count near 2^64 wrapped the byte count around to 0, so an empty buffer was
     decoded as a stream of 2^64 bits, past its end."""
-    from huffkit import _ckernels
+    from huffkit.kernels import _ckernels
     lengths = bytes([1, 1]) + bytes(254)
     with pytest.raises(ValueError, match="the streams' bit counts do not match their bytes"):
         _ckernels.huffman_decode(b"\x00" if bits == 9 else b"", (bits,), 1000, lengths, 1)
@@ -131,7 +131,7 @@ def test_compiled_huffman_decoder_refuses_more_bits_than_its_streams_hold(bits):
 @pytest.mark.parametrize("width", [1, 4])
 def test_compiled_decoders_refuse_a_count_whose_output_size_overflows(width):
     """count * width wrapped around: a 0-byte output written 2^62 symbols."""
-    from huffkit import _ckernels
+    from huffkit.kernels import _ckernels
     lengths = bytes([1, 1]) + bytes(254 if width == 1 else 300)
     with pytest.raises(ValueError, match="the count of symbols is too large"):
         _ckernels.huffman_decode(b"", (0,), 2**62, lengths, width)
@@ -146,7 +146,7 @@ def test_compiled_decoders_refuse_a_count_whose_output_size_overflows(width):
 def test_compiled_huffman_decoder_refuses_a_code_wider_than_its_table_entries():
     """A lookup entry keeps a symbol in 24 bits: a code over more symbols would decode to
     wrong ones (no alphabet has more than 0x110000 symbols)."""
-    from huffkit import _ckernels
+    from huffkit.kernels import _ckernels
     lengths = bytearray((1 << 24) + 1)
     lengths[-2:] = b"\x01\x01"
     with pytest.raises(ValueError, match=r"a code has at most 2\*\*24 symbols"):
@@ -157,7 +157,7 @@ def test_compiled_huffman_decoder_refuses_a_code_wider_than_its_table_entries():
 def test_compiled_varint_reader_refuses_more_numbers_than_its_output_holds():
     """8 * count wrapped around to 0 and passed the room check: the numbers were written
     past the end of an 8-byte array."""
-    from huffkit import _ckernels
+    from huffkit.kernels import _ckernels
     values = np.zeros(1, dtype=np.int64)
     with pytest.raises(ValueError, match="values holds 8 bytes; 2305843009213693952 numbers "
                                          "are needed"):
@@ -175,7 +175,7 @@ def test_compiled_ans_decoder_finds_the_same_symbols_with_or_without_a_slot_tabl
     """Wide symbols take a slot table only when the block has symbols enough to pay for
     filling it (a block of one symbol once filled 2^18 slots); the binary search used
     otherwise must find the same symbols, the rarest and the commonest alike."""
-    from huffkit import _ckernels
+    from huffkit.kernels import _ckernels
     rng = np.random.default_rng(precision * 7 + count)
     size = 70_000
     freqs = np.zeros(size, dtype=np.uint32)

@@ -11,9 +11,9 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-import huffkit.measures
+import huffkit.models.measures
 from huffkit import Codebook, Distribution
-from huffkit.measures import (
+from huffkit.models.measures import (
     binary_cross_entropy,
     cross_entropy,
     entropy,
@@ -104,7 +104,7 @@ def test_entropy_of_sixty_forty_in_bits():
 
 
 def test_docstring_examples():
-    failures, attempted = doctest.testmod(huffkit.measures)
+    failures, attempted = doctest.testmod(huffkit.models.measures)
     assert attempted > 0
     assert failures == 0
 

@@ -1,7 +1,7 @@
 """The decoding memory limit (``memory_limit=``, ``huffkit.DEFAULT_MEMORY_LIMIT``).
 
 A frame's header declares its block size, and so the memory decoding one of its blocks may
-take (``container.decoding_memory``: 1, 9 or 12 bytes a symbol for bytes, pairs and utf8, and
+take (``decoding_memory``: 1, 9 or 12 bytes a symbol for bytes, pairs and utf8, and
 4 MiB of tables).  A frame that needs more than the decoder's limit is refused from that
 header, with ``MemoryLimitError``, before anything is allocated for its blocks: a 61-byte
 utf8 rANS frame declaring blocks of 2^26 symbols no longer takes 800 MB to reject.
@@ -20,7 +20,8 @@ from conftest import peak_memory
 from test_bombs import _WIDE, L, N, _warm_up, ans_block, frame_end, frame_header, freq_table
 
 import huffkit
-from huffkit import MemoryLimitError, container
+from huffkit import MemoryLimitError
+from huffkit.format.frame import decoding_memory, parse_frame_header
 
 MIB = 1 << 20
 
@@ -108,7 +109,7 @@ def test_each_coder_and_alphabet_refused_from_the_frame_header(entry, alphabet, 
 def test_the_default_admits_every_byte_frame(entry, coder):
     """A byte frame needs 64 MiB and 4 MiB for blocks of 2^26 bytes, the largest."""
     frame = huffkit.compress(b"abracadabra", block_size=huffkit.MAX_BLOCK_SIZE, coder=coder)
-    assert container.decoding_memory(container.parse_frame_header(frame, 0)) == 68 * MIB
+    assert decoding_memory(parse_frame_header(frame, 0)) == 68 * MIB
     result = _entry_points()[entry](frame)
     if entry == "inspect":
         assert result.original_size == 11
@@ -122,7 +123,7 @@ def test_a_frame_needing_exactly_the_limit_decodes_and_one_byte_less_refuses(ent
     block_size = 1 << 16
     frame = huffkit.compress(data, block_size=block_size, alphabet="utf8")
     needed = 12 * block_size + 4 * MIB  # 4.75 MiB
-    assert container.decoding_memory(container.parse_frame_header(frame, 0)) == needed
+    assert decoding_memory(parse_frame_header(frame, 0)) == needed
     decoded = _entry_points(needed)[entry](frame)
     assert decoded.original_size == len(data) if entry == "inspect" else decoded in (
         data, data.decode())
@@ -225,7 +226,7 @@ def worst_frame(request) -> tuple[bytes, bytes]:
     return data, frame
 
 
-_COMPILED = pytest.mark.skipif(huffkit._backend.name() != "c",
+_COMPILED = pytest.mark.skipif(huffkit.kernels.backend.name() != "c",
                                reason="the estimate is the compiled decoders'")
 
 
@@ -236,9 +237,9 @@ def test_estimate_bounds_decompress_and_inspect(worst_frame):
     copy of the block's compressed bytes (which the estimate leaves out: the input holds
     them already)."""
     data, frame = worst_frame
-    header = container.parse_frame_header(frame, 0)
+    header = parse_frame_header(frame, 0)
     symbols = huffkit.frame_info(frame)[0].blocks[0].symbols
-    estimate = container.decoding_memory(dataclasses.replace(header, block_size=symbols))
+    estimate = decoding_memory(dataclasses.replace(header, block_size=symbols))
     _warm_up()
     with peak_memory() as decompressing:
         assert huffkit.decompress(frame, memory_limit=None) == data

@@ -15,8 +15,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 import huffkit
-from huffkit._codebook_file import codebook_from_json
-from huffkit.codebook import identifier_of
+from huffkit.models.codebook import codebook_from_json, identifier_of
 
 TEXT = b"".join(b"%d bottles of beer on the wall, take one down\n" % i for i in range(300))
 OTHER = bytes(random.Random(7).choice(b"etaoin shrdlu\n") for _ in range(5000))
@@ -39,7 +38,7 @@ def test_from_files_counts_every_file_together(tmp_path):
 
 
 def test_from_files_reads_large_files_in_pieces(tmp_path, monkeypatch):
-    monkeypatch.setattr(huffkit.distribution, "_COUNT_CHUNK", 7)
+    monkeypatch.setattr(huffkit.models.distribution, "_COUNT_CHUNK", 7)
     (tmp_path / "a").write_bytes(TEXT)
     counted = huffkit.Distribution.from_files([tmp_path / "a"])
     assert counted == huffkit.Distribution.from_bytes(TEXT)

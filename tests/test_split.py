@@ -16,7 +16,18 @@ from hypothesis import strategies as st
 import huffkit
 import huffkit.cli
 import huffkit.corpora
-from huffkit._splitter import CELL, split_points
+from huffkit.format.frame import pack_frame_end, pack_frame_header
+from huffkit.format.layout import BLOCK_HUFFMAN_COMPACT
+from huffkit.format.tables import pack_code_table, plain_table_size
+from huffkit.stream.pieces import (
+    _ans_bounds,
+    _plan_ans_pieces,
+    _write_ans_pieces,
+    encode_pieces,
+    encode_split,
+    huffman_block_floor,
+)
+from huffkit.stream.split import CELL, split_points
 
 CODERS = ("huffman", "ans")
 
@@ -35,15 +46,15 @@ def counted_pieces(ends: list[int], symbols: np.ndarray) -> np.ndarray:
 
 def on_each_backend(work):
     """``{"numpy": work(), "c": work()}``, each run on that backend."""
-    from huffkit import _backend
+    from huffkit.kernels import backend
     results = {}
-    previous = _backend.name()
+    previous = backend.name()
     try:
         for name in ("numpy", "c"):
-            _backend.use(name)
+            backend.use(name)
             results[name] = work()
     finally:
-        _backend.use(previous)
+        backend.use(previous)
     return results
 
 
@@ -185,18 +196,18 @@ def test_files_split_when_asked(tmp_path):
 @given(st.lists(st.integers(0, 10**6), min_size=256, max_size=256).filter(any),
        st.sampled_from([None, 8, 15, 31]))
 def test_table_sizes_and_codes_without_building_them(weights, limit):
-    from huffkit import _backend, container
-    from huffkit.codebook import canonical_codes, optimal_lengths
+    from huffkit.kernels import backend
+    from huffkit.models.codebook import canonical_codes, optimal_lengths
     lengths = optimal_lengths(np.array(weights), limit if limit and limit >= 8 else None)
-    assert container.plain_table_size(lengths) == len(container.pack_code_table(lengths))
-    for name in ("c", "numpy") if _backend.unavailable is None else ("numpy",):
-        previous = _backend.name()
-        _backend.use(name)
+    assert plain_table_size(lengths) == len(pack_code_table(lengths))
+    for name in ("c", "numpy") if backend.unavailable is None else ("numpy",):
+        previous = backend.name()
+        backend.use(name)
         try:
-            assert np.array_equal(_backend.kernels.canonical_codes(lengths),
+            assert np.array_equal(backend.kernels.canonical_codes(lengths),
                                   canonical_codes(lengths))
         finally:
-            _backend.use(previous)
+            backend.use(previous)
 
 
 @settings(max_examples=100, deadline=None)
@@ -205,22 +216,22 @@ def test_table_sizes_and_codes_without_building_them(weights, limit):
 def test_size_bounds_hold_without_coding(data, skew, cuts):
     """The sizes found from counts alone bound the real ones: the Huffman floor of a whole
     block, and both bounds of rANS pieces (reused tables included)."""
-    from huffkit import container
+
     data = data + bytes(len(data) * skew)  # some runs of zeros: low entropy, few words
     symbols = np.frombuffer(data, dtype=np.uint8)
     ends = sorted({cut for cut in cuts if cut < len(data)} | {len(data)})
     counts = counted_pieces(ends, symbols)
-    real = container.encode_pieces(data, symbols, [len(data)], counts.sum(axis=0)[np.newaxis],
+    real = encode_pieces(data, symbols, [len(data)], counts.sum(axis=0)[np.newaxis],
                                    15, "huffman")
-    floor = container.huffman_block_floor(counts.sum(axis=0), 15)
+    floor = huffman_block_floor(counts.sum(axis=0), 15)
     assert floor <= sum(memoryview(part).nbytes for part in real)
-    plans = container._plan_ans_pieces(counts)
-    least, most = container._ans_bounds(plans)
-    real = container.encode_pieces(data, symbols, ends, counts, 15, "ans")
+    plans = _plan_ans_pieces(counts)
+    least, most = _ans_bounds(plans)
+    real = encode_pieces(data, symbols, ends, counts, 15, "ans")
     assert least <= sum(memoryview(part).nbytes for part in real) <= most
 
 
-@pytest.mark.skipif(huffkit._backend.unavailable is not None, reason="no compiled kernels")
+@pytest.mark.skipif(huffkit.kernels.backend.unavailable is not None, reason="no compiled kernels")
 @settings(max_examples=60, deadline=None)
 @given(parts=st.lists(st.tuples(st.binary(min_size=1, max_size=40), st.integers(1, 20_000)),
                       min_size=1, max_size=6),
@@ -228,35 +239,35 @@ def test_size_bounds_hold_without_coding(data, skew, cuts):
 def test_compiled_pieces_match_the_reference(parts, limit):
     """The C kernel writes the blocks of many pieces exactly as the Python reference does,
     code-length limits, reused codes and both table kinds included."""
-    from huffkit import container
+
     data = segments(*parts)
     symbols = np.frombuffer(data, dtype=np.uint8)
     ends = np.cumsum([length for _, length in parts]).tolist()
     counts = counted_pieces(ends, symbols)
     coded = on_each_backend(lambda: b"".join(
-        container.encode_pieces(data, symbols, ends, counts, limit, "huffman")))
+        encode_pieces(data, symbols, ends, counts, limit, "huffman")))
     assert coded["c"] == coded["numpy"]
 
 
 @requires_corpora
-@pytest.mark.skipif(huffkit._backend.unavailable is not None, reason="no compiled kernels")
+@pytest.mark.skipif(huffkit.kernels.backend.unavailable is not None, reason="no compiled kernels")
 @pytest.mark.parametrize("coder", CODERS)
 @pytest.mark.parametrize("max_block", [3 * CELL, 1 << 20])
 def test_compiled_merging_matches_the_reference(coder, max_block):
     """The C kernel merges cells into the same segments as the numpy reference, to the cell,
     on every corpus file large enough to split."""
-    from huffkit import _c_backend
-    from huffkit._splitter import merge_segments
+    from huffkit.kernels import compiled
+    from huffkit.kernels.reference.split import merge_segments
     for path in corpus_files():
         symbols = np.frombuffer(path.read_bytes(), dtype=np.uint8)
         if symbols.size < 2 * CELL:
             continue
-        cells = _c_backend.count_cells(symbols, CELL)
+        cells = compiled.count_cells(symbols, CELL)
         expected = merge_segments(cells.copy(), coder, max_block)
-        assert np.array_equal(_c_backend.merge_cells(cells, coder, max_block), expected)
+        assert np.array_equal(compiled.merge_cells(cells, coder, max_block), expected)
 
 
-@pytest.mark.skipif(huffkit._backend.unavailable is not None, reason="no compiled kernels")
+@pytest.mark.skipif(huffkit.kernels.backend.unavailable is not None, reason="no compiled kernels")
 @settings(max_examples=60, deadline=None)
 @given(parts=st.lists(st.tuples(st.binary(min_size=1, max_size=40), st.integers(1, 20_000)),
                       min_size=1, max_size=6),
@@ -266,14 +277,14 @@ def test_compiled_split_choice_matches_the_reference(parts, cuts, limit):
     """Pieces or the whole: the C kernel chooses and writes exactly as the reference does,
     whether the pieces win (the data changes where it is cut), lose (cuts at random places
     in data that does not change), or must both be coded to tell."""
-    from huffkit import container
+
     data = segments(*parts)
     symbols = np.frombuffer(data, dtype=np.uint8)
     ends = sorted({cut for cut in cuts if cut < len(data)}
                   | set(np.cumsum([length for _, length in parts]).tolist()))
     counts = counted_pieces(ends, symbols)
     coded = on_each_backend(lambda: b"".join(
-        container.encode_split(data, symbols, ends, counts, limit, "huffman")))
+        encode_split(data, symbols, ends, counts, limit, "huffman")))
     assert coded["c"] == coded["numpy"]
     # The blocks decode to the data, within a frame of their own.
     frame = huffkit.compress(b"x", block_size=1 << 20)
@@ -281,19 +292,19 @@ def test_compiled_split_choice_matches_the_reference(parts, cuts, limit):
     assert huffkit.decompress(header + coded["c"] + end) == data
 
 
-@pytest.mark.skipif(huffkit._backend.unavailable is not None, reason="no compiled kernels")
+@pytest.mark.skipif(huffkit.kernels.backend.unavailable is not None, reason="no compiled kernels")
 @settings(max_examples=60, deadline=None)
 @given(parts=st.lists(st.tuples(st.binary(min_size=1, max_size=60), st.integers(1, 30_000)),
                       min_size=1, max_size=6))
 def test_compiled_ans_plans_match_the_reference(parts):
     """rANS pieces planned in C get the reference's tables, reuses, ideal bits (the same
     doubles, summed in the same order) and lanes."""
-    from huffkit import container
+
     data = segments(*parts)
     symbols = np.frombuffer(data, dtype=np.uint8)
     ends = np.cumsum([length for _, length in parts]).tolist()
     counts = counted_pieces(ends, symbols)
-    plans = on_each_backend(lambda: container._plan_ans_pieces(counts))
+    plans = on_each_backend(lambda: _plan_ans_pieces(counts))
     for compiled, reference in zip(plans["c"], plans["numpy"], strict=True):
         assert (compiled.kind, compiled.table, compiled.ideal_bits, compiled.lanes,
                 compiled.symbols) == (reference.kind, reference.table, reference.ideal_bits,
@@ -301,7 +312,7 @@ def test_compiled_ans_plans_match_the_reference(parts):
         assert np.array_equal(compiled.used.freqs, reference.used.freqs)
 
 
-@pytest.mark.skipif(huffkit._backend.unavailable is not None, reason="no compiled kernels")
+@pytest.mark.skipif(huffkit.kernels.backend.unavailable is not None, reason="no compiled kernels")
 @settings(max_examples=60, deadline=None)
 @given(parts=st.lists(st.tuples(st.binary(min_size=1, max_size=60), st.integers(1, 5_000)),
                       min_size=1, max_size=12),
@@ -312,45 +323,45 @@ def test_compiled_ans_pieces_are_coded_as_the_reference_codes_them(parts, lanes)
     whatever their lengths, lanes and (reused) tables."""
     import dataclasses
 
-    from huffkit import container
+
     data = segments(*parts)
     symbols = np.frombuffer(data, dtype=np.uint8)
     ends = np.cumsum([length for _, length in parts]).tolist()
     plans = [dataclasses.replace(plan, lanes=min(lane, plan.symbols)) for plan, lane
-             in zip(container._plan_ans_pieces(counted_pieces(ends, symbols)),
+             in zip(_plan_ans_pieces(counted_pieces(ends, symbols)),
                     lanes[:len(parts)], strict=True)]
     coded = on_each_backend(lambda: b"".join(
-        bytes(part) for part in container._write_ans_pieces(data, symbols, ends, plans)))
+        bytes(part) for part in _write_ans_pieces(data, symbols, ends, plans)))
     assert coded["c"] == coded["numpy"]
 
 
-@pytest.mark.skipif(huffkit._backend.unavailable is not None, reason="no compiled kernels")
+@pytest.mark.skipif(huffkit.kernels.backend.unavailable is not None, reason="no compiled kernels")
 def test_compiled_ans_pieces_refuse_a_symbol_their_table_lacks():
-    from huffkit import _c_backend
-    from huffkit.ans import FrequencyTable, quantize
+    from huffkit.kernels import compiled
+    from huffkit.models.frequency_table import FrequencyTable, quantize
     symbols = np.frombuffer(b"aaaab" * 100 + b"cccd" * 100, dtype=np.uint8)
     tables = [FrequencyTable(quantize(np.bincount(symbols[:500], minlength=256), 16), 16)] * 2
     with pytest.raises(ValueError, match="a symbol has no frequency in its piece's table"):
-        _c_backend.ans_encode_pieces(symbols, [500, 900],
+        compiled.ans_encode_pieces(symbols, [500, 900],
                                      np.array([table.freqs for table in tables]),
                                      np.array([table.cumulative for table in tables]), 16,
                                      [1, 2])
     with pytest.raises(ValueError, match="do not describe pieces of the symbols"):
-        _c_backend.ans_encode_pieces(symbols, [500, 800],
+        compiled.ans_encode_pieces(symbols, [500, 800],
                                      np.array([table.freqs for table in tables]),
                                      np.array([table.cumulative for table in tables]), 16,
                                      [1, 2])
 
 
-@pytest.mark.skipif(huffkit._backend.unavailable is not None, reason="no compiled kernels")
+@pytest.mark.skipif(huffkit.kernels.backend.unavailable is not None, reason="no compiled kernels")
 def test_compiled_ans_plans_reuse_a_table_as_the_reference_does():
-    from huffkit import container
-    from huffkit.container import BLOCK_ANS, BLOCK_ANS_REUSE
+
+    from huffkit.format.layout import BLOCK_ANS, BLOCK_ANS_REUSE
     rng = np.random.default_rng(1)
     runs = [rng.integers(0, 40, 20_000), rng.integers(0, 40, 20_000),
             rng.integers(100, 140, 20_000)]
     counts = np.array([np.bincount(run, minlength=256) for run in runs])
-    plans = on_each_backend(lambda: container._plan_ans_pieces(counts))
+    plans = on_each_backend(lambda: _plan_ans_pieces(counts))
     kinds = {name: [(plan.kind, plan.lanes, plan.ideal_bits) for plan in found]
              for name, found in plans.items()}
     for found in plans.values():
@@ -382,7 +393,7 @@ def _mixed_frame() -> tuple[bytes, bytes, list[int]]:
     """A frame of blocks of every kind a run meets: compact (0x05), reused (0x06), and a plain
     table (0x01, which the kernel leaves to the reference) whose code the next block reuses.
     (original, frame, block offsets)."""
-    from huffkit import container
+
     rng = random.Random(5)
 
     def shuffled(data: bytes) -> bytes:
@@ -396,10 +407,10 @@ def _mixed_frame() -> tuple[bytes, bytes, list[int]]:
     original = b"".join(pieces)
     ends = np.cumsum([len(piece) for piece in pieces]).tolist()
     symbols = np.frombuffer(original, dtype=np.uint8)
-    body = b"".join(bytes(part) for part in container.encode_pieces(
+    body = b"".join(bytes(part) for part in encode_pieces(
         original, symbols, ends, counted_pieces(ends, symbols), 15, "huffman"))
-    frame = (container.pack_frame_header(1 << 16, coder="huffman") + body
-             + container.pack_frame_end(len(original)))
+    frame = (pack_frame_header(1 << 16, coder="huffman") + body
+             + pack_frame_end(len(original)))
     # The third block's compact table, swapped for a plain table of the same code.
     plain = huffkit.compress(third, split=False)
     (plain_block,) = huffkit.frame_info(plain)[0].blocks
@@ -458,12 +469,12 @@ def test_a_run_refuses_a_table_that_codes_a_byte_the_block_lacks():
     """A one-symbol block whose compact table gives a second byte a code: the code is
     complete and decodes the stream to the same bytes, so the CRC passes; only the rule
     that a block's table codes exactly its bytes (FORMAT.md section 9) catches it."""
-    from huffkit import container
-    from huffkit._compact_table import pack_compact_table
+
+    from huffkit.format.tables import pack_compact_table
     original = b"a" * 50
     frame = huffkit.compress(original)
     (block,) = huffkit.frame_info(frame)[0].blocks
-    assert frame[block.offset] == container.BLOCK_HUFFMAN_COMPACT
+    assert frame[block.offset] == BLOCK_HUFFMAN_COMPACT
     one, two = np.zeros(256, dtype=np.int64), np.zeros(256, dtype=np.int64)
     one[97] = two[97] = two[98] = 1
     table = pack_compact_table(one)
@@ -482,9 +493,9 @@ def test_a_run_refuses_a_table_that_codes_a_byte_the_block_lacks():
                                           "is damaged")
 
 
-@pytest.mark.skipif(huffkit._backend.unavailable is not None, reason="no compiled kernels")
+@pytest.mark.skipif(huffkit.kernels.backend.unavailable is not None, reason="no compiled kernels")
 def test_the_run_kernel_refuses_bad_arguments_and_takes_no_other_block():
-    from huffkit import _ckernels
+    from huffkit.kernels import _ckernels
     _, frame, offsets = _mixed_frame()
     with pytest.raises(ValueError, match="previous must be 256 code lengths, or None"):
         _ckernels.decode_huffman_run(frame, offsets[0], 1 << 16, b"\x01" * 255, 1 << 20, 1 << 20)

@@ -11,7 +11,7 @@ import time
 import pytest
 
 import huffkit
-from huffkit.container import FRAME_HEADER_SIZE
+from huffkit.format.layout import FRAME_HEADER_SIZE
 
 DATA = b"It was the best of times, it was the worst of times. " * 300
 

@@ -17,8 +17,8 @@ from hypothesis import strategies as st
 
 import huffkit
 import huffkit.corpora
-from huffkit import _parallel
-from huffkit._parallel import MAX_THREADS, check_threads, default_threads
+from huffkit.stream import threads as thread_pool
+from huffkit.stream.threads import MAX_THREADS, check_threads, default_threads
 
 THREADS = (1, 2, 3, None)
 CODERS = ("huffman", "ans")
@@ -190,7 +190,7 @@ def test_zero_threads_means_one_per_core(monkeypatch):
     with huffkit.open(io.BytesIO(packed), "rb", threads=0) as stream:
         assert stream.read() == data
     # On a machine of more cores than MAX_THREADS, "every core" is MAX_THREADS.
-    monkeypatch.setattr(_parallel, "default_threads", lambda: 1000)
+    monkeypatch.setattr(thread_pool, "default_threads", lambda: 1000)
     assert check_threads(0) == check_threads(None) == MAX_THREADS
 
 
@@ -230,15 +230,15 @@ def test_cli_threads(tmp_path, monkeypatch):
 @pytest.fixture
 def fresh_pool():
     """Each test starts with no pool and leaves none behind."""
-    _parallel.shutdown()
+    thread_pool.shutdown()
     _wait_for_workers(0)
     yield
-    _parallel.shutdown()
+    thread_pool.shutdown()
 
 
 def _workers() -> list[threading.Thread]:
     return [thread for thread in threading.enumerate()
-            if thread.name.startswith(_parallel.THREAD_NAME_PREFIX + "_")]
+            if thread.name.startswith(thread_pool.THREAD_NAME_PREFIX + "_")]
 
 
 def _wait_for_workers(most: int) -> int:
@@ -267,11 +267,11 @@ def test_thread_counts_share_one_pool(fresh_pool):
 
 
 def test_the_pool_shuts_down_and_comes_back(fresh_pool):
-    assert _parallel.map_in_order(abs, range(-50, 0), 4) == list(range(50, 0, -1))
+    assert thread_pool.map_in_order(abs, range(-50, 0), 4) == list(range(50, 0, -1))
     assert 1 <= len(_workers()) <= 4
-    _parallel.shutdown()
+    thread_pool.shutdown()
     assert _wait_for_workers(0) == 0
-    assert _parallel.map_in_order(abs, range(-50, 0), 3) == list(range(50, 0, -1))
+    assert thread_pool.map_in_order(abs, range(-50, 0), 3) == list(range(50, 0, -1))
 
 
 class _Concurrency:
@@ -293,10 +293,10 @@ class _Concurrency:
 
 
 def test_a_smaller_count_runs_no_more_at_once_in_a_larger_pool(fresh_pool):
-    assert _parallel.map_in_order(abs, range(-100, 0), 12) == list(range(100, 0, -1))
+    assert thread_pool.map_in_order(abs, range(-100, 0), 12) == list(range(100, 0, -1))
     for threads in (3, 1, 2):
         counted = _Concurrency()
-        assert _parallel.map_in_order(counted, range(40), threads) == [i * i for i in range(40)]
+        assert thread_pool.map_in_order(counted, range(40), threads) == [i * i for i in range(40)]
         assert counted.calls == 40
         assert counted.most <= threads
 
@@ -315,7 +315,7 @@ def test_concurrent_callers_with_different_counts(fresh_pool):
                 assert huffkit.compress(data, block_size=size, threads=threads) == packed[size]
                 assert huffkit.decompress(packed[size], threads=threads) == data
             counted = _Concurrency()
-            assert _parallel.map_in_order(counted, range(60), threads) == [
+            assert thread_pool.map_in_order(counted, range(60), threads) == [
                 i * i for i in range(60)]
             most[threads] = counted.most
         except BaseException as error:  # reported by the test, in the main thread
@@ -341,12 +341,12 @@ def test_work_running_when_the_pool_grows_completes(fresh_pool):
         release.wait(30)
         return -item
 
-    futures = [_parallel.submit(slow, item, 2) for item in range(6)]
+    futures = [thread_pool.submit(slow, item, 2) for item in range(6)]
     started.wait(30)
     # A larger count replaces the pool while the two calls above run and four wait.
-    assert _parallel.map_in_order(abs, range(-30, 0), 9) == list(range(30, 0, -1))
+    assert thread_pool.map_in_order(abs, range(-30, 0), 9) == list(range(30, 0, -1))
     release.set()
-    assert _parallel.results_in_order(futures) == [0, -1, -2, -3, -4, -5]
+    assert thread_pool.results_in_order(futures) == [0, -1, -2, -3, -4, -5]
     assert _wait_for_workers(9) <= 9
 
 
@@ -360,7 +360,7 @@ def test_errors_come_back_in_order_once_every_call_is_over(fresh_pool):
         return item
 
     with pytest.raises(KeyError) as caught:
-        _parallel.map_in_order(failing, range(20), 4)
+        thread_pool.map_in_order(failing, range(20), 4)
     assert caught.value.args == (3,)
     assert counted.calls == 20 and counted.running == 0
 
@@ -374,10 +374,10 @@ def test_a_cancelled_waiting_call_never_runs(fresh_pool):
         release.wait(30)
         return item
 
-    first = _parallel.submit(call, 1, 1)
-    second = _parallel.submit(call, 2, 1)  # waits for its turn: one at a time
+    first = thread_pool.submit(call, 1, 1)
+    second = thread_pool.submit(call, 2, 1)  # waits for its turn: one at a time
     assert second.cancel()
-    third = _parallel.submit(call, 3, 1)
+    third = thread_pool.submit(call, 3, 1)
     release.set()
     assert (first.result(30), third.result(30)) == (1, 3)
     assert second.cancelled() and ran == [1, 3]
@@ -408,7 +408,7 @@ def test_the_interpreter_exits_once_the_work_in_hand_is_done(tmp_path):
     # and none is left running.
     code = textwrap.dedent("""
         import atexit, threading, time
-        from huffkit import _parallel
+        from huffkit.stream import threads as thread_pool
 
         leaving = threading.Event()
         done = []
@@ -421,8 +421,8 @@ def test_the_interpreter_exits_once_the_work_in_hand_is_done(tmp_path):
             done.append(item)
 
         for item in range(6):
-            _parallel.submit(slow, item, 3)
-        _parallel.submit(slow, 6, 5)  # the pool is replaced by one of five workers
+            thread_pool.submit(slow, item, 3)
+        thread_pool.submit(slow, 6, 5)  # the pool is replaced by one of five workers
         print("leaving", done)
         leaving.set()
         """)

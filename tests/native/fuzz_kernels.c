@@ -1,5 +1,5 @@
 /*
- * A coverage-guided fuzzer (libFuzzer) for the decoders of codec/_ckernels.c, which it
+ * A coverage-guided fuzzer (libFuzzer) for the decoders of codec/kernels/c/_ckernels.c, which it
  * includes whole: the kernels are called as Python calls them, through their PyCFunction
  * entry points with Python objects, in an embedded interpreter.
  *
@@ -16,7 +16,7 @@
  * modes hand the bytes to a kernel as they are.  FUZZ_VERBOSE=1 describes each generated
  * run, to read a finding by.
  */
-#include "../../codec/_ckernels.c"
+#include "../../codec/kernels/c/_ckernels.c"
 
 /* -- reading the recipe ---------------------------------------------------------------- */
 

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Runs the tests that drive the compiled kernels against a second build of them, made with
 # AddressSanitizer and UndefinedBehaviorSanitizer: a read or write outside a buffer, a use
-# after free, or undefined behaviour in codec/_ckernels.c then stops the test run with a
+# after free, or undefined behaviour in codec/kernels/c/_ckernels.c then stops the test run with a
 # report, where the regular build would go on (or crash only sometimes).
 #
 #   tests/native/sanitized_tests.sh [PYTEST ARGS...]      (from anywhere; CI runs it)
@@ -9,13 +9,13 @@
 # PYTHON (default: .venv/bin/python) is the interpreter whose installed huffkit is tested:
 # its package is copied to a temporary folder, the sanitized extension replaces the
 # regular one there, and that folder goes first on PYTHONPATH.  The sources are not
-# touched.  KERNELS_SOURCE (default: codec/_ckernels.c) picks another C file, to check that
+# touched.  KERNELS_SOURCE (default: codec/kernels/c/_ckernels.c) picks another C file, to check that
 # an old version is caught.  Any sanitizer report fails the run.
 set -euo pipefail
 root="$(cd "$(dirname "$0")/../.." && pwd)"
 cd "$root"
 python="${PYTHON:-$root/.venv/bin/python}"
-source_file="${KERNELS_SOURCE:-codec/_ckernels.c}"
+source_file="${KERNELS_SOURCE:-codec/kernels/c/_ckernels.c}"
 cc="${CC:-gcc}"
 
 work="$(mktemp -d "${TMPDIR:-/tmp}/huffkit-sanitized.XXXXXX")"
@@ -38,7 +38,7 @@ PY
 )
 suffix="$("$python" -c 'import sysconfig; print(sysconfig.get_config_var("EXT_SUFFIX"))')"
 include="$("$python" -c 'import sysconfig; print(sysconfig.get_paths()["include"])')"
-module="$work/site/huffkit/_ckernels$suffix"
+module="$work/site/huffkit/kernels/_ckernels$suffix"
 # -O1 keeps the reports' stacks readable; no -fwrapv (unlike the regular build), so that a
 # signed overflow is reported rather than defined away.
 "$cc" -shared -fPIC -O1 -g -fno-omit-frame-pointer -ffp-contract=off \
@@ -63,9 +63,9 @@ export PYTHONPATH="$work/site${PYTHONPATH:+:$PYTHONPATH}"
 (cd "$work" && "$python" - "$module" <<'PY'
 import sys
 import huffkit
-from huffkit import _backend, _ckernels
+from huffkit.kernels import _ckernels, backend
 assert _ckernels.__file__ == sys.argv[1], (_ckernels.__file__, sys.argv[1])
-assert _backend.name() == "c", _backend.name()
+assert backend.name() == "c", backend.name()
 print(f"testing {huffkit.__file__} with {_ckernels.__file__}")
 PY
 )

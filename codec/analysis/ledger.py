@@ -28,13 +28,25 @@ from dataclasses import asdict, dataclass
 
 import numpy as np
 
-from . import _backend, _stream, container
-from ._errors import CodebookError, FormatError, TruncatedError, releasing_views
-from .alphabet import Alphabet, alphabet_named
-from .codebook import Codebook
-from .container import DEFAULT_BLOCK_SIZE, FrameEnd
-from .distribution import Distribution
-from .measures import js_divergence
+from .._buffers import byte_view
+from .._errors import CodebookError, FormatError, TruncatedError, releasing_views
+from ..format.blocks import decode_block_symbols, parse_block, table_size
+from ..format.frame import (
+    DEFAULT_MEMORY_LIMIT,
+    FrameEnd,
+    check_decoding_memory,
+    check_memory_limit,
+    parse_frame_header,
+    with_supplied_codebook,
+)
+from ..format.info import frame_info
+from ..format.layout import DEFAULT_BLOCK_SIZE
+from ..kernels import backend
+from ..models.alphabet import Alphabet, alphabet_named
+from ..models.codebook import Codebook
+from ..models.distribution import Distribution
+from ..models.measures import js_divergence
+from ..stream.compressor import compress
 
 __all__ = ["BlockRow", "Ledger", "SymbolRow", "analyze", "inspect"]
 
@@ -161,13 +173,13 @@ def analyze(data, /, *, block_size: int = DEFAULT_BLOCK_SIZE,
     The result is what :func:`inspect` reports for the compressed bytes.
     With *blocks*, ``Ledger.blocks`` has a row per block.
     """
-    with container.byte_view(data) as view:
+    with byte_view(data) as view:
         original = bytes(view)
     if isinstance(codebook, Distribution):
         limit = (alphabet_named(alphabet).default_max_code_length if max_code_length is None
                  else max_code_length)
         codebook = Codebook.from_distribution(codebook, max_code_length=limit)
-    compressed = _stream.compress(original, block_size=block_size,
+    compressed = compress(original, block_size=block_size,
                                   max_code_length=max_code_length, codebook=codebook,
                                   embed_codebook=embed_codebook, coder=coder,
                                   alphabet=alphabet, split=split)
@@ -179,7 +191,7 @@ def analyze(data, /, *, block_size: int = DEFAULT_BLOCK_SIZE,
 @releasing_views
 def inspect(compressed, /, *, codebook: Codebook | None = None, base: float = 2,
             per_symbol: bool = False, blocks: bool = False,
-            memory_limit: int | None = container.DEFAULT_MEMORY_LIMIT) -> Ledger:
+            memory_limit: int | None = DEFAULT_MEMORY_LIMIT) -> Ledger:
     """Decode a compressed file (bytes-like) and account for every one of its bits.
 
     For blocks coded with their own tables, the model is each block's own
@@ -193,17 +205,17 @@ def inspect(compressed, /, *, codebook: Codebook | None = None, base: float = 2,
     ``MemoryLimitError`` before its blocks are decoded.  Inspecting a file
     takes no more memory than decompressing it block by block.
     """
-    memory_limit = container.check_memory_limit(memory_limit)
-    with container.byte_view(compressed) as view:
+    memory_limit = check_memory_limit(memory_limit)
+    with byte_view(compressed) as view:
         size = view.nbytes
         if size == 0:
             raise TruncatedError("empty input: a huffkit stream holds at least one frame")
         if codebook is not None and not any(frame.codebook for frame in
-                                            container.frame_info(view, codebook=codebook)):
+                                            frame_info(view, codebook=codebook)):
             raise CodebookError("a codebook was given, but this data was not compressed with "
                                 "one: every block carries its own code (to measure data "
                                 "against a model, analyze it with the codebook instead)")
-        first_frame = container.parse_frame_header(view, 0)
+        first_frame = parse_frame_header(view, 0)
         return _account(_blocks(view, codebook, memory_limit=memory_limit), size, codebook,
                         alphabet=first_frame.alphabet, base=base, per_symbol=per_symbol,
                         block_rows=blocks)
@@ -259,7 +271,7 @@ def _present_counts(symbols: np.ndarray, size: int,
     """The distinct *symbols* (increasing) and how often each occurs; every one of them is
     one of the increasing *listed* symbols (those the block's code codes)."""
     if symbols.dtype == np.uint8:
-        counts = _backend.kernels.count_symbols(symbols, size)  # in place, no int64 copy
+        counts = backend.kernels.count_symbols(symbols, size)  # in place, no int64 copy
         present = np.flatnonzero(counts)
         return present, counts[present]
     if symbols.size * 8 < listed.size:
@@ -333,27 +345,27 @@ def _blocks(compressed, codebook: Codebook | None, original: bytes | None = None
             memory_limit: int | None = None) -> Iterator[_Block]:
     """Every block of every frame, decoded (or sliced from *original*, when known)."""
     # The views are released however the walk ends, so a mapped file can be closed.
-    with container.byte_view(compressed) as buffer:
+    with byte_view(compressed) as buffer:
         pos = 0
         done = 0
         frame = 0
         while pos < len(buffer):
             frame += 1
-            header = container.parse_frame_header(buffer, pos)
+            header = parse_frame_header(buffer, pos)
             if original is None:  # decoding, not slicing the original
-                container.check_decoding_memory(header, memory_limit)
-            header = container.with_supplied_codebook(header, codebook)
+                check_decoding_memory(header, memory_limit)
+            header = with_supplied_codebook(header, codebook)
             pos += header.size
             model = _shared_model(header, codebook)
             total = 0
             previous = None
-            while not isinstance(block := container.parse_block(buffer, pos, header, previous),
+            while not isinstance(block := parse_block(buffer, pos, header, previous),
                                  FrameEnd):
                 previous = block
                 if original is None:
                     # The symbols as the decoder made them: converting the data back would
                     # take more memory than decoding it did (16 bytes a utf8 symbol).
-                    symbols = container.decode_block_symbols(block, buffer, pos)[1]
+                    symbols = decode_block_symbols(block, buffer, pos)[1]
                 else:
                     symbols = header.alphabet.symbols(original[done:done + block.length])
                 costs = block.table.costs if header.coder == "ans" else block.lengths
@@ -363,7 +375,7 @@ def _blocks(compressed, codebook: Codebook | None, original: bytes | None = None
                 yield _Block(present, counts, block.symbols, block.length, header.alphabet,
                              np.asarray(block.listed), costs,
                              block.payload_bits, header.coder, model if block.shared else None,
-                             frame, block.size, container.table_size(block))
+                             frame, block.size, table_size(block))
                 pos += block.size
                 total += block.symbols
                 done += block.length

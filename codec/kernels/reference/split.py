@@ -1,40 +1,38 @@
-"""Where to cut data into blocks, so that each block's own code pays for its table.
+"""The splitter's cost model, and its merging of cells into segments, in numpy.
 
-A fixed block of a megabyte cannot follow data whose statistics change; a block
-per few kilobytes pays for too many tables.  The splitter cuts a run of byte
-symbols on a grid of cells (:data:`CELL` symbols each), then merges neighbouring
-segments for as long as merging saves bits, by a cost model: a segment of counts
-c costs its entropy, n·H(c) bits (what its own code pays, to within Huffman's
-rounding, or rANS's quantisation), plus its table and headers.  Merging runs in
-rounds, each taking the best non-overlapping pairs at once.
+A segment of byte counts c costs its entropy, n·H(c) bits (what its own code
+pays, to within Huffman's rounding, or rANS's quantisation), plus its table
+and headers.  Merging runs in rounds, each taking the best non-overlapping
+pairs of neighbouring segments at once, for as long as merging saves bits.
 
 Costs are integers, in units of 2^-16 bits, from one table of log2 (so the
 compiled kernel, which takes the same table, makes the same choices to the
-last bit, and the numpy reference here needs no float comparisons).  The rounds
-run in C when the compiled kernels are there, else here, a few dozen numpy
-operations on a small matrix a megabyte.
-
-Only the cost model differs between the coders; the caller checks the result
-against the unsplit block and keeps the smaller, so splitting never loses.
+last bit, and this reference needs no float comparisons): a few dozen numpy
+operations on a small matrix a megabyte.  ``stream.split`` decides where
+blocks end with it.
 """
 
 from __future__ import annotations
 
 import numpy as np
 
-from . import _backend
+__all__ = ["BITS_PER_HUFFMAN_LENGTH", "COSTS", "LOG2_TABLE", "merge_cells", "merge_segments",
+           "segment_costs"]
 
-__all__ = ["CELL", "split_points"]
-
-#: Symbols per grid cell: about half the span over which zlib's deflate re-fits its codes.
-CELL = 8192
 
 # Costs are counted in units of 2^-16 bits.
 _FRACTION = 16
+
+
 _ONE = 1 << _FRACTION
+
+
 # log2(x) in those units for x below 2^17; a larger x is shifted into that range first.
 _LOG2_BITS = 17
+
+
 LOG2_TABLE = np.round(np.log2(np.maximum(np.arange(1 << _LOG2_BITS), 1)) * _ONE).astype(np.int64)
+
 
 # Bits a block spends beside its payload and table: type, symbol count, CRC (9), and its
 # streams' bit counts (1 + 4 per stream, 4 streams from 2^14 symbols) or its lanes' counts
@@ -44,11 +42,23 @@ LOG2_TABLE = np.round(np.log2(np.maximum(np.arange(1 << _LOG2_BITS), 1)) * _ONE)
 # precision (1) and a presence bitmap (32), then a LEB128 number per symbol.  Each rANS
 # lane flushes a 64-bit state.
 HUFFMAN_BITS = 8 * (9 + 1 + 4) + 80
+
+
 HUFFMAN_STREAMS_BITS = 12 * 8
+
+
 BITS_PER_HUFFMAN_LENGTH = round(3.0 * _ONE)  # in 2^-16 bits
+
+
 ANS_BITS = 8 * (9 + 6) + 8 * 33
+
+
 BITS_PER_FREQUENCY = 12
+
+
 BITS_PER_LANE = 64
+
+
 #: What these constants stand for, in the order the compiled kernel takes them.
 COSTS = (HUFFMAN_BITS, HUFFMAN_STREAMS_BITS, BITS_PER_HUFFMAN_LENGTH, ANS_BITS,
          BITS_PER_FREQUENCY, BITS_PER_LANE)
@@ -81,7 +91,7 @@ def segment_costs(counts: np.ndarray, coder: str) -> np.ndarray:
     payload = (counts * information).sum(axis=1)  # about n·H: Σ c·log2(n / c)
     present = np.count_nonzero(counts, axis=1)
     if coder == "ans":
-        # As _ans_format.lanes_for_counts chooses them.
+        # As format.rans_block.lanes_for_counts chooses them.
         lanes = np.maximum.reduce([payload // (100_000 * _ONE), -(-totals // 131_072),
                                    np.minimum(np.maximum(
                                        payload // (50_000 * _ONE),
@@ -129,19 +139,7 @@ def merge_segments(counts: np.ndarray, coder: str, max_block: int) -> np.ndarray
     return lengths
 
 
-def split_points(symbols: np.ndarray, *, coder: str, max_block: int,
-                 ) -> tuple[list[int], np.ndarray]:
-    """Where the blocks of these byte *symbols* should end: increasing positions, the last
-    being ``len(symbols)``, and each block's 256 byte counts (a row a block).  No block is
-    longer than *max_block* symbols."""
-    n = symbols.size
-    if n < 2 * CELL:
-        return [n], _backend.kernels.count_symbols(symbols, 256)[np.newaxis]
-    cells = _backend.kernels.count_cells(symbols, CELL)  # a row of 256 counts per cell
-    lengths = _backend.kernels.merge_cells(cells, coder, max_block)
-    if lengths is None:
-        lengths = merge_segments(cells.copy(), coder, max_block)
-    ends = np.cumsum(lengths)
-    # Each segment's counts: differences of the running counts at its last cell.
-    running = np.cumsum(cells, axis=0)[(ends - 1) // CELL]
-    return ends.tolist(), np.diff(running, axis=0, prepend=0)
+def merge_cells(cells: np.ndarray, coder: str, max_block: int) -> np.ndarray:
+    """Each segment's length, merged from cells (a row of byte counts each) by
+    :func:`merge_segments`, which works on a copy."""
+    return merge_segments(np.array(cells, dtype=np.int64), coder, max_block)

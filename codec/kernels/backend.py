@@ -1,4 +1,4 @@
-"""Which kernels run: the compiled ones (``_ckernels.c``) or the numpy reference.
+"""Which kernels run: the compiled ones (``kernels/c``) or the numpy reference.
 
 The compiled kernels are used when they were built, unless the environment
 variable ``HUFFKIT_BACKEND`` says otherwise:
@@ -22,7 +22,7 @@ import os
 import warnings
 from types import ModuleType
 
-from . import _kernels
+from . import reference
 
 __all__ = ["BACKENDS", "describe", "kernels", "name", "unavailable", "use"]
 
@@ -46,16 +46,16 @@ def _missing(error: ImportError) -> str:
 #: Why the compiled kernels cannot be used, or None when they can.
 unavailable: str | None = None
 try:
-    from . import _c_backend
+    from . import compiled
 except ImportError as error:
-    _c_backend = None
+    compiled = None
     unavailable = _missing(error)
 
-_MODULES = {"numpy": _kernels, "c": _c_backend}
+_MODULES = {"numpy": reference, "c": compiled}
 
 #: The kernels in use: a module with count_symbols, encode_streams, decode_streams,
 #: ans_encode and ans_decode.
-kernels: ModuleType = _kernels
+kernels: ModuleType = reference
 _name = "numpy"
 
 
@@ -70,7 +70,7 @@ def use(choice: str) -> None:
     if module is None:
         raise ImportError(f"the {choice!r} backend cannot be used: {unavailable}")
     if choice == "numpy":
-        _kernels.require_bitarray()  # ImportError, naming bitarray, if it is missing
+        reference.require_bitarray()  # ImportError, naming bitarray, if it is missing
     kernels, _name = module, choice
 
 
@@ -85,7 +85,7 @@ def describe() -> str:
         return "backend c: compiled kernels"
     why = unavailable if unavailable is not None else f"chosen by {_ENVIRONMENT}=numpy"
     try:
-        _kernels.require_bitarray()
+        reference.require_bitarray()
     except ImportError as error:  # only when the compiled kernels are missing too
         return f"backend numpy: {why}; and {error}"
     return f"backend numpy: {why}"
@@ -100,20 +100,20 @@ def _choose() -> None:
         warnings.warn(f"{_ENVIRONMENT}={wanted!r} is not one of auto, c, numpy; using auto",
                       RuntimeWarning, stacklevel=2)
         wanted = "auto"
-    if wanted == "c" and _c_backend is None:
+    if wanted == "c" and compiled is None:
         warnings.warn(f"{_ENVIRONMENT}=c, but {unavailable}; using numpy", RuntimeWarning,
                       stacklevel=2)
-    if wanted == "numpy" and _c_backend is not None:
+    if wanted == "numpy" and compiled is not None:
         try:
             use("numpy")
         except ImportError as error:  # no bitarray: the compiled kernels need none
             warnings.warn(f"{_ENVIRONMENT}=numpy, but {error}; using c", RuntimeWarning,
                           stacklevel=2)
             use("c")
-    elif _c_backend is None:
+    elif compiled is None:
         # Nothing else is left: without bitarray, these kernels still compress, and decoding
         # a Huffman block says what is missing.  huffkit must import either way.
-        kernels, _name = _kernels, "numpy"
+        kernels, _name = reference, "numpy"
     else:
         use("c")
 

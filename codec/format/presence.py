@@ -13,9 +13,9 @@ import struct
 
 import numpy as np
 
-from ._errors import FormatError, TruncatedError
-from ._varint import pack_varints, parse_varints
-from .alphabet import Alphabet
+from .._errors import FormatError, TruncatedError
+from ..models.alphabet import Alphabet
+from .varint import pack_varints, parse_varints
 
 __all__ = ["listed_symbols", "pack_presence", "parse_presence"]
 

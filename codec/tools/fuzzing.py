@@ -37,14 +37,17 @@ from contextlib import contextmanager
 
 import numpy as np
 
-from . import _backend
-from ._errors import HuffmanError
-from ._stream import HuffmanDecompressor, compress, decompress
-from ._stream import open as open_compressed
-from .codebook import DEFAULT_MAX_CODE_LENGTH, Codebook
-from .container import FRAME_HEADER_SIZE, encode_pieces, frame_info
-from .distribution import Distribution
-from .ledger import inspect
+from .._errors import HuffmanError
+from ..analysis.ledger import inspect
+from ..format.info import frame_info
+from ..format.layout import FRAME_HEADER_SIZE
+from ..kernels import backend
+from ..models.codebook import DEFAULT_MAX_CODE_LENGTH, Codebook
+from ..models.distribution import Distribution
+from ..stream.compressor import compress
+from ..stream.decompressor import HuffmanDecompressor, decompress
+from ..stream.file import open as open_compressed
+from ..stream.pieces import encode_pieces
 
 __all__ = ["Finding", "Report", "Seed", "atheris_main", "check_codebook_json",
            "check_compressed", "mutate", "run", "seeds"]
@@ -427,12 +430,12 @@ def _file_decode(data: bytes, codebook: Codebook | None, rng: random.Random,
 
 @contextmanager
 def _backend_named(name: str) -> Iterator[None]:
-    previous = _backend.name()
-    _backend.use(name)
+    previous = backend.name()
+    backend.use(name)
     try:
         yield
     finally:
-        _backend.use(previous)
+        backend.use(previous)
 
 
 def check_compressed(data: bytes, *, codebook: Codebook | None = None,
@@ -453,8 +456,8 @@ def check_compressed(data: bytes, *, codebook: Codebook | None = None,
     rng = rng or random.Random(0)
     problems: list[tuple[str, str]] = []
     reference: _Outcome | None = None
-    for backend in backends:
-        with _backend_named(backend):
+    for name in backends:
+        with _backend_named(name):
             outcome = _attempt(lambda: decompress(data, codebook=codebook))
         if outcomes is not None:
             outcomes[f"decompress {outcome.label}"] += 1
@@ -462,7 +465,7 @@ def check_compressed(data: bytes, *, codebook: Codebook | None = None,
             reference = outcome
         elif not outcome.same_as(reference):
             problems.append(("backends", f"{backends[0]}: {_show(reference)}; "
-                                         f"{backend}: {_show(outcome)}"))
+                                         f"{name}: {_show(outcome)}"))
     assert reference is not None
     if reference.error is None and expected is not None and reference.output != expected:
         problems.append(("decompress", "decoded to other data without an error"))
@@ -600,7 +603,7 @@ def run(*, seed: int = 0, inputs: int = 20_000, codebook_inputs: int = 2_000,
     and *codebook_inputs* mutated codebook files through ``Codebook.from_json``.  Every
     *reference_every*-th stream is also decoded by the numpy reference, when the compiled
     kernels are in use, and the two must agree.  The same *seed* gives the same inputs."""
-    compiled = _backend.unavailable is None
+    compiled = backend.unavailable is None
     rng = random.Random(seed)
     pool = seeds()
     report = Report()
@@ -652,7 +655,7 @@ def _atheris_input(data: bytes) -> None:
     if selector % 4 == 3:
         problems = check_codebook_json(body)
     else:
-        backends = ("c", "numpy") if _backend.unavailable is None else ("numpy",)
+        backends = ("c", "numpy") if backend.unavailable is None else ("numpy",)
         problems = check_compressed(body, rng=random.Random(selector), backends=backends)
     if problems:
         raise AssertionError("; ".join(f"{target}: {problem}" for target, problem in problems))

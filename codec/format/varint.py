@@ -10,8 +10,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from . import _backend
-from ._errors import FormatError, TruncatedError
+from .._errors import FormatError, TruncatedError
+from ..kernels import backend
 
 __all__ = ["pack_varints", "parse_varints"]
 
@@ -19,7 +19,7 @@ __all__ = ["pack_varints", "parse_varints"]
 def pack_varints(values: np.ndarray) -> bytes:
     """The LEB128 encoding of each of *values* (non-negative, below 2**35), concatenated.
     A kernel: vectorised in numpy, or a loop in C."""
-    return _backend.kernels.pack_varints(np.asarray(values, dtype=np.uint64))
+    return backend.kernels.pack_varints(np.asarray(values, dtype=np.uint64))
 
 
 def parse_varints(buffer, pos: int, count: int, *, longest: int, what: str,
@@ -31,7 +31,7 @@ def parse_varints(buffer, pos: int, count: int, *, longest: int, what: str,
     """
     if count == 0:
         return np.zeros(0, dtype=np.int64), pos
-    fast = _backend.kernels.parse_varints(buffer, pos, count, longest)
+    fast = backend.kernels.parse_varints(buffer, pos, count, longest)
     if fast is not None:
         return fast
     available = bytes(buffer[pos:pos + count * longest])

@@ -1,6 +1,6 @@
 """Speed of huffkit's coders next to zlib's Huffman-only deflate and bitarray's Huffman coder.
 
-``huffkit bench [FILE]...`` (or ``python -m huffkit.benchmark``) runs :func:`measure`
+``huffkit bench [FILE]...`` (or ``python -m huffkit.tools.benchmark``) runs :func:`measure`
 on each file.  Every contender compresses and decompresses the same data in the
 same process, the contenders taking turns in every repetition so that all see
 the same machine load, and the median speed of each is reported, with its
@@ -39,10 +39,11 @@ from dataclasses import asdict, dataclass
 
 import numpy as np
 
-from . import _backend
-from ._parallel import default_threads
-from ._stream import compress, decompress
-from .container import DEFAULT_BLOCK_SIZE
+from ..format.layout import DEFAULT_BLOCK_SIZE
+from ..kernels import backend
+from ..stream.compressor import compress
+from ..stream.decompressor import decompress
+from ..stream.threads import default_threads
 
 __all__ = ["BITARRAY", "ZLIB", "Contender", "Measurement", "Speed", "StreamMemory",
            "contenders", "measure", "report", "stream_memory", "stream_report"]
@@ -176,7 +177,7 @@ def measure(data: bytes, *, name: str = "data", repeat: int = 7,
 def report(measurements: list[Measurement]) -> str:
     """The measurements as a table, with the machine and backend they were taken on."""
     width = max([4, *(len(m.name) for m in measurements)])
-    lines = [f"huffkit {_backend.describe()}; {default_threads()} cores; medians of "
+    lines = [f"huffkit {backend.describe()}; {default_threads()} cores; medians of "
              f"{measurements[0].repeat if measurements else 0} alternating runs",
              "",
              f"{'file':<{width}} {'contender':<18} {'bytes':>10} {'bits/B':>6}   "
@@ -299,7 +300,7 @@ def stream_report(runs: list[StreamMemory], source: str) -> str:
     if not runs:
         return ""
     first = runs[0]
-    lines = [f"huffkit {_backend.describe()}; {default_threads()} cores",
+    lines = [f"huffkit {backend.describe()}; {default_threads()} cores",
              f"streaming {_mib(first.size)} ({source}) through huffkit compress -c | "
              f"huffkit decompress -c, block size {_mib(first.block_size)}, -T {first.threads}",
              f"idle huffkit process (huffkit --version): {_mib(first.idle_rss)} resident",
@@ -323,6 +324,6 @@ def stream_report(runs: list[StreamMemory], source: str) -> str:
 if __name__ == "__main__":
     import sys
 
-    from .cli import main
+    from ..cli import main
 
     main(["bench", *sys.argv[1:]], prog_name="huffkit")

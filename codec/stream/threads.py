@@ -27,8 +27,10 @@ from collections.abc import Callable, Iterable
 from concurrent.futures import Future, ThreadPoolExecutor, wait
 from typing import TypeVar
 
+from ..kernels import backend
+
 __all__ = ["MAX_THREADS", "THREAD_NAME_PREFIX", "check_threads", "default_threads",
-           "map_in_order", "results_in_order", "shutdown", "submit"]
+           "join_parts", "map_in_order", "results_in_order", "shutdown", "submit"]
 
 _In = TypeVar("_In")
 _Out = TypeVar("_Out")
@@ -197,3 +199,10 @@ def map_in_order(function: Callable[[_In], _Out], items: Iterable[_In],
     if threads <= 1 or len(items) <= 1:
         return [function(item) for item in items]
     return results_in_order([submit(function, item, threads) for item in items])
+
+
+def join_parts(parts: list[bytes], threads: int) -> bytes:
+    """b"".join(parts); a large output is copied by several threads, if there are."""
+    if threads == 1 or len(parts) < 2:
+        return b"".join(parts)
+    return backend.kernels.join(parts, threads)

@@ -1,4 +1,4 @@
-"""The compiled backend: the functions of ``_kernels.py``, run by ``_ckernels.c``.
+"""The compiled backend: the functions of ``kernels.reference``, run by the C of ``kernels/c``.
 
 Each wrapper prepares contiguous arrays of the types the C code reads,
 allocates the outputs, and calls the kernel, which releases the GIL.  Any
@@ -12,9 +12,10 @@ from collections.abc import Callable
 
 import numpy as np
 
-from . import _ckernels, _kernels
-from ._errors import FormatError
-from ._kernels import LONGEST_DECODABLE_CODE
+from .._errors import FormatError
+from . import _ckernels, reference
+from .reference import split
+from .reference.huffman import LONGEST_DECODABLE_CODE
 
 __all__ = ["ans_decode", "ans_encode", "count_distinct", "count_symbols", "decode_streams",
            "encode_streams"]
@@ -70,7 +71,7 @@ def encode_streams(symbols: np.ndarray, codes: np.ndarray, lengths: np.ndarray,
 
 def decode_streams(data, stream_bits: tuple[int, ...], symbol_count: int, lengths: np.ndarray,
                    values: np.ndarray | None = None) -> bytes | np.ndarray:
-    """Decode a block's streams (see ``_kernels.decode_streams``)."""
+    """Decode a block's streams (see ``reference.decode_streams``)."""
     lengths = np.ascontiguousarray(lengths, dtype=np.uint8)
     if values is not None and values.size and int(values[-1]) < 256:
         # Byte values: decode straight to them, through a code over all 256.
@@ -99,7 +100,7 @@ def _as_symbols(decoded: bytes, width: int, values: np.ndarray | None) -> bytes 
 
 def ans_encode(symbols: np.ndarray, freqs: np.ndarray, cumulative: np.ndarray, precision: int,
                lanes: int) -> tuple[np.ndarray, np.ndarray]:
-    """Code *symbols* with *lanes* interleaved rANS states (see ``_kernels.ans_encode``)."""
+    """Code *symbols* with *lanes* interleaved rANS states (see ``reference.ans_encode``)."""
     symbols, width = _symbols_and_width(symbols)
     states = np.empty(lanes, dtype=np.uint64)
     words = np.empty(symbols.size, dtype=np.uint32)
@@ -112,7 +113,7 @@ def ans_encode(symbols: np.ndarray, freqs: np.ndarray, cumulative: np.ndarray, p
 def decode_huffman_run(buffer, pos: int, block_size: int, previous: bytes | None,
                        budget: int, largest: int) -> tuple | None:
     """The compact-table and reuse blocks of a byte frame from *pos*, decoded in one call
-    (see ``_kernels.decode_huffman_run``)."""
+    (see ``reference.decode_huffman_run``)."""
     return _ckernels.decode_huffman_run(buffer, pos, block_size, previous, budget, largest)
 
 
@@ -120,7 +121,7 @@ def ans_encode_pieces(symbols: np.ndarray, ends: list[int], freqs: np.ndarray,
                       cumulative: np.ndarray, precision: int, lanes: list[int],
                       ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Code consecutive pieces of byte *symbols* in one call, their steps overlapping (see
-    ``_kernels.ans_encode_pieces``): (states, words, word counts)."""
+    ``reference.ans_encode_pieces``): (states, words, word counts)."""
     symbols = np.ascontiguousarray(symbols, dtype=np.uint8)
     lanes = np.asarray(lanes, dtype=np.int64)
     states = np.empty(int(lanes.sum()), dtype=np.uint64)
@@ -136,7 +137,7 @@ def ans_encode_pieces(symbols: np.ndarray, ends: list[int], freqs: np.ndarray,
 def ans_decode(words: np.ndarray, states: np.ndarray, count: int, freqs: np.ndarray,
                cumulative: np.ndarray, precision: int,
                values: np.ndarray | None = None) -> bytes | np.ndarray:
-    """Decode *count* symbols from rANS *words* and *states* (see ``_kernels.ans_decode``)."""
+    """Decode *count* symbols from rANS *words* and *states* (see ``reference.ans_decode``)."""
     freqs = np.ascontiguousarray(freqs, dtype=np.uint32)
     cumulative = np.ascontiguousarray(cumulative, dtype=np.uint32)
     if values is not None and values.size and int(values[-1]) < 256:
@@ -161,7 +162,7 @@ def join(parts: list, threads: int) -> bytes:
 
 
 def _pieces_room(symbols: int, pieces: int, max_code_length: int, with_whole: bool) -> int:
-    """Room for the pieces kernels' output (pieces_room in _ckernels.c, which checks it)."""
+    """Room for the pieces kernels' output (pieces_room in the C, which checks it)."""
     overhead = _ckernels.PIECE_OVERHEAD  # the most bytes a piece takes beside its codes
     return ((1 + with_whole) * (symbols * max_code_length // 8 + overhead)
             + pieces * overhead + 16)
@@ -170,7 +171,7 @@ def _pieces_room(symbols: int, pieces: int, max_code_length: int, with_whole: bo
 def encode_huffman_pieces(symbols: np.ndarray, ends: list[int], counts: np.ndarray,
                           crcs: list[int], max_code_length: int) -> memoryview | None:
     """The Huffman blocks of consecutive pieces of byte *symbols*, in C (see
-    ``_kernels.encode_huffman_pieces``): their bytes, or None when a piece cannot be coded
+    ``reference.encode_huffman_pieces``): their bytes, or None when a piece cannot be coded
     within *max_code_length* bits (the reference then says why)."""
     out = np.empty(_pieces_room(symbols.size, len(ends), max_code_length, False),
                    dtype=np.uint8)
@@ -185,7 +186,7 @@ def encode_huffman_split(symbols: np.ndarray, ends: list[int], counts: np.ndarra
                          crcs: list[int], whole_crc: Callable[[], int],
                          max_code_length: int) -> memoryview | None:
     """The pieces' blocks or the whole as one block, whichever is smaller, in C (see
-    ``_kernels.encode_huffman_split``); *whole_crc* is called only if the whole may win."""
+    ``reference.encode_huffman_split``); *whole_crc* is called only if the whole may win."""
     out = np.empty(_pieces_room(symbols.size, len(ends), max_code_length, True),
                    dtype=np.uint8)
     arguments = (np.ascontiguousarray(symbols, dtype=np.uint8), np.asarray(ends, dtype=np.int64),
@@ -198,22 +199,21 @@ def encode_huffman_split(symbols: np.ndarray, ends: list[int], counts: np.ndarra
 
 def merge_cells(cells: np.ndarray, coder: str, max_block: int) -> np.ndarray:
     """Each segment's length, merged from these cells' counts in C (see
-    ``_kernels.merge_cells``)."""
-    from ._splitter import BITS_PER_HUFFMAN_LENGTH, LOG2_TABLE  # it imports this module
+    ``reference.merge_cells``)."""
     lengths = np.empty(len(cells), dtype=np.int64)
     segments = _ckernels.merge_cells(np.ascontiguousarray(cells, dtype=np.int64),
-                                     coder == "huffman", max_block, LOG2_TABLE,
-                                     BITS_PER_HUFFMAN_LENGTH, lengths)
+                                     coder == "huffman", max_block, split.LOG2_TABLE,
+                                     split.BITS_PER_HUFFMAN_LENGTH, lengths)
     return lengths[:segments]
 
 
 def pack_varints(values: np.ndarray) -> bytes:
-    """The LEB128 encoding of each of *values* (see ``_kernels.pack_varints``)."""
+    """The LEB128 encoding of each of *values* (see ``reference.pack_varints``)."""
     return _ckernels.pack_varints(np.ascontiguousarray(values, dtype=np.uint64))
 
 
 def parse_varints(buffer, pos: int, count: int, longest: int) -> tuple[np.ndarray, int] | None:
-    """*count* LEB128 numbers from *pos*, read in C (see ``_kernels.parse_varints``)."""
+    """*count* LEB128 numbers from *pos*, read in C (see ``reference.parse_varints``)."""
     with memoryview(buffer) as view:
         if view.nbytes - pos < count:
             return None  # cut short, certainly: nothing is allocated for a count not there
@@ -224,7 +224,7 @@ def parse_varints(buffer, pos: int, count: int, longest: int) -> tuple[np.ndarra
 
 def plan_ans_pieces(counts: np.ndarray, costs: np.ndarray) -> tuple | None:
     """The rANS tables of pieces of byte counts, planned in C (see
-    ``_kernels.plan_ans_pieces``): (packed tables, frequencies, ideal bits, lanes, reused)."""
+    ``reference.plan_ans_pieces``): (packed tables, frequencies, ideal bits, lanes, reused)."""
     pieces = len(counts)
     freqs = np.empty((pieces, 256), dtype=np.int64)
     ideals = np.empty(pieces, dtype=np.float64)
@@ -237,7 +237,8 @@ def plan_ans_pieces(counts: np.ndarray, costs: np.ndarray) -> tuple | None:
 
 
 def quantize_counts(counts: np.ndarray, precision: int) -> np.ndarray | None:
-    """``ans.quantize`` of integer *counts*, in C (see ``_kernels.quantize_counts``)."""
+    """``frequency_table.quantize`` of integer *counts*, in C (see
+    ``reference.quantize_counts``)."""
     freqs = np.empty(len(counts), dtype=np.int64)
     if _ckernels.quantize_counts(np.ascontiguousarray(counts, dtype=np.int64), precision, freqs):
         return freqs
@@ -245,7 +246,7 @@ def quantize_counts(counts: np.ndarray, precision: int) -> np.ndarray | None:
 
 
 def count_cells(symbols: np.ndarray, cell: int) -> np.ndarray:
-    """The byte counts of each run of *cell* symbols (see ``_kernels.count_cells``)."""
+    """The byte counts of each run of *cell* symbols (see ``reference.count_cells``)."""
     cells = -(-symbols.size // cell)
     counts = np.empty((cells, 256), dtype=np.int64)
     _ckernels.count_cells(np.ascontiguousarray(symbols, dtype=np.uint8), cell, counts)
@@ -253,13 +254,13 @@ def count_cells(symbols: np.ndarray, cell: int) -> np.ndarray:
 
 
 def huffman_depths(leaf_weights: np.ndarray) -> np.ndarray:
-    """Huffman's tree depths over sorted leaves (see ``_kernels.huffman_depths``).
+    """Huffman's tree depths over sorted leaves (see ``reference.huffman_depths``).
 
     The C code adds weights as doubles, exactly as Python adds floats; integer
     weights are exact up to 2**53, so both backends build the same tree.
     """
     if leaf_weights.dtype.kind in "iu" and leaf_weights.size and leaf_weights.max() >= 2**53:
-        return _kernels.huffman_depths(leaf_weights)
+        return reference.huffman_depths(leaf_weights)
     depths = np.empty(leaf_weights.size, dtype=np.int64)
     _ckernels.huffman_depths(np.ascontiguousarray(leaf_weights, dtype=np.float64), depths)
     return depths
@@ -267,7 +268,7 @@ def huffman_depths(leaf_weights: np.ndarray) -> np.ndarray:
 
 def read_compact_table(buffer, pos: int) -> tuple[np.ndarray, int] | None:
     """The compact code table at *pos*, read in C, or None when it is damaged or cut short
-    (see ``_kernels.read_compact_table``)."""
+    (see ``reference.read_compact_table``)."""
     found = _ckernels.parse_compact_table(buffer, pos)
     if found is None:
         return None
@@ -276,7 +277,7 @@ def read_compact_table(buffer, pos: int) -> tuple[np.ndarray, int] | None:
 
 
 def compact_symbol_counts(lengths: np.ndarray) -> list[int]:
-    """How often each run-length symbol codes these 256 *lengths* (see ``_kernels``)."""
+    """How often each run-length symbol codes these 256 *lengths* (see ``reference``)."""
     return _ckernels.compact_symbol_counts(np.ascontiguousarray(lengths, dtype=np.uint8))
 
 
@@ -287,7 +288,7 @@ def write_compact_table(lengths: np.ndarray, widths: np.ndarray) -> bytes:
 
 
 def canonical_codes(lengths: np.ndarray) -> np.ndarray:
-    """Each symbol's canonical codeword (see ``_kernels.canonical_codes``)."""
+    """Each symbol's canonical codeword (see ``reference.canonical_codes``)."""
     codes = np.empty(len(lengths), dtype=np.uint64)
     _ckernels.canonical_codes(np.ascontiguousarray(lengths, dtype=np.uint8), codes)
     return codes

@@ -20,7 +20,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from ._errors import HuffmanError
+from .._errors import HuffmanError
 
 __all__ = ["ALPHABETS", "Alphabet", "AlphabetError", "alphabet_named", "alphabet_of_size"]
 

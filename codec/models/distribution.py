@@ -124,7 +124,7 @@ class Distribution:
         """Count the symbols of *data* (any bytes-like object): by default its bytes.
 
         With ``alphabet="utf8"`` or ``"pairs"``, the code points or byte pairs
-        (see :mod:`huffkit.alphabet`).
+        (see :mod:`huffkit.models.alphabet`).
         """
         from .alphabet import alphabet_named
         chosen = alphabet_named(alphabet)

@@ -21,11 +21,11 @@ from dataclasses import asdict, dataclass
 
 import numpy as np
 
-from ._errors import CodebookError
-from ._stream import check_coder
-from .alphabet import Alphabet, alphabet_named
-from .codebook import Codebook
-from .distribution import Distribution
+from .._errors import CodebookError
+from ..models.alphabet import Alphabet, alphabet_named
+from ..models.codebook import Codebook
+from ..models.distribution import Distribution
+from ..stream.arguments import check_coder
 from .ledger import Ledger, analyze
 
 __all__ = ["DEFAULT_SMOOTHING", "Cell", "Comparison", "Sweep", "SweepPoint", "compare", "sweep"]

@@ -3,7 +3,7 @@
 rANS (range asymmetric numeral systems) codes a symbol of frequency f out of
 M = 2**precision in log2(M/f) bits, to within a tiny constant: it pays the
 cross-entropy of the quantised model, not Huffman's whole bits.  The table
-is all a decoder needs; the kernels are in ``_kernels.py``.
+is all a decoder needs; the kernels are in ``kernels.reference.rans``.
 
 Quantisation is exact and deterministic: the weights are turned into exact
 fractions (a float is a binary fraction), so every machine computes the same
@@ -22,8 +22,8 @@ from fractions import Fraction
 
 import numpy as np
 
-from . import _backend
-from ._errors import CodebookError
+from .._errors import CodebookError
+from ..kernels import backend
 from .distribution import Distribution
 
 __all__ = ["DEFAULT_PRECISION", "MAX_PRECISION", "FrequencyTable"]
@@ -160,7 +160,7 @@ def quantize(weights: np.ndarray, precision: int) -> np.ndarray:
     """
     weights = np.asarray(weights)
     if weights.dtype.kind in "iu":  # counts: the compiled kernels may do it, identically
-        fast = _backend.kernels.quantize_counts(weights, precision)
+        fast = backend.kernels.quantize_counts(weights, precision)
         if fast is not None:
             return fast
     total_freq = 1 << precision

@@ -20,20 +20,19 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from . import _backend, _kernels
-from ._errors import CodebookError, FormatError, TruncatedError
-from ._presence import listed_symbols, pack_presence, parse_presence
-from ._varint import pack_varints, parse_varints
-from .alphabet import ALPHABETS, Alphabet
-from .ans import MAX_PRECISION, FrequencyTable, precision_for_block
-from .distribution import Distribution
+from .._errors import CodebookError, FormatError
+from ..kernels import backend
+from ..kernels.reference.rans import ANS_LOWER_BOUND
+from ..models.alphabet import ALPHABETS, Alphabet
+from ..models.distribution import Distribution
+from ..models.frequency_table import MAX_PRECISION, FrequencyTable, precision_for_block
+from .layout import BLOCK_ANS, BLOCK_ANS_SHARED, need
+from .presence import listed_symbols, pack_presence, parse_presence
+from .varint import pack_varints, parse_varints
 
-__all__ = ["ANS_LANES_SIZE", "BLOCK_ANS", "BLOCK_ANS_SHARED", "MAX_LANES", "AnsBlockHeader",
+__all__ = ["ANS_LANES_SIZE", "MAX_LANES", "AnsBlockHeader",
            "ans_payload", "decode_ans_block", "encode_ans_block", "lanes_for_counts",
            "pack_frequency_table", "parse_ans_block", "parse_frequency_table", "table_for"]
-
-BLOCK_ANS = 0x03
-BLOCK_ANS_SHARED = 0x04
 
 #: At most this many interleaved rANS states per block.
 MAX_LANES = 4096
@@ -61,11 +60,6 @@ _WORD_BYTES = 4
 _LONGEST_VARINT = 4
 
 
-def _need(buffer, pos: int, size: int) -> None:
-    if len(buffer) - pos < size:
-        raise TruncatedError("compressed data ended in the middle of a frame")
-
-
 # -- frequency tables ----------------------------------------------------------------
 
 
@@ -89,7 +83,7 @@ def parse_frequency_table(buffer, pos: int, alphabet: Alphabet = ALPHABETS["byte
                           ) -> tuple[np.ndarray, FrequencyTable, int]:
     """Read a frequency table at *pos*: the symbols it lists (increasing), their
     frequencies as a table indexed by position in that list, and the position after it."""
-    _need(buffer, pos, 1)
+    need(buffer, pos, 1)
     precision = buffer[pos]
     if not 1 <= precision <= MAX_PRECISION:
         raise FormatError(f"{what} declares a precision of {precision} bits "
@@ -178,7 +172,7 @@ def encode_ans_block(symbols: np.ndarray, alphabet: Alphabet,
     """
     if shared is None:
         if alphabet.name == "bytes":  # 256 counts: the table may as well span the alphabet
-            listed, counts = None, _backend.kernels.count_symbols(symbols, alphabet.size)
+            listed, counts = None, backend.kernels.count_symbols(symbols, alphabet.size)
         else:
             listed, symbols, counts = listed_symbols(symbols, alphabet)
         precision = precision_for_block(int(np.count_nonzero(counts)))
@@ -187,7 +181,7 @@ def encode_ans_block(symbols: np.ndarray, alphabet: Alphabet,
         packed_table = pack_frequency_table(table, alphabet, listed)
     else:
         table, packed_table = shared, b""
-        counts = _backend.kernels.count_symbols(symbols, table.size)
+        counts = backend.kernels.count_symbols(symbols, table.size)
     present = counts > 0
     lanes = lanes_for_counts(float(np.dot(counts[present], table.costs[present])),
                              symbols.size)
@@ -197,7 +191,7 @@ def encode_ans_block(symbols: np.ndarray, alphabet: Alphabet,
 def ans_payload(symbols: np.ndarray, table: FrequencyTable, lanes: int) -> list:
     """The end of an ANS block: lanes and word count, then the states and the words of
     *symbols* coded with *table* on *lanes* lanes.  In pieces."""
-    states, words = _backend.kernels.ans_encode(symbols, table.freqs, table.cumulative,
+    states, words = backend.kernels.ans_encode(symbols, table.freqs, table.cumulative,
                                                 table.precision, lanes)
     return lanes_payload(states, words)
 
@@ -217,7 +211,7 @@ def parse_ans_block(buffer, pos: int, cursor: int, kind: int, symbols: int, crc:
         listed, table, cursor = parse_frequency_table(buffer, cursor, alphabet)
     else:
         listed, table = frame_table
-    _need(buffer, cursor, _LANES.size)
+    need(buffer, cursor, _LANES.size)
     lanes, word_count = _LANES.unpack_from(buffer, cursor)
     if not 1 <= lanes <= min(symbols, MAX_LANES):
         raise FormatError(f"ANS block of {symbols} symbols declares {lanes} lanes "
@@ -244,15 +238,15 @@ def decode_ans_block(block: AnsBlockHeader, buffer, pos: int) -> np.ndarray:
     The output, block.symbols of them, is allocated before the words are checked: a
     damaged block costs as much memory as a valid one (see parse_ans_block).
     """
-    _need(buffer, pos, block.size)
+    need(buffer, pos, block.size)
     cursor = pos + block.header_size
     states = np.frombuffer(bytes(buffer[cursor:cursor + _STATE_BYTES * block.lanes]),
                            dtype="<u8")
-    if np.any(states < _kernels.ANS_LOWER_BOUND):
+    if np.any(states < ANS_LOWER_BOUND):
         raise FormatError("an ANS lane starts below the lowest state: the block is damaged")
     cursor += _STATE_BYTES * block.lanes
     words = np.frombuffer(bytes(buffer[cursor:cursor + _WORD_BYTES * block.word_count]),
                           dtype="<u4")
     table = block.table
-    return _backend.kernels.ans_decode(words, states, block.symbols, table.freqs,
+    return backend.kernels.ans_decode(words, states, block.symbols, table.freqs,
                                        table.cumulative, table.precision, block.listed)

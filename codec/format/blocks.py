@@ -1,0 +1,260 @@
+"""Blocks (FORMAT.md, sections 4, 9 and 16.2): the header every block starts with, the
+Huffman or rANS body its type gives (``huffman_block``, ``rans_block``), and the checks
+of a decoded block.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import zlib
+from dataclasses import dataclass
+
+import numpy as np
+
+from .._errors import ChecksumError, FormatError
+from ..kernels import backend
+from ..models.alphabet import ALPHABETS, Alphabet, AlphabetError
+from ..models.codebook import Codebook
+from ..models.frequency_table import FrequencyTable
+from .frame import FrameEnd, FrameHeader
+from .huffman_block import (
+    BlockHeader,
+    decode_huffman_block,
+    encode_huffman_block,
+    parse_huffman_block,
+)
+from .layout import (
+    BLOCK_ANS,
+    BLOCK_ANS_REUSE,
+    BLOCK_ANS_SHARED,
+    BLOCK_END,
+    BLOCK_HEADER,
+    BLOCK_HEADER_SIZED,
+    BLOCK_HUFFMAN,
+    BLOCK_HUFFMAN_COMPACT,
+    BLOCK_HUFFMAN_REUSE,
+    BLOCK_HUFFMAN_SHARED,
+    FRAME_END,
+    need,
+)
+from .rans_block import (
+    ANS_LANES_SIZE,
+    AnsBlockHeader,
+    decode_ans_block,
+    encode_ans_block,
+    parse_ans_block,
+    table_for,
+)
+
+__all__ = ["ReusableCode", "SharedCode", "block_start", "check_every_code_is_used",
+           "decode_block", "decode_block_symbols", "encode_block", "parse_block", "table_size"]
+
+
+@dataclass(frozen=True, eq=False)
+class ReusableCode:
+    """The code of a frame's last block, all a reuse block (type 0x06) takes from it: for
+    blocks decoded in a run (``HuffmanDecompressor``), whose headers Python never saw."""
+
+    listed: np.ndarray
+    lengths: np.ndarray
+    shared: bool = False
+
+
+class SharedCode:
+    """A frame's codebook, made ready once to code each of the frame's blocks.
+
+    For the byte alphabet the code spans all 256 symbols; for a larger one it
+    is cut down to the symbols it codes, so that a block costs time in
+    proportion to its length, not to the alphabet's size.
+    """
+
+    def __init__(self, codebook: Codebook, coder: str, alphabet: Alphabet) -> None:
+        table = table_for(codebook) if coder == "ans" else None
+        self._position = None  # symbol -> its place among the listed ones
+        if alphabet.name == "bytes":
+            self.codes, self.lengths, self.table = codebook.codes, codebook.lengths, table
+            return
+        if table is not None:
+            listed = np.flatnonzero(table.freqs)
+            self.table = FrequencyTable(table.freqs[listed], table.precision)
+        else:
+            listed = np.flatnonzero(codebook.lengths)
+            self.codes, self.lengths = codebook.codes[listed], codebook.lengths[listed]
+        self._position = np.zeros(alphabet.size, dtype=np.int64)
+        self._position[listed] = np.arange(listed.size)
+
+    def positions(self, symbols: np.ndarray) -> np.ndarray:
+        """What the code's kernels take for *symbols* (every one of which it codes)."""
+        return symbols if self._position is None else self._position[symbols]
+
+
+def encode_block(data, max_code_length: int, shared: SharedCode | None = None, *,
+                 coder: str = "huffman", alphabet: Alphabet = ALPHABETS["bytes"],
+                 symbols: np.ndarray | None = None) -> list:
+    """Code *data* (a non-empty bytes-like object, whole symbols) as one block.
+
+    With *shared* (the frame's codebook) the block is coded with it and
+    stores no table; otherwise it gets its own optimal code.  The caller has
+    checked that *shared* has a code for every symbol of *data*.  With
+    ``coder="ans"`` the block is an ANS block, with its own frequency table
+    or the frame's.  *symbols* may bring the data's symbols, converted already.
+
+    Returns the block's bytes in pieces (bytes-like), for the caller to join
+    with the rest of its output: one copy, not two.
+    """
+    if symbols is None:
+        symbols = alphabet.symbols(data)
+    start = block_start(BLOCK_ANS if coder == "ans" else BLOCK_HUFFMAN, symbols.size, len(data),
+                        zlib.crc32(data), alphabet, shared=shared is not None)
+    if coder == "ans":
+        if shared is None:
+            return [start, *encode_ans_block(symbols, alphabet)]
+        return [start, *encode_ans_block(shared.positions(symbols), alphabet, shared.table)]
+    if shared is None:
+        return [start, *encode_huffman_block(symbols, alphabet, max_code_length)]
+    return [start, *encode_huffman_block(shared.positions(symbols), alphabet, max_code_length,
+                                         (shared.codes, shared.lengths))]
+
+
+def block_start(kind: int, symbols: int, length: int, crc: int, alphabet: Alphabet, *,
+                shared: bool) -> bytes:
+    """Type, symbol count, (for alphabets other than bytes) byte length, and CRC-32."""
+    kind += 1 if shared else 0  # each shared-table type follows its own-table type
+    if alphabet.name == "bytes":
+        return BLOCK_HEADER.pack(kind, symbols, crc)
+    return BLOCK_HEADER_SIZED.pack(kind, symbols, length, crc)
+
+
+_BLOCK_TYPES = {"huffman": (BLOCK_HUFFMAN, BLOCK_HUFFMAN_SHARED, BLOCK_HUFFMAN_COMPACT,
+                            BLOCK_HUFFMAN_REUSE),
+                "ans": (BLOCK_ANS, BLOCK_ANS_SHARED, BLOCK_ANS_REUSE)}
+_SHARED_TYPES = (BLOCK_HUFFMAN_SHARED, BLOCK_ANS_SHARED)
+_REUSE_TYPES = (BLOCK_HUFFMAN_REUSE, BLOCK_ANS_REUSE)
+
+
+def parse_block(buffer, pos: int, frame: FrameHeader,
+                previous: BlockHeader | AnsBlockHeader | ReusableCode | None = None,
+                ) -> BlockHeader | AnsBlockHeader | FrameEnd:
+    """Read the header of the block or frame end at *pos* (its streams may not be there yet).
+
+    *previous* is the frame's previous block, whose code a reuse block (types 0x06 and
+    0x07) takes.
+    """
+    need(buffer, pos, 1)
+    kind = buffer[pos]
+    if kind == BLOCK_END:
+        need(buffer, pos, FRAME_END.size)
+        return FrameEnd(FRAME_END.unpack_from(buffer, pos)[1])
+    if kind not in _BLOCK_TYPES[frame.coder]:
+        other = "huffman" if frame.coder == "ans" else "ans"
+        if kind in _BLOCK_TYPES[other]:
+            raise FormatError(f"block type 0x{kind:02x} is a {other} block, but the frame's "
+                              f"flags say {frame.coder}")
+        raise FormatError(f"unknown block type 0x{kind:02x}")
+    if kind in _SHARED_TYPES and frame.codebook_id is None:
+        raise FormatError("block is coded with the frame's codebook, but the frame has none")
+    if kind == BLOCK_HUFFMAN_COMPACT and frame.alphabet.name != "bytes":
+        raise FormatError("block type 0x05 (a compact table) is for byte frames only")
+    if kind in _REUSE_TYPES and (previous is None or previous.shared):
+        raise FormatError(f"block type 0x{kind:02x} reuses the previous block's code, but "
+                          "no block before it in the frame has a code of its own")
+    alphabet = frame.alphabet
+    if alphabet.name == "bytes":
+        need(buffer, pos, BLOCK_HEADER.size)
+        _, symbols, crc = BLOCK_HEADER.unpack_from(buffer, pos)
+        length, cursor = symbols, pos + BLOCK_HEADER.size
+    else:
+        need(buffer, pos, BLOCK_HEADER_SIZED.size)
+        _, symbols, length, crc = BLOCK_HEADER_SIZED.unpack_from(buffer, pos)
+        cursor = pos + BLOCK_HEADER_SIZED.size
+    if not 1 <= symbols <= frame.block_size:
+        raise FormatError(f"block claims {symbols} symbols; the frame allows 1 to "
+                          f"{frame.block_size} per block")
+    if not symbols <= length <= symbols * alphabet.max_symbol_bytes:
+        raise FormatError(f"block of {symbols} {alphabet.name} symbols claims {length} bytes")
+    if frame.coder == "ans":
+        table = ((previous.listed, previous.table) if kind == BLOCK_ANS_REUSE
+                 else (frame.listed, frame.table))
+        block = parse_ans_block(buffer, pos, cursor, kind, symbols, crc, table, alphabet)
+        return dataclasses.replace(block, length=length, alphabet=alphabet,
+                                   reused=kind == BLOCK_ANS_REUSE)
+    code, code_range = (None, None), None  # a block with a table of its own reads its code
+    if kind in (BLOCK_HUFFMAN_REUSE, BLOCK_HUFFMAN_SHARED):
+        code = ((previous.listed, previous.lengths) if kind == BLOCK_HUFFMAN_REUSE
+                else (frame.listed, frame.lengths))
+        if previous is not None and getattr(previous, "lengths", None) is code[1]:
+            code_range = getattr(previous, "code_range", None)  # the same code: known already
+    return parse_huffman_block(buffer, pos, cursor, kind, symbols, crc, code, code_range,
+                               alphabet, length)
+
+
+def check_every_code_is_used(listed: np.ndarray, symbols: np.ndarray, *, ans: bool,
+                             alphabet: Alphabet) -> None:
+    """A block's own table gives codes (or frequencies) to exactly the symbols it holds.
+
+    Checking this catches damage the CRC cannot see: one flipped bit in the
+    table of a one-symbol block can add a second symbol, whose complete code
+    decodes the same stream to the same bytes.  (A frame's shared code may
+    well code symbols that a block lacks, so its blocks are not checked.)
+    The decoded *symbols* all come from *listed*, so counting them suffices.
+    """
+    if backend.kernels.count_distinct(symbols, alphabet.size) == listed.size:
+        return
+    unused = np.setdiff1d(listed, symbols)
+    listed_text = (f"{', '.join(map(str, unused[:8].tolist()))}"
+                   f"{', ...' if unused.size > 8 else ''}")
+    noun = "byte values" if alphabet.name == "bytes" else "symbols"
+    if ans:
+        raise FormatError(f"frequency table gives {noun} that do not occur in the block a "
+                          f"frequency ({listed_text}): the table is damaged")
+    raise FormatError(f"code table gives codes to {noun} that do not occur in the block "
+                      f"({listed_text}): the table is damaged")
+
+
+def decode_block(block: BlockHeader | AnsBlockHeader, buffer, pos: int) -> bytes:
+    """Decode the block whose header starts at *pos*; the whole block must be in *buffer*."""
+    return decode_block_symbols(block, buffer, pos)[0]
+
+
+def decode_block_symbols(block: BlockHeader | AnsBlockHeader, buffer, pos: int,
+                         ) -> tuple[bytes, np.ndarray]:
+    """:func:`decode_block`, and the block's symbols as decoded (a view of the bytes for the
+    bytes alphabet, else uint32): what ``inspect`` counts, without converting the bytes
+    back to symbols (for utf8, that took 16 more bytes a symbol than decoding)."""
+    need(buffer, pos, block.size)
+    if isinstance(block, AnsBlockHeader):
+        symbols = decode_ans_block(block, buffer, pos)
+    else:
+        symbols = decode_huffman_block(block, buffer, pos)
+    decoded = symbols  # bytes, when every symbol is a byte value
+    if isinstance(symbols, bytes):
+        symbols = np.frombuffer(symbols, dtype=np.uint8)
+    if not (block.shared or block.reused):
+        check_every_code_is_used(block.listed, symbols, ans=isinstance(block, AnsBlockHeader),
+                                 alphabet=block.alphabet)
+    try:
+        if isinstance(decoded, bytes) and block.alphabet.name == "bytes":
+            data = decoded
+        else:
+            data = block.alphabet.data(symbols)
+    except AlphabetError as error:
+        raise FormatError(f"the block decodes to symbols that are not {block.alphabet.name}: "
+                          f"{error}") from None
+    if len(data) != block.length:
+        raise FormatError(f"block decodes to {len(data)} bytes, but its header says "
+                          f"{block.length}")
+    if zlib.crc32(data) != block.crc32:
+        what = (f"{block.symbols} bytes" if block.alphabet.name == "bytes" else
+                f"{block.symbols} symbols ({len(data)} bytes)")
+        raise ChecksumError(f"block of {what} decoded, but its CRC-32 "
+                            f"{zlib.crc32(data):08x} differs from the stored {block.crc32:08x}: "
+                            "the data is corrupt")
+    return data, symbols
+
+
+def table_size(block: BlockHeader | AnsBlockHeader) -> int:
+    """The bytes of a block's own code or frequency table (0 when it has none)."""
+    start = (BLOCK_HEADER if block.alphabet.name == "bytes" else BLOCK_HEADER_SIZED).size
+    if isinstance(block, AnsBlockHeader):
+        return block.header_size - start - ANS_LANES_SIZE
+    return block.header_size - start - 1 - 4 * len(block.stream_bits)

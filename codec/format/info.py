@@ -1,0 +1,143 @@
+"""Describing compressed data from its headers alone: ``frame_info``, and what the
+ledger and ``huffkit inspect`` read of each block."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from .._buffers import byte_view
+from .._errors import FormatError, TruncatedError, releasing_views
+from ..models.codebook import Codebook
+from .blocks import parse_block
+from .frame import FrameEnd, parse_frame_header, with_supplied_codebook
+from .huffman_block import BlockHeader
+from .layout import BLOCK_HEADER, BLOCK_HEADER_SIZED, FRAME_HEADER_SIZE, need
+from .rans_block import ANS_LANES_SIZE, AnsBlockHeader
+
+__all__ = ["BlockInfo", "FrameInfo", "block_info", "frame_info"]
+
+
+@dataclass(frozen=True)
+class BlockInfo:
+    """What the header of one block says.
+
+    ``distinct_symbols`` counts the byte values the block's code can code:
+    for a block with its own table, exactly the distinct bytes it holds.
+    For a block coded with the frame's codebook, the code figures are those
+    of that codebook, or None when it is neither embedded nor supplied.
+    An ANS block has no code lengths (None); its ``streams`` are its lanes.
+    """
+
+    offset: int
+    size: int
+    symbols: int
+    distinct_symbols: int | None
+    table_size: int
+    payload_bits: int
+    streams: int
+    min_code_length: int | None
+    max_code_length: int | None
+    crc32: int
+    shared_codebook: bool = False
+    coder: str = "huffman"
+    original_size: int = 0  # the bytes it decodes to
+
+
+@dataclass(frozen=True)
+class FrameInfo:
+    """What the headers of one frame say (payloads are not decoded, checksums not checked).
+
+    ``header_size`` is the frame header plus its codebook section, if any;
+    ``codebook`` is the identifier of the frame's shared codebook (None when
+    every block has its own table), ``codebook_embedded`` whether the frame
+    stores it.
+    """
+
+    offset: int
+    size: int
+    version: int
+    block_size: int
+    original_size: int
+    blocks: tuple[BlockInfo, ...]
+    header_size: int = FRAME_HEADER_SIZE
+    codebook: str | None = None
+    codebook_embedded: bool = False
+    coder: str = "huffman"
+    alphabet: str = "bytes"
+
+
+@releasing_views
+def frame_info(data, /, *, codebook: Codebook | None = None) -> tuple[FrameInfo, ...]:
+    """Describe every frame in *data* (any C-contiguous bytes-like object, or an mmap) from
+    its headers alone.
+
+    Raises ``FormatError`` (or ``TruncatedError``) where the structure is
+    invalid; payloads are not decoded, so a corrupt payload goes unnoticed
+    here (``decompress`` checks it).  A frame that refers to an external
+    codebook is described without it, or checked against *codebook* if given.
+    """
+    with byte_view(data) as view:
+        return _frame_info(view, codebook)
+
+
+def _frame_info(data: memoryview, codebook: Codebook | None) -> tuple[FrameInfo, ...]:
+    if len(data) == 0:
+        raise TruncatedError("empty input: no huffkit frame")
+    frames = []
+    pos = 0
+    while pos < len(data):
+        start = pos
+        header = parse_frame_header(data, pos)
+        if header.codebook_id is not None and codebook is not None:
+            header = with_supplied_codebook(header, codebook)
+        pos += header.size
+        blocks = []
+        previous = None
+        while True:
+            block = parse_block(data, pos, header, previous)
+            if isinstance(block, FrameEnd):
+                break
+            need(data, pos, block.size)
+            blocks.append(block_info(block, pos))
+            pos += block.size
+            previous = block
+        symbols = sum(b.symbols for b in blocks)
+        if block.total_symbols != symbols:
+            raise FormatError(f"frame end records {block.total_symbols} symbols, "
+                              f"but its blocks hold {symbols}")
+        original = sum(b.original_size for b in blocks)
+        pos += block.size
+        frames.append(FrameInfo(
+            offset=start, size=pos - start, version=header.version,
+            block_size=header.block_size, original_size=original, blocks=tuple(blocks),
+            header_size=header.size,
+            codebook=None if header.codebook_id is None else header.codebook_id.hex(),
+            codebook_embedded=header.embedded, coder=header.coder,
+            alphabet=header.alphabet.name))
+    return tuple(frames)
+
+
+def block_info(block: BlockHeader | AnsBlockHeader, offset: int) -> BlockInfo:
+    """What the header of the block at *offset* says."""
+    start = (BLOCK_HEADER if block.alphabet.name == "bytes" else BLOCK_HEADER_SIZED).size
+    if isinstance(block, AnsBlockHeader):
+        distinct = None if block.listed is None else int(block.listed.size)
+        table_size = block.header_size - start - ANS_LANES_SIZE
+        return BlockInfo(offset=offset, size=block.size, symbols=block.symbols,
+                         distinct_symbols=distinct, table_size=table_size,
+                         payload_bits=block.payload_bits, streams=block.lanes,
+                         min_code_length=None, max_code_length=None, crc32=block.crc32,
+                         shared_codebook=block.shared, coder="ans",
+                         original_size=block.length)
+    streams = len(block.stream_bits)
+    table_size = block.header_size - start - 1 - 4 * streams
+    if block.lengths is None:
+        distinct = shortest = longest = None
+    else:
+        distinct = int(block.lengths.size)
+        shortest, longest = block.code_range
+    return BlockInfo(offset=offset, size=block.size, symbols=block.symbols,
+                     distinct_symbols=distinct, table_size=table_size,
+                     payload_bits=block.payload_bits, streams=streams,
+                     min_code_length=shortest, max_code_length=longest, crc32=block.crc32,
+                     shared_codebook=block.shared, original_size=block.length)

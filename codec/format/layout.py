@@ -1,0 +1,86 @@
+"""The numbers of the file format (FORMAT.md, sections 2 to 5): the magic, the version,
+the flags, the block types and the layouts of the headers, all little-endian::
+
+    frame    = header [codebook] block* end
+    header   = magic "\\x89HUF" | version u8 | flags u8 | block_size u32
+               | crc32 of those 10 bytes u32
+    codebook = identifier 8 bytes | storage u8 | [code table] | crc32 u32
+               (present when flags bit 0 is set: a code shared by the frame)
+    block    = type u8 | symbols u32 | [length in bytes u32] | crc32(original bytes) u32
+               | the body its type gives (``huffman_block``, ``rans_block``)
+    end      = 0x00 | total symbols u64
+
+A block records its length in bytes only in frames of alphabets other than
+bytes (FORMAT.md, section 15).
+"""
+
+from __future__ import annotations
+
+import struct
+
+from .._errors import TruncatedError
+from ..kernels.reference.huffman import LONGEST_DECODABLE_CODE
+from ..models.alphabet import ALPHABETS
+
+#: The four bytes every huffkit frame starts with.
+MAGIC = b"\x89HUF"
+#: The version of the format this package reads and writes.
+FORMAT_VERSION = 1
+#: Default number of bytes coded per block (each block gets its own code).
+DEFAULT_BLOCK_SIZE = 1 << 20
+#: The largest block size a frame may declare; it bounds a decoder's memory.
+MAX_BLOCK_SIZE = 1 << 26
+#: The longest code length the format allows.
+LONGEST_CODE = LONGEST_DECODABLE_CODE
+#: A block holds at most this many independently decodable streams.
+MAX_STREAMS = 16
+#: The entropy coders, by the name the API and the CLI give them.
+CODERS = ("huffman", "ans")
+
+# -- block types (FORMAT.md, section 4) -----------------------------------------------------
+BLOCK_END = 0x00
+BLOCK_HUFFMAN = 0x01
+BLOCK_HUFFMAN_SHARED = 0x02
+BLOCK_ANS = 0x03
+BLOCK_ANS_SHARED = 0x04
+#: A Huffman block whose table is compact (FORMAT.md, section 16); byte frames only.
+BLOCK_HUFFMAN_COMPACT = 0x05
+#: A Huffman block coded with the previous block's code, which it does not repeat.
+BLOCK_HUFFMAN_REUSE = 0x06
+#: An ANS block coded with the previous block's frequency table.
+BLOCK_ANS_REUSE = 0x07
+
+# -- frame flags (FORMAT.md, section 3) -----------------------------------------------------
+#: A codebook section follows the header, and blocks may use it.
+FLAG_CODEBOOK = 0x01
+#: The blocks are coded with rANS, and a codebook section holds a frequency table.
+FLAG_ANS = 0x02
+# Bits 2 and 3: the alphabet (0 bytes, 1 utf8, 2 pairs; 3 is reserved).
+ALPHABET_SHIFT = 2
+ALPHABET_BITS = 0x0C
+KNOWN_FLAGS = FLAG_CODEBOOK | FLAG_ANS | ALPHABET_BITS
+ALPHABETS_BY_CODE = {alphabet.code: alphabet for alphabet in ALPHABETS.values()}
+
+# How a frame's codebook section holds the code.
+CODEBOOK_REFERENCED = 0  # only its identifier: the reader must supply the codebook
+CODEBOOK_EMBEDDED = 1  # its code table follows
+
+# A Huffman block of at least this many symbols is split into STREAMS_PER_BLOCK streams, so
+# a decoder can work on several at once (the encoder's choice, FORMAT.md section 11).
+STREAMS_PER_BLOCK = 4
+MIN_SYMBOLS_TO_SPLIT = 1 << 14
+
+# -- header layouts ---------------------------------------------------------------------------
+FRAME_HEADER = struct.Struct("<4sBBI")  # magic, version, flags, block size
+FRAME_HEADER_CRC = struct.Struct("<I")
+FRAME_HEADER_SIZE = FRAME_HEADER.size + FRAME_HEADER_CRC.size
+BLOCK_HEADER = struct.Struct("<BII")  # type, symbols, crc32
+BLOCK_HEADER_SIZED = struct.Struct("<BIII")  # type, symbols, length in bytes, crc32
+CRC = struct.Struct("<I")
+FRAME_END = struct.Struct("<BQ")  # type, total symbols
+
+
+def need(buffer, pos: int, size: int) -> None:
+    """``TruncatedError`` unless *buffer* holds *size* bytes from *pos*."""
+    if len(buffer) - pos < size:
+        raise TruncatedError("compressed data ended in the middle of a frame")

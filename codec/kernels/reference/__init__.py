@@ -1,0 +1,72 @@
+"""The numpy kernels: the reference backend, one module per kind of kernel.
+
+This package is the interface every backend offers (``kernels.compiled`` has
+the same functions, compiled from ``kernels/c``); ``kernels.backend`` picks
+one.  Both give bit-identical results, which the test suite checks.
+Everything here works on whole arrays: there is no per-symbol Python loop.
+A kernel that exists only compiled, a faster way to do what a caller can do
+itself, answers None here, and the caller takes its own path.
+"""
+
+from .counting import count_cells, count_distinct, count_symbols, join
+from .huffman import (
+    LONGEST_DECODABLE_CODE,
+    decode_huffman_run,
+    decode_stream,
+    decode_streams,
+    encode_huffman_pieces,
+    encode_huffman_split,
+    encode_stream,
+    encode_streams,
+    require_bitarray,
+    stream_ranges,
+)
+from .rans import (
+    ANS_LOWER_BOUND,
+    ans_decode,
+    ans_encode,
+    ans_encode_pieces,
+    plan_ans_pieces,
+    quantize_counts,
+)
+from .split import merge_cells
+from .tables import (
+    canonical_codes,
+    compact_symbol_counts,
+    huffman_depths,
+    pack_varints,
+    parse_varints,
+    read_compact_table,
+    write_compact_table,
+)
+
+__all__ = [
+    "ANS_LOWER_BOUND",
+    "LONGEST_DECODABLE_CODE",
+    "ans_decode",
+    "ans_encode",
+    "ans_encode_pieces",
+    "canonical_codes",
+    "compact_symbol_counts",
+    "count_cells",
+    "count_distinct",
+    "count_symbols",
+    "decode_huffman_run",
+    "decode_stream",
+    "decode_streams",
+    "encode_huffman_pieces",
+    "encode_huffman_split",
+    "encode_stream",
+    "encode_streams",
+    "huffman_depths",
+    "join",
+    "merge_cells",
+    "pack_varints",
+    "parse_varints",
+    "plan_ans_pieces",
+    "quantize_counts",
+    "read_compact_table",
+    "require_bitarray",
+    "stream_ranges",
+    "write_compact_table",
+]

@@ -1,0 +1,258 @@
+"""Coding a block of bytes as the pieces the splitter chose: each piece a block with its
+own code, or the previous piece's code (types 0x06 and 0x07), or the whole as one block
+when that is no larger (FORMAT.md, sections 11, 14.5 and 16.3: the encoder's choices,
+not rules of the format).
+"""
+
+from __future__ import annotations
+
+import math
+import zlib
+from dataclasses import dataclass
+
+import numpy as np
+
+from ..format.huffman_block import pack_streams
+from ..format.layout import (
+    BLOCK_ANS,
+    BLOCK_ANS_REUSE,
+    BLOCK_HEADER,
+    BLOCK_HUFFMAN,
+    BLOCK_HUFFMAN_COMPACT,
+    BLOCK_HUFFMAN_REUSE,
+    MIN_SYMBOLS_TO_SPLIT,
+    STREAMS_PER_BLOCK,
+)
+from ..format.rans_block import (
+    ANS_LANES_SIZE,
+    ans_payload,
+    lanes_for_counts,
+    lanes_payload,
+    pack_frequency_table,
+)
+from ..format.tables import pack_code_table, pack_compact_table, plain_table_size
+from ..kernels import backend
+from ..models.codebook import Codebook, optimal_lengths
+from ..models.distribution import Distribution
+from ..models.frequency_table import FrequencyTable, quantize
+
+__all__ = ["encode_pieces", "encode_split", "huffman_block_floor"]
+
+
+def encode_split(data, symbols: np.ndarray, ends: list[int], counts: np.ndarray,
+                 max_code_length: int, coder: str) -> list:
+    """Code a block of byte data as the pieces the splitter chose (ending at *ends*, with
+    these *counts*), or whole when that is no larger.  Which is smaller is found from the
+    sizes' bounds, without coding, whenever they tell; otherwise both are coded and
+    compared.  Returns the bytes in pieces."""
+    total = counts.sum(axis=0)[np.newaxis]
+    whole_end = [symbols.size]
+    if len(ends) == 1:
+        return encode_pieces(data, symbols, whole_end, total, max_code_length, coder)
+    if coder == "ans":
+        parts_plan, whole_plan = _plan_ans_pieces(counts), _plan_ans_pieces(total)
+        parts_size, whole_size = _ans_bounds(parts_plan), _ans_bounds(whole_plan)
+
+        def parts() -> list:
+            return _write_ans_pieces(data, symbols, ends, parts_plan)
+
+        def whole() -> list:
+            return _write_ans_pieces(data, symbols, whole_end, whole_plan)
+    else:
+        with memoryview(data) as view:  # in one kernel call, each planned once, if it can
+            crcs = [zlib.crc32(view[begin:end])
+                    for begin, end in zip([0, *ends[:-1]], ends, strict=True)]
+            fast = backend.kernels.encode_huffman_split(
+                symbols, ends, counts, crcs, lambda: zlib.crc32(data), max_code_length)
+        if fast is not None:
+            return [fast]
+        # The reference: the pieces are coded first, and the whole only when the pieces'
+        # real size does not beat its least possible size.
+        parts_size = None
+        whole_size = (huffman_block_floor(total[0], max_code_length), math.inf)
+
+        def parts() -> list:
+            return encode_pieces(data, symbols, ends, counts, max_code_length, coder)
+
+        def whole() -> list:
+            return encode_pieces(data, symbols, whole_end, total, max_code_length, coder)
+    if parts_size is not None:
+        if parts_size[1] < whole_size[0]:
+            return parts()
+        if parts_size[0] >= whole_size[1]:
+            return whole()
+    split = parts()
+    split_size = sum(memoryview(part).nbytes for part in split)
+    if split_size < whole_size[0]:
+        return split
+    unsplit = whole()
+    return split if split_size < sum(memoryview(part).nbytes for part in unsplit) else unsplit
+
+
+def encode_pieces(data, symbols: np.ndarray, ends: list[int], counts: np.ndarray,
+                  max_code_length: int, coder: str) -> list:
+    """Code consecutive pieces of byte data, ending at *ends* (with these *counts*), as
+    blocks with their own codes: each gets the smaller of its plain and compact table, or
+    reuses the previous piece's code (types 0x06 and 0x07) when that costs less than a code
+    and table of its own.  Returns the blocks' bytes in pieces."""
+    if coder == "ans":
+        return _write_ans_pieces(data, symbols, ends, _plan_ans_pieces(counts))
+    out: list = []
+    previous = None  # the code the last block carried
+    start = 0
+    with memoryview(data) as view:
+        # The same blocks, written in one kernel call if it can.
+        starts = [0, *ends[:-1]]
+        crcs = [zlib.crc32(view[begin:end]) for begin, end in zip(starts, ends, strict=True)]
+        fast = backend.kernels.encode_huffman_pieces(symbols, ends, counts, crcs,
+                                                      max_code_length)
+        if fast is not None:
+            return [fast]
+        for end, piece_counts, crc in zip(ends, counts, crcs, strict=True):
+            previous = _encode_huffman_piece(out, symbols[start:end], piece_counts, crc,
+                                             max_code_length, previous)
+            start = end
+    return out
+
+
+def _encode_huffman_piece(out: list, symbols: np.ndarray, counts: np.ndarray, crc: int,
+                          max_code_length: int,
+                          previous: tuple[np.ndarray, np.ndarray] | None,
+                          ) -> tuple[np.ndarray, np.ndarray]:
+    """Append one piece's block to *out*; return the code it used: (lengths, codes)."""
+    lengths = optimal_lengths(counts, max_code_length)
+    compact = pack_compact_table(lengths)
+    if compact is not None and len(compact) < plain_table_size(lengths):
+        kind, table = BLOCK_HUFFMAN_COMPACT, compact
+    else:
+        kind, table = BLOCK_HUFFMAN, pack_code_table(lengths)
+    code = (lengths, backend.kernels.canonical_codes(lengths))
+    present = counts > 0
+    if previous is not None and previous[0][present].all():
+        own_bits = 8 * len(table) + int(np.dot(counts, lengths))
+        if int(np.dot(counts, previous[0])) <= own_bits:
+            kind, table, code = BLOCK_HUFFMAN_REUSE, b"", previous
+    out += [BLOCK_HEADER.pack(kind, symbols.size, crc), table,
+            *pack_streams(symbols, code[1], code[0])]
+    return code
+
+
+@dataclass(frozen=True)
+class _AnsPiece:
+    """How one piece of an rANS frame is coded, decided before it is."""
+
+    symbols: int
+    kind: int  # BLOCK_ANS, or BLOCK_ANS_REUSE: the previous piece's table
+    table: bytes  # the packed table it carries (none when it reuses one)
+    used: FrequencyTable  # the table that codes it
+    ideal_bits: float  # the sum of log2(M / f) over its symbols
+    lanes: int
+
+
+# A byte block's own rANS table has precision 16: the bits a symbol of frequency f costs
+# under it, 16 - log2(f), from one table, so that every way of planning sums the same
+# doubles.
+_PIECE_PRECISION = 16
+
+
+_PIECE_COSTS = np.full((1 << _PIECE_PRECISION) + 1, np.inf)
+_PIECE_COSTS[1:] = _PIECE_PRECISION - np.log2(np.arange(1, (1 << _PIECE_PRECISION) + 1))
+
+
+def _ideal_bits(counts: np.ndarray, freqs: np.ndarray) -> float:
+    """The ideal bits of byte *counts* under *freqs*: Σ c·(16 - log2 f) over the present
+    symbols, summed in order of byte value (as the compiled planner sums them)."""
+    present = counts > 0
+    return float(np.cumsum(counts[present] * _PIECE_COSTS[freqs[present]])[-1])
+
+
+def _plan_ans_pieces(counts: np.ndarray) -> list[_AnsPiece]:
+    """Each piece's table, its own or (when that costs no more) the previous piece's."""
+    counts = np.ascontiguousarray(counts, dtype=np.int64)
+    fast = backend.kernels.plan_ans_pieces(counts, _PIECE_COSTS)
+    plans = []
+    previous = None  # the table the last piece with a table of its own carried
+    for index, piece_counts in enumerate(counts):
+        symbols = int(piece_counts.sum())
+        if fast is not None:  # planned in C: make the tables and the plans
+            tables, freqs, ideals, lanes, reused = fast
+            if reused[index]:
+                plans.append(_AnsPiece(symbols, BLOCK_ANS_REUSE, b"", previous,
+                                       float(ideals[index]), int(lanes[index])))
+            else:
+                previous = FrequencyTable(freqs[index], _PIECE_PRECISION)
+                plans.append(_AnsPiece(symbols, BLOCK_ANS, tables[index], previous,
+                                       float(ideals[index]), int(lanes[index])))
+            continue
+        present = piece_counts > 0
+        own = FrequencyTable(quantize(piece_counts, _PIECE_PRECISION), _PIECE_PRECISION)
+        kind, table, used = BLOCK_ANS, pack_frequency_table(own), own
+        ideal = _ideal_bits(piece_counts, own.freqs)
+        if previous is not None and (previous.freqs[present] > 0).all():
+            reused_bits = _ideal_bits(piece_counts, previous.freqs)
+            if reused_bits <= 8 * len(table) + ideal:
+                kind, table, used, ideal = BLOCK_ANS_REUSE, b"", previous, reused_bits
+        plans.append(_AnsPiece(symbols, kind, table, used, ideal,
+                               lanes_for_counts(ideal, symbols)))
+        previous = used
+    return plans
+
+
+def _write_ans_pieces(data, symbols: np.ndarray, ends: list[int],
+                      plans: list[_AnsPiece]) -> list:
+    starts = [0, *ends[:-1]]
+    with memoryview(data) as view:
+        crcs = [zlib.crc32(view[start:end]) for start, end in zip(starts, ends, strict=True)]
+    # All the pieces in one kernel call if it can, their steps overlapping.
+    fast = backend.kernels.ans_encode_pieces(
+        symbols, ends, np.array([plan.used.freqs for plan in plans]),
+        np.array([plan.used.cumulative for plan in plans]), _PIECE_PRECISION,
+        [plan.lanes for plan in plans])
+    out: list = []
+    first_lane = 0
+    for index, (start, end, plan, crc) in enumerate(zip(starts, ends, plans, crcs,
+                                                        strict=True)):
+        out += [BLOCK_HEADER.pack(plan.kind, plan.symbols, crc), plan.table]
+        if fast is None:
+            out += ans_payload(symbols[start:end], plan.used, plan.lanes)
+            continue
+        states, words, word_counts = fast
+        out += lanes_payload(states[first_lane:first_lane + plan.lanes],
+                             words[start:start + word_counts[index]])
+        first_lane += plan.lanes
+    return out
+
+
+def _ans_bounds(plans: list[_AnsPiece]) -> tuple[int, int]:
+    """The least and the most bytes these pieces take, found without coding them.
+
+    A lane starts at 2^32 and ends at a state of 32 to 64 bits, so its words hold its
+    coded information less 0 to 32 bits.  That information differs from the ideal by
+    little: each step codes x into x' with |x'·f / (x·M) - 1| <= f/x <= 2^(p - 32) (a state
+    is at least f·2^(32 - p) when it takes a symbol), and shedding a word loses as little,
+    so a symbol strays at most 2·-log2(1 - 2^(p - 32)) bits from log2(M / f).
+    """
+    least = most = 0
+    for plan in plans:
+        fixed = BLOCK_HEADER.size + len(plan.table) + ANS_LANES_SIZE + 8 * plan.lanes
+        stray = plan.symbols * 2 * -math.log2(1 - 2.0 ** (plan.used.precision - 32))
+        slack = plan.ideal_bits * 1e-9 + 1  # for the float sum of the ideal
+        least += fixed + max(0, math.floor(
+            (plan.ideal_bits - slack - stray - 32 * plan.lanes) / 8))
+        most += fixed + math.ceil((plan.ideal_bits + slack + stray) / 8)
+    return least, most
+
+
+def huffman_block_floor(counts: np.ndarray, max_code_length: int) -> int:
+    """At least the bytes of one block of byte symbols with these *counts* and its own
+    Huffman code (with the smaller of its tables), found without encoding: exact but for the
+    padding of all but one of its streams (at most 3 bytes)."""
+    lengths = Codebook.from_distribution(Distribution.from_counts(counts),
+                                         max_code_length=max_code_length).lengths
+    symbols = int(counts.sum())
+    streams = STREAMS_PER_BLOCK if symbols >= MIN_SYMBOLS_TO_SPLIT else 1
+    bits = int(np.dot(counts, lengths.astype(np.int64)))
+    compact = pack_compact_table(lengths)
+    table = plain_table_size(lengths) if compact is None else min(len(compact),
+                                                                 plain_table_size(lengths))
+    return BLOCK_HEADER.size + table + 1 + 4 * streams + (bits + 7) // 8
