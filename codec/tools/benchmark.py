@@ -1,6 +1,6 @@
 """Speed of huffkit's coders next to zlib's Huffman-only deflate and bitarray's Huffman coder.
 
-``huffkit bench [FILE]...`` (or ``python -m huffkit.tools.benchmark``) runs :func:`measure`
+``huffkit bench [FILE]...`` (or ``python -m huffkit bench``) runs :func:`measure`
 on each file.  Every contender compresses and decompresses the same data in the
 same process, the contenders taking turns in every repetition so that all see
 the same machine load, and the median speed of each is reported, with its
@@ -319,11 +319,3 @@ def stream_report(runs: list[StreamMemory], source: str) -> str:
     lines += ["", "MB/s: megabytes of original data per second through both processes; RSS: "
               "ru_maxrss of each child."]
     return "\n".join(lines)
-
-
-if __name__ == "__main__":
-    import sys
-
-    from ..cli import main
-
-    main(["bench", *sys.argv[1:]], prog_name="huffkit")

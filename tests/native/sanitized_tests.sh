@@ -73,9 +73,9 @@ PY
 # By default the tests that drive the kernels, each once: on the numpy backend a test
 # calls no C (a test that compares the backends runs on both, whatever its name).
 if [ "$#" -eq 0 ]; then
-    set -- -k "not numpy" tests/test_kernels.py tests/test_backends.py \
-        tests/test_format_spec.py tests/test_split.py tests/test_corruption.py \
-        tests/test_exhaustive_damage.py tests/test_block_runs.py
+    set -- -k "not numpy" tests/kernels tests/format/test_format_spec.py \
+        tests/stream/test_split.py tests/format/test_corruption.py \
+        tests/format/test_exhaustive_damage.py tests/format/test_block_runs.py
 fi
 status=0
 # --capture=sys: pytest captures Python's output only, so a report written to file

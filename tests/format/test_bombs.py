@@ -33,98 +33,37 @@ import zlib
 
 import pytest
 from conftest import leb128, peak_memory
+from hand_made_frames import (
+    WIDE,
+    L,
+    N,
+    ans_block,
+    block_start,
+    code_table,
+    codebook_section,
+    frame_end,
+    frame_header,
+    freq_table,
+    huffman_block,
+    presence,
+)
 
 import huffkit
 from huffkit import FormatError, TruncatedError
 
-N = huffkit.MAX_BLOCK_SIZE  # 2**26
-L = 1 << 32  # the rANS lower bound: where every lane starts and ends
 UTF8_SIZE, PAIRS_SIZE = 0x110000, 65792
 MEMORY_LIMIT = 1 << 20
-
-# -- building frames by hand (FORMAT.md sections 3 to 16) -------------------------------------
-
-_ALPHABET_CODES = {"bytes": 0, "utf8": 1, "pairs": 2}
-#: A symbol that needs a 4-byte kernel output in each alphabet (above 255).
-_WIDE = {"utf8": 0x1F600, "pairs": 0x6162}
-
-
-def frame_header(block_size: int, *, ans: bool = False, alphabet: str = "bytes",
-                 codebook: bool = False) -> bytes:
-    flags = (codebook and 0x01) | (ans and 0x02) | _ALPHABET_CODES[alphabet] << 2
-    fields = struct.pack("<4sBBI", huffkit.MAGIC, 1, flags, block_size)
-    return fields + struct.pack("<I", zlib.crc32(fields))
-
-
-def presence(symbols, alphabet: str = "bytes") -> bytes:
-    """A bitmap (bytes) or a count and LEB128 gaps (utf8, pairs)."""
-    symbols = sorted(symbols)
-    if alphabet == "bytes":
-        bitmap = bytearray(32)
-        for symbol in symbols:
-            bitmap[symbol // 8] |= 0x80 >> (symbol % 8)
-        return bytes(bitmap)
-    gaps = [b - a - 1 for a, b in zip([-1, *symbols], symbols, strict=False)]
-    return struct.pack("<I", len(symbols)) + b"".join(map(leb128, gaps))
-
-
-def code_table(lengths: dict[int, int], alphabet: str = "bytes") -> bytes:
-    longest = max(lengths.values())
-    width = (longest - 1).bit_length()
-    bits = "".join(format(lengths[s] - 1, f"0{width}b") if width else "" for s in sorted(lengths))
-    bits += "0" * (-len(bits) % 8)
-    packed = int(bits, 2).to_bytes(len(bits) // 8, "big") if bits else b""
-    return bytes([longest]) + presence(lengths, alphabet) + packed
-
-
-def freq_table(freqs: dict[int, int], precision: int, alphabet: str = "bytes") -> bytes:
-    return (bytes([precision]) + presence(freqs, alphabet)
-            + b"".join(leb128(freqs[s] - 1) for s in sorted(freqs)))
-
-
-def block_start(kind: int, symbols: int, alphabet: str, length: int | None, crc: int) -> bytes:
-    if alphabet == "bytes":
-        return struct.pack("<BII", kind, symbols, crc)
-    return struct.pack("<BIII", kind, symbols, symbols if length is None else length, crc)
-
-
-def huffman_block(symbols: int, table: bytes, stream_bits: list[int], payload: bytes = b"",
-                  *, kind: int = 0x01, alphabet: str = "bytes", length: int | None = None,
-                  crc: int = 0, streams: int | None = None) -> bytes:
-    streams = len(stream_bits) if streams is None else streams
-    return (block_start(kind, symbols, alphabet, length, crc) + table
-            + struct.pack(f"<B{len(stream_bits)}I", streams, *stream_bits) + payload)
-
-
-def ans_block(symbols: int, table: bytes, states: list[int], words: list[int] = (), *,
-              kind: int = 0x03, alphabet: str = "bytes", length: int | None = None,
-              crc: int = 0, lanes: int | None = None, word_count: int | None = None) -> bytes:
-    lanes = len(states) if lanes is None else lanes
-    word_count = len(words) if word_count is None else word_count
-    return (block_start(kind, symbols, alphabet, length, crc) + table
-            + struct.pack("<HI", lanes, word_count) + struct.pack(f"<{len(states)}Q", *states)
-            + struct.pack(f"<{len(words)}I", *words))
-
-
-def codebook_section(body: bytes, identifier: bytes = bytes(8)) -> bytes:
-    section = identifier + body
-    return section + struct.pack("<I", zlib.crc32(section))
-
-
-def frame_end(total: int) -> bytes:
-    return struct.pack("<BQ", 0, total)
-
 
 AB = code_table({ord("a"): 1, ord("b"): 1})
 AB_ANS = freq_table({ord("a"): 1 << 15, ord("b"): 1 << 15}, 16)
 
 
 def wide_code(alphabet: str) -> bytes:
-    return code_table({_WIDE[alphabet]: 1, _WIDE[alphabet] + 1: 1}, alphabet)
+    return code_table({WIDE[alphabet]: 1, WIDE[alphabet] + 1: 1}, alphabet)
 
 
 def wide_freqs(alphabet: str) -> bytes:
-    return freq_table({_WIDE[alphabet]: 1 << 15, _WIDE[alphabet] + 1: 1 << 15}, 16, alphabet)
+    return freq_table({WIDE[alphabet]: 1 << 15, WIDE[alphabet] + 1: 1 << 15}, 16, alphabet)
 
 
 # -- measuring -----------------------------------------------------------------------------------
@@ -358,7 +297,7 @@ def test_whole_alphabet_presence_list_costs_memory_in_proportion_to_the_input():
 @pytest.mark.parametrize("alphabet", ["bytes", "utf8"])
 @pytest.mark.parametrize("precision", [0, 25, 255])
 def test_frequency_table_precision(alphabet, precision):
-    symbol = ord("a") if alphabet == "bytes" else _WIDE[alphabet]
+    symbol = ord("a") if alphabet == "bytes" else WIDE[alphabet]
     table = bytes([precision]) + presence([symbol], alphabet) + b"\x00"
     frame = (frame_header(N, ans=True, alphabet=alphabet)
              + ans_block(4, table, [L], alphabet=alphabet) + frame_end(4))
@@ -488,7 +427,7 @@ _BYTES_PER_WIDE_SYMBOL = {"utf8": 12, "pairs": 8}
 def test_rans_block_of_wide_symbols_is_bounded_by_the_block_size(alphabet):
     width = 4 if alphabet == "utf8" else 2
     frame = (frame_header(_BLOCK, ans=True, alphabet=alphabet)
-             + ans_block(_BLOCK, freq_table({_WIDE[alphabet]: 1 << 16}, 16, alphabet), [L],
+             + ans_block(_BLOCK, freq_table({WIDE[alphabet]: 1 << 16}, 16, alphabet), [L],
                          alphabet=alphabet, length=width * _BLOCK) + frame_end(_BLOCK))
     _refused(frame, huffkit.ChecksumError, r"^block 1: .* differs from the stored 00000000",
              limit=_BYTES_PER_WIDE_SYMBOL[alphabet] * _BLOCK + MEMORY_LIMIT)

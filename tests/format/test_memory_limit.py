@@ -17,24 +17,14 @@ import time
 import numpy as np
 import pytest
 from conftest import peak_memory
-from test_bombs import _WIDE, L, N, _warm_up, ans_block, frame_end, frame_header, freq_table
+from hand_made_frames import N, bomb
+from test_bombs import _warm_up
 
 import huffkit
 from huffkit import MemoryLimitError
 from huffkit.format.frame import decoding_memory, parse_frame_header
 
 MIB = 1 << 20
-
-
-def _bomb(alphabet: str = "utf8", block_size: int = N, *, crc: int = 0) -> bytes:
-    """A valid-looking rANS frame of one block of *block_size* copies of one symbol, coded in
-    0 bits (frequency M): a few dozen bytes that decode to 4 * block_size bytes of utf8."""
-    symbol = 97 if alphabet == "bytes" else _WIDE[alphabet]
-    width = {"bytes": 1, "pairs": 2, "utf8": 4}[alphabet]
-    return (frame_header(block_size, ans=True, alphabet=alphabet)
-            + ans_block(block_size, freq_table({symbol: 1 << 16}, 16, alphabet), [L],
-                        alphabet=alphabet, length=width * block_size, crc=crc)
-            + frame_end(block_size))
 
 
 def _message(needed_mib: str, symbols: int, alphabet: str, limit: str) -> str:
@@ -81,7 +71,7 @@ def test_the_default_limit():
 
 @pytest.mark.parametrize("entry", ENTRY_POINTS)
 def test_bomb_refused_before_allocating_by_default(entry):
-    frame = _bomb()
+    frame = bomb()
     assert len(frame) == 61
     _warm_up()
     with peak_memory() as peak, pytest.raises(MemoryLimitError) as info:
@@ -150,14 +140,14 @@ def test_no_limit(entry):
 def test_later_frame_refused_with_its_place():
     frame = huffkit.compress(b"first")
     with pytest.raises(MemoryLimitError) as info:
-        huffkit.decompress(frame + _bomb())
+        huffkit.decompress(frame + bomb())
     assert str(info.value) == f"frame 2 (at byte {len(frame)}): {BOMB_MESSAGE}"
 
 
 def test_many_bomb_frames_refused_at_the_first_in_no_time():
     """Twelve frames of 2^26 utf8 symbols took 25 s of CPU to decode and refuse; the first
     header now refuses them all, without decoding anything."""
-    frames = _bomb() * 12
+    frames = bomb() * 12
     for entry in ENTRY_POINTS:
         start = time.process_time()
         with pytest.raises(MemoryLimitError, match=f"^{re.escape(BOMB_MESSAGE)}$"):
@@ -167,10 +157,10 @@ def test_many_bomb_frames_refused_at_the_first_in_no_time():
 
 def test_decompressor_refuses_once_the_header_is_whole_and_keeps_refusing():
     decompressor = huffkit.HuffmanDecompressor()
-    assert decompressor.decompress(_bomb()[:10]) == b""  # the header is not whole yet
+    assert decompressor.decompress(bomb()[:10]) == b""  # the header is not whole yet
     assert decompressor.needs_input
     with pytest.raises(MemoryLimitError, match=f"^{re.escape(BOMB_MESSAGE)}$"):
-        decompressor.decompress(_bomb()[10:14])
+        decompressor.decompress(bomb()[10:14])
     with pytest.raises(MemoryLimitError, match=f"^{re.escape(BOMB_MESSAGE)}$"):
         decompressor.decompress(b"")
 

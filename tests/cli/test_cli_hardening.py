@@ -25,6 +25,7 @@ import zlib
 from pathlib import Path
 
 import pytest
+from hand_made_frames import bomb
 from test_file_safety import (
     ROOT,
     SPECIAL_FILES,
@@ -36,7 +37,6 @@ from test_file_safety import (
     temporary_pattern,
     varied_data,
 )
-from test_memory_limit import _bomb
 
 import huffkit
 from huffkit.cli._main import MAX_THREADS, PIPE_LIMIT
@@ -564,7 +564,7 @@ _SMILE = "\U0001F600".encode()
 def utf8_bomb(block_size: int) -> bytes:
     """A valid rANS frame of one block of *block_size* copies of one utf8 symbol: 61 bytes,
     built by hand as the library's tests build it."""
-    return _bomb(block_size=block_size, crc=zlib.crc32(_SMILE * block_size))
+    return bomb(block_size=block_size, crc=zlib.crc32(_SMILE * block_size))
 
 
 def memory_message(name: str, needed: str, symbols: int, limit: str) -> str:

@@ -6,7 +6,7 @@ compact and reuse blocks in one call, growing its arrays as the run goes on (at 
 growth, so the first reuse block after it (the 17th block, the 33rd, ...) read freed
 memory: a valid frame of one compact block and 4,096 reuse blocks of one byte each crashed
 ``decompress`` with SIGSEGV.  These frames are built from FORMAT.md by the specification's
-own writers (tests/test_format_spec.py), not by huffkit's encoder, which never writes a
+own writers (tests/format/test_format_spec.py), not by huffkit's encoder, which never writes a
 run this long; each is decoded through every entry point on both backends.  Under the
 sanitizer build of CI any stray read here is a failure too.
 """

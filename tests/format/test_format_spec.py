@@ -59,7 +59,7 @@ BITS_PER_LANE = 100_000  # section 14.5: K = ideal payload bits // 100 000, or
 BITS_PER_SPARE_LANE = 50_000  # ... up to 4 at one per 50 000 bits
 FLAG_RESERVED = 0xF0  # section 3: flags bits 4 to 7
 PRESENCE_NUMBER_BYTES = 3  # section 15: a presence list's LEB128 numbers, at most 3 bytes
-README = Path(__file__).resolve().parents[1] / "README.md"
+README = Path(__file__).resolve().parents[2] / "README.md"
 
 
 @dataclass(frozen=True)
@@ -3289,7 +3289,7 @@ def test_section16_invalid_input_is_rejected_by_both(packed, rule):
 
 
 SPLIT_INPUTS = ["kennedy.xls", "sum", "ptt5", "alice29.txt", "xargs.1"]
-CANTERBURY = Path(__file__).resolve().parents[2] / "shared" / "corpora" / "canterbury"
+CANTERBURY = Path(__file__).resolve().parents[3] / "shared" / "corpora" / "canterbury"
 
 
 @pytest.mark.parametrize("coder", ["huffman", "ans"])

@@ -23,7 +23,7 @@ from conftest import invoke, listing
 import huffkit
 import huffkit.cli
 
-CORPORA = Path(__file__).resolve().parents[2] / "shared" / "corpora"
+CORPORA = Path(__file__).resolve().parents[3] / "shared" / "corpora"
 
 #: About 6.6 KB of text: lowercase letters, digits, space, colon, newline.
 TEXT = b"".join(b"line %d: the quick brown fox jumps over the lazy dog\n" % i

@@ -27,7 +27,7 @@ import huffkit
 import huffkit.cli
 from huffkit.kernels import backend
 
-CORPORA = Path(__file__).resolve().parents[2] / "shared" / "corpora"
+CORPORA = Path(__file__).resolve().parents[3] / "shared" / "corpora"
 
 #: About 60 KB of text-like bytes: many distinct symbols, skewed frequencies.
 TEXT = b"".join(b"line %d: the quick brown fox jumps over the lazy dog\n" % i
