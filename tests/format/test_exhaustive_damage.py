@@ -13,9 +13,9 @@ every point and has each of its bits flipped in turn, on each backend:
   original before it reports the same kind of error; and the compiled kernels and the numpy
   reference report the same error, word for word.
 
-tests/format/test_corruption.py and tests/models/test_ans.py check the same on a few other files, and
-sampled flips of large split files.  Each test here takes 0.05 to 4 s (the flips of a rANS
-file on the numpy reference, which decodes a step per symbol, the most); the whole file
+tests/format/test_corruption.py and tests/models/test_ans.py check the same on a few other
+files, and sampled flips of large split files.  Each test here takes 0.05 to 4 s (the flips
+of a rANS file on the numpy reference, which decodes a step per symbol, the most); the whole file
 about 40 s.
 """
 
