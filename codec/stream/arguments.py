@@ -23,7 +23,7 @@ def check_coder(coder: str) -> str:
 
 def as_codebook(codebook: Codebook | Distribution | None, max_code_length: int,
                  alphabet: Alphabet = ALPHABETS["bytes"]) -> Codebook | None:
-    """A codebook of *alphabet* the container can use, from a Codebook or a Distribution."""
+    """A codebook of *alphabet* the file format can use, from a Codebook or a Distribution."""
     if codebook is None:
         return None
     if isinstance(codebook, Distribution):

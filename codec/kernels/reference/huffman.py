@@ -221,7 +221,7 @@ def encode_huffman_pieces(symbols: np.ndarray, ends: list[int], counts: np.ndarr
                           crcs: list[int], max_code_length: int) -> None:
     """A fast coding of consecutive pieces of byte *symbols*, ending at *ends*, with these
     *counts* (a row of 256 per piece) and CRC-32s, as Huffman blocks: their bytes, or None
-    to code them with the reference, ``container.encode_pieces``.  The numpy backend has no
+    to code them with the reference, ``stream.pieces.encode_pieces``.  The numpy backend has no
     faster way."""
     return None
 
@@ -241,7 +241,7 @@ def decode_huffman_run(buffer, pos: int, block_size: int, previous: bytes | None
 
 def encode_huffman_split(symbols: np.ndarray, ends: list[int], counts: np.ndarray,
                          crcs: list[int], whole_crc, max_code_length: int) -> None:
-    """A fast ``container.encode_split`` for Huffman: the blocks of the pieces ending at
+    """A fast ``stream.pieces.encode_split`` for Huffman: the blocks of the pieces ending at
     *ends*, or of the whole as one block (*whole_crc()* gives its CRC-32), whichever is
     smaller; or None to choose with the reference.  The numpy backend has no faster way."""
     return None

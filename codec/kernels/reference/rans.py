@@ -120,7 +120,7 @@ def ans_encode_pieces(symbols: np.ndarray, ends: list[int], freqs: np.ndarray,
 
 
 def plan_ans_pieces(counts: np.ndarray, costs: np.ndarray) -> None:
-    """A fast planning of rANS pieces (``container._plan_ans_pieces``): their packed tables,
+    """A fast planning of rANS pieces (``stream.pieces._plan_ans_pieces``): their packed tables,
     frequencies, ideal bits, lanes and whether each reuses the previous table; or None to
     plan them with that reference.  The numpy backend has no faster way."""
     return None
