@@ -7,7 +7,7 @@ built from: :class:`Distribution` (the P or Q of the symbols) and
 :class:`Codebook` (optimal, length-limited canonical codes).  A file can be
 coded with its own distribution or with any model Q (``codebook=``), and
 :func:`inspect` / :func:`analyze` account for every bit of the result
-against the entropy, the cross-entropy and the KL divergence (``measures``).
+against the entropy, the cross-entropy and the KL divergence (``models.measures``).
 
     >>> import huffkit
     >>> packed = huffkit.compress(b"abracadabra" * 100)
