@@ -417,7 +417,7 @@ static void fuzz_huffman(Recipe *r) {
     int present = take(r) < 40 ? 1 + (int)pick(r, 4096) : 1 + (int)pick(r, 300);
     int longest = take(r) & 1 ? 31 : 1 + (int)pick(r, 31);
     int k = make_code(r, length, size, present, longest, coded);
-    hk_assign_canonical(length, size, codes);
+    assign_canonical(length, size, codes);
     Py_ssize_t n = pick(r, 20000);
     for (Py_ssize_t i = 0; i < n; i++) {
         uint32_t s = coded[pick(r, (unsigned)k)];

@@ -81,22 +81,6 @@ done:
 
 /* -- canonical codes ------------------------------------------------------------------ */
 
-/* Each symbol's canonical codeword (FORMAT.md, section 7), in order of (length, symbol); 0
- * for a symbol without a code.  Every length is at most LONGEST_CODE. */
-void hk_assign_canonical(const uint8_t *length, Py_ssize_t size, uint64_t *code) {
-    uint64_t count[LONGEST_CODE + 2] = {0}, next[LONGEST_CODE + 2] = {0};
-    for (Py_ssize_t s = 0; s < size; s++)
-        count[length[s]]++;
-    count[0] = 0;
-    uint64_t value = 0;
-    for (int l = 1; l <= LONGEST_CODE; l++) {
-        value = (value + count[l - 1]) << 1;
-        next[l] = value;
-    }
-    for (Py_ssize_t s = 0; s < size; s++)
-        code[s] = length[s] ? next[length[s]]++ : 0;
-}
-
 /* canonical_codes(lengths, codes): each symbol's canonical codeword. */
 PyObject *hk_canonical_codes(PyObject *self, PyObject *args) {
     Py_buffer lengths, codes;
@@ -113,7 +97,7 @@ PyObject *hk_canonical_codes(PyObject *self, PyObject *args) {
             goto done;
         }
     }
-    hk_assign_canonical(length, size, codes.buf);
+    assign_canonical(length, size, codes.buf);
     result = Py_None;
     Py_INCREF(result);
 done:

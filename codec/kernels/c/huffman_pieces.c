@@ -186,7 +186,7 @@ static int plan_piece(Piece *piece, const int64_t *count, Py_ssize_t n, int max_
 static Py_ssize_t put_piece(const Piece *piece, const uint8_t *in, Py_ssize_t n, uint32_t crc,
                             uint8_t *out, int *bad) {
     uint64_t code[256];
-    hk_assign_canonical(piece->use, 256, code);
+    assign_canonical(piece->use, 256, code);
     uint8_t *at = out;
     at[0] = (uint8_t)piece->kind;
     store_le32(at + 1, (uint32_t)n);
