@@ -108,7 +108,16 @@ static inline Py_ssize_t run_table_symbols(Py_ssize_t symbols) {
 static int codes_exactly(const uint8_t *out, Py_ssize_t n, int coded) {
     uint8_t seen[256] = {0};
     int distinct = 0;
-    for (Py_ssize_t i = 0; i < n; i++)
+    Py_ssize_t i = 0;
+    /* Four bytes a round: with one, a loop this short ran a tenth of a run's time faster or
+     * slower as the code around it moved (its few bytes across a 64-byte line, or not). */
+    for (; i + 4 <= n; i += 4) {
+        seen[out[i]] = 1;
+        seen[out[i + 1]] = 1;
+        seen[out[i + 2]] = 1;
+        seen[out[i + 3]] = 1;
+    }
+    for (; i < n; i++)
         seen[out[i]] = 1;
     for (int v = 0; v < 256; v++)
         distinct += seen[v];
