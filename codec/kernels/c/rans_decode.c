@@ -71,7 +71,7 @@ PyObject *hk_ans_decode(PyObject *self, PyObject *args) {
     uint32_t *slots = NULL;
     uint8_t *byte_slots = NULL;
     uint64_t *x = NULL;
-    if (!check_width(width) || !hk_check_table(&freqs, &cumulative, precision))
+    if (!check_width(width) || !check_table(&freqs, &cumulative, precision))
         goto done;
     Py_ssize_t lanes = states.len / 8, size = freqs.len / 4, word_count = words.len / 4;
     if (lanes < 1 || states.len % 8 || words.len % 4 || count < 0) {

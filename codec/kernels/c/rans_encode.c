@@ -104,7 +104,7 @@ PyObject *hk_ans_encode(PyObject *self, PyObject *args) {
         return NULL;
     PyObject *result = NULL;
     EncodeSymbol *coding = NULL;
-    if (!check_width(width) || !hk_check_table(&freqs, &cumulative, precision))
+    if (!check_width(width) || !check_table(&freqs, &cumulative, precision))
         goto done;
     Py_ssize_t n = symbols.len / width, size = freqs.len / 4;
     if (lanes < 1 || (n && lanes > n)) {
@@ -265,7 +265,7 @@ PyObject *hk_ans_encode_pieces(PyObject *self, PyObject *args) {
         row_f.buf = (uint32_t *)freqs.buf + 256 * p;
         row_c.buf = (uint32_t *)cumulative.buf + 256 * p;
         row_f.len = row_c.len = 1024;
-        if (!hk_check_table(&row_f, &row_c, precision))
+        if (!check_table(&row_f, &row_c, precision))
             goto done;
         for (int s = 0; s < 256; s++)
             prepare_symbol(&coding[256 * p + s], ((uint32_t *)row_f.buf)[s],

@@ -1,40 +1,12 @@
 /*
- * rANS frequency tables: checked before the coders use them (hk_check_table), and made from
- * counts (quantize_counts, and plan_ans_pieces for the pieces of a split block) with the
- * same results as codec/ans.py.
+ * rANS frequency tables, made from counts with the same results as codec/ans.py: a table
+ * (quantize_counts), and those of a split block's pieces (plan_ans_pieces).  The coders
+ * check the tables they are given with check_table, in kernels.h.
  */
 
 #include <math.h>
 
 #include "kernels.h"
-
-/* -- checking a table ----------------------------------------------------------------- */
-
-int hk_check_table(Py_buffer *freqs, Py_buffer *cumulative, int precision) {
-    if (precision < 1 || precision > 24) {
-        PyErr_SetString(PyExc_ValueError, "precision must be 1 to 24 bits");
-        return 0;
-    }
-    if (freqs->len != cumulative->len || freqs->len % 4) {
-        PyErr_SetString(PyExc_ValueError, "freqs and cumulative must be u32 arrays of one size");
-        return 0;
-    }
-    const uint32_t *f = freqs->buf, *c = cumulative->buf;
-    Py_ssize_t size = freqs->len / 4;
-    uint64_t total = 0;
-    for (Py_ssize_t s = 0; s < size; s++) {
-        if (c[s] != total) {
-            PyErr_SetString(PyExc_ValueError, "cumulative is not the running sum of freqs");
-            return 0;
-        }
-        total += f[s];
-    }
-    if (total != ((uint64_t)1 << precision)) {
-        PyErr_SetString(PyExc_ValueError, "the frequencies do not sum to 2**precision");
-        return 0;
-    }
-    return 1;
-}
 
 /* -- quantising counts (codec/ans.py) ------------------------------------------------- */
 
