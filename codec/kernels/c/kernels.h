@@ -27,12 +27,13 @@
  *
  *   module.c          the module and its method table
  *   count.c           byte histograms: of a buffer, of its cells, distinct bytes
- *   huffman_codes.c   Huffman code lengths (within a limit: package-merge), canonical codes
+ *   huffman_codes.c   Huffman code lengths (the depths of Huffman's tree), canonical codes
  *   code_tables.c     code tables: the plain one, and the compact one written and read
  *   huffman_encode.c  Huffman encoding of symbols
  *   huffman_decode.c  Huffman decoding: the lookup tables, the fast and careful loops
  *   huffman_runs.c    runs of small Huffman blocks of a frame, decoded in one call
- *   huffman_pieces.c  split blocks: the Huffman blocks of many pieces, coded at once
+ *   huffman_pieces.c  split blocks: the Huffman blocks of many pieces, coded at once, each
+ *                     piece's code within a limit (package-merge), its table, its block
  *   rans_tables.c     rANS frequency tables: quantised, planned for pieces
  *   rans_encode.c     rANS encoding, of a block and of many pieces at once
  *   rans_decode.c     rANS decoding
