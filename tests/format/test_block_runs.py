@@ -1,14 +1,14 @@
 """Long runs of compact-table (0x05) and reuse (0x06) blocks, as the run kernel meets them.
 
-The compiled run kernel (``decode_huffman_run`` in codec/_ckernels.c) decodes a byte frame's
-compact and reuse blocks in one call, growing its arrays as the run goes on (at 16, 32,
-64, ... blocks).  It once kept a pointer to the previous block's code lengths across that
-growth, so the first reuse block after it (the 17th block, the 33rd, ...) read freed
-memory: a valid frame of one compact block and 4,096 reuse blocks of one byte each crashed
-``decompress`` with SIGSEGV.  These frames are built from FORMAT.md by the specification's
-own writers (tests/format/test_format_spec.py), not by huffkit's encoder, which never writes a
-run this long; each is decoded through every entry point on both backends.  Under the
-sanitizer build of CI any stray read here is a failure too.
+The compiled run kernel (``decode_huffman_run`` in codec/kernels/c/huffman_runs.c) decodes
+a byte frame's compact and reuse blocks in one call, growing its arrays as the run goes on
+(at 16, 32, 64, ... blocks).  It once kept a pointer to the previous block's code lengths
+across that growth, so the first reuse block after it (the 17th block, the 33rd, ...) read
+freed memory: a valid frame of one compact block and 4,096 reuse blocks of one byte each
+crashed ``decompress`` with SIGSEGV.  These frames are built from FORMAT.md by the
+specification's own writers (tests/format/test_format_spec.py), not by huffkit's encoder,
+which never writes a run this long; each is decoded through every entry point on both
+backends.  Under the sanitizer build of CI any stray read here is a failure too.
 """
 
 from __future__ import annotations
@@ -160,7 +160,7 @@ def test_a_long_run_decodes_in_a_fresh_process(tmp_path, each_backend):
     assert (done.returncode, done.stdout, done.stderr) == (0, str(len(original)), "")
 
 
-#: The most blocks the run kernel takes in one call (RUN_MOST_BLOCKS in _ckernels.c).
+#: The most blocks the run kernel takes in one call (RUN_MOST_BLOCKS in huffman_runs.c).
 RUN_MOST_BLOCKS = 4096
 
 

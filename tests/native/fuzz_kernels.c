@@ -1,7 +1,8 @@
 /*
- * A coverage-guided fuzzer (libFuzzer) for the decoders of codec/kernels/c/_ckernels.c, which it
- * includes whole: the kernels are called as Python calls them, through their PyCFunction
- * entry points with Python objects, in an embedded interpreter.
+ * A coverage-guided fuzzer (libFuzzer) for the decoders of the C kernels (codec/kernels/c/),
+ * whose sources it includes whole, as one translation unit, so that it can call their
+ * static functions too: the kernels are called as Python calls them, through their
+ * PyCFunction entry points with Python objects, in an embedded interpreter.
  *
  *   tests/native/fuzz.sh [SECONDS] [-- LIBFUZZER FLAGS]     builds it with clang and runs it
  *
@@ -16,7 +17,21 @@
  * modes hand the bytes to a kernel as they are.  FUZZ_VERBOSE=1 describes each generated
  * run, to read a finding by.
  */
-#include "../../codec/kernels/c/_ckernels.c"
+/* Every source of the module, as pyproject.toml lists them. */
+#include "../../codec/kernels/c/module.c"
+#include "../../codec/kernels/c/count.c"
+#include "../../codec/kernels/c/huffman_codes.c"
+#include "../../codec/kernels/c/code_tables.c"
+#include "../../codec/kernels/c/huffman_encode.c"
+#include "../../codec/kernels/c/huffman_decode.c"
+#include "../../codec/kernels/c/huffman_runs.c"
+#include "../../codec/kernels/c/huffman_pieces.c"
+#include "../../codec/kernels/c/rans_tables.c"
+#include "../../codec/kernels/c/rans_encode.c"
+#include "../../codec/kernels/c/rans_decode.c"
+#include "../../codec/kernels/c/varints.c"
+#include "../../codec/kernels/c/splitter.c"
+#include "../../codec/kernels/c/join.c"
 
 /* -- reading the recipe ---------------------------------------------------------------- */
 
@@ -265,16 +280,16 @@ static void fuzz_run(Recipe *r) {
         piece.use = piece.length;
         if (plain) {
             piece.kind = BLOCK_HUFFMAN;
-            piece.table_size = put_plain_table(code, piece.table);
+            piece.table_size = hk_put_plain_table(code, piece.table);
         } else if (fresh) {
             uint8_t run_symbols[256], extras[256], width[19];
             int64_t uses[19] = {0};
-            int runs = run_length(code, run_symbols, extras);
+            int runs = hk_run_length(code, run_symbols, extras);
             for (int k = 0; k < runs; k++)
                 uses[run_symbols[k]]++;
             code_lengths(uses, 19, 7, width);
             piece.kind = BLOCK_HUFFMAN_COMPACT;
-            piece.table_size = put_compact_table(code, width, piece.table);
+            piece.table_size = hk_put_compact_table(code, width, piece.table);
         } else {
             piece.kind = BLOCK_HUFFMAN_REUSE;
             piece.table_size = 0;
@@ -308,7 +323,7 @@ static void fuzz_run(Recipe *r) {
     PyObject *previous = reuse_first ? PyBytes_FromStringAndSize((char *)first_code, 256)
                                      : Py_NewRef(Py_None);
     PyObject *data = PyBytes_FromStringAndSize((char *)buf, len);
-    PyObject *result = call(decode_huffman_run,
+    PyObject *result = call(hk_decode_huffman_run,
                             Py_BuildValue("(OnnOnn)", data, (Py_ssize_t)0, block_size,
                                           previous, budget, largest),
                             1, "decode_huffman_run");
@@ -378,7 +393,7 @@ static void fuzz_run_raw(Recipe *r) {
                                    : Py_NewRef(Py_None);
     PyObject *data = PyBytes_FromStringAndSize((const char *)r->p, (Py_ssize_t)r->n);
     Py_ssize_t budget = flags & 2 ? 1 + (flags >> 2) : 1 << 20;
-    PyObject *result = call(decode_huffman_run,
+    PyObject *result = call(hk_decode_huffman_run,
                             Py_BuildValue("(OnnOnn)", data, (Py_ssize_t)0, block_size, previous,
                                           budget, block_size),
                             0, "decode_huffman_run");
@@ -435,7 +450,7 @@ static void fuzz_huffman(Recipe *r) {
         Py_DECREF(PyTuple_GET_ITEM(bit_list, which));
         PyTuple_SET_ITEM(bit_list, which, PyLong_FromUnsignedLongLong(bits + pick(r, 16)));
     }
-    PyObject *result = call(huffman_decode,
+    PyObject *result = call(hk_huffman_decode,
                             Py_BuildValue("(y#Ony#i)", streams, len, bit_list, claimed, length,
                                           size, width),
                             valid, "huffman_decode");
@@ -478,7 +493,7 @@ static void fuzz_ans(Recipe *r, int raw) {
             lanes = 4096;
         PyObject *states = PyByteArray_FromStringAndSize(NULL, 8 * lanes);
         PyObject *words = PyByteArray_FromStringAndSize(NULL, 4 * n);
-        PyObject *written = call(ans_encode,
+        PyObject *written = call(hk_ans_encode,
                                  Py_BuildValue("(y#iOOinOO)", symbols, width * n, width, freqs,
                                                cumulative, precision, lanes, states, words),
                                  1, "ans_encode");
@@ -506,7 +521,7 @@ static void fuzz_ans(Recipe *r, int raw) {
                 valid = 0;
             }
         }
-        PyObject *result = call(ans_decode,
+        PyObject *result = call(hk_ans_decode,
                                 Py_BuildValue("(y#y#nOOii)", w, wlen, x, xlen, claimed, freqs,
                                               cumulative, precision, width),
                                 valid, "ans_decode");
@@ -529,19 +544,19 @@ static void fuzz_compact(Recipe *r) {
     uint32_t coded[256];
     int64_t uses[19] = {0};
     make_code(r, code, 256, 1 + (int)pick(r, 256), 15, coded);
-    int runs = run_length(code, run_symbols, extras);
+    int runs = hk_run_length(code, run_symbols, extras);
     for (int k = 0; k < runs; k++)
         uses[run_symbols[k]]++;
     code_lengths(uses, 19, 7, width);
-    Py_ssize_t size = put_compact_table(code, width, table);
+    Py_ssize_t size = hk_put_compact_table(code, width, table);
     /* What follows the table in a block (its stream count, ...): the kernel peeks 7 bits
      * ahead, and leaves a table at the very end of its buffer to the reference. */
     for (int k = 0; k < 8; k++)
         table[size + k] = (uint8_t)take(r);
     Py_ssize_t len = size + 8;
     int valid = damage(r, table, &len) == size + 8;
-    PyObject *result = call(parse_compact_table, Py_BuildValue("(y#n)", table, len,
-                                                               (Py_ssize_t)0),
+    PyObject *result = call(hk_parse_compact_table, Py_BuildValue("(y#n)", table, len,
+                                                                  (Py_ssize_t)0),
                             1, "parse_compact_table");
     if (valid) {
         expect(result != Py_None, "a valid compact table was refused");
@@ -557,7 +572,7 @@ static void fuzz_compact(Recipe *r) {
 
 static void fuzz_compact_raw(Recipe *r) {
     Py_ssize_t pos = take(r) % 4;
-    PyObject *result = call(parse_compact_table,
+    PyObject *result = call(hk_parse_compact_table,
                             Py_BuildValue("(y#n)", r->p, (Py_ssize_t)r->n, pos), 0,
                             "parse_compact_table");
     Py_XDECREF(result);
@@ -567,7 +582,7 @@ static void fuzz_varints(Recipe *r) {
     Py_ssize_t count = pick(r, 300);
     int longest = 1 + (int)pick(r, 9);
     PyObject *values = PyByteArray_FromStringAndSize(NULL, 8 * count);
-    PyObject *result = call(parse_varints,
+    PyObject *result = call(hk_parse_varints,
                             Py_BuildValue("(y#nniO)", r->p, (Py_ssize_t)r->n, (Py_ssize_t)0,
                                           count, longest, values),
                             1, "parse_varints");

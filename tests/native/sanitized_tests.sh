@@ -1,21 +1,27 @@
 #!/usr/bin/env bash
 # Runs the tests that drive the compiled kernels against a second build of them, made with
 # AddressSanitizer and UndefinedBehaviorSanitizer: a read or write outside a buffer, a use
-# after free, or undefined behaviour in codec/kernels/c/_ckernels.c then stops the test run with a
-# report, where the regular build would go on (or crash only sometimes).
+# after free, or undefined behaviour in the kernels (codec/kernels/c/) then stops the test
+# run with a report, where the regular build would go on (or crash only sometimes).
 #
 #   tests/native/sanitized_tests.sh [PYTEST ARGS...]      (from anywhere; CI runs it)
 #
 # PYTHON (default: .venv/bin/python) is the interpreter whose installed huffkit is tested:
 # its package is copied to a temporary folder, the sanitized extension replaces the
 # regular one there, and that folder goes first on PYTHONPATH.  The sources are not
-# touched.  KERNELS_SOURCE (default: codec/kernels/c/_ckernels.c) picks another C file, to check that
-# an old version is caught.  Any sanitizer report fails the run.
+# touched.  KERNELS_SOURCE (default: codec/kernels/c) picks other sources, a folder (all its
+# .c files) or a single C file such as the one-file kernels of old, to check that an old
+# version is caught.  Any sanitizer report fails the run.
 set -euo pipefail
 root="$(cd "$(dirname "$0")/../.." && pwd)"
 cd "$root"
 python="${PYTHON:-$root/.venv/bin/python}"
-source_file="${KERNELS_SOURCE:-codec/kernels/c/_ckernels.c}"
+kernels="${KERNELS_SOURCE:-codec/kernels/c}"
+if [ -d "$kernels" ]; then
+    sources=("$kernels"/*.c)
+else
+    sources=("$kernels")
+fi
 cc="${CC:-gcc}"
 
 work="$(mktemp -d "${TMPDIR:-/tmp}/huffkit-sanitized.XXXXXX")"
@@ -43,7 +49,7 @@ module="$work/site/huffkit/kernels/_ckernels$suffix"
 # signed overflow is reported rather than defined away.
 "$cc" -shared -fPIC -O1 -g -fno-omit-frame-pointer -ffp-contract=off \
     -fsanitize=address,undefined -fno-sanitize-recover=all \
-    -I"$include" "$source_file" -lm -o "$module"
+    -I"$include" "${sources[@]}" -lm -o "$module"
 
 asan="$("$cc" -print-file-name=libasan.so)"
 ubsan="$("$cc" -print-file-name=libubsan.so)"

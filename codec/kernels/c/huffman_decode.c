@@ -1,0 +1,430 @@
+/*
+ * Huffman decoding: a canonical code's lookup tables (hk_build_decoder), the fast loop over a
+ * block's streams side by side, the careful loop that finishes each stream and says what is
+ * wrong with a damaged one, and the kernel that decodes one block's streams
+ * (huffman_decode).  The run decoder (huffman_runs.c) decodes small blocks with the same
+ * tables and loops.
+ */
+
+#include "kernels.h"
+
+/* Bits looked up at once by the decoder's table: 2^12 entries of 4 bytes fit in L1. */
+#define TABLE_BITS 12
+
+void hk_free_decoder(Decoder *d) {
+    free(d->table);
+    free(d->pairs);
+    free(d->sorted);
+}
+
+/*
+ * Returns 0 on success, -1 if the lengths are no prefix code (the caller has validated
+ * them; this check only keeps the table inside its bounds), -2 without memory.
+ */
+int hk_build_decoder(Decoder *d, const uint8_t *length, Py_ssize_t size, int pairs,
+                     Py_ssize_t symbols) {
+    uint32_t *count = d->count;
+    unsigned longest = 0;
+    Py_ssize_t coded = 0;
+    memset(count, 0, sizeof d->count);
+    d->table = NULL;
+    d->pairs = NULL;
+    d->sorted = NULL;
+    for (Py_ssize_t s = 0; s < size; s++) {
+        if (length[s] > LONGEST_CODE)
+            return -1;
+        if (length[s]) {
+            count[length[s]]++;
+            coded++;
+            if (length[s] > longest)
+                longest = length[s];
+        }
+    }
+    uint64_t kraft = 0;  /* the Kraft sum, in units of 2^-LONGEST_CODE */
+    for (unsigned l = 1; l <= LONGEST_CODE; l++)
+        kraft += (uint64_t)count[l] << (LONGEST_CODE - l);
+    if (!coded || kraft > ((uint64_t)1 << LONGEST_CODE))
+        return -1;
+    d->longest = longest;
+    /* Filling the table costs 2^bits steps: a block of few symbols gets a smaller one
+     * (about an entry for every eight symbols, at least 2^9), its longer codes then taking
+     * the slow path. */
+    unsigned bits = 9;
+    while (bits < TABLE_BITS && ((Py_ssize_t)1 << (bits + 3)) < symbols)
+        bits++;
+    d->bits = longest < bits ? longest : bits;
+    d->sorted = malloc(sizeof(uint32_t) * coded);
+    d->table = calloc((size_t)1 << d->bits, sizeof(uint32_t));
+    if (!d->sorted || !d->table)
+        return -2;
+    uint32_t code = 0, index = 0;  /* count[0] is 0, so the first length starts at code 0 */
+    for (unsigned l = 1; l <= LONGEST_CODE; l++) {
+        code = (code + count[l - 1]) << 1;
+        d->first[l] = code;
+        d->offset[l] = index;
+        index += count[l];
+    }
+    /* Canonical order: by length, then by symbol value. */
+    uint32_t next[LONGEST_CODE + 1];
+    memcpy(next, d->offset, sizeof next);
+    for (Py_ssize_t s = 0; s < size; s++)
+        if (length[s])
+            d->sorted[next[length[s]]++] = (uint32_t)s;
+    /* Fill the table: each code of at most `bits` bits covers 2^(bits - l) entries. */
+    for (unsigned l = 1; l <= d->bits; l++) {
+        for (uint32_t k = 0; k < count[l]; k++) {
+            uint32_t symbol = d->sorted[d->offset[l] + k];
+            uint32_t start = (d->first[l] + k) << (d->bits - l);
+            uint32_t span = (uint32_t)1 << (d->bits - l);
+            for (uint32_t e = 0; e < span; e++)
+                d->table[start + e] = symbol << 8 | l;
+        }
+    }
+    if (!pairs)
+        return 0;
+    /* Two symbols per lookup where both codes fit in the `bits` bits looked up. */
+    const uint32_t entries = (uint32_t)1 << d->bits, mask = entries - 1;
+    d->pairs = malloc(sizeof(uint32_t) * entries);
+    if (!d->pairs)
+        return -2;
+    for (uint32_t index = 0; index < entries; index++) {
+        uint32_t first = d->table[index];
+        unsigned used = first & 0xFF;
+        uint32_t entry = used ? (first >> 8) << 16 | 1u << 8 | used : 0;
+        if (used && used < d->bits) {
+            uint32_t second = d->table[(index << used) & mask];
+            unsigned more = second & 0xFF;
+            if (more && used + more <= d->bits)
+                entry = (second >> 8) << 24 | (first >> 8) << 16 | 2u << 8 | (used + more);
+        }
+        d->pairs[index] = entry;
+    }
+    return 0;
+}
+
+/* The slow path: a code longer than the table's bits, or no code at all (returns 0). */
+static inline unsigned decode_long(const Decoder *d, uint64_t window, uint32_t *symbol) {
+    uint32_t top = (uint32_t)(window >> 32);
+    for (unsigned l = d->bits + 1; l <= d->longest; l++) {
+        uint32_t rank = (top >> (32 - l)) - d->first[l];  /* wraps around below first[l] */
+        if (rank < d->count[l]) {
+            *symbol = d->sorted[d->offset[l] + rank];
+            return l;
+        }
+    }
+    return 0;
+}
+
+static inline __attribute__((always_inline)) void put_symbol(uint8_t *out, Py_ssize_t i,
+                                                              uint32_t symbol, const int width) {
+    if (width == 1)
+        out[i] = (uint8_t)symbol;
+    else
+        memcpy(out + 4 * i, &symbol, 4);
+}
+
+/*
+ * decode_fast for byte symbols: each lookup gives one or two of them (two whenever both
+ * codes fit in the bits looked up, as they mostly do in text), so the chain of dependent
+ * lookups is about half as long.  Both bytes are always stored; the second is overwritten
+ * when only one was decoded, which is why a stream needs 2 * per_load symbols left.
+ *
+ * Stream k is decoded with code d[k]: the streams of one block share a code, and a run
+ * decodes the one stream of each of several small blocks side by side, each with its own
+ * (their lookups would otherwise wait on each other).  It stops when any stream nears its
+ * end.  Inlined with a constant n and one code repeated, the code's fields are read once.
+ */
+static inline __attribute__((always_inline)) void decode_fast_pairs_with(
+        const Decoder *const *d, Cursor *c, const int n) {
+    unsigned shift[4], lookups = 64;
+    for (int k = 0; k < n; k++) {
+        shift[k] = 64 - d[k]->bits;
+        unsigned each = 57 / (d[k]->longest > d[k]->bits ? d[k]->longest : d[k]->bits);
+        lookups = each < lookups ? each : lookups;
+    }
+    for (;;) {
+        for (int k = 0; k < n; k++)
+            if (c[k].count - c[k].i < 2 * (Py_ssize_t)lookups || c[k].p > c[k].bits ||
+                c[k].failed)
+                return;
+        uint64_t window[4];
+        for (int k = 0; k < n; k++)
+            window[k] = load_be64(c[k].buf + (c[k].p >> 3)) << (c[k].p & 7);
+        for (unsigned r = 0; r < lookups; r++) {
+            for (int k = 0; k < n; k++) {
+                uint32_t entry = d[k]->pairs[window[k] >> shift[k]];
+                unsigned used = entry & 0xFF;
+                if (__builtin_expect(used != 0, 1)) {
+                    c[k].out[c[k].i] = (uint8_t)(entry >> 16);
+                    c[k].out[c[k].i + 1] = (uint8_t)(entry >> 24);
+                    c[k].i += (entry >> 8) & 3;
+                } else {
+                    uint32_t symbol;
+                    used = decode_long(d[k], window[k], &symbol);
+                    if (!used) {
+                        c[k].failed = 1;
+                        used = 1;  /* keep going harmlessly; the careful loop reports it */
+                    }
+                    c[k].out[c[k].i++] = (uint8_t)symbol;
+                }
+                c[k].p += used;
+                window[k] <<= used;
+            }
+        }
+    }
+}
+
+/* decode_fast_pairs_with, the n streams of one block and its code d. */
+static inline __attribute__((always_inline)) void decode_fast_pairs(const Decoder *d, Cursor *c,
+                                                                     const int n) {
+    const Decoder *const same[4] = {d, d, d, d};
+    decode_fast_pairs_with(same, c, n);
+}
+
+/*
+ * The fast loop, over `n` streams at once (the CPU overlaps their independent chains of
+ * table lookups).  Each round loads 64 bits per stream and decodes `per_load` codes from
+ * them; it checks only that each stream's position is inside the stream before its load,
+ * which keeps every load inside the buffer.  It stops as soon as a stream has fewer than
+ * `per_load` symbols left or has run past its end; the careful loop finishes from there.
+ */
+static inline __attribute__((always_inline)) void decode_fast(const Decoder *d, Cursor *c,
+                                                               const int n, const int width) {
+    const unsigned shift = 64 - d->bits;
+    const unsigned per_load = 57 / d->longest;
+    const uint32_t *table = d->table;
+    if (width == 1) {
+        decode_fast_pairs(d, c, n);
+        return;
+    }
+    for (;;) {
+        for (int k = 0; k < n; k++)
+            if (c[k].count - c[k].i < (Py_ssize_t)per_load || c[k].p > c[k].bits || c[k].failed)
+                return;
+        uint64_t window[4];
+        for (int k = 0; k < n; k++)
+            window[k] = load_be64(c[k].buf + (c[k].p >> 3)) << (c[k].p & 7);
+        for (unsigned r = 0; r < per_load; r++) {
+            for (int k = 0; k < n; k++) {
+                uint32_t entry = table[window[k] >> shift];
+                unsigned len = entry & 0xFF;
+                uint32_t symbol = entry >> 8;
+                if (__builtin_expect(!len, 0)) {
+                    len = decode_long(d, window[k], &symbol);
+                    if (!len) {
+                        c[k].failed = 1;
+                        len = 1;  /* keep going harmlessly; the careful loop reports it */
+                    }
+                }
+                put_symbol(c[k].out, c[k].i++, symbol, width);
+                c[k].p += len;
+                window[k] <<= len;
+            }
+        }
+    }
+}
+
+/*
+ * The careful loop: decode the rest of one stream, checking each code against the end of
+ * the stream, and tell exactly what is wrong, as the numpy backend words it.  On failure
+ * *decodable is the number of whole codewords the stream holds (STREAM_SHORT, _LONG).
+ */
+static int decode_careful(const Decoder *d, Cursor *c, const int width, Py_ssize_t *decodable) {
+    const unsigned shift = 64 - d->bits;
+    const uint32_t *table = d->table;
+    uint64_t p = c->p;
+    for (Py_ssize_t i = c->i; i < c->count; i++) {
+        uint64_t window = load_be64(c->buf + (p >> 3)) << (p & 7);
+        uint32_t entry = table[window >> shift];
+        unsigned len = entry & 0xFF;
+        uint32_t symbol = entry >> 8;
+        if (!len && !(len = decode_long(d, window, &symbol))) {
+            *decodable = i;
+            return STREAM_MIDDLE;  /* a bit string that begins no codeword */
+        }
+        if (p + len > c->bits) {
+            *decodable = i;
+            return p == c->bits ? STREAM_SHORT : STREAM_MIDDLE;
+        }
+        put_symbol(c->out, i, symbol, width);
+        p += len;
+    }
+    if (p == c->bits)
+        return STREAM_OK;
+    /* Count the codewords the rest holds, as the numpy backend would report them. */
+    Py_ssize_t extra = 0;
+    while (p < c->bits) {
+        uint64_t window = load_be64(c->buf + (p >> 3)) << (p & 7);
+        uint32_t entry = table[window >> shift], symbol;
+        unsigned len = entry & 0xFF;
+        if (!len)
+            len = decode_long(d, window, &symbol);
+        if (!len || p + len > c->bits)
+            return STREAM_MIDDLE;
+        p += len;
+        extra++;
+    }
+    *decodable = c->count + extra;
+    return STREAM_LONG;
+}
+
+/* After the fast loop: each stream's padding, then the careful loop from where the fast
+ * one stopped (or from the start, to say what is wrong). */
+static int finish_streams(const Decoder *d, Cursor *c, Py_ssize_t streams, const int width,
+                          Py_ssize_t *decodable, Py_ssize_t *expected) {
+    for (Py_ssize_t k = 0; k < streams; k++) {
+        Py_ssize_t size = (Py_ssize_t)((c[k].bits + 7) / 8);
+        unsigned spare = (unsigned)(8 * size - c[k].bits);
+        if (spare && (c[k].buf[size - 1] & ((1u << spare) - 1)))
+            return STREAM_PADDING;
+        if (c[k].failed || c[k].p > c[k].bits) {  /* decode it again, to say what is wrong */
+            c[k].i = 0;
+            c[k].p = 0;
+        }
+        *expected = c[k].count;
+        int status = decode_careful(d, c + k, width, decodable);
+        if (status != STREAM_OK)
+            return status;
+    }
+    return STREAM_OK;
+}
+
+/* Decode every stream: the fast loop where it can, then the careful one, stream by stream. */
+static int decode_streams(const Decoder *d, Cursor *c, Py_ssize_t streams, const int width,
+                          Py_ssize_t *decodable, Py_ssize_t *expected) {
+    if (streams == 4)
+        decode_fast(d, c, 4, width);
+    else
+        for (Py_ssize_t k = 0; k < streams; k++)
+            decode_fast(d, c + k, 1, width);
+    return finish_streams(d, c, streams, width, decodable, expected);
+}
+
+/* decode_streams for byte symbols, for the run decoder: the width stays a constant here. */
+int hk_decode_byte_streams(const Decoder *d, Cursor *c, Py_ssize_t streams,
+                           Py_ssize_t *decodable, Py_ssize_t *expected) {
+    return decode_streams(d, c, streams, 1, decodable, expected);
+}
+
+/* decode_fast_pairs_with, for the run decoder: the one stream of each of n small blocks
+ * (2 to 4), each with its own code, side by side.  It stops when any stream nears its end;
+ * hk_decode_byte_streams then finishes each. */
+void hk_decode_side_by_side(const Decoder *const *d, Cursor *c, int n) {
+    decode_fast_pairs_with(d, c, n);
+}
+
+PyObject *hk_huffman_decode(PyObject *self, PyObject *args) {
+    Py_buffer streams, lengths;
+    PyObject *bit_list;
+    Py_ssize_t count;
+    int width;
+    if (!PyArg_ParseTuple(args, "y*O!ny*i", &streams, &PyTuple_Type, &bit_list, &count,
+                          &lengths, &width))
+        return NULL;
+    PyObject *result = NULL, *decoded = NULL;
+    Decoder decoder = {0};
+    uint8_t *padded = NULL;
+    Py_ssize_t stream_count = PyTuple_GET_SIZE(bit_list);
+    Cursor cursors[16];
+    Py_ssize_t offsets[17];
+    if (!check_width(width))
+        goto done;
+    if (stream_count < 1 || stream_count > 16 || count < 0) {
+        PyErr_SetString(PyExc_ValueError, "1 to 16 streams, and a count of symbols, are needed");
+        goto done;
+    }
+    offsets[0] = 0;
+    for (Py_ssize_t k = 0; k < stream_count; k++) {
+        unsigned long long value = PyLong_AsUnsignedLongLong(PyTuple_GET_ITEM(bit_list, k));
+        if (PyErr_Occurred())
+            goto done;
+        /* More bits than the buffer holds would wrap the byte count below around. */
+        if (value > 8 * (unsigned long long)streams.len) {
+            PyErr_SetString(PyExc_ValueError, "the streams' bit counts do not match their bytes");
+            goto done;
+        }
+        cursors[k].bits = value;
+        offsets[k + 1] = offsets[k] + (Py_ssize_t)((value + 7) / 8);
+    }
+    if (offsets[stream_count] != streams.len) {
+        PyErr_SetString(PyExc_ValueError, "the streams' bit counts do not match their bytes");
+        goto done;
+    }
+    if (width == 1 && lengths.len > 256) {
+        PyErr_SetString(PyExc_ValueError, "byte output needs a code of at most 256 symbols");
+        goto done;
+    }
+    /* The lookup table keeps a symbol in 24 bits (entry = symbol << 8 | length). */
+    if (lengths.len > ((Py_ssize_t)1 << 24)) {
+        PyErr_SetString(PyExc_ValueError, "a code has at most 2**24 symbols");
+        goto done;
+    }
+    if (count > PY_SSIZE_T_MAX / 4) {  /* count * width must not overflow */
+        PyErr_SetString(PyExc_ValueError, "the count of symbols is too large");
+        goto done;
+    }
+    decoded = PyBytes_FromStringAndSize(NULL, count * width);
+    if (!decoded)
+        goto done;
+    uint8_t *out = (uint8_t *)PyBytes_AS_STRING(decoded);
+    int built = hk_build_decoder(&decoder, lengths.buf, lengths.len, width == 1, count);
+    if (built == -2) {
+        PyErr_NoMemory();
+        goto done;
+    }
+    if (built) {
+        PyErr_SetString(PyExc_ValueError, "the code lengths are not a code");
+        goto done;
+    }
+    padded = malloc((size_t)streams.len + STREAM_PADDING_BYTES * (size_t)stream_count);
+    if (!padded) {
+        PyErr_NoMemory();
+        goto done;
+    }
+    int status;
+    Py_ssize_t decodable = 0, expected = 0;
+    const Py_ssize_t per_stream = (count + stream_count - 1) / stream_count;
+    Py_BEGIN_ALLOW_THREADS
+    for (Py_ssize_t k = 0; k < stream_count; k++) {
+        Py_ssize_t size = offsets[k + 1] - offsets[k];
+        uint8_t *buf = padded + offsets[k] + STREAM_PADDING_BYTES * k;
+        memcpy(buf, (const uint8_t *)streams.buf + offsets[k], (size_t)size);
+        memset(buf + size, 0, STREAM_PADDING_BYTES);
+        Py_ssize_t start = k * per_stream < count ? k * per_stream : count;
+        Py_ssize_t end = (k + 1) * per_stream < count ? (k + 1) * per_stream : count;
+        cursors[k].buf = buf;
+        cursors[k].p = 0;
+        cursors[k].i = 0;
+        cursors[k].count = end - start;
+        cursors[k].out = out + start * width;
+        cursors[k].failed = 0;
+    }
+    if (width == 1)
+        status = decode_streams(&decoder, cursors, stream_count, 1, &decodable, &expected);
+    else
+        status = decode_streams(&decoder, cursors, stream_count, 4, &decodable, &expected);
+    Py_END_ALLOW_THREADS
+    switch (status) {
+    case STREAM_OK:
+        result = decoded;
+        decoded = NULL;
+        break;
+    case STREAM_PADDING:
+        PyErr_SetString(PyExc_ValueError, "padding bits after the end of a stream are not zero");
+        break;
+    case STREAM_MIDDLE:
+        PyErr_SetString(PyExc_ValueError, "a stream ends in the middle of a codeword or holds a "
+                                          "bit string that is not a codeword");
+        break;
+    default:
+        PyErr_Format(PyExc_ValueError, "a stream decodes to %zd symbols, but its header says %zd",
+                     decodable, expected);
+    }
+done:
+    Py_XDECREF(decoded);
+    free(padded);
+    hk_free_decoder(&decoder);
+    PyBuffer_Release(&streams);
+    PyBuffer_Release(&lengths);
+    return result;
+}

@@ -1,0 +1,55 @@
+/*
+ * Huffman encoding: symbols to their codewords, packed MSB first (put_codes, in kernels.h,
+ * which the pieces encoder calls too).
+ */
+
+#include "kernels.h"
+
+/* huffman_encode(symbols, width, codes, lengths, out) -> the bits written to out. */
+PyObject *hk_huffman_encode(PyObject *self, PyObject *args) {
+    Py_buffer symbols, codes, lengths, out;
+    int width;
+    if (!PyArg_ParseTuple(args, "y*iy*y*w*", &symbols, &width, &codes, &lengths, &out))
+        return NULL;
+    PyObject *result = NULL;
+    Py_ssize_t n = 0, size = lengths.len;
+    if (!check_width(width))
+        goto done;
+    n = symbols.len / width;
+    if (codes.len != 8 * size) {
+        PyErr_SetString(PyExc_ValueError, "codes and lengths differ in size");
+        goto done;
+    }
+    if (width == 1 && size < 256) {
+        PyErr_SetString(PyExc_ValueError, "byte symbols need a table of 256 codes");
+        goto done;
+    }
+    const uint8_t *length = lengths.buf;
+    for (Py_ssize_t s = 0; s < size; s++) {
+        if (length[s] > LONGEST_CODE) {
+            PyErr_SetString(PyExc_ValueError, "a code is longer than 31 bits");
+            goto done;
+        }
+    }
+    if (!writable(&out, (n * LONGEST_CODE + 7) / 8 + 8, "the output buffer"))
+        goto done;
+    const uint64_t *code = codes.buf;
+    const uint8_t *in = symbols.buf;
+    uint8_t *dst = out.buf;
+    uint64_t total_bits = 0;
+    int bad = 0;
+    Py_BEGIN_ALLOW_THREADS
+    total_bits = put_codes(in, width, n, code, length, size, dst, &bad);
+    Py_END_ALLOW_THREADS
+    if (bad) {
+        PyErr_SetString(PyExc_ValueError, "a symbol is outside the code table or has no code");
+        goto done;
+    }
+    result = PyLong_FromUnsignedLongLong(total_bits);
+done:
+    PyBuffer_Release(&symbols);
+    PyBuffer_Release(&codes);
+    PyBuffer_Release(&lengths);
+    PyBuffer_Release(&out);
+    return result;
+}

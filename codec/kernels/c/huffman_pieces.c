@@ -1,0 +1,378 @@
+/*
+ * Split blocks: the blocks of many pieces, coded at once (FORMAT.md, section 16), as
+ * stream.pieces.encode_pieces and stream.pieces.encode_split write them (encode_huffman_pieces,
+ * encode_huffman_split): each piece's code and table planned, then its block written.
+ */
+
+#include "kernels.h"
+
+/* A block of at least this many symbols is split into STREAMS_PER_BLOCK streams, as
+ * codec/stream/pieces.py splits it. */
+#define MIN_SYMBOLS_TO_SPLIT (1 << 14)
+#define STREAMS_PER_BLOCK 4
+
+/* -- a piece's code: Huffman's, or package-merge's within the limit ------------------- */
+
+/*
+ * Sorts n <= 256 keys (count << 8 | symbol, listed by increasing symbol) into increasing
+ * order: a stable radix sort on the count, a byte at a time, as few passes as the largest
+ * count needs.  A few hundred keys a block, so this beats comparison sorts by far.
+ */
+static void sort_keys(uint64_t *key, int n) {
+    uint64_t largest = 0, spare[256];
+    for (int i = 0; i < n; i++)
+        largest = key[i] > largest ? key[i] : largest;
+    uint64_t *from = key, *to = spare;
+    for (int shift = 8; shift < 64 && (largest >> shift); shift += 8) {
+        int start[257] = {0};
+        for (int i = 0; i < n; i++)
+            start[((from[i] >> shift) & 255) + 1]++;
+        for (int d = 0; d < 256; d++)
+            start[d + 1] += start[d];
+        for (int i = 0; i < n; i++)
+            to[start[(from[i] >> shift) & 255]++] = from[i];
+        uint64_t *swap = from;
+        from = to, to = swap;
+    }
+    if (from != key)
+        memcpy(key, from, sizeof(uint64_t) * (size_t)n);
+}
+
+/*
+ * Package-merge (codebook.limited_lengths) over n leaves of these sorted weights: at each
+ * of max_length levels the leaves are merged, a leaf first on a tie, with the pairs of the
+ * level below; the 2n - 2 cheapest items of the top level, expanded, give each leaf's
+ * length as the number of levels that chose it.  Needs 2 < n <= 2^max_length <= 2^31.
+ */
+static void package_merge(const uint64_t *leaf, int n, int max_length, Py_ssize_t *length) {
+    uint8_t is_leaf[LONGEST_CODE][512];
+    int size[LONGEST_CODE];
+    uint64_t items[512], next[512];
+    memcpy(items, leaf, sizeof(uint64_t) * (size_t)n);
+    memset(is_leaf[0], 1, (size_t)n);
+    size[0] = n;
+    for (int level = 1; level < max_length; level++) {
+        int packages = size[level - 1] / 2, leaves = 0, paired = 0, made = 0;
+        while (leaves < n || paired < packages) {
+            uint64_t package = paired < packages ? items[2 * paired] + items[2 * paired + 1] : 0;
+            int take_leaf = paired == packages || (leaves < n && leaf[leaves] <= package);
+            next[made] = take_leaf ? leaf[leaves++] : (paired++, package);
+            is_leaf[level][made++] = (uint8_t)take_leaf;
+        }
+        memcpy(items, next, sizeof(uint64_t) * (size_t)made);
+        size[level] = made;
+    }
+    /* The leaves a level chooses are always the lightest ones. */
+    for (int i = 0; i < n; i++)
+        length[i] = 0;
+    int take = 2 * n - 2;
+    for (int level = max_length - 1; level >= 0; level--) {
+        int chosen = 0;
+        for (int k = 0; k < take && k < size[level]; k++)
+            chosen += is_leaf[level][k];
+        for (int i = 0; i < chosen; i++)
+            length[i]++;
+        take = 2 * (take - chosen);
+    }
+}
+
+/*
+ * The lengths codebook.optimal_lengths gives these counts of size <= 256 symbols:
+ * Huffman's, over the present symbols ordered by (count, symbol), or package-merge's when a
+ * code would pass max_length.  Returns 0, with no lengths set, when that is impossible:
+ * more than 2^max_length symbols (the caller then lets the reference say so).
+ */
+static int code_lengths(const int64_t *count, int size, int max_length, uint8_t *length) {
+    uint64_t key[256], weight[256];
+    double leaf[256], merged[256];
+    Py_ssize_t parent[512], depth[512];
+    int n = 0;
+    for (int s = 0; s < size; s++)
+        if (count[s] > 0)
+            key[n++] = (uint64_t)count[s] << 8 | (uint64_t)s;
+    if (n > 2 && max_length < 31 && n > (1 << max_length))
+        return 0;
+    memset(length, 0, (size_t)size);
+    sort_keys(key, n);
+    if (n <= 2) {
+        for (int i = 0; i < n; i++)
+            length[key[i] & 255] = 1;
+        return 1;
+    }
+    for (int i = 0; i < n; i++) {
+        weight[i] = key[i] >> 8;
+        leaf[i] = (double)weight[i];
+    }
+    hk_tree_depths(leaf, n, merged, parent, depth);
+    Py_ssize_t longest = 0;
+    for (int i = 0; i < n; i++)
+        longest = depth[i] > longest ? depth[i] : longest;
+    if (longest > max_length)
+        package_merge(weight, n, max_length, depth);
+    for (int i = 0; i < n; i++)
+        length[key[i] & 255] = (uint8_t)depth[i];
+    return 1;
+}
+
+/* -- planning and writing pieces ------------------------------------------------------ */
+
+static inline void store_le32(uint8_t *p, uint32_t v) {
+    for (int i = 0; i < 4; i++)
+        p[i] = (uint8_t)(v >> (8 * i));
+}
+
+/* How one piece is coded: its block type, its table, and the code its symbols get. */
+typedef struct {
+    int kind;
+    uint8_t length[256];  /* the piece's own code */
+    const uint8_t *use;  /* the code its symbols get: length, or the previous piece's */
+    uint8_t table[COMPACT_TABLE_MOST > PLAIN_TABLE_MOST ? COMPACT_TABLE_MOST : PLAIN_TABLE_MOST];
+    Py_ssize_t table_size;
+    uint64_t bits;  /* of all its streams */
+    int streams;
+} Piece;
+
+/*
+ * Plans a piece of n symbols with these counts as stream.pieces._encode_huffman_piece does:
+ * its own code, with the smaller of the compact and the plain table, or the previous
+ * piece's code (type 0x06) when that costs no more.  Returns 0 when a length limit
+ * cannot be met.
+ */
+static int plan_piece(Piece *piece, const int64_t *count, Py_ssize_t n, int max_length,
+                      const uint8_t *previous) {
+    uint8_t *length = piece->length;
+    if (!code_lengths(count, 256, max_length, length))
+        return 0;
+    int longest = 0, present = 0, reusable = previous != NULL;
+    uint64_t own_bits = 0, reuse_bits = 0;
+    for (int s = 0; s < 256; s++) {
+        longest = length[s] > longest ? length[s] : longest;
+        present += length[s] != 0;
+        own_bits += (uint64_t)count[s] * length[s];
+        if (previous) {
+            reuse_bits += (uint64_t)count[s] * previous[s];
+            reusable &= !(count[s] > 0 && previous[s] == 0);
+        }
+    }
+    Py_ssize_t plain_size = 33 + (present * hk_plain_width(longest) + 7) / 8;
+    piece->kind = BLOCK_HUFFMAN;
+    if (longest <= LONGEST_COMPACT) {
+        uint8_t symbols[256], extras[256], width[19];
+        int64_t uses[19] = {0};
+        int runs = hk_run_length(length, symbols, extras);
+        for (int k = 0; k < runs; k++)
+            uses[symbols[k]]++;
+        code_lengths(uses, 19, 7, width);  /* at most 19 symbols: always within 7 bits */
+        piece->table_size = hk_put_compact_table(length, width, piece->table);
+        if (piece->table_size < plain_size)
+            piece->kind = BLOCK_HUFFMAN_COMPACT;
+    }
+    if (piece->kind == BLOCK_HUFFMAN)
+        piece->table_size = hk_put_plain_table(length, piece->table);
+    piece->use = length;
+    piece->bits = own_bits;
+    if (reusable && reuse_bits <= own_bits + 8 * (uint64_t)piece->table_size) {
+        piece->kind = BLOCK_HUFFMAN_REUSE;
+        piece->table_size = 0;
+        piece->use = previous;
+        piece->bits = reuse_bits;
+    }
+    piece->streams = n >= MIN_SYMBOLS_TO_SPLIT ? STREAMS_PER_BLOCK : 1;
+    return 1;
+}
+
+/* Writes a planned piece's block: header, table, bit counts, streams.  Returns its size;
+ * sets *bad for a symbol its code does not cover. */
+static Py_ssize_t put_piece(const Piece *piece, const uint8_t *in, Py_ssize_t n, uint32_t crc,
+                            uint8_t *out, int *bad) {
+    uint64_t code[256];
+    assign_canonical(piece->use, 256, code);
+    uint8_t *at = out;
+    at[0] = (uint8_t)piece->kind;
+    store_le32(at + 1, (uint32_t)n);
+    store_le32(at + 5, crc);
+    memcpy(at + 9, piece->table, (size_t)piece->table_size);
+    at += 9 + piece->table_size;
+    uint8_t *bit_counts = at + 1;
+    at[0] = (uint8_t)piece->streams;
+    at += 1 + 4 * piece->streams;
+    Py_ssize_t per_stream = (n + piece->streams - 1) / piece->streams;
+    for (int k = 0; k < piece->streams; k++) {
+        Py_ssize_t start = k * per_stream < n ? k * per_stream : n;
+        Py_ssize_t end = (k + 1) * per_stream < n ? (k + 1) * per_stream : n;
+        uint64_t bits = put_codes(in + start, 1, end - start, code, piece->use, 256, at, bad);
+        store_le32(bit_counts + 4 * k, (uint32_t)bits);
+        at += (bits + 7) / 8;
+    }
+    return at - out;
+}
+
+/* Checks the arguments the pieces kernels share; sets an error and returns 0 if wrong. */
+static int check_pieces(Py_buffer *ends, Py_buffer *counts, Py_ssize_t symbols,
+                        int max_length) {
+    Py_ssize_t pieces = ends->len / 8;
+    const int64_t *end = ends->buf;
+    if (pieces < 1 || ends->len % 8 || counts->len != pieces * 256 * 8 || end[pieces - 1] != symbols
+            || max_length < 1 || max_length > LONGEST_CODE) {
+        PyErr_SetString(PyExc_ValueError, "the pieces and counts do not match the symbols");
+        return 0;
+    }
+    for (Py_ssize_t p = 0; p < pieces; p++) {
+        if (end[p] <= (p ? end[p - 1] : 0)) {
+            PyErr_SetString(PyExc_ValueError, "the pieces' ends must increase");
+            return 0;
+        }
+    }
+    return 1;
+}
+
+/*
+ * Plans each piece as plan_piece does, into plans[0 .. pieces): a piece that reuses a code
+ * points at the plan that carries it.  Returns 0 when a length limit cannot be met.
+ */
+static int plan_pieces(Piece *plans, const int64_t *count, const int64_t *end,
+                       Py_ssize_t pieces, int max_length) {
+    const uint8_t *previous = NULL;  /* the code of the last piece with a table of its own */
+    for (Py_ssize_t p = 0; p < pieces; p++) {
+        if (!plan_piece(&plans[p], count + 256 * p, end[p] - (p ? end[p - 1] : 0), max_length,
+                        previous))
+            return 0;
+        if (plans[p].kind != BLOCK_HUFFMAN_REUSE)
+            previous = plans[p].length;
+    }
+    return 1;
+}
+
+/* The least and most bytes planned pieces take: exact but for the padding of a block's
+ * last three streams. */
+static void pieces_size(const Piece *plans, Py_ssize_t pieces, Py_ssize_t *least,
+                        Py_ssize_t *most) {
+    *least = *most = 0;
+    for (Py_ssize_t p = 0; p < pieces; p++) {
+        Py_ssize_t size = 9 + plans[p].table_size + 1 + 4 * plans[p].streams
+                          + (Py_ssize_t)((plans[p].bits + 7) / 8);
+        *least += size;
+        *most += size + plans[p].streams - 1;
+    }
+}
+
+/* Writes planned pieces; returns the bytes written, and sets *bad as put_piece does. */
+static Py_ssize_t put_pieces(const Piece *plans, Py_ssize_t pieces, const uint8_t *in,
+                             const int64_t *end, const uint32_t *crc, uint8_t *out, int *bad) {
+    Py_ssize_t written = 0;
+    for (Py_ssize_t p = 0; p < pieces && !*bad; p++) {
+        Py_ssize_t start = p ? end[p - 1] : 0;
+        written += put_piece(&plans[p], in + start, end[p] - start, crc[p], out + written, bad);
+    }
+    return written;
+}
+
+/* The bytes the pieces kernels may write: codes of max_length bits, and each piece's most
+ * overhead; twice the codes when the whole block may be written after the pieces. */
+static Py_ssize_t pieces_room(Py_ssize_t symbols, Py_ssize_t pieces, int max_length,
+                              int with_whole) {
+    return (1 + with_whole) * (symbols * max_length / 8 + PIECE_OVERHEAD) + pieces * PIECE_OVERHEAD
+           + 16;
+}
+
+/*
+ * encode_huffman_pieces(symbols, ends, counts, crcs, max_length, out) -> bytes written, or
+ * None: the blocks of consecutive pieces of byte symbols, ending at ends (int64), with
+ * these counts (256 int64 a piece) and CRC-32s (uint32 a piece), as
+ * stream.pieces.encode_pieces writes them.  None when a piece's code cannot meet max_length:
+ * the reference then says why.
+ *
+ * encode_huffman_split(symbols, ends, counts, crcs, whole_crc, max_length, out) -> bytes
+ * written, -1, or None: stream.pieces.encode_split's choice between those pieces and the whole
+ * as one block (with the CRC-32 whole_crc), each planned once: the pieces when their size
+ * is surely smaller, the whole when surely not, else whichever the coding shows smaller.
+ * With whole_crc -1 it returns -1 instead of writing anything when the whole may win, for
+ * the caller to find the whole's CRC-32 and call again.
+ */
+static PyObject *encode_pieces_or_whole(PyObject *args, int split) {
+    Py_buffer symbols, ends, counts, crcs, out;
+    long long whole_crc = -1;
+    int max_length, parsed;
+    if (split)
+        parsed = PyArg_ParseTuple(args, "y*y*y*y*Liw*", &symbols, &ends, &counts, &crcs,
+                                  &whole_crc, &max_length, &out);
+    else
+        parsed = PyArg_ParseTuple(args, "y*y*y*y*iw*", &symbols, &ends, &counts, &crcs,
+                                  &max_length, &out);
+    if (!parsed)
+        return NULL;
+    PyObject *result = NULL;
+    Piece *plans = NULL;
+    Py_ssize_t pieces = ends.len / 8, n = symbols.len;
+    const int64_t *end = ends.buf;
+    if (!check_pieces(&ends, &counts, n, max_length))
+        goto done;
+    if (crcs.len != pieces * 4) {
+        PyErr_SetString(PyExc_ValueError, "each piece needs a CRC-32");
+        goto done;
+    }
+    if (!writable(&out, pieces_room(n, pieces, max_length, split), "the output buffer"))
+        goto done;
+    /* The pieces' plans, then (when splitting) the whole's. */
+    if (!(plans = malloc(sizeof(Piece) * (size_t)(pieces + split)))) {
+        PyErr_NoMemory();
+        goto done;
+    }
+    Py_ssize_t written = 0;
+    int ok = 1, bad = 0;
+    Py_BEGIN_ALLOW_THREADS
+    const uint8_t *in = symbols.buf;
+    uint8_t *to = out.buf;
+    ok = plan_pieces(plans, counts.buf, end, pieces, max_length);
+    if (ok && split) {
+        Piece *whole = &plans[pieces];
+        int64_t total[256] = {0};
+        for (Py_ssize_t p = 0; p < pieces; p++)
+            for (int v = 0; v < 256; v++)
+                total[v] += ((const int64_t *)counts.buf)[256 * p + v];
+        ok = plan_piece(whole, total, n, max_length, NULL);
+        Py_ssize_t least, most, whole_least, whole_most;
+        pieces_size(plans, pieces, &least, &most);
+        pieces_size(whole, 1, &whole_least, &whole_most);
+        uint32_t crc = (uint32_t)whole_crc;
+        if (!ok) {
+            written = 0;  /* a length limit cannot be met: the reference says so */
+        } else if (most < whole_least) {
+            written = put_pieces(plans, pieces, in, end, crcs.buf, to, &bad);
+        } else if (whole_crc < 0) {
+            written = -1;  /* the whole may win: its CRC-32 is needed */
+        } else if (least >= whole_most) {
+            written = put_piece(whole, in, n, crc, to, &bad);
+        } else {  /* code both, the whole after the pieces, and keep the smaller */
+            written = put_pieces(plans, pieces, in, end, crcs.buf, to, &bad);
+            Py_ssize_t alone = put_piece(whole, in, n, crc, to + written, &bad);
+            if (alone <= written) {
+                memmove(to, to + written, (size_t)alone);
+                written = alone;
+            }
+        }
+    } else if (ok) {
+        written = put_pieces(plans, pieces, in, end, crcs.buf, to, &bad);
+    }
+    Py_END_ALLOW_THREADS
+    if (bad)
+        PyErr_SetString(PyExc_ValueError, "a symbol has no code: the counts are wrong");
+    else
+        result = ok ? PyLong_FromSsize_t(written) : Py_NewRef(Py_None);
+done:
+    free(plans);
+    PyBuffer_Release(&symbols);
+    PyBuffer_Release(&ends);
+    PyBuffer_Release(&counts);
+    PyBuffer_Release(&crcs);
+    PyBuffer_Release(&out);
+    return result;
+}
+
+PyObject *hk_encode_huffman_pieces(PyObject *self, PyObject *args) {
+    return encode_pieces_or_whole(args, 0);
+}
+
+PyObject *hk_encode_huffman_split(PyObject *self, PyObject *args) {
+    return encode_pieces_or_whole(args, 1);
+}

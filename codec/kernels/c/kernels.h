@@ -1,0 +1,318 @@
+/*
+ * huffkit's compiled kernels: the hot loops of codec/kernels/reference/ (the numpy reference
+ * backend), in C.  Each function does the same work as its numpy counterpart and gives
+ * bit-identical results; the test suite checks that on both backends.
+ *
+ * The Python wrappers in codec/kernels/compiled.py pass contiguous arrays in; the decoders
+ * return their symbols as a new bytes object (1 or 4 bytes each), and the encoders write
+ * into arrays the wrappers allocate.  So the kernels need no numpy headers: they only read
+ * and write buffers, and they release the GIL while they do.  Every index they take from
+ * their inputs is checked, so a damaged or hostile block cannot make them read or write
+ * outside their buffers.
+ *
+ *   count_bytes(data, counts)                       histogram of a byte string
+ *   huffman_encode(symbols, width, codes, lengths, out) -> bits
+ *   count_distinct_bytes(data) -> how many distinct byte values it holds
+ *   join(parts, threads) -> b"".join(parts), the copying shared among threads
+ *   huffman_decode(streams, stream_bits, count, lengths, width) -> symbols (bytes)
+ *   ans_encode(symbols, width, freqs, cumulative, precision, lanes, states, words) -> words
+ *   ans_encode_pieces(...): ans_encode of consecutive pieces, their steps overlapping
+ *   decode_huffman_run(...): a run of a byte frame's compact and reuse blocks, decoded
+ *   ans_decode(words, states, count, freqs, cumulative, precision, width) -> symbols
+ *
+ * Symbols are 1-byte (width 1: bytes) or 4-byte (width 4: positions in a block's list of
+ * symbols) unsigned integers.  Bit strings are MSB first, as FORMAT.md section 1 says.
+ *
+ * They make one extension module, huffkit._ckernels, from these sources:
+ *
+ *   module.c          the module and its method table
+ *   count.c           byte histograms: of a buffer, of its cells, distinct bytes
+ *   huffman_codes.c   Huffman code lengths (the depths of Huffman's tree), canonical codes
+ *   code_tables.c     code tables: the plain one, and the compact one written and read
+ *   huffman_encode.c  Huffman encoding of symbols
+ *   huffman_decode.c  Huffman decoding: the lookup tables, the fast and careful loops
+ *   huffman_runs.c    runs of small Huffman blocks of a frame, decoded in one call
+ *   huffman_pieces.c  split blocks: the Huffman blocks of many pieces, coded at once, each
+ *                     piece's code within a limit (package-merge), its table, its block
+ *   rans_tables.c     rANS frequency tables: quantised, planned for pieces
+ *   rans_encode.c     rANS encoding, of a block and of many pieces at once
+ *   rans_decode.c     rANS decoding
+ *   varints.c         LEB128 numbers
+ *   splitter.c        block splitting: merging cells into segments
+ *   join.c            b"".join, on threads
+ *
+ * This header holds what they share: the format's constants, small helpers (static inline,
+ * so that a hot loop calling one from another source loses nothing by the split), the
+ * Huffman decoder's structures, and the functions one source calls in another.  Those are
+ * named hk_* and hidden, so that the module exports PyInit__ckernels alone; everything else
+ * is static to its source.
+ */
+
+#ifndef HUFFKIT_KERNELS_H
+#define HUFFKIT_KERNELS_H
+
+#define PY_SSIZE_T_CLEAN
+#include <Python.h>
+
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+/* A function one source gives the others.  Hidden: outside the module it does not exist,
+ * and inside it is called directly and may be inlined (gcc does neither for a global
+ * function of a shared library, which another library could replace). */
+#if defined(__GNUC__) && !defined(_WIN32)
+#define HK_SHARED __attribute__((visibility("hidden")))
+#else
+#define HK_SHARED
+#endif
+
+/* The longest code the format allows (FORMAT.md, rule C1). */
+#define LONGEST_CODE 31
+/* rANS: states live in [2^32, 2^64); words are 32 bits. */
+#define ANS_LOWER ((uint64_t)1 << 32)
+
+/* Block types and sizes of FORMAT.md sections 5 and 16. */
+#define BLOCK_HUFFMAN 0x01
+#define BLOCK_HUFFMAN_COMPACT 0x05
+#define BLOCK_HUFFMAN_REUSE 0x06
+#define LONGEST_COMPACT 15
+#define PLAIN_TABLE_MOST (1 + 32 + (256 * 5 + 7) / 8)
+/* The most bytes a compact table takes: 4 + 19 * 3 bits, then at most 256 run-length
+ * symbols of at most 7 + 7 bits each. */
+#define COMPACT_TABLE_MOST ((4 + 19 * 3 + 256 * 14 + 7) / 8)
+/* The most bytes a piece takes beside its codes: header (9), a plain table (the compact
+ * one is used only when smaller), stream count and bit counts (1 + 16), and each stream's
+ * last byte (4). */
+#define PIECE_OVERHEAD (9 + PLAIN_TABLE_MOST + 17 + 4)
+
+/* -- small helpers -------------------------------------------------------------------- */
+
+static inline uint64_t load_be64(const uint8_t *p) {
+    uint64_t v;
+    memcpy(&v, p, 8);
+    return __builtin_bswap64(v);
+}
+
+static inline void store_be64(uint8_t *p, uint64_t v) {
+    v = __builtin_bswap64(v);
+    memcpy(p, &v, 8);
+}
+
+static inline uint32_t symbol_at(const uint8_t *symbols, int width, Py_ssize_t i) {
+    if (width == 1)
+        return symbols[i];
+    uint32_t v;
+    memcpy(&v, symbols + 4 * i, 4);
+    return v;
+}
+
+static inline int check_width(int width) {
+    if (width != 1 && width != 4) {
+        PyErr_Format(PyExc_ValueError, "symbol width must be 1 or 4 bytes, not %d", width);
+        return 0;
+    }
+    return 1;
+}
+
+static inline int writable(Py_buffer *view, Py_ssize_t need, const char *what) {
+    if (view->len < need) {
+        PyErr_Format(PyExc_ValueError, "%s holds %zd bytes; %zd are needed", what, view->len,
+                     need);
+        return 0;
+    }
+    return 1;
+}
+
+/* The arguments of a rANS frequency table, checked: freqs and cumulative, u32 arrays of one
+ * size, cumulative the running sum of freqs, and freqs summing to 2**precision.  Static
+ * inline: clang inlined it into ans_encode_pieces when the kernels were one file, and
+ * called in another source it left that kernel 6% slower (ptt5, compressed with rANS). */
+static inline int check_table(Py_buffer *freqs, Py_buffer *cumulative, int precision) {
+    if (precision < 1 || precision > 24) {
+        PyErr_SetString(PyExc_ValueError, "precision must be 1 to 24 bits");
+        return 0;
+    }
+    if (freqs->len != cumulative->len || freqs->len % 4) {
+        PyErr_SetString(PyExc_ValueError, "freqs and cumulative must be u32 arrays of one size");
+        return 0;
+    }
+    const uint32_t *f = freqs->buf, *c = cumulative->buf;
+    Py_ssize_t size = freqs->len / 4;
+    uint64_t total = 0;
+    for (Py_ssize_t s = 0; s < size; s++) {
+        if (c[s] != total) {
+            PyErr_SetString(PyExc_ValueError, "cumulative is not the running sum of freqs");
+            return 0;
+        }
+        total += f[s];
+    }
+    if (total != ((uint64_t)1 << precision)) {
+        PyErr_SetString(PyExc_ValueError, "the frequencies do not sum to 2**precision");
+        return 0;
+    }
+    return 1;
+}
+
+/* -- Huffman encoding: codewords, and codes to bits ----------------------------------- */
+
+/* Both static inline, as when the kernels were one file, so that the sources using them
+ * inline them: the pieces encoder wrote its codes 2 to 3% slower when it called
+ * assign_canonical in another source. */
+
+/* Each symbol's canonical codeword (FORMAT.md, section 7), in order of (length, symbol); 0
+ * for a symbol without a code.  Every length is at most LONGEST_CODE. */
+static inline void assign_canonical(const uint8_t *length, Py_ssize_t size, uint64_t *code) {
+    uint64_t count[LONGEST_CODE + 2] = {0}, next[LONGEST_CODE + 2] = {0};
+    for (Py_ssize_t s = 0; s < size; s++)
+        count[length[s]]++;
+    count[0] = 0;
+    uint64_t value = 0;
+    for (int l = 1; l <= LONGEST_CODE; l++) {
+        value = (value + count[l - 1]) << 1;
+        next[l] = value;
+    }
+    for (Py_ssize_t s = 0; s < size; s++)
+        code[s] = length[s] ? next[length[s]]++ : 0;
+}
+
+/*
+ * The bits waiting to be written sit at the top of a 64-bit word, `pending` of them.
+ * After each code is added, the whole bytes among them are stored (a big-endian store of
+ * all 8 bytes; the bytes past the whole ones are rewritten by the next store), so no
+ * branch depends on the data.  With codes of at most 31 bits, at most 7 + 31 bits wait.
+ * Writes up to 8 bytes past the last whole one; sets *bad for a symbol without a code.
+ */
+static inline uint64_t put_codes(const uint8_t *in, int width, Py_ssize_t n,
+                                 const uint64_t *code, const uint8_t *length, Py_ssize_t size,
+                                 uint8_t *dst, int *bad) {
+    uint64_t acc = 0, total_bits = 0;
+    unsigned pending = 0, missing = 0;
+    uint8_t *at = dst;
+    for (Py_ssize_t i = 0; i < n; i++) {
+        uint32_t s = symbol_at(in, width, i);
+        if (s >= (uint32_t)size) {
+            *bad = 1;
+            break;
+        }
+        unsigned len = length[s];
+        missing |= len == 0;  /* a symbol without a code: the caller's counts were wrong */
+        acc |= len ? code[s] << (64 - pending - len) : 0;
+        pending += len;
+        store_be64(at, acc);
+        unsigned whole = pending >> 3;  /* at most 4, so the shift below stays under 64 */
+        at += whole;
+        acc <<= 8 * whole;
+        pending &= 7;
+        total_bits += len;
+    }
+    *bad |= (int)missing;
+    return total_bits;
+}
+
+/* -- the Huffman decoder (huffman_decode.c) ------------------------------------------- */
+
+/*
+ * A canonical code, ready to decode.  `table` maps the next `bits` bits (TABLE_BITS, or
+ * fewer when no code is that long) to (symbol << 8 | length); length 0 means "a longer
+ * code, or none": the slow path then tries each longer length l, since the codes of
+ * length l are the l-bit numbers first[l] .. first[l] + count[l] - 1.
+ */
+typedef struct {
+    unsigned bits;
+    unsigned longest;
+    uint32_t *table;
+    /* For byte symbols: the next `bits` bits to one or two symbols, when two codes fit:
+     * (second << 24 | first << 16 | symbols << 8 | bits used); 0 bits used: slow path. */
+    uint32_t *pairs;
+    uint32_t count[LONGEST_CODE + 1];  /* how many codes have length l */
+    uint32_t first[LONGEST_CODE + 1];  /* the first code of length l */
+    uint32_t offset[LONGEST_CODE + 1];  /* its index among the symbols in canonical order */
+    uint32_t *sorted;  /* the symbols in canonical order: by length, then value */
+} Decoder;
+
+enum { STREAM_OK = 0, STREAM_MIDDLE = 1, STREAM_SHORT = 2, STREAM_LONG = 3, STREAM_PADDING = 4 };
+
+/* Zero bytes after each stream: loads of 8 bytes up to 8 bytes past its end stay inside. */
+#define STREAM_PADDING_BYTES 16
+
+/* Where the decoding of one stream stands. */
+typedef struct {
+    const uint8_t *buf;  /* the stream, followed by STREAM_PADDING_BYTES zero bytes */
+    uint64_t p;  /* bits read */
+    uint64_t bits;  /* the stream's length in bits */
+    Py_ssize_t i;  /* symbols decoded */
+    Py_ssize_t count;  /* symbols it holds */
+    uint8_t *out;  /* where its symbols go */
+    int failed;  /* the fast loop met a bit string that begins no codeword */
+} Cursor;
+
+HK_SHARED int hk_build_decoder(Decoder *d, const uint8_t *length, Py_ssize_t size, int pairs,
+                               Py_ssize_t symbols);
+HK_SHARED void hk_free_decoder(Decoder *d);
+HK_SHARED int hk_decode_byte_streams(const Decoder *d, Cursor *c, Py_ssize_t streams,
+                                     Py_ssize_t *decodable, Py_ssize_t *expected);
+HK_SHARED void hk_decode_side_by_side(const Decoder *const *d, Cursor *c, int n);
+
+/* -- what each source gives the others ------------------------------------------------ */
+
+/* The kernels, which module.c lists under their names without hk_, and the helpers that
+ * other sources call. */
+
+/* count.c */
+HK_SHARED PyObject *hk_count_bytes(PyObject *self, PyObject *args);
+HK_SHARED PyObject *hk_count_cells(PyObject *self, PyObject *args);
+HK_SHARED PyObject *hk_count_distinct_bytes(PyObject *self, PyObject *args);
+
+/* huffman_codes.c */
+HK_SHARED PyObject *hk_huffman_depths(PyObject *self, PyObject *args);
+HK_SHARED PyObject *hk_canonical_codes(PyObject *self, PyObject *args);
+HK_SHARED void hk_tree_depths(const double *leaf, Py_ssize_t n, double *merged,
+                              Py_ssize_t *parent, Py_ssize_t *depth);
+
+/* code_tables.c */
+HK_SHARED PyObject *hk_compact_symbol_counts(PyObject *self, PyObject *args);
+HK_SHARED PyObject *hk_write_compact_table(PyObject *self, PyObject *args);
+HK_SHARED PyObject *hk_parse_compact_table(PyObject *self, PyObject *args);
+HK_SHARED int hk_run_length(const uint8_t *lengths, uint8_t *symbols, uint8_t *extras);
+HK_SHARED Py_ssize_t hk_put_compact_table(const uint8_t *lengths, const uint8_t *width,
+                                          uint8_t *out);
+HK_SHARED Py_ssize_t hk_read_compact(const uint8_t *buf, Py_ssize_t len, uint8_t *lengths);
+HK_SHARED int hk_plain_width(int longest);
+HK_SHARED Py_ssize_t hk_put_plain_table(const uint8_t *length, uint8_t *out);
+
+/* huffman_encode.c */
+HK_SHARED PyObject *hk_huffman_encode(PyObject *self, PyObject *args);
+
+/* huffman_decode.c: the kernel; the decoder's functions are above */
+HK_SHARED PyObject *hk_huffman_decode(PyObject *self, PyObject *args);
+
+/* huffman_runs.c */
+HK_SHARED PyObject *hk_decode_huffman_run(PyObject *self, PyObject *args);
+
+/* huffman_pieces.c */
+HK_SHARED PyObject *hk_encode_huffman_pieces(PyObject *self, PyObject *args);
+HK_SHARED PyObject *hk_encode_huffman_split(PyObject *self, PyObject *args);
+
+/* rans_tables.c */
+HK_SHARED PyObject *hk_quantize_counts(PyObject *self, PyObject *args);
+HK_SHARED PyObject *hk_plan_ans_pieces(PyObject *self, PyObject *args);
+
+/* rans_encode.c */
+HK_SHARED PyObject *hk_ans_encode(PyObject *self, PyObject *args);
+HK_SHARED PyObject *hk_ans_encode_pieces(PyObject *self, PyObject *args);
+
+/* rans_decode.c */
+HK_SHARED PyObject *hk_ans_decode(PyObject *self, PyObject *args);
+
+/* varints.c */
+HK_SHARED PyObject *hk_pack_varints(PyObject *self, PyObject *args);
+HK_SHARED PyObject *hk_parse_varints(PyObject *self, PyObject *args);
+
+/* splitter.c */
+HK_SHARED PyObject *hk_merge_cells(PyObject *self, PyObject *args);
+
+/* join.c */
+HK_SHARED PyObject *hk_join(PyObject *self, PyObject *args);
+
+#endif

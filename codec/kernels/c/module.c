@@ -1,0 +1,66 @@
+/*
+ * The module huffkit._ckernels: the kernels of the other sources (kernels.h lists them),
+ * each under the name codec/kernels/compiled.py calls it by.
+ */
+
+#include "kernels.h"
+
+static PyMethodDef methods[] = {
+    {"count_bytes", hk_count_bytes, METH_VARARGS, "count_bytes(data, counts): a byte histogram."},
+    {"join", hk_join, METH_VARARGS, "join(parts, threads) -> b''.join(parts), copied by threads."},
+    {"compact_symbol_counts", hk_compact_symbol_counts, METH_VARARGS,
+     "compact_symbol_counts(lengths) -> how often each run-length symbol occurs."},
+    {"write_compact_table", hk_write_compact_table, METH_VARARGS,
+     "write_compact_table(lengths, code_length_lengths) -> the compact table's bytes."},
+    {"parse_compact_table", hk_parse_compact_table, METH_VARARGS,
+     "parse_compact_table(buffer, pos) -> (256 lengths, end), or None if it is not valid."},
+    {"encode_huffman_pieces", hk_encode_huffman_pieces, METH_VARARGS,
+     "encode_huffman_pieces(symbols, ends, counts, crcs, max_length, out) -> bytes written."},
+    {"encode_huffman_split", hk_encode_huffman_split, METH_VARARGS,
+     "encode_huffman_split(symbols, ends, counts, crcs, whole_crc, max_length, out) -> bytes."},
+    {"merge_cells", hk_merge_cells, METH_VARARGS,
+     "merge_cells(counts, huffman, max_block, log2_table, bits_per_length, lengths) -> segments."},
+    {"pack_varints", hk_pack_varints, METH_VARARGS, "pack_varints(values) -> LEB128 bytes."},
+    {"plan_ans_pieces", hk_plan_ans_pieces, METH_VARARGS,
+     "plan_ans_pieces(counts, costs, freqs, ideals, lanes, reused) -> packed tables."},
+    {"quantize_counts", hk_quantize_counts, METH_VARARGS,
+     "quantize_counts(counts, precision, freqs) -> True, or False for the reference to do."},
+    {"count_cells", hk_count_cells, METH_VARARGS,
+     "count_cells(data, cell, counts): a byte histogram per run of cell bytes."},
+    {"count_distinct_bytes", hk_count_distinct_bytes, METH_VARARGS,
+     "count_distinct_bytes(data) -> how many distinct byte values data holds."},
+    {"canonical_codes", hk_canonical_codes, METH_VARARGS,
+     "canonical_codes(lengths, codes): each symbol's canonical codeword."},
+    {"huffman_depths", hk_huffman_depths, METH_VARARGS,
+     "huffman_depths(sorted_weights, depths): Huffman's tree depths, two-queue, leaves first."},
+    {"huffman_encode", hk_huffman_encode, METH_VARARGS,
+     "huffman_encode(symbols, width, codes, lengths, out) -> bits written."},
+    {"huffman_decode", hk_huffman_decode, METH_VARARGS,
+     "huffman_decode(streams, stream_bits, count, lengths, width) -> the symbols, as bytes."},
+    {"ans_encode", hk_ans_encode, METH_VARARGS,
+     "ans_encode(symbols, width, freqs, cumulative, precision, lanes, states, words) -> words."},
+    {"decode_huffman_run", hk_decode_huffman_run, METH_VARARGS,
+     "decode_huffman_run(buffer, pos, block_size, previous, budget, largest) -> None or "
+     "(data, starts, ends, crcs, lengths)."},
+    {"parse_varints", hk_parse_varints, METH_VARARGS,
+     "parse_varints(buffer, pos, count, longest, values) -> end position, or None."},
+    {"ans_encode_pieces", hk_ans_encode_pieces, METH_VARARGS,
+     "ans_encode_pieces(symbols, ends, freqs, cumulative, precision, lanes, states, words, "
+     "counts) -> None."},
+    {"ans_decode", hk_ans_decode, METH_VARARGS,
+     "ans_decode(words, states, count, freqs, cumulative, precision, width) -> bytes."},
+    {NULL, NULL, 0, NULL},
+};
+
+static struct PyModuleDef module = {
+    PyModuleDef_HEAD_INIT, "_ckernels",
+    "huffkit's compiled kernels (see codec/kernels/c/).", -1, methods,
+};
+
+PyMODINIT_FUNC PyInit__ckernels(void) {
+    PyObject *m = PyModule_Create(&module);
+    /* The wrappers size the pieces kernels' output from it (pieces_room). */
+    if (m && PyModule_AddIntConstant(m, "PIECE_OVERHEAD", PIECE_OVERHEAD) < 0)
+        Py_CLEAR(m);
+    return m;
+}

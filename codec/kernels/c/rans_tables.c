@@ -1,0 +1,261 @@
+/*
+ * rANS frequency tables, made from counts with the same results as
+ * codec/models/frequency_table.py: a table
+ * (quantize_counts), and those of a split block's pieces (plan_ans_pieces).  The coders
+ * check the tables they are given with check_table, in kernels.h.
+ */
+
+#include <math.h>
+
+#include "kernels.h"
+
+/* -- quantising counts (codec/models/frequency_table.py) ------------------------------------ */
+
+typedef struct {
+    double key;
+    Py_ssize_t index;
+} HeapItem;
+
+static inline int heap_less(const HeapItem *a, const HeapItem *b) {
+    return a->key < b->key || (a->key == b->key && a->index < b->index);
+}
+
+static void heap_push(HeapItem *heap, Py_ssize_t *size, HeapItem item) {
+    Py_ssize_t i = (*size)++;
+    while (i > 0) {
+        Py_ssize_t parent = (i - 1) / 2;
+        if (!heap_less(&item, &heap[parent]))
+            break;
+        heap[i] = heap[parent];
+        i = parent;
+    }
+    heap[i] = item;
+}
+
+static HeapItem heap_pop(HeapItem *heap, Py_ssize_t *size) {
+    HeapItem top = heap[0], last = heap[--(*size)];
+    Py_ssize_t i = 0;
+    for (;;) {
+        Py_ssize_t child = 2 * i + 1;
+        if (child >= *size)
+            break;
+        if (child + 1 < *size && heap_less(&heap[child + 1], &heap[child]))
+            child++;
+        if (!heap_less(&heap[child], &last))
+            break;
+        heap[i] = heap[child];
+        i = child;
+    }
+    if (*size)
+        heap[i] = last;
+    return top;
+}
+
+/* What raising a frequency from f to f + 1 saves (frequency_table._gain): the same doubles as
+ * Python's, whose int / int division is correctly rounded, as IEEE division of exact doubles is. */
+static inline double gain(double share, int64_t f) {
+    return share * log2((double)(f + 1) / (double)f);
+}
+
+/*
+ * frequency_table.quantize of n integer counts at a precision: the same floors, the same
+ * doubles and the same order of handing out (or taking back) units: a heap ordered by gain,
+ * then index.
+ * share and heap have room for n.  Returns 0, for the reference to do it, when the counts
+ * are too large for exact doubles or the table cannot be made.
+ */
+static int quantize_row(const int64_t *count, Py_ssize_t n, int precision, int64_t *freq,
+                        double *share, HeapItem *heap) {
+    Py_ssize_t present = 0;
+    int64_t total_freq = (int64_t)1 << precision, total = 0, largest = 0;
+    for (Py_ssize_t s = 0; s < n; s++) {
+        if (count[s] < 0)
+            return 0;
+        total += count[s];
+        largest = count[s] > largest ? count[s] : largest;
+        present += count[s] > 0;
+        if (total >= ((int64_t)1 << 40))
+            return 0;
+    }
+    /* Every value * M below 2^53: the shares are exact doubles before the division. */
+    if (!present || present > total_freq || largest >= ((int64_t)1 << (53 - precision)))
+        return 0;
+    int64_t surplus = total_freq;
+    for (Py_ssize_t s = 0; s < n; s++) {
+        int64_t scaled = count[s] * total_freq;
+        freq[s] = count[s] ? (scaled / total > 1 ? scaled / total : 1) : 0;
+        share[s] = (double)scaled / (double)total;
+        surplus -= freq[s];
+    }
+    Py_ssize_t size = 0;
+    if (surplus > 0) {
+        for (Py_ssize_t s = 0; s < n; s++)
+            if (count[s])
+                heap_push(heap, &size, (HeapItem){-gain(share[s], freq[s]), s});
+        for (; surplus > 0; surplus--) {
+            Py_ssize_t s = heap_pop(heap, &size).index;
+            freq[s]++;
+            heap_push(heap, &size, (HeapItem){-gain(share[s], freq[s]), s});
+        }
+    } else if (surplus < 0) {
+        for (Py_ssize_t s = 0; s < n; s++)
+            if (freq[s] > 1)
+                heap_push(heap, &size, (HeapItem){gain(share[s], freq[s] - 1), s});
+        for (; surplus < 0; surplus++) {
+            Py_ssize_t s = heap_pop(heap, &size).index;
+            freq[s]--;
+            if (freq[s] > 1)
+                heap_push(heap, &size, (HeapItem){gain(share[s], freq[s] - 1), s});
+        }
+    }
+    return 1;
+}
+
+/*
+ * quantize_counts(counts, precision, freqs) -> True, or False to leave it to the reference:
+ * frequency_table.quantize for integer counts (quantize_row).
+ */
+PyObject *hk_quantize_counts(PyObject *self, PyObject *args) {
+    Py_buffer counts, freqs;
+    int precision;
+    if (!PyArg_ParseTuple(args, "y*iw*", &counts, &precision, &freqs))
+        return NULL;
+    PyObject *result = NULL;
+    Py_ssize_t n = counts.len / 8;
+    double *share = NULL;
+    HeapItem *heap = NULL;
+    if (counts.len % 8 || precision < 1 || precision > 30 || !writable(&freqs, counts.len, "freqs"))
+        goto done;
+    share = malloc(sizeof(double) * (size_t)(n ? n : 1));
+    heap = malloc(sizeof(HeapItem) * (size_t)(n ? n : 1));
+    if (!share || !heap) {
+        PyErr_NoMemory();
+        goto done;
+    }
+    result = Py_NewRef(quantize_row(counts.buf, n, precision, freqs.buf, share, heap)
+                       ? Py_True : Py_False);
+done:
+    free(share);
+    free(heap);
+    PyBuffer_Release(&counts);
+    PyBuffer_Release(&freqs);
+    return result;
+}
+
+/* -- the tables of a split block's pieces (codec/stream/pieces.py) -------------------------- */
+
+/* Python's float floor division, a // b, for a >= 0 and b > 0 (as CPython computes it). */
+static double python_floor_div(double a, double b) {
+    double mod = fmod(a, b), div = (a - mod) / b;
+    if (!div)
+        return 0.0;
+    double floored = floor(div);
+    return div - floored > 0.5 ? floored + 1.0 : floored;
+}
+
+/* The ideal bits of these counts under these frequencies: the sum of count * cost over the
+ * present symbols in order, the costs (16 - log2 f) from the caller's table. */
+static double ideal_bits(const int64_t *count, const int64_t *freq, const double *cost) {
+    double sum = 0.0;
+    for (int s = 0; s < 256; s++)
+        if (count[s]) {
+            double bits = (double)count[s] * cost[freq[s]];
+            sum += bits;
+        }
+    return sum;
+}
+
+/*
+ * plan_ans_pieces(counts, costs, freqs, ideals, lanes, reused) -> the packed tables (a list
+ * of bytes, empty for a piece that reuses the previous table), or None for the reference:
+ * stream.pieces._plan_ans_pieces for pieces of byte counts (256 int64 a piece), with tables of
+ * precision 16.  Fills each piece's frequencies, ideal bits, lanes, and whether it reuses.
+ */
+PyObject *hk_plan_ans_pieces(PyObject *self, PyObject *args) {
+    Py_buffer counts, costs, freqs, ideals, lanes, reused;
+    if (!PyArg_ParseTuple(args, "y*y*w*w*w*w*", &counts, &costs, &freqs, &ideals, &lanes,
+                          &reused))
+        return NULL;
+    PyObject *result = NULL;
+    Py_ssize_t pieces = counts.len / (256 * 8);
+    if (pieces < 1 || counts.len % (256 * 8) || costs.len != 8 * 65537) {
+        PyErr_SetString(PyExc_ValueError, "256 counts a piece, and 65 537 costs, are needed");
+        goto done;
+    }
+    if (!writable(&freqs, counts.len, "freqs") || !writable(&ideals, pieces * 8, "ideals")
+            || !writable(&lanes, pieces * 8, "lanes") || !writable(&reused, pieces, "reused"))
+        goto done;
+    result = PyList_New(pieces);
+    if (!result)
+        goto done;
+    const double *cost = costs.buf;
+    const int64_t *previous = NULL;  /* the frequencies the last table of its own gave */
+    double share[256];
+    HeapItem heap[256];
+    uint8_t table[1 + 32 + 256 * 3];
+    for (Py_ssize_t p = 0; p < pieces; p++) {
+        const int64_t *count = (const int64_t *)counts.buf + 256 * p;
+        int64_t *freq = (int64_t *)freqs.buf + 256 * p;
+        if (!quantize_row(count, 256, 16, freq, share, heap)) {
+            Py_SETREF(result, Py_NewRef(Py_None));
+            goto done;
+        }
+        /* Precision, presence bitmap, then each present frequency less 1 as LEB128. */
+        Py_ssize_t size = 33;
+        memset(table, 0, 33);
+        table[0] = 16;
+        int64_t symbols = 0;
+        int reusable = previous != NULL;
+        for (int s = 0; s < 256; s++) {
+            symbols += count[s];
+            if (!freq[s])
+                continue;
+            table[1 + s / 8] |= (uint8_t)(0x80 >> (s & 7));
+            for (uint64_t v = (uint64_t)(freq[s] - 1);; v >>= 7) {
+                table[size++] = (uint8_t)(v & 0x7F) | (v >= 0x80 ? 0x80 : 0);
+                if (v < 0x80)
+                    break;
+            }
+            reusable &= previous == NULL || previous[s] > 0;
+        }
+        double ideal = ideal_bits(count, freq, cost);
+        int reuse = 0;
+        if (reusable) {
+            double again = ideal_bits(count, previous, cost);
+            if (again <= (double)(8 * size) + ideal) {
+                reuse = 1;
+                ideal = again;
+            }
+        }
+        /* format.rans_block.lanes_for_counts */
+        double wanted = python_floor_div(ideal, 100000.0);
+        double by_length = (double)((symbols + 131071) / 131072);
+        double spare = python_floor_div(ideal, 50000.0);
+        if (ideal >= 20000.0 && (double)(symbols / 16384) > spare)
+            spare = (double)(symbols / 16384);
+        wanted = wanted > by_length ? wanted : by_length;
+        spare = spare < 4 ? spare : 4;
+        wanted = wanted > spare ? wanted : spare;
+        double most = symbols < 4096 ? (double)symbols : 4096.0;
+        wanted = wanted < most ? wanted : most;
+        ((int64_t *)lanes.buf)[p] = wanted > 1 ? (int64_t)wanted : 1;
+        ((double *)ideals.buf)[p] = ideal;
+        ((uint8_t *)reused.buf)[p] = (uint8_t)reuse;
+        PyObject *packed = PyBytes_FromStringAndSize((const char *)table, reuse ? 0 : size);
+        if (!packed) {
+            Py_CLEAR(result);
+            goto done;
+        }
+        PyList_SET_ITEM(result, p, packed);
+        if (!reuse)
+            previous = freq;
+    }
+done:
+    PyBuffer_Release(&counts);
+    PyBuffer_Release(&costs);
+    PyBuffer_Release(&freqs);
+    PyBuffer_Release(&ideals);
+    PyBuffer_Release(&lanes);
+    PyBuffer_Release(&reused);
+    return result;
+}
