@@ -82,7 +82,7 @@ def name() -> str:
 def describe() -> str:
     """The backend in use, and why, in words (``huffkit --version`` prints it)."""
     if _name == "c":
-        return "backend c: compiled kernels"
+        return f"backend c: compiled kernels, built by {compiled.COMPILER}"
     why = unavailable if unavailable is not None else f"chosen by {_ENVIRONMENT}=numpy"
     try:
         reference.require_bitarray()

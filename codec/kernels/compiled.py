@@ -17,6 +17,9 @@ from . import _ckernels, reference
 from .reference import split
 from .reference.huffman import LONGEST_DECODABLE_CODE
 
+#: The compiler that built the kernels, and its version ("gcc 12.2.0", "clang 14.0.6 ...").
+COMPILER: str = _ckernels.COMPILER.strip()
+
 __all__ = ["ans_decode", "ans_encode", "count_distinct", "count_symbols", "decode_streams",
            "encode_streams"]
 

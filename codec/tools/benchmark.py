@@ -28,6 +28,7 @@ from __future__ import annotations
 
 import functools
 import os
+import platform
 import statistics
 import subprocess
 import sys
@@ -174,11 +175,34 @@ def measure(data: bytes, *, name: str = "data", repeat: int = 7,
     return Measurement(name, len(data), repeat, speeds)
 
 
+def cpu_model(cpuinfo: str = "/proc/cpuinfo") -> str:
+    """The processor's name, as the system gives it, with its x86 family and model numbers
+    when it names them (a speed figure means little without the processor)."""
+    fields: dict[str, str] = {}
+    try:
+        with open(cpuinfo, encoding="utf-8", errors="replace") as info:
+            for line in info:
+                key, _, value = line.partition(":")
+                fields.setdefault(key.strip(), value.strip())
+    except OSError:
+        pass
+    name = (fields.get("model name") or fields.get("Model") or fields.get("Hardware")
+            or platform.processor() or platform.machine() or "an unknown processor")
+    if fields.get("cpu family") and fields.get("model"):
+        return f"{name} (family {fields['cpu family']}, model {fields['model']})"
+    return name
+
+
+def machine() -> str:
+    """The backend (with the compiler of the kernels), the processor and its cores."""
+    return f"huffkit {backend.describe()}; {cpu_model()}, {default_threads()} cores"
+
+
 def report(measurements: list[Measurement]) -> str:
     """The measurements as a table, with the machine and backend they were taken on."""
     width = max([4, *(len(m.name) for m in measurements)])
-    lines = [f"huffkit {backend.describe()}; {default_threads()} cores; medians of "
-             f"{measurements[0].repeat if measurements else 0} alternating runs",
+    lines = [f"{machine()}; medians of {measurements[0].repeat if measurements else 0} "
+             "alternating runs",
              "",
              f"{'file':<{width}} {'contender':<18} {'bytes':>10} {'bits/B':>6}   "
              f"{'compress MB/s':>13} {'x zlib':>6} {'x bitarray':>10}   "
@@ -300,7 +324,7 @@ def stream_report(runs: list[StreamMemory], source: str) -> str:
     if not runs:
         return ""
     first = runs[0]
-    lines = [f"huffkit {backend.describe()}; {default_threads()} cores",
+    lines = [machine(),
              f"streaming {_mib(first.size)} ({source}) through huffkit compress -c | "
              f"huffkit decompress -c, block size {_mib(first.block_size)}, -T {first.threads}",
              f"idle huffkit process (huffkit --version): {_mib(first.idle_rss)} resident",

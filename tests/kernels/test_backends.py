@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import importlib.util
 import os
+import re
 import subprocess
 import sys
 from contextlib import contextmanager
@@ -59,6 +60,16 @@ def test_the_compiled_kernels_are_built_in_ci():
         pytest.skip("only CI promises a C compiler")
     assert kernel_backend.unavailable is None
     assert huffkit.backend == "c"
+
+
+@needs_both
+def test_the_compiled_backend_names_the_compiler_that_built_it():
+    from huffkit.kernels import compiled
+
+    assert re.fullmatch(r"(gcc|clang) \d+\.\d+\S*( .*)?", compiled.COMPILER), compiled.COMPILER
+    with backend("c"):
+        assert kernel_backend.describe() == ("backend c: compiled kernels, built by "
+                                             + compiled.COMPILER)
 
 
 def test_backend_names_the_one_in_use():

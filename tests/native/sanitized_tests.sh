@@ -11,7 +11,9 @@
 # regular one there, and that folder goes first on PYTHONPATH.  The sources are not
 # touched.  KERNELS_SOURCE (default: codec/kernels/c) picks other sources, a folder (all its
 # .c files) or a single C file such as the one-file kernels of old, to check that an old
-# version is caught.  Any sanitizer report fails the run.
+# version is caught.  Any sanitizer report fails the run.  SANITIZE=0 makes a plain -O3
+# build with $CC instead, no sanitizer: CI runs the backend tests on a clang build so, since
+# pip builds with gcc here and the speed and the correctness of C may depend on the compiler.
 set -euo pipefail
 root="$(cd "$(dirname "$0")/../.." && pwd)"
 cd "$root"
@@ -45,24 +47,31 @@ PY
 suffix="$("$python" -c 'import sysconfig; print(sysconfig.get_config_var("EXT_SUFFIX"))')"
 include="$("$python" -c 'import sysconfig; print(sysconfig.get_paths()["include"])')"
 module="$work/site/huffkit/kernels/_ckernels$suffix"
-# -O1 keeps the reports' stacks readable; no -fwrapv (unlike the regular build), so that a
-# signed overflow is reported rather than defined away.
-"$cc" -shared -fPIC -O1 -g -fno-omit-frame-pointer -ffp-contract=off \
-    -fsanitize=address,undefined -fno-sanitize-recover=all \
-    -I"$include" "${sources[@]}" -lm -o "$module"
+if [ "${SANITIZE:-1}" = 0 ]; then
+    # A plain build, as pip makes it but with $CC: the tests then check that this compiler's
+    # kernels give the same bytes and errors as the numpy reference.
+    "$cc" -shared -fPIC -O3 -fwrapv -ffp-contract=off -DNDEBUG \
+        -I"$include" "${sources[@]}" -lm -o "$module"
+else
+    # -O1 keeps the reports' stacks readable; no -fwrapv (unlike the regular build), so that
+    # a signed overflow is reported rather than defined away.
+    "$cc" -shared -fPIC -O1 -g -fno-omit-frame-pointer -ffp-contract=off \
+        -fsanitize=address,undefined -fno-sanitize-recover=all \
+        -I"$include" "${sources[@]}" -lm -o "$module"
 
-asan="$("$cc" -print-file-name=libasan.so)"
-ubsan="$("$cc" -print-file-name=libubsan.so)"
-export LD_PRELOAD="$asan:$ubsan"
-# No leak checking: CPython keeps memory to the end on purpose.  AddressSanitizer's reports
-# also go to files, so that one in a subprocess whose failure a test expects still fails
-# the run; UndefinedBehaviorSanitizer's go to standard error (its log_path is not read in
-# this combined runtime), and it aborts the process.
-export ASAN_OPTIONS="detect_leaks=0:abort_on_error=1:log_path=$work/reports/asan"
-export UBSAN_OPTIONS="print_stacktrace=1:halt_on_error=1"
-# Python's own small-object allocator hands out pieces of large arenas, inside which
-# AddressSanitizer sees no bounds: with malloc, a read past a bytes object is reported too.
-export PYTHONMALLOC=malloc
+    asan="$("$cc" -print-file-name=libasan.so)"
+    ubsan="$("$cc" -print-file-name=libubsan.so)"
+    export LD_PRELOAD="$asan:$ubsan"
+    # No leak checking: CPython keeps memory to the end on purpose.  AddressSanitizer's
+    # reports also go to files, so that one in a subprocess whose failure a test expects
+    # still fails the run; UndefinedBehaviorSanitizer's go to standard error (its log_path
+    # is not read in this combined runtime), and it aborts the process.
+    export ASAN_OPTIONS="detect_leaks=0:abort_on_error=1:log_path=$work/reports/asan"
+    export UBSAN_OPTIONS="print_stacktrace=1:halt_on_error=1"
+    # Python's own small-object allocator hands out pieces of large arenas, inside which
+    # AddressSanitizer sees no bounds: with malloc, a read past a bytes object is reported.
+    export PYTHONMALLOC=malloc
+fi
 export PYTHONPATH="$work/site${PYTHONPATH:+:$PYTHONPATH}"
 
 # The tests must load the sanitized build, and run on it.
@@ -72,7 +81,7 @@ import huffkit
 from huffkit.kernels import _ckernels, backend
 assert _ckernels.__file__ == sys.argv[1], (_ckernels.__file__, sys.argv[1])
 assert backend.name() == "c", backend.name()
-print(f"testing {huffkit.__file__} with {_ckernels.__file__}")
+print(f"testing {huffkit.__file__} with {_ckernels.__file__}, built by {_ckernels.COMPILER}")
 PY
 )
 

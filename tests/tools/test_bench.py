@@ -78,13 +78,25 @@ def test_bench_without_files_uses_the_bundled_sample():
     result = run("--repeat", "1")
     assert result.exit_code == 0, result.output
     lines = result.stdout.splitlines()
-    assert lines[0] == (f"huffkit {huffkit.kernels.backend.describe()}; {default_threads()} cores; "
+    assert lines[0] == (f"huffkit {huffkit.kernels.backend.describe()}; "
+                        f"{benchmark.cpu_model()}, {default_threads()} cores; "
                         "medians of 1 alternating runs")
     sample = len(huffkit.corpora.path("english.txt").read_bytes())
     copies = -(-(1 << 20) // sample)
     rows = [line for line in lines if line.startswith(f"english.txt x{copies} ")]
     assert [row.split()[2] for row in rows][:1] == ["huffkit"]
     assert len(rows) == len(names(default_threads()))
+
+
+def test_the_processor_is_named_with_its_family_and_model(tmp_path):
+    info = tmp_path / "cpuinfo"
+    info.write_text("processor\t: 0\nvendor_id\t: AuthenticAMD\ncpu family\t: 25\n"
+                    "model\t\t: 17\nmodel name\t: AMD EPYC\n\nprocessor\t: 1\n"
+                    "model name\t: AMD EPYC\n")
+    assert benchmark.cpu_model(str(info)) == "AMD EPYC (family 25, model 17)"
+    info.write_text("processor\t: 0\nBogoMIPS\t: 50.00\nModel\t\t: Raspberry Pi 4\n")
+    assert benchmark.cpu_model(str(info)) == "Raspberry Pi 4"
+    assert benchmark.cpu_model(str(tmp_path / "missing"))  # the platform's word, or a phrase
 
 
 def test_bench_errors():

@@ -52,6 +52,15 @@ static PyMethodDef methods[] = {
     {NULL, NULL, 0, NULL},
 };
 
+/* Which compiler built the kernels: their speed depends on it (huffkit --version says). */
+#if defined(__clang__)
+#define HK_COMPILER "clang " __clang_version__
+#elif defined(__GNUC__)
+#define HK_COMPILER "gcc " __VERSION__
+#else
+#define HK_COMPILER "an unknown compiler"
+#endif
+
 static struct PyModuleDef module = {
     PyModuleDef_HEAD_INIT, "_ckernels",
     "huffkit's compiled kernels (see codec/kernels/c/).", -1, methods,
@@ -60,7 +69,8 @@ static struct PyModuleDef module = {
 PyMODINIT_FUNC PyInit__ckernels(void) {
     PyObject *m = PyModule_Create(&module);
     /* The wrappers size the pieces kernels' output from it (pieces_room). */
-    if (m && PyModule_AddIntConstant(m, "PIECE_OVERHEAD", PIECE_OVERHEAD) < 0)
+    if (m && (PyModule_AddIntConstant(m, "PIECE_OVERHEAD", PIECE_OVERHEAD) < 0
+              || PyModule_AddStringConstant(m, "COMPILER", HK_COMPILER) < 0))
         Py_CLEAR(m);
     return m;
 }
