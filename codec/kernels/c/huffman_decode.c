@@ -90,7 +90,8 @@ int hk_build_decoder(Decoder *d, const uint8_t *length, Py_ssize_t size, int pai
     for (uint32_t index = 0; index < entries; index++) {
         uint32_t first = d->table[index];
         unsigned used = first & 0xFF;
-        uint32_t entry = used ? (first >> 8) << 16 | 1u << 8 | used : 0;
+        /* One symbol: it stands in both places, so that marking both marks only it. */
+        uint32_t entry = used ? (first >> 8) << 24 | (first >> 8) << 16 | 1u << 8 | used : 0;
         if (used && used < d->bits) {
             uint32_t second = d->table[(index << used) & mask];
             unsigned more = second & 0xFF;
@@ -155,6 +156,7 @@ static inline __attribute__((always_inline)) void decode_fast_pairs_with(
     uint8_t *restrict out##k = n > k ? c[k].out + c[k].i : NULL;                            \
     uint8_t *const end##k = n > k ? c[k].out + c[k].count : NULL;                           \
     int failed##k = n > k ? c[k].failed : 0;                                                \
+    uint8_t *const seen##k = n > k ? c[k].seen : NULL; /* not restrict: streams share it */\
     uint64_t window##k = 0;
     HK_LANE_STATE(0)
     HK_LANE_STATE(1)
@@ -173,6 +175,8 @@ static inline __attribute__((always_inline)) void decode_fast_pairs_with(
         if (__builtin_expect(used != 0, 1)) {                                               \
             out##k[0] = (uint8_t)(entry >> 16);                                             \
             out##k[1] = (uint8_t)(entry >> 24);                                             \
+            seen##k[(uint8_t)(entry >> 16)] = 1;                                            \
+            seen##k[entry >> 24] = 1;                                                       \
             out##k += (entry >> 8) & 3;                                                     \
         } else {                                                                            \
             uint32_t symbol = 0;                                                            \
@@ -182,6 +186,7 @@ static inline __attribute__((always_inline)) void decode_fast_pairs_with(
                 used = 1;  /* keep going harmlessly; the careful loop reports it */         \
             }                                                                               \
             *out##k++ = (uint8_t)symbol;                                                    \
+            seen##k[(uint8_t)symbol] = 1;                                                   \
         }                                                                                   \
         p##k += used;                                                                       \
         window##k <<= used;                                                                 \
@@ -289,6 +294,8 @@ static int decode_careful(const Decoder *d, Cursor *c, const int width, Py_ssize
             return p == c->bits ? STREAM_SHORT : STREAM_MIDDLE;
         }
         put_symbol(c->out, i, symbol, width);
+        if (width == 1)
+            c->seen[(uint8_t)symbol] = 1;
         p += len;
     }
     if (p == c->bits)
@@ -369,6 +376,7 @@ PyObject *hk_huffman_decode(PyObject *self, PyObject *args) {
     Py_ssize_t stream_count = PyTuple_GET_SIZE(bit_list);
     Cursor cursors[16];
     Py_ssize_t offsets[17];
+    uint8_t seen[256];  /* the byte values decoded: unused here (the caller counts them) */
     if (!check_width(width))
         goto done;
     if (stream_count < 1 || stream_count > 16 || count < 0) {
@@ -440,6 +448,7 @@ PyObject *hk_huffman_decode(PyObject *self, PyObject *args) {
         cursors[k].count = end - start;
         cursors[k].out = out + start * width;
         cursors[k].failed = 0;
+        cursors[k].seen = seen;
     }
     if (width == 1)
         status = decode_streams(&decoder, cursors, stream_count, 1, &decodable, &expected);
