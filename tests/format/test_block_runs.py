@@ -33,6 +33,7 @@ from test_format_spec import (
 )
 
 import huffkit
+from huffkit import FormatError
 
 pytestmark = pytest.mark.usefixtures("each_backend")
 
@@ -225,3 +226,22 @@ def test_a_long_run_of_tiny_blocks_takes_little_memory(tmp_path):
     size, grown = map(int, done.stdout.split())
     assert size == len(original)
     assert grown < 16, f"decoding grew the process by {grown} MiB"
+
+
+@pytest.mark.parametrize("streams", [1, 4])
+@pytest.mark.parametrize("bad", range(6))
+def test_a_run_block_whose_table_codes_an_absent_byte_is_refused(bad, streams):
+    """The run kernel learns which byte values a block holds as it decodes them (no second
+    pass over the block): a table that gives a code to a byte the block lacks stops the run
+    there, and the reference says what is wrong, whether the block is decoded alone (4
+    streams) or side by side with others (1 stream).  The absent byte is 0, as an entry of
+    the decoder's table that decodes only one symbol once stood 0 in for its second."""
+    rng = random.Random(bad)
+    full = {0: 2, A: 2, X: 2, Y: 2}
+    pieces = [bytes(rng.choices(b"\0axy", k=300)) + b"\0axy" for _ in range(6)]
+    blocks = [compact_block(piece, full, streams=streams) for piece in pieces]
+    assert_every_way(frame(*blocks), b"".join(pieces))
+    pieces[bad] = bytes(rng.choices(b"axy", k=300))
+    blocks[bad] = compact_block(pieces[bad], full, streams=streams)
+    with pytest.raises(FormatError, match=r"codes to byte values that do not occur.*\(0\)"):
+        huffkit.decompress(frame(*blocks))

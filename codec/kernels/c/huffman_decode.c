@@ -90,7 +90,8 @@ int hk_build_decoder(Decoder *d, const uint8_t *length, Py_ssize_t size, int pai
     for (uint32_t index = 0; index < entries; index++) {
         uint32_t first = d->table[index];
         unsigned used = first & 0xFF;
-        uint32_t entry = used ? (first >> 8) << 16 | 1u << 8 | used : 0;
+        /* One symbol: it stands in both places, so that marking both marks only it. */
+        uint32_t entry = used ? (first >> 8) << 24 | (first >> 8) << 16 | 1u << 8 | used : 0;
         if (used && used < d->bits) {
             uint32_t second = d->table[(index << used) & mask];
             unsigned more = second & 0xFF;
@@ -136,42 +137,88 @@ static inline __attribute__((always_inline)) void put_symbol(uint8_t *out, Py_ss
  */
 static inline __attribute__((always_inline)) void decode_fast_pairs_with(
         const Decoder *const *d, Cursor *c, const int n) {
-    unsigned shift[4], lookups = 64;
+    /* Each stream's state lives in locals, the streams unrolled by hand (a loop over them,
+     * gcc kept rolled, with every window and position on the stack), and the output goes
+     * through restrict pointers, so a byte stored does not make the compiler read the
+     * cursors and tables again.  The cursors are written back once, at the end. */
+    unsigned lookups = 64;
     for (int k = 0; k < n; k++) {
-        shift[k] = 64 - d[k]->bits;
         unsigned each = 57 / (d[k]->longest > d[k]->bits ? d[k]->longest : d[k]->bits);
         lookups = each < lookups ? each : lookups;
     }
+    const Py_ssize_t need = 2 * (Py_ssize_t)lookups;
+#define HK_LANE_STATE(k)                                                                    \
+    const uint32_t *const restrict pairs##k = n > k ? d[k]->pairs : NULL;                   \
+    const unsigned shift##k = n > k ? 64 - d[k]->bits : 0;                                  \
+    const uint8_t *const restrict buf##k = n > k ? c[k].buf : NULL;                         \
+    const uint64_t bits##k = n > k ? c[k].bits : 0;                                         \
+    uint64_t p##k = n > k ? c[k].p : 0;                                                     \
+    uint8_t *restrict out##k = n > k ? c[k].out + c[k].i : NULL;                            \
+    uint8_t *const end##k = n > k ? c[k].out + c[k].count : NULL;                           \
+    int failed##k = n > k ? c[k].failed : 0;                                                \
+    uint8_t *const seen##k = n > k ? c[k].seen : NULL; /* not restrict: streams share it */\
+    uint64_t window##k = 0;
+    HK_LANE_STATE(0)
+    HK_LANE_STATE(1)
+    HK_LANE_STATE(2)
+    HK_LANE_STATE(3)
+#undef HK_LANE_STATE
+#define HK_LANE_STOPS(k) \
+    (n > k && (end##k - out##k < need || p##k > bits##k || failed##k))
+#define HK_LANE_LOAD(k) \
+    if (n > k)            \
+        window##k = load_be64(buf##k + (p##k >> 3)) << (p##k & 7);
+#define HK_LANE_STEP(k)                                                                     \
+    if (n > k) {                                                                            \
+        uint32_t entry = pairs##k[window##k >> shift##k];                                   \
+        unsigned used = entry & 0xFF;                                                       \
+        if (__builtin_expect(used != 0, 1)) {                                               \
+            out##k[0] = (uint8_t)(entry >> 16);                                             \
+            out##k[1] = (uint8_t)(entry >> 24);                                             \
+            seen##k[(uint8_t)(entry >> 16)] = 1;                                            \
+            seen##k[entry >> 24] = 1;                                                       \
+            out##k += (entry >> 8) & 3;                                                     \
+        } else {                                                                            \
+            uint32_t symbol = 0;                                                            \
+            used = decode_long(d[k], window##k, &symbol);                                   \
+            if (!used) {                                                                    \
+                failed##k = 1;                                                              \
+                used = 1;  /* keep going harmlessly; the careful loop reports it */         \
+            }                                                                               \
+            *out##k++ = (uint8_t)symbol;                                                    \
+            seen##k[(uint8_t)symbol] = 1;                                                   \
+        }                                                                                   \
+        p##k += used;                                                                       \
+        window##k <<= used;                                                                 \
+    }
     for (;;) {
-        for (int k = 0; k < n; k++)
-            if (c[k].count - c[k].i < 2 * (Py_ssize_t)lookups || c[k].p > c[k].bits ||
-                c[k].failed)
-                return;
-        uint64_t window[4];
-        for (int k = 0; k < n; k++)
-            window[k] = load_be64(c[k].buf + (c[k].p >> 3)) << (c[k].p & 7);
+        if (HK_LANE_STOPS(0) || HK_LANE_STOPS(1) || HK_LANE_STOPS(2) || HK_LANE_STOPS(3))
+            break;
+        HK_LANE_LOAD(0)
+        HK_LANE_LOAD(1)
+        HK_LANE_LOAD(2)
+        HK_LANE_LOAD(3)
         for (unsigned r = 0; r < lookups; r++) {
-            for (int k = 0; k < n; k++) {
-                uint32_t entry = d[k]->pairs[window[k] >> shift[k]];
-                unsigned used = entry & 0xFF;
-                if (__builtin_expect(used != 0, 1)) {
-                    c[k].out[c[k].i] = (uint8_t)(entry >> 16);
-                    c[k].out[c[k].i + 1] = (uint8_t)(entry >> 24);
-                    c[k].i += (entry >> 8) & 3;
-                } else {
-                    uint32_t symbol;
-                    used = decode_long(d[k], window[k], &symbol);
-                    if (!used) {
-                        c[k].failed = 1;
-                        used = 1;  /* keep going harmlessly; the careful loop reports it */
-                    }
-                    c[k].out[c[k].i++] = (uint8_t)symbol;
-                }
-                c[k].p += used;
-                window[k] <<= used;
-            }
+            HK_LANE_STEP(0)
+            HK_LANE_STEP(1)
+            HK_LANE_STEP(2)
+            HK_LANE_STEP(3)
         }
     }
+#undef HK_LANE_STOPS
+#undef HK_LANE_LOAD
+#undef HK_LANE_STEP
+#define HK_LANE_SAVE(k)                      \
+    if (n > k) {                             \
+        c[k].p = p##k;                       \
+        c[k].i = out##k - c[k].out;          \
+        c[k].failed = failed##k;             \
+    }
+    HK_LANE_SAVE(0)
+    HK_LANE_SAVE(1)
+    HK_LANE_SAVE(2)
+    HK_LANE_SAVE(3)
+#undef HK_LANE_SAVE
 }
 
 /* decode_fast_pairs_with, the n streams of one block and its code d. */
@@ -247,6 +294,8 @@ static int decode_careful(const Decoder *d, Cursor *c, const int width, Py_ssize
             return p == c->bits ? STREAM_SHORT : STREAM_MIDDLE;
         }
         put_symbol(c->out, i, symbol, width);
+        if (width == 1)
+            c->seen[(uint8_t)symbol] = 1;
         p += len;
     }
     if (p == c->bits)
@@ -327,6 +376,7 @@ PyObject *hk_huffman_decode(PyObject *self, PyObject *args) {
     Py_ssize_t stream_count = PyTuple_GET_SIZE(bit_list);
     Cursor cursors[16];
     Py_ssize_t offsets[17];
+    uint8_t seen[256];  /* the byte values decoded: unused here (the caller counts them) */
     if (!check_width(width))
         goto done;
     if (stream_count < 1 || stream_count > 16 || count < 0) {
@@ -398,6 +448,7 @@ PyObject *hk_huffman_decode(PyObject *self, PyObject *args) {
         cursors[k].count = end - start;
         cursors[k].out = out + start * width;
         cursors[k].failed = 0;
+        cursors[k].seen = seen;
     }
     if (width == 1)
         status = decode_streams(&decoder, cursors, stream_count, 1, &decodable, &expected);

@@ -245,6 +245,12 @@ typedef struct {
     Py_ssize_t count;  /* symbols it holds */
     uint8_t *out;  /* where its symbols go */
     int failed;  /* the fast loop met a bit string that begins no codeword */
+    /* Byte symbols: seen[v] is set to 1 for each byte value v decoded (256 bytes, shared by
+     * the streams of a block), so that a run need not read its blocks again to learn which
+     * values they hold.  Where the fast loop stopped early, or went past a stream's end
+     * (which then fails), it may have marked more; a block that decodes marks exactly its
+     * values.  Unused for 4-byte symbols. */
+    uint8_t *seen;
 } Cursor;
 
 HK_SHARED int hk_build_decoder(Decoder *d, const uint8_t *length, Py_ssize_t size, int pairs,
