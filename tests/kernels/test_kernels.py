@@ -192,3 +192,30 @@ def test_compiled_ans_decoder_finds_the_same_symbols_with_or_without_a_slot_tabl
     decoded = _ckernels.ans_decode(words[:written].copy(), states, count, freqs, cumulative,
                                    precision, 4)
     assert np.frombuffer(decoded, dtype=np.uint32).tolist() == symbols.tolist()
+
+
+@needs_c
+@pytest.mark.parametrize("lanes", [1, 2, 3, 4, 5, 7, 16])
+def test_compiled_byte_ans_decoder_checks_the_words_as_the_reference_does(lanes):
+    """The byte decoder checks the words once a round while a word is left for every lane,
+    and at every step after: words cut short, or added, at any point must give the
+    reference's symbols or its error, whichever loop meets the end."""
+    from huffkit.kernels import compiled, reference
+    rng = np.random.default_rng(lanes)
+    freqs = np.array([3000, 900, 150, 40, 5, 1], dtype=np.uint32)
+    freqs[0] += (1 << 12) - int(freqs.sum())
+    cumulative = np.concatenate(([0], np.cumsum(freqs[:-1]))).astype(np.uint32)
+    symbols = rng.choice(6, size=997, p=freqs / freqs.sum()).astype(np.uint8)
+    states, words = compiled.ans_encode(symbols, freqs, cumulative, 12, lanes)
+    variants = [words[:cut] for cut in range(0, words.size, max(1, words.size // 40))]
+    variants += [words, np.append(words, np.uint32(7)), words[1:]]
+    for variant in variants:
+        outcomes = []
+        for kernels in (compiled, reference):
+            try:
+                decoded = kernels.ans_decode(variant, states, symbols.size, freqs, cumulative, 12)
+                outcomes.append([int(symbol) for symbol in decoded])
+            except FormatError as error:
+                outcomes.append(str(error))
+        assert outcomes[0] == outcomes[1]
+    assert outcomes[0] != symbols.tolist()  # the last variant is damaged

@@ -25,39 +25,108 @@ static inline uint32_t find_slot(const uint32_t *c, Py_ssize_t size, uint32_t sl
 }
 
 /*
+ * One rANS decoding step of a lane through a byte-per-slot table: its symbol to *dst, and
+ * the state after it, a word from w[*pos] taken in if it fell below ANS_LOWER, without a
+ * branch on the data.  The caller makes sure that w[*pos] may be read.
+ */
+static inline __attribute__((always_inline)) uint64_t ans_step_bytes(
+        uint64_t state, const uint8_t *slots, const uint32_t *f, const uint32_t *c,
+        int precision, uint64_t mask, const uint32_t *w, Py_ssize_t *pos, uint8_t *dst) {
+    uint32_t slot = (uint32_t)(state & mask);
+    uint32_t s = slots[slot];
+    state = f[s] * (state >> precision) + slot - c[s];
+    /* need ? state << 32 | w[*pos] : state, in arithmetic: gcc makes a branch of the
+     * conditional, which the data makes unpredictable. */
+    uint32_t need = state < ANS_LOWER;
+    uint64_t word = w[*pos] & (0u - need);
+    *pos += need;
+    *dst = (uint8_t)s;
+    return state << (32 * need) | word;
+}
+
+/*
  * Decodes count byte symbols on `lanes` lanes with a byte-per-slot table: symbol i from lane
  * i mod lanes.  Returns 0, or 1 when the words run out.  Inlined with a constant `lanes`,
  * the states stay in registers; a word is taken without a branch on the data.
+ *
+ * A lane takes at most one word a step, so a round of `lanes` steps (one a lane) that
+ * starts with `lanes` words or more left reads no word beyond the last: such rounds check
+ * the words once, before they start, and only the last rounds check each step.  Both
+ * loops compute the same states from the same words, so where the first hands over to
+ * the second changes nothing in the output or in what is refused.
  */
 static inline __attribute__((always_inline)) int ans_decode_bytes(
         uint64_t *x, const Py_ssize_t lanes, Py_ssize_t count, const uint8_t *slots,
         const uint32_t *f, const uint32_t *c, int precision, const uint32_t *w,
         Py_ssize_t word_count, Py_ssize_t *position, uint8_t *dst) {
     const uint64_t mask = ((uint64_t)1 << precision) - 1;
-    static const uint32_t none = 0;
-    const uint32_t *source = word_count ? w : &none;  /* always something to read */
-    Py_ssize_t pos = *position;
-    for (Py_ssize_t start = 0; start < count; start += lanes) {
+    Py_ssize_t pos = *position, start = 0;
+    for (; count - start >= lanes && word_count - pos >= lanes; start += lanes)
+        for (Py_ssize_t k = 0; k < lanes; k++)
+            x[k] = ans_step_bytes(x[k], slots, f, c, precision, mask, w, &pos,
+                                  dst + start + k);
+    /* The last rounds: a step that needs a word checks that one is left.  (Few words are
+     * left, so a step seldom needs one, and the branch is predictable.) */
+    for (; start < count; start += lanes) {
         Py_ssize_t active = count - start < lanes ? count - start : lanes;
         for (Py_ssize_t k = 0; k < active; k++) {
             uint64_t state = x[k];
             uint32_t slot = (uint32_t)(state & mask);
             uint32_t s = slots[slot];
             state = f[s] * (state >> precision) + slot - c[s];
-            int need = state < ANS_LOWER;
-            if (need && pos >= word_count) {
-                *position = pos;
-                return 1;
+            if (state < ANS_LOWER) {
+                if (pos >= word_count) {
+                    *position = pos;
+                    return 1;
+                }
+                state = state << 32 | w[pos++];
             }
-            uint64_t refilled = state << 32 | source[pos < word_count ? pos : 0];
-            state = need ? refilled : state;
-            pos += need;
             x[k] = state;
             dst[start + k] = (uint8_t)s;
         }
     }
     *position = pos;
     return 0;
+}
+
+/*
+ * ans_decode_bytes for a count of lanes: up to four, a version each, which keeps the states
+ * in registers.  Each is a function of its own, kept out of hk_ans_decode: inlined in it,
+ * among its many live values, gcc 12 kept spilling the loop's pointers and reloading them.
+ */
+#define DECODE_LANES(n)                                                                    \
+    static __attribute__((noinline)) int ans_decode_bytes_##n(                             \
+            uint64_t *x, Py_ssize_t count, const uint8_t *slots, const uint32_t *f,        \
+            const uint32_t *c, int precision, const uint32_t *w, Py_ssize_t word_count,    \
+            Py_ssize_t *position, uint8_t *dst) {                                          \
+        uint64_t held[n];                                                                  \
+        memcpy(held, x, sizeof held);                                                      \
+        int status = ans_decode_bytes(held, n, count, slots, f, c, precision, w,           \
+                                      word_count, position, dst);                          \
+        memcpy(x, held, sizeof held);                                                      \
+        return status;                                                                     \
+    }
+DECODE_LANES(1)
+DECODE_LANES(2)
+DECODE_LANES(3)
+DECODE_LANES(4)
+
+static __attribute__((noinline)) int ans_decode_byte_lanes(
+        uint64_t *x, Py_ssize_t lanes, Py_ssize_t count, const uint8_t *slots,
+        const uint32_t *f, const uint32_t *c, int precision, const uint32_t *w,
+        Py_ssize_t word_count, Py_ssize_t *position, uint8_t *dst) {
+    switch (lanes) {
+    case 1: return ans_decode_bytes_1(x, count, slots, f, c, precision, w, word_count,
+                                      position, dst);
+    case 2: return ans_decode_bytes_2(x, count, slots, f, c, precision, w, word_count,
+                                      position, dst);
+    case 3: return ans_decode_bytes_3(x, count, slots, f, c, precision, w, word_count,
+                                      position, dst);
+    case 4: return ans_decode_bytes_4(x, count, slots, f, c, precision, w, word_count,
+                                      position, dst);
+    default: return ans_decode_bytes(x, lanes, count, slots, f, c, precision, w, word_count,
+                                     position, dst);
+    }
 }
 
 PyObject *hk_ans_decode(PyObject *self, PyObject *args) {
@@ -122,25 +191,8 @@ PyObject *hk_ans_decode(PyObject *self, PyObject *args) {
         uint8_t *table = byte_slots;
         for (Py_ssize_t s = 0; s < size; s++)
             memset(table + c[s], (int)s, f[s]);
-        uint64_t held[4];
-        uint64_t *state = lanes <= 4 ? held : x;
-        if (state != x)
-            memcpy(state, x, sizeof(uint64_t) * (size_t)lanes);
-        const uint32_t *fs = f, *cs = c;
-        switch (lanes) {
-        case 1: status = ans_decode_bytes(state, 1, count, table, fs, cs, precision, w,
-                                          word_count, &pos, dst); break;
-        case 2: status = ans_decode_bytes(state, 2, count, table, fs, cs, precision, w,
-                                          word_count, &pos, dst); break;
-        case 3: status = ans_decode_bytes(state, 3, count, table, fs, cs, precision, w,
-                                          word_count, &pos, dst); break;
-        case 4: status = ans_decode_bytes(state, 4, count, table, fs, cs, precision, w,
-                                          word_count, &pos, dst); break;
-        default: status = ans_decode_bytes(state, lanes, count, table, fs, cs, precision, w,
-                                           word_count, &pos, dst);
-        }
-        if (state != x)
-            memcpy(x, state, sizeof(uint64_t) * (size_t)lanes);
+        status = ans_decode_byte_lanes(x, lanes, count, table, f, c, precision, w,
+                                       word_count, &pos, dst);
     } else if (slots) {
         for (Py_ssize_t s = 0; s < size; s++)
             for (uint32_t k = 0; k < f[s]; k++)
