@@ -6,7 +6,6 @@ of a decoded block.
 from __future__ import annotations
 
 import dataclasses
-import zlib
 from dataclasses import dataclass
 
 import numpy as np
@@ -105,7 +104,7 @@ def encode_block(data, max_code_length: int, shared: SharedCode | None = None, *
     if symbols is None:
         symbols = alphabet.symbols(data)
     start = block_start(BLOCK_ANS if coder == "ans" else BLOCK_HUFFMAN, symbols.size, len(data),
-                        zlib.crc32(data), alphabet, shared=shared is not None)
+                        backend.kernels.crc32(data), alphabet, shared=shared is not None)
     if coder == "ans":
         if shared is None:
             return [start, *encode_ans_block(symbols, alphabet)]
@@ -243,11 +242,12 @@ def decode_block_symbols(block: BlockHeader | AnsBlockHeader, buffer, pos: int,
     if len(data) != block.length:
         raise FormatError(f"block decodes to {len(data)} bytes, but its header says "
                           f"{block.length}")
-    if zlib.crc32(data) != block.crc32:
+    crc = backend.kernels.crc32(data)
+    if crc != block.crc32:
         what = (f"{block.symbols} bytes" if block.alphabet.name == "bytes" else
                 f"{block.symbols} symbols ({len(data)} bytes)")
         raise ChecksumError(f"block of {what} decoded, but its CRC-32 "
-                            f"{zlib.crc32(data):08x} differs from the stored {block.crc32:08x}: "
+                            f"{crc:08x} differs from the stored {block.crc32:08x}: "
                             "the data is corrupt")
     return data, symbols
 

@@ -164,6 +164,12 @@ def join(parts: list, threads: int) -> bytes:
     return _ckernels.join(parts, threads)
 
 
+#: zlib.crc32's value, folded by carry-less multiplication where the CPU can (PCLMULQDQ),
+#: else by tables: ``crc32(data, value=0)``, the GIL released over large buffers.  The C
+#: function itself, called without a Python frame between: it is called once a block.
+crc32 = _ckernels.crc32
+
+
 def _pieces_room(symbols: int, pieces: int, max_code_length: int, with_whole: bool) -> int:
     """Room for the pieces kernels' output (pieces_room in the C, which checks it)."""
     overhead = _ckernels.PIECE_OVERHEAD  # the most bytes a piece takes beside its codes

@@ -7,7 +7,6 @@ not rules of the format).
 from __future__ import annotations
 
 import math
-import zlib
 from dataclasses import dataclass
 
 import numpy as np
@@ -60,10 +59,10 @@ def encode_split(data, symbols: np.ndarray, ends: list[int], counts: np.ndarray,
             return _write_ans_pieces(data, symbols, whole_end, whole_plan)
     else:
         with memoryview(data) as view:  # in one kernel call, each planned once, if it can
-            crcs = [zlib.crc32(view[begin:end])
+            crcs = [backend.kernels.crc32(view[begin:end])
                     for begin, end in zip([0, *ends[:-1]], ends, strict=True)]
             fast = backend.kernels.encode_huffman_split(
-                symbols, ends, counts, crcs, lambda: zlib.crc32(data), max_code_length)
+                symbols, ends, counts, crcs, lambda: backend.kernels.crc32(data), max_code_length)
         if fast is not None:
             return [fast]
         # The reference: the pieces are coded first, and the whole only when the pieces'
@@ -103,7 +102,8 @@ def encode_pieces(data, symbols: np.ndarray, ends: list[int], counts: np.ndarray
     with memoryview(data) as view:
         # The same blocks, written in one kernel call if it can.
         starts = [0, *ends[:-1]]
-        crcs = [zlib.crc32(view[begin:end]) for begin, end in zip(starts, ends, strict=True)]
+        crc32 = backend.kernels.crc32
+        crcs = [crc32(view[begin:end]) for begin, end in zip(starts, ends, strict=True)]
         fast = backend.kernels.encode_huffman_pieces(symbols, ends, counts, crcs,
                                                       max_code_length)
         if fast is not None:
@@ -202,7 +202,8 @@ def _write_ans_pieces(data, symbols: np.ndarray, ends: list[int],
                       plans: list[_AnsPiece]) -> list:
     starts = [0, *ends[:-1]]
     with memoryview(data) as view:
-        crcs = [zlib.crc32(view[start:end]) for start, end in zip(starts, ends, strict=True)]
+        crc32 = backend.kernels.crc32
+        crcs = [crc32(view[start:end]) for start, end in zip(starts, ends, strict=True)]
     # All the pieces in one kernel call if it can, their steps overlapping.
     fast = backend.kernels.ans_encode_pieces(
         symbols, ends, np.array([plan.used.freqs for plan in plans]),

@@ -32,6 +32,7 @@
 #include "../../codec/kernels/c/varints.c"
 #include "../../codec/kernels/c/splitter.c"
 #include "../../codec/kernels/c/join.c"
+#include "../../codec/kernels/c/crc32.c"
 
 /* -- reading the recipe ---------------------------------------------------------------- */
 

@@ -19,6 +19,7 @@
  *   ans_encode_pieces(...): ans_encode of consecutive pieces, their steps overlapping
  *   decode_huffman_run(...): a run of a byte frame's compact and reuse blocks, decoded
  *   ans_decode(words, states, count, freqs, cumulative, precision, width) -> symbols
+ *   crc32(data, value=0) -> zlib.crc32(data, value)
  *
  * Symbols are 1-byte (width 1: bytes) or 4-byte (width 4: positions in a block's list of
  * symbols) unsigned integers.  Bit strings are MSB first, as FORMAT.md section 1 says.
@@ -40,6 +41,7 @@
  *   varints.c         LEB128 numbers
  *   splitter.c        block splitting: merging cells into segments
  *   join.c            b"".join, on threads
+ *   crc32.c           CRC-32 (zlib's): folded by carry-less multiplication, or by tables
  *
  * This header holds what they share: the format's constants, small helpers (static inline,
  * so that a hot loop calling one from another source loses nothing by the split), the
@@ -320,5 +322,11 @@ HK_SHARED PyObject *hk_merge_cells(PyObject *self, PyObject *args);
 
 /* join.c */
 HK_SHARED PyObject *hk_join(PyObject *self, PyObject *args);
+
+/* crc32.c: hk_crc32_init fills the tables and asks the CPU, once, as the module loads */
+HK_SHARED PyObject *hk_crc32(PyObject *self, PyObject *args);
+HK_SHARED PyObject *hk_crc32_method(PyObject *self, PyObject *args);
+HK_SHARED void hk_crc32_init(void);
+HK_SHARED uint32_t hk_crc32_update(uint32_t crc, const uint8_t *p, size_t n);
 
 #endif

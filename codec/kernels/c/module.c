@@ -49,6 +49,11 @@ static PyMethodDef methods[] = {
      "counts) -> None."},
     {"ans_decode", hk_ans_decode, METH_VARARGS,
      "ans_decode(words, states, count, freqs, cumulative, precision, width) -> bytes."},
+    {"crc32", hk_crc32, METH_VARARGS,
+     "crc32(data, value=0, portable=False) -> zlib.crc32(data, value); portable: by tables "
+     "alone, whatever the CPU offers."},
+    {"crc32_method", hk_crc32_method, METH_NOARGS,
+     "crc32_method() -> 'pclmul' or 'slice8': how crc32 runs on this CPU."},
     {NULL, NULL, 0, NULL},
 };
 
@@ -67,6 +72,7 @@ static struct PyModuleDef module = {
 };
 
 PyMODINIT_FUNC PyInit__ckernels(void) {
+    hk_crc32_init();
     PyObject *m = PyModule_Create(&module);
     /* The wrappers size the pieces kernels' output from it (pieces_room). */
     if (m && (PyModule_AddIntConstant(m, "PIECE_OVERHEAD", PIECE_OVERHEAD) < 0

@@ -8,7 +8,7 @@ A kernel that exists only compiled, a faster way to do what a caller can do
 itself, answers None here, and the caller takes its own path.
 """
 
-from .counting import count_cells, count_distinct, count_symbols, join
+from .counting import count_cells, count_distinct, count_symbols, crc32, join
 from .huffman import (
     LONGEST_DECODABLE_CODE,
     decode_huffman_run,
@@ -51,6 +51,7 @@ __all__ = [
     "count_cells",
     "count_distinct",
     "count_symbols",
+    "crc32",
     "decode_huffman_run",
     "decode_stream",
     "decode_streams",

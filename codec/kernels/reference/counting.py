@@ -1,10 +1,16 @@
-"""Counting symbols, with ``np.bincount``; and joining output."""
+"""Counting symbols, with ``np.bincount``; joining output; and the CRC-32 of data."""
 
 from __future__ import annotations
 
+import zlib
+
 import numpy as np
 
-__all__ = ["count_cells", "count_distinct", "count_symbols", "join"]
+__all__ = ["count_cells", "count_distinct", "count_symbols", "crc32", "join"]
+
+#: The CRC-32 every block carries, zlib's: ``crc32(data, value=0)``, *value* the CRC of
+#: what came before.  The compiled backend has a faster one with the same values.
+crc32 = zlib.crc32
 
 
 def count_symbols(symbols: np.ndarray, alphabet_size: int) -> np.ndarray:
