@@ -40,6 +40,11 @@ class _DataSize(ByteSize):
               help="Threads for huffkit's many-thread runs (0: one per core).  "
                    "[default: one per core]")
 @click.option("--json", "as_json", is_flag=True, help="Print one JSON object.")
+@click.option("--anchors", "anchors_path", type=click.Path(dir_okay=False), default=None,
+              metavar="SCRIPT",
+              help="Time huff0 and FSE too, built and driven by this anchors script (beside a "
+                   "checkout: ../shared/anchors/huff0.py), and give huffkit's Huffman and "
+                   "rANS speeds as multiples of theirs.")
 @click.option("--stream-memory", "stream_size", type=_DataSize(), default=None, metavar="SIZE",
               help="Instead: stream SIZE bytes (say 1G) of FILE, or the sample, through "
                    "huffkit compress -c | huffkit decompress -c, and report each side's peak "
@@ -48,8 +53,10 @@ class _DataSize(ByteSize):
               help="With --stream-memory: the coder to run (repeatable).  [default: both]")
 @click.option("--block-size", type=ByteSize(), default=huffkit.DEFAULT_BLOCK_SIZE,
               show_default="1M", help="With --stream-memory: the compressor's block size.")
-def bench(files, repeat, threads, as_json, stream_size, coders, block_size) -> int:
-    """Time huffkit's coders against zlib's Huffman-only deflate and bitarray's Huffman coder.
+def bench(files, repeat, threads, as_json, anchors_path, stream_size, coders,
+          block_size) -> int:
+    """Time huffkit's coders against zlib's Huffman-only deflate and bitarray's Huffman coder
+    (and huff0 and FSE, with --anchors).
 
     Every contender compresses and decompresses each FILE in this one process, the
     contenders taking turns, and the table gives median MB/s with ratios to zlib and
@@ -64,6 +71,8 @@ def bench(files, repeat, threads, as_json, stream_size, coders, block_size) -> i
         raise click.UsageError("--coder and --block-size go with --stream-memory")
     if stream_size is not None and len(files) > 1:
         raise click.UsageError("--stream-memory streams one FILE")
+    if stream_size is not None and anchors_path is not None:
+        raise click.UsageError("--anchors times the coders in this process, not --stream-memory")
     inputs = []
     for name in files:
         try:
@@ -78,11 +87,15 @@ def bench(files, repeat, threads, as_json, stream_size, coders, block_size) -> i
     if stream_size is not None:
         return _stream_memory(inputs[0], stream_size, coders or ("huffman", "ans"), block_size,
                               threads, as_json)
+    try:
+        anchors = [] if anchors_path is None else benchmark.load_anchors(anchors_path)
+    except ValueError as error:
+        raise CliError(str(error)) from None
     measurements = []
     for name, data in inputs:
         try:
             measurements.append(benchmark.measure(data, name=name, repeat=repeat,
-                                                  threads=threads))
+                                                  threads=threads, anchors=anchors))
         except ValueError as error:
             raise CliError(str(error)) from None
     if as_json:

@@ -15,7 +15,12 @@ The contenders:
 * ``zlib-HO``: zlib's deflate with ``Z_HUFFMAN_ONLY`` in the gzip format
   (level 9, memLevel 9), which, like huffkit, carries a header and a CRC-32;
 * ``bitarray``: bitarray's canonical Huffman coder (``bitarray.util``), one
-  code for the whole data; its size is the payload alone, with no table.
+  code for the whole data; its size is the payload alone, with no table;
+* with ``--anchors PATH`` (:func:`load_anchors`), ``huff0`` and ``FSE``: the C coders behind
+  zstd's literals, built and driven by an anchors script such as the project's
+  ``../shared/anchors/huff0.py`` (128 KiB blocks, table logs 11 and 12).  They are the
+  ceiling huffkit's kernels are measured against: each huffkit Huffman row is also given as
+  a multiple of huff0, each rANS row of FSE.
 
 ``huffkit bench --stream-memory 1G`` runs :func:`stream_memory` instead: it streams that
 much data through ``huffkit compress -c | huffkit decompress -c``, two child processes
@@ -27,6 +32,7 @@ whether what came out is what went in.
 from __future__ import annotations
 
 import functools
+import importlib.util
 import os
 import platform
 import statistics
@@ -46,11 +52,14 @@ from ..stream.compressor import compress
 from ..stream.decompressor import decompress
 from ..stream.threads import default_threads
 
-__all__ = ["BITARRAY", "ZLIB", "Contender", "Measurement", "Speed", "StreamMemory",
-           "contenders", "measure", "report", "stream_memory", "stream_report"]
+__all__ = ["BITARRAY", "FSE", "HUFF0", "ZLIB", "Contender", "Measurement", "Speed",
+           "StreamMemory", "contenders", "load_anchors", "measure", "report", "stream_memory",
+           "stream_report"]
 
 ZLIB = "zlib-HO"
 BITARRAY = "bitarray"
+HUFF0 = "huff0"
+FSE = "FSE"
 
 
 @dataclass(frozen=True)
@@ -76,6 +85,11 @@ class Speed:
     decompress_vs_zlib: float
     compress_vs_bitarray: float
     decompress_vs_bitarray: float
+    # With anchors: the anchor of the same kind (huff0 for Huffman, FSE for rANS), and the
+    # speeds as multiples of its; None for a contender with none, or without anchors.
+    anchor: str | None = None
+    compress_vs_anchor: float | None = None
+    decompress_vs_anchor: float | None = None
 
 
 @dataclass(frozen=True)
@@ -138,20 +152,60 @@ def contenders(threads: int | None = None) -> list[Contender]:
     return found
 
 
+def load_anchors(path: str) -> list[Contender]:
+    """huff0 and FSE as contenders, from an anchors script at *path*.
+
+    The script (``../shared/anchors/huff0.py`` beside a checkout) builds its C library once
+    and offers ``load()``, whose result has ``compress(name, data)`` and
+    ``decompress(name, blob, size)`` for the names ``"huf"`` and ``"fse"``.  It is loaded
+    from its path, not installed: the anchors are a yardstick, not part of huffkit.
+    """
+    spec = importlib.util.spec_from_file_location("huffkit_bench_anchors", path)
+    if spec is None or spec.loader is None:
+        raise ValueError(f"{path}: not a Python file of anchors")
+    module = importlib.util.module_from_spec(spec)
+    try:
+        spec.loader.exec_module(module)
+        anchors = module.load()
+    except FileNotFoundError:
+        raise ValueError(f"{path}: no such anchors script") from None
+    except (AttributeError, OSError, subprocess.CalledProcessError) as error:
+        raise ValueError(f"{path}: could not load the anchors ({error})") from None
+    found = []
+    for label, name in ((HUFF0, "huf"), (FSE, "fse")):
+        # The size travels with the blob, as huffkit's and zlib's formats carry theirs.
+        found.append(Contender(
+            label,
+            functools.partial(lambda name, data: (anchors.compress(name, data), len(data)),
+                              name),
+            functools.partial(lambda name, packed: anchors.decompress(name, *packed), name),
+            size=lambda packed: len(packed[0])))
+    return found
+
+
+def _anchor_of(name: str, anchors: set[str]) -> str | None:
+    """The anchor a contender is measured against: huff0 for Huffman, FSE for rANS."""
+    kind = HUFF0 if name.startswith("huffkit huffman") else (
+        FSE if name.startswith("huffkit ans") else None)
+    return kind if kind in anchors else None
+
+
 def _seconds(function: Callable, argument) -> float:
     start = time.perf_counter()
     function(argument)
     return time.perf_counter() - start
 
 
-def measure(data: bytes, *, name: str = "data", repeat: int = 7,
-            threads: int | None = None) -> Measurement:
-    """Time every contender on *data*, taking turns, *repeat* times; medians."""
+def measure(data: bytes, *, name: str = "data", repeat: int = 7, threads: int | None = None,
+            anchors: list[Contender] = ()) -> Measurement:
+    """Time every contender (and *anchors*, from :func:`load_anchors`) on *data*, taking
+    turns, *repeat* times; medians."""
     if repeat < 1:
         raise ValueError(f"repeat must be at least 1, got {repeat}")
     if not data:
         raise ValueError(f"{name}: cannot measure speed on empty data")
-    players = contenders(threads)
+    players = [*contenders(threads), *anchors]
+    anchor_names = {player.name for player in anchors}
     packed = {player.name: player.pack(data) for player in players}
     for player in players:
         if player.unpack(packed[player.name]) != data:
@@ -167,11 +221,14 @@ def measure(data: bytes, *, name: str = "data", repeat: int = 7,
     for player in players:
         size = player.size(packed[player.name])
         c, d = speed[player.name, "c"], speed[player.name, "d"]
+        anchor = _anchor_of(player.name, anchor_names)
         speeds[player.name] = Speed(
             size=size, bits_per_byte=8 * size / len(data), compress=c, decompress=d,
             compress_vs_zlib=c / speed[ZLIB, "c"], decompress_vs_zlib=d / speed[ZLIB, "d"],
             compress_vs_bitarray=c / speed[BITARRAY, "c"],
-            decompress_vs_bitarray=d / speed[BITARRAY, "d"])
+            decompress_vs_bitarray=d / speed[BITARRAY, "d"], anchor=anchor,
+            compress_vs_anchor=None if anchor is None else c / speed[anchor, "c"],
+            decompress_vs_anchor=None if anchor is None else d / speed[anchor, "d"])
     return Measurement(name, len(data), repeat, speeds)
 
 
@@ -201,22 +258,37 @@ def machine() -> str:
 def report(measurements: list[Measurement]) -> str:
     """The measurements as a table, with the machine and backend they were taken on."""
     width = max([4, *(len(m.name) for m in measurements)])
+    named = max([9, *(len(label) for m in measurements for label in m.speeds)])
+    anchored = any(s.anchor for m in measurements for s in m.speeds.values())
+
+    def versus(ratio: float | None, anchor: str | None) -> str:
+        if not anchored:
+            return ""
+        return f" {'':>10}" if anchor is None else f" {ratio:>4.2f} {anchor:<5}"
+
+    header = f" {'x anchor':>10}" if anchored else ""
     lines = [f"{machine()}; medians of {measurements[0].repeat if measurements else 0} "
              "alternating runs",
              "",
-             f"{'file':<{width}} {'contender':<18} {'bytes':>10} {'bits/B':>6}   "
-             f"{'compress MB/s':>13} {'x zlib':>6} {'x bitarray':>10}   "
-             f"{'decompress MB/s':>15} {'x zlib':>6} {'x bitarray':>10}"]
+             f"{'file':<{width}} {'contender':<{named}} {'bytes':>10} {'bits/B':>6}   "
+             f"{'compress MB/s':>13} {'x zlib':>6} {'x bitarray':>10}{header}   "
+             f"{'decompress MB/s':>15} {'x zlib':>6} {'x bitarray':>10}{header}"]
     for m in measurements:
         for label, s in m.speeds.items():
-            lines.append(f"{m.name:<{width}} {label:<18} {s.size:>10,} {s.bits_per_byte:>6.3f}   "
+            lines.append(f"{m.name:<{width}} {label:<{named}} {s.size:>10,} "
+                         f"{s.bits_per_byte:>6.3f}   "
                          f"{s.compress:>13.1f} {s.compress_vs_zlib:>6.2f} "
-                         f"{s.compress_vs_bitarray:>10.2f}   {s.decompress:>15.1f} "
-                         f"{s.decompress_vs_zlib:>6.2f} {s.decompress_vs_bitarray:>10.2f}")
+                         f"{s.compress_vs_bitarray:>10.2f}"
+                         f"{versus(s.compress_vs_anchor, s.anchor)}   {s.decompress:>15.1f} "
+                         f"{s.decompress_vs_zlib:>6.2f} {s.decompress_vs_bitarray:>10.2f}"
+                         f"{versus(s.decompress_vs_anchor, s.anchor)}".rstrip())
     lines += ["",
               "MB/s: megabytes of original data per second.  zlib-HO: gzip-format deflate with "
               "Z_HUFFMAN_ONLY;",
               "bitarray: its canonical Huffman coder, payload only (no table, no checksum)."]
+    if anchored:
+        lines.append("x anchor: huffkit's Huffman rows against huff0, its rANS rows against FSE "
+                     "(zstd's coders, 128 KiB blocks).")
     return "\n".join(lines)
 
 

@@ -131,3 +131,71 @@ def test_bench_stream_memory_usage_errors():
     result = CliRunner().invoke(huffkit.cli.main, ["bench", "--stream-memory", "0"])
     assert result.exit_code == 2
     assert "'0' is not a size" in result.output
+
+
+# A stand-in for ../shared/anchors/huff0.py with its interface (load(), then compress(name,
+# data) and decompress(name, blob, size) for "huf" and "fse"), so the plumbing is tested
+# without building the C anchors.
+FAKE_ANCHORS = '''
+import zlib
+
+class Anchors:
+    def compress(self, name, data):
+        return zlib.compress(data, 1 if name == "huf" else 6)
+
+    def decompress(self, name, blob, size):
+        data = zlib.decompress(blob)
+        assert len(data) == size
+        return data
+
+def load():
+    return Anchors()
+'''
+
+
+def test_bench_with_anchors_gives_huffkit_as_multiples_of_huff0_and_fse(tmp_path):
+    script = tmp_path / "anchors.py"
+    script.write_text(FAKE_ANCHORS)
+    data = huffkit.corpora.path("english.txt").read_bytes()
+    (tmp_path / "english.txt").write_bytes(data)
+    result = run("--repeat", "1", "-T", "1", "--json", "--anchors", str(script),
+                 str(tmp_path / "english.txt"))
+    assert result.exit_code == 0, result.output
+    contenders = json.loads(result.stdout)["files"][0]["contenders"]
+    assert list(contenders) == [*names(1), "huff0", "FSE"]
+    assert contenders["huff0"]["size"] == len(zlib.compress(data, 1))
+    assert contenders["FSE"]["size"] == len(zlib.compress(data, 6))
+    for name, figures in contenders.items():
+        anchor = ("huff0" if name.startswith("huffkit huffman") else
+                  "FSE" if name.startswith("huffkit ans") else None)
+        assert figures["anchor"] == anchor, name
+        if anchor is None:
+            assert figures["compress_vs_anchor"] is figures["decompress_vs_anchor"] is None
+        else:
+            assert figures["compress_vs_anchor"] == pytest.approx(
+                figures["compress"] / contenders[anchor]["compress"])
+            assert figures["decompress_vs_anchor"] == pytest.approx(
+                figures["decompress"] / contenders[anchor]["decompress"])
+
+    table = run("--repeat", "1", "-T", "1", "--anchors", str(script),
+                str(tmp_path / "english.txt"))
+    assert table.exit_code == 0, table.output
+    rows = {line.split()[1] + " " + line.split()[2]: line for line in table.stdout.splitlines()
+            if line.startswith(str(tmp_path / "english.txt"))}
+    assert rows["huffkit huffman"].count(" huff0") == 2  # compress and decompress ratios
+    assert rows["huffkit ans"].count(" FSE") == 2
+    assert "x anchor: huffkit's Huffman rows against huff0" in table.stdout
+
+
+def test_bench_anchors_errors(tmp_path):
+    missing = run("--anchors", str(tmp_path / "nowhere.py"), "--repeat", "1")
+    assert missing.exit_code == 1
+    assert f"huffkit: error: {tmp_path / 'nowhere.py'}: no such anchors script" in missing.output
+    broken = tmp_path / "broken.py"
+    broken.write_text("x = 1\n")  # no load()
+    result = run("--anchors", str(broken), "--repeat", "1")
+    assert result.exit_code == 1
+    assert f"huffkit: error: {broken}: could not load the anchors (" in result.output
+    both = run("--anchors", str(broken), "--stream-memory", "1M")
+    assert both.exit_code == 2
+    assert "--anchors times the coders in this process, not --stream-memory" in both.output
