@@ -35,6 +35,9 @@ def split_points(symbols: np.ndarray, *, coder: str, max_block: int,
     cells = backend.kernels.count_cells(symbols, CELL)  # a row of 256 counts per cell
     lengths = backend.kernels.merge_cells(cells, coder, max_block)
     ends = np.cumsum(lengths)
-    # Each segment's counts: differences of the running counts at its last cell.
-    running = np.cumsum(cells, axis=0)[(ends - 1) // CELL]
-    return ends.tolist(), np.diff(running, axis=0, prepend=0)
+    # Each segment's counts: the sum of its cells' rows.  Every segment but the last ends on
+    # a cell boundary, so each starts on one, and its first cell is its start // CELL.  (A
+    # running sum down the rows, np.cumsum(axis=0), took seven times as long: 0.37 ms a
+    # megabyte, a tenth of compressing it.)
+    first_cells = np.concatenate(([0], ends[:-1] // CELL))
+    return ends.tolist(), np.add.reduceat(cells, first_cells, axis=0)
