@@ -136,17 +136,20 @@ def stop_mid_write(process: subprocess.Popen, folder: Path, final: str,
 
 
 def kill_mid_write(args: list[str], folder: Path, final: str, full_size: int,
-                   kill: signal.Signals) -> tuple[int, int, bytes]:
+                   kill: signal.Signals, *, hangup=signal.SIG_DFL) -> tuple[int, int, bytes]:
     """Run ``huffkit ARGS`` in *folder* and send it *kill* in the middle of writing *final*.
 
     The run is stopped first, so that what was written is measured and the signal
     arrives mid-write.  Tries again (at most 5 times) if a run finished too soon.
     Returns the bytes written when the signal was sent, the exit status and stderr.
+    The child starts with SIGHUP's disposition *hangup*, not whatever the test runner
+    had (under nohup, SIG_IGN: the child would inherit it, and keep it).
     """
     stderr = b""
     for _ in range(5):
         process = subprocess.Popen(huffkit_command(*args), cwd=folder, stdin=subprocess.DEVNULL,
-                                   stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+                                   stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
+                                   preexec_fn=lambda: signal.signal(signal.SIGHUP, hangup))
         try:
             written = stop_mid_write(process, folder, final, full_size)
             process.send_signal(kill)
@@ -231,6 +234,19 @@ def test_sigterm_mid_write_cleans_up(tmp_path, big, case, kill):
     assert names(tmp_path) == sorted(expected)
     for name, content in expected.items():
         assert (tmp_path / name).read_bytes() == content
+
+
+def test_an_ignored_sighup_stays_ignored_as_under_nohup(tmp_path, big):
+    # nohup starts a command with SIGHUP ignored; huffkit keeps it so and finishes its work.
+    args, source, final, _, _ = KILLED_RUNS["compress"]
+    data, packed = big
+    (tmp_path / source).write_bytes(data)
+    written, status, stderr = kill_mid_write(args, tmp_path, final, len(packed),
+                                             signal.SIGHUP, hangup=signal.SIG_IGN)
+    assert 0 < written < len(packed)
+    assert (status, stderr) == (0, b"")
+    assert names(tmp_path) == sorted([source, final])
+    assert (tmp_path / final).read_bytes() == packed
 
 
 # -- a full disk -----------------------------------------------------------------
