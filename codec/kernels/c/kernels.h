@@ -230,7 +230,7 @@ typedef struct {
      * | first's length << 10 | symbols << 8 | bits used).  One symbol stands in both places. */
     uint32_t *pairs;
     /* With pairs: a byte per entry, set by the fast loop when it decodes through it (in the
-     * same allocation as pairs; hk_mark_hits turns the marks into byte values). */
+     * same allocation as pairs; hk_codes_all_decoded reads the marks). */
     uint8_t *hit;
     uint32_t count[LONGEST_CODE + 1];  /* how many codes have length l */
     uint32_t first[LONGEST_CODE + 1];  /* the first code of length l */
@@ -254,9 +254,9 @@ typedef struct {
     uint8_t *out;  /* where its symbols go */
     int failed;  /* the fast loop met a bit string that begins no codeword */
     /* Byte symbols: seen[v] is set to 1 for each byte value v decoded by the careful loop or
-     * the slow path (257 bytes, shared by the streams of a block; the fast loop marks its
-     * decoder's hit instead, and hk_mark_hits adds those), so that a run need not read its
-     * blocks again to learn which values they hold.  Where the fast loop stopped early, or
+     * the slow path (256 bytes, shared by the streams of a block; the fast loop marks its
+     * decoder's hit instead, and hk_codes_all_decoded reads both), so that a run need not
+     * read its blocks again to learn which values they hold.  Where the fast loop stopped early, or
      * went past a stream's end (which then fails), it may have marked more; a block that
      * decodes marks exactly its values.  Unused for 4-byte symbols. */
     uint8_t *seen;
@@ -265,7 +265,7 @@ typedef struct {
 HK_SHARED int hk_build_decoder(Decoder *d, const uint8_t *length, Py_ssize_t size, int pairs,
                                Py_ssize_t symbols);
 HK_SHARED void hk_free_decoder(Decoder *d);
-HK_SHARED void hk_mark_hits(const Decoder *d, uint8_t *seen);
+HK_SHARED int hk_codes_all_decoded(const Decoder *d, const uint8_t *seen);
 HK_SHARED int hk_decode_byte_streams(const Decoder *d, Cursor *c, Py_ssize_t streams,
                                      Py_ssize_t *decodable, Py_ssize_t *expected);
 HK_SHARED void hk_decode_side_by_side(const Decoder *const *d, Cursor *c, int n);
