@@ -230,13 +230,13 @@ static inline __attribute__((always_inline)) void put_two(uint8_t *out, uint32_t
  * lookups is about half as long.  Both bytes are always stored; the second is overwritten
  * when only one was decoded, which is why a stream needs 2 * lookups symbols left.
  *
- * Each round loads 64 bits per stream (57 of them usable after the shift) and makes
- * 57 / bits lookups, each taking at most `bits` bits through the table.  A code longer
+ * Each round loads 64 bits per stream (56 of them usable: see HK_LANE_LOAD) and makes
+ * 56 / bits lookups, each taking at most `bits` bits through the table.  A code longer
  * than that (the slow path, rare) loads the window again before and after it, so that
- * the round's guarantee holds whatever its length: the rounds are not cut to 57 / longest
+ * the round's guarantee holds whatever its length: the rounds are not cut to 56 / longest
  * lookups for codes that seldom occur (bible.txt's blocks, with 15-bit codes and a 12-bit
  * table, made 3 lookups a round rather than 4).  A round takes at most 6 lookups of at
- * most 31 bits when there are longer codes (their tables have 9 bits or more), else 57
+ * most 31 bits when there are longer codes (their tables have 9 bits or more), else 56
  * bits: it starts inside the stream, so every load stays within its STREAM_PADDING_BYTES.
  *
  * The byte values decoded are marked by the table entry they came from (d->hit: one
@@ -256,7 +256,7 @@ static inline __attribute__((always_inline)) void decode_fast_pairs_with(
      * cursors and tables again.  The cursors are written back once, at the end. */
     unsigned lookups = 64;
     for (int k = 0; k < n; k++) {
-        unsigned each = 57 / d[k]->bits;
+        unsigned each = 56 / d[k]->bits;
         lookups = each < lookups ? each : lookups;
     }
     const Py_ssize_t need = 2 * (Py_ssize_t)lookups;
@@ -279,9 +279,16 @@ static inline __attribute__((always_inline)) void decode_fast_pairs_with(
 #undef HK_LANE_STATE
 #define HK_LANE_STOPS(k) \
     (n > k && (end##k - out##k < need || p##k > bits##k || failed##k))
+/* The window's lowest bit loaded is replaced by a marker, 1, which the shifts move up with
+ * the bits used: where the stream stands is then told by the marker's place, and the
+ * position needs no update at each lookup (it was spilled to the stack with 4 lanes).
+ * So 56 bits are usable, 63 - (p & 7) of them, and the marker is never shifted out. */
 #define HK_LANE_LOAD(k) \
     if (n > k)            \
-        window##k = load_be64(buf##k + (p##k >> 3)) << (p##k & 7);
+        window##k = (load_be64(buf##k + (p##k >> 3)) | 1) << (p##k & 7);
+#define HK_LANE_TELL(k) \
+    if (n > k)            \
+        p##k = (p##k & ~(uint64_t)7) + (uint64_t)__builtin_ctzll(window##k);
 #define HK_LANE_STEP(k)                                                                     \
     if (n > k) {                                                                            \
         const uint64_t index = window##k >> shift##k;                                       \
@@ -291,11 +298,11 @@ static inline __attribute__((always_inline)) void decode_fast_pairs_with(
             put_two(out##k, entry >> 16);                                                   \
             hit##k[index] = 1;                                                              \
             out##k += (entry >> 8) & 3;                                                     \
-            p##k += used;                                                                   \
             window##k <<= used;                                                             \
         } else {                                                                            \
             uint32_t symbol = 0;                                                            \
-            window##k = load_be64(buf##k + (p##k >> 3)) << (p##k & 7);                     \
+            HK_LANE_TELL(k)                                                                 \
+            HK_LANE_LOAD(k)                                                                 \
             unsigned length = decode_long(d[k], window##k, &symbol);                        \
             if (!length) {                                                                  \
                 failed##k = 1;                                                              \
@@ -304,7 +311,7 @@ static inline __attribute__((always_inline)) void decode_fast_pairs_with(
             *out##k++ = (uint8_t)symbol;                                                    \
             seen##k[(uint8_t)symbol] = 1;                                                   \
             p##k += length;                                                                 \
-            window##k = load_be64(buf##k + (p##k >> 3)) << (p##k & 7);                     \
+            HK_LANE_LOAD(k)                                                                 \
         }                                                                                   \
     }
     for (;;) {
@@ -320,10 +327,15 @@ static inline __attribute__((always_inline)) void decode_fast_pairs_with(
             HK_LANE_STEP(2)
             HK_LANE_STEP(3)
         }
+        HK_LANE_TELL(0)
+        HK_LANE_TELL(1)
+        HK_LANE_TELL(2)
+        HK_LANE_TELL(3)
     }
 #undef HK_LANE_STOPS
 #undef HK_LANE_LOAD
 #undef HK_LANE_STEP
+#undef HK_LANE_TELL
 #define HK_LANE_SAVE(k)                      \
     if (n > k) {                             \
         c[k].p = p##k;                       \

@@ -97,13 +97,14 @@ static int plan_run_block(const uint8_t *buf, Py_ssize_t len, Py_ssize_t p,
 
 /*
  * The symbols a run's decoder is built for, which sets the size of its lookup table: at
- * least 2^14, for a table of 11 bits or more.  A split block of a few thousand symbols
- * would otherwise get 9 or 10, and its longer codes (a spreadsheet's reach 15 bits) the
- * slow path.  With blocks decoded side by side, kennedy.xls's run (121 blocks) takes
- * 2.7 ms so, against 3.1 ms with the smaller tables (and 2.9 ms one block at a time).
+ * least 2^15, for a table of 12 bits (or as many as its longest code).  A split block of a
+ * few thousand symbols would otherwise get 9 to 11, and its longer codes (a spreadsheet's
+ * reach 12 and 13 bits) the slow path, a mispredicted branch each: kennedy.xls's blocks of
+ * 8 KB took 54,000 of them with 11-bit tables, and decode about a tenth faster with 12,
+ * though the tables take twice the time to fill.
  */
 static inline Py_ssize_t run_table_symbols(Py_ssize_t symbols) {
-    return symbols > (1 << 14) ? symbols : (1 << 14);
+    return symbols > (1 << 15) ? symbols : (1 << 15);
 }
 
 /* Whether a block decoded to every byte value its table codes (the decoder marked them as
