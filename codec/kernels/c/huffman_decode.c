@@ -12,6 +12,10 @@
 #define TABLE_BITS 12
 /* Entries after the pairs table that fill_four may write. */
 #define PAIRS_SLACK 4
+/* Where a decoder's hit marks begin, in bytes from its pairs table: the same for every
+ * table, so that the fast loop reaches them from the table's address, with no pointer of
+ * their own to hold (with 4 lanes of 4 decoders, those went to the stack). */
+#define HIT_OFFSET (sizeof(uint32_t) * (((size_t)1 << TABLE_BITS) + PAIRS_SLACK))
 
 void hk_free_decoder(Decoder *d) {
     free(d->table);
@@ -59,15 +63,15 @@ static void fill_pairs(Decoder *d) {
         for (uint32_t k = 0; k < d->count[l1]; k++) {
             const uint32_t s1 = d->sorted[d->offset[l1] + k];
             const uint32_t end = at + ((uint32_t)1 << rest);
-            const uint32_t first = s1 << 16 | l1 << 10;
+            const uint32_t first = 1u << 30 | l1 << 24 | s1 << 8;
             for (uint32_t j = 0; j < fits[rest]; j++) {
-                const uint32_t pair = d->sorted[j] << 24 | first | 2u << 8 | (l1 + len[j]);
+                const uint32_t pair = (first + (1u << 30)) | d->sorted[j] << 16 | (l1 + len[j]);
                 const uint32_t span = (uint32_t)1 << (rest - len[j]);
                 fill_four(pairs + at, pair, span);
                 at += span;
             }
             /* One symbol: it stands in both places, so that marking both marks only it. */
-            fill_four(pairs + at, s1 << 24 | first | 1u << 8 | l1, end - at);
+            fill_four(pairs + at, first | s1 << 16 | l1, end - at);
             at = end;
         }
     }
@@ -120,9 +124,9 @@ int hk_build_decoder(Decoder *d, const uint8_t *length, Py_ssize_t size, int pai
     if (pairs) {
         /* The pairs, their slack, then a byte per entry for the fast loop to mark
          * (hk_codes_all_decoded). */
-        d->pairs = malloc(sizeof(uint32_t) * (entries + PAIRS_SLACK) + entries);
+        d->pairs = malloc(HIT_OFFSET + entries);
         if (d->pairs) {
-            d->hit = (uint8_t *)(d->pairs + entries + PAIRS_SLACK);
+            d->hit = (uint8_t *)d->pairs + HIT_OFFSET;
             memset(d->hit, 0, entries);
         }
     } else {
@@ -261,21 +265,21 @@ static inline __attribute__((always_inline)) void put_two(uint8_t *out, uint32_t
  * end.  Inlined with a constant n and one code repeated, the code's fields are read once.
  */
 static inline __attribute__((always_inline)) void decode_fast_pairs_with(
-        const Decoder *const *d, Cursor *c, const int n) {
+        const Decoder *const *d, Cursor *c, const int n, const unsigned fixed) {
     /* Each stream's state lives in locals, the streams unrolled by hand (a loop over them,
      * gcc kept rolled, with every window and position on the stack), and the output goes
      * through restrict pointers, so a byte stored does not make the compiler read the
      * cursors and tables again.  The cursors are written back once, at the end. */
-    unsigned lookups = 64;
-    for (int k = 0; k < n; k++) {
+    unsigned lookups = fixed ? 56 / fixed : 64;
+    for (int k = 0; k < n && !fixed; k++) {
         unsigned each = 56 / d[k]->bits;
         lookups = each < lookups ? each : lookups;
     }
     const Py_ssize_t need = 2 * (Py_ssize_t)lookups;
 #define HK_LANE_STATE(k)                                                                    \
-    const uint32_t *const restrict pairs##k = n > k ? d[k]->pairs : NULL;                   \
-    uint8_t *const hit##k = n > k ? d[k]->hit : NULL; /* not restrict: streams share it */  \
-    const unsigned shift##k = n > k ? 64 - d[k]->bits : 0;                                  \
+    /* Not restrict: the hit marks are written through it, and streams share it. */         \
+    uint32_t *const pairs##k = n > k ? d[k]->pairs : NULL;                                  \
+    const unsigned shift##k = n > k ? 64 - (fixed ? fixed : d[k]->bits) : 0;                \
     const uint8_t *const restrict buf##k = n > k ? c[k].buf : NULL;                         \
     const uint64_t bits##k = n > k ? c[k].bits : 0;                                         \
     uint64_t p##k = n > k ? c[k].p : 0;                                                     \
@@ -307,9 +311,9 @@ static inline __attribute__((always_inline)) void decode_fast_pairs_with(
         const uint32_t entry = pairs##k[index];                                             \
         const unsigned used = entry & 0xFF;                                                 \
         if (__builtin_expect(used != 0, 1)) {                                               \
-            put_two(out##k, entry >> 16);                                                   \
-            hit##k[index] = 1;                                                              \
-            out##k += (entry >> 8) & 3;                                                     \
+            put_two(out##k, entry >> 8);                                                    \
+            ((uint8_t *)pairs##k)[HIT_OFFSET + index] = 1;  /* d->hit, from pairs##k */     \
+            out##k += entry >> 30;                                                          \
             window##k <<= used;                                                             \
         } else {                                                                            \
             uint32_t symbol = 0;                                                            \
@@ -361,11 +365,18 @@ static inline __attribute__((always_inline)) void decode_fast_pairs_with(
 #undef HK_LANE_SAVE
 }
 
-/* decode_fast_pairs_with, the n streams of one block and its code d. */
+/* decode_fast_pairs_with, the n streams of one block and its code d.  Tables of TABLE_BITS
+ * (those of every block of some size whose codes reach that long) get a loop of their own,
+ * with the table's shift and the lookups a round as constants: the shift is then no
+ * register to hold or move (without BMI2, through CL) at each lookup, and the round is
+ * unrolled. */
 static inline __attribute__((always_inline)) void decode_fast_pairs(const Decoder *d, Cursor *c,
                                                                      const int n) {
     const Decoder *const same[4] = {d, d, d, d};
-    decode_fast_pairs_with(same, c, n);
+    if (d->bits == TABLE_BITS)
+        decode_fast_pairs_with(same, c, n, TABLE_BITS);
+    else
+        decode_fast_pairs_with(same, c, n, 0);
 }
 
 /*
@@ -420,8 +431,8 @@ static inline __attribute__((always_inline)) unsigned decode_one(const Decoder *
     unsigned len;
     if (width == 1) {
         uint32_t entry = d->pairs[window >> (64 - d->bits)];
-        len = (entry >> 10) & 0x3F;
-        *symbol = (entry >> 16) & 0xFF;
+        len = (entry >> 24) & 0x3F;
+        *symbol = (entry >> 8) & 0xFF;
     } else {
         uint32_t entry = d->table[window >> (64 - d->bits)];
         len = entry & 0xFF;
@@ -513,15 +524,25 @@ int hk_decode_byte_streams(const Decoder *d, Cursor *c, Py_ssize_t streams,
  * (1 to 4), each with its own code, side by side.  It stops when any stream nears its end;
  * hk_decode_byte_streams then finishes each. */
 void hk_decode_side_by_side(const Decoder *const *d, Cursor *c, int n) {
-    /* A constant n for each: the lanes beyond it, and their checks, compile away. */
-    if (n == 2)
-        decode_fast_pairs_with(d, c, 2);
+    /* A constant n for each: the lanes beyond it, and their checks, compile away; and a
+     * constant table size where they share TABLE_BITS, as decode_fast_pairs has. */
+    int fixed = 1;
+    for (int k = 0; k < n; k++)
+        fixed &= d[k]->bits == TABLE_BITS;
+    if (n == 2 && fixed)
+        decode_fast_pairs_with(d, c, 2, TABLE_BITS);
+    else if (n == 2)
+        decode_fast_pairs_with(d, c, 2, 0);
+    else if (n == 3 && fixed)
+        decode_fast_pairs_with(d, c, 3, TABLE_BITS);
     else if (n == 3)
-        decode_fast_pairs_with(d, c, 3);
+        decode_fast_pairs_with(d, c, 3, 0);
+    else if (n == 4 && fixed)
+        decode_fast_pairs_with(d, c, 4, TABLE_BITS);
     else if (n == 4)
-        decode_fast_pairs_with(d, c, 4);
+        decode_fast_pairs_with(d, c, 4, 0);
     else
-        decode_fast_pairs_with(d, c, 1);
+        decode_fast_pairs(d[0], c, 1);
 }
 
 PyObject *hk_huffman_decode(PyObject *self, PyObject *args) {

@@ -226,11 +226,13 @@ typedef struct {
     unsigned longest;
     /* Symbols of 4 bytes: (symbol << 8 | length). */
     uint32_t *table;
-    /* Byte symbols: one or two of them, two when both codes fit: (second << 24 | first << 16
-     * | first's length << 10 | symbols << 8 | bits used).  One symbol stands in both places. */
+    /* Byte symbols: one or two of them, two when both codes fit: (symbols << 30 | first's
+     * length << 24 | second << 16 | first << 8 | bits used).  One symbol stands in both
+     * places.  The fast loop stores entry >> 8 as two bytes, and moves on by entry >> 30. */
     uint32_t *pairs;
     /* With pairs: a byte per entry, set by the fast loop when it decodes through it (in the
-     * same allocation as pairs; hk_codes_all_decoded reads the marks). */
+     * same allocation as pairs, HIT_OFFSET bytes after it; hk_codes_all_decoded reads the
+     * marks). */
     uint8_t *hit;
     uint32_t count[LONGEST_CODE + 1];  /* how many codes have length l */
     uint32_t first[LONGEST_CODE + 1];  /* the first code of length l */
