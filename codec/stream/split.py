@@ -35,6 +35,7 @@ def split_points(symbols: np.ndarray, *, coder: str, max_block: int,
     cells = backend.kernels.count_cells(symbols, CELL)  # a row of 256 counts per cell
     lengths = backend.kernels.merge_cells(cells, coder, max_block)
     ends = np.cumsum(lengths)
-    # Each segment's counts: differences of the running counts at its last cell.
-    running = np.cumsum(cells, axis=0)[(ends - 1) // CELL]
-    return ends.tolist(), np.diff(running, axis=0, prepend=0)
+    # Each segment's counts: the sum of its cells' (segments are whole cells but perhaps the
+    # last).  Summed segment by segment: numpy's running sum down the rows of all the cells
+    # took 0.3 ms a megabyte, a twentieth of compressing bible.txt.
+    return ends.tolist(), np.add.reduceat(cells, (ends - lengths) // CELL, axis=0)
