@@ -22,6 +22,8 @@ import sys
 import zlib
 
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 from test_format_spec import (
     ABR_LENGTHS,
     COMPACT_BLOCK,
@@ -30,6 +32,7 @@ from test_format_spec import (
     frame,
     parse,
     reuse_block,
+    section11_lengths,
 )
 
 import huffkit
@@ -245,3 +248,50 @@ def test_a_run_block_whose_table_codes_an_absent_byte_is_refused(bad, streams):
     blocks[bad] = compact_block(pieces[bad], full, streams=streams)
     with pytest.raises(FormatError, match=r"codes to byte values that do not occur.*\(0\)"):
         huffkit.decompress(frame(*blocks))
+
+
+@settings(max_examples=40, deadline=None,
+          suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(st.data())
+def test_a_byte_that_occurs_once_is_found_however_it_was_decoded(data):
+    """The run kernel learns which byte values a block holds from the table entries it
+    decoded through (a value as the first symbol of an entry, as the second of a pair, or
+    from the slow path of codes longer than the table), not from the bytes.  A value that
+    occurs once, anywhere, with a code of any length, must be found: the block decodes.
+    Without it, the same table codes an absent byte, and the block is refused, as the
+    reference refuses it.  Three blocks of one stream (decoded side by side) and one of
+    four, each with a skewed code of up to 15 bits."""
+    rng = random.Random(data.draw(st.integers(0, 2**32 - 1)))
+    distinct = data.draw(st.integers(3, 70))
+    values = rng.sample(range(256), distinct)
+    # Geometric weights give long codes; the shape only sets the code lengths.
+    shape = b"".join(bytes([value]) * max(1, int(3000 * 0.8 ** rank))
+                     for rank, value in enumerate(values))
+    lengths = section11_lengths(shape, 15)
+    once = data.draw(st.sampled_from(values))
+    others = [value for value in values if value != once]
+    where = data.draw(st.integers(0, 3))  # the block that holds it once
+    pieces, absent = [], []
+    for index, streams in enumerate((1, 1, 1, 4)):
+        body = others + rng.choices(others, k=rng.randrange(200, 3000))
+        rng.shuffle(body)
+        without = bytes(body)
+        at = data.draw(st.integers(0, len(body)))
+        pieces.append((without[:at] + bytes([once]) + without[at:]
+                       if index == where else bytes([once]) + without, streams))
+        absent.append((without, streams) if index == where else pieces[-1])
+    packed = frame(*(compact_block(piece, lengths, streams=streams)
+                     for piece, streams in pieces))
+    original = b"".join(piece for piece, _ in pieces)
+    assert huffkit.decompress(packed) == original
+    if huffkit.kernels.backend.name() == "c":  # the kernel takes all four itself
+        from huffkit.kernels import _ckernels
+        (info,) = huffkit.frame_info(packed)
+        run = _ckernels.decode_huffman_run(packed, info.blocks[0].offset, 1 << 20, None,
+                                           1 << 20, 1 << 20)
+        assert run is not None and run[0] == original and len(run[2]) == 4
+    damaged = frame(*(compact_block(piece, lengths, streams=streams)
+                      for piece, streams in absent))
+    with pytest.raises(FormatError, match=rf"^block {where + 1}: .*codes to byte values "
+                                          rf"that do not occur in the block \({once}\)"):
+        huffkit.decompress(damaged)

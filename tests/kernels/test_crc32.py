@@ -121,7 +121,9 @@ def test_compiled_crc32_folds_where_the_cpu_can():
 
 
 def test_the_data_paths_use_the_backends_crc32(each_backend, monkeypatch):
-    # Every block's CRC-32, written and checked, comes from the kernel in use.
+    # Every block's CRC-32, written and checked, comes from the kernel in use: the compiled
+    # run kernel checks the CRCs of the Huffman blocks it decodes itself, with the same C
+    # function (hk_crc32_update), so that decoding them calls none from Python.
     calls = []
     kernel = backend.kernels.crc32
 
@@ -137,6 +139,9 @@ def test_the_data_paths_use_the_backends_crc32(each_backend, monkeypatch):
         assert calls, coder
         calls.clear()
         assert huffkit.decompress(packed) == data
-        assert sum(calls) >= len(data), coder
+        if coder == "huffman" and each_backend == "c":
+            assert not calls
+        else:
+            assert sum(calls) >= len(data), coder
     for module in (blocks, decompressor, pieces):
         assert "zlib" not in vars(module)

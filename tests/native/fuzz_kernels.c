@@ -301,7 +301,10 @@ static void fuzz_run(Recipe *r) {
         if (size + room > MOST_RUN_BYTES)
             break;
         int bad = 0;
-        size += put_piece(&piece, original + made, n, 0, buf + size, &bad);
+        /* Each block's true CRC-32: the run kernel checks them, and stops before one that
+         * fails (only the damage below may make one fail). */
+        uint32_t crc = hk_crc32_update(0, original + made, (size_t)n);
+        size += put_piece(&piece, original + made, n, crc, buf + size, &bad);
         expect(!bad, "the generator coded a symbol without a code");
         block_end[count] = size;
         block_symbols[count] = n;
@@ -611,6 +614,7 @@ int LLVMFuzzerInitialize(int *argc, char ***argv) {
     (void)argc;
     (void)argv;
     Py_InitializeEx(0);  /* no signal handlers: libFuzzer's own stay */
+    hk_crc32_init();  /* as the module does when it loads: the run kernel checks CRCs */
     return 0;
 }
 

@@ -10,6 +10,12 @@
 
 /* Bits looked up at once by the decoder's table: 2^12 entries of 4 bytes fit in L1. */
 #define TABLE_BITS 12
+/* Entries after the pairs table that fill_four may write. */
+#define PAIRS_SLACK 4
+/* Where a decoder's hit marks begin, in bytes from its pairs table: the same for every
+ * table, so that the fast loop reaches them from the table's address, with no pointer of
+ * their own to hold (with 4 lanes of 4 decoders, those went to the stack). */
+#define HIT_OFFSET (sizeof(uint32_t) * (((size_t)1 << TABLE_BITS) + PAIRS_SLACK))
 
 void hk_free_decoder(Decoder *d) {
     free(d->table);
@@ -18,8 +24,65 @@ void hk_free_decoder(Decoder *d) {
 }
 
 /*
+ * The pairs table (byte symbols), filled straight from the canonical code: the codes of at
+ * most `bits` bits tile the table's first entries in canonical order, each over
+ * 2^(bits - l) of them, and within the entries of a first code of length l1 the second
+ * codes of at most bits - l1 bits tile a prefix the same way; the rest of its entries hold
+ * the first symbol alone.  So each entry is written once, with no branch on the data (it
+ * used to be found entry by entry from a table of single codes: 70% of building a
+ * decoder, and a third of decoding kennedy.xls's small blocks).  The Kraft sum, at most 1,
+ * keeps every span inside the table.
+ */
+/* Entries p[0 .. n) set to v, four at a time: up to 3 past them are written too, which the
+ * next fill (the table is filled in order) or the table's slack (PAIRS_SLACK) takes.  A
+ * loop of single stores over spans of mostly 1 or 2 entries took half of a table's time. */
+static inline void fill_four(uint32_t *p, uint32_t v, uint32_t n) {
+    for (uint32_t e = 0; e < n; e += 4) {
+        p[e] = v;
+        p[e + 1] = v;
+        p[e + 2] = v;
+        p[e + 3] = v;
+    }
+}
+
+static void fill_pairs(Decoder *d) {
+    const unsigned bits = d->bits;
+    const uint32_t entries = (uint32_t)1 << bits;
+    uint32_t *const pairs = d->pairs;
+    uint32_t fits[LONGEST_CODE + 1];  /* how many codes have at most r bits */
+    uint8_t len[256];  /* the lengths of the first of them, in canonical order */
+    fits[0] = 0;
+    for (unsigned r = 1; r <= bits; r++) {
+        fits[r] = fits[r - 1] + d->count[r];
+        for (uint32_t j = fits[r - 1]; j < fits[r] && j < 256; j++)
+            len[j] = (uint8_t)r;
+    }
+    uint32_t at = 0;
+    for (unsigned l1 = 1; l1 <= bits; l1++) {
+        const unsigned rest = bits - l1;
+        for (uint32_t k = 0; k < d->count[l1]; k++) {
+            const uint32_t s1 = d->sorted[d->offset[l1] + k];
+            const uint32_t end = at + ((uint32_t)1 << rest);
+            const uint32_t first = 1u << 30 | l1 << 24 | s1 << 8;
+            for (uint32_t j = 0; j < fits[rest]; j++) {
+                const uint32_t pair = (first + (1u << 30)) | d->sorted[j] << 16 | (l1 + len[j]);
+                const uint32_t span = (uint32_t)1 << (rest - len[j]);
+                fill_four(pairs + at, pair, span);
+                at += span;
+            }
+            /* One symbol: it stands in both places, so that marking both marks only it. */
+            fill_four(pairs + at, first | s1 << 16 | l1, end - at);
+            at = end;
+        }
+    }
+    fill_four(pairs + at, 0, entries - at);  /* a longer code, or none */
+}
+
+/*
  * Returns 0 on success, -1 if the lengths are no prefix code (the caller has validated
- * them; this check only keeps the table inside its bounds), -2 without memory.
+ * them; this check only keeps the tables inside their bounds), -2 without memory.  With
+ * `pairs` (byte symbols: at most 256) it builds the pairs table and its hit marks, else the
+ * table of single codes.
  */
 int hk_build_decoder(Decoder *d, const uint8_t *length, Py_ssize_t size, int pairs,
                      Py_ssize_t symbols) {
@@ -29,7 +92,10 @@ int hk_build_decoder(Decoder *d, const uint8_t *length, Py_ssize_t size, int pai
     memset(count, 0, sizeof d->count);
     d->table = NULL;
     d->pairs = NULL;
+    d->hit = NULL;
     d->sorted = NULL;
+    if (pairs && size > 256)
+        return -1;
     for (Py_ssize_t s = 0; s < size; s++) {
         if (length[s] > LONGEST_CODE)
             return -1;
@@ -53,9 +119,20 @@ int hk_build_decoder(Decoder *d, const uint8_t *length, Py_ssize_t size, int pai
     while (bits < TABLE_BITS && ((Py_ssize_t)1 << (bits + 3)) < symbols)
         bits++;
     d->bits = longest < bits ? longest : bits;
+    const size_t entries = (size_t)1 << d->bits;
     d->sorted = malloc(sizeof(uint32_t) * coded);
-    d->table = calloc((size_t)1 << d->bits, sizeof(uint32_t));
-    if (!d->sorted || !d->table)
+    if (pairs) {
+        /* The pairs, their slack, then a byte per entry for the fast loop to mark
+         * (hk_codes_all_decoded). */
+        d->pairs = malloc(HIT_OFFSET + entries);
+        if (d->pairs) {
+            d->hit = (uint8_t *)d->pairs + HIT_OFFSET;
+            memset(d->hit, 0, entries);
+        }
+    } else {
+        d->table = calloc(entries, sizeof(uint32_t));
+    }
+    if (!d->sorted || !(d->table || d->pairs))
         return -2;
     uint32_t code = 0, index = 0;  /* count[0] is 0, so the first length starts at code 0 */
     for (unsigned l = 1; l <= LONGEST_CODE; l++) {
@@ -70,6 +147,10 @@ int hk_build_decoder(Decoder *d, const uint8_t *length, Py_ssize_t size, int pai
     for (Py_ssize_t s = 0; s < size; s++)
         if (length[s])
             d->sorted[next[length[s]]++] = (uint32_t)s;
+    if (pairs) {
+        fill_pairs(d);
+        return 0;
+    }
     /* Fill the table: each code of at most `bits` bits covers 2^(bits - l) entries. */
     for (unsigned l = 1; l <= d->bits; l++) {
         for (uint32_t k = 0; k < count[l]; k++) {
@@ -80,27 +161,51 @@ int hk_build_decoder(Decoder *d, const uint8_t *length, Py_ssize_t size, int pai
                 d->table[start + e] = symbol << 8 | l;
         }
     }
-    if (!pairs)
-        return 0;
-    /* Two symbols per lookup where both codes fit in the `bits` bits looked up. */
-    const uint32_t entries = (uint32_t)1 << d->bits, mask = entries - 1;
-    d->pairs = malloc(sizeof(uint32_t) * entries);
-    if (!d->pairs)
-        return -2;
-    for (uint32_t index = 0; index < entries; index++) {
-        uint32_t first = d->table[index];
-        unsigned used = first & 0xFF;
-        /* One symbol: it stands in both places, so that marking both marks only it. */
-        uint32_t entry = used ? (first >> 8) << 24 | (first >> 8) << 16 | 1u << 8 | used : 0;
-        if (used && used < d->bits) {
-            uint32_t second = d->table[(index << used) & mask];
-            unsigned more = second & 0xFF;
-            if (more && used + more <= d->bits)
-                entry = (second >> 8) << 24 | (first >> 8) << 16 | 2u << 8 | (used + more);
-        }
-        d->pairs[index] = entry;
-    }
     return 0;
+}
+
+/* Whether any of the n entries from `start` was decoded through. */
+static inline int any_hit(const uint8_t *hit, uint32_t start, uint32_t n) {
+    for (uint32_t e = 0; e < n; e++)
+        if (hit[start + e])
+            return 1;
+    return 0;
+}
+
+/*
+ * Whether every byte value the code codes was decoded: marked in seen (by the careful loop
+ * and the slow path), or the first symbol of an entry the fast loop marked in d->hit, or
+ * the second of a pair entry it marked.  A value's entries as a first symbol are one range
+ * of the table, and as a second one a range inside each shorter first code's: so a value
+ * is found by looking at its own entries, and at once, nearly always, at the first one
+ * marked.  (Turning every marked entry into its values cost more than the marking: a
+ * fifth of a block's decoding in bible.txt, 4,096 entries a block.)
+ */
+int hk_codes_all_decoded(const Decoder *d, const uint8_t *seen) {
+    const unsigned bits = d->bits;
+    for (unsigned l = 1; l <= d->longest; l++) {
+        for (uint32_t k = 0; k < d->count[l]; k++) {
+            const uint32_t s = d->sorted[d->offset[l] + k];
+            if (seen[s])
+                continue;
+            if (l > bits)
+                return 0;  /* a long code is decoded by the slow path, which marks seen */
+            const uint32_t code = d->first[l] + k;
+            if (any_hit(d->hit, code << (bits - l), (uint32_t)1 << (bits - l)))
+                continue;
+            int found = 0;
+            for (unsigned l1 = 1; l1 + l <= bits && !found; l1++) {
+                const unsigned rest = bits - l1;
+                for (uint32_t k1 = 0; k1 < d->count[l1] && !found; k1++) {
+                    const uint32_t start = (d->first[l1] + k1) << rest | code << (rest - l);
+                    found = any_hit(d->hit, start, (uint32_t)1 << (rest - l));
+                }
+            }
+            if (!found)
+                return 0;
+        }
+    }
+    return 1;
 }
 
 /* The slow path: a code longer than the table's bits, or no code at all (returns 0). */
@@ -124,11 +229,35 @@ static inline __attribute__((always_inline)) void put_symbol(uint8_t *out, Py_ss
         memcpy(out + 4 * i, &symbol, 4);
 }
 
+/* Two decoded bytes at once, the first at out[0]: one store rather than two. */
+static inline __attribute__((always_inline)) void put_two(uint8_t *out, uint32_t two) {
+#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+    const uint16_t both = (uint16_t)two;
+    memcpy(out, &both, 2);
+#else
+    out[0] = (uint8_t)two;
+    out[1] = (uint8_t)(two >> 8);
+#endif
+}
+
 /*
  * decode_fast for byte symbols: each lookup gives one or two of them (two whenever both
  * codes fit in the bits looked up, as they mostly do in text), so the chain of dependent
  * lookups is about half as long.  Both bytes are always stored; the second is overwritten
- * when only one was decoded, which is why a stream needs 2 * per_load symbols left.
+ * when only one was decoded, which is why a stream needs 2 * lookups symbols left.
+ *
+ * Each round loads 64 bits per stream (56 of them usable: see HK_LANE_LOAD) and makes
+ * 56 / bits lookups, each taking at most `bits` bits through the table.  A code longer
+ * than that (the slow path, rare) loads the window again before and after it, so that
+ * the round's guarantee holds whatever its length: the rounds are not cut to 56 / longest
+ * lookups for codes that seldom occur (bible.txt's blocks, with 15-bit codes and a 12-bit
+ * table, made 3 lookups a round rather than 4).  A round takes at most 6 lookups of at
+ * most 31 bits when there are longer codes (their tables have 9 bits or more), else 56
+ * bits: it starts inside the stream, so every load stays within its STREAM_PADDING_BYTES.
+ *
+ * The byte values decoded are marked by the table entry they came from (d->hit: one
+ * store a lookup rather than two; hk_codes_all_decoded reads them once a block), those of the
+ * slow path in the cursor's seen.
  *
  * Stream k is decoded with code d[k]: the streams of one block share a code, and a run
  * decodes the one stream of each of several small blocks side by side, each with its own
@@ -136,27 +265,28 @@ static inline __attribute__((always_inline)) void put_symbol(uint8_t *out, Py_ss
  * end.  Inlined with a constant n and one code repeated, the code's fields are read once.
  */
 static inline __attribute__((always_inline)) void decode_fast_pairs_with(
-        const Decoder *const *d, Cursor *c, const int n) {
+        const Decoder *const *d, Cursor *c, const int n, const unsigned fixed) {
     /* Each stream's state lives in locals, the streams unrolled by hand (a loop over them,
      * gcc kept rolled, with every window and position on the stack), and the output goes
      * through restrict pointers, so a byte stored does not make the compiler read the
      * cursors and tables again.  The cursors are written back once, at the end. */
-    unsigned lookups = 64;
-    for (int k = 0; k < n; k++) {
-        unsigned each = 57 / (d[k]->longest > d[k]->bits ? d[k]->longest : d[k]->bits);
+    unsigned lookups = fixed ? 56 / fixed : 64;
+    for (int k = 0; k < n && !fixed; k++) {
+        unsigned each = 56 / d[k]->bits;
         lookups = each < lookups ? each : lookups;
     }
     const Py_ssize_t need = 2 * (Py_ssize_t)lookups;
 #define HK_LANE_STATE(k)                                                                    \
-    const uint32_t *const restrict pairs##k = n > k ? d[k]->pairs : NULL;                   \
-    const unsigned shift##k = n > k ? 64 - d[k]->bits : 0;                                  \
+    /* Not restrict: the hit marks are written through it, and streams share it. */         \
+    uint32_t *const pairs##k = n > k ? d[k]->pairs : NULL;                                  \
+    const unsigned shift##k = n > k ? 64 - (fixed ? fixed : d[k]->bits) : 0;                \
     const uint8_t *const restrict buf##k = n > k ? c[k].buf : NULL;                         \
     const uint64_t bits##k = n > k ? c[k].bits : 0;                                         \
     uint64_t p##k = n > k ? c[k].p : 0;                                                     \
     uint8_t *restrict out##k = n > k ? c[k].out + c[k].i : NULL;                            \
     uint8_t *const end##k = n > k ? c[k].out + c[k].count : NULL;                           \
     int failed##k = n > k ? c[k].failed : 0;                                                \
-    uint8_t *const seen##k = n > k ? c[k].seen : NULL; /* not restrict: streams share it */\
+    uint8_t *const seen##k = n > k ? c[k].seen : NULL;                                      \
     uint64_t window##k = 0;
     HK_LANE_STATE(0)
     HK_LANE_STATE(1)
@@ -165,31 +295,40 @@ static inline __attribute__((always_inline)) void decode_fast_pairs_with(
 #undef HK_LANE_STATE
 #define HK_LANE_STOPS(k) \
     (n > k && (end##k - out##k < need || p##k > bits##k || failed##k))
+/* The window's lowest bit loaded is replaced by a marker, 1, which the shifts move up with
+ * the bits used: where the stream stands is then told by the marker's place, and the
+ * position needs no update at each lookup (it was spilled to the stack with 4 lanes).
+ * So 56 bits are usable, 63 - (p & 7) of them, and the marker is never shifted out. */
 #define HK_LANE_LOAD(k) \
     if (n > k)            \
-        window##k = load_be64(buf##k + (p##k >> 3)) << (p##k & 7);
+        window##k = (load_be64(buf##k + (p##k >> 3)) | 1) << (p##k & 7);
+#define HK_LANE_TELL(k) \
+    if (n > k)            \
+        p##k = (p##k & ~(uint64_t)7) + (uint64_t)__builtin_ctzll(window##k);
 #define HK_LANE_STEP(k)                                                                     \
     if (n > k) {                                                                            \
-        uint32_t entry = pairs##k[window##k >> shift##k];                                   \
-        unsigned used = entry & 0xFF;                                                       \
+        const uint64_t index = window##k >> shift##k;                                       \
+        const uint32_t entry = pairs##k[index];                                             \
+        const unsigned used = entry & 0xFF;                                                 \
         if (__builtin_expect(used != 0, 1)) {                                               \
-            out##k[0] = (uint8_t)(entry >> 16);                                             \
-            out##k[1] = (uint8_t)(entry >> 24);                                             \
-            seen##k[(uint8_t)(entry >> 16)] = 1;                                            \
-            seen##k[entry >> 24] = 1;                                                       \
-            out##k += (entry >> 8) & 3;                                                     \
+            put_two(out##k, entry >> 8);                                                    \
+            ((uint8_t *)pairs##k)[HIT_OFFSET + index] = 1;  /* d->hit, from pairs##k */     \
+            out##k += entry >> 30;                                                          \
+            window##k <<= used;                                                             \
         } else {                                                                            \
             uint32_t symbol = 0;                                                            \
-            used = decode_long(d[k], window##k, &symbol);                                   \
-            if (!used) {                                                                    \
+            HK_LANE_TELL(k)                                                                 \
+            HK_LANE_LOAD(k)                                                                 \
+            unsigned length = decode_long(d[k], window##k, &symbol);                        \
+            if (!length) {                                                                  \
                 failed##k = 1;                                                              \
-                used = 1;  /* keep going harmlessly; the careful loop reports it */         \
+                length = 1;  /* keep going harmlessly; the careful loop reports it */       \
             }                                                                               \
             *out##k++ = (uint8_t)symbol;                                                    \
             seen##k[(uint8_t)symbol] = 1;                                                   \
+            p##k += length;                                                                 \
+            HK_LANE_LOAD(k)                                                                 \
         }                                                                                   \
-        p##k += used;                                                                       \
-        window##k <<= used;                                                                 \
     }
     for (;;) {
         if (HK_LANE_STOPS(0) || HK_LANE_STOPS(1) || HK_LANE_STOPS(2) || HK_LANE_STOPS(3))
@@ -204,10 +343,15 @@ static inline __attribute__((always_inline)) void decode_fast_pairs_with(
             HK_LANE_STEP(2)
             HK_LANE_STEP(3)
         }
+        HK_LANE_TELL(0)
+        HK_LANE_TELL(1)
+        HK_LANE_TELL(2)
+        HK_LANE_TELL(3)
     }
 #undef HK_LANE_STOPS
 #undef HK_LANE_LOAD
 #undef HK_LANE_STEP
+#undef HK_LANE_TELL
 #define HK_LANE_SAVE(k)                      \
     if (n > k) {                             \
         c[k].p = p##k;                       \
@@ -221,11 +365,18 @@ static inline __attribute__((always_inline)) void decode_fast_pairs_with(
 #undef HK_LANE_SAVE
 }
 
-/* decode_fast_pairs_with, the n streams of one block and its code d. */
+/* decode_fast_pairs_with, the n streams of one block and its code d.  Tables of TABLE_BITS
+ * (those of every block of some size whose codes reach that long) get a loop of their own,
+ * with the table's shift and the lookups a round as constants: the shift is then no
+ * register to hold or move (without BMI2, through CL) at each lookup, and the round is
+ * unrolled. */
 static inline __attribute__((always_inline)) void decode_fast_pairs(const Decoder *d, Cursor *c,
                                                                      const int n) {
     const Decoder *const same[4] = {d, d, d, d};
-    decode_fast_pairs_with(same, c, n);
+    if (d->bits == TABLE_BITS)
+        decode_fast_pairs_with(same, c, n, TABLE_BITS);
+    else
+        decode_fast_pairs_with(same, c, n, 0);
 }
 
 /*
@@ -271,21 +422,37 @@ static inline __attribute__((always_inline)) void decode_fast(const Decoder *d, 
     }
 }
 
+/* One code at the top of the window, by the table the width uses (a byte decoder has only
+ * the pairs table: the first code of an entry, its length in bits 10 to 15); 0 if none. */
+static inline __attribute__((always_inline)) unsigned decode_one(const Decoder *d,
+                                                                 uint64_t window,
+                                                                 const int width,
+                                                                 uint32_t *symbol) {
+    unsigned len;
+    if (width == 1) {
+        uint32_t entry = d->pairs[window >> (64 - d->bits)];
+        len = (entry >> 24) & 0x3F;
+        *symbol = (entry >> 8) & 0xFF;
+    } else {
+        uint32_t entry = d->table[window >> (64 - d->bits)];
+        len = entry & 0xFF;
+        *symbol = entry >> 8;
+    }
+    return len ? len : decode_long(d, window, symbol);
+}
+
 /*
  * The careful loop: decode the rest of one stream, checking each code against the end of
  * the stream, and tell exactly what is wrong, as the numpy backend words it.  On failure
  * *decodable is the number of whole codewords the stream holds (STREAM_SHORT, _LONG).
  */
 static int decode_careful(const Decoder *d, Cursor *c, const int width, Py_ssize_t *decodable) {
-    const unsigned shift = 64 - d->bits;
-    const uint32_t *table = d->table;
     uint64_t p = c->p;
     for (Py_ssize_t i = c->i; i < c->count; i++) {
         uint64_t window = load_be64(c->buf + (p >> 3)) << (p & 7);
-        uint32_t entry = table[window >> shift];
-        unsigned len = entry & 0xFF;
-        uint32_t symbol = entry >> 8;
-        if (!len && !(len = decode_long(d, window, &symbol))) {
+        uint32_t symbol;
+        unsigned len = decode_one(d, window, width, &symbol);
+        if (!len) {
             *decodable = i;
             return STREAM_MIDDLE;  /* a bit string that begins no codeword */
         }
@@ -304,10 +471,8 @@ static int decode_careful(const Decoder *d, Cursor *c, const int width, Py_ssize
     Py_ssize_t extra = 0;
     while (p < c->bits) {
         uint64_t window = load_be64(c->buf + (p >> 3)) << (p & 7);
-        uint32_t entry = table[window >> shift], symbol;
-        unsigned len = entry & 0xFF;
-        if (!len)
-            len = decode_long(d, window, &symbol);
+        uint32_t symbol;
+        unsigned len = decode_one(d, window, width, &symbol);
         if (!len || p + len > c->bits)
             return STREAM_MIDDLE;
         p += len;
@@ -356,10 +521,28 @@ int hk_decode_byte_streams(const Decoder *d, Cursor *c, Py_ssize_t streams,
 }
 
 /* decode_fast_pairs_with, for the run decoder: the one stream of each of n small blocks
- * (2 to 4), each with its own code, side by side.  It stops when any stream nears its end;
+ * (1 to 4), each with its own code, side by side.  It stops when any stream nears its end;
  * hk_decode_byte_streams then finishes each. */
 void hk_decode_side_by_side(const Decoder *const *d, Cursor *c, int n) {
-    decode_fast_pairs_with(d, c, n);
+    /* A constant n for each: the lanes beyond it, and their checks, compile away; and a
+     * constant table size where they share TABLE_BITS, as decode_fast_pairs has. */
+    int fixed = 1;
+    for (int k = 0; k < n; k++)
+        fixed &= d[k]->bits == TABLE_BITS;
+    if (n == 2 && fixed)
+        decode_fast_pairs_with(d, c, 2, TABLE_BITS);
+    else if (n == 2)
+        decode_fast_pairs_with(d, c, 2, 0);
+    else if (n == 3 && fixed)
+        decode_fast_pairs_with(d, c, 3, TABLE_BITS);
+    else if (n == 3)
+        decode_fast_pairs_with(d, c, 3, 0);
+    else if (n == 4 && fixed)
+        decode_fast_pairs_with(d, c, 4, TABLE_BITS);
+    else if (n == 4)
+        decode_fast_pairs_with(d, c, 4, 0);
+    else
+        decode_fast_pairs(d[0], c, 1);
 }
 
 PyObject *hk_huffman_decode(PyObject *self, PyObject *args) {

@@ -14,12 +14,13 @@
  * `previous` holds its 256 lengths, or is None), are whole in the buffer, hold at most
  * `largest` symbols each, and hold `budget` symbols in all (at least one block).  It stops
  * before the first block that is anything else, or that breaks any rule the Python
- * reference checks (FORMAT.md sections 5, 8, 9, 16) but the CRC: that block is left to the
- * reference, which decodes it or says what is wrong.  So what this accepts is what the
- * reference accepts.  data holds the blocks' bytes; starts[i] is where block i begins (and
- * starts[-1] where the last one ends), ends[i] where its bytes end in data, crcs[i] its
- * stored CRC-32 (checked by the caller, with zlib), and lengths the 256 code lengths of each
- * block, one after another.
+ * reference checks (FORMAT.md sections 5, 8, 9, 16), its CRC included: that block is left
+ * to the reference, which decodes it or says what is wrong.  So what this accepts is what
+ * the reference accepts.  data holds the blocks' bytes; starts[i] is where block i begins
+ * (and starts[-1] where the last one ends), ends[i] where its bytes end in data, crcs[i]
+ * its CRC-32 (stored, and found equal to its bytes'), and lengths the 256 code lengths of
+ * each block, one after another.  data is allocated once, as large as the planned blocks
+ * declare: each holds at most 8 symbols a byte of its streams, which are in the buffer.
  *
  * Why: a file cut where its statistics change has many small blocks, and parsing and
  * checking each in Python cost more than decoding it.
@@ -96,28 +97,57 @@ static int plan_run_block(const uint8_t *buf, Py_ssize_t len, Py_ssize_t p,
 
 /*
  * The symbols a run's decoder is built for, which sets the size of its lookup table: at
- * least 2^14, for a table of 11 bits or more.  A split block of a few thousand symbols
- * would otherwise get 9 or 10, and its longer codes (a spreadsheet's reach 15 bits) the
- * slow path.  With blocks decoded side by side, kennedy.xls's run (121 blocks) takes
- * 2.7 ms so, against 3.1 ms with the smaller tables (and 2.9 ms one block at a time).
+ * least 2^15, for a table of 12 bits (or as many as its longest code).  A split block of a
+ * few thousand symbols would otherwise get 9 to 11, and its longer codes (a spreadsheet's
+ * reach 12 and 13 bits) the slow path, a mispredicted branch each: kennedy.xls's blocks of
+ * 8 KB took 54,000 of them with 11-bit tables, and decode about a tenth faster with 12,
+ * though the tables take twice the time to fill.
  */
 static inline Py_ssize_t run_table_symbols(Py_ssize_t symbols) {
-    return symbols > (1 << 14) ? symbols : (1 << 14);
+    return symbols > (1 << 15) ? symbols : (1 << 15);
 }
 
-/* Whether a block's decoded values, marked in seen by the decoder, are `coded` distinct byte
- * values: its table's, all of them.  (Marking them as they are decoded, rather than reading
- * the block again afterwards, saved about a tenth of a run's time.) */
-static int codes_exactly(const uint8_t *seen, int coded) {
-    int distinct = 0;
-    for (int v = 0; v < 256; v++)
-        distinct += seen[v];
-    return distinct == coded;
+/* Whether a block decoded to every byte value its table codes (the decoder marked them as
+ * it went, rather than reading the block again afterwards, which saved about a tenth of a
+ * run's time). */
+static int codes_exactly(const Decoder *d, const uint8_t *seen) {
+    return hk_codes_all_decoded(d, seen);
+}
+
+/*
+ * Sets a cursor on each stream of planned block b, its symbols going to out.  The streams
+ * are read where they lie when the buffer holds STREAM_PADDING_BYTES after the block (as
+ * it does for every block of a frame in hand but the last few): the fast loop's loads past
+ * a stream's end then read the next one's bits, which only matter to codes that cross the
+ * end, and the careful loop decodes those again and checks every code against the end.
+ * Copying each stream out, with zeros after it, took a tenth of bible.txt's decoding.  Else
+ * they are copied to `padded`; returns where its free room now begins.
+ */
+static uint8_t *place_streams(const uint8_t *buf, Py_ssize_t len, const RunBlock *b,
+                              uint8_t *padded, uint8_t *out, uint8_t *seen, Cursor *c) {
+    const int in_place = len - b->end >= STREAM_PADDING_BYTES;
+    Py_ssize_t n = b->symbols, per_stream = (n + b->streams - 1) / b->streams;
+    const uint8_t *stream = buf + b->streams_at;
+    for (int k = 0; k < b->streams; k++) {
+        Py_ssize_t size = (Py_ssize_t)((b->bits[k] + 7) / 8);
+        const uint8_t *from = stream;
+        if (!in_place) {
+            memcpy(padded, stream, (size_t)size);
+            memset(padded + size, 0, STREAM_PADDING_BYTES);
+            from = padded;
+            padded += size + STREAM_PADDING_BYTES;
+        }
+        Py_ssize_t first = k * per_stream < n ? k * per_stream : n;
+        Py_ssize_t last = (k + 1) * per_stream < n ? (k + 1) * per_stream : n;
+        c[k] = (Cursor){from, 0, b->bits[k], 0, last - first, out + first, 0, seen};
+        stream += size;
+    }
+    return padded;
 }
 
 /* Decodes one planned block to out; 0 if its streams or its table are damaged. */
-static int decode_run_block(const uint8_t *buf, const RunBlock *b, const uint8_t *lengths,
-                            uint8_t *padded, uint8_t *out) {
+static int decode_run_block(const uint8_t *buf, Py_ssize_t len, const RunBlock *b,
+                            const uint8_t *lengths, uint8_t *padded, uint8_t *out) {
     Decoder decoder = {0};
     if (hk_build_decoder(&decoder, lengths, 256, 1, run_table_symbols(b->symbols))) {
         hk_free_decoder(&decoder);
@@ -125,32 +155,22 @@ static int decode_run_block(const uint8_t *buf, const RunBlock *b, const uint8_t
     }
     Cursor cursors[16];
     uint8_t seen[256] = {0};
-    Py_ssize_t n = b->symbols, per_stream = (n + b->streams - 1) / b->streams;
-    const uint8_t *stream = buf + b->streams_at;
-    for (int k = 0; k < b->streams; k++) {
-        Py_ssize_t size = (Py_ssize_t)((b->bits[k] + 7) / 8);
-        memcpy(padded, stream, (size_t)size);
-        memset(padded + size, 0, STREAM_PADDING_BYTES);
-        Py_ssize_t first = k * per_stream < n ? k * per_stream : n;
-        Py_ssize_t last = (k + 1) * per_stream < n ? (k + 1) * per_stream : n;
-        cursors[k] = (Cursor){padded, 0, b->bits[k], 0, last - first, out + first, 0, seen};
-        padded += size + STREAM_PADDING_BYTES;
-        stream += size;
-    }
+    place_streams(buf, len, b, padded, out, seen, cursors);
     Py_ssize_t decodable = 0, expected = 0;
     int ok = hk_decode_byte_streams(&decoder, cursors, b->streams, &decodable, &expected) ==
              STREAM_OK;
-    hk_free_decoder(&decoder);
     /* The table codes exactly the bytes the block holds (a reused code may code more). */
-    return ok && (b->reused || codes_exactly(seen, b->coded));
+    ok = ok && (b->reused || codes_exactly(&decoder, seen));
+    hk_free_decoder(&decoder);
+    return ok;
 }
 
 /*
  * Decodes `n` (2 to 4) planned blocks of one stream each, side by side, to out; returns how
  * many of them, from the first, are sound (the first damaged one ends the run).
  */
-static int decode_run_blocks(const uint8_t *buf, const RunBlock *b, const uint8_t *lengths,
-                             int n, uint8_t *padded, uint8_t *out) {
+static int decode_run_blocks(const uint8_t *buf, Py_ssize_t len, const RunBlock *b,
+                             const uint8_t *lengths, int n, uint8_t *padded, uint8_t *out) {
     Decoder decoders[4] = {{0}};
     Cursor cursors[4];
     uint8_t seen[4][256];
@@ -165,7 +185,7 @@ static int decode_run_blocks(const uint8_t *buf, const RunBlock *b, const uint8_
         for (int k = 0; k < built; k++)
             hk_free_decoder(&decoders[k]);
         for (; sound < built; sound++) {
-            if (!decode_run_block(buf, &b[sound], lengths + 256 * sound, padded, out))
+            if (!decode_run_block(buf, len, &b[sound], lengths + 256 * sound, padded, out))
                 break;
             out += b[sound].symbols;
         }
@@ -173,12 +193,8 @@ static int decode_run_blocks(const uint8_t *buf, const RunBlock *b, const uint8_
     }
     uint8_t *at = out;
     for (int k = 0; k < n; k++) {
-        Py_ssize_t size = (Py_ssize_t)((b[k].bits[0] + 7) / 8);
-        memcpy(padded, buf + b[k].streams_at, (size_t)size);
-        memset(padded + size, 0, STREAM_PADDING_BYTES);
-        memset(seen[k], 0, 256);
-        cursors[k] = (Cursor){padded, 0, b[k].bits[0], 0, b[k].symbols, at, 0, seen[k]};
-        padded += size + STREAM_PADDING_BYTES;
+        memset(seen[k], 0, sizeof seen[k]);
+        padded = place_streams(buf, len, &b[k], padded, at, seen[k], &cursors[k]);
         at += b[k].symbols;
     }
     const Decoder *const each[4] = {&decoders[0], &decoders[1], &decoders[2], &decoders[3]};
@@ -188,9 +204,8 @@ static int decode_run_blocks(const uint8_t *buf, const RunBlock *b, const uint8_
         /* The fast loop alone, then the careful one: each block from where it stopped. */
         if (hk_decode_byte_streams(&decoders[sound], &cursors[sound], 1, &decodable, &expected)
                 != STREAM_OK ||
-            (b[sound].reused ? 0 : !codes_exactly(seen[sound], b[sound].coded)))
+            (b[sound].reused ? 0 : !codes_exactly(&decoders[sound], seen[sound])))
             break;
-        out += b[sound].symbols;
     }
     for (int k = 0; k < n; k++)
         hk_free_decoder(&decoders[k]);
@@ -269,17 +284,25 @@ PyObject *hk_decode_huffman_run(PyObject *self, PyObject *args) {
             group++;
         int sound;
         if (group >= 2) {
-            sound = decode_run_blocks(buf, &blocks[good], lengths + 256 * good, group, padded,
-                                      out + made);
+            sound = decode_run_blocks(buf, data.len, &blocks[good], lengths + 256 * good, group,
+                                      padded, out + made);
         } else {
             group = 1;
-            sound = decode_run_block(buf, &blocks[good], lengths + 256 * good, padded,
+            sound = decode_run_block(buf, data.len, &blocks[good], lengths + 256 * good, padded,
                                      out + made);
         }
-        for (int k = 0; k < sound; k++)
-            made += blocks[good + k].symbols;
-        good += sound;
-        if (sound < group)
+        /* Each block's CRC-32, while its bytes are still in the cache (from Python, after
+         * the run, they were read again from memory: a twentieth of bible.txt's decoding).
+         * The first that fails ends the run, and the reference reports it. */
+        int checked = 0;
+        for (; checked < sound; checked++) {
+            const RunBlock *b = &blocks[good + checked];
+            if (hk_crc32_update(0, out + made, (size_t)b->symbols) != b->crc)
+                break;
+            made += b->symbols;
+        }
+        good += checked;
+        if (checked < group)
             break;
     }
     Py_END_ALLOW_THREADS

@@ -215,18 +215,25 @@ static inline uint64_t put_codes(const uint8_t *in, int width, Py_ssize_t n,
 /* -- the Huffman decoder (huffman_decode.c) ------------------------------------------- */
 
 /*
- * A canonical code, ready to decode.  `table` maps the next `bits` bits (TABLE_BITS, or
- * fewer when no code is that long) to (symbol << 8 | length); length 0 means "a longer
- * code, or none": the slow path then tries each longer length l, since the codes of
- * length l are the l-bit numbers first[l] .. first[l] + count[l] - 1.
+ * A canonical code, ready to decode, through one of two tables of 2^bits entries (bits is
+ * TABLE_BITS, or fewer when no code is that long or the block is small), indexed by the
+ * next `bits` bits.  A code longer than `bits`, or none, has entry 0: the slow path then
+ * tries each longer length l, since the codes of length l are the l-bit numbers first[l] ..
+ * first[l] + count[l] - 1.
  */
 typedef struct {
     unsigned bits;
     unsigned longest;
+    /* Symbols of 4 bytes: (symbol << 8 | length). */
     uint32_t *table;
-    /* For byte symbols: the next `bits` bits to one or two symbols, when two codes fit:
-     * (second << 24 | first << 16 | symbols << 8 | bits used); 0 bits used: slow path. */
+    /* Byte symbols: one or two of them, two when both codes fit: (symbols << 30 | first's
+     * length << 24 | second << 16 | first << 8 | bits used).  One symbol stands in both
+     * places.  The fast loop stores entry >> 8 as two bytes, and moves on by entry >> 30. */
     uint32_t *pairs;
+    /* With pairs: a byte per entry, set by the fast loop when it decodes through it (in the
+     * same allocation as pairs, HIT_OFFSET bytes after it; hk_codes_all_decoded reads the
+     * marks). */
+    uint8_t *hit;
     uint32_t count[LONGEST_CODE + 1];  /* how many codes have length l */
     uint32_t first[LONGEST_CODE + 1];  /* the first code of length l */
     uint32_t offset[LONGEST_CODE + 1];  /* its index among the symbols in canonical order */
@@ -235,8 +242,9 @@ typedef struct {
 
 enum { STREAM_OK = 0, STREAM_MIDDLE = 1, STREAM_SHORT = 2, STREAM_LONG = 3, STREAM_PADDING = 4 };
 
-/* Zero bytes after each stream: loads of 8 bytes up to 8 bytes past its end stay inside. */
-#define STREAM_PADDING_BYTES 16
+/* Bytes readable after each stream (zeros, or whatever follows it in the buffer): the fast
+ * loop's loads reach up to 31 bytes past its end (decode_fast_pairs_with says why). */
+#define STREAM_PADDING_BYTES 32
 
 /* Where the decoding of one stream stands. */
 typedef struct {
@@ -247,17 +255,19 @@ typedef struct {
     Py_ssize_t count;  /* symbols it holds */
     uint8_t *out;  /* where its symbols go */
     int failed;  /* the fast loop met a bit string that begins no codeword */
-    /* Byte symbols: seen[v] is set to 1 for each byte value v decoded (256 bytes, shared by
-     * the streams of a block), so that a run need not read its blocks again to learn which
-     * values they hold.  Where the fast loop stopped early, or went past a stream's end
-     * (which then fails), it may have marked more; a block that decodes marks exactly its
-     * values.  Unused for 4-byte symbols. */
+    /* Byte symbols: seen[v] is set to 1 for each byte value v decoded by the careful loop or
+     * the slow path (256 bytes, shared by the streams of a block; the fast loop marks its
+     * decoder's hit instead, and hk_codes_all_decoded reads both), so that a run need not
+     * read its blocks again to learn which values they hold.  Where the fast loop stopped early, or
+     * went past a stream's end (which then fails), it may have marked more; a block that
+     * decodes marks exactly its values.  Unused for 4-byte symbols. */
     uint8_t *seen;
 } Cursor;
 
 HK_SHARED int hk_build_decoder(Decoder *d, const uint8_t *length, Py_ssize_t size, int pairs,
                                Py_ssize_t symbols);
 HK_SHARED void hk_free_decoder(Decoder *d);
+HK_SHARED int hk_codes_all_decoded(const Decoder *d, const uint8_t *seen);
 HK_SHARED int hk_decode_byte_streams(const Decoder *d, Cursor *c, Py_ssize_t streams,
                                      Py_ssize_t *decodable, Py_ssize_t *expected);
 HK_SHARED void hk_decode_side_by_side(const Decoder *const *d, Cursor *c, int n);

@@ -231,9 +231,9 @@ def decode_huffman_run(buffer, pos: int, block_size: int, previous: bytes | None
     """Decode, in one call, the blocks of a byte frame of Huffman blocks that start at *pos*
     while they have compact tables (0x05) or reuse the previous block's code (0x06, whose
     256 lengths *previous* holds), are whole in *buffer*, hold at most *largest* symbols
-    each and *budget* symbols in all (at least one block), and break no rule but perhaps
-    the CRC: (their bytes; where each block starts in *buffer*, and where the last ends;
-    where each one's bytes end; their stored CRC-32s, unchecked; the 256 lengths of each).
+    each and *budget* symbols in all (at least one block), and break no rule, the CRC
+    included: (their bytes; where each block starts in *buffer*, and where the last ends;
+    where each one's bytes end; their CRC-32s, checked; the 256 lengths of each).
     Or None, when the first block is not of that kind: the blocks then go one at a time.
     The numpy backend always says None."""
     return None
