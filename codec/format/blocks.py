@@ -34,16 +34,19 @@ from .layout import (
     BLOCK_HUFFMAN_REUSE,
     BLOCK_HUFFMAN_SHARED,
     FRAME_END,
+    LONGEST_LENGTH,
+    LONGEST_SYMBOLS,
+    LONGEST_TOTAL,
     need,
 )
 from .rans_block import (
-    ANS_LANES_SIZE,
     AnsBlockHeader,
     decode_ans_block,
     encode_ans_block,
     parse_ans_block,
     table_for,
 )
+from .varint import read_varint, varint
 
 __all__ = ["ReusableCode", "SharedCode", "block_start", "check_every_code_is_used",
            "decode_block", "decode_block_symbols", "encode_block", "parse_block", "table_size"]
@@ -117,11 +120,11 @@ def encode_block(data, max_code_length: int, shared: SharedCode | None = None, *
 
 def block_start(kind: int, symbols: int, length: int, crc: int, alphabet: Alphabet, *,
                 shared: bool) -> bytes:
-    """Type, symbol count, (for alphabets other than bytes) byte length, and CRC-32."""
+    """Type, symbol count, (for alphabets other than bytes) byte length, and CRC-32, as a
+    version-2 frame has them: the counts as LEB128 numbers."""
     kind += 1 if shared else 0  # each shared-table type follows its own-table type
-    if alphabet.name == "bytes":
-        return BLOCK_HEADER.pack(kind, symbols, crc)
-    return BLOCK_HEADER_SIZED.pack(kind, symbols, length, crc)
+    sized = b"" if alphabet.name == "bytes" else varint(length)
+    return bytes([kind]) + varint(symbols) + sized + crc.to_bytes(4, "little")
 
 
 _BLOCK_TYPES = {"huffman": (BLOCK_HUFFMAN, BLOCK_HUFFMAN_SHARED, BLOCK_HUFFMAN_COMPACT,
@@ -141,7 +144,14 @@ def parse_block(buffer, pos: int, frame: FrameHeader,
     """
     need(buffer, pos, 1)
     kind = buffer[pos]
+    version = frame.version
     if kind == BLOCK_END:
+        if version >= 2:
+            total, end = read_varint(buffer, pos + 1, longest=LONGEST_TOTAL,
+                                     what="frame end's symbol count")
+            if total >= 1 << 64:
+                raise FormatError("frame end's symbol count is 2**64 or more")
+            return FrameEnd(total, end - pos)
         need(buffer, pos, FRAME_END.size)
         return FrameEnd(FRAME_END.unpack_from(buffer, pos)[1])
     if kind not in _BLOCK_TYPES[frame.coder]:
@@ -158,7 +168,17 @@ def parse_block(buffer, pos: int, frame: FrameHeader,
         raise FormatError(f"block type 0x{kind:02x} reuses the previous block's code, but "
                           "no block before it in the frame has a code of its own")
     alphabet = frame.alphabet
-    if alphabet.name == "bytes":
+    if version >= 2:
+        symbols, cursor = read_varint(buffer, pos + 1, longest=LONGEST_SYMBOLS,
+                                      what="block's symbol count")
+        length = symbols
+        if alphabet.name != "bytes":
+            length, cursor = read_varint(buffer, cursor, longest=LONGEST_LENGTH,
+                                         what="block's length in bytes")
+        need(buffer, cursor, 4)
+        crc = int.from_bytes(buffer[cursor:cursor + 4], "little")
+        cursor += 4
+    elif alphabet.name == "bytes":
         need(buffer, pos, BLOCK_HEADER.size)
         _, symbols, crc = BLOCK_HEADER.unpack_from(buffer, pos)
         length, cursor = symbols, pos + BLOCK_HEADER.size
@@ -174,7 +194,8 @@ def parse_block(buffer, pos: int, frame: FrameHeader,
     if frame.coder == "ans":
         table = ((previous.listed, previous.table) if kind == BLOCK_ANS_REUSE
                  else (frame.listed, frame.table))
-        block = parse_ans_block(buffer, pos, cursor, kind, symbols, crc, table, alphabet)
+        block = parse_ans_block(buffer, pos, cursor, kind, symbols, crc, table, alphabet,
+                                version)
         return dataclasses.replace(block, length=length, alphabet=alphabet,
                                    reused=kind == BLOCK_ANS_REUSE)
     code, code_range = (None, None), None  # a block with a table of its own reads its code
@@ -184,7 +205,7 @@ def parse_block(buffer, pos: int, frame: FrameHeader,
         if previous is not None and getattr(previous, "lengths", None) is code[1]:
             code_range = getattr(previous, "code_range", None)  # the same code: known already
     return parse_huffman_block(buffer, pos, cursor, kind, symbols, crc, code, code_range,
-                               alphabet, length)
+                               alphabet, length, version)
 
 
 def check_every_code_is_used(listed: np.ndarray, symbols: np.ndarray, *, ans: bool,
@@ -254,7 +275,4 @@ def decode_block_symbols(block: BlockHeader | AnsBlockHeader, buffer, pos: int,
 
 def table_size(block: BlockHeader | AnsBlockHeader) -> int:
     """The bytes of a block's own code or frequency table (0 when it has none)."""
-    start = (BLOCK_HEADER if block.alphabet.name == "bytes" else BLOCK_HEADER_SIZED).size
-    if isinstance(block, AnsBlockHeader):
-        return block.header_size - start - ANS_LANES_SIZE
-    return block.header_size - start - 1 - 4 * len(block.stream_bits)
+    return block.table_size

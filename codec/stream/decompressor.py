@@ -278,7 +278,8 @@ class HuffmanDecompressor(Uncopyable):
         # With threads, blocks large enough to be worth a thread's while go to them.
         largest = frame.block_size if self._threads == 1 else _RUN_LARGEST
         run = backend.kernels.decode_huffman_run(self._input, self._pos, frame.block_size,
-                                                  previous, _GROUP_SYMBOLS, largest)
+                                                  previous, _GROUP_SYMBOLS, largest,
+                                                  frame.version)
         if run is None:
             return False
         data, starts, ends, crcs, lengths = run
