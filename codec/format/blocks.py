@@ -27,6 +27,7 @@ from .layout import (
     BLOCK_ANS_REUSE,
     BLOCK_ANS_SHARED,
     BLOCK_END,
+    BLOCK_END_V2,
     BLOCK_HEADER,
     BLOCK_HEADER_SIZED,
     BLOCK_HUFFMAN,
@@ -145,7 +146,7 @@ def parse_block(buffer, pos: int, frame: FrameHeader,
     need(buffer, pos, 1)
     kind = buffer[pos]
     version = frame.version
-    if kind == BLOCK_END:
+    if kind == (BLOCK_END if version == 1 else BLOCK_END_V2):
         if version >= 2:
             total, end = read_varint(buffer, pos + 1, longest=LONGEST_TOTAL,
                                      what="frame end's symbol count")
@@ -159,7 +160,8 @@ def parse_block(buffer, pos: int, frame: FrameHeader,
         if kind in _BLOCK_TYPES[other]:
             raise FormatError(f"block type 0x{kind:02x} is a {other} block, but the frame's "
                               f"flags say {frame.coder}")
-        raise FormatError(f"unknown block type 0x{kind:02x}")
+        raise FormatError(f"unknown block type 0x{kind:02x}"
+                          + (" (a version-2 frame ends with 0xff)" if kind == BLOCK_END else ""))
     if kind in _SHARED_TYPES and frame.codebook_id is None:
         raise FormatError("block is coded with the frame's codebook, but the frame has none")
     if kind == BLOCK_HUFFMAN_COMPACT and frame.alphabet.name != "bytes":

@@ -24,7 +24,7 @@ from .layout import (
     ALPHABET_BITS,
     ALPHABET_SHIFT,
     ALPHABETS_BY_CODE,
-    BLOCK_END,
+    BLOCK_END_V2,
     CODEBOOK_EMBEDDED,
     CODEBOOK_REFERENCED,
     CRC,
@@ -328,4 +328,4 @@ def with_supplied_codebook(header: FrameHeader, codebook: Codebook | None) -> Fr
 
 def pack_frame_end(total_symbols: int) -> bytes:
     """The end of a version-2 frame: its type and the frame's symbols, as a LEB128 number."""
-    return bytes([BLOCK_END]) + varint(total_symbols)
+    return bytes([BLOCK_END_V2]) + varint(total_symbols)

@@ -15,7 +15,7 @@ bytes (FORMAT.md, section 15).  Version 2 (section 17), which huffkit writes,
 has the same header and writes every size as a LEB128 number (``varint``)::
 
     block    = type u8 | symbols varint | [length varint] | crc32 u32 | body
-    end      = 0x00 | total symbols varint
+    end      = 0xFF | total symbols varint
 """
 
 from __future__ import annotations
@@ -45,6 +45,11 @@ CODERS = ("huffman", "ans")
 
 # -- block types (FORMAT.md, section 4) -----------------------------------------------------
 BLOCK_END = 0x00
+#: The frame end's type byte in version 2: no single flipped bit turns a block's type (0x01
+#: to 0x07) into it, nor it into a valid type.  With version 1's 0x00, a damaged type 0x01
+#: ended a frame whenever the block's symbol count, now read as the frame's LEB128 total,
+#: matched the blocks before it (two blocks of the same size, say).
+BLOCK_END_V2 = 0xFF
 BLOCK_HUFFMAN = 0x01
 BLOCK_HUFFMAN_SHARED = 0x02
 BLOCK_ANS = 0x03

@@ -130,8 +130,8 @@ class _Bits:
             if one >= 0:
                 break
             if len(self.text) - self.at > _LONGEST_PREFIX:
-                raise FormatError(f"{self.what} holds a number of more than "
-                                  f"{_LONGEST_PREFIX + order} bits")
+                raise FormatError(f"{self.what} holds an Exp-Golomb code of more than "
+                                  f"{_LONGEST_PREFIX} leading zeros")
             if not self._more():
                 raise TruncatedError("compressed data ended in the middle of a frame")
         zeros = one - self.at
@@ -202,7 +202,9 @@ def choose_precision(counts: np.ndarray, listed: np.ndarray, default: int,
     for precision in range(default, least - 1, -1):
         freqs = quantize(counts, precision)
         payload = float(np.dot(counts, precision - np.log2(freqs)))
-        bits = 8 * -(-compact_table_bits(listed, freqs) // 8) + payload  # the table's bytes
+        # The table's bits before its padding: whole bytes would make a step that saves a
+        # few bits look like none, and stop the search at 16 for a small table.
+        bits = compact_table_bits(listed, freqs) + payload
         if best_bits is not None and bits >= best_bits:
             break
         best, best_bits = FrequencyTable(freqs, precision), bits

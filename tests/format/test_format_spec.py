@@ -412,7 +412,8 @@ def _parse_frame(reader: _Reader, *, first: bool, supplied: _Supplied) -> Frame:
         section = _parse_codebook_section(reader, supplied, alphabet, rans=rans)
 
     blocks = []
-    while (block_type := reader.uint(1)) != 0x00:
+    end_type = 0x00 if reader.version == 1 else 0xFF  # section 17.1
+    while (block_type := reader.uint(1)) != end_type:
         previous = blocks[-1] if blocks else None
         if rans:  # section 4: only 0x00, 0x03, 0x04 and 0x07; 0x04 needs the section (B5)
             if block_type not in (ANS_BLOCK, SHARED_TABLE_BLOCK, ANS_REUSE_BLOCK):
@@ -910,7 +911,8 @@ def own_table(data: bytes | Sequence[int], *, version: int = 1) -> FreqTable:
     """Sections 14.5 and 15: a block's own table, from its counts, at precision 16, or
     ceil(log2 d) + 2 (at most 24) for a block of d > 2^14 distinct symbols.  Version 2
     (section 17.5): the precision, tried from that one downwards while each step makes the
-    compact table and the ideal payload smaller, that makes them smallest."""
+    compact table's bits (before its padding) and the ideal payload smaller, that makes them
+    smallest."""
     counts = Counter(data)
     precision = OWN_TABLE_PRECISION
     if len(counts) > 1 << 14:
@@ -921,7 +923,7 @@ def own_table(data: bytes | Sequence[int], *, version: int = 1) -> FreqTable:
     best, best_bits = table, None
     while precision >= 1 and 1 << precision >= len(counts):
         table = quantise(counts, precision)
-        bits = 8 * len(compact_freq_table(table)) + ideal_payload_bits(data, table)
+        bits = len(compact_freq_bits(table)) + ideal_payload_bits(data, table)
         if best_bits is not None and bits >= best_bits:
             break
         best, best_bits = table, bits
@@ -1005,7 +1007,7 @@ GOLDEN = bytes.fromhex(ABRACADABRA_HEX)
 GOLDEN_V2 = bytes.fromhex("""
 89 48 55 46 02 00 00 00 10 00 19 e5 c7 a1 01 0b b7 f9 ea 17 03 00 00 00 00 00 00 00
 00 00 00 00 00 78 00 20 00 00 00 00 00 00 00 00 00 00 00 00 00 00 00 00 00 2a 80 01
-17 4e ac 9c 00 0b
+17 4e ac 9c ff 0b
 """)
 
 
@@ -1015,8 +1017,8 @@ def test_golden_vector_bytes():
     assert huffkit.decompress(GOLDEN) == b"abracadabra"
     assert huffkit.compress(b"abracadabra", split=False) == GOLDEN_V2
     header = frame_header(version=2)
-    assert GOLDEN_V2 == (header + b"\x01\x0b" + GOLDEN[19:58] + b"\x01\x17" + GOLDEN[63:66]
-                         + b"\x00\x0b")
+    assert (header + b"\x01\x0b" + GOLDEN[19:58] + b"\x01\x17" + GOLDEN[63:66]
+                         + b"\xff\x0b") == GOLDEN_V2
     assert reference_decode(GOLDEN_V2) == b"abracadabra" == huffkit.decompress(GOLDEN_V2)
 
 
@@ -1187,7 +1189,7 @@ def frame_header(block_size: int = DEFAULT_BLOCK_SIZE, *, magic: bytes = MAGIC, 
 
 def frame_end(total_symbols: int, *, version: int = 1) -> bytes:
     if version == 2:  # section 17.1
-        return b"\x00" + leb128(total_symbols)
+        return b"\xff" + leb128(total_symbols)
     return b"\x00" + total_symbols.to_bytes(8, "little")
 
 
@@ -1213,6 +1215,14 @@ def compact_freq_table(table: FreqTable, *, gap_order: int | None = None,
                        count: int | None = None, tail: str = "") -> bytes:
     """Section 17.3's table of ``table``, the orders chosen as section 17.5 says; keywords
     replace fields to break rules, ``tail`` is appended to the bits before the padding."""
+    return pack_bits(compact_freq_bits(table, gap_order=gap_order, freq_order=freq_order,
+                                       precision_bits=precision_bits, count=count) + tail)
+
+
+def compact_freq_bits(table: FreqTable, *, gap_order: int | None = None,
+                      freq_order: int | None = None, precision_bits: str | None = None,
+                      count: int | None = None) -> str:
+    """The bits of section 17.3's table of ``table``, before the padding."""
     present = sorted(table.freqs)
     gaps = [symbol - (present[i - 1] + 1 if i else 0) for i, symbol in enumerate(present)]
     rest = [table.freqs[symbol] - 1 for symbol in present[:-1]]
@@ -1222,7 +1232,7 @@ def compact_freq_table(table: FreqTable, *, gap_order: int | None = None,
     bits += golomb((len(present) if count is None else count) - 1, 0)
     bits += f"{gap_order:04b}" + "".join(golomb(gap, gap_order) for gap in gaps)
     bits += f"{freq_order:05b}" + "".join(golomb(value, freq_order) for value in rest)
-    return pack_bits(bits + tail)
+    return bits
 
 
 def presence(symbols: Sequence[int], alphabet: Alphabet = BYTES, *, count: int | None = None,
@@ -3514,3 +3524,221 @@ def test_golden_default_vector_bytes_and_bits():
     # The rest of the block and the frame end are section 12's.
     assert GOLDEN_DEFAULT[:14] == GOLDEN[:14] and GOLDEN_DEFAULT[15:23] == GOLDEN[15:23]
     assert GOLDEN_DEFAULT[36:] == GOLDEN[58:]
+
+
+# -- section 17: version 2's golden vectors, each checked both ways ---------------------------
+
+GOLDEN_V2_VECTORS = {
+    # Section 17.6: the default output, a compact table (type 0x05).
+    "compact": (lambda: huffkit.compress(ABR), """
+        89 48 55 46 02 00 00 00 10 00 19 e5 c7 a1 05 0b b7 f9 ea 17 e0 d0 00 00 00 04 00 ea
+        d8 40 97 fe 00 01 17 4e ac 9c ff 0b"""),
+    # Section 17.6: rANS, with a compact frequency table at precision 3.
+    "rans": (lambda: huffkit.compress(ABR, coder="ans"), """
+        89 48 55 46 02 02 00 00 10 00 79 b6 07 db 03 0b b7 f9 ea 17 19 40 0c 5c 70 09 c0 01
+        00 f8 54 3c 00 00 00 80 00 ff 0b"""),
+    # A codebook section with an embedded code table, and a shared-code block (0x02).
+    "codebook": (lambda: huffkit.compress(ABR, codebook=_v2_codebook()), """
+        89 48 55 46 02 01 00 00 10 00 a9 cc a7 9c 72 66 89 46 ef 17 02 c3 01 05 00 00 00 00
+        80 00 00 00 00 00 00 00 78 1c 20 20 00 00 00 00 00 00 00 00 00 00 00 00 00 00 00 00
+        81 c6 db 6c 46 c0 8c eb 02 0b b7 f9 ea 17 01 1e 46 be 94 68 ff 0b"""),
+    # The same codebook in an rANS frame: its compact frequency table embedded (0x04 block).
+    "codebook-rans": (lambda: huffkit.compress(ABR, codebook=_v2_codebook(), coder="ans"), """
+        89 48 55 46 02 03 00 00 10 00 c9 9f 67 e6 72 66 89 46 ef 17 02 c3 01 80 a0 04 20 41
+        e7 ca 21 9c cc 10 66 4a 66 39 99 cc ce 66 73 33 99 8a 66 00 be 18 c1 6a 04 0b b7 f9
+        ea 17 01 00 e1 41 0d 71 c6 8c ec 0c ff 0b"""),
+    # Two pieces cut by hand (section 16.3's writer), the second reusing the first's code
+    # (0x06) and table (0x07).
+    "reuse": (lambda: _v2_pieces("huffman"), """
+        89 48 55 46 02 00 00 00 10 00 19 e5 c7 a1 05 21 6e 6c f3 b5 e0 d0 00 00 00 04 00 ea
+        d8 40 97 fe 00 01 45 4e ac 9c 9d 59 39 3a b2 70 06 21 6e 6c f3 b5 01 45 4e ac 9c 9d
+        59 39 3a b2 70 ff 42"""),
+    "reuse-rans": (lambda: _v2_pieces("ans"), """
+        89 48 55 46 02 02 00 00 10 00 79 b6 07 db 03 21 6e 6c f3 b5 81 40 0c 5c 72 c7 c5 c3
+        68 b7 d1 5f 45 01 02 1b 4a 7f 12 0a 00 00 00 4d da 4d 8e c8 27 62 34 07 21 6e 6c f3
+        b5 01 02 1b 4a 7f 12 0a 00 00 00 4d da 4d 8e c8 27 62 34 ff 42"""),
+}
+ABR6 = ABR * 6
+
+
+def _v2_codebook() -> huffkit.Codebook:
+    return huffkit.Codebook.from_distribution(huffkit.Distribution.from_bytes(
+        b"abracadabra alakazam"))
+
+
+def _v2_pieces(coder: str) -> bytes:
+    """ABR6 cut into two pieces of 33 bytes by huffkit's split writer (the cut is an
+    encoder's choice; ``compress`` cuts only on 8 KB cells)."""
+    from huffkit.format.frame import pack_frame_end, pack_frame_header
+    from huffkit.stream.pieces import encode_pieces
+    symbols = np.frombuffer(ABR6, dtype=np.uint8)
+    counts = np.array([np.bincount(symbols[:33], minlength=256),
+                       np.bincount(symbols[33:], minlength=256)])
+    body = encode_pieces(ABR6, symbols, [33, 66], counts, 15, coder)
+    return (pack_frame_header(DEFAULT_BLOCK_SIZE, coder=coder)
+            + b"".join(bytes(part) for part in body) + pack_frame_end(len(ABR6)))
+
+
+@pytest.mark.parametrize("name", GOLDEN_V2_VECTORS)
+def test_version2_golden_vectors(name):
+    """Exact bytes: huffkit writes them, and both decoders read them back."""
+    write, text = GOLDEN_V2_VECTORS[name]
+    golden = bytes.fromhex(text)
+    assert write() == golden
+    original = ABR6 if name.startswith("reuse") else ABR
+    supplied = ({"codebook": _v2_codebook().lengths, "weights": _weights_of(_v2_codebook())}
+                if name.startswith("codebook") else {})
+    assert reference_decode(golden, **supplied) == original == huffkit.decompress(golden)
+    (frame,) = parse(golden, **supplied)
+    assert frame.version == 2 == golden[4]
+    assert golden[-2:] == b"\xff" + leb128(len(original))  # section 17.1's frame end
+    kinds = [block.block_type for block in frame.blocks]
+    assert kinds == {"compact": [COMPACT_BLOCK], "rans": [ANS_BLOCK],
+                     "codebook": [SHARED_CODE_BLOCK], "codebook-rans": [SHARED_TABLE_BLOCK],
+                     "reuse": [COMPACT_BLOCK, REUSE_BLOCK],
+                     "reuse-rans": [ANS_BLOCK, ANS_REUSE_BLOCK]}[name]
+    assert huffkit.frame_info(golden)[0].version == 2
+
+
+def test_version2_rans_golden_table_bits():
+    """Section 17.6's table of bits for the rANS vector, field by field."""
+    golden = bytes.fromhex(GOLDEN_V2_VECTORS["rans"][1])
+    fields = ["00011", "00101", "0000", "0000001100010", "1", "1", "1", "0001110", "00000",
+              "00100", "1", "1", "1", "000000"]
+    assert pack_bits("".join(fields)) == golden[20:27]
+    (block,) = parse(golden)[0].blocks
+    assert block.table == FreqTable(3, {A: 4, B: 1, C: 1, D: 1, R: 1})
+    assert block.table == own_table(ABR, version=2)
+    assert compact_freq_table(block.table) == golden[20:27]
+    assert block.states == [0x0080_0000_003C_54F8] and block.words == []
+
+
+def test_version1_and_version2_frames_concatenate():
+    """Section 17.4: each frame is read by the rules of its own version."""
+    both = GOLDEN + bytes.fromhex(GOLDEN_V2_VECTORS["rans"][1]) + GOLDEN_DEFAULT
+    assert reference_decode(both) == ABR * 3 == huffkit.decompress(both)
+    assert [frame.version for frame in huffkit.frame_info(both)] == [1, 2, 1]
+
+
+# -- section 17.4: every rule of version 2, broken by a hand-made frame --------------------------
+
+def v2_frame(*blocks: bytes, alphabet: Alphabet = BYTES, ans: bool = False,
+             total: bytes | None = None) -> bytes:
+    """A version-2 frame of these blocks; ``total`` replaces the frame end's LEB128 bytes."""
+    flags = alphabet.flag | (FLAG_ANS if ans else 0)
+    end = b"\xff" + (leb128(sum(_Reader(block[1:]).leb128(MOST_SYMBOLS, "V1", "n")
+                                for block in blocks)) if total is None else total)
+    return frame_header(flags=flags, version=2) + b"".join(blocks) + end
+
+
+def v2_ans_block(data: bytes, table_bytes: bytes) -> bytes:
+    """An rANS block of ``data`` with section 17.5's table, whose bytes ``table_bytes``
+    replace (a table broken on purpose is rejected before the lanes are read)."""
+    return ans_block(data, version=2, table_bytes=table_bytes)
+
+
+ABR_TABLE = own_table(ABR, version=2)
+ABR_HUFFMAN = huffman_block(ABR, version=2)
+ABR_PREFIX = frame_header(version=2)
+ABR_ANS = ans_block(ABR, version=2)
+LANES_AT = 6 + len(compact_freq_table(ABR_TABLE))  # type, 11, CRC, then the 7-byte table
+
+V2_INVALID_CASES = [
+    # V1, V2: sizes (section 17.2).
+    pytest.param(ABR_PREFIX + b"\x01\x80\x80\x80\x80\x01", "V1",
+                 "block 1: block's symbol count is longer than 4 bytes", id="V1-symbols"),
+    pytest.param(ABR_PREFIX + b"\x01\x8b\x00" + ABR_HUFFMAN[2:], "V2",
+                 "block 1: block's symbol count is not in its shortest form (a LEB128 number "
+                 "ending in a zero byte)", id="V2-symbols"),
+    pytest.param(ABR_PREFIX + ABR_HUFFMAN[:-4] + b"\x97\x00" + ABR_HUFFMAN[-3:], "V2",
+                 "block 1: a stream's bit count is not in its shortest form (a LEB128 number "
+                 "ending in a zero byte)", id="V2-bits"),
+    pytest.param(ABR_PREFIX + huffman_block(ABR, version=2)[:-4] + b"\x80\x80\x80\x80\x80",
+                 "V1", "block 1: a stream's bit count is longer than 5 bytes", id="V1-bits"),
+    pytest.param(frame_header(flags=UTF8.flag, version=2) + b"\x01\x0b\x8b\x00", "V2",
+                 "block 1: block's length in bytes is not in its shortest form (a LEB128 "
+                 "number ending in a zero byte)", id="V2-length"),
+    pytest.param(v2_frame(ABR_ANS[:LANES_AT] + b"\x81\x00" + ABR_ANS[LANES_AT + 1:], ans=True),
+                 "V2",
+                 "block 1: ANS block's lane count is not in its shortest form (a LEB128 "
+                 "number ending in a zero byte)", id="V2-lanes"),
+    pytest.param(v2_frame(ABR_ANS[:LANES_AT] + b"\x81\x80\x01", ans=True), "V1",
+                 "block 1: ANS block's lane count is longer than 2 bytes", id="V1-lanes"),
+    pytest.param(v2_frame(ABR_ANS[:LANES_AT + 1] + b"\x80\x00", ans=True), "V2",
+                 "block 1: ANS block's word count is not in its shortest form (a LEB128 "
+                 "number ending in a zero byte)", id="V2-words"),
+    pytest.param(v2_frame(ABR_HUFFMAN, total=b"\x8b\x00"), "V2",
+                 "block 2: frame end's symbol count is not in its shortest form (a LEB128 number "
+                 "ending in a zero byte)", id="V2-total"),
+    pytest.param(v2_frame(ABR_HUFFMAN, total=b"\x80" * 10 + b"\x01"), "V1",
+                 "block 2: frame end's symbol count is longer than 10 bytes", id="V1-total"),
+    pytest.param(v2_frame(ABR_HUFFMAN, total=b"\xff" * 9 + b"\x02"), "V3",
+                 "block 2: frame end's symbol count is 2**64 or more", id="V3"),
+    pytest.param(v2_frame(ABR_HUFFMAN, total=b"\x0c"), "E1",
+                 "frame end records 12 bytes, but the frame's 1 blocks hold 11", id="E1-v2"),
+    # B1: 0x00 is no frame end in version 2.
+    pytest.param(ABR_PREFIX + ABR_HUFFMAN + b"\x00\x0b", "B1",
+                 "block 2: unknown block type 0x00 (a version-2 frame ends with 0xff)",
+                 id="B1-0x00"),
+    pytest.param(frame_header(version=1) + ABR_HUFFMAN + b"\xff\x0b", "B2",
+                 "block 1: block claims 3942233867 symbols; the frame allows 1 to 1048576 per "
+                 "block", id="v2-block-in-a-v1-frame"),
+    # F1 to F7: the compact frequency table (section 17.3).
+    pytest.param(v2_frame(v2_ans_block(ABR, compact_freq_table(ABR_TABLE, precision_bits="00000")),
+                          ans=True), "F1",
+                 "block 1: frequency table declares a precision of 0 bits (allowed: 1 to 24)",
+                 id="F1-0"),
+    pytest.param(v2_frame(v2_ans_block(ABR, compact_freq_table(ABR_TABLE, precision_bits="11001")),
+                          ans=True), "F1",
+                 "block 1: frequency table declares a precision of 25 bits (allowed: 1 to 24)",
+                 id="F1-25"),
+    pytest.param(v2_frame(v2_ans_block(ABR, compact_freq_table(ABR_TABLE, count=9)), ans=True),
+                 "F2", "block 1: frequency table lists 9 byte values; at most 8 fit its "
+                       "alphabet and precision", id="F2-precision"),
+    pytest.param(v2_frame(v2_ans_block(ABR, pack_bits(
+        "10000" + golomb(256, 0) + "0000")), ans=True), "F2",
+                 "block 1: frequency table lists 257 byte values; at most 256 fit its alphabet "
+                 "and precision", id="F2-alphabet"),
+    pytest.param(v2_frame(v2_ans_block(ABR, pack_bits(
+        "00011" + golomb(1, 0) + "0000" + golomb(255, 0) + golomb(0, 0))), ans=True), "F3",
+                 "block 1: frequency table lists symbol 256, outside the bytes alphabet",
+                 id="F3"),
+    pytest.param(v2_frame(v2_ans_block(ABR, compact_freq_table(ABR_TABLE, freq_order=24)),
+                          ans=True), "F4",
+                 "block 1: frequency table declares frequency codes of order 24 (allowed: 0 "
+                 "to 23)", id="F4"),
+    pytest.param(v2_frame(v2_ans_block(ABR, pack_bits("00011" + "0" * 25 + "1")), ans=True),
+                 "F5", "block 1: frequency table holds an Exp-Golomb code of more than 24 "
+                       "leading zeros", id="F5"),
+    pytest.param(v2_frame(v2_ans_block(ABR, pack_bits(
+        "00011" + golomb(4, 0) + "0000" + golomb(97, 0) + "111" + golomb(13, 0) + "00000"
+        + golomb(4, 0) + "111")), ans=True), "F6",
+                 "block 1: frequency table's frequencies sum to more than 2**3", id="F6"),
+    pytest.param(v2_frame(v2_ans_block(ABR, compact_freq_table(ABR_TABLE, tail="1")), ans=True),
+                 "F7", "block 1: frequency table has non-zero padding bits", id="F7"),
+]
+
+
+@pytest.mark.parametrize(("packed", "rule", "message"), V2_INVALID_CASES)
+def test_version2_invalid_input_is_rejected_by_both(packed, rule, message):
+    with pytest.raises(SpecViolation) as violation:
+        reference_decode(packed)
+    assert violation.value.rule == rule
+    with pytest.raises(huffkit.FormatError) as raised:
+        huffkit.decompress(packed)
+    assert str(raised.value) == message
+
+
+def test_version2_valid_edge_sizes():
+    """The longest forms the limits allow, and a one-byte 0, are accepted (section 17.1)."""
+    block = huffman_block(ABR, version=2)
+    # 11 symbols in the shortest form is one byte; bits[0] = 23, one byte.
+    assert block[1] == 11 and block[-4] == 23
+    long_block = huffman_block(b"ab" * 5000, version=2)  # 10 000: two bytes
+    assert long_block[1:3] == leb128(10_000)
+    assert reference_decode(v2_frame(long_block)) == b"ab" * 5000
+    assert huffkit.decompress(v2_frame(long_block)) == b"ab" * 5000
+    # An empty frame: 0 as one byte.
+    empty = frame_header(version=2) + b"\xff\x00"
+    assert reference_decode(empty) == b"" == huffkit.decompress(empty)
+    assert huffkit.compress(b"") == empty
