@@ -3742,3 +3742,30 @@ def test_version2_valid_edge_sizes():
     empty = frame_header(version=2) + b"\xff\x00"
     assert reference_decode(empty) == b"" == huffkit.decompress(empty)
     assert huffkit.compress(b"") == empty
+
+
+@pytest.mark.parametrize("kind", ["huffman", "ans", "utf8", "pairs-ans", "codebook",
+                                  "codebook-ans", "reuse", "reuse-rans"])
+def test_version1_rewrites_of_huffkit_output_decode_alike(kind):
+    """``format.legacy.as_version1`` (the fuzzer's version-1 seeds): the same frames in
+    version 1's layout (sections 1 to 16), which both decoders read to the same data."""
+    from huffkit.format.legacy import as_version1
+    text = README.read_bytes()[:3000]
+    packed, supplied = {
+        "huffman": (lambda: huffkit.compress(text, block_size=1000), {}),
+        "ans": (lambda: huffkit.compress(text, coder="ans", block_size=1000), {}),
+        "utf8": (lambda: huffkit.compress(text, alphabet="utf8"), {}),
+        "pairs-ans": (lambda: huffkit.compress(text, alphabet="pairs", coder="ans"), {}),
+        "codebook": (lambda: huffkit.compress(ABR, codebook=_v2_codebook()), {}),
+        "codebook-ans": (lambda: huffkit.compress(ABR, codebook=_v2_codebook(), coder="ans"),
+                         {}),
+        "reuse": (lambda: _v2_pieces("huffman"), {}),
+        "reuse-rans": (lambda: _v2_pieces("ans"), {}),
+    }[kind]
+    packed = packed()
+    old = as_version1(packed)
+    assert [frame.version for frame in parse(old, **supplied)] == [1]
+    assert reference_decode(old) == reference_decode(packed) == huffkit.decompress(old)
+    assert as_version1(old) == old
+    assert [block.block_type for block in parse(old)[0].blocks] == [
+        block.block_type for block in parse(packed)[0].blocks]
