@@ -118,6 +118,10 @@ def inspect(file, codebook, as_json, base, per_symbol, per_block, force, memory_
                                  per_symbol=per_symbol, blocks=per_block,
                                  memory_limit=memory_limit)
         _print(file, ledger, as_json)
+        if not as_json:  # the format's version(s), which the ledger does not depend on
+            versions = sorted({frame.version for frame in huffkit.frame_info(data)})
+            click.echo(f"  format version{'s' if len(versions) > 1 else ''} "
+                       f"{' and '.join(map(str, versions))}")
         return 0
 
     return _run(input_name(file), account)

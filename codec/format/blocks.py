@@ -27,6 +27,7 @@ from .layout import (
     BLOCK_ANS_REUSE,
     BLOCK_ANS_SHARED,
     BLOCK_END,
+    BLOCK_END_V2,
     BLOCK_HEADER,
     BLOCK_HEADER_SIZED,
     BLOCK_HUFFMAN,
@@ -34,16 +35,19 @@ from .layout import (
     BLOCK_HUFFMAN_REUSE,
     BLOCK_HUFFMAN_SHARED,
     FRAME_END,
+    LONGEST_LENGTH,
+    LONGEST_SYMBOLS,
+    LONGEST_TOTAL,
     need,
 )
 from .rans_block import (
-    ANS_LANES_SIZE,
     AnsBlockHeader,
     decode_ans_block,
     encode_ans_block,
     parse_ans_block,
     table_for,
 )
+from .varint import read_varint, varint
 
 __all__ = ["ReusableCode", "SharedCode", "block_start", "check_every_code_is_used",
            "decode_block", "decode_block_symbols", "encode_block", "parse_block", "table_size"]
@@ -117,11 +121,11 @@ def encode_block(data, max_code_length: int, shared: SharedCode | None = None, *
 
 def block_start(kind: int, symbols: int, length: int, crc: int, alphabet: Alphabet, *,
                 shared: bool) -> bytes:
-    """Type, symbol count, (for alphabets other than bytes) byte length, and CRC-32."""
+    """Type, symbol count, (for alphabets other than bytes) byte length, and CRC-32, as a
+    version-2 frame has them: the counts as LEB128 numbers."""
     kind += 1 if shared else 0  # each shared-table type follows its own-table type
-    if alphabet.name == "bytes":
-        return BLOCK_HEADER.pack(kind, symbols, crc)
-    return BLOCK_HEADER_SIZED.pack(kind, symbols, length, crc)
+    sized = b"" if alphabet.name == "bytes" else varint(length)
+    return bytes([kind]) + varint(symbols) + sized + crc.to_bytes(4, "little")
 
 
 _BLOCK_TYPES = {"huffman": (BLOCK_HUFFMAN, BLOCK_HUFFMAN_SHARED, BLOCK_HUFFMAN_COMPACT,
@@ -141,7 +145,14 @@ def parse_block(buffer, pos: int, frame: FrameHeader,
     """
     need(buffer, pos, 1)
     kind = buffer[pos]
-    if kind == BLOCK_END:
+    version = frame.version
+    if kind == (BLOCK_END if version == 1 else BLOCK_END_V2):
+        if version >= 2:
+            total, end = read_varint(buffer, pos + 1, longest=LONGEST_TOTAL,
+                                     what="frame end's symbol count")
+            if total >= 1 << 64:
+                raise FormatError("frame end's symbol count is 2**64 or more")
+            return FrameEnd(total, end - pos)
         need(buffer, pos, FRAME_END.size)
         return FrameEnd(FRAME_END.unpack_from(buffer, pos)[1])
     if kind not in _BLOCK_TYPES[frame.coder]:
@@ -149,7 +160,8 @@ def parse_block(buffer, pos: int, frame: FrameHeader,
         if kind in _BLOCK_TYPES[other]:
             raise FormatError(f"block type 0x{kind:02x} is a {other} block, but the frame's "
                               f"flags say {frame.coder}")
-        raise FormatError(f"unknown block type 0x{kind:02x}")
+        raise FormatError(f"unknown block type 0x{kind:02x}"
+                          + (" (a version-2 frame ends with 0xff)" if kind == BLOCK_END else ""))
     if kind in _SHARED_TYPES and frame.codebook_id is None:
         raise FormatError("block is coded with the frame's codebook, but the frame has none")
     if kind == BLOCK_HUFFMAN_COMPACT and frame.alphabet.name != "bytes":
@@ -158,7 +170,17 @@ def parse_block(buffer, pos: int, frame: FrameHeader,
         raise FormatError(f"block type 0x{kind:02x} reuses the previous block's code, but "
                           "no block before it in the frame has a code of its own")
     alphabet = frame.alphabet
-    if alphabet.name == "bytes":
+    if version >= 2:
+        symbols, cursor = read_varint(buffer, pos + 1, longest=LONGEST_SYMBOLS,
+                                      what="block's symbol count")
+        length = symbols
+        if alphabet.name != "bytes":
+            length, cursor = read_varint(buffer, cursor, longest=LONGEST_LENGTH,
+                                         what="block's length in bytes")
+        need(buffer, cursor, 4)
+        crc = int.from_bytes(buffer[cursor:cursor + 4], "little")
+        cursor += 4
+    elif alphabet.name == "bytes":
         need(buffer, pos, BLOCK_HEADER.size)
         _, symbols, crc = BLOCK_HEADER.unpack_from(buffer, pos)
         length, cursor = symbols, pos + BLOCK_HEADER.size
@@ -174,7 +196,8 @@ def parse_block(buffer, pos: int, frame: FrameHeader,
     if frame.coder == "ans":
         table = ((previous.listed, previous.table) if kind == BLOCK_ANS_REUSE
                  else (frame.listed, frame.table))
-        block = parse_ans_block(buffer, pos, cursor, kind, symbols, crc, table, alphabet)
+        block = parse_ans_block(buffer, pos, cursor, kind, symbols, crc, table, alphabet,
+                                version)
         return dataclasses.replace(block, length=length, alphabet=alphabet,
                                    reused=kind == BLOCK_ANS_REUSE)
     code, code_range = (None, None), None  # a block with a table of its own reads its code
@@ -184,7 +207,7 @@ def parse_block(buffer, pos: int, frame: FrameHeader,
         if previous is not None and getattr(previous, "lengths", None) is code[1]:
             code_range = getattr(previous, "code_range", None)  # the same code: known already
     return parse_huffman_block(buffer, pos, cursor, kind, symbols, crc, code, code_range,
-                               alphabet, length)
+                               alphabet, length, version)
 
 
 def check_every_code_is_used(listed: np.ndarray, symbols: np.ndarray, *, ans: bool,
@@ -254,7 +277,4 @@ def decode_block_symbols(block: BlockHeader | AnsBlockHeader, buffer, pos: int,
 
 def table_size(block: BlockHeader | AnsBlockHeader) -> int:
     """The bytes of a block's own code or frequency table (0 when it has none)."""
-    start = (BLOCK_HEADER if block.alphabet.name == "bytes" else BLOCK_HEADER_SIZED).size
-    if isinstance(block, AnsBlockHeader):
-        return block.header_size - start - ANS_LANES_SIZE
-    return block.header_size - start - 1 - 4 * len(block.stream_bits)
+    return block.table_size

@@ -24,7 +24,7 @@ from .layout import (
     ALPHABET_BITS,
     ALPHABET_SHIFT,
     ALPHABETS_BY_CODE,
-    BLOCK_END,
+    BLOCK_END_V2,
     CODEBOOK_EMBEDDED,
     CODEBOOK_REFERENCED,
     CRC,
@@ -39,10 +39,12 @@ from .layout import (
     LONGEST_CODE,
     MAGIC,
     MAX_BLOCK_SIZE,
+    READABLE_VERSIONS,
     need,
 )
 from .rans_block import pack_frequency_table, parse_frequency_table, table_for
 from .tables import pack_code_table, parse_code_table
+from .varint import varint
 
 __all__ = ["DEFAULT_MEMORY_LIMIT", "FrameEnd", "FrameHeader", "check_block_size",
            "check_decoding_memory", "check_max_code_length", "check_memory_limit",
@@ -92,7 +94,7 @@ class FrameHeader:
 @dataclass(frozen=True)
 class FrameEnd:
     total_symbols: int
-    size: int = FRAME_END.size
+    size: int = FRAME_END.size  # 9 bytes in version 1; 2 to 11 in version 2
 
 
 # -- the caller's choices ---------------------------------------------------------------------
@@ -213,8 +215,8 @@ def pack_frame_header(block_size: int, codebook: Codebook | None = None, *,
     elif not embed:
         section += bytes([CODEBOOK_REFERENCED])
     elif coder == "ans":
-        section += bytes([CODEBOOK_EMBEDDED]) + pack_frequency_table(table_for(codebook),
-                                                                     alphabet)
+        section += bytes([CODEBOOK_EMBEDDED]) + pack_frequency_table(
+            table_for(codebook), alphabet, version=FORMAT_VERSION)
     else:
         section += bytes([CODEBOOK_EMBEDDED]) + pack_code_table(codebook.lengths, alphabet)
     return header + section + CRC.pack(zlib.crc32(section))
@@ -232,9 +234,9 @@ def parse_frame_header(buffer, pos: int) -> FrameHeader:
     (stored_crc,) = FRAME_HEADER_CRC.unpack_from(buffer, pos + FRAME_HEADER.size)
     if stored_crc != zlib.crc32(buffer[pos:pos + FRAME_HEADER.size]):
         raise FormatError("frame header is damaged (its CRC-32 does not match)")
-    if version != FORMAT_VERSION:
+    if version not in READABLE_VERSIONS:
         raise FormatError(f"unsupported format version {version}; this huffkit reads "
-                          f"version {FORMAT_VERSION}")
+                          f"versions {' and '.join(map(str, READABLE_VERSIONS))}")
     if flags & ~KNOWN_FLAGS:
         raise FormatError(f"unsupported frame flags 0x{flags:02x} (this huffkit knows "
                           f"0x{KNOWN_FLAGS:02x})")
@@ -258,7 +260,8 @@ def _parse_codebook_section(buffer, pos: int, header: FrameHeader) -> FrameHeade
     listed = lengths = table = table_id = None
     if storage == CODEBOOK_EMBEDDED and header.flags & FLAG_ANS:
         listed, table, pos = parse_frequency_table(buffer, pos, header.alphabet,
-                                                   what="frame frequency table")
+                                                   what="frame frequency table",
+                                                   version=header.version)
     elif storage == CODEBOOK_REFERENCED and header.flags & FLAG_ANS:
         need(buffer, pos, IDENTIFIER_BYTES)
         table_id = bytes(buffer[pos:pos + IDENTIFIER_BYTES])
@@ -324,4 +327,5 @@ def with_supplied_codebook(header: FrameHeader, codebook: Codebook | None) -> Fr
 
 
 def pack_frame_end(total_symbols: int) -> bytes:
-    return FRAME_END.pack(BLOCK_END, total_symbols)
+    """The end of a version-2 frame: its type and the frame's symbols, as a LEB128 number."""
+    return bytes([BLOCK_END_V2]) + varint(total_symbols)

@@ -1,6 +1,6 @@
 """The Huffman block's body (FORMAT.md, sections 5, 6 and 8): its code table (unless it
 uses the frame's code or the previous block's), the count of its streams, their lengths in
-bits, and the streams.
+bits (u32 in version 1, LEB128 in version 2), and the streams.
 """
 
 from __future__ import annotations
@@ -21,6 +21,7 @@ from .layout import (
     BLOCK_HUFFMAN_COMPACT,
     BLOCK_HUFFMAN_REUSE,
     BLOCK_HUFFMAN_SHARED,
+    LONGEST_BITS,
     LONGEST_CODE,
     MAX_STREAMS,
     MIN_SYMBOLS_TO_SPLIT,
@@ -29,6 +30,7 @@ from .layout import (
 )
 from .presence import listed_symbols
 from .tables import pack_code_table, parse_code_table, parse_compact_table
+from .varint import read_varint, varint
 
 __all__ = ["BlockHeader", "decode_huffman_block", "encode_huffman_block", "pack_streams",
            "parse_huffman_block"]
@@ -48,6 +50,7 @@ class BlockHeader:
     length: int = 0  # the bytes it decodes to (for bytes, its symbols)
     alphabet: Alphabet = ALPHABETS["bytes"]
     reused: bool = False  # coded with the previous block's code (type 0x06)
+    table_size: int = 0  # the bytes of its own table (0 when it has none)
     # Its shortest and longest code (None when the code is not known), found once: a file of
     # a million tiny blocks asked numpy for them four million times.
     code_range: tuple[int, int] | None = None
@@ -66,12 +69,12 @@ class BlockHeader:
 
 
 def pack_streams(symbols: np.ndarray, codes: np.ndarray, lengths: np.ndarray) -> list:
-    """A Huffman block's streams (4 of them for 2^14 symbols or more, else 1), after its
-    table: their count, their bit counts, then their bytes."""
+    """A Huffman block's streams (4 of them for 2^16 symbols or more, else 1), after its
+    table: their count, their bit counts (LEB128, version 2), then their bytes."""
     streams = STREAMS_PER_BLOCK if symbols.size >= MIN_SYMBOLS_TO_SPLIT else 1
     coded = backend.kernels.encode_streams(symbols, codes, lengths,
                                            stream_ranges(symbols.size, streams))
-    return [struct.pack(f"<B{streams}I", streams, *(bits for _, bits in coded)),
+    return [bytes([streams]) + b"".join(varint(bits) for _, bits in coded),
             *(payload for payload, _ in coded)]
 
 
@@ -95,11 +98,12 @@ def encode_huffman_block(symbols: np.ndarray, alphabet: Alphabet, max_code_lengt
 def parse_huffman_block(buffer, pos: int, cursor: int, kind: int, symbols: int, crc: int,
                         code: tuple[np.ndarray | None, np.ndarray | None],
                         code_range: tuple[int, int] | None, alphabet: Alphabet,
-                        length: int) -> BlockHeader:
+                        length: int, version: int = 1) -> BlockHeader:
     """The header of the Huffman block at *pos*, whose body starts at *cursor*: its own
     table (types 0x01 and 0x05), or *code* (listed symbols, lengths) for a block of the
     frame's code or the previous block's, whose shortest and longest code *code_range*
     gives if known.  Every stream's bit count is checked against its symbols' codes."""
+    table_start = cursor
     if kind == BLOCK_HUFFMAN:
         listed, lengths, cursor = parse_code_table(buffer, cursor, alphabet)
     elif kind == BLOCK_HUFFMAN_COMPACT:
@@ -109,12 +113,23 @@ def parse_huffman_block(buffer, pos: int, cursor: int, kind: int, symbols: int, 
         lengths = dense[listed]
     else:
         listed, lengths = code
+    table_size = cursor - table_start
     need(buffer, cursor, 1)
     streams = buffer[cursor]
     if not 1 <= streams <= MAX_STREAMS:
         raise FormatError(f"block declares {streams} streams (allowed: 1 to {MAX_STREAMS})")
-    need(buffer, cursor + 1, 4 * streams)
-    stream_bits = struct.unpack_from(f"<{streams}I", buffer, cursor + 1)
+    cursor += 1
+    if version >= 2:
+        stream_bits = []
+        for _ in range(streams):
+            bits, cursor = read_varint(buffer, cursor, longest=LONGEST_BITS,
+                                       what="a stream's bit count")
+            stream_bits.append(bits)
+        stream_bits = tuple(stream_bits)
+    else:
+        need(buffer, cursor, 4 * streams)
+        stream_bits = struct.unpack_from(f"<{streams}I", buffer, cursor)
+        cursor += 4 * streams
     if lengths is None:
         # The frame's codebook was not supplied (describing a file, not decoding it).
         shortest, longest = 1, LONGEST_CODE
@@ -126,10 +141,10 @@ def parse_huffman_block(buffer, pos: int, cursor: int, kind: int, symbols: int, 
         if not shortest * (end - start) <= bits <= longest * (end - start):
             raise FormatError(f"a stream of {end - start} symbols claims {bits} bits, "
                               f"impossible with codes of {shortest} to {longest} bits")
-    return BlockHeader(symbols, crc, lengths, listed, stream_bits,
-                       cursor + 1 + 4 * streams - pos,
+    return BlockHeader(symbols, crc, lengths, listed, stream_bits, cursor - pos,
                        shared=kind == BLOCK_HUFFMAN_SHARED, length=length, alphabet=alphabet,
-                       reused=kind == BLOCK_HUFFMAN_REUSE, code_range=code_range)
+                       reused=kind == BLOCK_HUFFMAN_REUSE, code_range=code_range,
+                       table_size=table_size)
 
 
 def decode_huffman_block(block: BlockHeader, buffer, pos: int) -> bytes | np.ndarray:

@@ -11,8 +11,8 @@ from ..models.codebook import Codebook
 from .blocks import parse_block
 from .frame import FrameEnd, parse_frame_header, with_supplied_codebook
 from .huffman_block import BlockHeader
-from .layout import BLOCK_HEADER, BLOCK_HEADER_SIZED, FRAME_HEADER_SIZE, need
-from .rans_block import ANS_LANES_SIZE, AnsBlockHeader
+from .layout import FRAME_HEADER_SIZE, need
+from .rans_block import AnsBlockHeader
 
 __all__ = ["BlockInfo", "FrameInfo", "block_info", "frame_info"]
 
@@ -119,10 +119,9 @@ def _frame_info(data: memoryview, codebook: Codebook | None) -> tuple[FrameInfo,
 
 def block_info(block: BlockHeader | AnsBlockHeader, offset: int) -> BlockInfo:
     """What the header of the block at *offset* says."""
-    start = (BLOCK_HEADER if block.alphabet.name == "bytes" else BLOCK_HEADER_SIZED).size
+    table_size = block.table_size
     if isinstance(block, AnsBlockHeader):
         distinct = None if block.listed is None else int(block.listed.size)
-        table_size = block.header_size - start - ANS_LANES_SIZE
         return BlockInfo(offset=offset, size=block.size, symbols=block.symbols,
                          distinct_symbols=distinct, table_size=table_size,
                          payload_bits=block.payload_bits, streams=block.lanes,
@@ -130,7 +129,6 @@ def block_info(block: BlockHeader | AnsBlockHeader, offset: int) -> BlockInfo:
                          shared_codebook=block.shared, coder="ans",
                          original_size=block.length)
     streams = len(block.stream_bits)
-    table_size = block.header_size - start - 1 - 4 * streams
     if block.lengths is None:
         distinct = shortest = longest = None
     else:

@@ -11,7 +11,11 @@ the flags, the block types and the layouts of the headers, all little-endian::
     end      = 0x00 | total symbols u64
 
 A block records its length in bytes only in frames of alphabets other than
-bytes (FORMAT.md, section 15).
+bytes (FORMAT.md, section 15).  Version 2 (section 17), which huffkit writes,
+has the same header and writes every size as a LEB128 number (``varint``)::
+
+    block    = type u8 | symbols varint | [length varint] | crc32 u32 | body
+    end      = 0xFF | total symbols varint
 """
 
 from __future__ import annotations
@@ -24,8 +28,10 @@ from ..models.alphabet import ALPHABETS
 
 #: The four bytes every huffkit frame starts with.
 MAGIC = b"\x89HUF"
-#: The version of the format this package reads and writes.
-FORMAT_VERSION = 1
+#: The version of the format this package writes.
+FORMAT_VERSION = 2
+#: The versions it reads.
+READABLE_VERSIONS = (1, 2)
 #: Default number of bytes coded per block (each block gets its own code).
 DEFAULT_BLOCK_SIZE = 1 << 20
 #: The largest block size a frame may declare; it bounds a decoder's memory.
@@ -39,6 +45,11 @@ CODERS = ("huffman", "ans")
 
 # -- block types (FORMAT.md, section 4) -----------------------------------------------------
 BLOCK_END = 0x00
+#: The frame end's type byte in version 2: no single flipped bit turns a block's type (0x01
+#: to 0x07) into it, nor it into a valid type.  With version 1's 0x00, a damaged type 0x01
+#: ended a frame whenever the block's symbol count, now read as the frame's LEB128 total,
+#: matched the blocks before it (two blocks of the same size, say).
+BLOCK_END_V2 = 0xFF
 BLOCK_HUFFMAN = 0x01
 BLOCK_HUFFMAN_SHARED = 0x02
 BLOCK_ANS = 0x03
@@ -66,9 +77,12 @@ CODEBOOK_REFERENCED = 0  # only its identifier: the reader must supply the codeb
 CODEBOOK_EMBEDDED = 1  # its code table follows
 
 # A Huffman block of at least this many symbols is split into STREAMS_PER_BLOCK streams, so
-# a decoder can work on several at once (the encoder's choice, FORMAT.md section 11).
+# a decoder can work on several at once (the encoder's choice, FORMAT.md sections 11 and
+# 17.5).  Each stream more costs its bit count and up to 7 bits of padding, about 4 bytes
+# in version 2: under 0.01% of a block of 2^16 symbols, but enough to lose to gzip on a
+# file of 20 KB; and the run decoder decodes small one-stream blocks side by side.
 STREAMS_PER_BLOCK = 4
-MIN_SYMBOLS_TO_SPLIT = 1 << 14
+MIN_SYMBOLS_TO_SPLIT = 1 << 16
 
 # -- header layouts ---------------------------------------------------------------------------
 FRAME_HEADER = struct.Struct("<4sBBI")  # magic, version, flags, block size
@@ -77,7 +91,19 @@ FRAME_HEADER_SIZE = FRAME_HEADER.size + FRAME_HEADER_CRC.size
 BLOCK_HEADER = struct.Struct("<BII")  # type, symbols, crc32
 BLOCK_HEADER_SIZED = struct.Struct("<BIII")  # type, symbols, length in bytes, crc32
 CRC = struct.Struct("<I")
-FRAME_END = struct.Struct("<BQ")  # type, total symbols
+FRAME_END = struct.Struct("<BQ")  # type, total symbols (version 1)
+
+# -- version 2: the most bytes each LEB128 size may take (FORMAT.md, section 17) ----------------
+#: symbols (at most 2^26) and word counts: 4 groups of 7 bits hold 2^28 - 1.
+LONGEST_SYMBOLS = 4
+#: a block's length in bytes: at most 4 * 2^26 = 2^28, which needs a fifth group.
+LONGEST_LENGTH = 5
+#: a stream's bits: at most 31 * 2^26 < 2^31.
+LONGEST_BITS = 5
+#: lanes: at most 4096.
+LONGEST_LANES = 2
+#: a frame's total: below 2^64, as version 1's u64.
+LONGEST_TOTAL = 10
 
 
 def need(buffer, pos: int, size: int) -> None:

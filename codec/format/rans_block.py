@@ -9,8 +9,9 @@
                     | 0x04 | symbols u32 | crc32 u32 | lanes u16 | ...   (the frame's table)
                     | 0x07 | symbols u32 | crc32 u32 | lanes u16 | ...   (the previous block's)
 
-All integers are little-endian.  Like the Huffman parts, every field is
-checked before anything is sized from it.
+In version 2 (section 17) the table is the compact one of ``rans_tables``, and the
+lanes and the word count are LEB128 numbers.  All integers are little-endian.  Like the
+Huffman parts, every field is checked before anything is sized from it.
 """
 
 from __future__ import annotations
@@ -26,12 +27,20 @@ from ..kernels.reference.rans import ANS_LOWER_BOUND
 from ..models.alphabet import ALPHABETS, Alphabet
 from ..models.distribution import Distribution
 from ..models.frequency_table import MAX_PRECISION, FrequencyTable, precision_for_block
-from .layout import BLOCK_ANS, BLOCK_ANS_SHARED, need
+from .layout import (
+    BLOCK_ANS,
+    BLOCK_ANS_SHARED,
+    FORMAT_VERSION,
+    LONGEST_LANES,
+    LONGEST_SYMBOLS,
+    need,
+)
 from .presence import listed_symbols, pack_presence, parse_presence
-from .varint import pack_varints, parse_varints
+from .rans_tables import choose_precision, pack_compact_frequencies, parse_compact_frequencies
+from .varint import pack_varints, parse_varints, read_varint, varint
 
 __all__ = ["ANS_LANES_SIZE", "MAX_LANES", "AnsBlockHeader",
-           "ans_payload", "decode_ans_block", "encode_ans_block", "lanes_for_counts",
+           "ans_payload", "decode_ans_block", "encode_ans_block", "lanes_for_counts", "lanes_size",
            "pack_frequency_table", "parse_ans_block", "parse_frequency_table", "table_for"]
 
 #: At most this many interleaved rANS states per block.
@@ -64,25 +73,32 @@ _LONGEST_VARINT = 4
 
 
 def pack_frequency_table(table: FrequencyTable, alphabet: Alphabet = ALPHABETS["bytes"],
-                         listed: np.ndarray | None = None) -> bytes:
-    """Precision u8 | presence (bitmap or list) | (freq - 1) as LEB128, per listed symbol.
+                         listed: np.ndarray | None = None, *,
+                         version: int = FORMAT_VERSION) -> bytes:
+    """The frequency table of a frame of *version*: in version 1, precision u8 | presence
+    (bitmap or list) | (freq - 1) as LEB128, per listed symbol; in version 2, the compact
+    table of ``rans_tables``.
 
     *table* gives a frequency to every symbol of the alphabet, or, with
     *listed*, to each of those (increasing) symbols in turn.
     """
     if listed is None:
         listed = np.flatnonzero(table.freqs)
-        freqs = table.freqs[listed]
-    else:
-        freqs = table.freqs
-    return bytes([table.precision]) + pack_presence(listed, alphabet) + pack_varints(freqs - 1)
+        table = FrequencyTable(table.freqs[listed], table.precision)
+    if version >= 2:
+        return pack_compact_frequencies(table, listed)
+    return (bytes([table.precision]) + pack_presence(listed, alphabet)
+            + pack_varints(table.freqs - 1))
 
 
 def parse_frequency_table(buffer, pos: int, alphabet: Alphabet = ALPHABETS["bytes"], *,
-                          what: str = "frequency table",
+                          what: str = "frequency table", version: int = 1,
                           ) -> tuple[np.ndarray, FrequencyTable, int]:
-    """Read a frequency table at *pos*: the symbols it lists (increasing), their
-    frequencies as a table indexed by position in that list, and the position after it."""
+    """Read a frequency table at *pos* of a frame of *version*: the symbols it lists
+    (increasing), their frequencies as a table indexed by position in that list, and the
+    position after it."""
+    if version >= 2:
+        return parse_compact_frequencies(buffer, pos, alphabet, what=what)
     need(buffer, pos, 1)
     precision = buffer[pos]
     if not 1 <= precision <= MAX_PRECISION:
@@ -133,6 +149,7 @@ class AnsBlockHeader:
     length: int = 0  # the bytes it decodes to (for bytes, its symbols)
     alphabet: Alphabet = ALPHABETS["bytes"]
     reused: bool = False  # coded with the previous block's table (type 0x07)
+    table_size: int = 0  # the bytes of its own table (0 when it has none)
 
     @property
     def payload_bits(self) -> int:
@@ -164,6 +181,7 @@ def lanes_for_counts(ideal_bits: float, symbols: int) -> int:
 
 def encode_ans_block(symbols: np.ndarray, alphabet: Alphabet,
                      shared: FrequencyTable | None = None) -> list:
+    # (Version 2: the table's precision is the one that makes table and payload smallest.)
     """An ANS block after its type, symbol count (and length) and CRC: its own table (unless
     the frame's *shared* one codes it), lanes, states and words.
 
@@ -175,9 +193,15 @@ def encode_ans_block(symbols: np.ndarray, alphabet: Alphabet,
             listed, counts = None, backend.kernels.count_symbols(symbols, alphabet.size)
         else:
             listed, symbols, counts = listed_symbols(symbols, alphabet)
-        precision = precision_for_block(int(np.count_nonzero(counts)))
-        table = FrequencyTable.from_distribution(Distribution.from_counts(counts),
-                                                 precision=precision)
+        present = np.flatnonzero(counts)
+        precision = precision_for_block(present.size)
+        chosen = choose_precision(counts[present], present if listed is None else listed,
+                                  precision)
+        freqs = chosen.freqs
+        if listed is None:  # spread over the byte values again
+            freqs = np.zeros(alphabet.size, dtype=np.int64)
+            freqs[present] = chosen.freqs
+        table = FrequencyTable(freqs, chosen.precision)
         packed_table = pack_frequency_table(table, alphabet, listed)
     else:
         table, packed_table = shared, b""
@@ -197,22 +221,38 @@ def ans_payload(symbols: np.ndarray, table: FrequencyTable, lanes: int) -> list:
 
 
 def lanes_payload(states: np.ndarray, words: np.ndarray) -> list:
-    """The end of an ANS block whose lanes ended at *states* and shed *words*: lanes and
-    word count, then the states and the words.  In pieces."""
-    return [_LANES.pack(states.size, words.size), states.astype("<u8", copy=False),
+    """The end of an ANS block of version 2 whose lanes ended at *states* and shed *words*:
+    lanes and word count (LEB128), then the states and the words.  In pieces."""
+    return [varint(states.size) + varint(words.size), states.astype("<u8", copy=False),
             words.astype("<u4", copy=False)]
+
+
+def lanes_size(lanes: int, words: int) -> int:
+    """The bytes of an ANS block of version 2 from its lane count on."""
+    return (len(varint(lanes)) + len(varint(words)) + _STATE_BYTES * lanes
+            + _WORD_BYTES * words)
 
 
 def parse_ans_block(buffer, pos: int, cursor: int, kind: int, symbols: int, crc: int,
                     frame_table: tuple[np.ndarray | None, FrequencyTable | None],
-                    alphabet: Alphabet) -> AnsBlockHeader:
+                    alphabet: Alphabet, version: int = 1) -> AnsBlockHeader:
     """Read an ANS block's header from *cursor*, its start (type ... CRC) read already."""
+    table_start = cursor
     if kind == BLOCK_ANS:
-        listed, table, cursor = parse_frequency_table(buffer, cursor, alphabet)
+        listed, table, cursor = parse_frequency_table(buffer, cursor, alphabet,
+                                                      version=version)
     else:
         listed, table = frame_table
-    need(buffer, cursor, _LANES.size)
-    lanes, word_count = _LANES.unpack_from(buffer, cursor)
+    table_size = cursor - table_start
+    if version >= 2:
+        lanes, cursor = read_varint(buffer, cursor, longest=LONGEST_LANES,
+                                    what="ANS block's lane count")
+        word_count, cursor = read_varint(buffer, cursor, longest=LONGEST_SYMBOLS,
+                                         what="ANS block's word count")
+    else:
+        need(buffer, cursor, _LANES.size)
+        lanes, word_count = _LANES.unpack_from(buffer, cursor)
+        cursor += _LANES.size
     if not 1 <= lanes <= min(symbols, MAX_LANES):
         raise FormatError(f"ANS block of {symbols} symbols declares {lanes} lanes "
                           f"(allowed: 1 to {min(symbols, MAX_LANES)})")
@@ -228,8 +268,8 @@ def parse_ans_block(buffer, pos: int, cursor: int, kind: int, symbols: int, crc:
     if word_count > symbols:
         raise FormatError(f"ANS block of {symbols} symbols declares {word_count} words; "
                           f"it can hold at most {symbols}")
-    return AnsBlockHeader(symbols, crc, table, listed, lanes, word_count,
-                          cursor + _LANES.size - pos, shared=kind == BLOCK_ANS_SHARED)
+    return AnsBlockHeader(symbols, crc, table, listed, lanes, word_count, cursor - pos,
+                          shared=kind == BLOCK_ANS_SHARED, table_size=table_size)
 
 
 def decode_ans_block(block: AnsBlockHeader, buffer, pos: int) -> np.ndarray:

@@ -50,3 +50,42 @@ def parse_varints(buffer, pos: int, count: int, *, longest: int, what: str,
         present = sizes > k
         values[present] |= (raw[starts[present] + k].astype(np.int64) & 0x7F) << (7 * k)
     return values, pos + int(ends[-1]) + 1
+
+
+# -- single sizes, in version-2 frames (FORMAT.md, section 17) ------------------------------
+
+
+def varint(value: int) -> bytes:
+    """*value* (a non-negative int) as one LEB128 number, in its shortest form."""
+    out = bytearray()
+    while True:
+        group, value = value & 0x7F, value >> 7
+        out.append(group | (0x80 if value else 0))
+        if not value:
+            return bytes(out)
+
+
+def varint_size(value: int) -> int:
+    """The bytes :func:`varint` takes for *value*."""
+    return max(1, -(-value.bit_length() // 7))
+
+
+def read_varint(buffer, pos: int, *, longest: int, what: str) -> tuple[int, int]:
+    """One LEB128 number at *pos* of at most *longest* bytes, in its shortest form (version
+    2 gives every value one encoding): the value and the position after it.
+
+    ``TruncatedError`` if the buffer ends inside it; ``FormatError`` (naming *what*) for
+    one longer than *longest* bytes or longer than it needs to be.
+    """
+    value = 0
+    for k in range(longest):
+        if pos + k >= len(buffer):
+            raise TruncatedError("compressed data ended in the middle of a frame")
+        byte = buffer[pos + k]
+        value |= (byte & 0x7F) << (7 * k)
+        if not byte & 0x80:
+            if byte == 0 and k:
+                raise FormatError(f"{what} is not in its shortest form (a LEB128 number "
+                                  "ending in a zero byte)")
+            return value, pos + k + 1
+    raise FormatError(f"{what} is longer than {longest} bytes")

@@ -114,10 +114,11 @@ def ans_encode(symbols: np.ndarray, freqs: np.ndarray, cumulative: np.ndarray, p
 
 
 def decode_huffman_run(buffer, pos: int, block_size: int, previous: bytes | None,
-                       budget: int, largest: int) -> tuple | None:
-    """The compact-table and reuse blocks of a byte frame from *pos*, decoded in one call
-    (see ``reference.decode_huffman_run``)."""
-    return _ckernels.decode_huffman_run(buffer, pos, block_size, previous, budget, largest)
+                       budget: int, largest: int, version: int = 1) -> tuple | None:
+    """The compact-table and reuse blocks of a byte frame (of format *version*) from *pos*,
+    decoded in one call (see ``reference.decode_huffman_run``)."""
+    return _ckernels.decode_huffman_run(buffer, pos, block_size, previous, budget, largest,
+                                        version)
 
 
 def ans_encode_pieces(symbols: np.ndarray, ends: list[int], freqs: np.ndarray,

@@ -285,7 +285,8 @@ class HuffmanDecompressor(Uncopyable):
         # The kernel checks each block's CRC as it decodes it, and stops before a block that
         # fails it (the reference then reports it): all it returns is sound.
         run = backend.kernels.decode_huffman_run(self._input, self._pos, frame.block_size,
-                                                  previous, self._run_budget, largest)
+                                                  previous, self._run_budget, largest,
+                                                  frame.version)
         if run is None:
             return False
         data, starts, ends, _crcs, lengths = run

@@ -11,11 +11,11 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from ..format.blocks import block_start
 from ..format.huffman_block import pack_streams
 from ..format.layout import (
     BLOCK_ANS,
     BLOCK_ANS_REUSE,
-    BLOCK_HEADER,
     BLOCK_HUFFMAN,
     BLOCK_HUFFMAN_COMPACT,
     BLOCK_HUFFMAN_REUSE,
@@ -23,14 +23,16 @@ from ..format.layout import (
     STREAMS_PER_BLOCK,
 )
 from ..format.rans_block import (
-    ANS_LANES_SIZE,
     ans_payload,
+    encode_ans_block,
     lanes_for_counts,
     lanes_payload,
     pack_frequency_table,
 )
 from ..format.tables import pack_code_table, pack_compact_table, plain_table_size
+from ..format.varint import varint_size
 from ..kernels import backend
+from ..models.alphabet import ALPHABETS
 from ..models.codebook import Codebook, optimal_lengths
 from ..models.distribution import Distribution
 from ..models.frequency_table import FrequencyTable, quantize
@@ -46,6 +48,10 @@ def encode_split(data, symbols: np.ndarray, ends: list[int], counts: np.ndarray,
     compared.  Returns the bytes in pieces."""
     total = counts.sum(axis=0)[np.newaxis]
     whole_end = [symbols.size]
+    if len(ends) == 1 and coder == "ans":  # one block, whose table's precision can be chosen
+        crc = backend.kernels.crc32(data)
+        return [_start(BLOCK_ANS, symbols.size, crc),
+                *encode_ans_block(symbols, ALPHABETS["bytes"])]
     if len(ends) == 1:
         return encode_pieces(data, symbols, whole_end, total, max_code_length, coder)
     if coder == "ans":
@@ -132,9 +138,13 @@ def _encode_huffman_piece(out: list, symbols: np.ndarray, counts: np.ndarray, cr
         own_bits = 8 * len(table) + int(np.dot(counts, lengths))
         if int(np.dot(counts, previous[0])) <= own_bits:
             kind, table, code = BLOCK_HUFFMAN_REUSE, b"", previous
-    out += [BLOCK_HEADER.pack(kind, symbols.size, crc), table,
-            *pack_streams(symbols, code[1], code[0])]
+    out += [_start(kind, symbols.size, crc), table, *pack_streams(symbols, code[1], code[0])]
     return code
+
+
+def _start(kind: int, symbols: int, crc: int) -> bytes:
+    """A byte block's type, symbol count and CRC-32."""
+    return block_start(kind, symbols, symbols, crc, ALPHABETS["bytes"], shared=False)
 
 
 @dataclass(frozen=True)
@@ -175,14 +185,14 @@ def _plan_ans_pieces(counts: np.ndarray) -> list[_AnsPiece]:
     for index, piece_counts in enumerate(counts):
         symbols = int(piece_counts.sum())
         if fast is not None:  # planned in C: make the tables and the plans
-            tables, freqs, ideals, lanes, reused = fast
+            _, freqs, ideals, lanes, reused = fast
             if reused[index]:
                 plans.append(_AnsPiece(symbols, BLOCK_ANS_REUSE, b"", previous,
                                        float(ideals[index]), int(lanes[index])))
             else:
                 previous = FrequencyTable(freqs[index], _PIECE_PRECISION)
-                plans.append(_AnsPiece(symbols, BLOCK_ANS, tables[index], previous,
-                                       float(ideals[index]), int(lanes[index])))
+                plans.append(_AnsPiece(symbols, BLOCK_ANS, pack_frequency_table(previous),
+                                       previous, float(ideals[index]), int(lanes[index])))
             continue
         present = piece_counts > 0
         own = FrequencyTable(quantize(piece_counts, _PIECE_PRECISION), _PIECE_PRECISION)
@@ -190,7 +200,10 @@ def _plan_ans_pieces(counts: np.ndarray) -> list[_AnsPiece]:
         ideal = _ideal_bits(piece_counts, own.freqs)
         if previous is not None and (previous.freqs[present] > 0).all():
             reused_bits = _ideal_bits(piece_counts, previous.freqs)
-            if reused_bits <= 8 * len(table) + ideal:
+            # Weighed against the version-1 table's size, as the compiled planner
+            # (rans_tables.c) weighs it, so that both backends choose alike: the compact
+            # table is smaller, so a reuse is chosen a little more often than it pays.
+            if reused_bits <= 8 * len(pack_frequency_table(own, version=1)) + ideal:
                 kind, table, used, ideal = BLOCK_ANS_REUSE, b"", previous, reused_bits
         plans.append(_AnsPiece(symbols, kind, table, used, ideal,
                                lanes_for_counts(ideal, symbols)))
@@ -213,7 +226,7 @@ def _write_ans_pieces(data, symbols: np.ndarray, ends: list[int],
     first_lane = 0
     for index, (start, end, plan, crc) in enumerate(zip(starts, ends, plans, crcs,
                                                         strict=True)):
-        out += [BLOCK_HEADER.pack(plan.kind, plan.symbols, crc), plan.table]
+        out += [_start(plan.kind, plan.symbols, crc), plan.table]
         if fast is None:
             out += ans_payload(symbols[start:end], plan.used, plan.lanes)
             continue
@@ -235,12 +248,17 @@ def _ans_bounds(plans: list[_AnsPiece]) -> tuple[int, int]:
     """
     least = most = 0
     for plan in plans:
-        fixed = BLOCK_HEADER.size + len(plan.table) + ANS_LANES_SIZE + 8 * plan.lanes
+        # Type, symbols and CRC, the table, the lanes (LEB128) and their states; and the
+        # word count, a LEB128 number of 1 byte at least and at most as long as the
+        # symbols' (a block has no more words than symbols).
+        fixed = (1 + varint_size(plan.symbols) + 4 + len(plan.table)
+                 + varint_size(plan.lanes) + 8 * plan.lanes)
         stray = plan.symbols * 2 * -math.log2(1 - 2.0 ** (plan.used.precision - 32))
         slack = plan.ideal_bits * 1e-9 + 1  # for the float sum of the ideal
-        least += fixed + max(0, math.floor(
+        least += fixed + 1 + max(0, math.floor(
             (plan.ideal_bits - slack - stray - 32 * plan.lanes) / 8))
-        most += fixed + math.ceil((plan.ideal_bits + slack + stray) / 8)
+        most += fixed + varint_size(plan.symbols) + math.ceil(
+            (plan.ideal_bits + slack + stray) / 8)
     return least, most
 
 
@@ -256,4 +274,8 @@ def huffman_block_floor(counts: np.ndarray, max_code_length: int) -> int:
     compact = pack_compact_table(lengths)
     table = plain_table_size(lengths) if compact is None else min(len(compact),
                                                                  plain_table_size(lengths))
-    return BLOCK_HEADER.size + table + 1 + 4 * streams + (bits + 7) // 8
+    # The bit counts, LEB128: one stream's exactly; of several, the longest holds a share
+    # of the bits at least, and each takes a byte at least.
+    counts = (varint_size(bits) if streams == 1
+              else streams - 1 + varint_size(-(-bits // streams)))
+    return 1 + varint_size(symbols) + 4 + table + 1 + counts + (bits + 7) // 8

@@ -39,8 +39,10 @@ import numpy as np
 
 from .._errors import HuffmanError
 from ..analysis.ledger import inspect
+from ..format.frame import pack_frame_end
 from ..format.info import frame_info
 from ..format.layout import FRAME_HEADER_SIZE
+from ..format.legacy import as_version1
 from ..kernels import backend
 from ..models.codebook import DEFAULT_MAX_CODE_LENGTH, Codebook
 from ..models.distribution import Distribution
@@ -151,6 +153,10 @@ def seeds(rng_seed: int = 0) -> list[Seed]:
                         + compress(data["tiny"], coder=coder, alphabet="pairs")))
         out.append(_long_run_seed(coder, rng))
     out.append(Seed("empty", b"", compress(b"")))
+    # Version 1 (FORMAT.md, sections 1 to 16), which huffkit reads still: every short seed
+    # again, its frames rewritten field by field.
+    out += [Seed(f"v1/{seed.name}", seed.original, as_version1(seed.compressed), seed.codebook)
+            for seed in out if not seed.name.startswith(LONG)]
     out.append(_many_frames_seed(rng))
     return out
 
@@ -220,8 +226,7 @@ def _frame_of_pieces(original: bytes, ends: list[int], coder: str) -> bytes:
     blocks = b"".join(bytes(part) for part in encode_pieces(
         original, symbols, ends, counts, DEFAULT_MAX_CODE_LENGTH, coder))
     header = compress(b"x", coder=coder, block_size=1 << 16)[:FRAME_HEADER_SIZE]
-    end = struct.pack("<BQ", 0, len(original))
-    return header + blocks + end
+    return header + blocks + pack_frame_end(len(original))
 
 
 def codebook_seeds(rng_seed: int = 0) -> list[str]:
@@ -344,7 +349,8 @@ def mutate(pool: list[Seed], rng: random.Random,
         data = bytearray(seed.compressed)
         block_size = rng.choice(_INTERESTING)
         flags = rng.choice([0, 1, 2, 3, 4, 6, 8, 12, 16, rng.randrange(256)])
-        head = struct.pack("<4sBBI", b"\x89HUF", 1, flags, block_size)
+        version = seed.compressed[4] if len(seed.compressed) > 4 else 2  # the seed's own
+        head = struct.pack("<4sBBI", b"\x89HUF", version, flags, block_size)
         data[:14] = head + struct.pack("<I", zlib.crc32(head))
         if rng.random() < 0.7 and len(data) > 14:
             rng.choice(_SINGLE_FRAME_MUTATIONS)(data, rng)

@@ -38,10 +38,10 @@ def _text(size: int, seed: int) -> bytes:
     return text.encode()[:size]
 
 
-# A block needs 2**14 symbols to be split into 4 streams, and every symbol
-# costs at least a bit, so two equally likely symbols make the smallest such
-# block (~2 KB); the text after it makes a second, single-stream block.
-_COIN_FLIPS = bytes(random.Random(7).choices(b"ab", k=1 << 14))
+# A block needs 2**16 symbols to be split into 4 streams (FORMAT.md 17.5), and every
+# symbol costs at least a bit, so two equally likely symbols make the smallest such
+# block (~8 KB); the text after it makes a second, single-stream block.
+_COIN_FLIPS = bytes(random.Random(7).choices(b"ab", k=1 << 16))
 
 #: name -> (original, compressed)
 # Plain code tables (split=False), whose fields the tests below find by offset; and, as
@@ -50,10 +50,10 @@ SAMPLES: dict[str, tuple[bytes, bytes]] = {
     "tiny": (b"abracadabra", huffkit.compress(b"abracadabra", split=False)),
     "empty": (b"", huffkit.compress(b"")),
     "blocks": (_text(520, 1), huffkit.compress(_text(520, 1), block_size=200, split=False)),
-    "four-streams": (_COIN_FLIPS, huffkit.compress(_COIN_FLIPS, block_size=1 << 14,
+    "four-streams": (_COIN_FLIPS, huffkit.compress(_COIN_FLIPS, block_size=1 << 16,
                                                    split=False)),
     "four-streams+block": (_COIN_FLIPS + _text(300, 2),
-                           huffkit.compress(_COIN_FLIPS + _text(300, 2), block_size=1 << 14,
+                           huffkit.compress(_COIN_FLIPS + _text(300, 2), block_size=1 << 16,
                                             split=False)),
     # One distinct byte: the block's code has a single codeword.
     "one-symbol": (b"a" * 50, huffkit.compress(b"a" * 50, split=False)),
@@ -69,8 +69,8 @@ def test_samples_have_the_intended_structure():
         "tiny": [(11, 1)],
         "empty": [],
         "blocks": [(200, 1), (200, 1), (120, 1)],
-        "four-streams": [(1 << 14, 4)],
-        "four-streams+block": [(1 << 14, 4), (300, 1)],
+        "four-streams": [(1 << 16, 4)],
+        "four-streams+block": [(1 << 16, 4), (300, 1)],
         "one-symbol": [(50, 1)],
         "compact": [(300, 1)],
     }
@@ -222,7 +222,9 @@ def test_flip_giving_a_one_symbol_code_a_second_symbol_is_detected():
     its own symbols catches it."""
     _, packed = SAMPLES["one-symbol"]  # b"a" * 50: only "a" has a code, "0"
     damaged = bytearray(packed)
-    bitmap = 14 + 9 + 1  # after the frame header, the block header and the longest-code byte
+    # After the frame header, the block's type, symbol count (LEB128 of 50: 1 byte) and CRC,
+    # and the longest-code byte.
+    bitmap = 14 + 6 + 1
     damaged[bitmap + ord("b") // 8] ^= 0x80 >> (ord("b") % 8)  # now "b" has a code too
     with pytest.raises(FormatError, match=r"codes to byte values that do not occur.*\(98\)"):
         huffkit.decompress(bytes(damaged))
@@ -302,13 +304,18 @@ def abba_frame(*, block_size: int = 16, crc: int | None = None, bits: int = 4,
 
 
 def test_hand_made_frames_match_the_encoder():
-    """The helpers write the real format, so the damaged frames below differ in one field."""
-    assert abba_frame() == huffkit.compress(b"abba", block_size=16, split=False)
-    assert huffkit.decompress(abba_frame()) == b"abba"
+    """The helpers write the real format (version 1, which huffkit reads still), so the
+    damaged frames below differ in one field; huffkit writes the same block in version 2,
+    its sizes as LEB128 numbers (FORMAT.md 17.1)."""
+    v1 = abba_frame()
+    v2 = huffkit.compress(b"abba", block_size=16, split=False)
+    assert v2 == (v1[:4] + b"\x02" + v1[5:10] + struct.pack("<I", zlib.crc32(v2[:10]))
+                  + b"\x01\x04" + v1[19:23 + len(AB)] + b"\x01\x04" + b"\x60" + b"\xff\x04")
+    assert huffkit.decompress(v1) == b"abba" == huffkit.decompress(v2)
     data = b"abracadabra"
     lengths = huffkit.Codebook.from_distribution(huffkit.Distribution.from_bytes(data)).lengths
     table = code_table({symbol: int(length) for symbol, length in enumerate(lengths) if length})
-    assert table == SAMPLES["tiny"][1][14 + 9:14 + 9 + len(table)]
+    assert table == SAMPLES["tiny"][1][14 + 6:14 + 6 + len(table)]  # version 2: 1-byte count
     # The deep table is valid: a block holding each of its 32 symbols once decodes.
     # Symbol s < 31 is coded as s ones and a zero; symbol 31 as 31 ones.
     data = bytes(range(32))
@@ -473,9 +480,10 @@ def test_bad_magic_fails_at_once_with_what_was_found():
 
 
 def test_unsupported_version():
-    frame = frame_header(16, version=2) + frame_end(0)
+    frame = frame_header(16, version=3) + frame_end(0)
     with pytest.raises(FormatError,
-                       match=r"unsupported format version 2; this huffkit reads version 1"):
+                       match=r"unsupported format version 3; this huffkit reads versions 1 "
+                             r"and 2"):
         huffkit.decompress(frame)
 
 
@@ -498,7 +506,7 @@ def test_block_checksum_mismatch_names_the_block_and_the_crcs():
     second = frame.blocks[1]
     wrong = second.crc32 ^ 0x00010000
     damaged = bytearray(packed)
-    struct.pack_into("<I", damaged, second.offset + 5, wrong)
+    struct.pack_into("<I", damaged, second.offset + 3, wrong)  # type, 200 in 2 bytes, CRC
     with pytest.raises(ChecksumError,
                        match=rf"^block 2: block of 200 bytes decoded, but its CRC-32 "
                              rf"{second.crc32:08x} differs from the stored {wrong:08x}"):

@@ -2,7 +2,8 @@
 
 The reference decoder below is written from FORMAT.md alone (sections 1 to 10 and 13 to 15,
 including the codebook section of 3.1, the shared-code block of 5.1, the rANS frames of
-section 14 and the utf8 and pairs alphabets of section 15), not from huffkit's sources, so
+section 14 and the utf8 and pairs alphabets of section 15; section 17's version 2, its
+LEB128 sizes and compact frequency tables), not from huffkit's sources, so
 that huffkit and the document are checked against each other: what huffkit writes must decode
 under the document's rules, the worked example of section 12 must be byte-exact, and inputs
 the document calls invalid must be rejected by both decoders.  A reference rANS *encoder*
@@ -43,7 +44,8 @@ MAGIC = b"\x89HUF"
 DEFAULT_BLOCK_SIZE = 1 << 20
 MAX_BLOCK_SIZE = 1 << 26
 MAX_STREAMS = 16
-FOUR_STREAMS_FROM = 1 << 14  # section 11: blocks this long or longer get 4 streams
+FOUR_STREAMS_FROM = 1 << 16  # section 17.5: blocks this long or longer get 4 streams
+FOUR_STREAMS_FROM_V1 = 1 << 14  # section 11: version 1's encoder split from here
 FLAG_CODEBOOK = 0x01  # section 3: flags bit 0, a codebook section follows the header
 FLAG_ANS = 0x02  # section 3: flags bit 1, an rANS frame (section 14)
 HUFFMAN_BLOCK, SHARED_CODE_BLOCK = 0x01, 0x02  # section 4
@@ -59,6 +61,10 @@ BITS_PER_LANE = 100_000  # section 14.5: K = ideal payload bits // 100 000, or
 BITS_PER_SPARE_LANE = 50_000  # ... up to 4 at one per 50 000 bits
 FLAG_RESERVED = 0xF0  # section 3: flags bits 4 to 7
 PRESENCE_NUMBER_BYTES = 3  # section 15: a presence list's LEB128 numbers, at most 3 bytes
+VERSIONS = (1, 2)  # sections 13 and 17.1: a decoder of version 2 reads both
+# Section 17.1: the most bytes of each LEB128 size of version 2.
+MOST_SYMBOLS, MOST_LENGTH, MOST_BITS, MOST_LANES, MOST_WORDS, MOST_TOTAL = 4, 5, 5, 2, 4, 10
+MOST_ZEROS = 24  # section 17.3, F5: an Exp-Golomb code starts with at most 24 zeros
 README = Path(__file__).resolve().parents[2] / "README.md"
 
 
@@ -164,6 +170,7 @@ class Frame:
     size: int  # bytes, header to frame end inclusive
     flags: int = 0
     codebook: CodebookSection | None = None
+    version: int = 1
 
     @property
     def alphabet(self) -> Alphabet:
@@ -176,6 +183,7 @@ class _Reader:
     def __init__(self, buf: bytes) -> None:
         self.buf = buf
         self.pos = 0
+        self.version = 1  # the version of the frame being read
 
     def take(self, size: int) -> bytes:
         if self.pos + size > len(self.buf):
@@ -195,6 +203,23 @@ class _Reader:
             if not byte & 0x80:
                 return number
         raise SpecViolation(rule, f"{what} takes more than {most_bytes} bytes")
+
+    def size(self, most_bytes: int, what: str) -> int:
+        """Section 17.2: a version-2 size, LEB128 of at most ``most_bytes`` bytes (V1), in
+        its shortest form (V2)."""
+        number = 0
+        for index in range(most_bytes):
+            byte = self.uint(1)
+            number |= (byte & 0x7F) << (7 * index)
+            if byte < 0x80:
+                if byte == 0 and index > 0:
+                    raise SpecViolation("V2", f"{what} is not in its shortest form")
+                return number
+        raise SpecViolation("V1", f"{what} takes more than {most_bytes} bytes")
+
+    def count(self, size: int, most_bytes: int, what: str) -> int:
+        """A size: a ``size``-byte integer in version 1, a LEB128 number in version 2."""
+        return self.uint(size) if self.version == 1 else self.size(most_bytes, what)
 
 
 def ceil_div(a: int, b: int) -> int:
@@ -371,8 +396,9 @@ def _parse_frame(reader: _Reader, *, first: bool, supplied: _Supplied) -> Frame:
     header = reader.take(14)
     if int.from_bytes(header[10:14], "little") != zlib.crc32(header[:10]):
         raise SpecViolation("H2", "header_crc mismatch")
-    if header[4] != 1:
+    if header[4] not in VERSIONS:
         raise SpecViolation("H3", f"version {header[4]}")
+    reader.version = header[4]
     flags = header[5]
     if flags & FLAG_RESERVED or flags >> 2 & 3 not in ALPHABETS:  # section 15: 3 is reserved
         raise SpecViolation("H4", f"flags {flags:#04x}")
@@ -386,7 +412,8 @@ def _parse_frame(reader: _Reader, *, first: bool, supplied: _Supplied) -> Frame:
         section = _parse_codebook_section(reader, supplied, alphabet, rans=rans)
 
     blocks = []
-    while (block_type := reader.uint(1)) != 0x00:
+    end_type = 0x00 if reader.version == 1 else 0xFF  # section 17.1
+    while (block_type := reader.uint(1)) != end_type:
         previous = blocks[-1] if blocks else None
         if rans:  # section 4: only 0x00, 0x03, 0x04 and 0x07; 0x04 needs the section (B5)
             if block_type not in (ANS_BLOCK, SHARED_TABLE_BLOCK, ANS_REUSE_BLOCK):
@@ -416,10 +443,13 @@ def _parse_frame(reader: _Reader, *, first: bool, supplied: _Supplied) -> Frame:
                       previous.lengths if block_type == REUSE_BLOCK else None)
         blocks.append(_parse_block(reader, block_size, frame_code, alphabet,
                                    block_type=block_type))
-    total_symbols = reader.uint(8)
+    total_symbols = reader.count(8, MOST_TOTAL, "total_symbols")
+    if total_symbols >= 1 << 64:
+        raise SpecViolation("V3", f"total_symbols {total_symbols}")
     if total_symbols != sum(block.symbols for block in blocks):  # section 4: all blocks
         raise SpecViolation("E1", f"total_symbols {total_symbols}")
-    return Frame(block_size, blocks, total_symbols, reader.pos - start, flags, section)
+    return Frame(block_size, blocks, total_symbols, reader.pos - start, flags, section,
+                 reader.version)
 
 
 def _parse_codebook_section(reader: _Reader, given: _Supplied, alphabet: Alphabet, *,
@@ -531,12 +561,12 @@ def _decode_stream(bits: str, decode_table: dict[tuple[int, int], int],
 def _block_head(reader: _Reader, block_size: int, alphabet: Alphabet) -> tuple[int, int | None,
                                                                                  int]:
     """symbols (B2), section 15's length (L1) in alphabets other than bytes, and crc."""
-    symbols = reader.uint(4)
+    symbols = reader.count(4, MOST_SYMBOLS, "symbols")
     if not 1 <= symbols <= block_size:
         raise SpecViolation("B2", f"symbols {symbols} (block_size {block_size})")
     length = None
     if alphabet is not BYTES:
-        length = reader.uint(4)
+        length = reader.count(4, MOST_LENGTH, "length")
         if not symbols <= length <= alphabet.widest * symbols:
             raise SpecViolation("L1", f"length {length} for {symbols} {alphabet.name} symbols")
     return symbols, length, reader.uint(4)
@@ -562,7 +592,7 @@ def _parse_block(reader: _Reader, block_size: int, frame_code: dict[int, int] | 
     stream_count = reader.uint(1)
     if not 1 <= stream_count <= MAX_STREAMS:
         raise SpecViolation("B3", f"stream count {stream_count}")
-    bits = [reader.uint(4) for _ in range(stream_count)]
+    bits = [reader.count(4, MOST_BITS, f"bits[{k}]") for k in range(stream_count)]
     shortest, longest = min(lengths.values()), max(lengths.values())
     runs = stream_runs(symbols, stream_count)
     for k, (bit_count, (start, stop)) in enumerate(zip(bits, runs, strict=True)):
@@ -638,8 +668,58 @@ def _parse_compact_table(reader: _Reader) -> dict[int, int]:
     return code
 
 
+def _parse_compact_freq_table(reader: _Reader, alphabet: Alphabet) -> FreqTable:
+    """Section 17.3: a version-2 frequency table, rules F1 to F7."""
+    bits = bit_string(reader.buf[reader.pos:])
+    cursor = 0
+
+    def read(width: int) -> int:
+        nonlocal cursor
+        if cursor + width > len(bits):
+            raise SpecViolation("S2", "the input ends inside a frequency table")
+        cursor += width
+        return int(bits[cursor - width:cursor], 2) if width else 0
+
+    def golomb(order: int) -> int:
+        zeros = 0
+        while read(1) == 0:
+            zeros += 1
+            if zeros > MOST_ZEROS:
+                raise SpecViolation("F5", f"an Exp-Golomb code with more than {MOST_ZEROS} zeros")
+        return (1 << (zeros + order) | read(zeros + order)) - (1 << order)
+
+    precision = read(5)
+    if not 1 <= precision <= MAX_PRECISION:
+        raise SpecViolation("F1", f"precision {precision}")
+    count = golomb(0) + 1
+    if count > min(alphabet.size, 1 << precision):
+        raise SpecViolation("F2", f"{count} symbols listed at precision {precision}")
+    order = read(4)
+    present: list[int] = []
+    for _ in range(count):
+        symbol = golomb(order) + (present[-1] + 1 if present else 0)
+        if symbol >= alphabet.size:
+            raise SpecViolation("F3", f"listed symbol {symbol} >= {alphabet.size}")
+        present.append(symbol)
+    order = read(5)
+    if order > 23:
+        raise SpecViolation("F4", f"frequency order {order}")
+    freqs = {symbol: golomb(order) + 1 for symbol in present[:-1]}
+    if sum(freqs.values()) >= 1 << precision:
+        raise SpecViolation("F6", f"the first {count - 1} frequencies sum to "
+                                  f"{sum(freqs.values())} >= 2^{precision}")
+    freqs[present[-1]] = (1 << precision) - sum(freqs.values())
+    if "1" in bits[cursor:ceil_div(cursor, 8) * 8]:
+        raise SpecViolation("F7", "non-zero padding after a frequency table")
+    reader.take(ceil_div(cursor, 8))
+    return FreqTable(precision, freqs)
+
+
 def _parse_freq_table(reader: _Reader, alphabet: Alphabet = BYTES) -> FreqTable:
-    """Section 14.1; any fault is rule A1, but a presence list's (section 15) is L2."""
+    """Section 14.1; any fault is rule A1, but a presence list's (section 15) is L2.  In a
+    version-2 frame, section 17.3."""
+    if reader.version == 2:
+        return _parse_compact_freq_table(reader, alphabet)
     precision = reader.uint(1)
     if not 1 <= precision <= MAX_PRECISION:
         raise SpecViolation("A1", f"precision {precision}")
@@ -660,7 +740,8 @@ def _parse_ans_block(reader: _Reader, block_size: int, frame_table: FreqTable | 
     decoded symbol by symbol by section 14.3."""
     symbols, length, crc = _block_head(reader, block_size, alphabet)
     table = _parse_freq_table(reader, alphabet) if frame_table is None else frame_table
-    lanes, word_count = reader.uint(2), reader.uint(4)
+    lanes = reader.count(2, MOST_LANES, "K")
+    word_count = reader.count(4, MOST_WORDS, "W")
     if not 1 <= lanes <= min(symbols, MAX_LANES):
         raise SpecViolation("A2", f"K = {lanes} lanes for {symbols} symbols")
     if word_count > symbols:
@@ -826,14 +907,28 @@ def shared_table(weights: Mapping[int, int | Fraction]) -> FreqTable:
     return quantise(weights, shared_precision(weights))
 
 
-def own_table(data: bytes | Sequence[int]) -> FreqTable:
+def own_table(data: bytes | Sequence[int], *, version: int = 1) -> FreqTable:
     """Sections 14.5 and 15: a block's own table, from its counts, at precision 16, or
-    ceil(log2 d) + 2 (at most 24) for a block of d > 2^14 distinct symbols."""
+    ceil(log2 d) + 2 (at most 24) for a block of d > 2^14 distinct symbols.  Version 2
+    (section 17.5): the precision, tried from that one downwards while each step makes the
+    compact table's bits (before its padding) and the ideal payload smaller, that makes them
+    smallest."""
     counts = Counter(data)
     precision = OWN_TABLE_PRECISION
     if len(counts) > 1 << 14:
         precision = min(24, math.ceil(math.log2(len(counts))) + 2)
-    return quantise(counts, precision)
+    table = quantise(counts, precision)
+    if version == 1:
+        return table
+    best, best_bits = table, None
+    while precision >= 1 and 1 << precision >= len(counts):
+        table = quantise(counts, precision)
+        bits = len(compact_freq_bits(table)) + ideal_payload_bits(data, table)
+        if best_bits is not None and bits >= best_bits:
+            break
+        best, best_bits = table, bits
+        precision -= 1
+    return best
 
 
 def ideal_payload_bits(data: bytes, table: FreqTable) -> float:
@@ -867,8 +962,8 @@ def check_encoder_choices(data: bytes, packed: bytes, block_size: int, max_code_
         assert block.block_type == HUFFMAN_BLOCK
         assert max(block.lengths.values()) <= max_code_length
         assert block.lengths == section11_lengths(block.data, max_code_length)
-    if not data:
-        assert len(packed) == 23
+    if not data:  # section 17: a 14-byte header and a 2-byte frame end
+        assert len(packed) == 16
 
 
 def _check_blocks_cut(data: bytes, frame: Frame, block_size: int, *, streams: bool = True):
@@ -907,9 +1002,24 @@ ac 9c 00 0b 00 00 00 00 00 00 00
 GOLDEN = bytes.fromhex(ABRACADABRA_HEX)
 
 
+# Section 17: the same frame in version 2, which huffkit writes: the header with version 2,
+# the sizes as LEB128 numbers (symbols 0b, bits[0] 17, the frame end 00 0b).
+GOLDEN_V2 = bytes.fromhex("""
+89 48 55 46 02 00 00 00 10 00 19 e5 c7 a1 01 0b b7 f9 ea 17 03 00 00 00 00 00 00 00
+00 00 00 00 00 78 00 20 00 00 00 00 00 00 00 00 00 00 00 00 00 00 00 00 00 2a 80 01
+17 4e ac 9c ff 0b
+""")
+
+
 def test_golden_vector_bytes():
+    """Section 12's version-1 frame still decodes; huffkit now writes section 17's."""
     assert len(GOLDEN) == 75
-    assert huffkit.compress(b"abracadabra", split=False) == GOLDEN
+    assert huffkit.decompress(GOLDEN) == b"abracadabra"
+    assert huffkit.compress(b"abracadabra", split=False) == GOLDEN_V2
+    header = frame_header(version=2)
+    assert (header + b"\x01\x0b" + GOLDEN[19:58] + b"\x01\x17" + GOLDEN[63:66]
+                         + b"\xff\x0b") == GOLDEN_V2
+    assert reference_decode(GOLDEN_V2) == b"abracadabra" == huffkit.decompress(GOLDEN_V2)
 
 
 def test_golden_vector_decodes_as_the_table_says():
@@ -1003,9 +1113,10 @@ def test_encoder_choices_of_section_11(name, block_size, max_code_length):
     check_encoder_choices(INPUTS[name], packed, block_size, max_code_length)
 
 
-def test_stream_count_switches_at_16384_symbols():
+def test_stream_count_switches_at_65536_symbols():
+    data = random.Random(5).randbytes(FOUR_STREAMS_FROM)
     for size, streams in [(FOUR_STREAMS_FROM - 1, 1), (FOUR_STREAMS_FROM, 4)]:
-        (frame,) = parse(huffkit.compress(INPUTS["random-20k"][:size]))
+        (frame,) = parse(huffkit.compress(data[:size]))
         assert [len(block.bits) for block in frame.blocks] == [streams]
 
 
@@ -1076,8 +1187,52 @@ def frame_header(block_size: int = DEFAULT_BLOCK_SIZE, *, magic: bytes = MAGIC, 
     return body + u32(zlib.crc32(body) if crc is None else crc)
 
 
-def frame_end(total_symbols: int) -> bytes:
+def frame_end(total_symbols: int, *, version: int = 1) -> bytes:
+    if version == 2:  # section 17.1
+        return b"\xff" + leb128(total_symbols)
     return b"\x00" + total_symbols.to_bytes(8, "little")
+
+
+def size_field(value: int, width: int, version: int) -> bytes:
+    """A size: ``width`` bytes in version 1, LEB128 in version 2 (section 17.1)."""
+    return value.to_bytes(width, "little") if version == 1 else leb128(value)
+
+
+def golomb(value: int, order: int) -> str:
+    """Section 17.3: ``value`` as an Exp-Golomb code of ``order``, as '0'/'1' text."""
+    binary = f"{value + (1 << order):b}"
+    return "0" * (len(binary) - order - 1) + binary
+
+
+def _best_order(values: Sequence[int], most: int) -> int:
+    """Section 17.5: the order that makes the codes of ``values`` shortest, the least on a tie."""
+    sizes = [sum(len(golomb(value, order)) for value in values) for order in range(most + 1)]
+    return sizes.index(min(sizes))
+
+
+def compact_freq_table(table: FreqTable, *, gap_order: int | None = None,
+                       freq_order: int | None = None, precision_bits: str | None = None,
+                       count: int | None = None, tail: str = "") -> bytes:
+    """Section 17.3's table of ``table``, the orders chosen as section 17.5 says; keywords
+    replace fields to break rules, ``tail`` is appended to the bits before the padding."""
+    return pack_bits(compact_freq_bits(table, gap_order=gap_order, freq_order=freq_order,
+                                       precision_bits=precision_bits, count=count) + tail)
+
+
+def compact_freq_bits(table: FreqTable, *, gap_order: int | None = None,
+                      freq_order: int | None = None, precision_bits: str | None = None,
+                      count: int | None = None) -> str:
+    """The bits of section 17.3's table of ``table``, before the padding."""
+    present = sorted(table.freqs)
+    gaps = [symbol - (present[i - 1] + 1 if i else 0) for i, symbol in enumerate(present)]
+    rest = [table.freqs[symbol] - 1 for symbol in present[:-1]]
+    gap_order = _best_order(gaps, 15) if gap_order is None else gap_order
+    freq_order = _best_order(rest, 23) if freq_order is None else freq_order
+    bits = (f"{table.precision:05b}" if precision_bits is None else precision_bits)
+    bits += golomb((len(present) if count is None else count) - 1, 0)
+    bits += f"{gap_order:04b}" + "".join(golomb(gap, gap_order) for gap in gaps)
+    bits += f"{freq_order:05b}" + "".join(golomb(value, freq_order) for value in rest)
+    return bits
 
 
 def presence(symbols: Sequence[int], alphabet: Alphabet = BYTES, *, count: int | None = None,
@@ -1112,10 +1267,13 @@ def encode(data: Sequence[int], lengths: dict[int, int]) -> str:
 
 
 def block_head(block_type: int, data: bytes, values: Sequence[int], alphabet: Alphabet, *,
-               symbols: int | None, length: int | None, crc: int | None) -> bytes:
+               symbols: int | None, length: int | None, crc: int | None,
+               version: int = 1) -> bytes:
     """type, symbols, section 15's length (alphabets other than bytes) and crc."""
-    return (bytes([block_type]) + u32(len(values) if symbols is None else symbols)
-            + (b"" if alphabet is BYTES else u32(len(data) if length is None else length))
+    symbols = len(values) if symbols is None else symbols
+    length = len(data) if length is None else length
+    return (bytes([block_type]) + size_field(symbols, 4, version)
+            + (b"" if alphabet is BYTES else size_field(length, 4, version))
             + u32(zlib.crc32(data) if crc is None else crc))
 
 
@@ -1124,9 +1282,10 @@ def huffman_block(data: bytes, lengths: dict[int, int] | None = None, *, streams
                   stream_count: int | None = None, bits: list[int] | None = None,
                   stream_bits: list[str] | None = None, block_type: int = HUFFMAN_BLOCK,
                   alphabet: Alphabet = BYTES, values: Sequence[int] | None = None,
-                  length: int | None = None) -> bytes:
+                  length: int | None = None, version: int = 1) -> bytes:
     """A Huffman block coding ``data`` (the symbols ``values``, by default ``data``'s in
-    ``alphabet``); each keyword overrides one field to break one rule.
+    ``alphabet``) in a frame of ``version``; each keyword overrides one field to break one
+    rule.
 
     ``stream_bits`` replaces the streams' bit strings (padding beyond ``bits[k]`` included).
     """
@@ -1136,10 +1295,10 @@ def huffman_block(data: bytes, lengths: dict[int, int] | None = None, *, streams
         stream_bits = [encode(values[a:b], lengths) for a, b in stream_runs(len(values), streams)]
     bits = [len(text) for text in stream_bits] if bits is None else bits
     return (block_head(block_type, data, values, alphabet, symbols=symbols, length=length,
-                       crc=crc)
+                       crc=crc, version=version)
             + (code_table(lengths, alphabet=alphabet) if table is None else table)
             + bytes([len(stream_bits) if stream_count is None else stream_count])
-            + b"".join(u32(count) for count in bits)
+            + b"".join(size_field(count, 4, version) for count in bits)
             + b"".join(pack_bits(text) for text in stream_bits))
 
 
@@ -1163,15 +1322,17 @@ def codebook_section(lengths: dict[int, int], *, storage: int = EMBEDDED,
 
 def frame(*blocks: bytes, block_size: int = DEFAULT_BLOCK_SIZE, total: int | None = None,
           section: bytes | None = None, flags: int | None = None,
-          alphabet: Alphabet = BYTES) -> bytes:
+          alphabet: Alphabet = BYTES, version: int = 1) -> bytes:
     """A whole frame; total_symbols defaults to the sum of the blocks' symbols fields, and
     flags to bit 0 exactly when a codebook ``section`` is given, with the alphabet's bits."""
     if total is None:
-        total = sum(int.from_bytes(block[1:5], "little") for block in blocks)
+        total = sum(int.from_bytes(block[1:5], "little") if version == 1
+                    else _Reader(block[1:]).leb128(MOST_SYMBOLS, "V1", "symbols")
+                    for block in blocks)
     if flags is None:
         flags = (0 if section is None else FLAG_CODEBOOK) | alphabet.flag
-    return (frame_header(block_size, flags=flags) + (section or b"") + b"".join(blocks)
-            + frame_end(total))
+    return (frame_header(block_size, flags=flags, version=version) + (section or b"")
+            + b"".join(blocks) + frame_end(total, version=version))
 
 
 def leb128(number: int) -> bytes:
@@ -1186,10 +1347,12 @@ def leb128(number: int) -> bytes:
 
 def freq_table(table: FreqTable, *, precision: int | None = None,
                numbers: Mapping[int, bytes] | None = None, alphabet: Alphabet = BYTES,
-               listed: bytes | None = None) -> bytes:
+               listed: bytes | None = None, version: int = 1) -> bytes:
     """A frequency table's bytes (section 14.1, presence by section 15); ``numbers`` replaces
     the LEB128 bytes of some symbols, ``precision`` the precision byte, ``listed`` the
-    presence."""
+    presence.  Version 2: section 17.3's table."""
+    if version == 2:
+        return compact_freq_table(table)
     numbers = numbers or {}
     return (bytes([table.precision if precision is None else precision])
             + (presence(table.freqs, alphabet) if listed is None else listed)
@@ -1203,22 +1366,23 @@ def ans_block(data: bytes, table: FreqTable | None = None, *, lanes: int = 1,
               word_count: int | None = None, states: list[int] | None = None,
               words: list[int] | None = None, start: int | Sequence[int] = ANS_L,
               alphabet: Alphabet = BYTES, values: Sequence[int] | None = None,
-              length: int | None = None) -> bytes:
+              length: int | None = None, version: int = 1) -> bytes:
     """An ANS block (section 14.2) coding ``data`` (the symbols ``values``, by default
     ``data``'s in ``alphabet``) by the reference encoder; by default with its own table
-    (section 14.5's) and 1 lane. Each keyword overrides one field."""
+    (section 14.5's, or 17.5's in version 2) and 1 lane. Each keyword overrides one field."""
     values = bytes_to_symbols(data, alphabet) if values is None else values
-    table = own_table(values) if table is None else table
+    table = own_table(values, version=version) if table is None else table
     coded_states, coded_words = ans_encode(values, table, lanes, start)
     states = coded_states if states is None else states
     words = coded_words if words is None else words
     if table_bytes is None:
-        table_bytes = freq_table(table, alphabet=alphabet) if block_type == ANS_BLOCK else b""
+        table_bytes = (freq_table(table, alphabet=alphabet, version=version)
+                       if block_type == ANS_BLOCK else b"")
     return (block_head(block_type, data, values, alphabet, symbols=symbols, length=length,
-                       crc=crc)
+                       crc=crc, version=version)
             + table_bytes
-            + (len(states) if lane_field is None else lane_field).to_bytes(2, "little")
-            + u32(len(words) if word_count is None else word_count)
+            + size_field(len(states) if lane_field is None else lane_field, 2, version)
+            + size_field(len(words) if word_count is None else word_count, 4, version)
             + b"".join(state.to_bytes(8, "little") for state in states)
             + b"".join(u32(word) for word in words))
 
@@ -1230,11 +1394,11 @@ def shared_ans_block(data: bytes, table: FreqTable, **fields) -> bytes:
 
 def ans_section(table: FreqTable | None, *, identifier: bytes = bytes(8), storage: int = EMBEDDED,
                 table_bytes: bytes | None = None, crc: int | None = None,
-                alphabet: Alphabet = BYTES) -> bytes:
+                alphabet: Alphabet = BYTES, version: int = 1) -> bytes:
     """An rANS frame's codebook section (sections 3.1 and 14): any identifier (no K4)."""
     if table_bytes is None:
         table_bytes = (table_identifier(table, alphabet) if storage == REFERENCED
-                       else freq_table(table, alphabet=alphabet))
+                       else freq_table(table, alphabet=alphabet, version=version))
     body = identifier + bytes([storage]) + table_bytes
     return body + u32(zlib.crc32(body) if crc is None else crc)
 
@@ -1295,7 +1459,7 @@ INVALID_CASES = [
     pytest.param(patch(GOLDEN, 10, GOLDEN[10] ^ 1), "H2", id="H2-header-crc"),
     pytest.param(GOLDEN + patch(GOLDEN, 13, GOLDEN[13] ^ 0x80), "H2",
                  id="H2-header-crc-second-frame"),
-    pytest.param(frame_header(version=2) + GOLDEN[14:], "H3", id="H3-version-2"),
+    pytest.param(frame_header(version=3) + GOLDEN[14:], "H3", id="H3-version-3"),
     pytest.param(frame_header(version=0) + GOLDEN[14:], "H3", id="H3-version-0"),
     pytest.param(frame_header(flags=0x0C) + GOLDEN[14:], "H4", id="H4-flags-0x0c-alphabet-3"),
     pytest.param(frame_header(flags=0x10) + GOLDEN[14:], "H4", id="H4-flags-0x10"),
@@ -1513,12 +1677,13 @@ def test_reference_decodes_codebook_frames(name, codebook, block_size, embed):
     # Section 11 fixes every byte: header, section, shared-code blocks in 1 or 4 streams.
     storage = EMBEDDED if embed else REFERENCED
     assert packed == (
-        frame_header(block_size, flags=FLAG_CODEBOOK) + codebook_section(lengths, storage=storage)
-        + b"".join(shared_block(data[i : i + block_size], lengths,
+        frame_header(block_size, flags=FLAG_CODEBOOK, version=2)
+        + codebook_section(lengths, storage=storage)
+        + b"".join(shared_block(data[i : i + block_size], lengths, version=2,
                                 streams=4 if len(data[i : i + block_size]) >= FOUR_STREAMS_FROM
                                 else 1)
                    for i in range(0, len(data), block_size))
-        + frame_end(len(data)))
+        + frame_end(len(data), version=2))
     if not embed:  # K5: without the code the frame is not decoded at all
         with pytest.raises(SpecViolation) as violation:
             reference_decode(packed)
@@ -1923,15 +2088,15 @@ def rebuild_ans_frame(data: bytes, block_size: int, codebook: huffkit.Codebook |
                       embed: bool = True) -> bytes:
     """The frame section 14.5 (with sections 11 and 14.3) says huffkit writes, byte for byte."""
     if codebook is None:
-        blocks = [ans_block(part, lanes=lane_count(part, own_table(part)))
+        blocks = [ans_block(part, lanes=lane_count(part, own_table(part, version=2)), version=2)
                   for part in (data[i : i + block_size] for i in range(0, len(data), block_size))]
-        return ans_frame(*blocks, block_size=block_size)
+        return ans_frame(*blocks, block_size=block_size, version=2)
     table = shared_table(_weights_of(codebook))
     section = ans_section(table, identifier=bytes.fromhex(codebook.identifier),
-                          storage=EMBEDDED if embed else REFERENCED)
-    blocks = [shared_ans_block(part, table, lanes=lane_count(part, table))
+                          storage=EMBEDDED if embed else REFERENCED, version=2)
+    blocks = [shared_ans_block(part, table, lanes=lane_count(part, table), version=2)
               for part in (data[i : i + block_size] for i in range(0, len(data), block_size))]
-    return ans_frame(*blocks, section=section, block_size=block_size)
+    return ans_frame(*blocks, section=section, block_size=block_size, version=2)
 
 
 def check_ans_choices(data: bytes, packed: bytes, block_size: int,
@@ -1943,8 +2108,7 @@ def check_ans_choices(data: bytes, packed: bytes, block_size: int,
         assert frame.flags == FLAG_ANS and frame.codebook is None
         for block in frame.blocks:
             assert block.block_type == ANS_BLOCK
-            assert block.table.precision == OWN_TABLE_PRECISION
-            assert block.table == own_table(block.data)
+            assert block.table == own_table(block.data, version=2)
     else:
         weights = _weights_of(codebook)
         assert frame.flags == FLAG_ANS | FLAG_CODEBOOK
@@ -1963,7 +2127,7 @@ def check_ans_choices(data: bytes, packed: bytes, block_size: int,
     if exact:  # then every byte, states and words included, is section 14's
         assert packed == rebuild_ans_frame(data, block_size, codebook, embed)
     if not data and codebook is None:
-        assert len(packed) == 23
+        assert len(packed) == 16
     return frame
 
 
@@ -2007,9 +2171,8 @@ def test_rans_golden_vector():
     the smaller byte value), then b. 11 symbols cost about 22.9 bits: K = 1, and the lane's
     state grows from 2^32 to 0x005711EE5B406722 without emitting a word (W = 0).
     """
-    packed = bytes.fromhex(ABRACADABRA_ANS_HEX)
-    assert huffkit.compress(ABR, coder="ans") == packed == rebuild_ans_frame(ABR,
-                                                                             DEFAULT_BLOCK_SIZE)
+    packed = bytes.fromhex(ABRACADABRA_ANS_HEX)  # version 1: huffkit 0.3 and 0.4 wrote it
+    assert huffkit.decompress(packed) == ABR
     (frame,) = parse(packed)
     (block,) = frame.blocks
     assert frame.flags == FLAG_ANS and block.block_type == ANS_BLOCK
@@ -2030,14 +2193,19 @@ def test_flag_bits_of_each_coder():
         assert packed[14 + 8] == (EMBEDDED if embed else REFERENCED)
 
 
-def test_own_tables_have_precision_16_and_lanes_follow_the_payload():
+def test_own_tables_have_the_chosen_precision_and_lanes_follow_the_payload():
     """K = max(ideal bits // 100 000, ceil(n / 131 072), min(4, spare)) (section 14.5): 4
     lanes for 30 000 random bytes (240 000 bits), and for 67 500 rare bytes (4 by their
-    number, their payload being over 20 000 bits)."""
-    for name, lanes in [("random-30k", 4), ("rare-bytes-70k", 4), ("readme-4k", 1)]:
+    number, their payload being over 20 000 bits).  Section 17.5's precision: 8 for the
+    random bytes (every frequency 1: a table of a few bytes, and a payload of 8 bits a byte,
+    some 20 bytes over the data's entropy), 16 for the rare bytes (whose common ones need the
+    finer model), 10 for 4 KB of text."""
+    for name, lanes, precision in [("random-30k", 4, 8), ("rare-bytes-70k", 4, 16),
+                                   ("readme-4k", 1, 10)]:
         (frame,) = parse(_ans_compressed(name, DEFAULT_BLOCK_SIZE, None, True))
         (block,) = frame.blocks
-        assert block.table.precision == OWN_TABLE_PRECISION
+        assert block.table == own_table(block.data, version=2)
+        assert block.table.precision == precision
         assert len(block.states) == lanes == lane_count(block.data, block.table)
 
 
@@ -2506,29 +2674,31 @@ def rebuild_alphabet_frame(data: bytes, alphabet: Alphabet, block_size: int, *, 
     storage = EMBEDDED if embed else REFERENCED
     if coder == "ans":
         if codebook is None:
-            blocks = [ans_block(part, alphabet=alphabet, values=symbols,
-                                lanes=lane_count(symbols, own_table(symbols)))
+            blocks = [ans_block(part, alphabet=alphabet, values=symbols, version=2,
+                                lanes=lane_count(symbols, own_table(symbols, version=2)))
                       for part, symbols in zip(parts, values, strict=True)]
-            return ans_frame(*blocks, block_size=block_size, alphabet=alphabet)
+            return ans_frame(*blocks, block_size=block_size, alphabet=alphabet, version=2)
         table = shared_table(_weights_of(codebook))
         section = ans_section(table, identifier=bytes.fromhex(codebook.identifier),
-                              storage=storage, alphabet=alphabet)
+                              storage=storage, alphabet=alphabet, version=2)
         blocks = [shared_ans_block(part, table, alphabet=alphabet, values=symbols,
-                                   lanes=lane_count(symbols, table))
+                                   lanes=lane_count(symbols, table), version=2)
                   for part, symbols in zip(parts, values, strict=True)]
-        return ans_frame(*blocks, section=section, block_size=block_size, alphabet=alphabet)
+        return ans_frame(*blocks, section=section, block_size=block_size, alphabet=alphabet,
+                         version=2)
     limit = DEFAULT_LIMIT[alphabet] if max_code_length is None else max_code_length
     streams = [4 if len(symbols) >= FOUR_STREAMS_FROM else 1 for symbols in values]
     if codebook is None:
         blocks = [huffman_block(part, section11_lengths(symbols, limit), alphabet=alphabet,
-                                values=symbols, streams=count)
+                                values=symbols, streams=count, version=2)
                   for part, symbols, count in zip(parts, values, streams, strict=True)]
-        return frame(*blocks, block_size=block_size, alphabet=alphabet)
+        return frame(*blocks, block_size=block_size, alphabet=alphabet, version=2)
     lengths = as_lengths(codebook.lengths)
-    blocks = [shared_block(part, lengths, alphabet=alphabet, values=symbols, streams=count)
+    blocks = [shared_block(part, lengths, alphabet=alphabet, values=symbols, streams=count,
+                           version=2)
               for part, symbols, count in zip(parts, values, streams, strict=True)]
     return frame(*blocks, section=codebook_section(lengths, storage=storage, alphabet=alphabet),
-                 block_size=block_size, alphabet=alphabet)
+                 block_size=block_size, alphabet=alphabet, version=2)
 
 
 def check_alphabet_choices(data: bytes, packed: bytes, alphabet: Alphabet, block_size: int, *,
@@ -2556,7 +2726,7 @@ def check_alphabet_choices(data: bytes, packed: bytes, alphabet: Alphabet, block
             assert max(block.lengths.values()) <= limit
             assert block.lengths == section11_lengths(block.values, limit)
         elif block.block_type == ANS_BLOCK:
-            assert block.table == own_table(block.values)
+            assert block.table == own_table(block.values, version=2)
     if codebook is not None:
         assert frame.codebook.storage == (EMBEDDED if embed else REFERENCED)
         assert frame.codebook.identifier == bytes.fromhex(codebook.identifier)
@@ -2710,7 +2880,7 @@ def test_default_code_length_limits(alphabet, first):
     packed = huffkit.compress(data, alphabet=alphabet.name, split=False)
     assert packed[5] == alphabet.flag
     reader = _Reader(packed)
-    reader.pos = 14
+    reader.pos, reader.version = 14, packed[4]
     assert reader.uint(1) == HUFFMAN_BLOCK
     assert _block_head(reader, DEFAULT_BLOCK_SIZE, alphabet)[:2] == (
         len(values), None if alphabet is BYTES else len(data))
@@ -2720,9 +2890,9 @@ def test_default_code_length_limits(alphabet, first):
     assert reader.uint(1) == (4 if len(values) >= FOUR_STREAMS_FROM else 1)  # stream count
 
 
-def test_four_streams_from_16384_symbols_not_bytes():
-    """Section 11's stream rule, with "byte" read as "symbol" (section 15): 5 000 emoji are
-    20 000 bytes but 5 000 symbols, so 1 stream; 16 384 pairs symbols get 4."""
+def test_four_streams_from_65536_symbols_not_bytes():
+    """Section 17.5's stream rule, with "byte" read as "symbol" (section 15): 5 000 emoji are
+    20 000 bytes but 5 000 symbols, so 1 stream; 65 536 pairs symbols get 4."""
     for data, alphabet, streams in [("😀".encode() * 5000, UTF8, 1),
                                     (b"ab" * FOUR_STREAMS_FROM, PAIRS, 4),
                                     (b"ab" * (FOUR_STREAMS_FROM // 2) + b"c", PAIRS, 1)]:
@@ -2752,8 +2922,8 @@ def test_rans_own_table_of_more_than_2_14_symbols_is_finer():
     packed = huffkit.compress(data, alphabet="pairs", coder="ans")
     assert reference_decode(packed) == data
     (block,) = parse(packed)[0].blocks
-    assert block.table.precision == 19
-    assert block.table == own_table(values)
+    assert own_table(values).precision == 19  # version 1's, where section 17.5 starts
+    assert block.table == own_table(values, version=2)
 
 
 # -- section 15: hand-made streams the encoder never writes, but the format allows -----------
@@ -3343,7 +3513,7 @@ ABRACADABRA_COMPACT_BITS = [
 
 def test_golden_default_vector_bytes_and_bits():
     assert len(GOLDEN_DEFAULT) == 53 == len(GOLDEN) - 22
-    assert huffkit.compress(b"abracadabra") == GOLDEN_DEFAULT
+    assert huffkit.decompress(GOLDEN_DEFAULT) == b"abracadabra"  # version 1, still read
     assert reference_decode(GOLDEN_DEFAULT) == b"abracadabra"
     (frame,) = parse(GOLDEN_DEFAULT)
     (block,) = frame.blocks
@@ -3354,3 +3524,248 @@ def test_golden_default_vector_bytes_and_bits():
     # The rest of the block and the frame end are section 12's.
     assert GOLDEN_DEFAULT[:14] == GOLDEN[:14] and GOLDEN_DEFAULT[15:23] == GOLDEN[15:23]
     assert GOLDEN_DEFAULT[36:] == GOLDEN[58:]
+
+
+# -- section 17: version 2's golden vectors, each checked both ways ---------------------------
+
+GOLDEN_V2_VECTORS = {
+    # Section 17.6: the default output, a compact table (type 0x05).
+    "compact": (lambda: huffkit.compress(ABR), """
+        89 48 55 46 02 00 00 00 10 00 19 e5 c7 a1 05 0b b7 f9 ea 17 e0 d0 00 00 00 04 00 ea
+        d8 40 97 fe 00 01 17 4e ac 9c ff 0b"""),
+    # Section 17.6: rANS, with a compact frequency table at precision 3.
+    "rans": (lambda: huffkit.compress(ABR, coder="ans"), """
+        89 48 55 46 02 02 00 00 10 00 79 b6 07 db 03 0b b7 f9 ea 17 19 40 0c 5c 70 09 c0 01
+        00 f8 54 3c 00 00 00 80 00 ff 0b"""),
+    # A codebook section with an embedded code table, and a shared-code block (0x02).
+    "codebook": (lambda: huffkit.compress(ABR, codebook=_v2_codebook()), """
+        89 48 55 46 02 01 00 00 10 00 a9 cc a7 9c 72 66 89 46 ef 17 02 c3 01 05 00 00 00 00
+        80 00 00 00 00 00 00 00 78 1c 20 20 00 00 00 00 00 00 00 00 00 00 00 00 00 00 00 00
+        81 c6 db 6c 46 c0 8c eb 02 0b b7 f9 ea 17 01 1e 46 be 94 68 ff 0b"""),
+    # The same codebook in an rANS frame: its compact frequency table embedded (0x04 block).
+    "codebook-rans": (lambda: huffkit.compress(ABR, codebook=_v2_codebook(), coder="ans"), """
+        89 48 55 46 02 03 00 00 10 00 c9 9f 67 e6 72 66 89 46 ef 17 02 c3 01 80 a0 04 20 41
+        e7 ca 21 9c cc 10 66 4a 66 39 99 cc ce 66 73 33 99 8a 66 00 be 18 c1 6a 04 0b b7 f9
+        ea 17 01 00 e1 41 0d 71 c6 8c ec 0c ff 0b"""),
+    # Two pieces cut by hand (section 16.3's writer), the second reusing the first's code
+    # (0x06) and table (0x07).
+    "reuse": (lambda: _v2_pieces("huffman"), """
+        89 48 55 46 02 00 00 00 10 00 19 e5 c7 a1 05 21 6e 6c f3 b5 e0 d0 00 00 00 04 00 ea
+        d8 40 97 fe 00 01 45 4e ac 9c 9d 59 39 3a b2 70 06 21 6e 6c f3 b5 01 45 4e ac 9c 9d
+        59 39 3a b2 70 ff 42"""),
+    "reuse-rans": (lambda: _v2_pieces("ans"), """
+        89 48 55 46 02 02 00 00 10 00 79 b6 07 db 03 21 6e 6c f3 b5 81 40 0c 5c 72 c7 c5 c3
+        68 b7 d1 5f 45 01 02 1b 4a 7f 12 0a 00 00 00 4d da 4d 8e c8 27 62 34 07 21 6e 6c f3
+        b5 01 02 1b 4a 7f 12 0a 00 00 00 4d da 4d 8e c8 27 62 34 ff 42"""),
+}
+ABR6 = ABR * 6
+
+
+def _v2_codebook() -> huffkit.Codebook:
+    return huffkit.Codebook.from_distribution(huffkit.Distribution.from_bytes(
+        b"abracadabra alakazam"))
+
+
+def _v2_pieces(coder: str) -> bytes:
+    """ABR6 cut into two pieces of 33 bytes by huffkit's split writer (the cut is an
+    encoder's choice; ``compress`` cuts only on 8 KB cells)."""
+    from huffkit.format.frame import pack_frame_end, pack_frame_header
+    from huffkit.stream.pieces import encode_pieces
+    symbols = np.frombuffer(ABR6, dtype=np.uint8)
+    counts = np.array([np.bincount(symbols[:33], minlength=256),
+                       np.bincount(symbols[33:], minlength=256)])
+    body = encode_pieces(ABR6, symbols, [33, 66], counts, 15, coder)
+    return (pack_frame_header(DEFAULT_BLOCK_SIZE, coder=coder)
+            + b"".join(bytes(part) for part in body) + pack_frame_end(len(ABR6)))
+
+
+@pytest.mark.parametrize("name", GOLDEN_V2_VECTORS)
+def test_version2_golden_vectors(name):
+    """Exact bytes: huffkit writes them, and both decoders read them back."""
+    write, text = GOLDEN_V2_VECTORS[name]
+    golden = bytes.fromhex(text)
+    assert write() == golden
+    original = ABR6 if name.startswith("reuse") else ABR
+    supplied = ({"codebook": _v2_codebook().lengths, "weights": _weights_of(_v2_codebook())}
+                if name.startswith("codebook") else {})
+    assert reference_decode(golden, **supplied) == original == huffkit.decompress(golden)
+    (frame,) = parse(golden, **supplied)
+    assert frame.version == 2 == golden[4]
+    assert golden[-2:] == b"\xff" + leb128(len(original))  # section 17.1's frame end
+    kinds = [block.block_type for block in frame.blocks]
+    assert kinds == {"compact": [COMPACT_BLOCK], "rans": [ANS_BLOCK],
+                     "codebook": [SHARED_CODE_BLOCK], "codebook-rans": [SHARED_TABLE_BLOCK],
+                     "reuse": [COMPACT_BLOCK, REUSE_BLOCK],
+                     "reuse-rans": [ANS_BLOCK, ANS_REUSE_BLOCK]}[name]
+    assert huffkit.frame_info(golden)[0].version == 2
+
+
+def test_version2_rans_golden_table_bits():
+    """Section 17.6's table of bits for the rANS vector, field by field."""
+    golden = bytes.fromhex(GOLDEN_V2_VECTORS["rans"][1])
+    fields = ["00011", "00101", "0000", "0000001100010", "1", "1", "1", "0001110", "00000",
+              "00100", "1", "1", "1", "000000"]
+    assert pack_bits("".join(fields)) == golden[20:27]
+    (block,) = parse(golden)[0].blocks
+    assert block.table == FreqTable(3, {A: 4, B: 1, C: 1, D: 1, R: 1})
+    assert block.table == own_table(ABR, version=2)
+    assert compact_freq_table(block.table) == golden[20:27]
+    assert block.states == [0x0080_0000_003C_54F8] and block.words == []
+
+
+def test_version1_and_version2_frames_concatenate():
+    """Section 17.4: each frame is read by the rules of its own version."""
+    both = GOLDEN + bytes.fromhex(GOLDEN_V2_VECTORS["rans"][1]) + GOLDEN_DEFAULT
+    assert reference_decode(both) == ABR * 3 == huffkit.decompress(both)
+    assert [frame.version for frame in huffkit.frame_info(both)] == [1, 2, 1]
+
+
+# -- section 17.4: every rule of version 2, broken by a hand-made frame --------------------------
+
+def v2_frame(*blocks: bytes, alphabet: Alphabet = BYTES, ans: bool = False,
+             total: bytes | None = None) -> bytes:
+    """A version-2 frame of these blocks; ``total`` replaces the frame end's LEB128 bytes."""
+    flags = alphabet.flag | (FLAG_ANS if ans else 0)
+    end = b"\xff" + (leb128(sum(_Reader(block[1:]).leb128(MOST_SYMBOLS, "V1", "n")
+                                for block in blocks)) if total is None else total)
+    return frame_header(flags=flags, version=2) + b"".join(blocks) + end
+
+
+def v2_ans_block(data: bytes, table_bytes: bytes) -> bytes:
+    """An rANS block of ``data`` with section 17.5's table, whose bytes ``table_bytes``
+    replace (a table broken on purpose is rejected before the lanes are read)."""
+    return ans_block(data, version=2, table_bytes=table_bytes)
+
+
+ABR_TABLE = own_table(ABR, version=2)
+ABR_HUFFMAN = huffman_block(ABR, version=2)
+ABR_PREFIX = frame_header(version=2)
+ABR_ANS = ans_block(ABR, version=2)
+LANES_AT = 6 + len(compact_freq_table(ABR_TABLE))  # type, 11, CRC, then the 7-byte table
+
+V2_INVALID_CASES = [
+    # V1, V2: sizes (section 17.2).
+    pytest.param(ABR_PREFIX + b"\x01\x80\x80\x80\x80\x01", "V1",
+                 "block 1: block's symbol count is longer than 4 bytes", id="V1-symbols"),
+    pytest.param(ABR_PREFIX + b"\x01\x8b\x00" + ABR_HUFFMAN[2:], "V2",
+                 "block 1: block's symbol count is not in its shortest form (a LEB128 number "
+                 "ending in a zero byte)", id="V2-symbols"),
+    pytest.param(ABR_PREFIX + ABR_HUFFMAN[:-4] + b"\x97\x00" + ABR_HUFFMAN[-3:], "V2",
+                 "block 1: a stream's bit count is not in its shortest form (a LEB128 number "
+                 "ending in a zero byte)", id="V2-bits"),
+    pytest.param(ABR_PREFIX + huffman_block(ABR, version=2)[:-4] + b"\x80\x80\x80\x80\x80",
+                 "V1", "block 1: a stream's bit count is longer than 5 bytes", id="V1-bits"),
+    pytest.param(frame_header(flags=UTF8.flag, version=2) + b"\x01\x0b\x8b\x00", "V2",
+                 "block 1: block's length in bytes is not in its shortest form (a LEB128 "
+                 "number ending in a zero byte)", id="V2-length"),
+    pytest.param(v2_frame(ABR_ANS[:LANES_AT] + b"\x81\x00" + ABR_ANS[LANES_AT + 1:], ans=True),
+                 "V2",
+                 "block 1: ANS block's lane count is not in its shortest form (a LEB128 "
+                 "number ending in a zero byte)", id="V2-lanes"),
+    pytest.param(v2_frame(ABR_ANS[:LANES_AT] + b"\x81\x80\x01", ans=True), "V1",
+                 "block 1: ANS block's lane count is longer than 2 bytes", id="V1-lanes"),
+    pytest.param(v2_frame(ABR_ANS[:LANES_AT + 1] + b"\x80\x00", ans=True), "V2",
+                 "block 1: ANS block's word count is not in its shortest form (a LEB128 "
+                 "number ending in a zero byte)", id="V2-words"),
+    pytest.param(v2_frame(ABR_HUFFMAN, total=b"\x8b\x00"), "V2",
+                 "block 2: frame end's symbol count is not in its shortest form (a LEB128 number "
+                 "ending in a zero byte)", id="V2-total"),
+    pytest.param(v2_frame(ABR_HUFFMAN, total=b"\x80" * 10 + b"\x01"), "V1",
+                 "block 2: frame end's symbol count is longer than 10 bytes", id="V1-total"),
+    pytest.param(v2_frame(ABR_HUFFMAN, total=b"\xff" * 9 + b"\x02"), "V3",
+                 "block 2: frame end's symbol count is 2**64 or more", id="V3"),
+    pytest.param(v2_frame(ABR_HUFFMAN, total=b"\x0c"), "E1",
+                 "frame end records 12 bytes, but the frame's 1 blocks hold 11", id="E1-v2"),
+    # B1: 0x00 is no frame end in version 2.
+    pytest.param(ABR_PREFIX + ABR_HUFFMAN + b"\x00\x0b", "B1",
+                 "block 2: unknown block type 0x00 (a version-2 frame ends with 0xff)",
+                 id="B1-0x00"),
+    pytest.param(frame_header(version=1) + ABR_HUFFMAN + b"\xff\x0b", "B2",
+                 "block 1: block claims 3942233867 symbols; the frame allows 1 to 1048576 per "
+                 "block", id="v2-block-in-a-v1-frame"),
+    # F1 to F7: the compact frequency table (section 17.3).
+    pytest.param(v2_frame(v2_ans_block(ABR, compact_freq_table(ABR_TABLE, precision_bits="00000")),
+                          ans=True), "F1",
+                 "block 1: frequency table declares a precision of 0 bits (allowed: 1 to 24)",
+                 id="F1-0"),
+    pytest.param(v2_frame(v2_ans_block(ABR, compact_freq_table(ABR_TABLE, precision_bits="11001")),
+                          ans=True), "F1",
+                 "block 1: frequency table declares a precision of 25 bits (allowed: 1 to 24)",
+                 id="F1-25"),
+    pytest.param(v2_frame(v2_ans_block(ABR, compact_freq_table(ABR_TABLE, count=9)), ans=True),
+                 "F2", "block 1: frequency table lists 9 byte values; at most 8 fit its "
+                       "alphabet and precision", id="F2-precision"),
+    pytest.param(v2_frame(v2_ans_block(ABR, pack_bits(
+        "10000" + golomb(256, 0) + "0000")), ans=True), "F2",
+                 "block 1: frequency table lists 257 byte values; at most 256 fit its alphabet "
+                 "and precision", id="F2-alphabet"),
+    pytest.param(v2_frame(v2_ans_block(ABR, pack_bits(
+        "00011" + golomb(1, 0) + "0000" + golomb(255, 0) + golomb(0, 0))), ans=True), "F3",
+                 "block 1: frequency table lists symbol 256, outside the bytes alphabet",
+                 id="F3"),
+    pytest.param(v2_frame(v2_ans_block(ABR, compact_freq_table(ABR_TABLE, freq_order=24)),
+                          ans=True), "F4",
+                 "block 1: frequency table declares frequency codes of order 24 (allowed: 0 "
+                 "to 23)", id="F4"),
+    pytest.param(v2_frame(v2_ans_block(ABR, pack_bits("00011" + "0" * 25 + "1")), ans=True),
+                 "F5", "block 1: frequency table holds an Exp-Golomb code of more than 24 "
+                       "leading zeros", id="F5"),
+    pytest.param(v2_frame(v2_ans_block(ABR, pack_bits(
+        "00011" + golomb(4, 0) + "0000" + golomb(97, 0) + "111" + golomb(13, 0) + "00000"
+        + golomb(4, 0) + "111")), ans=True), "F6",
+                 "block 1: frequency table's frequencies sum to more than 2**3", id="F6"),
+    pytest.param(v2_frame(v2_ans_block(ABR, compact_freq_table(ABR_TABLE, tail="1")), ans=True),
+                 "F7", "block 1: frequency table has non-zero padding bits", id="F7"),
+]
+
+
+@pytest.mark.parametrize(("packed", "rule", "message"), V2_INVALID_CASES)
+def test_version2_invalid_input_is_rejected_by_both(packed, rule, message):
+    with pytest.raises(SpecViolation) as violation:
+        reference_decode(packed)
+    assert violation.value.rule == rule
+    with pytest.raises(huffkit.FormatError) as raised:
+        huffkit.decompress(packed)
+    assert str(raised.value) == message
+
+
+def test_version2_valid_edge_sizes():
+    """The longest forms the limits allow, and a one-byte 0, are accepted (section 17.1)."""
+    block = huffman_block(ABR, version=2)
+    # 11 symbols in the shortest form is one byte; bits[0] = 23, one byte.
+    assert block[1] == 11 and block[-4] == 23
+    long_block = huffman_block(b"ab" * 5000, version=2)  # 10 000: two bytes
+    assert long_block[1:3] == leb128(10_000)
+    assert reference_decode(v2_frame(long_block)) == b"ab" * 5000
+    assert huffkit.decompress(v2_frame(long_block)) == b"ab" * 5000
+    # An empty frame: 0 as one byte.
+    empty = frame_header(version=2) + b"\xff\x00"
+    assert reference_decode(empty) == b"" == huffkit.decompress(empty)
+    assert huffkit.compress(b"") == empty
+
+
+@pytest.mark.parametrize("kind", ["huffman", "ans", "utf8", "pairs-ans", "codebook",
+                                  "codebook-ans", "reuse", "reuse-rans"])
+def test_version1_rewrites_of_huffkit_output_decode_alike(kind):
+    """``format.legacy.as_version1`` (the fuzzer's version-1 seeds): the same frames in
+    version 1's layout (sections 1 to 16), which both decoders read to the same data."""
+    from huffkit.format.legacy import as_version1
+    text = README.read_bytes()[:3000]
+    packed, supplied = {
+        "huffman": (lambda: huffkit.compress(text, block_size=1000), {}),
+        "ans": (lambda: huffkit.compress(text, coder="ans", block_size=1000), {}),
+        "utf8": (lambda: huffkit.compress(text, alphabet="utf8"), {}),
+        "pairs-ans": (lambda: huffkit.compress(text, alphabet="pairs", coder="ans"), {}),
+        "codebook": (lambda: huffkit.compress(ABR, codebook=_v2_codebook()), {}),
+        "codebook-ans": (lambda: huffkit.compress(ABR, codebook=_v2_codebook(), coder="ans"),
+                         {}),
+        "reuse": (lambda: _v2_pieces("huffman"), {}),
+        "reuse-rans": (lambda: _v2_pieces("ans"), {}),
+    }[kind]
+    packed = packed()
+    old = as_version1(packed)
+    assert [frame.version for frame in parse(old, **supplied)] == [1]
+    assert reference_decode(old) == reference_decode(packed) == huffkit.decompress(old)
+    assert as_version1(old) == old
+    assert [block.block_type for block in parse(old)[0].blocks] == [
+        block.block_type for block in parse(packed)[0].blocks]

@@ -160,7 +160,7 @@ def test_every_bit_flip_fails_alike(coder, alphabet):
 def test_four_stream_blocks_fail_alike_in_each_stream():
     # A block of 4 streams, damaged in each stream in turn (the fast loop decodes all four
     # together; the error must still be the first damaged stream's, as numpy reports it).
-    data = bytes(range(256)) * 80 + b"tail"
+    data = bytes(range(256)) * 260 + b"tail"  # 2^16 symbols and more: 4 streams
     packed = huffkit.compress(data)
     (info,) = huffkit.frame_info(packed)[0].blocks
     assert info.streams == 4

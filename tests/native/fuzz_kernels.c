@@ -297,7 +297,9 @@ static void fuzz_run(Recipe *r) {
         }
         unsigned streams = take(r);
         piece.streams = streams < 160 ? 1 : 1 + (int)(streams % 16);
-        Py_ssize_t room = 9 + piece.table_size + 1 + 4 * 16 + (n * 15 + 7) / 8 + 16 * 8;
+        /* put_piece writes format version 2: its bit counts are LEB128 numbers, and it
+         * codes the streams after room for 16 of 5 bytes before moving them up. */
+        Py_ssize_t room = 9 + piece.table_size + 1 + 5 * 16 + (n * 15 + 7) / 8 + 16 * 8;
         if (size + room > MOST_RUN_BYTES)
             break;
         int bad = 0;
@@ -328,8 +330,8 @@ static void fuzz_run(Recipe *r) {
                                      : Py_NewRef(Py_None);
     PyObject *data = PyBytes_FromStringAndSize((char *)buf, len);
     PyObject *result = call(hk_decode_huffman_run,
-                            Py_BuildValue("(OnnOnn)", data, (Py_ssize_t)0, block_size,
-                                          previous, budget, largest),
+                            Py_BuildValue("(OnnOnni)", data, (Py_ssize_t)0, block_size,
+                                          previous, budget, largest, 2),
                             1, "decode_huffman_run");
     /* What it must take when nothing is damaged: blocks up to the first that breaks the
      * caller's limits, or is a plain one, at most RUN_MOST_BLOCKS. */
@@ -397,9 +399,10 @@ static void fuzz_run_raw(Recipe *r) {
                                    : Py_NewRef(Py_None);
     PyObject *data = PyBytes_FromStringAndSize((const char *)r->p, (Py_ssize_t)r->n);
     Py_ssize_t budget = flags & 2 ? 1 + (flags >> 2) : 1 << 20;
+    int version = flags & 0x80 ? 2 : 1;  /* the frame's format version: both are read */
     PyObject *result = call(hk_decode_huffman_run,
-                            Py_BuildValue("(OnnOnn)", data, (Py_ssize_t)0, block_size, previous,
-                                          budget, block_size),
+                            Py_BuildValue("(OnnOnni)", data, (Py_ssize_t)0, block_size, previous,
+                                          budget, block_size, version),
                             0, "decode_huffman_run");
     Py_XDECREF(result);
     Py_DECREF(data);

@@ -288,7 +288,7 @@ def test_compiled_split_choice_matches_the_reference(parts, cuts, limit):
     assert coded["c"] == coded["numpy"]
     # The blocks decode to the data, within a frame of their own.
     frame = huffkit.compress(b"x", block_size=1 << 20)
-    header, end = frame[:14], (0).to_bytes(1, "little") + len(data).to_bytes(8, "little")
+    header, end = frame[:14], pack_frame_end(len(data))
     assert huffkit.decompress(header + coded["c"] + end) == data
 
 
@@ -478,7 +478,7 @@ def test_a_run_refuses_a_table_that_codes_a_byte_the_block_lacks():
     one, two = np.zeros(256, dtype=np.int64), np.zeros(256, dtype=np.int64)
     one[97] = two[97] = two[98] = 1
     table = pack_compact_table(one)
-    start = block.offset + 9
+    start = block.offset + 6  # type, symbols (LEB128 of 50: one byte) and CRC: version 2
     assert frame[start:start + len(table)] == table
     damaged = frame[:start] + pack_compact_table(two) + frame[start + len(table):]
 
@@ -498,20 +498,25 @@ def test_the_run_kernel_refuses_bad_arguments_and_takes_no_other_block():
     from huffkit.kernels import _ckernels
     _, frame, offsets = _mixed_frame()
     with pytest.raises(ValueError, match="previous must be 256 code lengths, or None"):
-        _ckernels.decode_huffman_run(frame, offsets[0], 1 << 16, b"\x01" * 255, 1 << 20, 1 << 20)
+        _ckernels.decode_huffman_run(frame, offsets[0], 1 << 16, b"\x01" * 255, 1 << 20, 1 << 20,
+                                     2)
     with pytest.raises(ValueError, match="pos is outside the buffer"):
-        _ckernels.decode_huffman_run(frame, len(frame) + 1, 1 << 16, None, 1 << 20, 1 << 20)
+        _ckernels.decode_huffman_run(frame, len(frame) + 1, 1 << 16, None, 1 << 20, 1 << 20,
+                                     2)
     # A plain table (0x01), a reuse block with no code before it, a block larger than
     # `largest`: none is taken, and the reference decodes it.
     assert _ckernels.decode_huffman_run(frame, offsets[2], 1 << 16, None, 1 << 20,
-                                        1 << 20) is None
+                                        1 << 20, 2) is None
     assert _ckernels.decode_huffman_run(frame, offsets[1], 1 << 16, None, 1 << 20,
-                                        1 << 20) is None
+                                        1 << 20, 2) is None
     assert _ckernels.decode_huffman_run(frame, offsets[0], 1 << 16, None, 1 << 20,
-                                        2999) is None
+                                        2999, 2) is None
+    # Read as version 1 (u32 sizes), the version-2 blocks make no sense: none is taken.
+    assert _ckernels.decode_huffman_run(frame, offsets[0], 1 << 16, None, 1 << 20,
+                                        1 << 20, 1) is None
     # The first two blocks, a run stopping before the plain table.
     data, starts, ends, crcs, lengths = _ckernels.decode_huffman_run(
-        frame, offsets[0], 1 << 16, None, 1 << 20, 1 << 20)
+        frame, offsets[0], 1 << 16, None, 1 << 20, 1 << 20, 2)
     original = _mixed_frame()[0]
     assert (starts, ends, len(lengths)) == (offsets[:3], [3000, 6000], 512)
     assert data == original[:6000]

@@ -7,8 +7,8 @@
 #include "kernels.h"
 
 /* A block of at least this many symbols is split into STREAMS_PER_BLOCK streams, as
- * codec/stream/pieces.py splits it. */
-#define MIN_SYMBOLS_TO_SPLIT (1 << 14)
+ * codec/format/layout.py says (FORMAT.md, section 17.5). */
+#define MIN_SYMBOLS_TO_SPLIT (1 << 16)
 #define STREAMS_PER_BLOCK 4
 
 /* -- a piece's code: Huffman's, or package-merge's within the limit ------------------- */
@@ -121,6 +121,26 @@ static inline void store_le32(uint8_t *p, uint32_t v) {
         p[i] = (uint8_t)(v >> (8 * i));
 }
 
+/* Version 2's sizes (FORMAT.md, section 17): LEB128 numbers in their shortest form. */
+static inline int varint_size(uint64_t v) {
+    int size = 1;
+    while (v >= 0x80) {
+        v >>= 7;
+        size++;
+    }
+    return size;
+}
+
+static inline int put_varint(uint8_t *p, uint64_t v) {
+    int size = 0;
+    while (v >= 0x80) {
+        p[size++] = (uint8_t)(v | 0x80);
+        v >>= 7;
+    }
+    p[size++] = (uint8_t)v;
+    return size;
+}
+
 /* How one piece is coded: its block type, its table, and the code its symbols get. */
 typedef struct {
     int kind;
@@ -181,30 +201,34 @@ static int plan_piece(Piece *piece, const int64_t *count, Py_ssize_t n, int max_
     return 1;
 }
 
-/* Writes a planned piece's block: header, table, bit counts, streams.  Returns its size;
- * sets *bad for a symbol its code does not cover. */
+/* Writes a planned piece's block, of format version 2: header, table, bit counts, streams.
+ * Returns its size; sets *bad for a symbol its code does not cover. */
 static Py_ssize_t put_piece(const Piece *piece, const uint8_t *in, Py_ssize_t n, uint32_t crc,
                             uint8_t *out, int *bad) {
     uint64_t code[256];
     assign_canonical(piece->use, 256, code);
     uint8_t *at = out;
-    at[0] = (uint8_t)piece->kind;
-    store_le32(at + 1, (uint32_t)n);
-    store_le32(at + 5, crc);
-    memcpy(at + 9, piece->table, (size_t)piece->table_size);
-    at += 9 + piece->table_size;
-    uint8_t *bit_counts = at + 1;
-    at[0] = (uint8_t)piece->streams;
-    at += 1 + 4 * piece->streams;
+    *at++ = (uint8_t)piece->kind;
+    at += put_varint(at, (uint64_t)n);
+    store_le32(at, crc);
+    memcpy(at + 4, piece->table, (size_t)piece->table_size);
+    at += 4 + piece->table_size;
+    *at++ = (uint8_t)piece->streams;
+    /* The bit counts' sizes are known once the streams are coded: the streams go after
+     * room for the longest counts, and then move up to the counts' end.  (A copy of the
+     * payload, at memmove's speed, against a pass over the symbols to count each stream's
+     * bits first.) */
+    uint8_t *counts = at, *streams = at + 5 * piece->streams, *to = streams;
     Py_ssize_t per_stream = (n + piece->streams - 1) / piece->streams;
     for (int k = 0; k < piece->streams; k++) {
         Py_ssize_t start = k * per_stream < n ? k * per_stream : n;
         Py_ssize_t end = (k + 1) * per_stream < n ? (k + 1) * per_stream : n;
-        uint64_t bits = put_codes(in + start, 1, end - start, code, piece->use, 256, at, bad);
-        store_le32(bit_counts + 4 * k, (uint32_t)bits);
-        at += (bits + 7) / 8;
+        uint64_t bits = put_codes(in + start, 1, end - start, code, piece->use, 256, to, bad);
+        counts += put_varint(counts, bits);
+        to += (bits + 7) / 8;
     }
-    return at - out;
+    memmove(counts, streams, (size_t)(to - streams));
+    return counts + (to - streams) - out;
 }
 
 /* Checks the arguments the pieces kernels share; sets an error and returns 0 if wrong. */
@@ -243,16 +267,26 @@ static int plan_pieces(Piece *plans, const int64_t *count, const int64_t *end,
     return 1;
 }
 
-/* The least and most bytes planned pieces take: exact but for the padding of a block's
- * last three streams. */
-static void pieces_size(const Piece *plans, Py_ssize_t pieces, Py_ssize_t *least,
-                        Py_ssize_t *most) {
+/* The least and most bytes planned pieces take: exact for a block of one stream; for one
+ * of several, but for the padding of its last three streams and the sizes of their bit
+ * counts (each a byte at least, the longest as long as a share of the bits needs, and none
+ * longer than all of them need). */
+static void pieces_size(const Piece *plans, Py_ssize_t pieces, const int64_t *end,
+                        Py_ssize_t *least, Py_ssize_t *most) {
     *least = *most = 0;
     for (Py_ssize_t p = 0; p < pieces; p++) {
-        Py_ssize_t size = 9 + plans[p].table_size + 1 + 4 * plans[p].streams
-                          + (Py_ssize_t)((plans[p].bits + 7) / 8);
-        *least += size;
-        *most += size + plans[p].streams - 1;
+        const Piece *piece = &plans[p];
+        int streams = piece->streams;
+        uint64_t bits = piece->bits, n = (uint64_t)(end[p] - (p ? end[p - 1] : 0));
+        Py_ssize_t size = 1 + varint_size(n) + 4 + piece->table_size + 1
+                          + (Py_ssize_t)((bits + 7) / 8);
+        if (streams == 1) {
+            *least += size + varint_size(bits);
+            *most += size + varint_size(bits);
+        } else {
+            *least += size + streams - 1 + varint_size((bits + streams - 1) / streams);
+            *most += size + streams * varint_size(bits) + streams - 1;
+        }
     }
 }
 
@@ -332,8 +366,9 @@ static PyObject *encode_pieces_or_whole(PyObject *args, int split) {
                 total[v] += ((const int64_t *)counts.buf)[256 * p + v];
         ok = plan_piece(whole, total, n, max_length, NULL);
         Py_ssize_t least, most, whole_least, whole_most;
-        pieces_size(plans, pieces, &least, &most);
-        pieces_size(whole, 1, &whole_least, &whole_most);
+        const int64_t whole_end = n;
+        pieces_size(plans, pieces, end, &least, &most);
+        pieces_size(whole, 1, &whole_end, &whole_least, &whole_most);
         uint32_t crc = (uint32_t)whole_crc;
         if (!ok) {
             written = 0;  /* a length limit cannot be met: the reference says so */

@@ -6,7 +6,7 @@
 #include "kernels.h"
 
 /*
- * decode_huffman_run(buffer, pos, block_size, previous, budget, largest)
+ * decode_huffman_run(buffer, pos, block_size, previous, budget, largest[, version])
  *     -> None, or (data, starts, ends, crcs, lengths)
  *
  * Decodes the Huffman blocks of a byte frame that start at buffer[pos], one after another,
@@ -21,6 +21,9 @@
  * its CRC-32 (stored, and found equal to its bytes'), and lengths the 256 code lengths of
  * each block, one after another.  data is allocated once, as large as the planned blocks
  * declare: each holds at most 8 symbols a byte of its streams, which are in the buffer.
+ *
+ * `version` is the frame's format version (1 by default): version 2 writes the symbol
+ * count and the bit counts as LEB128 numbers (FORMAT.md, section 17).
  *
  * Why: a file cut where its statistics change has many small blocks, and parsing and
  * checking each in Python cost more than decoding it.
@@ -45,19 +48,55 @@ static inline uint32_t load_le32(const uint8_t *p) {
     return (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 | (uint32_t)p[3] << 24;
 }
 
+/*
+ * A LEB128 number at buf[*at] of at most `longest` bytes, in its shortest form (version 2
+ * gives every value one encoding): 1 and the value, *at moved past it; 0 when the buffer
+ * ends first or the number breaks a rule, for the reference to say which.
+ */
+static int read_varint(const uint8_t *buf, Py_ssize_t len, Py_ssize_t *at, int longest,
+                       uint64_t *value) {
+    uint64_t v = 0;
+    for (int k = 0; k < longest; k++) {
+        if (*at + k >= len)
+            return 0;
+        uint8_t byte = buf[*at + k];
+        v |= (uint64_t)(byte & 0x7F) << (7 * k);
+        if (!(byte & 0x80)) {
+            if (byte == 0 && k)
+                return 0;  /* not the shortest form */
+            *at += k + 1;
+            *value = v;
+            return 1;
+        }
+    }
+    return 0;
+}
+
 /* Reads the header of the block at buf[p] into *b and its lengths; 0 to stop before it. */
 static int plan_run_block(const uint8_t *buf, Py_ssize_t len, Py_ssize_t p,
                           Py_ssize_t block_size, Py_ssize_t largest, const uint8_t *previous,
-                          RunBlock *b, uint8_t *lengths) {
-    if (len - p < 9 || !(buf[p] == 0x05 || (buf[p] == 0x06 && previous)))
+                          int version, RunBlock *b, uint8_t *lengths) {
+    if (len - p < 1 || !(buf[p] == 0x05 || (buf[p] == 0x06 && previous)))
         return 0;
     b->start = p;
     b->reused = buf[p] == 0x06;
-    b->symbols = load_le32(buf + p + 1);
-    b->crc = load_le32(buf + p + 5);
+    Py_ssize_t cursor = p + 1;
+    if (version >= 2) {  /* type | symbols, LEB128 of at most 4 bytes | crc */
+        uint64_t symbols;
+        if (!read_varint(buf, len, &cursor, 4, &symbols) || len - cursor < 4)
+            return 0;
+        b->symbols = (Py_ssize_t)symbols;  /* below 2^28 */
+        b->crc = load_le32(buf + cursor);
+        cursor += 4;
+    } else {  /* type | symbols u32 | crc u32 */
+        if (len - p < 9)
+            return 0;
+        b->symbols = load_le32(buf + p + 1);
+        b->crc = load_le32(buf + p + 5);
+        cursor = p + 9;
+    }
     if (b->symbols < 1 || b->symbols > block_size || b->symbols > largest)
         return 0;
-    Py_ssize_t cursor = p + 9;
     if (b->reused) {
         memcpy(lengths, previous, 256);
     } else {
@@ -76,21 +115,28 @@ static int plan_run_block(const uint8_t *buf, Py_ssize_t len, Py_ssize_t p,
         }
     if (cursor >= len)
         return 0;
-    b->streams = buf[cursor];
-    if (b->streams < 1 || b->streams > 16 || len - cursor - 1 < 4 * b->streams)
+    b->streams = buf[cursor++];
+    if (b->streams < 1 || b->streams > 16 || (version < 2 && len - cursor < 4 * b->streams))
         return 0;
     Py_ssize_t n = b->symbols, per_stream = (n + b->streams - 1) / b->streams, bytes = 0;
     for (int k = 0; k < b->streams; k++) {
         Py_ssize_t first = k * per_stream < n ? k * per_stream : n;
         Py_ssize_t last = (k + 1) * per_stream < n ? (k + 1) * per_stream : n;
-        uint64_t bits = load_le32(buf + cursor + 1 + 4 * k);
+        uint64_t bits;
+        if (version >= 2) {  /* at most 5 bytes: 31 * 2^26 < 2^35 */
+            if (!read_varint(buf, len, &cursor, 5, &bits))
+                return 0;
+        } else {
+            bits = load_le32(buf + cursor);
+            cursor += 4;
+        }
         if (bits < (uint64_t)shortest * (uint64_t)(last - first) ||
             bits > (uint64_t)longest * (uint64_t)(last - first))
             return 0;
         b->bits[k] = bits;
         bytes += (Py_ssize_t)((bits + 7) / 8);
     }
-    b->streams_at = cursor + 1 + 4 * b->streams;
+    b->streams_at = cursor;
     b->end = b->streams_at + bytes;
     return b->end <= len;
 }
@@ -216,8 +262,9 @@ PyObject *hk_decode_huffman_run(PyObject *self, PyObject *args) {
     Py_buffer data;
     Py_ssize_t pos, block_size, budget, largest;
     PyObject *previous;
-    if (!PyArg_ParseTuple(args, "y*nnOnn", &data, &pos, &block_size, &previous, &budget,
-                          &largest))
+    int version = 1;
+    if (!PyArg_ParseTuple(args, "y*nnOnn|i", &data, &pos, &block_size, &previous, &budget,
+                          &largest, &version))
         return NULL;
     PyObject *result = NULL, *decoded = NULL;
     RunBlock *blocks = NULL;
@@ -255,7 +302,7 @@ PyObject *hk_decode_huffman_run(PyObject *self, PyObject *args) {
         /* The code a reuse block takes: the caller's for the first block, else the block
          * before's, found again each time, since realloc may have moved `lengths`. */
         const uint8_t *last = count ? lengths + 256 * (count - 1) : given;
-        if (!plan_run_block(buf, data.len, p, block_size, largest, last, b, own) ||
+        if (!plan_run_block(buf, data.len, p, block_size, largest, last, version, b, own) ||
             (count && total + b->symbols > budget))
             break;
         Py_ssize_t span = b->end - b->streams_at + STREAM_PADDING_BYTES * b->streams;

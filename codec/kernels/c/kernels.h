@@ -83,10 +83,12 @@
 /* The most bytes a compact table takes: 4 + 19 * 3 bits, then at most 256 run-length
  * symbols of at most 7 + 7 bits each. */
 #define COMPACT_TABLE_MOST ((4 + 19 * 3 + 256 * 14 + 7) / 8)
-/* The most bytes a piece takes beside its codes: header (9), a plain table (the compact
- * one is used only when smaller), stream count and bit counts (1 + 16), and each stream's
- * last byte (4). */
-#define PIECE_OVERHEAD (9 + PLAIN_TABLE_MOST + 17 + 4)
+/* The most bytes a piece takes beside its codes: header (type, a LEB128 symbol count of at
+ * most 4 bytes, CRC: 9), a plain table (the compact one is used only when smaller), stream
+ * count and bit counts (1 + 4 LEB128 numbers of at most 5 bytes), and each stream's last
+ * byte (4).  (Format version 2; version 1's fixed-width fields took less but for the
+ * counts, 1 + 16.) */
+#define PIECE_OVERHEAD (9 + PLAIN_TABLE_MOST + 21 + 4)
 
 /* -- small helpers -------------------------------------------------------------------- */
 

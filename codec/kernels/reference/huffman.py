@@ -227,7 +227,7 @@ def encode_huffman_pieces(symbols: np.ndarray, ends: list[int], counts: np.ndarr
 
 
 def decode_huffman_run(buffer, pos: int, block_size: int, previous: bytes | None,
-                       budget: int, largest: int) -> None:
+                       budget: int, largest: int, version: int = 1) -> None:
     """Decode, in one call, the blocks of a byte frame of Huffman blocks that start at *pos*
     while they have compact tables (0x05) or reuse the previous block's code (0x06, whose
     256 lengths *previous* holds), are whole in *buffer*, hold at most *largest* symbols
@@ -235,7 +235,8 @@ def decode_huffman_run(buffer, pos: int, block_size: int, previous: bytes | None
     included: (their bytes; where each block starts in *buffer*, and where the last ends;
     where each one's bytes end; their CRC-32s, checked; the 256 lengths of each).
     Or None, when the first block is not of that kind: the blocks then go one at a time.
-    The numpy backend always says None."""
+    *version* is the frame's format version (FORMAT.md, section 17).  The numpy backend
+    always says None."""
     return None
 
 
