@@ -232,8 +232,9 @@ def parse_ans_block(buffer, pos: int, cursor: int, kind: int, symbols: int, crc:
                           cursor + _LANES.size - pos, shared=kind == BLOCK_ANS_SHARED)
 
 
-def decode_ans_block(block: AnsBlockHeader, buffer, pos: int) -> np.ndarray:
+def decode_ans_block(block: AnsBlockHeader, buffer, pos: int) -> tuple[np.ndarray | bytes, int]:
     """Decode the symbols of the ANS block at *pos*; the whole block must be in *buffer*.
+    Returns them, and how many distinct symbols they are (for rule A5).
 
     The output, block.symbols of them, is allocated before the words are checked: a
     damaged block costs as much memory as a valid one (see parse_ans_block).
@@ -245,8 +246,8 @@ def decode_ans_block(block: AnsBlockHeader, buffer, pos: int) -> np.ndarray:
     if np.any(states < ANS_LOWER_BOUND):
         raise FormatError("an ANS lane starts below the lowest state: the block is damaged")
     cursor += _STATE_BYTES * block.lanes
-    words = np.frombuffer(bytes(buffer[cursor:cursor + _WORD_BYTES * block.word_count]),
-                          dtype="<u4")
+    words = buffer[cursor:cursor + _WORD_BYTES * block.word_count]  # read where they lie
     table = block.table
-    return backend.kernels.ans_decode(words, states, block.symbols, table.freqs,
-                                       table.cumulative, table.precision, block.listed)
+    return backend.kernels.ans_decode_counted(words, states, block.symbols, table.freqs,
+                                               table.cumulative, table.precision,
+                                               block.listed)
