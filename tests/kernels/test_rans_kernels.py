@@ -1,7 +1,8 @@
 """The compiled rANS kernels against the numpy reference, where their paths differ: the byte
 decoder's packed table (precision 12 or less), its versions by lane count (1 to 8 lanes in
-registers, more four at a time), the byte values it marks as it decodes (rule A5), and its
-reading of a block's words where they lie."""
+registers, more four at a time), the byte values it marks as it decodes (rule A5), its
+reading of a block's words where they lie, and the encoder's byte loop, which finds a symbol
+without a frequency after coding, not before."""
 
 from __future__ import annotations
 
@@ -144,6 +145,26 @@ def test_the_decoder_refuses_a_seen_buffer_it_cannot_fill():
         _ckernels.ans_decode(b"", states, 0, freqs, cumulative, 12, 1, bytearray(255))
     with pytest.raises(ValueError, match="seen is for byte symbols only"):
         _ckernels.ans_decode(b"", states, 0, freqs, cumulative, 12, 4, bytearray(256))
+
+
+@needs_c
+@pytest.mark.parametrize("lanes", [1, 4, 6])
+def test_the_byte_encoder_refuses_a_symbol_without_a_frequency(lanes):
+    """The byte loop learns of a symbol of frequency 0 after coding (its entry sheds a word
+    at every step, so it writes nothing outside its buffer); it still refuses it, wherever
+    the symbol is."""
+    freqs, cumulative = byte_table([3, 0, 1], 12)
+    for where in (0, 50, 99):
+        symbols = np.zeros(100, dtype=np.uint8)
+        symbols[where] = 1
+        states = np.empty(lanes, dtype=np.uint64)
+        words = np.empty(symbols.size, dtype=np.uint32)
+        with pytest.raises(ValueError, match="a symbol has no frequency in the table"):
+            _ckernels.ans_encode(symbols, 1, freqs, cumulative, 12, lanes, states, words)
+        with pytest.raises(ValueError, match="a symbol has no frequency in its piece's table"):
+            _ckernels.ans_encode_pieces(symbols, np.array([100], dtype=np.int64), freqs,
+                                        cumulative, 12, np.array([lanes], dtype=np.int64),
+                                        states, words, np.empty(1, dtype=np.int64))
 
 
 @needs_c
