@@ -25,7 +25,14 @@ from ..kernels import backend
 from ..kernels.reference.rans import ANS_LOWER_BOUND
 from ..models.alphabet import ALPHABETS, Alphabet
 from ..models.distribution import Distribution
-from ..models.frequency_table import MAX_PRECISION, FrequencyTable, precision_for_block
+from ..models.frequency_table import (
+    BYTE_BLOCK_PRECISION,
+    FINE_BYTE_BLOCK_PRECISION,
+    MAX_PRECISION,
+    FrequencyTable,
+    byte_block_precision,
+    precision_for_block,
+)
 from .layout import BLOCK_ANS, BLOCK_ANS_SHARED, need
 from .presence import listed_symbols, pack_presence, parse_presence
 from .varint import pack_varints, parse_varints
@@ -173,12 +180,13 @@ def encode_ans_block(symbols: np.ndarray, alphabet: Alphabet,
     if shared is None:
         if alphabet.name == "bytes":  # 256 counts: the table may as well span the alphabet
             listed, counts = None, backend.kernels.count_symbols(symbols, alphabet.size)
+            table, packed_table = _byte_block_table(counts)
         else:
             listed, symbols, counts = listed_symbols(symbols, alphabet)
-        precision = precision_for_block(int(np.count_nonzero(counts)))
-        table = FrequencyTable.from_distribution(Distribution.from_counts(counts),
-                                                 precision=precision)
-        packed_table = pack_frequency_table(table, alphabet, listed)
+            precision = precision_for_block(int(np.count_nonzero(counts)))
+            table = FrequencyTable.from_distribution(Distribution.from_counts(counts),
+                                                     precision=precision)
+            packed_table = pack_frequency_table(table, alphabet, listed)
     else:
         table, packed_table = shared, b""
         counts = backend.kernels.count_symbols(symbols, table.size)
@@ -186,6 +194,22 @@ def encode_ans_block(symbols: np.ndarray, alphabet: Alphabet,
     lanes = lanes_for_counts(float(np.dot(counts[present], table.costs[present])),
                              symbols.size)
     return [packed_table, *ans_payload(symbols, table, lanes)]
+
+
+def _byte_block_table(counts: np.ndarray) -> tuple[FrequencyTable, bytes]:
+    """A byte block's own table, at the precision byte_block_precision chooses, packed."""
+    distribution = Distribution.from_counts(counts)
+    present = counts > 0
+    tables = []
+    for precision in (BYTE_BLOCK_PRECISION, FINE_BYTE_BLOCK_PRECISION):
+        table = FrequencyTable.from_distribution(distribution, precision=precision)
+        packed = pack_frequency_table(table)
+        bits = float(np.dot(counts[present], table.costs[present])) + 8 * len(packed)
+        tables.append((table, packed, bits))
+    (coarse, coarse_packed, coarse_bits), (fine, fine_packed, fine_bits) = tables
+    if byte_block_precision(coarse_bits, fine_bits) == BYTE_BLOCK_PRECISION:
+        return coarse, coarse_packed
+    return fine, fine_packed
 
 
 def ans_payload(symbols: np.ndarray, table: FrequencyTable, lanes: int) -> list:

@@ -33,7 +33,13 @@ from ..format.tables import pack_code_table, pack_compact_table, plain_table_siz
 from ..kernels import backend
 from ..models.codebook import Codebook, optimal_lengths
 from ..models.distribution import Distribution
-from ..models.frequency_table import FrequencyTable, quantize
+from ..models.frequency_table import (
+    BYTE_BLOCK_PRECISION,
+    FINE_BYTE_BLOCK_PRECISION,
+    FrequencyTable,
+    byte_block_precision,
+    quantize,
+)
 
 __all__ = ["encode_pieces", "encode_split", "huffman_block_floor"]
 
@@ -149,27 +155,38 @@ class _AnsPiece:
     lanes: int
 
 
-# A byte block's own rANS table has precision 16: the bits a symbol of frequency f costs
-# under it, 16 - log2(f), from one table, so that every way of planning sums the same
-# doubles.
-_PIECE_PRECISION = 16
+# The bits a symbol of frequency f costs under a table of precision p, p - log2(f), from
+# one table for each precision a piece may take, so that every way of planning sums the
+# same doubles.
+_PIECE_COSTS = {}
+for _precision in (BYTE_BLOCK_PRECISION, FINE_BYTE_BLOCK_PRECISION):
+    _PIECE_COSTS[_precision] = np.full((1 << _precision) + 1, np.inf)
+    _PIECE_COSTS[_precision][1:] = _precision - np.log2(np.arange(1, (1 << _precision) + 1))
 
 
-_PIECE_COSTS = np.full((1 << _PIECE_PRECISION) + 1, np.inf)
-_PIECE_COSTS[1:] = _PIECE_PRECISION - np.log2(np.arange(1, (1 << _PIECE_PRECISION) + 1))
-
-
-def _ideal_bits(counts: np.ndarray, freqs: np.ndarray) -> float:
-    """The ideal bits of byte *counts* under *freqs*: Σ c·(16 - log2 f) over the present
-    symbols, summed in order of byte value (as the compiled planner sums them)."""
+def _ideal_bits(counts: np.ndarray, table: FrequencyTable) -> float:
+    """The ideal bits of byte *counts* under *table*: Σ c·(precision - log2 f) over the
+    present symbols, summed in order of byte value (as the compiled planner sums them)."""
     present = counts > 0
-    return float(np.cumsum(counts[present] * _PIECE_COSTS[freqs[present]])[-1])
+    costs = _PIECE_COSTS[table.precision]
+    return float(np.cumsum(counts[present] * costs[table.freqs[present]])[-1])
 
 
 def _plan_ans_pieces(counts: np.ndarray) -> list[_AnsPiece]:
-    """Each piece's table, its own or (when that costs no more) the previous piece's."""
+    """Each piece's table, its own or (when that costs no more) the previous piece's; all
+    of one precision, the one byte_block_precision chooses for them together."""
     counts = np.ascontiguousarray(counts, dtype=np.int64)
-    fast = backend.kernels.plan_ans_pieces(counts, _PIECE_COSTS)
+    plans = {precision: _plan_at(counts, precision)
+             for precision in (BYTE_BLOCK_PRECISION, FINE_BYTE_BLOCK_PRECISION)}
+    bits = {precision: sum(plan.ideal_bits + 8 * len(plan.table) for plan in plan_list)
+            for precision, plan_list in plans.items()}
+    return plans[byte_block_precision(bits[BYTE_BLOCK_PRECISION],
+                                      bits[FINE_BYTE_BLOCK_PRECISION])]
+
+
+def _plan_at(counts: np.ndarray, precision: int) -> list[_AnsPiece]:
+    """_plan_ans_pieces with tables of this *precision*."""
+    fast = backend.kernels.plan_ans_pieces(counts, _PIECE_COSTS[precision])
     plans = []
     previous = None  # the table the last piece with a table of its own carried
     for index, piece_counts in enumerate(counts):
@@ -180,16 +197,16 @@ def _plan_ans_pieces(counts: np.ndarray) -> list[_AnsPiece]:
                 plans.append(_AnsPiece(symbols, BLOCK_ANS_REUSE, b"", previous,
                                        float(ideals[index]), int(lanes[index])))
             else:
-                previous = FrequencyTable(freqs[index], _PIECE_PRECISION)
+                previous = FrequencyTable(freqs[index], precision)
                 plans.append(_AnsPiece(symbols, BLOCK_ANS, tables[index], previous,
                                        float(ideals[index]), int(lanes[index])))
             continue
         present = piece_counts > 0
-        own = FrequencyTable(quantize(piece_counts, _PIECE_PRECISION), _PIECE_PRECISION)
+        own = FrequencyTable(quantize(piece_counts, precision), precision)
         kind, table, used = BLOCK_ANS, pack_frequency_table(own), own
-        ideal = _ideal_bits(piece_counts, own.freqs)
+        ideal = _ideal_bits(piece_counts, own)
         if previous is not None and (previous.freqs[present] > 0).all():
-            reused_bits = _ideal_bits(piece_counts, previous.freqs)
+            reused_bits = _ideal_bits(piece_counts, previous)
             if reused_bits <= 8 * len(table) + ideal:
                 kind, table, used, ideal = BLOCK_ANS_REUSE, b"", previous, reused_bits
         plans.append(_AnsPiece(symbols, kind, table, used, ideal,
@@ -207,7 +224,7 @@ def _write_ans_pieces(data, symbols: np.ndarray, ends: list[int],
     # All the pieces in one kernel call if it can, their steps overlapping.
     fast = backend.kernels.ans_encode_pieces(
         symbols, ends, np.array([plan.used.freqs for plan in plans]),
-        np.array([plan.used.cumulative for plan in plans]), _PIECE_PRECISION,
+        np.array([plan.used.cumulative for plan in plans]), plans[0].used.precision,
         [plan.lanes for plan in plans])
     out: list = []
     first_lane = 0

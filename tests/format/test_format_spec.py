@@ -54,7 +54,8 @@ EMBEDDED, REFERENCED = 1, 0  # section 3.1: the codebook section's storage byte
 ANS_L = 1 << 32  # section 14.3: L, where every lane starts (encoder) and ends (decoder)
 MAX_LANES = 4096  # section 14.2
 MAX_PRECISION = 24  # section 14.1
-OWN_TABLE_PRECISION = 16  # section 14.5: a block's own table
+OWN_TABLE_PRECISION = 16  # section 14.5: a block's own table, in alphabets other than bytes
+BYTE_TABLE_PRECISION = 12  # section 14.5: a block's own table in the bytes alphabet, or 16
 BITS_PER_LANE = 100_000  # section 14.5: K = ideal payload bits // 100 000, or
 BITS_PER_SPARE_LANE = 50_000  # ... up to 4 at one per 50 000 bits
 FLAG_RESERVED = 0xF0  # section 3: flags bits 4 to 7
@@ -826,10 +827,18 @@ def shared_table(weights: Mapping[int, int | Fraction]) -> FreqTable:
     return quantise(weights, shared_precision(weights))
 
 
-def own_table(data: bytes | Sequence[int]) -> FreqTable:
-    """Sections 14.5 and 15: a block's own table, from its counts, at precision 16, or
-    ceil(log2 d) + 2 (at most 24) for a block of d > 2^14 distinct symbols."""
+def own_table(data: bytes | Sequence[int], alphabet: Alphabet = BYTES) -> FreqTable:
+    """Sections 14.5 and 15: a block's own table, from its counts: for bytes at precision
+    12, unless its bits there (ideal payload and table) exceed those at 16 by more than
+    1/1024 of them; for other alphabets at precision 16, or ceil(log2 d) + 2 (at most 24)
+    for a block of d > 2^14 distinct symbols."""
     counts = Counter(data)
+    if alphabet == BYTES:
+        coarse, fine = (quantise(counts, precision)
+                        for precision in (BYTE_TABLE_PRECISION, OWN_TABLE_PRECISION))
+        coarse_bits, fine_bits = (ideal_payload_bits(data, table) + 8 * len(freq_table(table))
+                                  for table in (coarse, fine))
+        return fine if coarse_bits > fine_bits + fine_bits / 1024 else coarse
     precision = OWN_TABLE_PRECISION
     if len(counts) > 1 << 14:
         precision = min(24, math.ceil(math.log2(len(counts))) + 2)
@@ -1208,7 +1217,7 @@ def ans_block(data: bytes, table: FreqTable | None = None, *, lanes: int = 1,
     ``data``'s in ``alphabet``) by the reference encoder; by default with its own table
     (section 14.5's) and 1 lane. Each keyword overrides one field."""
     values = bytes_to_symbols(data, alphabet) if values is None else values
-    table = own_table(values) if table is None else table
+    table = own_table(values, alphabet) if table is None else table
     coded_states, coded_words = ans_encode(values, table, lanes, start)
     states = coded_states if states is None else states
     words = coded_words if words is None else words
@@ -1943,7 +1952,7 @@ def check_ans_choices(data: bytes, packed: bytes, block_size: int,
         assert frame.flags == FLAG_ANS and frame.codebook is None
         for block in frame.blocks:
             assert block.block_type == ANS_BLOCK
-            assert block.table.precision == OWN_TABLE_PRECISION
+            assert block.table.precision in (BYTE_TABLE_PRECISION, OWN_TABLE_PRECISION)
             assert block.table == own_table(block.data)
     else:
         weights = _weights_of(codebook)
@@ -1991,21 +2000,21 @@ def test_ans_encoder_choices_of_section_14_5(name, block_size, codebook, embed):
 
 ABRACADABRA_ANS_HEX = """
 89 48 55 46 01 02 00 00 10 00 d7 c4 93 5d 03 0b
-00 00 00 b7 f9 ea 17 10 00 00 00 00 00 00 00 00
+00 00 00 b7 f9 ea 17 0c 00 00 00 00 00 00 00 00
 00 00 00 00 78 00 20 00 00 00 00 00 00 00 00 00
-00 00 00 00 00 00 00 00 dc e8 01 8b 5d c5 2e c5
-2e 8a 5d 01 00 00 00 00 00 22 67 40 5b ee 11 57
-00 00 0b 00 00 00 00 00 00 00
+00 00 00 00 00 00 00 00 c5 0e e8 05 f3 02 f3 02
+e8 05 01 00 00 00 00 00 9d 82 c1 63 ff 11 57 00
+00 0b 00 00 00 00 00 00 00
 """
 
 
 def test_rans_golden_vector():
     """``compress(b"abracadabra", coder="ans")``, worked out from sections 14.1 to 14.5.
 
-    M q gives a 29789.09, b and r 11915.64, c and d 5957.82; the floors sum to 65 533, and
-    the 3 missing units go where q log2((f + 1) / f) is greatest: c, then d (the tie goes to
-    the smaller byte value), then b. 11 symbols cost about 22.9 bits: K = 1, and the lane's
-    state grows from 2^32 to 0x005711EE5B406722 without emitting a word (W = 0).
+    At precision 12, M q gives a 1861.82, b and r 744.73, c and d 372.36; the floors sum to
+    4 093, and the 3 missing units go where q log2((f + 1) / f) is greatest: a, then b and
+    r (tied: the smaller byte value first). 11 symbols cost about 22.4 bits: K = 1, and the
+    lane's state grows from 2^32 to 0x005711FF63C1829D without emitting a word (W = 0).
     """
     packed = bytes.fromhex(ABRACADABRA_ANS_HEX)
     assert huffkit.compress(ABR, coder="ans") == packed == rebuild_ans_frame(ABR,
@@ -2013,9 +2022,9 @@ def test_rans_golden_vector():
     (frame,) = parse(packed)
     (block,) = frame.blocks
     assert frame.flags == FLAG_ANS and block.block_type == ANS_BLOCK
-    assert block.table == FreqTable(16, {A: 29789, B: 11916, R: 11915, C: 5958, D: 5958})
-    assert block.states == [0x005711EE5B406722] and block.words == []
-    assert packed[56:67] == bytes.fromhex("dce801 8b5d c52e c52e 8a5d")  # LEB128 of f - 1
+    assert block.table == FreqTable(12, {A: 1862, B: 745, R: 745, C: 372, D: 372})
+    assert block.states == [0x005711FF63C1829D] and block.words == []
+    assert packed[56:66] == bytes.fromhex("c50e e805 f302 f302 e805")  # LEB128 of f - 1
     assert reference_decode(packed) == ABR
 
 
@@ -2030,22 +2039,33 @@ def test_flag_bits_of_each_coder():
         assert packed[14 + 8] == (EMBEDDED if embed else REFERENCED)
 
 
-def test_own_tables_have_precision_16_and_lanes_follow_the_payload():
-    """K = max(ideal bits // 100 000, ceil(n / 131 072), min(4, spare)) (section 14.5): 4
-    lanes for 30 000 random bytes (240 000 bits), and for 67 500 rare bytes (4 by their
-    number, their payload being over 20 000 bits)."""
-    for name, lanes in [("random-30k", 4), ("rare-bytes-70k", 4), ("readme-4k", 1)]:
+def test_own_tables_take_precision_12_or_16_and_lanes_follow_the_payload():
+    """A byte block's table has 12 bits, or 16 where 12 would cost more than 1/1024 more
+    (section 14.5): 67 500 bytes of four common values and 252 rare ones, each rare one
+    taking 1/4096 of the total at 12 bits, lose 3.7% there. K = max(ideal bits // 100 000,
+    ceil(n / 131 072), min(4, spare)): 4 lanes for 30 000 random bytes (240 000 bits), and
+    for the 67 500 (4 by their number, their payload being over 20 000 bits)."""
+    for name, precision, lanes in [("random-30k", BYTE_TABLE_PRECISION, 4),
+                                   ("rare-bytes-70k", OWN_TABLE_PRECISION, 4),
+                                   ("readme-4k", BYTE_TABLE_PRECISION, 1)]:
         (frame,) = parse(_ans_compressed(name, DEFAULT_BLOCK_SIZE, None, True))
         (block,) = frame.blocks
-        assert block.table.precision == OWN_TABLE_PRECISION
+        assert block.table.precision == precision
+        assert block.table == own_table(block.data)
         assert len(block.states) == lanes == lane_count(block.data, block.table)
+    counts = Counter(ANS_INPUTS["rare-bytes-70k"])
+    coarse = quantise(counts, BYTE_TABLE_PRECISION)
+    fine = quantise(counts, OWN_TABLE_PRECISION)
+    loss = (ideal_payload_bits(ANS_INPUTS["rare-bytes-70k"], coarse)
+            / ideal_payload_bits(ANS_INPUTS["rare-bytes-70k"], fine))
+    assert 1.03 < loss < 1.04
 
 
 def test_quantisation_takes_units_away():
     """Both directions of section 14.5's quantisation are exercised, and match huffkit's."""
     (frame,) = parse(_ans_compressed("rare-bytes-70k", DEFAULT_BLOCK_SIZE, None, True))
     (block,) = frame.blocks
-    assert _units_taken_away(Counter(block.data), OWN_TABLE_PRECISION) > 0
+    assert _units_taken_away(Counter(block.data), block.table.precision) > 0
     assert all(block.table.freqs[value] == 1 for value in range(4, 256))
     assert block.table == own_table(block.data)
     model = _ans_codebook("tiny-alpha-ans")
@@ -2054,7 +2074,7 @@ def test_quantisation_takes_units_away():
     assert _units_taken_away(_weights_of(model), MAX_PRECISION) > 0
     assert frame.codebook.table == shared_table(_weights_of(model))
     # and units added: the golden vector's table (test_rans_golden_vector) needs 3 more.
-    assert _units_taken_away(Counter(ABR), OWN_TABLE_PRECISION) == 0
+    assert _units_taken_away(Counter(ABR), BYTE_TABLE_PRECISION) == 0
 
 
 def test_shared_table_precision_above_16():
@@ -2507,7 +2527,7 @@ def rebuild_alphabet_frame(data: bytes, alphabet: Alphabet, block_size: int, *, 
     if coder == "ans":
         if codebook is None:
             blocks = [ans_block(part, alphabet=alphabet, values=symbols,
-                                lanes=lane_count(symbols, own_table(symbols)))
+                                lanes=lane_count(symbols, own_table(symbols, alphabet)))
                       for part, symbols in zip(parts, values, strict=True)]
             return ans_frame(*blocks, block_size=block_size, alphabet=alphabet)
         table = shared_table(_weights_of(codebook))
@@ -2556,7 +2576,7 @@ def check_alphabet_choices(data: bytes, packed: bytes, alphabet: Alphabet, block
             assert max(block.lengths.values()) <= limit
             assert block.lengths == section11_lengths(block.values, limit)
         elif block.block_type == ANS_BLOCK:
-            assert block.table == own_table(block.values)
+            assert block.table == own_table(block.values, alphabet)
     if codebook is not None:
         assert frame.codebook.storage == (EMBEDDED if embed else REFERENCED)
         assert frame.codebook.identifier == bytes.fromhex(codebook.identifier)
@@ -2753,7 +2773,7 @@ def test_rans_own_table_of_more_than_2_14_symbols_is_finer():
     assert reference_decode(packed) == data
     (block,) = parse(packed)[0].blocks
     assert block.table.precision == 19
-    assert block.table == own_table(values)
+    assert block.table == own_table(values, PAIRS)
 
 
 # -- section 15: hand-made streams the encoder never writes, but the format allows -----------
@@ -2996,7 +3016,7 @@ ALPHABET_INVALID_CASES = [  # (packed, rule, codebook given to both decoders)
         ABCDE_TABLE, alphabet=PAIRS, numbers={0x6162: b"\x08"}))), "A1", None,
                  id="A1-pairs-sum-above-M"),
     pytest.param(_utf8_ans(ans_block(SHORT, alphabet=UTF8, table_bytes=freq_table(
-        own_table(SHORT_VALUES), alphabet=UTF8, precision=0))), "A1", None,
+        own_table(SHORT_VALUES, UTF8), alphabet=UTF8, precision=0))), "A1", None,
                  id="A1-utf8-precision-0"),
     pytest.param(_utf8_ans(shared_ans_block(T_UTF8_DATA, T_UTF8, alphabet=UTF8),
                            section=ans_section(None, table_bytes=freq_table(

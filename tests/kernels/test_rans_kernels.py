@@ -1,8 +1,8 @@
 """The compiled rANS kernels against the numpy reference, where their paths differ: the byte
 decoder's packed table (precision 12 or less), its versions by lane count (1 to 8 lanes in
 registers, more four at a time), the byte values it marks as it decodes (rule A5), its
-reading of a block's words where they lie, and the encoder's byte loop, which finds a symbol
-without a frequency after coding, not before."""
+reading of a block's words where they lie, the encoder's byte loop, which finds a symbol
+without a frequency after coding, not before, and the planner's precision."""
 
 from __future__ import annotations
 
@@ -165,6 +165,21 @@ def test_the_byte_encoder_refuses_a_symbol_without_a_frequency(lanes):
             _ckernels.ans_encode_pieces(symbols, np.array([100], dtype=np.int64), freqs,
                                         cumulative, 12, np.array([lanes], dtype=np.int64),
                                         states, words, np.empty(1, dtype=np.int64))
+
+
+@needs_c
+@pytest.mark.parametrize("precision", [12, 16])
+def test_the_compiled_planner_takes_its_precision_from_the_costs(precision):
+    """plan_ans_pieces quantises at the precision p of its 2**p + 1 costs (a table's first
+    byte), and refuses costs of any other length."""
+    counts = np.zeros((1, 256), dtype=np.int64)
+    counts[0, :3] = [900, 90, 10]
+    costs = np.full((1 << precision) + 1, np.inf)
+    costs[1:] = precision - np.log2(np.arange(1, (1 << precision) + 1))
+    tables, freqs, *_ = compiled.plan_ans_pieces(counts, costs)
+    assert tables[0][0] == precision and int(freqs.sum()) == 1 << precision
+    with pytest.raises(ValueError, match=r"2\*\*precision \+ 1 costs"):
+        compiled.plan_ans_pieces(counts, costs[:-1])
 
 
 @needs_c
