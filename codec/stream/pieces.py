@@ -176,31 +176,46 @@ def _plan_ans_pieces(counts: np.ndarray) -> list[_AnsPiece]:
     """Each piece's table, its own or (when that costs no more) the previous piece's; all
     of one precision, the one byte_block_precision chooses for them together."""
     counts = np.ascontiguousarray(counts, dtype=np.int64)
-    plans = {precision: _plan_at(counts, precision)
-             for precision in (BYTE_BLOCK_PRECISION, FINE_BYTE_BLOCK_PRECISION)}
-    bits = {precision: sum(plan.ideal_bits + 8 * len(plan.table) for plan in plan_list)
-            for precision, plan_list in plans.items()}
-    return plans[byte_block_precision(bits[BYTE_BLOCK_PRECISION],
-                                      bits[FINE_BYTE_BLOCK_PRECISION])]
+    precisions = (BYTE_BLOCK_PRECISION, FINE_BYTE_BLOCK_PRECISION)
+    fast = [backend.kernels.plan_ans_pieces(counts, _PIECE_COSTS[precision])
+            for precision in precisions]
+    if all(plan is not None for plan in fast):
+        # Planned in C: the choice from its ideal bits and tables, and only the chosen
+        # plan's tables made (each FrequencyTable costs a few numpy calls).
+        bits = [sum(float(ideal) + 8 * len(table)
+                    for ideal, table in zip(ideals, tables, strict=True))
+                for tables, _, ideals, _, _ in fast]  # added as below, in the same order
+        chosen = byte_block_precision(*bits)
+        return _plans_from(counts, chosen, fast[precisions.index(chosen)])
+    plans = {precision: _plan_at(counts, precision) for precision in precisions}
+    bits = [sum(plan.ideal_bits + 8 * len(plan.table) for plan in plans[precision])
+            for precision in precisions]
+    return plans[byte_block_precision(*bits)]
 
 
-def _plan_at(counts: np.ndarray, precision: int) -> list[_AnsPiece]:
-    """_plan_ans_pieces with tables of this *precision*."""
-    fast = backend.kernels.plan_ans_pieces(counts, _PIECE_COSTS[precision])
+def _plans_from(counts: np.ndarray, precision: int, fast: tuple) -> list[_AnsPiece]:
+    """The plans of the compiled planner's output *fast* (tables of this *precision*)."""
+    tables, freqs, ideals, lanes, reused = fast
     plans = []
     previous = None  # the table the last piece with a table of its own carried
     for index, piece_counts in enumerate(counts):
         symbols = int(piece_counts.sum())
-        if fast is not None:  # planned in C: make the tables and the plans
-            tables, freqs, ideals, lanes, reused = fast
-            if reused[index]:
-                plans.append(_AnsPiece(symbols, BLOCK_ANS_REUSE, b"", previous,
-                                       float(ideals[index]), int(lanes[index])))
-            else:
-                previous = FrequencyTable(freqs[index], precision)
-                plans.append(_AnsPiece(symbols, BLOCK_ANS, tables[index], previous,
-                                       float(ideals[index]), int(lanes[index])))
-            continue
+        if reused[index]:
+            plans.append(_AnsPiece(symbols, BLOCK_ANS_REUSE, b"", previous,
+                                   float(ideals[index]), int(lanes[index])))
+        else:
+            previous = FrequencyTable(freqs[index], precision)
+            plans.append(_AnsPiece(symbols, BLOCK_ANS, tables[index], previous,
+                                   float(ideals[index]), int(lanes[index])))
+    return plans
+
+
+def _plan_at(counts: np.ndarray, precision: int) -> list[_AnsPiece]:
+    """_plan_ans_pieces with tables of this *precision*, planned in Python."""
+    plans = []
+    previous = None  # the table the last piece with a table of its own carried
+    for piece_counts in counts:
+        symbols = int(piece_counts.sum())
         present = piece_counts > 0
         own = FrequencyTable(quantize(piece_counts, precision), precision)
         kind, table, used = BLOCK_ANS, pack_frequency_table(own), own
