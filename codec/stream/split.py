@@ -35,6 +35,7 @@ def split_points(symbols: np.ndarray, *, coder: str, max_block: int,
     cells = backend.kernels.count_cells(symbols, CELL)  # a row of 256 counts per cell
     lengths = backend.kernels.merge_cells(cells, coder, max_block)
     ends = np.cumsum(lengths)
-    # Each segment's counts: differences of the running counts at its last cell.
-    running = np.cumsum(cells, axis=0)[(ends - 1) // CELL]
-    return ends.tolist(), np.diff(running, axis=0, prepend=0)
+    # Each segment's counts: the sum of its cells, from the one after the last segment's
+    # last cell.  (A running sum of the cells, down the rows, took 4 to 5 times as long.)
+    last = (ends - 1) // CELL
+    return ends.tolist(), np.add.reduceat(cells, np.concatenate(([0], last[:-1] + 1)), axis=0)
