@@ -211,16 +211,19 @@ def parse_block(buffer, pos: int, frame: FrameHeader,
 
 
 def check_every_code_is_used(listed: np.ndarray, symbols: np.ndarray, *, ans: bool,
-                             alphabet: Alphabet) -> None:
+                             alphabet: Alphabet, distinct: int | None = None) -> None:
     """A block's own table gives codes (or frequencies) to exactly the symbols it holds.
 
     Checking this catches damage the CRC cannot see: one flipped bit in the
     table of a one-symbol block can add a second symbol, whose complete code
     decodes the same stream to the same bytes.  (A frame's shared code may
     well code symbols that a block lacks, so its blocks are not checked.)
-    The decoded *symbols* all come from *listed*, so counting them suffices.
+    The decoded *symbols* all come from *listed*, so counting them suffices; *distinct*
+    is their count when the decoder learnt it.
     """
-    if backend.kernels.count_distinct(symbols, alphabet.size) == listed.size:
+    if distinct is None:
+        distinct = backend.kernels.count_distinct(symbols, alphabet.size)
+    if distinct == listed.size:
         return
     unused = np.setdiff1d(listed, symbols)
     listed_text = (f"{', '.join(map(str, unused[:8].tolist()))}"
@@ -244,8 +247,9 @@ def decode_block_symbols(block: BlockHeader | AnsBlockHeader, buffer, pos: int,
     bytes alphabet, else uint32): what ``inspect`` counts, without converting the bytes
     back to symbols (for utf8, that took 16 more bytes a symbol than decoding)."""
     need(buffer, pos, block.size)
+    distinct = None  # how many distinct symbols were decoded, if the decoder counted them
     if isinstance(block, AnsBlockHeader):
-        symbols = decode_ans_block(block, buffer, pos)
+        symbols, distinct = decode_ans_block(block, buffer, pos)
     else:
         symbols = decode_huffman_block(block, buffer, pos)
     decoded = symbols  # bytes, when every symbol is a byte value
@@ -253,7 +257,7 @@ def decode_block_symbols(block: BlockHeader | AnsBlockHeader, buffer, pos: int,
         symbols = np.frombuffer(symbols, dtype=np.uint8)
     if not (block.shared or block.reused):
         check_every_code_is_used(block.listed, symbols, ans=isinstance(block, AnsBlockHeader),
-                                 alphabet=block.alphabet)
+                                 alphabet=block.alphabet, distinct=distinct)
     try:
         if isinstance(decoded, bytes) and block.alphabet.name == "bytes":
             data = decoded

@@ -26,7 +26,12 @@ from ..kernels import backend
 from ..kernels.reference.rans import ANS_LOWER_BOUND
 from ..models.alphabet import ALPHABETS, Alphabet
 from ..models.distribution import Distribution
-from ..models.frequency_table import MAX_PRECISION, FrequencyTable, precision_for_block
+from ..models.frequency_table import (
+    BYTE_BLOCK_PRECISION,
+    MAX_PRECISION,
+    FrequencyTable,
+    precision_for_block,
+)
 from .layout import (
     BLOCK_ANS,
     BLOCK_ANS_SHARED,
@@ -196,7 +201,8 @@ def encode_ans_block(symbols: np.ndarray, alphabet: Alphabet,
         present = np.flatnonzero(counts)
         precision = precision_for_block(present.size)
         chosen = choose_precision(counts[present], present if listed is None else listed,
-                                  precision)
+                                  precision,
+                                  fast=BYTE_BLOCK_PRECISION if listed is None else None)
         freqs = chosen.freqs
         if listed is None:  # spread over the byte values again
             freqs = np.zeros(alphabet.size, dtype=np.int64)
@@ -272,8 +278,9 @@ def parse_ans_block(buffer, pos: int, cursor: int, kind: int, symbols: int, crc:
                           shared=kind == BLOCK_ANS_SHARED, table_size=table_size)
 
 
-def decode_ans_block(block: AnsBlockHeader, buffer, pos: int) -> np.ndarray:
+def decode_ans_block(block: AnsBlockHeader, buffer, pos: int) -> tuple[np.ndarray | bytes, int]:
     """Decode the symbols of the ANS block at *pos*; the whole block must be in *buffer*.
+    Returns them, and how many distinct symbols they are (for rule A5).
 
     The output, block.symbols of them, is allocated before the words are checked: a
     damaged block costs as much memory as a valid one (see parse_ans_block).
@@ -285,8 +292,8 @@ def decode_ans_block(block: AnsBlockHeader, buffer, pos: int) -> np.ndarray:
     if np.any(states < ANS_LOWER_BOUND):
         raise FormatError("an ANS lane starts below the lowest state: the block is damaged")
     cursor += _STATE_BYTES * block.lanes
-    words = np.frombuffer(bytes(buffer[cursor:cursor + _WORD_BYTES * block.word_count]),
-                          dtype="<u4")
+    words = buffer[cursor:cursor + _WORD_BYTES * block.word_count]  # read where they lie
     table = block.table
-    return backend.kernels.ans_decode(words, states, block.symbols, table.freqs,
-                                       table.cumulative, table.precision, block.listed)
+    return backend.kernels.ans_decode_counted(words, states, block.symbols, table.freqs,
+                                               table.cumulative, table.precision,
+                                               block.listed)

@@ -20,8 +20,8 @@ from .reference.huffman import LONGEST_DECODABLE_CODE
 #: The compiler that built the kernels, and its version ("gcc 12.2.0", "clang 14.0.6 ...").
 COMPILER: str = _ckernels.COMPILER.strip()
 
-__all__ = ["ans_decode", "ans_encode", "count_distinct", "count_symbols", "decode_streams",
-           "encode_streams"]
+__all__ = ["ans_decode", "ans_decode_counted", "ans_encode", "count_distinct", "count_symbols",
+           "decode_streams", "encode_streams"]
 
 
 def count_symbols(symbols: np.ndarray, alphabet_size: int) -> np.ndarray:
@@ -142,6 +142,29 @@ def ans_decode(words: np.ndarray, states: np.ndarray, count: int, freqs: np.ndar
                cumulative: np.ndarray, precision: int,
                values: np.ndarray | None = None) -> bytes | np.ndarray:
     """Decode *count* symbols from rANS *words* and *states* (see ``reference.ans_decode``)."""
+    return _ans_decode(words, states, count, freqs, cumulative, precision, values, None)[0]
+
+
+def ans_decode_counted(words, states: np.ndarray, count: int, freqs: np.ndarray,
+                       cumulative: np.ndarray, precision: int,
+                       values: np.ndarray | None = None) -> tuple[bytes | np.ndarray, int]:
+    """``ans_decode``, and how many distinct symbols the decoded ones are (see
+    ``reference.ans_decode_counted``): symbols of a table of at most 256 are marked as they
+    are decoded, others counted after."""
+    seen = np.empty(256, dtype=np.uint8)
+    symbols, marked = _ans_decode(words, states, count, freqs, cumulative, precision, values,
+                                  seen)
+    if marked:
+        return symbols, int(np.count_nonzero(seen))
+    size = int(values[-1]) + 1 if values is not None and values.size else len(freqs)
+    return symbols, count_distinct(symbols, size)
+
+
+def _ans_decode(words, states: np.ndarray, count: int, freqs: np.ndarray,
+                cumulative: np.ndarray, precision: int, values: np.ndarray | None,
+                seen: np.ndarray | None) -> tuple[bytes | np.ndarray, bool]:
+    """ans_decode, and whether the kernel marked each symbol it decoded in *seen* (256
+    bytes; it can for a table of at most 256 symbols)."""
     freqs = np.ascontiguousarray(freqs, dtype=np.uint32)
     cumulative = np.ascontiguousarray(cumulative, dtype=np.uint32)
     if values is not None and values.size and int(values[-1]) < 256:
@@ -151,13 +174,17 @@ def ans_decode(words: np.ndarray, states: np.ndarray, count: int, freqs: np.ndar
         freqs, values = dense_freqs, None
         cumulative = np.concatenate(([0], np.cumsum(freqs[:-1]))).astype(np.uint32)
     width = 1 if freqs.size <= 256 else 4
+    marked = seen is not None and width == 1
+    if isinstance(words, np.ndarray):  # else a block's bytes: the kernel reads them in place
+        words = np.ascontiguousarray(words, dtype="<u4")
+    arguments = (words,
+                 np.ascontiguousarray(states, dtype=np.uint64), count, freqs, cumulative,
+                 precision, width) + ((seen,) if marked else ())
     try:
-        decoded = _ckernels.ans_decode(np.ascontiguousarray(words, dtype=np.uint32),
-                                       np.ascontiguousarray(states, dtype=np.uint64), count,
-                                       freqs, cumulative, precision, width)
+        decoded = _ckernels.ans_decode(*arguments)
     except ValueError as error:
         raise FormatError(str(error)) from None
-    return _as_symbols(decoded, width, values)
+    return _as_symbols(decoded, width, values), marked
 
 
 def join(parts: list, threads: int) -> bytes:

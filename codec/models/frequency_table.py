@@ -26,7 +26,8 @@ from .._errors import CodebookError
 from ..kernels import backend
 from .distribution import Distribution
 
-__all__ = ["DEFAULT_PRECISION", "MAX_PRECISION", "FrequencyTable"]
+__all__ = ["BYTE_BLOCK_PRECISION", "DEFAULT_PRECISION", "FINE_BYTE_BLOCK_PRECISION",
+           "MAX_PRECISION", "FrequencyTable", "byte_block_precision"]
 
 #: The frequencies of a table sum to 2**precision.  The kernels' 64-bit states allow up
 #: to 24 bits while keeping the state 2**8 times larger than the total, so that the
@@ -35,6 +36,16 @@ MAX_PRECISION = 24
 #: Enough for a block's own table: a byte that occurs once in a 1 MiB block is still
 #: coded in 16 bits rather than its 20, at a negligible cost to the others.
 DEFAULT_PRECISION = 16
+#: A byte block's own table: 12 bits, which the compiled decoder reads through one 32-bit
+#: entry per slot (symbol, frequency and offset), a 16 KB table that stays in the L1 cache,
+#: where at 16 bits it read a 64 KB byte-per-slot table, then the frequency and the
+#: cumulative frequency of the symbol found.  At 12 bits text loses next to nothing (a
+#: rare byte's frequency of 1 is 1/4096 of the total); data of one dominant byte and many
+#: rare ones loses more (ptt5, as one block: 2.4%), so such a block takes
+#: FINE_BYTE_BLOCK_PRECISION (byte_block_precision; FORMAT.md, section 14.5).
+BYTE_BLOCK_PRECISION = 12
+#: A byte block's own table when BYTE_BLOCK_PRECISION would cost it too much.
+FINE_BYTE_BLOCK_PRECISION = 16
 
 
 class FrequencyTable:
@@ -143,13 +154,24 @@ def precision_for(distribution: Distribution) -> int:
 
 
 def precision_for_block(distinct: int) -> int:
-    """The precision of a block's own table holding *distinct* symbols.
+    """The precision of a block's own table holding *distinct* symbols of an alphabet
+    other than bytes (whose blocks take byte_block_precision's).
 
     16 bits, unless the block holds more than 2**14 distinct symbols (utf8 or
     pairs blocks can): then 2 bits more than their number needs, so that each
     still gets a frequency of about 4 on average.
     """
     return int(min(MAX_PRECISION, max(DEFAULT_PRECISION, (distinct - 1).bit_length() + 2)))
+
+
+def byte_block_precision(coarse_bits: float, fine_bits: float) -> int:
+    """The precision of a byte block's own table (or of a split block's pieces' tables):
+    BYTE_BLOCK_PRECISION, unless its bits there (*coarse_bits*: the ideal payload, the sum
+    of log2(M / f) over its symbols, plus 8 per byte of its tables) exceed its bits at
+    FINE_BYTE_BLOCK_PRECISION (*fine_bits*) by more than 1/1024 of them."""
+    if coarse_bits > fine_bits + fine_bits / 1024:
+        return FINE_BYTE_BLOCK_PRECISION
+    return BYTE_BLOCK_PRECISION
 
 
 def quantize(weights: np.ndarray, precision: int) -> np.ndarray:

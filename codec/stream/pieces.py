@@ -35,7 +35,13 @@ from ..kernels import backend
 from ..models.alphabet import ALPHABETS
 from ..models.codebook import Codebook, optimal_lengths
 from ..models.distribution import Distribution
-from ..models.frequency_table import FrequencyTable, quantize
+from ..models.frequency_table import (
+    BYTE_BLOCK_PRECISION,
+    FINE_BYTE_BLOCK_PRECISION,
+    FrequencyTable,
+    byte_block_precision,
+    quantize,
+)
 
 __all__ = ["encode_pieces", "encode_split", "huffman_block_floor"]
 
@@ -159,56 +165,90 @@ class _AnsPiece:
     lanes: int
 
 
-# A byte block's own rANS table has precision 16: the bits a symbol of frequency f costs
-# under it, 16 - log2(f), from one table, so that every way of planning sums the same
-# doubles.
-_PIECE_PRECISION = 16
+# The bits a symbol of frequency f costs under a table of precision p, p - log2(f), from
+# one table for each precision a piece may take, so that every way of planning sums the
+# same doubles.
+_PIECE_COSTS = {}
+for _precision in (BYTE_BLOCK_PRECISION, FINE_BYTE_BLOCK_PRECISION):
+    _PIECE_COSTS[_precision] = np.full((1 << _precision) + 1, np.inf)
+    _PIECE_COSTS[_precision][1:] = _precision - np.log2(np.arange(1, (1 << _precision) + 1))
 
 
-_PIECE_COSTS = np.full((1 << _PIECE_PRECISION) + 1, np.inf)
-_PIECE_COSTS[1:] = _PIECE_PRECISION - np.log2(np.arange(1, (1 << _PIECE_PRECISION) + 1))
-
-
-def _ideal_bits(counts: np.ndarray, freqs: np.ndarray) -> float:
-    """The ideal bits of byte *counts* under *freqs*: Σ c·(16 - log2 f) over the present
-    symbols, summed in order of byte value (as the compiled planner sums them)."""
+def _ideal_bits(counts: np.ndarray, table: FrequencyTable) -> float:
+    """The ideal bits of byte *counts* under *table*: Σ c·(precision - log2 f) over the
+    present symbols, summed in order of byte value (as the compiled planner sums them)."""
     present = counts > 0
-    return float(np.cumsum(counts[present] * _PIECE_COSTS[freqs[present]])[-1])
+    costs = _PIECE_COSTS[table.precision]
+    return float(np.cumsum(counts[present] * costs[table.freqs[present]])[-1])
 
 
 def _plan_ans_pieces(counts: np.ndarray) -> list[_AnsPiece]:
-    """Each piece's table, its own or (when that costs no more) the previous piece's."""
+    """Each piece's table, its own or (when that costs no more) the previous piece's; all
+    of one precision, the one byte_block_precision chooses for them together.
+
+    Both choices weigh a table by its size in version 1 (``plan_ans_pieces``, the compiled
+    planner, packs those), so that both backends choose alike; the tables written are
+    version 2's compact ones, which are smaller, so a reuse is chosen a little more often
+    than it pays."""
     counts = np.ascontiguousarray(counts, dtype=np.int64)
-    fast = backend.kernels.plan_ans_pieces(counts, _PIECE_COSTS)
+    precisions = (BYTE_BLOCK_PRECISION, FINE_BYTE_BLOCK_PRECISION)
+    fast = [backend.kernels.plan_ans_pieces(counts, _PIECE_COSTS[precision])
+            for precision in precisions]
+    if all(plan is not None for plan in fast):
+        # Planned in C: the choice from its ideal bits and tables, and only the chosen
+        # plan's tables made (each FrequencyTable costs a few numpy calls).
+        bits = [sum(float(ideal) + 8 * len(table)
+                    for ideal, table in zip(ideals, tables, strict=True))
+                for tables, _, ideals, _, _ in fast]  # added as below, in the same order
+        chosen = byte_block_precision(*bits)
+        return _plans_from(counts, chosen, fast[precisions.index(chosen)])
+    planned = {precision: _plan_at(counts, precision) for precision in precisions}
+    bits = [sum(ideal + 8 * size for ideal, size in zip(*planned[precision][1:], strict=True))
+            for precision in precisions]
+    return planned[byte_block_precision(*bits)][0]
+
+
+def _plans_from(counts: np.ndarray, precision: int, fast: tuple) -> list[_AnsPiece]:
+    """The plans of the compiled planner's output *fast* (tables of this *precision*)."""
+    _, freqs, ideals, lanes, reused = fast
     plans = []
     previous = None  # the table the last piece with a table of its own carried
     for index, piece_counts in enumerate(counts):
         symbols = int(piece_counts.sum())
-        if fast is not None:  # planned in C: make the tables and the plans
-            _, freqs, ideals, lanes, reused = fast
-            if reused[index]:
-                plans.append(_AnsPiece(symbols, BLOCK_ANS_REUSE, b"", previous,
-                                       float(ideals[index]), int(lanes[index])))
-            else:
-                previous = FrequencyTable(freqs[index], _PIECE_PRECISION)
-                plans.append(_AnsPiece(symbols, BLOCK_ANS, pack_frequency_table(previous),
-                                       previous, float(ideals[index]), int(lanes[index])))
-            continue
+        if reused[index]:
+            plans.append(_AnsPiece(symbols, BLOCK_ANS_REUSE, b"", previous,
+                                   float(ideals[index]), int(lanes[index])))
+        else:
+            previous = FrequencyTable(freqs[index], precision)
+            plans.append(_AnsPiece(symbols, BLOCK_ANS, pack_frequency_table(previous),
+                                   previous, float(ideals[index]), int(lanes[index])))
+    return plans
+
+
+def _plan_at(counts: np.ndarray, precision: int,
+             ) -> tuple[list[_AnsPiece], list[float], list[int]]:
+    """_plan_ans_pieces with tables of this *precision*, planned in Python; and, as the
+    compiled planner gives them, each piece's ideal bits and its version-1 table's bytes
+    (0 for a reuse)."""
+    plans, ideals, sizes = [], [], []
+    previous = None  # the table the last piece with a table of its own carried
+    for piece_counts in counts:
+        symbols = int(piece_counts.sum())
         present = piece_counts > 0
-        own = FrequencyTable(quantize(piece_counts, _PIECE_PRECISION), _PIECE_PRECISION)
+        own = FrequencyTable(quantize(piece_counts, precision), precision)
         kind, table, used = BLOCK_ANS, pack_frequency_table(own), own
-        ideal = _ideal_bits(piece_counts, own.freqs)
+        size = len(pack_frequency_table(own, version=1))
+        ideal = _ideal_bits(piece_counts, own)
         if previous is not None and (previous.freqs[present] > 0).all():
-            reused_bits = _ideal_bits(piece_counts, previous.freqs)
-            # Weighed against the version-1 table's size, as the compiled planner
-            # (rans_tables.c) weighs it, so that both backends choose alike: the compact
-            # table is smaller, so a reuse is chosen a little more often than it pays.
-            if reused_bits <= 8 * len(pack_frequency_table(own, version=1)) + ideal:
-                kind, table, used, ideal = BLOCK_ANS_REUSE, b"", previous, reused_bits
+            reused_bits = _ideal_bits(piece_counts, previous)
+            if reused_bits <= 8 * size + ideal:
+                kind, table, used, ideal, size = BLOCK_ANS_REUSE, b"", previous, reused_bits, 0
         plans.append(_AnsPiece(symbols, kind, table, used, ideal,
                                lanes_for_counts(ideal, symbols)))
+        ideals.append(ideal)
+        sizes.append(size)
         previous = used
-    return plans
+    return plans, ideals, sizes
 
 
 def _write_ans_pieces(data, symbols: np.ndarray, ends: list[int],
@@ -220,7 +260,7 @@ def _write_ans_pieces(data, symbols: np.ndarray, ends: list[int],
     # All the pieces in one kernel call if it can, their steps overlapping.
     fast = backend.kernels.ans_encode_pieces(
         symbols, ends, np.array([plan.used.freqs for plan in plans]),
-        np.array([plan.used.cumulative for plan in plans]), _PIECE_PRECISION,
+        np.array([plan.used.cumulative for plan in plans]), plans[0].used.precision,
         [plan.lanes for plan in plans])
     out: list = []
     first_lane = 0

@@ -25,20 +25,238 @@ static inline uint32_t find_slot(const uint32_t *c, Py_ssize_t size, uint32_t sl
 }
 
 /*
+ * Byte symbols at a precision of at most PACKED_PRECISION (what huffkit's encoder gives a
+ * byte block's own table) decode through one 32-bit entry per slot: the symbol (8 bits),
+ * slot - cum[s] (12 bits) and freq[s] (12 bits), so that a step takes one load, from a
+ * table of 16 KB that stays in the L1 cache, where a byte-per-slot table and then f[s]
+ * and c[s] took three dependent loads (at precision 16, the first out of L1).  The one
+ * table that does not fit, a single byte value of frequency 4096 at precision 12, never
+ * changes a state and goes the general way.
+ */
+#define PACKED_PRECISION 12
+
+/* Word i of a block's words: 4 bytes, little-endian (FORMAT.md, section 1), read where they
+ * lie in the block, at any alignment, without copying them into an array first. */
+static inline uint32_t word_at(const uint8_t *w, Py_ssize_t i) {
+    uint32_t v;
+    memcpy(&v, w + 4 * i, 4);
+#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_BIG_ENDIAN__
+    v = __builtin_bswap32(v);
+#endif
+    return v;
+}
+
+static inline uint32_t packed_entry(uint32_t symbol, uint32_t bias, uint32_t freq) {
+    return symbol | bias << 8 | freq << 20;
+}
+
+/*
+ * The renormalisation of a step: the state with the word taken in (`refilled`) if it fell
+ * below ANS_LOWER, else as it is, and *pos moved past the word if it was taken; without a
+ * branch, which the data would make unpredictable.  gcc 12 compiles the conditional to a
+ * branch whatever its form, and the arithmetic form (a shift by 32 * need) costs twice the
+ * instructions, so on x86-64 it is three: a compare, a conditional move, an add of the
+ * carry.
+ */
+static inline __attribute__((always_inline)) uint64_t renormalise(uint64_t state,
+                                                                  uint64_t refilled,
+                                                                  Py_ssize_t *pos) {
+#if defined(__GNUC__) && defined(__x86_64__)
+    Py_ssize_t at = *pos;
+    __asm__("cmpq %[lower], %[state]\n\t"
+            "cmovbq %[refilled], %[state]\n\t"
+            "adcq $0, %[at]"
+            : [state] "+r"(state), [at] "+r"(at)
+            : [lower] "r"((uint64_t)ANS_LOWER), [refilled] "r"(refilled)
+            : "cc");
+    *pos = at;
+    return state;
+#else
+    uint64_t need = state < ANS_LOWER, keep = need - 1;  /* all ones when no word is taken */
+    *pos += (Py_ssize_t)need;
+    return (state & keep) | (refilled & ~keep);
+#endif
+}
+
+/*
+ * A step of a lane: its symbol to *dst (marked in seen[]), and the state after it, a word
+ * from w[*pos] taken in if it fell below ANS_LOWER, without a branch on the data (which
+ * makes it unpredictable).  The caller makes sure that w[*pos] may be read.
+ */
+static inline __attribute__((always_inline)) uint64_t packed_step(
+        uint64_t state, const int few_lanes, const uint32_t *restrict table,
+        const int precision,
+        const uint8_t *restrict w, Py_ssize_t *pos, uint8_t *restrict dst,
+        uint8_t *restrict seen) {
+    uint32_t e = table[state & (((uint64_t)1 << precision) - 1)];
+    uint64_t freq = e >> 20, bias = (e >> 8) & 0xFFF, high = state >> precision;
+    *dst = (uint8_t)e;
+    seen[(uint8_t)e] = 1;
+    if (!few_lanes) {
+        state = freq * high + bias;
+        return renormalise(state, state << 32 | word_at(w, *pos), pos);
+    }
+    /* Few lanes: each step waits for the last, so the state with a word taken in is found
+     * beside the state, not from it, two instructions sooner: freq * (high << 32) is
+     * (freq * high) << 32 whenever that state is taken, for it is then below 2^32.  (With
+     * more lanes the steps overlap, and the instructions it adds would cost time.) */
+    return renormalise(freq * high + bias, freq * (high << 32) + (bias << 32 | word_at(w, *pos)), pos);
+}
+
+/* The same step as packed_step, for the last rounds: it checks that a word is left (few
+ * are, so a step seldom needs one, and the branch is predictable).  0 when none is. */
+static inline __attribute__((always_inline)) int packed_step_checked(
+        uint64_t *x, const uint32_t *restrict table, const int precision,
+        const uint8_t *restrict w, Py_ssize_t word_count, Py_ssize_t *pos,
+        uint8_t *restrict dst, uint8_t *restrict seen) {
+    uint64_t state = *x;
+    uint32_t e = table[state & (((uint64_t)1 << precision) - 1)];
+    state = (uint64_t)(e >> 20) * (state >> precision) + ((e >> 8) & 0xFFF);
+    if (state < ANS_LOWER) {
+        if (*pos >= word_count)
+            return 0;
+        state = state << 32 | word_at(w, (*pos)++);
+    }
+    *x = state;
+    *dst = (uint8_t)e;
+    seen[(uint8_t)e] = 1;
+    return 1;
+}
+
+/*
+ * Decodes count byte symbols on `lanes` lanes through a packed table: symbol i from lane
+ * i mod lanes.  Returns 0, or 1 when the words run out.  Inlined with a constant `lanes`,
+ * the states stay in registers.
+ *
+ * A lane takes at most one word a step, so a round of `lanes` steps (one a lane) that
+ * starts with `lanes` words or more left reads no word beyond the last: such rounds check
+ * the words once, before they start, and only the last rounds check each step.  Both
+ * loops compute the same states from the same words, so where the first hands over to
+ * the second changes nothing in the output or in what is refused.
+ */
+static inline __attribute__((always_inline)) int packed_lanes(
+        uint64_t *x, const Py_ssize_t lanes, Py_ssize_t count,
+        const uint32_t *restrict table, const int precision, const uint8_t *restrict w,
+        Py_ssize_t word_count, Py_ssize_t *position, uint8_t *restrict dst,
+        uint8_t *restrict seen) {
+    Py_ssize_t pos = *position, start = 0;
+    for (; count - start >= lanes && word_count - pos >= lanes; start += lanes)
+        for (Py_ssize_t k = 0; k < lanes; k++)
+            x[k] = packed_step(x[k], lanes <= 3, table, precision, w, &pos, dst + start + k,
+                               seen);
+    for (; start < count; start += lanes) {
+        Py_ssize_t active = count - start < lanes ? count - start : lanes;
+        for (Py_ssize_t k = 0; k < active; k++)
+            if (!packed_step_checked(&x[k], table, precision, w, word_count, &pos,
+                                     dst + start + k, seen)) {
+                *position = pos;
+                return 1;
+            }
+    }
+    *position = pos;
+    return 0;
+}
+
+/*
+ * packed_lanes for a count of lanes: up to eight, a version each, which keeps the states
+ * in registers; more lanes keep theirs in memory, where the steps of so many lanes overlap
+ * anyway.  Each is a function of its own: inlined in hk_ans_decode, among its many live
+ * values, gcc 12 kept spilling the loop's pointers and reloading them.
+ */
+#define PACKED_LANES(n)                                                                    \
+    static __attribute__((noinline)) int packed_lanes_##n(                                 \
+            uint64_t *x, Py_ssize_t count, const uint32_t *table, int precision,           \
+            const uint8_t *w, Py_ssize_t word_count, Py_ssize_t *position, uint8_t *dst,  \
+            uint8_t *seen) {                                                               \
+        uint64_t held[n];                                                                  \
+        memcpy(held, x, sizeof held);                                                      \
+        int status = precision == PACKED_PRECISION                                         \
+            ? packed_lanes(held, n, count, table, PACKED_PRECISION, w, word_count,         \
+                           position, dst, seen)                                            \
+            : packed_lanes(held, n, count, table, precision, w, word_count, position,      \
+                           dst, seen);                                                     \
+        memcpy(x, held, sizeof held);                                                      \
+        return status;                                                                     \
+    }
+PACKED_LANES(1)
+PACKED_LANES(2)
+PACKED_LANES(3)
+PACKED_LANES(4)
+PACKED_LANES(5)
+PACKED_LANES(6)
+PACKED_LANES(7)
+PACKED_LANES(8)
+
+/*
+ * More lanes than registers: the states stay in x[], and each round takes them four at a
+ * time, so that the loop's own work is shared by four steps.
+ */
+static inline __attribute__((always_inline)) int packed_lanes_many(
+        uint64_t *restrict x, Py_ssize_t lanes, Py_ssize_t count,
+        const uint32_t *restrict table, const int precision, const uint8_t *restrict w,
+        Py_ssize_t word_count, Py_ssize_t *position, uint8_t *restrict dst,
+        uint8_t *restrict seen) {
+    Py_ssize_t pos = *position, start = 0, fours = lanes & ~(Py_ssize_t)3;
+    for (; count - start >= lanes && word_count - pos >= lanes; start += lanes) {
+        Py_ssize_t k = 0;
+        for (; k < fours; k += 4) {
+            uint8_t *out = dst + start + k;
+            x[k] = packed_step(x[k], 0, table, precision, w, &pos, out, seen);
+            x[k + 1] = packed_step(x[k + 1], 0, table, precision, w, &pos, out + 1, seen);
+            x[k + 2] = packed_step(x[k + 2], 0, table, precision, w, &pos, out + 2, seen);
+            x[k + 3] = packed_step(x[k + 3], 0, table, precision, w, &pos, out + 3, seen);
+        }
+        for (; k < lanes; k++)
+            x[k] = packed_step(x[k], 0, table, precision, w, &pos, dst + start + k, seen);
+    }
+    *position = pos;
+    /* The last rounds, each step checked. */
+    return packed_lanes(x, lanes, count - start, table, precision, w, word_count, position,
+                        dst + start, seen);
+}
+
+static __attribute__((noinline)) int packed_lanes_any(
+        uint64_t *x, Py_ssize_t lanes, Py_ssize_t count, const uint32_t *table,
+        int precision, const uint8_t *w, Py_ssize_t word_count, Py_ssize_t *position,
+        uint8_t *dst, uint8_t *seen) {
+    if (precision == PACKED_PRECISION)
+        return packed_lanes_many(x, lanes, count, table, PACKED_PRECISION, w, word_count,
+                                 position, dst, seen);
+    return packed_lanes_many(x, lanes, count, table, precision, w, word_count, position,
+                             dst, seen);
+}
+
+static int decode_packed(uint64_t *x, Py_ssize_t lanes, Py_ssize_t count,
+                         const uint32_t *table, int precision, const uint8_t *w,
+                         Py_ssize_t word_count, Py_ssize_t *position, uint8_t *dst,
+                         uint8_t *seen) {
+#define PACKED_CASE(n) \
+    case n: return packed_lanes_##n(x, count, table, precision, w, word_count, position, \
+                                    dst, seen);
+    switch (lanes) {
+    PACKED_CASE(1) PACKED_CASE(2) PACKED_CASE(3) PACKED_CASE(4)
+    PACKED_CASE(5) PACKED_CASE(6) PACKED_CASE(7) PACKED_CASE(8)
+    default: return packed_lanes_any(x, lanes, count, table, precision, w, word_count,
+                                     position, dst, seen);
+    }
+#undef PACKED_CASE
+}
+
+/*
  * One rANS decoding step of a lane through a byte-per-slot table: its symbol to *dst, and
  * the state after it, a word from w[*pos] taken in if it fell below ANS_LOWER, without a
  * branch on the data.  The caller makes sure that w[*pos] may be read.
  */
 static inline __attribute__((always_inline)) uint64_t ans_step_bytes(
         uint64_t state, const uint8_t *slots, const uint32_t *f, const uint32_t *c,
-        int precision, uint64_t mask, const uint32_t *w, Py_ssize_t *pos, uint8_t *dst) {
+        int precision, uint64_t mask, const uint8_t *w, Py_ssize_t *pos, uint8_t *dst) {
     uint32_t slot = (uint32_t)(state & mask);
     uint32_t s = slots[slot];
     state = f[s] * (state >> precision) + slot - c[s];
     /* need ? state << 32 | w[*pos] : state, in arithmetic: gcc makes a branch of the
      * conditional, which the data makes unpredictable. */
     uint32_t need = state < ANS_LOWER;
-    uint64_t word = w[*pos] & (0u - need);
+    uint64_t word = word_at(w, *pos) & (0u - need);
     *pos += need;
     *dst = (uint8_t)s;
     return state << (32 * need) | word;
@@ -57,7 +275,7 @@ static inline __attribute__((always_inline)) uint64_t ans_step_bytes(
  */
 static inline __attribute__((always_inline)) int ans_decode_bytes(
         uint64_t *x, const Py_ssize_t lanes, Py_ssize_t count, const uint8_t *slots,
-        const uint32_t *f, const uint32_t *c, int precision, const uint32_t *w,
+        const uint32_t *f, const uint32_t *c, int precision, const uint8_t *w,
         Py_ssize_t word_count, Py_ssize_t *position, uint8_t *dst) {
     const uint64_t mask = ((uint64_t)1 << precision) - 1;
     Py_ssize_t pos = *position, start = 0;
@@ -79,7 +297,7 @@ static inline __attribute__((always_inline)) int ans_decode_bytes(
                     *position = pos;
                     return 1;
                 }
-                state = state << 32 | w[pos++];
+                state = state << 32 | word_at(w, pos++);
             }
             x[k] = state;
             dst[start + k] = (uint8_t)s;
@@ -97,7 +315,7 @@ static inline __attribute__((always_inline)) int ans_decode_bytes(
 #define DECODE_LANES(n)                                                                    \
     static __attribute__((noinline)) int ans_decode_bytes_##n(                             \
             uint64_t *x, Py_ssize_t count, const uint8_t *slots, const uint32_t *f,        \
-            const uint32_t *c, int precision, const uint32_t *w, Py_ssize_t word_count,    \
+            const uint32_t *c, int precision, const uint8_t *w, Py_ssize_t word_count,    \
             Py_ssize_t *position, uint8_t *dst) {                                          \
         uint64_t held[n];                                                                  \
         memcpy(held, x, sizeof held);                                                      \
@@ -113,7 +331,7 @@ DECODE_LANES(4)
 
 static __attribute__((noinline)) int ans_decode_byte_lanes(
         uint64_t *x, Py_ssize_t lanes, Py_ssize_t count, const uint8_t *slots,
-        const uint32_t *f, const uint32_t *c, int precision, const uint32_t *w,
+        const uint32_t *f, const uint32_t *c, int precision, const uint8_t *w,
         Py_ssize_t word_count, Py_ssize_t *position, uint8_t *dst) {
     switch (lanes) {
     case 1: return ans_decode_bytes_1(x, count, slots, f, c, precision, w, word_count,
@@ -129,16 +347,24 @@ static __attribute__((noinline)) int ans_decode_byte_lanes(
     }
 }
 
+/*
+ * ans_decode(words, states, count, freqs, cumulative, precision, width[, seen]) -> bytes
+ *
+ * With seen, a writable buffer of 256 bytes, and byte symbols (width 1): seen[v] is set to
+ * 1 for each byte value v decoded, and to 0 for the others, so that the caller need not
+ * read the symbols again to learn which values they hold (the check of rule A5).  The
+ * packed loop marks them as it decodes; the others mark them after.
+ */
 PyObject *hk_ans_decode(PyObject *self, PyObject *args) {
-    Py_buffer words, states, freqs, cumulative;
+    Py_buffer words, states, freqs, cumulative, seen_view = {0};
     Py_ssize_t count;
     int precision, width;
-    if (!PyArg_ParseTuple(args, "y*y*ny*y*ii", &words, &states, &count, &freqs, &cumulative,
-                          &precision, &width))
+    if (!PyArg_ParseTuple(args, "y*y*ny*y*ii|w*", &words, &states, &count, &freqs,
+                          &cumulative, &precision, &width, &seen_view))
         return NULL;
     PyObject *result = NULL, *decoded = NULL;
-    uint32_t *slots = NULL;
-    uint8_t *byte_slots = NULL;
+    uint32_t *slots = NULL, *packed = NULL;
+    uint8_t *byte_slots = NULL, *seen = seen_view.buf;
     uint64_t *x = NULL;
     if (!check_width(width) || !check_table(&freqs, &cumulative, precision))
         goto done;
@@ -155,11 +381,22 @@ PyObject *hk_ans_decode(PyObject *self, PyObject *args) {
         PyErr_SetString(PyExc_ValueError, "byte output needs a table of at most 256 symbols");
         goto done;
     }
+    if (seen && (width != 1 || !writable(&seen_view, 256, "seen")))
+        goto bad_seen;
     decoded = PyBytes_FromStringAndSize(NULL, count * width);
     if (!decoded)
         goto done;
     const uint32_t *f = freqs.buf, *c = cumulative.buf;
-    if (precision <= ANS_TABLE_PRECISION && width == 1) {
+    int whole = 0;  /* a symbol has all of 2^precision */
+    for (Py_ssize_t s = 0; s < size; s++)
+        whole |= f[s] == ((uint32_t)1 << precision);
+    if (width == 1 && precision <= PACKED_PRECISION && !whole) {
+        packed = malloc(sizeof(uint32_t) << precision);
+        if (!packed) {
+            PyErr_NoMemory();
+            goto done;
+        }
+    } else if (precision <= ANS_TABLE_PRECISION && width == 1) {
         byte_slots = malloc((size_t)1 << precision);
         if (!byte_slots) {
             PyErr_NoMemory();
@@ -182,12 +419,21 @@ PyObject *hk_ans_decode(PyObject *self, PyObject *args) {
         goto done;
     }
     memcpy(x, states.buf, sizeof(uint64_t) * (size_t)lanes);
-    const uint32_t *w = words.buf;
+    const uint8_t *w = words.buf;
     uint8_t *dst = (uint8_t *)PyBytes_AS_STRING(decoded);
     int status = 0;  /* 1: the words ran out; 2: they do not end where they began */
     Py_BEGIN_ALLOW_THREADS
     Py_ssize_t pos = 0;
-    if (byte_slots) {  /* bytes: a byte per slot, filled a run at a time */
+    uint8_t marks[256];  /* seen[], when the caller gives none */
+    if (seen)
+        memset(seen, 0, 256);
+    if (packed) {
+        for (Py_ssize_t s = 0; s < size; s++)
+            for (uint32_t k = 0; k < f[s]; k++)
+                packed[c[s] + k] = packed_entry((uint32_t)s, k, f[s]);
+        status = decode_packed(x, lanes, count, packed, precision, w, word_count, &pos, dst,
+                               seen ? seen : marks);
+    } else if (byte_slots) {  /* bytes: a byte per slot, filled a run at a time */
         uint8_t *table = byte_slots;
         for (Py_ssize_t s = 0; s < size; s++)
             memset(table + c[s], (int)s, f[s]);
@@ -199,7 +445,8 @@ PyObject *hk_ans_decode(PyObject *self, PyObject *args) {
                 slots[c[s] + k] = (uint32_t)s;
     }
     const uint64_t mask = ((uint64_t)1 << precision) - 1;
-    for (Py_ssize_t start = 0; start < count && !status && !byte_slots; start += lanes) {
+    for (Py_ssize_t start = 0; start < count && !status && !byte_slots && !packed;
+         start += lanes) {
         Py_ssize_t active = count - start < lanes ? count - start : lanes;
         for (Py_ssize_t k = 0; k < active; k++) {
             uint64_t state = x[k];
@@ -211,7 +458,7 @@ PyObject *hk_ans_decode(PyObject *self, PyObject *args) {
                     status = 1;
                     break;
                 }
-                state = state << 32 | w[pos++];
+                state = state << 32 | word_at(w, pos++);
             }
             x[k] = state;
             if (width == 1)
@@ -227,6 +474,9 @@ PyObject *hk_ans_decode(PyObject *self, PyObject *args) {
             if (x[k] != ANS_LOWER)
                 status = 2;
     }
+    if (seen && !packed && !status)
+        for (Py_ssize_t i = 0; i < count; i++)
+            seen[dst[i]] = 1;
     Py_END_ALLOW_THREADS
     if (status == 1)
         PyErr_SetString(PyExc_ValueError, "ANS stream ended early: the block is damaged");
@@ -237,14 +487,21 @@ PyObject *hk_ans_decode(PyObject *self, PyObject *args) {
         result = decoded;
         decoded = NULL;
     }
+    goto done;
+bad_seen:
+    if (!PyErr_Occurred())
+        PyErr_SetString(PyExc_ValueError, "seen is for byte symbols only");
 done:
     Py_XDECREF(decoded);
     free(slots);
+    free(packed);
     free(byte_slots);
     free(x);
     PyBuffer_Release(&words);
     PyBuffer_Release(&states);
     PyBuffer_Release(&freqs);
     PyBuffer_Release(&cumulative);
+    if (seen_view.obj)
+        PyBuffer_Release(&seen_view);
     return result;
 }

@@ -19,12 +19,12 @@
  * 0, so q = x - 1, and bias c + M - 1 to make up for it.
  */
 typedef struct {
-    uint64_t limit;  /* a state at least this large first sheds a word */
+    uint64_t limit;  /* a state at least this large first sheds a word; 0 for f = 0 */
     uint64_t multiplier;
     uint64_t bias;
-    uint64_t complement;  /* M - f */
-    int shift;
-} EncodeSymbol;
+    uint32_t complement;  /* M - f */
+    uint32_t shift;
+} EncodeSymbol;  /* 32 bytes: an entry is found by a shift */
 
 static void prepare_symbol(EncodeSymbol *e, uint32_t f, uint32_t c, int precision) {
     uint64_t total = (uint64_t)1 << precision;
@@ -51,21 +51,44 @@ static void prepare_symbol(EncodeSymbol *e, uint32_t f, uint32_t c, int precisio
     }
 }
 
+/*
+ * The state after shedding a word if it is at least `limit`, and *at moved back past the
+ * word if it was shed; without a branch, which the data would make unpredictable.  gcc
+ * shifts by 32 * shed, a shift by a variable count, so on x86-64 it is three
+ * instructions: a compare, a conditional move, an add of the carry.
+ */
+static inline __attribute__((always_inline)) uint64_t shed_word(uint64_t state,
+                                                                uint64_t limit,
+                                                                Py_ssize_t *at) {
+#if defined(__GNUC__) && defined(__x86_64__)
+    Py_ssize_t back = *at;
+    __asm__("cmpq %[limit], %[state]\n\t"
+            "cmovaeq %[shifted], %[state]\n\t"
+            "adcq $-1, %[back]"  /* back - 1 + (state < limit); it sets the flags: last */
+            : [state] "+r"(state), [back] "+r"(back)
+            : [limit] "r"(limit), [shifted] "r"(state >> 32)
+            : "cc");
+    *at = back;
+    return state;
+#else
+    int shed = state >= limit;
+    *at -= shed;
+    return state >> (32 * shed);
+#endif
+}
+
 /* One rANS step: shed a word if the state is too large for f, then code the symbol. */
 static inline __attribute__((always_inline)) uint64_t ans_step(uint64_t state,
                                                                const EncodeSymbol *e,
                                                                uint32_t *w, Py_ssize_t *at) {
-    /* Shed a word without a branch, which the data would make unpredictable: the word is
-     * always written, and kept only if shed.  (*at >= 1: it falls at most once a symbol,
-     * and symbols remain.) */
-    int shed = state >= e->limit;
+    /* The word is always written, and kept only if shed.  (*at >= 1: it falls at most
+     * once a symbol, and symbols remain.) */
     w[*at - 1] = (uint32_t)state;
-    *at -= shed;
-    state >>= 32 * shed;
+    state = shed_word(state, e->limit, at);
     /* x' = (x / f) * M + x % f + c = x + c + (x / f) * (M - f) */
     uint64_t high = (uint64_t)(((unsigned __int128)state * e->multiplier) >> 64);
     uint64_t q = (((state - high) >> 1) + high) >> e->shift;
-    return state + e->bias + q * e->complement;
+    return state + e->bias + q * (uint64_t)e->complement;
 }
 
 /*
@@ -78,6 +101,26 @@ static inline __attribute__((always_inline)) int ans_encode_lanes(
         const EncodeSymbol *coding, const uint32_t *f, Py_ssize_t size, uint64_t *x,
         uint32_t *w, Py_ssize_t *at) {
     Py_ssize_t full = n / lanes;
+    if (width == 1 && size == 256) {
+        /* Byte symbols of a table of all 256: none is out of range, and one of frequency 0
+         * (whose entry has limit 0: it sheds a word each time, never more than one a
+         * step) is found after, without a branch a symbol. */
+        uint64_t least = UINT64_MAX;  /* the least limit met */
+        for (Py_ssize_t k = n - full * lanes - 1; k >= 0; k--) {
+            const EncodeSymbol *e = &coding[in[full * lanes + k]];
+            least = e->limit < least ? e->limit : least;
+            x[k] = ans_step(x[k], e, w, at);
+        }
+        for (Py_ssize_t step = full - 1; step >= 0; step--) {
+            const uint8_t *symbols = in + step * lanes;
+            for (Py_ssize_t k = lanes - 1; k >= 0; k--) {
+                const EncodeSymbol *e = &coding[symbols[k]];
+                least = e->limit < least ? e->limit : least;
+                x[k] = ans_step(x[k], e, w, at);
+            }
+        }
+        return least != 0;
+    }
     for (Py_ssize_t k = n - full * lanes - 1; k >= 0; k--) {  /* the last, partial step */
         uint32_t s = symbol_at(in, width, full * lanes + k);
         if (s >= (uint32_t)size || !f[s])

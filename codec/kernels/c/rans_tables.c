@@ -154,7 +154,7 @@ static double python_floor_div(double a, double b) {
 }
 
 /* The ideal bits of these counts under these frequencies: the sum of count * cost over the
- * present symbols in order, the costs (16 - log2 f) from the caller's table. */
+ * present symbols in order, the costs (precision - log2 f) from the caller's table. */
 static double ideal_bits(const int64_t *count, const int64_t *freq, const double *cost) {
     double sum = 0.0;
     for (int s = 0; s < 256; s++)
@@ -169,7 +169,8 @@ static double ideal_bits(const int64_t *count, const int64_t *freq, const double
  * plan_ans_pieces(counts, costs, freqs, ideals, lanes, reused) -> the packed tables (a list
  * of bytes, empty for a piece that reuses the previous table), or None for the reference:
  * stream.pieces._plan_ans_pieces for pieces of byte counts (256 int64 a piece), with tables of
- * precision 16.  Fills each piece's frequencies, ideal bits, lanes, and whether it reuses.
+ * the precision p of the costs, which are 2^p + 1 (from 1 to 24 bits).  Fills each piece's
+ * frequencies, ideal bits, lanes, and whether it reuses.
  */
 PyObject *hk_plan_ans_pieces(PyObject *self, PyObject *args) {
     Py_buffer counts, costs, freqs, ideals, lanes, reused;
@@ -178,8 +179,13 @@ PyObject *hk_plan_ans_pieces(PyObject *self, PyObject *args) {
         return NULL;
     PyObject *result = NULL;
     Py_ssize_t pieces = counts.len / (256 * 8);
-    if (pieces < 1 || counts.len % (256 * 8) || costs.len != 8 * 65537) {
-        PyErr_SetString(PyExc_ValueError, "256 counts a piece, and 65 537 costs, are needed");
+    int precision = 1;
+    while (precision < 24 && costs.len > 8 * (((Py_ssize_t)1 << precision) + 1))
+        precision++;
+    if (pieces < 1 || counts.len % (256 * 8) ||
+            costs.len != 8 * (((Py_ssize_t)1 << precision) + 1)) {
+        PyErr_SetString(PyExc_ValueError,
+                        "256 counts a piece, and 2**precision + 1 costs, are needed");
         goto done;
     }
     if (!writable(&freqs, counts.len, "freqs") || !writable(&ideals, pieces * 8, "ideals")
@@ -192,18 +198,18 @@ PyObject *hk_plan_ans_pieces(PyObject *self, PyObject *args) {
     const int64_t *previous = NULL;  /* the frequencies the last table of its own gave */
     double share[256];
     HeapItem heap[256];
-    uint8_t table[1 + 32 + 256 * 3];
+    uint8_t table[1 + 32 + 256 * 4];  /* a frequency below 2^24 takes at most 4 bytes */
     for (Py_ssize_t p = 0; p < pieces; p++) {
         const int64_t *count = (const int64_t *)counts.buf + 256 * p;
         int64_t *freq = (int64_t *)freqs.buf + 256 * p;
-        if (!quantize_row(count, 256, 16, freq, share, heap)) {
+        if (!quantize_row(count, 256, precision, freq, share, heap)) {
             Py_SETREF(result, Py_NewRef(Py_None));
             goto done;
         }
         /* Precision, presence bitmap, then each present frequency less 1 as LEB128. */
         Py_ssize_t size = 33;
         memset(table, 0, 33);
-        table[0] = 16;
+        table[0] = (uint8_t)precision;
         int64_t symbols = 0;
         int reusable = previous != NULL;
         for (int s = 0; s < 256; s++) {

@@ -24,6 +24,7 @@ from .huffman import (
 from .rans import (
     ANS_LOWER_BOUND,
     ans_decode,
+    ans_decode_counted,
     ans_encode,
     ans_encode_pieces,
     plan_ans_pieces,
@@ -44,6 +45,7 @@ __all__ = [
     "ANS_LOWER_BOUND",
     "LONGEST_DECODABLE_CODE",
     "ans_decode",
+    "ans_decode_counted",
     "ans_encode",
     "ans_encode_pieces",
     "canonical_codes",

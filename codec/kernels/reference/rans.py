@@ -17,9 +17,10 @@ from __future__ import annotations
 import numpy as np
 
 from ..._errors import FormatError
+from .counting import count_distinct
 
-__all__ = ["ANS_LOWER_BOUND", "ans_decode", "ans_encode", "ans_encode_pieces",
-           "plan_ans_pieces", "quantize_counts"]
+__all__ = ["ANS_LOWER_BOUND", "ans_decode", "ans_decode_counted", "ans_encode",
+           "ans_encode_pieces", "plan_ans_pieces", "quantize_counts"]
 
 
 #: The lower bound of a rANS state: every state the decoder starts from, and ends at.
@@ -107,6 +108,19 @@ def ans_decode(words: np.ndarray, states: np.ndarray, count: int, freqs: np.ndar
     if pos != wide.size or np.any(x_all != lower):
         raise FormatError("ANS stream does not end where it began: the block is damaged")
     return out if values is None else values[out]
+
+
+def ans_decode_counted(words, states: np.ndarray, count: int, freqs: np.ndarray,
+                       cumulative: np.ndarray, precision: int,
+                       values: np.ndarray | None = None) -> tuple[np.ndarray, int]:
+    """``ans_decode``, and how many distinct symbols the decoded ones are (what rule A5
+    checks): the compiled backend learns that as it decodes.  *words* may also be the
+    block's bytes (little-endian u32), which the compiled backend reads where they lie."""
+    if not isinstance(words, np.ndarray):
+        words = np.frombuffer(words, dtype="<u4")
+    out = ans_decode(words, states, count, freqs, cumulative, precision)
+    distinct = count_distinct(out, freqs.size)
+    return (out if values is None else values[out]), distinct
 
 
 def ans_encode_pieces(symbols: np.ndarray, ends: list[int], freqs: np.ndarray,
