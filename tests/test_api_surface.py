@@ -31,7 +31,7 @@ def test_version_is_a_release_number():
 
 def test_format_constants():
     assert huffkit.MAGIC == b"\x89HUF"
-    assert huffkit.FORMAT_VERSION == 1
+    assert huffkit.FORMAT_VERSION == 2  # FORMAT.md section 17; version 1 is still read
     assert huffkit.DEFAULT_BLOCK_SIZE == 1 << 20
     assert huffkit.MAX_BLOCK_SIZE == 1 << 26
     assert huffkit.DEFAULT_MAX_CODE_LENGTH == 15

@@ -655,11 +655,15 @@ def test_frame_layout_of_section_15():
     assert (packed[5] >> 2) & 3 == 1  # flags bits 2-3: utf8
     assert (huffkit.compress(data, alphabet="pairs")[5] >> 2) & 3 == 2
     assert (huffkit.compress(data)[5] >> 2) & 3 == 0
-    # The block: type, symbols, length in bytes, CRC-32 of the bytes.
-    kind, symbols, length, crc = struct.unpack_from("<BIII", packed, 14)
+    # The block: type, symbols and length in bytes (LEB128, format version 2), CRC-32 of
+    # the bytes.
+    kind = packed[14]
+    symbols, pos = _leb128(packed, 15)
+    length, pos = _leb128(packed, pos)
+    (crc,) = struct.unpack_from("<I", packed, pos)
     assert (kind, symbols, length, crc) == (1, len(text), len(data), zlib.crc32(data))
     # The code table: longest length, then a presence list of the code points.
-    pos = 14 + 13 + 1
+    pos += 4 + 1
     (count,) = struct.unpack_from("<I", packed, pos)
     pos += 4
     listed, previous = [], -1
