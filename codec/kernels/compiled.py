@@ -313,6 +313,17 @@ def read_compact_table(buffer, pos: int) -> tuple[np.ndarray, int] | None:
     return np.frombuffer(lengths, dtype=np.uint8).astype(np.int64), end
 
 
+def read_compact_frequencies(buffer, pos: int, alphabet_size: int) -> tuple | None:
+    """The compact frequency table at *pos* (version 2), read in C, or None when it is
+    damaged or cut short (see ``reference.read_compact_frequencies``)."""
+    found = _ckernels.read_compact_frequencies(buffer, pos, alphabet_size)
+    if found is None:
+        return None
+    listed, freqs, precision, end = found
+    return (np.frombuffer(listed, dtype=np.int64), np.frombuffer(freqs, dtype=np.int64),
+            precision, end)
+
+
 def compact_symbol_counts(lengths: np.ndarray) -> list[int]:
     """How often each run-length symbol codes these 256 *lengths* (see ``reference``)."""
     return _ckernels.compact_symbol_counts(np.ascontiguousarray(lengths, dtype=np.uint8))

@@ -35,7 +35,7 @@
  *   huffman_runs.c    runs of small Huffman blocks of a frame, decoded in one call
  *   huffman_pieces.c  split blocks: the Huffman blocks of many pieces, coded at once, each
  *                     piece's code within a limit (package-merge), its table, its block
- *   rans_tables.c     rANS frequency tables: quantised, planned for pieces
+ *   rans_tables.c     rANS frequency tables: quantised, planned for pieces, read (v2)
  *   rans_encode.c     rANS encoding, of a block and of many pieces at once
  *   rans_decode.c     rANS decoding
  *   varints.c         LEB128 numbers
@@ -317,6 +317,7 @@ HK_SHARED PyObject *hk_encode_huffman_split(PyObject *self, PyObject *args);
 /* rans_tables.c */
 HK_SHARED PyObject *hk_quantize_counts(PyObject *self, PyObject *args);
 HK_SHARED PyObject *hk_plan_ans_pieces(PyObject *self, PyObject *args);
+HK_SHARED PyObject *hk_read_compact_frequencies(PyObject *self, PyObject *args);
 
 /* rans_encode.c */
 HK_SHARED PyObject *hk_ans_encode(PyObject *self, PyObject *args);

@@ -23,6 +23,9 @@ static PyMethodDef methods[] = {
     {"pack_varints", hk_pack_varints, METH_VARARGS, "pack_varints(values) -> LEB128 bytes."},
     {"plan_ans_pieces", hk_plan_ans_pieces, METH_VARARGS,
      "plan_ans_pieces(counts, costs, freqs, ideals, lanes, reused) -> packed tables."},
+    {"read_compact_frequencies", hk_read_compact_frequencies, METH_VARARGS,
+     "read_compact_frequencies(buffer, pos, alphabet_size) -> None or (listed, freqs, "
+     "precision, end)."},
     {"quantize_counts", hk_quantize_counts, METH_VARARGS,
      "quantize_counts(counts, precision, freqs) -> True, or False for the reference to do."},
     {"count_cells", hk_count_cells, METH_VARARGS,

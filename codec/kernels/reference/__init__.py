@@ -37,6 +37,7 @@ from .tables import (
     huffman_depths,
     pack_varints,
     parse_varints,
+    read_compact_frequencies,
     read_compact_table,
     write_compact_table,
 )
@@ -68,6 +69,7 @@ __all__ = [
     "parse_varints",
     "plan_ans_pieces",
     "quantize_counts",
+    "read_compact_frequencies",
     "read_compact_table",
     "require_bitarray",
     "stream_ranges",

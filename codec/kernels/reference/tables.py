@@ -10,8 +10,8 @@ import numpy as np
 
 __all__ = ["COMPACT_ORDER", "EXTRA_BITS", "MANY_ZEROS", "REPEAT", "RUN_BASE", "ZEROS",
            "canonical_codes", "compact_symbol_counts", "huffman_depths", "pack_varints",
-           "parse_varints", "read_compact_table", "run_length", "sorted_support",
-           "write_compact_table"]
+           "parse_varints", "read_compact_frequencies", "read_compact_table", "run_length",
+           "sorted_support", "write_compact_table"]
 
 
 def sorted_support(weights: np.ndarray) -> np.ndarray:
@@ -154,6 +154,15 @@ def read_compact_table(buffer, pos: int) -> tuple[np.ndarray, int] | None:
     lengths and the position after it, or None to read it with the reference parser,
     ``format.tables.parse_compact_table``, which also says what is wrong with a bad one.
     The numpy backend has no faster way."""
+    return None
+
+
+def read_compact_frequencies(buffer, pos: int, alphabet_size: int) -> None:
+    """A fast reading of the compact frequency table at *pos* (FORMAT.md, section 17.3):
+    (its listed symbols and their frequencies, int64; its precision; the position after
+    it), or None to read it with the reference parser,
+    ``format.rans_tables.parse_compact_frequencies``, which also says what is wrong with a
+    bad one.  The numpy backend has no faster way."""
     return None
 
 
