@@ -79,25 +79,27 @@ def compact_table_bits(listed: np.ndarray, freqs: np.ndarray) -> int:
             + _FREQ_ORDER_BITS + _best_order(rest, MAX_FREQ_ORDER)[1])
 
 
-def _fixed(value: int, width: int) -> np.ndarray:
-    """*value* in *width* bits, MSB first: an array of 0 and 1."""
-    return _codes(np.array([value]), 0, width=width)
+def _fixed(value: int, width: int) -> list[int]:
+    """*value* in *width* bits, MSB first."""
+    return [(value >> shift) & 1 for shift in range(width - 1, -1, -1)]
 
 
-def _codes(values: np.ndarray, order: int, *, width: int | None = None) -> np.ndarray:
-    """*values* as Exp-Golomb codes of *order* (or, with *width*, plain numbers of that many
-    bits), concatenated: an array of 0 and 1, MSB first.  Each number's 64 bits are
-    unpacked at once and its code is the last 2·bit_length(v + 2^order) - order - 1 of them
-    (its leading zeros, then v + 2^order); a string built number by number took most of a
-    small file's compression."""
+def _golomb(value: int, order: int) -> list[int]:
+    """One Exp-Golomb code of *order*, bit by bit (a table's few single numbers)."""
+    shifted = value + (1 << order)
+    return [0] * (shifted.bit_length() - order - 1) + _fixed(shifted, shifted.bit_length())
+
+
+def _codes(values: np.ndarray, order: int) -> np.ndarray:
+    """*values* as Exp-Golomb codes of *order*, concatenated: an array of 0 and 1, MSB
+    first.  Each number's 64 bits are unpacked at once and its code is the last
+    2·bit_length(v + 2^order) - order - 1 of them (its leading zeros, then v + 2^order); a
+    string built number by number took most of a small file's compression."""
     if values.size == 0:
         return np.zeros(0, dtype=np.uint8)
-    shifted = values.astype(np.int64) + (0 if width is not None else 1 << order)
-    if width is None:
-        _, lengths = np.frexp(shifted)  # the bit length of each (exact below 2**53)
-        width_of = 2 * lengths.astype(np.int64) - order - 1
-    else:
-        width_of = np.full(shifted.size, width)
+    shifted = values.astype(np.int64) + (1 << order)
+    _, lengths = np.frexp(shifted)  # the bit length of each (exact below 2**53)
+    width_of = 2 * lengths.astype(np.int64) - order - 1
     bits = np.unpackbits(shifted.astype(">u8").view(np.uint8)).reshape(-1, 64)
     return bits[np.arange(64) >= 64 - width_of[:, np.newaxis]]
 
@@ -109,9 +111,10 @@ def pack_compact_frequencies(table: FrequencyTable, listed: np.ndarray) -> bytes
     gap_order, _ = _best_order(gaps, MAX_GAP_ORDER)
     freq_order, _ = _best_order(rest, MAX_FREQ_ORDER)
     bits = np.concatenate([
-        _fixed(table.precision, _PRECISION_BITS), _codes(np.array([len(listed) - 1]), 0),
-        _fixed(gap_order, _GAP_ORDER_BITS), _codes(gaps, gap_order),
-        _fixed(freq_order, _FREQ_ORDER_BITS), _codes(rest, freq_order)])
+        np.array(_fixed(table.precision, _PRECISION_BITS) + _golomb(len(listed) - 1, 0)
+                 + _fixed(gap_order, _GAP_ORDER_BITS), dtype=np.uint8),
+        _codes(gaps, gap_order), np.array(_fixed(freq_order, _FREQ_ORDER_BITS), dtype=np.uint8),
+        _codes(rest, freq_order)])
     return np.packbits(bits).tobytes()  # padded with zero bits to a whole byte
 
 
