@@ -117,6 +117,18 @@ def listing(folder: Path) -> dict[str, bytes]:
 # -- helpers for hand-made frames and memory measurements ----------------------------------
 
 
+def read_leb128(buffer: bytes, pos: int) -> tuple[int, int]:
+    """The unsigned LEB128 number at *pos* of *buffer*, and the position after it."""
+    value = shift = 0
+    while True:
+        byte = buffer[pos]
+        value |= (byte & 0x7F) << shift
+        pos += 1
+        if byte < 0x80:
+            return value, pos
+        shift += 7
+
+
 def leb128(value: int) -> bytes:
     """*value* as an unsigned LEB128 number (FORMAT.md: presence lists, frequencies)."""
     out = bytearray()

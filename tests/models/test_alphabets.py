@@ -25,7 +25,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from conftest import corpus_files, invoke, listing, requires_corpora
+from conftest import corpus_files, invoke, listing, read_leb128, requires_corpora
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -637,17 +637,6 @@ def test_unknown_alphabet():
 # -- the frame ------------------------------------------------------------------------------
 
 
-def _leb128(buffer: bytes, pos: int) -> tuple[int, int]:
-    value = shift = 0
-    while True:
-        byte = buffer[pos]
-        value |= (byte & 0x7F) << shift
-        pos += 1
-        if byte < 0x80:
-            return value, pos
-        shift += 7
-
-
 def test_frame_layout_of_section_15():
     text = "한국어 텍스트와 ascii 😀"
     data = text.encode()
@@ -658,8 +647,8 @@ def test_frame_layout_of_section_15():
     # The block: type, symbols and length in bytes (LEB128, format version 2), CRC-32 of
     # the bytes.
     kind = packed[14]
-    symbols, pos = _leb128(packed, 15)
-    length, pos = _leb128(packed, pos)
+    symbols, pos = read_leb128(packed, 15)
+    length, pos = read_leb128(packed, pos)
     (crc,) = struct.unpack_from("<I", packed, pos)
     assert (kind, symbols, length, crc) == (1, len(text), len(data), zlib.crc32(data))
     # The code table: longest length, then a presence list of the code points.
@@ -668,7 +657,7 @@ def test_frame_layout_of_section_15():
     pos += 4
     listed, previous = [], -1
     for _ in range(count):
-        gap, pos = _leb128(packed, pos)
+        gap, pos = read_leb128(packed, pos)
         previous += gap + 1
         listed.append(previous)
     assert listed == sorted({ord(character) for character in text})
@@ -999,8 +988,6 @@ def test_sweep_counts_utf8_symbols():
 # -- the command line -----------------------------------------------------------------------
 
 
-
-
 def run_json(*args: str) -> dict:
     result = invoke(*args, "--json")
     assert result.exit_code == 0, (result.stdout, result.stderr)
@@ -1150,7 +1137,6 @@ def test_cli_block_size_below_the_minimum(work, command):
     assert "--block-size must be at least 4 bytes for the utf8 alphabet, got 3" in result.stderr
     assert "Traceback" not in result.stderr
     assert listing(work) == before
-
 
 
 def test_cli_train_on_empty_files_names_the_alphabet(work):

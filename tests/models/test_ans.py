@@ -22,7 +22,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from conftest import corpus_files, invoke, leb128, requires_corpora
+from conftest import corpus_files, invoke, leb128, read_leb128, requires_corpora
 from hypothesis import given
 from hypothesis import strategies as st
 
@@ -110,25 +110,14 @@ def word_counts(compressed: bytes) -> list[tuple[int, int, int]]:
     for frame in huffkit.frame_info(compressed):
         assert frame.version == 2
         for block in frame.blocks:
-            _, start = _leb128_at(compressed, block.offset + 1)  # the symbol count
+            _, start = read_leb128(compressed, block.offset + 1)  # the symbol count
             fields = start + 4 + block.table_size
-            lanes, at = _leb128_at(compressed, fields)
-            words, at = _leb128_at(compressed, at)
+            lanes, at = read_leb128(compressed, fields)
+            words, at = read_leb128(compressed, at)
             assert block.streams == lanes
             assert block.size == at - block.offset + 8 * lanes + 4 * words
             found.append((lanes, words, block.payload_bits))
     return found
-
-
-def _leb128_at(buffer: bytes, pos: int) -> tuple[int, int]:
-    value = shift = 0
-    while True:
-        byte = buffer[pos]
-        value |= (byte & 0x7F) << shift
-        pos += 1
-        if byte < 0x80:
-            return value, pos
-        shift += 7
 
 
 def assert_identities(ledger: huffkit.Ledger, compressed: bytes) -> None:
