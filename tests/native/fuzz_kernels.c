@@ -611,6 +611,39 @@ static void fuzz_varints(Recipe *r) {
     Py_DECREF(values);
 }
 
+/* Raw bytes to version 2's compact frequency table reader: whatever it accepts must be a
+ * table, its symbols increasing inside the alphabet, its frequencies at least 1 and summing
+ * to 2^precision, its end inside the buffer. */
+static void fuzz_frequencies(Recipe *r) {
+    static const Py_ssize_t sizes[] = {256, 65536, 0x110000};
+    Py_ssize_t size = sizes[pick(r, 3)];
+    Py_ssize_t pos = take(r) % 4;
+    if (pos > (Py_ssize_t)r->n)
+        pos = (Py_ssize_t)r->n;  /* at the end at most: the arguments stay valid */
+    PyObject *result = call(hk_read_compact_frequencies,
+                            Py_BuildValue("(y#nn)", r->p, (Py_ssize_t)r->n, pos, size), 1,
+                            "read_compact_frequencies");
+    if (result != Py_None) {
+        PyObject *listed = PyTuple_GET_ITEM(result, 0), *freqs = PyTuple_GET_ITEM(result, 1);
+        unsigned long long precision = PyLong_AsUnsignedLongLong(PyTuple_GET_ITEM(result, 2));
+        Py_ssize_t end = PyLong_AsSsize_t(PyTuple_GET_ITEM(result, 3));
+        Py_ssize_t count = PyBytes_GET_SIZE(listed) / 8;
+        const int64_t *symbols = (const int64_t *)PyBytes_AS_STRING(listed);
+        const int64_t *f = (const int64_t *)PyBytes_AS_STRING(freqs);
+        int64_t total = 0;
+        expect(precision >= 1 && precision <= 24, "read_compact_frequencies: precision");
+        expect(end > pos && end <= (Py_ssize_t)r->n, "read_compact_frequencies ended outside");
+        for (Py_ssize_t i = 0; i < count; i++) {
+            expect(symbols[i] >= 0 && symbols[i] < size, "a symbol outside the alphabet");
+            expect(!i || symbols[i] > symbols[i - 1], "symbols not increasing");
+            expect(f[i] >= 1, "a frequency below 1");
+            total += f[i];
+        }
+        expect(count >= 1 && total == (int64_t)1 << precision, "frequencies do not sum up");
+    }
+    Py_DECREF(result);
+}
+
 /* -- libFuzzer's entry points ----------------------------------------------------------- */
 
 int LLVMFuzzerInitialize(int *argc, char ***argv) {
@@ -633,7 +666,11 @@ int LLVMFuzzerTestOneInput(const uint8_t *input, size_t size) {
     case 4: fuzz_ans(&recipe, input[0] & 0x80); break;
     case 5: fuzz_compact(&recipe); break;
     case 6: fuzz_compact_raw(&recipe); break;
-    default: fuzz_varints(&recipe);
+    default:
+        if (input[0] & 0x80)
+            fuzz_frequencies(&recipe);
+        else
+            fuzz_varints(&recipe);
     }
     return 0;
 }

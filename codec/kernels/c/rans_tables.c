@@ -267,7 +267,8 @@ done:
 }
 
 /*
- * The compact frequency table of version-2 frames (FORMAT.md, section 17.3), read.  In
+ * The compact frequency table of version-2 frames (FORMAT.md, section 17.3), read (its own
+ * bit reader, named apart from code_tables.c's: the fuzzer builds every source as one).  In
  * Python, bit by bit, it took 1.3 ms a table of 256 symbols: 39 ms of the 41 that
  * decompressing kennedy.xls's 29 rANS blocks took.
  */
@@ -275,10 +276,10 @@ typedef struct {
     const uint8_t *buf;
     Py_ssize_t len;
     uint64_t bit, bits;  /* where reading is, and the bits in buf, from its start */
-} BitReader;
+} TableBits;
 
 /* The next `width` bits (at most 56), MSB first, without moving on; 0 if fewer are left. */
-static inline int peek_bits(const BitReader *r, unsigned width, uint64_t *value) {
+static inline int table_peek(const TableBits *r, unsigned width, uint64_t *value) {
     if (r->bits - r->bit < width)
         return 0;
     if (!width) {
@@ -297,23 +298,23 @@ static inline int peek_bits(const BitReader *r, unsigned width, uint64_t *value)
     return 1;
 }
 
-static inline int read_bits(BitReader *r, unsigned width, uint64_t *value) {
-    if (!peek_bits(r, width, value))
+static inline int table_read(TableBits *r, unsigned width, uint64_t *value) {
+    if (!table_peek(r, width, value))
         return 0;
     r->bit += width;
     return 1;
 }
 
 /* An Exp-Golomb code of `order` (at most 23) with at most 24 leading zeros; 0 otherwise. */
-static inline int read_golomb(BitReader *r, unsigned order, uint64_t *value) {
+static inline int table_golomb(TableBits *r, unsigned order, uint64_t *value) {
     uint64_t ahead;
     unsigned look = r->bits - r->bit < 25 ? (unsigned)(r->bits - r->bit) : 25;
-    if (!look || !peek_bits(r, look, &ahead) || !ahead)
+    if (!look || !table_peek(r, look, &ahead) || !ahead)
         return 0;  /* no one bit in reach: cut short, or too many zeros */
     unsigned zeros = look - 64 + (unsigned)__builtin_clzll(ahead);
     uint64_t coded;
     r->bit += zeros;  /* then the number, from its leading one: at most 48 bits */
-    if (!read_bits(r, zeros + order + 1, &coded))
+    if (!table_read(r, zeros + order + 1, &coded))
         return 0;
     *value = coded - ((uint64_t)1 << order);
     return 1;
@@ -336,11 +337,11 @@ PyObject *hk_read_compact_frequencies(PyObject *self, PyObject *args) {
         PyErr_SetString(PyExc_ValueError, "pos or alphabet_size is out of range");
         goto done;
     }
-    BitReader r = {(const uint8_t *)data.buf + pos, data.len - pos, 0,
+    TableBits r = {(const uint8_t *)data.buf + pos, data.len - pos, 0,
                    8 * (uint64_t)(data.len - pos)};
     uint64_t precision, count, order, value;
-    if (!read_bits(&r, 5, &precision) || precision < 1 || precision > 24 ||
-        !read_golomb(&r, 0, &count))
+    if (!table_read(&r, 5, &precision) || precision < 1 || precision > 24 ||
+        !table_golomb(&r, 0, &count))
         goto none;
     count += 1;
     uint64_t total = (uint64_t)1 << precision;
@@ -353,22 +354,22 @@ PyObject *hk_read_compact_frequencies(PyObject *self, PyObject *args) {
         goto done;
     int64_t *symbols = (int64_t *)PyBytes_AS_STRING(listed);
     int64_t *f = (int64_t *)PyBytes_AS_STRING(freqs);
-    if (!read_bits(&r, 4, &order))
+    if (!table_read(&r, 4, &order))
         goto none;
     int64_t symbol = -1;
     for (uint64_t i = 0; i < count; i++) {
-        if (!read_golomb(&r, (unsigned)order, &value))
+        if (!table_golomb(&r, (unsigned)order, &value))
             goto none;
         symbol += (int64_t)value + 1;  /* value < 2^49: no overflow */
         if (symbol >= alphabet_size)
             goto none;
         symbols[i] = symbol;
     }
-    if (!read_bits(&r, 5, &order) || order > 23)
+    if (!table_read(&r, 5, &order) || order > 23)
         goto none;
     int64_t left = (int64_t)total;
     for (uint64_t i = 0; i + 1 < count; i++) {
-        if (!read_golomb(&r, (unsigned)order, &value))
+        if (!table_golomb(&r, (unsigned)order, &value))
             goto none;
         left -= (int64_t)value + 1;
         if (left < (int64_t)(count - 1 - i))  /* the symbols after need 1 each */
@@ -377,7 +378,7 @@ PyObject *hk_read_compact_frequencies(PyObject *self, PyObject *args) {
     }
     f[count - 1] = left;
     uint64_t padding;
-    if (!read_bits(&r, (unsigned)(-r.bit & 7), &padding) || padding)
+    if (!table_read(&r, (unsigned)(-r.bit & 7), &padding) || padding)
         goto none;
     result = Py_BuildValue("(OOKn)", listed, freqs, (unsigned long long)precision,
                            pos + (Py_ssize_t)(r.bit >> 3));
