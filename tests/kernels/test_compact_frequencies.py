@@ -108,3 +108,13 @@ def test_rules_the_kernel_leaves_to_the_reference():
 
 def test_the_numpy_backend_has_no_fast_reader():
     assert reference.read_compact_frequencies(b"\x08\x80", 0, 256) is None
+
+
+def test_arguments_out_of_range_are_a_value_error():
+    with pytest.raises(ValueError, match="pos or alphabet_size is out of range"):
+        compiled.read_compact_frequencies(b"\x08\x80", 3, 256)  # past the buffer's end
+    with pytest.raises(ValueError, match="pos or alphabet_size is out of range"):
+        compiled.read_compact_frequencies(b"\x08\x80", -1, 256)
+    with pytest.raises(ValueError, match="pos or alphabet_size is out of range"):
+        compiled.read_compact_frequencies(b"\x08\x80", 0, 0)
+    assert compiled.read_compact_frequencies(b"\x08\x80", 2, 256) is None  # at the end: no bits
