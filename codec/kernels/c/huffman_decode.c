@@ -8,17 +8,11 @@
 
 #include "kernels.h"
 
-/* Bits looked up at once by the decoder's table: 2^12 entries of 4 bytes fit in L1. */
-#define TABLE_BITS 12
-/* Entries after the pairs table that fill_four may write. */
-#define PAIRS_SLACK 4
-/* Where a decoder's hit marks begin, in bytes from its pairs table: the same for every
- * table, so that the fast loop reaches them from the table's address, with no pointer of
- * their own to hold (with 4 lanes of 4 decoders, those went to the stack). */
-#define HIT_OFFSET (sizeof(uint32_t) * (((size_t)1 << TABLE_BITS) + PAIRS_SLACK))
+/* (TABLE_BITS, PAIRS_SLACK, HIT_OFFSET and DECODER_ROOM are in kernels.h.) */
 
 void hk_free_decoder(Decoder *d) {
     free(d->table);
+    if (!d->lent)
     free(d->pairs);
     free(d->sorted);
 }
@@ -84,8 +78,10 @@ static void fill_pairs(Decoder *d) {
  * `pairs` (byte symbols: at most 256) it builds the pairs table and its hit marks, else the
  * table of single codes.
  */
-int hk_build_decoder(Decoder *d, const uint8_t *length, Py_ssize_t size, int pairs,
-                     Py_ssize_t symbols) {
+/* hk_build_decoder; with byte symbols and `room` (DECODER_ROOM bytes), the pairs table and
+ * its hit marks go there rather than to an allocation of their own. */
+static int build_decoder(Decoder *d, const uint8_t *length, Py_ssize_t size, int pairs,
+                         Py_ssize_t symbols, uint32_t *room) {
     uint32_t *count = d->count;
     unsigned longest = 0;
     Py_ssize_t coded = 0;
@@ -94,6 +90,7 @@ int hk_build_decoder(Decoder *d, const uint8_t *length, Py_ssize_t size, int pai
     d->pairs = NULL;
     d->hit = NULL;
     d->sorted = NULL;
+    d->lent = 0;
     if (pairs && size > 256)
         return -1;
     for (Py_ssize_t s = 0; s < size; s++) {
@@ -124,7 +121,8 @@ int hk_build_decoder(Decoder *d, const uint8_t *length, Py_ssize_t size, int pai
     if (pairs) {
         /* The pairs, their slack, then a byte per entry for the fast loop to mark
          * (hk_codes_all_decoded). */
-        d->pairs = malloc(HIT_OFFSET + entries);
+        d->lent = room != NULL;
+        d->pairs = room ? room : malloc(HIT_OFFSET + entries);
         if (d->pairs) {
             d->hit = (uint8_t *)d->pairs + HIT_OFFSET;
             memset(d->hit, 0, entries);
@@ -162,6 +160,18 @@ int hk_build_decoder(Decoder *d, const uint8_t *length, Py_ssize_t size, int pai
         }
     }
     return 0;
+}
+
+int hk_build_decoder(Decoder *d, const uint8_t *length, Py_ssize_t size, int pairs,
+                     Py_ssize_t symbols) {
+    return build_decoder(d, length, size, pairs, symbols, NULL);
+}
+
+/* A decoder of byte symbols (256 lengths) whose pairs table lies in `room`, DECODER_ROOM
+ * bytes that outlive it. */
+int hk_build_decoder_in(Decoder *d, const uint8_t *length, Py_ssize_t symbols,
+                        uint32_t *room) {
+    return build_decoder(d, length, 256, 1, symbols, room);
 }
 
 /* Whether any of the n entries from `start` was decoded through. */
@@ -265,7 +275,8 @@ static inline __attribute__((always_inline)) void put_two(uint8_t *out, uint32_t
  * end.  Inlined with a constant n and one code repeated, the code's fields are read once.
  */
 static inline __attribute__((always_inline)) void decode_fast_pairs_with(
-        const Decoder *const *d, Cursor *c, const int n, const unsigned fixed) {
+        const Decoder *const *d, Cursor *c, const int n, const unsigned fixed,
+        const int together) {
     /* Each stream's state lives in locals, the streams unrolled by hand (a loop over them,
      * gcc kept rolled, with every window and position on the stack), and the output goes
      * through restrict pointers, so a byte stored does not make the compiler read the
@@ -278,7 +289,10 @@ static inline __attribute__((always_inline)) void decode_fast_pairs_with(
     const Py_ssize_t need = 2 * (Py_ssize_t)lookups;
 #define HK_LANE_STATE(k)                                                                    \
     /* Not restrict: the hit marks are written through it, and streams share it. */         \
-    uint32_t *const pairs##k = n > k ? d[k]->pairs : NULL;                                  \
+    /* Together: the tables lie DECODER_ROOM bytes apart, reached from the first's          \
+     * address by a constant offset in each load (gcc kept an address each in memory). */   \
+    uint32_t *const pairs##k = n > k ? d[together ? 0 : k]->pairs : NULL;                   \
+    const size_t from##k = together ? k * (DECODER_ROOM / 4) : 0;                           \
     const unsigned shift##k = n > k ? 64 - (fixed ? fixed : d[k]->bits) : 0;                \
     const uint8_t *const restrict buf##k = n > k ? c[k].buf : NULL;                         \
     const uint64_t bits##k = n > k ? c[k].bits : 0;                                         \
@@ -308,11 +322,11 @@ static inline __attribute__((always_inline)) void decode_fast_pairs_with(
 #define HK_LANE_STEP(k)                                                                     \
     if (n > k) {                                                                            \
         const uint64_t index = window##k >> shift##k;                                       \
-        const uint32_t entry = pairs##k[index];                                             \
+        const uint32_t entry = pairs##k[from##k + index];                                   \
         const unsigned used = entry & 0xFF;                                                 \
         if (__builtin_expect(used != 0, 1)) {                                               \
             put_two(out##k, entry >> 8);                                                    \
-            ((uint8_t *)pairs##k)[HIT_OFFSET + index] = 1;  /* d->hit, from pairs##k */     \
+            ((uint8_t *)pairs##k)[HIT_OFFSET + 4 * from##k + index] = 1;  /* d->hit */      \
             out##k += entry >> 30;                                                          \
             window##k <<= used;                                                             \
         } else {                                                                            \
@@ -374,9 +388,9 @@ static inline __attribute__((always_inline)) void decode_fast_pairs(const Decode
                                                                      const int n) {
     const Decoder *const same[4] = {d, d, d, d};
     if (d->bits == TABLE_BITS)
-        decode_fast_pairs_with(same, c, n, TABLE_BITS);
+        decode_fast_pairs_with(same, c, n, TABLE_BITS, 0);
     else
-        decode_fast_pairs_with(same, c, n, 0);
+        decode_fast_pairs_with(same, c, n, 0, 0);
 }
 
 /*
@@ -525,22 +539,31 @@ int hk_decode_byte_streams(const Decoder *d, Cursor *c, Py_ssize_t streams,
  * hk_decode_byte_streams then finishes each. */
 void hk_decode_side_by_side(const Decoder *const *d, Cursor *c, int n) {
     /* A constant n for each: the lanes beyond it, and their checks, compile away; and a
-     * constant table size where they share TABLE_BITS, as decode_fast_pairs has. */
-    int fixed = 1;
-    for (int k = 0; k < n; k++)
+     * constant table size where they share TABLE_BITS, as decode_fast_pairs has.  Four
+     * tables of TABLE_BITS that lie DECODER_ROOM apart (hk_build_decoder_in) are reached
+     * from one register: with a pointer each, the fast loop had more values than x86-64
+     * has registers, and moved windows and output pointers to the stack and back at each
+     * lookup (clang 14; gcc 12 reloaded the tables' pointers). */
+    int fixed = 1, together = 1;
+            for (int k = 0; k < n; k++) {
         fixed &= d[k]->bits == TABLE_BITS;
+        together &= d[k]->lent && (uintptr_t)d[k]->pairs ==
+                                      (uintptr_t)d[0]->pairs + (uintptr_t)k * DECODER_ROOM;
+    }
     if (n == 2 && fixed)
-        decode_fast_pairs_with(d, c, 2, TABLE_BITS);
+        decode_fast_pairs_with(d, c, 2, TABLE_BITS, 0);
     else if (n == 2)
-        decode_fast_pairs_with(d, c, 2, 0);
+        decode_fast_pairs_with(d, c, 2, 0, 0);
     else if (n == 3 && fixed)
-        decode_fast_pairs_with(d, c, 3, TABLE_BITS);
+        decode_fast_pairs_with(d, c, 3, TABLE_BITS, 0);
     else if (n == 3)
-        decode_fast_pairs_with(d, c, 3, 0);
+        decode_fast_pairs_with(d, c, 3, 0, 0);
+    else if (n == 4 && fixed && together)
+        decode_fast_pairs_with(d, c, 4, TABLE_BITS, 1);
     else if (n == 4 && fixed)
-        decode_fast_pairs_with(d, c, 4, TABLE_BITS);
+        decode_fast_pairs_with(d, c, 4, TABLE_BITS, 0);
     else if (n == 4)
-        decode_fast_pairs_with(d, c, 4, 0);
+        decode_fast_pairs_with(d, c, 4, 0, 0);
     else
         decode_fast_pairs(d[0], c, 1);
 }

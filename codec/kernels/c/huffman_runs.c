@@ -221,15 +221,23 @@ static int decode_run_blocks(const uint8_t *buf, Py_ssize_t len, const RunBlock 
     Cursor cursors[4];
     uint8_t seen[4][256];
     int built = 0, sound = 0;
-    for (; built < n; built++)
-        if (hk_build_decoder(&decoders[built], lengths + 256 * built, 256, 1,
-                             run_table_symbols(b[built].symbols))) {
+    /* Their pairs tables in one allocation, DECODER_ROOM bytes apart, which the fast loop
+     * reaches from one register (hk_decode_side_by_side); each on its own without it. */
+    uint32_t *room = malloc(4 * DECODER_ROOM);
+    for (; built < n; built++) {
+        const Py_ssize_t symbols = run_table_symbols(b[built].symbols);
+        const uint8_t *own = lengths + 256 * built;
+        if (room ? hk_build_decoder_in(&decoders[built], own, symbols,
+                                       room + built * (DECODER_ROOM / 4))
+                 : hk_build_decoder(&decoders[built], own, 256, 1, symbols)) {
             hk_free_decoder(&decoders[built]);
             break;
         }
+    }
     if (built < n) {  /* a table is no code: the blocks before it one by one, as usual */
         for (int k = 0; k < built; k++)
             hk_free_decoder(&decoders[k]);
+        free(room);
         for (; sound < built; sound++) {
             if (!decode_run_block(buf, len, &b[sound], lengths + 256 * sound, padded, out))
                 break;
@@ -255,6 +263,7 @@ static int decode_run_blocks(const uint8_t *buf, Py_ssize_t len, const RunBlock 
     }
     for (int k = 0; k < n; k++)
         hk_free_decoder(&decoders[k]);
+    free(room);
     return sound;
 }
 

@@ -226,6 +226,7 @@ static inline uint64_t put_codes(const uint8_t *in, int width, Py_ssize_t n,
 typedef struct {
     unsigned bits;
     unsigned longest;
+    int lent;  /* pairs lies in the caller's room (hk_build_decoder_in): not freed here */
     /* Symbols of 4 bytes: (symbol << 8 | length). */
     uint32_t *table;
     /* Byte symbols: one or two of them, two when both codes fit: (symbols << 30 | first's
@@ -241,6 +242,19 @@ typedef struct {
     uint32_t offset[LONGEST_CODE + 1];  /* its index among the symbols in canonical order */
     uint32_t *sorted;  /* the symbols in canonical order: by length, then value */
 } Decoder;
+
+/* Bits looked up at once by the decoder's table: 2^12 entries of 4 bytes fit in L1. */
+#define TABLE_BITS 12
+/* Entries after the pairs table that fill_four may write. */
+#define PAIRS_SLACK 4
+/* Where a decoder's hit marks begin, in bytes from its pairs table: the same for every
+ * table, so that the fast loop reaches them from the table's address, with no pointer of
+ * their own to hold (with 4 lanes of 4 decoders, those went to the stack). */
+#define HIT_OFFSET (sizeof(uint32_t) * (((size_t)1 << TABLE_BITS) + PAIRS_SLACK))
+/* The room a byte decoder's pairs table and hit marks take at most (hk_build_decoder_in):
+ * the decoders of a run's blocks side by side lie this far apart in one allocation, so
+ * that the fast loop reaches all their tables from one register. */
+#define DECODER_ROOM (HIT_OFFSET + ((size_t)1 << TABLE_BITS))
 
 enum { STREAM_OK = 0, STREAM_MIDDLE = 1, STREAM_SHORT = 2, STREAM_LONG = 3, STREAM_PADDING = 4 };
 
@@ -268,6 +282,8 @@ typedef struct {
 
 HK_SHARED int hk_build_decoder(Decoder *d, const uint8_t *length, Py_ssize_t size, int pairs,
                                Py_ssize_t symbols);
+HK_SHARED int hk_build_decoder_in(Decoder *d, const uint8_t *length, Py_ssize_t symbols,
+                                  uint32_t *room);
 HK_SHARED void hk_free_decoder(Decoder *d);
 HK_SHARED int hk_codes_all_decoded(const Decoder *d, const uint8_t *seen);
 HK_SHARED int hk_decode_byte_streams(const Decoder *d, Cursor *c, Py_ssize_t streams,
