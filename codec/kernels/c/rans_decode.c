@@ -26,14 +26,22 @@ static inline uint32_t find_slot(const uint32_t *c, Py_ssize_t size, uint32_t sl
 
 /*
  * Byte symbols at a precision of at most PACKED_PRECISION (what huffkit's encoder gives a
- * byte block's own table) decode through one 32-bit entry per slot: the symbol (8 bits),
- * slot - cum[s] (12 bits) and freq[s] (12 bits), so that a step takes one load, from a
- * table of 16 KB that stays in the L1 cache, where a byte-per-slot table and then f[s]
- * and c[s] took three dependent loads (at precision 16, the first out of L1).  The one
- * table that does not fit, a single byte value of frequency 4096 at precision 12, never
- * changes a state and goes the general way.
+ * byte block's own table) decode through a packed table of three arrays, each indexed by
+ * the slot: slot - cum[s] and freq[s] (two 16-bit numbers, 16 KB), the symbol s (a byte),
+ * and a byte the loop sets when it decodes through the slot (hit).  A step takes each
+ * field with a load of its own, which costs no more than one load, and no instructions to
+ * shift and mask them out of one 32-bit entry (two fewer a step than that layout, with
+ * gcc 12 and clang 14).  The tables stay in the L1 cache, where a byte-per-slot table and
+ * then f[s] and c[s] took three dependent loads (at precision 16, the first out of L1).
+ * The one table that does not fit, a single byte value of frequency 4096 at precision 12,
+ * never changes a state and goes the general way.
  */
 #define PACKED_PRECISION 12
+/* Where the arrays lie, in bytes from the table, the same at every precision (so that they
+ * are reached from the table's address, with no register of their own). */
+#define PACKED_SYMBOLS ((size_t)4 << PACKED_PRECISION)
+#define PACKED_HITS ((size_t)5 << PACKED_PRECISION)
+#define PACKED_BYTES ((size_t)6 << PACKED_PRECISION)
 
 /* Word i of a block's words: 4 bytes, little-endian (FORMAT.md, section 1), read where they
  * lie in the block, at any alignment, without copying them into an array first. */
@@ -46,8 +54,8 @@ static inline uint32_t word_at(const uint8_t *w, Py_ssize_t i) {
     return v;
 }
 
-static inline uint32_t packed_entry(uint32_t symbol, uint32_t bias, uint32_t freq) {
-    return symbol | bias << 8 | freq << 20;
+static inline uint8_t packed_symbol(const uint16_t *table, uint64_t slot) {
+    return ((const uint8_t *)table)[PACKED_SYMBOLS + slot];
 }
 
 /*
@@ -79,19 +87,19 @@ static inline __attribute__((always_inline)) uint64_t renormalise(uint64_t state
 }
 
 /*
- * A step of a lane: its symbol to *dst (marked in seen[]), and the state after it, a word
- * from w[*pos] taken in if it fell below ANS_LOWER, without a branch on the data (which
- * makes it unpredictable).  The caller makes sure that w[*pos] may be read.
+ * A step of a lane: its symbol to *dst (its slot marked in hit[]), and the state after it,
+ * a word from w[*pos] taken in if it fell below ANS_LOWER, without a branch on the data
+ * (which makes it unpredictable).  The caller makes sure that w[*pos] may be read.
  */
 static inline __attribute__((always_inline)) uint64_t packed_step(
-        uint64_t state, const int few_lanes, const uint32_t *restrict table,
+        uint64_t state, const int few_lanes, const uint16_t *restrict table,
         const int precision,
         const uint8_t *restrict w, Py_ssize_t *pos, uint8_t *restrict dst,
-        uint8_t *restrict seen) {
-    uint32_t e = table[state & (((uint64_t)1 << precision) - 1)];
-    uint64_t freq = e >> 20, bias = (e >> 8) & 0xFFF, high = state >> precision;
-    *dst = (uint8_t)e;
-    seen[(uint8_t)e] = 1;
+        uint8_t *restrict hit) {
+    const uint64_t slot = state & (((uint64_t)1 << precision) - 1);
+    const uint64_t bias = table[2 * slot], freq = table[2 * slot + 1], high = state >> precision;
+    *dst = packed_symbol(table, slot);
+    hit[slot] = 1;
     if (!few_lanes) {
         state = freq * high + bias;
         return renormalise(state, state << 32 | word_at(w, *pos), pos);
@@ -106,20 +114,20 @@ static inline __attribute__((always_inline)) uint64_t packed_step(
 /* The same step as packed_step, for the last rounds: it checks that a word is left (few
  * are, so a step seldom needs one, and the branch is predictable).  0 when none is. */
 static inline __attribute__((always_inline)) int packed_step_checked(
-        uint64_t *x, const uint32_t *restrict table, const int precision,
+        uint64_t *x, const uint16_t *restrict table, const int precision,
         const uint8_t *restrict w, Py_ssize_t word_count, Py_ssize_t *pos,
-        uint8_t *restrict dst, uint8_t *restrict seen) {
+        uint8_t *restrict dst, uint8_t *restrict hit) {
     uint64_t state = *x;
-    uint32_t e = table[state & (((uint64_t)1 << precision) - 1)];
-    state = (uint64_t)(e >> 20) * (state >> precision) + ((e >> 8) & 0xFFF);
+    const uint64_t slot = state & (((uint64_t)1 << precision) - 1);
+    state = (uint64_t)table[2 * slot + 1] * (state >> precision) + table[2 * slot];
     if (state < ANS_LOWER) {
         if (*pos >= word_count)
             return 0;
         state = state << 32 | word_at(w, (*pos)++);
     }
     *x = state;
-    *dst = (uint8_t)e;
-    seen[(uint8_t)e] = 1;
+    *dst = packed_symbol(table, slot);
+    hit[slot] = 1;
     return 1;
 }
 
@@ -136,19 +144,19 @@ static inline __attribute__((always_inline)) int packed_step_checked(
  */
 static inline __attribute__((always_inline)) int packed_lanes(
         uint64_t *x, const Py_ssize_t lanes, Py_ssize_t count,
-        const uint32_t *restrict table, const int precision, const uint8_t *restrict w,
+        const uint16_t *restrict table, const int precision, const uint8_t *restrict w,
         Py_ssize_t word_count, Py_ssize_t *position, uint8_t *restrict dst,
-        uint8_t *restrict seen) {
+        uint8_t *restrict hit) {
     Py_ssize_t pos = *position, start = 0;
     for (; count - start >= lanes && word_count - pos >= lanes; start += lanes)
         for (Py_ssize_t k = 0; k < lanes; k++)
             x[k] = packed_step(x[k], lanes <= 3, table, precision, w, &pos, dst + start + k,
-                               seen);
+                               hit);
     for (; start < count; start += lanes) {
         Py_ssize_t active = count - start < lanes ? count - start : lanes;
         for (Py_ssize_t k = 0; k < active; k++)
             if (!packed_step_checked(&x[k], table, precision, w, word_count, &pos,
-                                     dst + start + k, seen)) {
+                                     dst + start + k, hit)) {
                 *position = pos;
                 return 1;
             }
@@ -165,16 +173,16 @@ static inline __attribute__((always_inline)) int packed_lanes(
  */
 #define PACKED_LANES(n)                                                                    \
     static __attribute__((noinline)) int packed_lanes_##n(                                 \
-            uint64_t *x, Py_ssize_t count, const uint32_t *table, int precision,           \
+            uint64_t *x, Py_ssize_t count, const uint16_t *table, int precision,           \
             const uint8_t *w, Py_ssize_t word_count, Py_ssize_t *position, uint8_t *dst,  \
-            uint8_t *seen) {                                                               \
+            uint8_t *hit) {                                                                \
         uint64_t held[n];                                                                  \
         memcpy(held, x, sizeof held);                                                      \
         int status = precision == PACKED_PRECISION                                         \
             ? packed_lanes(held, n, count, table, PACKED_PRECISION, w, word_count,         \
-                           position, dst, seen)                                            \
+                           position, dst, hit)                                             \
             : packed_lanes(held, n, count, table, precision, w, word_count, position,      \
-                           dst, seen);                                                     \
+                           dst, hit);                                                      \
         memcpy(x, held, sizeof held);                                                      \
         return status;                                                                     \
     }
@@ -193,51 +201,51 @@ PACKED_LANES(8)
  */
 static inline __attribute__((always_inline)) int packed_lanes_many(
         uint64_t *restrict x, Py_ssize_t lanes, Py_ssize_t count,
-        const uint32_t *restrict table, const int precision, const uint8_t *restrict w,
+        const uint16_t *restrict table, const int precision, const uint8_t *restrict w,
         Py_ssize_t word_count, Py_ssize_t *position, uint8_t *restrict dst,
-        uint8_t *restrict seen) {
+        uint8_t *restrict hit) {
     Py_ssize_t pos = *position, start = 0, fours = lanes & ~(Py_ssize_t)3;
     for (; count - start >= lanes && word_count - pos >= lanes; start += lanes) {
         Py_ssize_t k = 0;
         for (; k < fours; k += 4) {
             uint8_t *out = dst + start + k;
-            x[k] = packed_step(x[k], 0, table, precision, w, &pos, out, seen);
-            x[k + 1] = packed_step(x[k + 1], 0, table, precision, w, &pos, out + 1, seen);
-            x[k + 2] = packed_step(x[k + 2], 0, table, precision, w, &pos, out + 2, seen);
-            x[k + 3] = packed_step(x[k + 3], 0, table, precision, w, &pos, out + 3, seen);
+            x[k] = packed_step(x[k], 0, table, precision, w, &pos, out, hit);
+            x[k + 1] = packed_step(x[k + 1], 0, table, precision, w, &pos, out + 1, hit);
+            x[k + 2] = packed_step(x[k + 2], 0, table, precision, w, &pos, out + 2, hit);
+            x[k + 3] = packed_step(x[k + 3], 0, table, precision, w, &pos, out + 3, hit);
         }
         for (; k < lanes; k++)
-            x[k] = packed_step(x[k], 0, table, precision, w, &pos, dst + start + k, seen);
+            x[k] = packed_step(x[k], 0, table, precision, w, &pos, dst + start + k, hit);
     }
     *position = pos;
     /* The last rounds, each step checked. */
     return packed_lanes(x, lanes, count - start, table, precision, w, word_count, position,
-                        dst + start, seen);
+                        dst + start, hit);
 }
 
 static __attribute__((noinline)) int packed_lanes_any(
-        uint64_t *x, Py_ssize_t lanes, Py_ssize_t count, const uint32_t *table,
+        uint64_t *x, Py_ssize_t lanes, Py_ssize_t count, const uint16_t *table,
         int precision, const uint8_t *w, Py_ssize_t word_count, Py_ssize_t *position,
-        uint8_t *dst, uint8_t *seen) {
+        uint8_t *dst, uint8_t *hit) {
     if (precision == PACKED_PRECISION)
         return packed_lanes_many(x, lanes, count, table, PACKED_PRECISION, w, word_count,
-                                 position, dst, seen);
+                                 position, dst, hit);
     return packed_lanes_many(x, lanes, count, table, precision, w, word_count, position,
-                             dst, seen);
+                             dst, hit);
 }
 
 static int decode_packed(uint64_t *x, Py_ssize_t lanes, Py_ssize_t count,
-                         const uint32_t *table, int precision, const uint8_t *w,
+                         const uint16_t *table, int precision, const uint8_t *w,
                          Py_ssize_t word_count, Py_ssize_t *position, uint8_t *dst,
-                         uint8_t *seen) {
+                         uint8_t *hit) {
 #define PACKED_CASE(n) \
     case n: return packed_lanes_##n(x, count, table, precision, w, word_count, position, \
-                                    dst, seen);
+                                    dst, hit);
     switch (lanes) {
     PACKED_CASE(1) PACKED_CASE(2) PACKED_CASE(3) PACKED_CASE(4)
     PACKED_CASE(5) PACKED_CASE(6) PACKED_CASE(7) PACKED_CASE(8)
     default: return packed_lanes_any(x, lanes, count, table, precision, w, word_count,
-                                     position, dst, seen);
+                                     position, dst, hit);
     }
 #undef PACKED_CASE
 }
@@ -363,7 +371,8 @@ PyObject *hk_ans_decode(PyObject *self, PyObject *args) {
                           &cumulative, &precision, &width, &seen_view))
         return NULL;
     PyObject *result = NULL, *decoded = NULL;
-    uint32_t *slots = NULL, *packed = NULL;
+    uint32_t *slots = NULL;
+    uint16_t *packed = NULL;
     uint8_t *byte_slots = NULL, *seen = seen_view.buf;
     uint64_t *x = NULL;
     if (!check_width(width) || !check_table(&freqs, &cumulative, precision))
@@ -391,7 +400,7 @@ PyObject *hk_ans_decode(PyObject *self, PyObject *args) {
     for (Py_ssize_t s = 0; s < size; s++)
         whole |= f[s] == ((uint32_t)1 << precision);
     if (width == 1 && precision <= PACKED_PRECISION && !whole) {
-        packed = malloc(sizeof(uint32_t) << precision);
+        packed = malloc(PACKED_BYTES);  /* at any precision up to PACKED_PRECISION */
         if (!packed) {
             PyErr_NoMemory();
             goto done;
@@ -424,15 +433,27 @@ PyObject *hk_ans_decode(PyObject *self, PyObject *args) {
     int status = 0;  /* 1: the words ran out; 2: they do not end where they began */
     Py_BEGIN_ALLOW_THREADS
     Py_ssize_t pos = 0;
-    uint8_t marks[256];  /* seen[], when the caller gives none */
     if (seen)
         memset(seen, 0, 256);
     if (packed) {
-        for (Py_ssize_t s = 0; s < size; s++)
-            for (uint32_t k = 0; k < f[s]; k++)
-                packed[c[s] + k] = packed_entry((uint32_t)s, k, f[s]);
+        /* The loop marks the slots it decodes through, rather than the byte values: the
+         * slot is at hand (the table's index), where a value's mark waited for the
+         * symbol's load and took an instruction more a step.  A value was decoded if any
+         * of its slots was. */
+        uint8_t *symbols = (uint8_t *)packed + PACKED_SYMBOLS;
+        uint8_t *hit = (uint8_t *)packed + PACKED_HITS;
+        memset(hit, 0, (size_t)1 << precision);
+        for (Py_ssize_t s = 0; s < size; s++) {
+            for (uint32_t k = 0; k < f[s]; k++) {
+                packed[2 * (c[s] + k)] = (uint16_t)k;
+                packed[2 * (c[s] + k) + 1] = (uint16_t)f[s];
+            }
+            memset(symbols + c[s], (int)s, f[s]);
+        }
         status = decode_packed(x, lanes, count, packed, precision, w, word_count, &pos, dst,
-                               seen ? seen : marks);
+                               hit);
+        for (Py_ssize_t s = 0; seen && s < size; s++)
+            seen[s] = f[s] && memchr(hit + c[s], 1, f[s]) != NULL;
     } else if (byte_slots) {  /* bytes: a byte per slot, filled a run at a time */
         uint8_t *table = byte_slots;
         for (Py_ssize_t s = 0; s < size; s++)
