@@ -93,3 +93,19 @@ def bomb(alphabet: str = "utf8", block_size: int = N, *, crc: int = 0) -> bytes:
             + ans_block(block_size, freq_table({symbol: 1 << 16}, 16, alphabet), [L],
                         alphabet=alphabet, length=width * block_size, crc=crc)
             + frame_end(block_size))
+
+
+def declaring_block_size(packed: bytes, block_size: int) -> bytes:
+    """A frame of one block as huffkit writes it (version 2: the header's block size is the
+    block's symbol count, and the block is the frame's last, type bit 7), rewritten to
+    declare *block_size*: the block then stores its symbol count and a frame end follows
+    (FORMAT.md 17.1).  For frames huffkit no longer writes, whose header asks for more than
+    their data needs."""
+    (frame,) = huffkit.frame_info(packed)
+    (block,) = frame.blocks
+    assert frame.version == 2 and packed[block.offset] & 0x80
+    fields = packed[:6] + struct.pack("<I", block_size)
+    start = bytes([packed[block.offset] & 0x7F]) + leb128(block.symbols)
+    return (fields + struct.pack("<I", zlib.crc32(fields)) + packed[14:block.offset] + start
+            + packed[block.offset + 1:block.offset + block.size] + b"\xff"
+            + leb128(block.symbols))

@@ -359,7 +359,7 @@ def _blocks(compressed, codebook: Codebook | None, original: bytes | None = None
             model = _shared_model(header, codebook)
             total = 0
             previous = None
-            while not isinstance(block := parse_block(buffer, pos, header, previous),
+            while not isinstance(block := parse_block(buffer, pos, header, previous, total),
                                  FrameEnd):
                 previous = block
                 if original is None:

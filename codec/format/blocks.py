@@ -34,6 +34,7 @@ from .layout import (
     BLOCK_HUFFMAN_COMPACT,
     BLOCK_HUFFMAN_REUSE,
     BLOCK_HUFFMAN_SHARED,
+    BLOCK_LAST,
     FRAME_END,
     LONGEST_LENGTH,
     LONGEST_SYMBOLS,
@@ -61,6 +62,7 @@ class ReusableCode:
     listed: np.ndarray
     lengths: np.ndarray
     shared: bool = False
+    last: bool = False  # the frame's last block (version 2, type bit 7): the frame ends
 
 
 class SharedCode:
@@ -93,7 +95,7 @@ class SharedCode:
 
 def encode_block(data, max_code_length: int, shared: SharedCode | None = None, *,
                  coder: str = "huffman", alphabet: Alphabet = ALPHABETS["bytes"],
-                 symbols: np.ndarray | None = None) -> list:
+                 symbols: np.ndarray | None = None, last: bool = False) -> list:
     """Code *data* (a non-empty bytes-like object, whole symbols) as one block.
 
     With *shared* (the frame's codebook) the block is coded with it and
@@ -101,6 +103,8 @@ def encode_block(data, max_code_length: int, shared: SharedCode | None = None, *
     checked that *shared* has a code for every symbol of *data*.  With
     ``coder="ans"`` the block is an ANS block, with its own frequency table
     or the frame's.  *symbols* may bring the data's symbols, converted already.
+    *last* marks the frame's last block, which holds the rest of the header's
+    block size and stores no count.
 
     Returns the block's bytes in pieces (bytes-like), for the caller to join
     with the rest of its output: one copy, not two.
@@ -108,7 +112,8 @@ def encode_block(data, max_code_length: int, shared: SharedCode | None = None, *
     if symbols is None:
         symbols = alphabet.symbols(data)
     start = block_start(BLOCK_ANS if coder == "ans" else BLOCK_HUFFMAN, symbols.size, len(data),
-                        backend.kernels.crc32(data), alphabet, shared=shared is not None)
+                        backend.kernels.crc32(data), alphabet, shared=shared is not None,
+                        last=last)
     if coder == "ans":
         if shared is None:
             return [start, *encode_ans_block(symbols, alphabet)]
@@ -120,12 +125,16 @@ def encode_block(data, max_code_length: int, shared: SharedCode | None = None, *
 
 
 def block_start(kind: int, symbols: int, length: int, crc: int, alphabet: Alphabet, *,
-                shared: bool) -> bytes:
+                shared: bool, last: bool = False) -> bytes:
     """Type, symbol count, (for alphabets other than bytes) byte length, and CRC-32, as a
-    version-2 frame has them: the counts as LEB128 numbers."""
+    version-2 frame has them: the counts as LEB128 numbers, and no symbol count but bit 7
+    of the type for the frame's *last* block."""
     kind += 1 if shared else 0  # each shared-table type follows its own-table type
+    count = varint(symbols)
+    if last:
+        kind, count = kind | BLOCK_LAST, b""
     sized = b"" if alphabet.name == "bytes" else varint(length)
-    return bytes([kind]) + varint(symbols) + sized + crc.to_bytes(4, "little")
+    return bytes([kind]) + count + sized + crc.to_bytes(4, "little")
 
 
 _BLOCK_TYPES = {"huffman": (BLOCK_HUFFMAN, BLOCK_HUFFMAN_SHARED, BLOCK_HUFFMAN_COMPACT,
@@ -137,12 +146,16 @@ _REUSE_TYPES = (BLOCK_HUFFMAN_REUSE, BLOCK_ANS_REUSE)
 
 def parse_block(buffer, pos: int, frame: FrameHeader,
                 previous: BlockHeader | AnsBlockHeader | ReusableCode | None = None,
-                ) -> BlockHeader | AnsBlockHeader | FrameEnd:
+                total: int = 0) -> BlockHeader | AnsBlockHeader | FrameEnd:
     """Read the header of the block or frame end at *pos* (its streams may not be there yet).
 
     *previous* is the frame's previous block, whose code a reuse block (types 0x06 and
-    0x07) takes.
+    0x07) takes; after a version-2 frame's last block (type bit 7) the frame has ended,
+    with nothing more to read (a FrameEnd of 0 bytes).  *total* is the symbols of the
+    frame's blocks before *pos*, of which its last block holds the rest of the block size.
     """
+    if previous is not None and previous.last:
+        return FrameEnd(total, 0)
     need(buffer, pos, 1)
     kind = buffer[pos]
     version = frame.version
@@ -155,13 +168,17 @@ def parse_block(buffer, pos: int, frame: FrameHeader,
             return FrameEnd(total, end - pos)
         need(buffer, pos, FRAME_END.size)
         return FrameEnd(FRAME_END.unpack_from(buffer, pos)[1])
+    type_byte = kind
+    last = version >= 2 and bool(kind & BLOCK_LAST)
+    if last:
+        kind ^= BLOCK_LAST
     if kind not in _BLOCK_TYPES[frame.coder]:
         other = "huffman" if frame.coder == "ans" else "ans"
         if kind in _BLOCK_TYPES[other]:
-            raise FormatError(f"block type 0x{kind:02x} is a {other} block, but the frame's "
-                              f"flags say {frame.coder}")
-        raise FormatError(f"unknown block type 0x{kind:02x}"
-                          + (" (a version-2 frame ends with 0xff)" if kind == BLOCK_END else ""))
+            raise FormatError(f"block type 0x{type_byte:02x} is a {other} block, but the "
+                              f"frame's flags say {frame.coder}")
+        hint = " (a version-2 frame ends with 0xff)" if type_byte == BLOCK_END else ""
+        raise FormatError(f"unknown block type 0x{type_byte:02x}{hint}")
     if kind in _SHARED_TYPES and frame.codebook_id is None:
         raise FormatError("block is coded with the frame's codebook, but the frame has none")
     if kind == BLOCK_HUFFMAN_COMPACT and frame.alphabet.name != "bytes":
@@ -171,8 +188,14 @@ def parse_block(buffer, pos: int, frame: FrameHeader,
                           "no block before it in the frame has a code of its own")
     alphabet = frame.alphabet
     if version >= 2:
-        symbols, cursor = read_varint(buffer, pos + 1, longest=LONGEST_SYMBOLS,
-                                      what="block's symbol count")
+        if last:  # the rest of the block size, which must leave it a symbol at least
+            symbols, cursor = frame.block_size - total, pos + 1
+            if symbols < 1:
+                raise FormatError(f"the frame's last block holds no symbols: the blocks before "
+                                  f"it hold {total}, its block size is {frame.block_size}")
+        else:
+            symbols, cursor = read_varint(buffer, pos + 1, longest=LONGEST_SYMBOLS,
+                                          what="block's symbol count")
         length = symbols
         if alphabet.name != "bytes":
             length, cursor = read_varint(buffer, cursor, longest=LONGEST_LENGTH,
@@ -199,7 +222,7 @@ def parse_block(buffer, pos: int, frame: FrameHeader,
         block = parse_ans_block(buffer, pos, cursor, kind, symbols, crc, table, alphabet,
                                 version)
         return dataclasses.replace(block, length=length, alphabet=alphabet,
-                                   reused=kind == BLOCK_ANS_REUSE)
+                                   reused=kind == BLOCK_ANS_REUSE, last=last)
     code, code_range = (None, None), None  # a block with a table of its own reads its code
     if kind in (BLOCK_HUFFMAN_REUSE, BLOCK_HUFFMAN_SHARED):
         code = ((previous.listed, previous.lengths) if kind == BLOCK_HUFFMAN_REUSE
@@ -207,7 +230,7 @@ def parse_block(buffer, pos: int, frame: FrameHeader,
         if previous is not None and getattr(previous, "lengths", None) is code[1]:
             code_range = getattr(previous, "code_range", None)  # the same code: known already
     return parse_huffman_block(buffer, pos, cursor, kind, symbols, crc, code, code_range,
-                               alphabet, length, version)
+                               alphabet, length, version, last)
 
 
 def check_every_code_is_used(listed: np.ndarray, symbols: np.ndarray, *, ans: bool,

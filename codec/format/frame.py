@@ -94,7 +94,8 @@ class FrameHeader:
 @dataclass(frozen=True)
 class FrameEnd:
     total_symbols: int
-    size: int = FRAME_END.size  # 9 bytes in version 1; 2 to 11 in version 2
+    size: int = FRAME_END.size  # 9 bytes in version 1; 2 to 11 in version 2; 0 after a
+    # version-2 frame's last block (type bit 7), whose frame has no end of its own
 
 
 # -- the caller's choices ---------------------------------------------------------------------

@@ -1,6 +1,7 @@
 """The Huffman block's body (FORMAT.md, sections 5, 6 and 8): its code table (unless it
-uses the frame's code or the previous block's), the count of its streams, their lengths in
-bits (u32 in version 1, LEB128 in version 2), and the streams.
+uses the frame's code or the previous block's), the count of its streams (version 1 only:
+version 2 knows it from the symbol count), their lengths in bits (u32 in version 1, LEB128
+in version 2), and the streams.
 """
 
 from __future__ import annotations
@@ -24,9 +25,8 @@ from .layout import (
     LONGEST_BITS,
     LONGEST_CODE,
     MAX_STREAMS,
-    MIN_SYMBOLS_TO_SPLIT,
-    STREAMS_PER_BLOCK,
     need,
+    streams_of,
 )
 from .presence import listed_symbols
 from .tables import pack_code_table, parse_code_table, parse_compact_table
@@ -51,6 +51,7 @@ class BlockHeader:
     alphabet: Alphabet = ALPHABETS["bytes"]
     reused: bool = False  # coded with the previous block's code (type 0x06)
     table_size: int = 0  # the bytes of its own table (0 when it has none)
+    last: bool = False  # the frame's last block (version 2, type bit 7)
     # Its shortest and longest code (None when the code is not known), found once: a file of
     # a million tiny blocks asked numpy for them four million times.
     code_range: tuple[int, int] | None = None
@@ -70,12 +71,10 @@ class BlockHeader:
 
 def pack_streams(symbols: np.ndarray, codes: np.ndarray, lengths: np.ndarray) -> list:
     """A Huffman block's streams (4 of them for 2^16 symbols or more, else 1), after its
-    table: their count, their bit counts (LEB128, version 2), then their bytes."""
-    streams = STREAMS_PER_BLOCK if symbols.size >= MIN_SYMBOLS_TO_SPLIT else 1
+    table: their bit counts (LEB128, version 2), then their bytes."""
     coded = backend.kernels.encode_streams(symbols, codes, lengths,
-                                           stream_ranges(symbols.size, streams))
-    return [bytes([streams]) + b"".join(varint(bits) for _, bits in coded),
-            *(payload for payload, _ in coded)]
+                                           stream_ranges(symbols.size, streams_of(symbols.size)))
+    return [b"".join(varint(bits) for _, bits in coded), *(payload for payload, _ in coded)]
 
 
 def encode_huffman_block(symbols: np.ndarray, alphabet: Alphabet, max_code_length: int,
@@ -98,7 +97,7 @@ def encode_huffman_block(symbols: np.ndarray, alphabet: Alphabet, max_code_lengt
 def parse_huffman_block(buffer, pos: int, cursor: int, kind: int, symbols: int, crc: int,
                         code: tuple[np.ndarray | None, np.ndarray | None],
                         code_range: tuple[int, int] | None, alphabet: Alphabet,
-                        length: int, version: int = 1) -> BlockHeader:
+                        length: int, version: int = 1, last: bool = False) -> BlockHeader:
     """The header of the Huffman block at *pos*, whose body starts at *cursor*: its own
     table (types 0x01 and 0x05), or *code* (listed symbols, lengths) for a block of the
     frame's code or the previous block's, whose shortest and longest code *code_range*
@@ -114,12 +113,8 @@ def parse_huffman_block(buffer, pos: int, cursor: int, kind: int, symbols: int, 
     else:
         listed, lengths = code
     table_size = cursor - table_start
-    need(buffer, cursor, 1)
-    streams = buffer[cursor]
-    if not 1 <= streams <= MAX_STREAMS:
-        raise FormatError(f"block declares {streams} streams (allowed: 1 to {MAX_STREAMS})")
-    cursor += 1
     if version >= 2:
+        streams = streams_of(symbols)
         stream_bits = []
         for _ in range(streams):
             bits, cursor = read_varint(buffer, cursor, longest=LONGEST_BITS,
@@ -127,6 +122,11 @@ def parse_huffman_block(buffer, pos: int, cursor: int, kind: int, symbols: int, 
             stream_bits.append(bits)
         stream_bits = tuple(stream_bits)
     else:
+        need(buffer, cursor, 1)
+        streams = buffer[cursor]
+        if not 1 <= streams <= MAX_STREAMS:
+            raise FormatError(f"block declares {streams} streams (allowed: 1 to {MAX_STREAMS})")
+        cursor += 1
         need(buffer, cursor, 4 * streams)
         stream_bits = struct.unpack_from(f"<{streams}I", buffer, cursor)
         cursor += 4 * streams
@@ -144,7 +144,7 @@ def parse_huffman_block(buffer, pos: int, cursor: int, kind: int, symbols: int, 
     return BlockHeader(symbols, crc, lengths, listed, stream_bits, cursor - pos,
                        shared=kind == BLOCK_HUFFMAN_SHARED, length=length, alphabet=alphabet,
                        reused=kind == BLOCK_HUFFMAN_REUSE, code_range=code_range,
-                       table_size=table_size)
+                       table_size=table_size, last=last)
 
 
 def decode_huffman_block(block: BlockHeader, buffer, pos: int) -> bytes | np.ndarray:

@@ -92,16 +92,15 @@ def _frame_info(data: memoryview, codebook: Codebook | None) -> tuple[FrameInfo,
             header = with_supplied_codebook(header, codebook)
         pos += header.size
         blocks = []
-        previous = None
+        previous, symbols = None, 0
         while True:
-            block = parse_block(data, pos, header, previous)
+            block = parse_block(data, pos, header, previous, symbols)
             if isinstance(block, FrameEnd):
                 break
             need(data, pos, block.size)
             blocks.append(block_info(block, pos))
             pos += block.size
-            previous = block
-        symbols = sum(b.symbols for b in blocks)
+            previous, symbols = block, symbols + block.symbols
         if block.total_symbols != symbols:
             raise FormatError(f"frame end records {block.total_symbols} symbols, "
                               f"but its blocks hold {symbols}")

@@ -12,10 +12,15 @@ the flags, the block types and the layouts of the headers, all little-endian::
 
 A block records its length in bytes only in frames of alphabets other than
 bytes (FORMAT.md, section 15).  Version 2 (section 17), which huffkit writes,
-has the same header and writes every size as a LEB128 number (``varint``)::
+has the same header and writes every size as a LEB128 number (``varint``), and leaves
+out what the header says already::
 
-    block    = type u8 | symbols varint | [length varint] | crc32 u32 | body
+    block    = type u8 | [symbols varint] | [length varint] | crc32 u32 | body
     end      = 0xFF | total symbols varint
+
+A version-2 block whose type has bit 7 set is the frame's last: it stores no symbol count
+(it holds what the blocks before it leave of block_size, which is the frame's total), and
+no frame end follows it.
 """
 
 from __future__ import annotations
@@ -50,6 +55,10 @@ BLOCK_END = 0x00
 #: ended a frame whenever the block's symbol count, now read as the frame's LEB128 total,
 #: matched the blocks before it (two blocks of the same size, say).
 BLOCK_END_V2 = 0xFF
+#: Version 2: bit 7 of a block's type marks the frame's last block (as deflate's BFINAL and
+#: zstd's Last_Block do), which holds the rest of the header's block_size symbols and
+#: stores no count; no frame end follows it.  The other bits are its type.
+BLOCK_LAST = 0x80
 BLOCK_HUFFMAN = 0x01
 BLOCK_HUFFMAN_SHARED = 0x02
 BLOCK_ANS = 0x03
@@ -77,10 +86,11 @@ CODEBOOK_REFERENCED = 0  # only its identifier: the reader must supply the codeb
 CODEBOOK_EMBEDDED = 1  # its code table follows
 
 # A Huffman block of at least this many symbols is split into STREAMS_PER_BLOCK streams, so
-# a decoder can work on several at once (the encoder's choice, FORMAT.md sections 11 and
-# 17.5).  Each stream more costs its bit count and up to 7 bits of padding, about 4 bytes
-# in version 2: under 0.01% of a block of 2^16 symbols, but enough to lose to gzip on a
-# file of 20 KB; and the run decoder decodes small one-stream blocks side by side.
+# a decoder can work on several at once: the encoder's choice in version 1 (FORMAT.md
+# section 11), which stores the count; a rule in version 2 (section 17.1), which does not.
+# Each stream more costs its bit count and up to 7 bits of padding, about 4 bytes: under
+# 0.01% of a block of 2^16 symbols, but enough to lose to gzip on a file of 20 KB; and the
+# run decoder decodes small one-stream blocks side by side.
 STREAMS_PER_BLOCK = 4
 MIN_SYMBOLS_TO_SPLIT = 1 << 16
 
@@ -110,3 +120,9 @@ def need(buffer, pos: int, size: int) -> None:
     """``TruncatedError`` unless *buffer* holds *size* bytes from *pos*."""
     if len(buffer) - pos < size:
         raise TruncatedError("compressed data ended in the middle of a frame")
+
+
+def streams_of(symbols: int) -> int:
+    """The streams of a Huffman block of *symbols* symbols: what huffkit writes, and in
+    version 2 (which does not store the count) the rule."""
+    return STREAMS_PER_BLOCK if symbols >= MIN_SYMBOLS_TO_SPLIT else 1

@@ -1,9 +1,9 @@
 """Version-1 frames from version-2 ones (FORMAT.md, sections 1 to 16 and 17.1).
 
 huffkit writes version 2 and reads both.  Tests and the fuzzer still need version-1 input
-of every kind to show that it decodes, and the two versions differ only in how sizes and
-frequency tables are written: this rewrites a stream's frames field by field, keeping
-every code, stream, state and word as it is.
+of every kind to show that it decodes, and the two versions differ only in how sizes,
+stream counts, last blocks and frequency tables are written: this rewrites a stream's
+frames field by field, keeping every code, stream, state and word as it is.
 """
 
 from __future__ import annotations
@@ -19,6 +19,7 @@ from .huffman_block import BlockHeader
 from .layout import (
     BLOCK_ANS,
     BLOCK_END,
+    BLOCK_LAST,
     CRC,
     FRAME_END,
     FRAME_HEADER,
@@ -46,16 +47,16 @@ def as_version1(data) -> bytes:
         out.append(fields + CRC.pack(zlib.crc32(fields)))
         out.append(_section(buffer, pos + FRAME_HEADER_SIZE, frame))
         pos += frame.size
-        previous = None
+        previous, total = None, 0
         while True:
-            block = parse_block(buffer, pos, frame, previous)
+            block = parse_block(buffer, pos, frame, previous, total)
             if isinstance(block, FrameEnd):
                 out.append(FRAME_END.pack(BLOCK_END, block.total_symbols))
                 pos += block.size
                 break
             out.append(_block(buffer, pos, block, frame))
             pos += block.size
-            previous = block
+            previous, total = block, total + block.symbols
     return b"".join(out)
 
 
@@ -83,9 +84,10 @@ def _section(buffer: bytes, pos: int, frame) -> bytes:
 
 
 def _block(buffer: bytes, pos: int, block, frame) -> bytes:
-    kind = buffer[pos]
+    kind = buffer[pos] & ~BLOCK_LAST
     sized = frame.alphabet.name != "bytes"
-    start = 1 + varint_size(block.symbols) + (varint_size(block.length) if sized else 0) + 4
+    start = (1 + (0 if block.last else varint_size(block.symbols))
+             + (varint_size(block.length) if sized else 0) + 4)
     head = (struct.pack("<BIII", kind, block.symbols, block.length, block.crc32) if sized
             else struct.pack("<BII", kind, block.symbols, block.crc32))
     body = buffer[pos + block.header_size:pos + block.size]  # streams, or states and words

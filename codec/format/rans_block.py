@@ -155,6 +155,7 @@ class AnsBlockHeader:
     alphabet: Alphabet = ALPHABETS["bytes"]
     reused: bool = False  # coded with the previous block's table (type 0x07)
     table_size: int = 0  # the bytes of its own table (0 when it has none)
+    last: bool = False  # the frame's last block (version 2, type bit 7)
 
     @property
     def payload_bits(self) -> int:

@@ -114,11 +114,12 @@ def ans_encode(symbols: np.ndarray, freqs: np.ndarray, cumulative: np.ndarray, p
 
 
 def decode_huffman_run(buffer, pos: int, block_size: int, previous: bytes | None,
-                       budget: int, largest: int, version: int = 1) -> tuple | None:
+                       budget: int, largest: int, version: int = 1,
+                       before: int = 0) -> tuple | None:
     """The compact-table and reuse blocks of a byte frame (of format *version*) from *pos*,
     decoded in one call (see ``reference.decode_huffman_run``)."""
     return _ckernels.decode_huffman_run(buffer, pos, block_size, previous, budget, largest,
-                                        version)
+                                        version, before)
 
 
 def ans_encode_pieces(symbols: np.ndarray, ends: list[int], freqs: np.ndarray,
@@ -206,7 +207,8 @@ def _pieces_room(symbols: int, pieces: int, max_code_length: int, with_whole: bo
 
 
 def encode_huffman_pieces(symbols: np.ndarray, ends: list[int], counts: np.ndarray,
-                          crcs: list[int], max_code_length: int) -> memoryview | None:
+                          crcs: list[int], max_code_length: int,
+                          last: bool = False) -> memoryview | None:
     """The Huffman blocks of consecutive pieces of byte *symbols*, in C (see
     ``reference.encode_huffman_pieces``): their bytes, or None when a piece cannot be coded
     within *max_code_length* bits (the reference then says why)."""
@@ -215,22 +217,23 @@ def encode_huffman_pieces(symbols: np.ndarray, ends: list[int], counts: np.ndarr
     written = _ckernels.encode_huffman_pieces(
         np.ascontiguousarray(symbols, dtype=np.uint8), np.asarray(ends, dtype=np.int64),
         np.ascontiguousarray(counts, dtype=np.int64), np.asarray(crcs, dtype=np.uint32),
-        max_code_length, out)
+        max_code_length, last, out)
     return None if written is None else memoryview(out)[:written]
 
 
 def encode_huffman_split(symbols: np.ndarray, ends: list[int], counts: np.ndarray,
                          crcs: list[int], whole_crc: Callable[[], int],
-                         max_code_length: int) -> memoryview | None:
+                         max_code_length: int, last: bool = False) -> memoryview | None:
     """The pieces' blocks or the whole as one block, whichever is smaller, in C (see
     ``reference.encode_huffman_split``); *whole_crc* is called only if the whole may win."""
     out = np.empty(_pieces_room(symbols.size, len(ends), max_code_length, True),
                    dtype=np.uint8)
     arguments = (np.ascontiguousarray(symbols, dtype=np.uint8), np.asarray(ends, dtype=np.int64),
                  np.ascontiguousarray(counts, dtype=np.int64), np.asarray(crcs, dtype=np.uint32))
-    written = _ckernels.encode_huffman_split(*arguments, -1, max_code_length, out)
+    written = _ckernels.encode_huffman_split(*arguments, -1, max_code_length, last, out)
     if written == -1:  # the whole may be the smaller: code with its CRC-32
-        written = _ckernels.encode_huffman_split(*arguments, whole_crc(), max_code_length, out)
+        written = _ckernels.encode_huffman_split(*arguments, whole_crc(), max_code_length,
+                                                 last, out)
     return None if written is None else memoryview(out)[:written]
 
 

@@ -54,6 +54,16 @@ class Alphabet:
                                 "use the bytes alphabet for binary data") from None
         return np.frombuffer(text.encode("utf-32-le"), dtype="<u4").astype(np.int64)
 
+    def count(self, data) -> int:
+        """How many symbols *data* holds (whole symbols, valid: see :meth:`symbols`),
+        without converting them."""
+        if self.name == "bytes":
+            return len(data)
+        if self.name == "pairs":
+            return (len(data) + 1) // 2
+        continuation = np.frombuffer(data, dtype=np.uint8) & 0xC0 == 0x80
+        return len(data) - int(np.count_nonzero(continuation))
+
     def data(self, symbols: np.ndarray) -> bytes:
         """The bytes the *symbols* stand for (the inverse of :meth:`symbols`)."""
         symbols = np.asarray(symbols)

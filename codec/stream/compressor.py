@@ -97,6 +97,12 @@ class HuffmanCompressor(Uncopyable):
         self._shared = (None if self._codebook is None else
                         SharedCode(self._codebook, coder, self._alphabet))
         self._pending = bytearray()
+        # The block size the frame's header gives: the one asked for, or, for data that ends
+        # within its first block, that block's symbols; the block is then the frame's last
+        # (FORMAT.md, section 17.1), which stores no count, and no frame end follows.
+        # Decided before the first block is coded.
+        self._frame_block_size: int | None = None
+        self._last = False
         self._header_written = False
         self._total = 0
         self._flushed = False
@@ -125,19 +131,21 @@ class HuffmanCompressor(Uncopyable):
                                self._alphabet)
             blocks = []
             pos = 0
+            # A whole block is coded once a byte after it shows that it is not the last: the
+            # last block of a one-block input is marked so (FORMAT.md 17.1).
             if self._pending:
                 pos = min(size - len(self._pending), len(view))
                 self._pending += view[:pos]
-                if len(self._pending) == size:
+                if len(self._pending) == size and len(view) > pos:
                     blocks.append(self._pending)
                     self._pending = bytearray()
-            while len(view) - pos >= size:
+            while len(view) - pos > size:
                 blocks.append(view[pos:pos + size])
                 pos += size
             coded, symbols = self._encode_blocks(blocks)
             self._total += symbols
             self._pending += view[pos:]
-        return [self._header(), *coded]
+        return [self._header(), *coded] if coded else []
 
     @releasing_views
     def flush(self) -> bytes:
@@ -154,11 +162,18 @@ class HuffmanCompressor(Uncopyable):
             raise ValueError("Repeated call to flush()")
         if self._alphabet.name != "bytes":
             self._validate(b"", final=True)
+        if self._frame_block_size is None and 0 < len(self._pending) <= self._block_size:
+            # All the data is in hand, and makes one block: the frame's last.
+            self._frame_block_size = self._alphabet.count(self._pending)
+            self._last = True
         blocks, rest, symbols = self._cut_blocks(self._pending, final=True)
         self._flushed = True
         self._pending = rest
         self._total += symbols
-        return [self._header(), *blocks, pack_frame_end(self._total)]
+        if self._frame_block_size is None:  # no data at all
+            self._frame_block_size = self._block_size
+        end = b"" if self._last else pack_frame_end(self._total)
+        return [self._header(), *blocks, end]
 
     def _compress_symbols(self, data) -> list[bytes]:
         """compress() for alphabets whose symbols span bytes: blocks end between symbols."""
@@ -174,7 +189,7 @@ class HuffmanCompressor(Uncopyable):
         # Only now, every block of this call coded, does the compressor's state change.
         self._pending = rest
         self._total += symbols
-        return [self._header(), *blocks]
+        return [self._header(), *blocks] if blocks else []
 
     def _validate(self, data: bytes, *, final: bool):
         """Check that *data*, fed after everything so far, reads as symbols the code can code.
@@ -236,13 +251,16 @@ class HuffmanCompressor(Uncopyable):
         if self._header_written:
             return b""
         self._header_written = True
-        return pack_frame_header(self._block_size, self._codebook,
+        return pack_frame_header(self._frame_block_size, self._codebook,
                                            embed=self._embed_codebook, coder=self._coder,
                                            alphabet=self._alphabet)
 
     def _encode_blocks(self, blocks: list) -> tuple[list, int]:
         """Code whole blocks, on the compressor's threads: their bytes, in pieces, and their
-        symbols; the compressor's state is untouched."""
+        symbols; the compressor's state is untouched (but for the frame's block size, which
+        the first block settles)."""
+        if blocks and self._frame_block_size is None:
+            self._frame_block_size = self._block_size
         results = map_in_order(self._encode_block, blocks, self._threads)
         return ([part for coded, _ in results for part in coded],
                 sum(count for _, count in results))
@@ -253,17 +271,16 @@ class HuffmanCompressor(Uncopyable):
         symbols = self._alphabet.symbols(block)  # valid: checked as it was fed
         if self._split:
             return self._encode_split(block, symbols), symbols.size
-        coded = encode_block(block, self._max_code_length, self._shared,
-                                       coder=self._coder, alphabet=self._alphabet,
-                                       symbols=symbols)
+        coded = encode_block(block, self._max_code_length, self._shared, coder=self._coder,
+                             alphabet=self._alphabet, symbols=symbols, last=self._last)
         return coded, symbols.size
 
     def _encode_split(self, block, symbols: np.ndarray) -> list:
         """A block of bytes cut where its statistics change, as several blocks with compact
         or reused tables; or as one, when that is no larger."""
         ends, counts = split_points(symbols, coder=self._coder, max_block=self._block_size)
-        return encode_split(block, symbols, ends, counts, self._max_code_length,
-                                      self._coder)
+        return encode_split(block, symbols, ends, counts, self._max_code_length, self._coder,
+                            self._last)
 
 
 @releasing_views

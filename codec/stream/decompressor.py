@@ -24,6 +24,7 @@ from ..format.frame import (
     with_supplied_codebook,
 )
 from ..format.huffman_block import BlockHeader
+from ..format.layout import BLOCK_LAST
 from ..kernels import backend
 from ..models.codebook import Codebook
 from .threads import check_threads, join_parts, results_in_order, submit
@@ -203,7 +204,7 @@ class HuffmanDecompressor(Uncopyable):
                 return None
             if self._next is None:
                 self._next = parse_block(self._input, self._pos, self._frame,
-                                                   self._previous)
+                                         self._previous, self._total)
         except TruncatedError:
             return None
         except HuffmanError as error:
@@ -253,12 +254,10 @@ class HuffmanDecompressor(Uncopyable):
             return True
         if self._threads == 1:
             outputs = [self._decode((self._blocks + 1, block, self._input, self._pos))]
-            symbols = block.symbols
             self._consume(block)
         else:
-            outputs, symbols = self._decode_ahead(block)
+            outputs = self._decode_ahead(block)
         self._blocks += len(outputs)
-        self._total += symbols
         self._output, self._output_pos = outputs[0], 0
         self._decoded.extend(outputs[1:])
         return True
@@ -271,6 +270,8 @@ class HuffmanDecompressor(Uncopyable):
         at a time, which decodes it or says what is wrong."""
         if self._next is not None or not self._parse_frame_header():
             return False
+        if self._previous is not None and self._previous.last:
+            return False  # the frame has ended with its last block: parse_block says so
         frame = self._frame
         if (frame.coder != "huffman" or frame.alphabet.name != "bytes"
                 or frame.codebook_id is not None):
@@ -286,14 +287,15 @@ class HuffmanDecompressor(Uncopyable):
         # fails it (the reference then reports it): all it returns is sound.
         run = backend.kernels.decode_huffman_run(self._input, self._pos, frame.block_size,
                                                   previous, self._run_budget, largest,
-                                                  frame.version)
+                                                  frame.version, self._total)
         if run is None:
             return False
         data, starts, ends, _crcs, lengths = run
         good = len(ends)
         last = np.frombuffer(lengths, dtype=np.uint8, count=256, offset=256 * (good - 1))
         listed = np.flatnonzero(last)
-        self._previous = ReusableCode(listed, last[listed].astype(np.int64))
+        ends_frame = frame.version >= 2 and bool(self._input[starts[good - 1]] & BLOCK_LAST)
+        self._previous = ReusableCode(listed, last[listed].astype(np.int64), last=ends_frame)
         self._pos = starts[good]
         self._blocks += good
         self._total += ends[good - 1]
@@ -301,14 +303,13 @@ class HuffmanDecompressor(Uncopyable):
         self._output_pos = 0
         return True
 
-    def _decode_ahead(self, block: BlockHeader) -> tuple[list[bytes], int]:
+    def _decode_ahead(self, block: BlockHeader) -> list[bytes]:
         """Decode *block* and the whole blocks after it, up to a batch, on the threads: in
         groups of at least _GROUP_SYMBOLS symbols, each group started as soon as the next
-        header shows that another follows.  Their data, and their symbols.  A lone group is
-        decoded here, without the cost of a thread."""
+        header shows that another follows.  Their data.  A lone group is decoded here,
+        without the cost of a thread."""
         group = [(self._blocks + 1, block, self._input, self._pos)]
         jobs, group_symbols = 1, block.symbols
-        symbols = block.symbols
         futures = []
         self._consume(block)
         while len(futures) < DECODE_BATCH * self._threads:
@@ -325,22 +326,23 @@ class HuffmanDecompressor(Uncopyable):
             jobs += 1
             group.append((self._blocks + jobs, block, self._input, self._pos))
             group_symbols += block.symbols
-            symbols += block.symbols
             self._consume(block)
         if not futures:
-            return self._decode_group(group), symbols
+            return self._decode_group(group)
         futures.append(submit(self._decode_group, group, self._threads))
-        return [data for part in results_in_order(futures) for data in part], symbols
+        return [data for part in results_in_order(futures) for data in part]
 
     @classmethod
     def _decode_group(cls, jobs: list) -> list[bytes]:
         return [cls._decode(job) for job in jobs]
 
     def _consume(self, block: BlockHeader) -> None:
-        """Move past *block*, whose code the next block may reuse."""
+        """Move past *block*, whose code the next block may reuse, and count its symbols
+        (the frame end's total depends on them)."""
         self._pos += block.size
         self._next = None
         self._previous = block
+        self._total += block.symbols
 
     @staticmethod
     def _decode(job: tuple[int, BlockHeader, object, int]) -> bytes:

@@ -19,8 +19,7 @@ from ..format.layout import (
     BLOCK_HUFFMAN,
     BLOCK_HUFFMAN_COMPACT,
     BLOCK_HUFFMAN_REUSE,
-    MIN_SYMBOLS_TO_SPLIT,
-    STREAMS_PER_BLOCK,
+    streams_of,
 )
 from ..format.rans_block import (
     ans_payload,
@@ -47,46 +46,49 @@ __all__ = ["encode_pieces", "encode_split", "huffman_block_floor"]
 
 
 def encode_split(data, symbols: np.ndarray, ends: list[int], counts: np.ndarray,
-                 max_code_length: int, coder: str) -> list:
+                 max_code_length: int, coder: str, last: bool = False) -> list:
     """Code a block of byte data as the pieces the splitter chose (ending at *ends*, with
     these *counts*), or whole when that is no larger.  Which is smaller is found from the
     sizes' bounds, without coding, whenever they tell; otherwise both are coded and
-    compared.  Returns the bytes in pieces."""
+    compared.  With *last*, the last block written is the frame's last (FORMAT.md 17.1),
+    which stores no count.  Returns the bytes in pieces."""
     total = counts.sum(axis=0)[np.newaxis]
     whole_end = [symbols.size]
     if len(ends) == 1 and coder == "ans":  # one block, whose table's precision can be chosen
         crc = backend.kernels.crc32(data)
-        return [_start(BLOCK_ANS, symbols.size, crc),
+        return [_start(BLOCK_ANS, symbols.size, crc, last),
                 *encode_ans_block(symbols, ALPHABETS["bytes"])]
     if len(ends) == 1:
-        return encode_pieces(data, symbols, whole_end, total, max_code_length, coder)
+        return encode_pieces(data, symbols, whole_end, total, max_code_length, coder, last)
     if coder == "ans":
         parts_plan, whole_plan = _plan_ans_pieces(counts), _plan_ans_pieces(total)
-        parts_size, whole_size = _ans_bounds(parts_plan), _ans_bounds(whole_plan)
+        parts_size = _ans_bounds(parts_plan, last)
+        whole_size = _ans_bounds(whole_plan, last)
 
         def parts() -> list:
-            return _write_ans_pieces(data, symbols, ends, parts_plan)
+            return _write_ans_pieces(data, symbols, ends, parts_plan, last)
 
         def whole() -> list:
-            return _write_ans_pieces(data, symbols, whole_end, whole_plan)
+            return _write_ans_pieces(data, symbols, whole_end, whole_plan, last)
     else:
         with memoryview(data) as view:  # in one kernel call, each planned once, if it can
             crcs = [backend.kernels.crc32(view[begin:end])
                     for begin, end in zip([0, *ends[:-1]], ends, strict=True)]
             fast = backend.kernels.encode_huffman_split(
-                symbols, ends, counts, crcs, lambda: backend.kernels.crc32(data), max_code_length)
+                symbols, ends, counts, crcs, lambda: backend.kernels.crc32(data), max_code_length,
+                last)
         if fast is not None:
             return [fast]
         # The reference: the pieces are coded first, and the whole only when the pieces'
         # real size does not beat its least possible size.
         parts_size = None
-        whole_size = (huffman_block_floor(total[0], max_code_length), math.inf)
+        whole_size = (huffman_block_floor(total[0], max_code_length, last), math.inf)
 
         def parts() -> list:
-            return encode_pieces(data, symbols, ends, counts, max_code_length, coder)
+            return encode_pieces(data, symbols, ends, counts, max_code_length, coder, last)
 
         def whole() -> list:
-            return encode_pieces(data, symbols, whole_end, total, max_code_length, coder)
+            return encode_pieces(data, symbols, whole_end, total, max_code_length, coder, last)
     if parts_size is not None:
         if parts_size[1] < whole_size[0]:
             return parts()
@@ -101,13 +103,14 @@ def encode_split(data, symbols: np.ndarray, ends: list[int], counts: np.ndarray,
 
 
 def encode_pieces(data, symbols: np.ndarray, ends: list[int], counts: np.ndarray,
-                  max_code_length: int, coder: str) -> list:
+                  max_code_length: int, coder: str, last: bool = False) -> list:
     """Code consecutive pieces of byte data, ending at *ends* (with these *counts*), as
     blocks with their own codes: each gets the smaller of its plain and compact table, or
     reuses the previous piece's code (types 0x06 and 0x07) when that costs less than a code
-    and table of its own.  Returns the blocks' bytes in pieces."""
+    and table of its own.  With *last*, the last piece is the frame's last block, which
+    stores no count.  Returns the blocks' bytes in pieces."""
     if coder == "ans":
-        return _write_ans_pieces(data, symbols, ends, _plan_ans_pieces(counts))
+        return _write_ans_pieces(data, symbols, ends, _plan_ans_pieces(counts), last)
     out: list = []
     previous = None  # the code the last block carried
     start = 0
@@ -117,12 +120,13 @@ def encode_pieces(data, symbols: np.ndarray, ends: list[int], counts: np.ndarray
         crc32 = backend.kernels.crc32
         crcs = [crc32(view[begin:end]) for begin, end in zip(starts, ends, strict=True)]
         fast = backend.kernels.encode_huffman_pieces(symbols, ends, counts, crcs,
-                                                      max_code_length)
+                                                      max_code_length, last)
         if fast is not None:
             return [fast]
         for end, piece_counts, crc in zip(ends, counts, crcs, strict=True):
             previous = _encode_huffman_piece(out, symbols[start:end], piece_counts, crc,
-                                             max_code_length, previous)
+                                             max_code_length, previous,
+                                             last and end == ends[-1])
             start = end
     return out
 
@@ -130,7 +134,7 @@ def encode_pieces(data, symbols: np.ndarray, ends: list[int], counts: np.ndarray
 def _encode_huffman_piece(out: list, symbols: np.ndarray, counts: np.ndarray, crc: int,
                           max_code_length: int,
                           previous: tuple[np.ndarray, np.ndarray] | None,
-                          ) -> tuple[np.ndarray, np.ndarray]:
+                          last: bool) -> tuple[np.ndarray, np.ndarray]:
     """Append one piece's block to *out*; return the code it used: (lengths, codes)."""
     lengths = optimal_lengths(counts, max_code_length)
     compact = pack_compact_table(lengths)
@@ -144,13 +148,20 @@ def _encode_huffman_piece(out: list, symbols: np.ndarray, counts: np.ndarray, cr
         own_bits = 8 * len(table) + int(np.dot(counts, lengths))
         if int(np.dot(counts, previous[0])) <= own_bits:
             kind, table, code = BLOCK_HUFFMAN_REUSE, b"", previous
-    out += [_start(kind, symbols.size, crc), table, *pack_streams(symbols, code[1], code[0])]
+    out += [_start(kind, symbols.size, crc, last), table,
+            *pack_streams(symbols, code[1], code[0])]
     return code
 
 
-def _start(kind: int, symbols: int, crc: int) -> bytes:
-    """A byte block's type, symbol count and CRC-32."""
-    return block_start(kind, symbols, symbols, crc, ALPHABETS["bytes"], shared=False)
+def _start(kind: int, symbols: int, crc: int, last: bool) -> bytes:
+    """A byte block's type, symbol count (none for the frame's *last* block) and CRC-32."""
+    return block_start(kind, symbols, symbols, crc, ALPHABETS["bytes"], shared=False,
+                       last=last)
+
+
+def _count_size(symbols: int, last: bool) -> int:
+    """The bytes of a block's symbol count: none for the frame's *last* block."""
+    return 0 if last else varint_size(symbols)
 
 
 @dataclass(frozen=True)
@@ -252,7 +263,7 @@ def _plan_at(counts: np.ndarray, precision: int,
 
 
 def _write_ans_pieces(data, symbols: np.ndarray, ends: list[int],
-                      plans: list[_AnsPiece]) -> list:
+                      plans: list[_AnsPiece], last: bool = False) -> list:
     starts = [0, *ends[:-1]]
     with memoryview(data) as view:
         crc32 = backend.kernels.crc32
@@ -266,7 +277,8 @@ def _write_ans_pieces(data, symbols: np.ndarray, ends: list[int],
     first_lane = 0
     for index, (start, end, plan, crc) in enumerate(zip(starts, ends, plans, crcs,
                                                         strict=True)):
-        out += [_start(plan.kind, plan.symbols, crc), plan.table]
+        out += [_start(plan.kind, plan.symbols, crc, last and index == len(plans) - 1),
+                plan.table]
         if fast is None:
             out += ans_payload(symbols[start:end], plan.used, plan.lanes)
             continue
@@ -277,7 +289,7 @@ def _write_ans_pieces(data, symbols: np.ndarray, ends: list[int],
     return out
 
 
-def _ans_bounds(plans: list[_AnsPiece]) -> tuple[int, int]:
+def _ans_bounds(plans: list[_AnsPiece], last: bool = False) -> tuple[int, int]:
     """The least and the most bytes these pieces take, found without coding them.
 
     A lane starts at 2^32 and ends at a state of 32 to 64 bits, so its words hold its
@@ -287,11 +299,12 @@ def _ans_bounds(plans: list[_AnsPiece]) -> tuple[int, int]:
     so a symbol strays at most 2·-log2(1 - 2^(p - 32)) bits from log2(M / f).
     """
     least = most = 0
-    for plan in plans:
+    for index, plan in enumerate(plans):
         # Type, symbols and CRC, the table, the lanes (LEB128) and their states; and the
         # word count, a LEB128 number of 1 byte at least and at most as long as the
         # symbols' (a block has no more words than symbols).
-        fixed = (1 + varint_size(plan.symbols) + 4 + len(plan.table)
+        fixed = (1 + _count_size(plan.symbols, last and index == len(plans) - 1) + 4
+                 + len(plan.table)
                  + varint_size(plan.lanes) + 8 * plan.lanes)
         stray = plan.symbols * 2 * -math.log2(1 - 2.0 ** (plan.used.precision - 32))
         slack = plan.ideal_bits * 1e-9 + 1  # for the float sum of the ideal
@@ -302,14 +315,14 @@ def _ans_bounds(plans: list[_AnsPiece]) -> tuple[int, int]:
     return least, most
 
 
-def huffman_block_floor(counts: np.ndarray, max_code_length: int) -> int:
+def huffman_block_floor(counts: np.ndarray, max_code_length: int, last: bool = False) -> int:
     """At least the bytes of one block of byte symbols with these *counts* and its own
     Huffman code (with the smaller of its tables), found without encoding: exact but for the
     padding of all but one of its streams (at most 3 bytes)."""
     lengths = Codebook.from_distribution(Distribution.from_counts(counts),
                                          max_code_length=max_code_length).lengths
     symbols = int(counts.sum())
-    streams = STREAMS_PER_BLOCK if symbols >= MIN_SYMBOLS_TO_SPLIT else 1
+    streams = streams_of(symbols)
     bits = int(np.dot(counts, lengths.astype(np.int64)))
     compact = pack_compact_table(lengths)
     table = plain_table_size(lengths) if compact is None else min(len(compact),
@@ -318,4 +331,4 @@ def huffman_block_floor(counts: np.ndarray, max_code_length: int) -> int:
     # of the bits at least, and each takes a byte at least.
     counts = (varint_size(bits) if streams == 1
               else streams - 1 + varint_size(-(-bits // streams)))
-    return 1 + varint_size(symbols) + 4 + table + 1 + counts + (bits + 7) // 8
+    return 1 + _count_size(symbols, last) + 4 + table + counts + (bits + 7) // 8

@@ -39,9 +39,8 @@ import numpy as np
 
 from .._errors import HuffmanError
 from ..analysis.ledger import inspect
-from ..format.frame import pack_frame_end
+from ..format.frame import pack_frame_end, pack_frame_header
 from ..format.info import frame_info
-from ..format.layout import FRAME_HEADER_SIZE
 from ..format.legacy import as_version1
 from ..kernels import backend
 from ..models.codebook import DEFAULT_MAX_CODE_LENGTH, Codebook
@@ -225,8 +224,7 @@ def _frame_of_pieces(original: bytes, ends: list[int], coder: str) -> bytes:
                        for start, end in zip([0, *ends[:-1]], ends, strict=True)])
     blocks = b"".join(bytes(part) for part in encode_pieces(
         original, symbols, ends, counts, DEFAULT_MAX_CODE_LENGTH, coder))
-    header = compress(b"x", coder=coder, block_size=1 << 16)[:FRAME_HEADER_SIZE]
-    return header + blocks + pack_frame_end(len(original))
+    return pack_frame_header(1 << 16, coder=coder) + blocks + pack_frame_end(len(original))
 
 
 def codebook_seeds(rng_seed: int = 0) -> list[str]:

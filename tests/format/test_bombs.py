@@ -153,9 +153,9 @@ def _compact_ab() -> bytes:
     """The compact table (type 0x05) huffkit writes for a block of "a" and "b"."""
     packed = huffkit.compress(b"ab" * 40)
     block = huffkit.frame_info(packed)[0].blocks[0]
-    assert packed[block.offset] == 0x05
-    # Version 2: the table follows the type, a 1-byte symbol count and the CRC.
-    return packed[block.offset + 6:block.offset + 6 + block.table_size]
+    assert packed[block.offset] == 0x85  # the frame's last block (FORMAT.md 17.1)
+    # Version 2: the table follows the type and the CRC (a last block stores no count).
+    return packed[block.offset + 5:block.offset + 5 + block.table_size]
 
 
 def test_compact_table_block_with_impossible_bit_counts():

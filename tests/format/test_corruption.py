@@ -74,7 +74,7 @@ def test_samples_have_the_intended_structure():
         "one-symbol": [(50, 1)],
         "compact": [(300, 1)],
     }
-    assert SAMPLES["compact"][1][14] == 0x05  # a compact code table
+    assert SAMPLES["compact"][1][14] == 0x85  # a compact code table, the frame's last block
     for original, packed in SAMPLES.values():
         assert huffkit.decompress(packed) == original
 
@@ -222,9 +222,10 @@ def test_flip_giving_a_one_symbol_code_a_second_symbol_is_detected():
     its own symbols catches it."""
     _, packed = SAMPLES["one-symbol"]  # b"a" * 50: only "a" has a code, "0"
     damaged = bytearray(packed)
-    # After the frame header, the block's type, symbol count (LEB128 of 50: 1 byte) and CRC,
-    # and the longest-code byte.
-    bitmap = 14 + 6 + 1
+    # After the frame header, the block's type and CRC (the frame's last block stores no
+    # symbol count: FORMAT.md 17.1), and the longest-code byte.
+    assert packed[14] == 0x81
+    bitmap = 14 + 5 + 1
     damaged[bitmap + ord("b") // 8] ^= 0x80 >> (ord("b") % 8)  # now "b" has a code too
     with pytest.raises(FormatError, match=r"codes to byte values that do not occur.*\(98\)"):
         huffkit.decompress(bytes(damaged))
@@ -305,17 +306,20 @@ def abba_frame(*, block_size: int = 16, crc: int | None = None, bits: int = 4,
 
 def test_hand_made_frames_match_the_encoder():
     """The helpers write the real format (version 1, which huffkit reads still), so the
-    damaged frames below differ in one field; huffkit writes the same block in version 2,
-    its sizes as LEB128 numbers (FORMAT.md 17.1)."""
+    damaged frames below differ in one field; huffkit writes the same block in version 2
+    (FORMAT.md 17.1): the header's block size its 4 symbols, the block the frame's last (type
+    0x81: no symbol count, and no frame end), no stream count, the bit count a LEB128 number."""
     v1 = abba_frame()
     v2 = huffkit.compress(b"abba", block_size=16, split=False)
-    assert v2 == (v1[:4] + b"\x02" + v1[5:10] + struct.pack("<I", zlib.crc32(v2[:10]))
-                  + b"\x01\x04" + v1[19:23 + len(AB)] + b"\x01\x04" + b"\x60" + b"\xff\x04")
+    fields = v1[:4] + b"\x02" + v1[5:6] + struct.pack("<I", 4)
+    assert v2 == (fields + struct.pack("<I", zlib.crc32(fields))
+                  + b"\x81" + v1[19:23 + len(AB)] + b"\x04" + b"\x60")
     assert huffkit.decompress(v1) == b"abba" == huffkit.decompress(v2)
     data = b"abracadabra"
     lengths = huffkit.Codebook.from_distribution(huffkit.Distribution.from_bytes(data)).lengths
     table = code_table({symbol: int(length) for symbol, length in enumerate(lengths) if length})
-    assert table == SAMPLES["tiny"][1][14 + 6:14 + 6 + len(table)]  # version 2: 1-byte count
+    # Version 2: after the type and the CRC (the frame's last block stores no count).
+    assert table == SAMPLES["tiny"][1][14 + 5:14 + 5 + len(table)]
     # The deep table is valid: a block holding each of its 32 symbols once decodes.
     # Symbol s < 31 is coded as s ones and a zero; symbol 31 as 31 ones.
     data = bytes(range(32))
@@ -590,12 +594,12 @@ def test_decompressor_keeps_what_follows_the_frame():
 
 
 def test_decompressor_rejects_data_after_eof():
-    original, packed = SAMPLES["tiny"]
+    original, packed = SAMPLES["tiny"]  # one block, the frame's last: no frame end
     decompressor = huffkit.HuffmanDecompressor()
-    assert decompressor.decompress(packed[:-1]) == original
+    assert decompressor.decompress(packed[:-1]) == b""
     assert decompressor.eof is False
     assert decompressor.unused_data == b""
-    assert decompressor.decompress(packed[-1:]) == b""
+    assert decompressor.decompress(packed[-1:]) == original
     assert decompressor.eof is True
     assert decompressor.unused_data == b""
     with pytest.raises(EOFError, match="already reached"):
@@ -627,8 +631,9 @@ def test_split_files_reject_sampled_bit_flips_alike_on_each_backend(coder, flips
     from huffkit.kernels import backend
     original = _changing_text()
     packed = huffkit.compress(original, coder=coder)
-    kinds = {packed[block.offset] for block in huffkit.frame_info(packed)[0].blocks}
-    assert kinds == ({0x05, 0x06} if coder == "huffman" else {0x03})
+    kinds = [packed[block.offset] for block in huffkit.frame_info(packed)[0].blocks]
+    assert {kind & 0x7F for kind in kinds} == ({0x05, 0x06} if coder == "huffman" else {0x03})
+    assert [kind >> 7 for kind in kinds] == [0] * (len(kinds) - 1) + [1]  # the last: bit 7
     rng = random.Random(11)
     failures = []
     previous = backend.name()

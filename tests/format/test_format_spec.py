@@ -45,7 +45,8 @@ MAGIC = b"\x89HUF"
 DEFAULT_BLOCK_SIZE = 1 << 20
 MAX_BLOCK_SIZE = 1 << 26
 MAX_STREAMS = 16
-FOUR_STREAMS_FROM = 1 << 16  # section 17.5: blocks this long or longer get 4 streams
+FOUR_STREAMS_FROM = 1 << 16  # section 17.1: blocks this long or longer have 4 streams
+LAST_BLOCK = 0x80  # section 17.1: type bit 7 marks a version-2 frame's last block
 FOUR_STREAMS_FROM_V1 = 1 << 14  # section 11: version 1's encoder split from here
 FLAG_CODEBOOK = 0x01  # section 3: flags bit 0, a codebook section follows the header
 FLAG_ANS = 0x02  # section 3: flags bit 1, an rANS frame (section 14)
@@ -186,6 +187,10 @@ class _Reader:
         self.buf = buf
         self.pos = 0
         self.version = 1  # the version of the frame being read
+        # Section 17.1: whether the block being read is its frame's last (type bit 7), and
+        # the symbols of its frame's blocks before it, of which it holds the rest.
+        self.last_block = False
+        self.symbols_before = 0
 
     def take(self, size: int) -> bytes:
         if self.pos + size > len(self.buf):
@@ -415,8 +420,13 @@ def _parse_frame(reader: _Reader, *, first: bool, supplied: _Supplied) -> Frame:
 
     blocks = []
     end_type = 0x00 if reader.version == 1 else 0xFF  # section 17.1
-    while (block_type := reader.uint(1)) != end_type:
+    ended = False  # by a last block (section 17.1), which leaves out the frame end
+    while not ended and (block_type := reader.uint(1)) != end_type:
         previous = blocks[-1] if blocks else None
+        ended = reader.version == 2 and bool(block_type & LAST_BLOCK)
+        block_type &= ~LAST_BLOCK if ended else 0xFF
+        reader.last_block = ended
+        reader.symbols_before = sum(block.symbols for block in blocks)
         if rans:  # section 4: only 0x00, 0x03, 0x04 and 0x07; 0x04 needs the section (B5)
             if block_type not in (ANS_BLOCK, SHARED_TABLE_BLOCK, ANS_REUSE_BLOCK):
                 raise SpecViolation("B1", f"block type {block_type:#04x} in an rANS frame")
@@ -445,6 +455,9 @@ def _parse_frame(reader: _Reader, *, first: bool, supplied: _Supplied) -> Frame:
                       previous.lengths if block_type == REUSE_BLOCK else None)
         blocks.append(_parse_block(reader, block_size, frame_code, alphabet,
                                    block_type=block_type))
+    if ended:  # the frame holds block_size symbols, and has no frame end
+        return Frame(block_size, blocks, block_size, reader.pos - start, flags, section,
+                     reader.version)
     total_symbols = reader.count(8, MOST_TOTAL, "total_symbols")
     if total_symbols >= 1 << 64:
         raise SpecViolation("V3", f"total_symbols {total_symbols}")
@@ -562,8 +575,15 @@ def _decode_stream(bits: str, decode_table: dict[tuple[int, int], int],
 
 def _block_head(reader: _Reader, block_size: int, alphabet: Alphabet) -> tuple[int, int | None,
                                                                                  int]:
-    """symbols (B2), section 15's length (L1) in alphabets other than bytes, and crc."""
-    symbols = reader.count(4, MOST_SYMBOLS, "symbols")
+    """symbols (B2), section 15's length (L1) in alphabets other than bytes, and crc.  A last
+    block (section 17.1) holds the rest of block_size (V4)."""
+    if reader.last_block:
+        symbols = block_size - reader.symbols_before
+        if symbols < 1:
+            raise SpecViolation("V4", f"a last block after {reader.symbols_before} symbols "
+                                      f"(block_size {block_size})")
+    else:
+        symbols = reader.count(4, MOST_SYMBOLS, "symbols")
     if not 1 <= symbols <= block_size:
         raise SpecViolation("B2", f"symbols {symbols} (block_size {block_size})")
     length = None
@@ -591,9 +611,12 @@ def _parse_block(reader: _Reader, block_size: int, frame_code: dict[int, int] | 
         lengths = _parse_compact_table(reader)
     else:
         lengths = _parse_code_table(reader, alphabet) if frame_code is None else frame_code
-    stream_count = reader.uint(1)
-    if not 1 <= stream_count <= MAX_STREAMS:
-        raise SpecViolation("B3", f"stream count {stream_count}")
+    if reader.version == 2:  # section 17.1: not stored
+        stream_count = 1 if symbols < FOUR_STREAMS_FROM else 4
+    else:
+        stream_count = reader.uint(1)
+        if not 1 <= stream_count <= MAX_STREAMS:
+            raise SpecViolation("B3", f"stream count {stream_count}")
     bits = [reader.count(4, MOST_BITS, f"bits[{k}]") for k in range(stream_count)]
     shortest, longest = min(lengths.values()), max(lengths.values())
     runs = stream_runs(symbols, stream_count)
@@ -976,8 +999,16 @@ def check_encoder_choices(data: bytes, packed: bytes, block_size: int, max_code_
         assert len(packed) == 16
 
 
+def declared_block_size(data: bytes, block_size: int, symbols: int | None = None) -> int:
+    """Section 17.5: the header's block size, the one asked for unless the input makes one
+    block (1 to block_size bytes), whose *symbols* (by default its bytes) it is then."""
+    if 0 < len(data) <= block_size:
+        return len(data) if symbols is None else symbols
+    return block_size
+
+
 def _check_blocks_cut(data: bytes, frame: Frame, block_size: int, *, streams: bool = True):
-    assert frame.block_size == block_size
+    assert frame.block_size == declared_block_size(data, block_size)
     # Cut at exactly block_size bytes, the last block holding the rest.
     assert [block.data for block in frame.blocks] == [
         data[i : i + block_size] for i in range(0, len(data), block_size)
@@ -1015,9 +1046,9 @@ GOLDEN = bytes.fromhex(ABRACADABRA_HEX)
 # Section 17: the same frame in version 2, which huffkit writes: the header with version 2,
 # the sizes as LEB128 numbers (symbols 0b, bits[0] 17, the frame end 00 0b).
 GOLDEN_V2 = bytes.fromhex("""
-89 48 55 46 02 00 00 00 10 00 19 e5 c7 a1 01 0b b7 f9 ea 17 03 00 00 00 00 00 00 00
-00 00 00 00 00 78 00 20 00 00 00 00 00 00 00 00 00 00 00 00 00 00 00 00 00 2a 80 01
-17 4e ac 9c ff 0b
+89 48 55 46 02 00 0b 00 00 00 49 70 04 3c 81 b7 f9 ea 17 03 00 00 00 00 00 00 00 00
+00 00 00 00 78 00 20 00 00 00 00 00 00 00 00 00 00 00 00 00 00 00 00 00 2a 80 17 4e
+ac 9c
 """)
 
 
@@ -1026,9 +1057,10 @@ def test_golden_vector_bytes():
     assert len(GOLDEN) == 75
     assert huffkit.decompress(GOLDEN) == b"abracadabra"
     assert huffkit.compress(b"abracadabra", split=False) == GOLDEN_V2
-    header = frame_header(version=2)
-    assert (header + b"\x01\x0b" + GOLDEN[19:58] + b"\x01\x17" + GOLDEN[63:66]
-                         + b"\xff\x0b") == GOLDEN_V2
+    # Section 17: the header declares the 11 symbols of its one block, which is the frame's
+    # last (0x81: no symbol count, no frame end); no stream count; the bit count a LEB128.
+    header = frame_header(11, version=2)
+    assert header + b"\x81" + GOLDEN[19:58] + b"\x17" + GOLDEN[63:66] == GOLDEN_V2
     assert reference_decode(GOLDEN_V2) == b"abracadabra" == huffkit.decompress(GOLDEN_V2)
 
 
@@ -1136,7 +1168,9 @@ def test_concatenated_frames():
         huffkit.compress(part, block_size=block_size)
         for part, block_size in zip(parts, [7, 1, 16, DEFAULT_BLOCK_SIZE], strict=True)
     )
-    assert [frame.block_size for frame in parse(packed)] == [7, 1, 16, DEFAULT_BLOCK_SIZE]
+    assert [frame.block_size for frame in parse(packed)] == [
+        declared_block_size(part, block_size)
+        for part, block_size in zip(parts, [7, 1, 16, DEFAULT_BLOCK_SIZE], strict=True)]
     assert reference_decode(packed) == b"".join(parts) == huffkit.decompress(packed)
 
 
@@ -1279,10 +1313,12 @@ def encode(data: Sequence[int], lengths: dict[int, int]) -> str:
 def block_head(block_type: int, data: bytes, values: Sequence[int], alphabet: Alphabet, *,
                symbols: int | None, length: int | None, crc: int | None,
                version: int = 1) -> bytes:
-    """type, symbols, section 15's length (alphabets other than bytes) and crc."""
+    """type, symbols, section 15's length (alphabets other than bytes) and crc.  A type with
+    bit 7 set in version 2, a last block (section 17.1), stores no symbols."""
     symbols = len(values) if symbols is None else symbols
     length = len(data) if length is None else length
-    return (bytes([block_type]) + size_field(symbols, 4, version)
+    last = version == 2 and block_type & LAST_BLOCK and block_type != 0xFF
+    return (bytes([block_type]) + (b"" if last else size_field(symbols, 4, version))
             + (b"" if alphabet is BYTES else size_field(length, 4, version))
             + u32(zlib.crc32(data) if crc is None else crc))
 
@@ -1307,7 +1343,8 @@ def huffman_block(data: bytes, lengths: dict[int, int] | None = None, *, streams
     return (block_head(block_type, data, values, alphabet, symbols=symbols, length=length,
                        crc=crc, version=version)
             + (code_table(lengths, alphabet=alphabet) if table is None else table)
-            + bytes([len(stream_bits) if stream_count is None else stream_count])
+            + (bytes([len(stream_bits) if stream_count is None else stream_count])
+               if version == 1 else b"")  # section 17.1: version 2 stores no count
             + b"".join(size_field(count, 4, version) for count in bits)
             + b"".join(pack_bits(text) for text in stream_bits))
 
@@ -1334,15 +1371,25 @@ def frame(*blocks: bytes, block_size: int = DEFAULT_BLOCK_SIZE, total: int | Non
           section: bytes | None = None, flags: int | None = None,
           alphabet: Alphabet = BYTES, version: int = 1) -> bytes:
     """A whole frame; total_symbols defaults to the sum of the blocks' symbols fields, and
-    flags to bit 0 exactly when a codebook ``section`` is given, with the alphabet's bits."""
-    if total is None:
-        total = sum(int.from_bytes(block[1:5], "little") if version == 1
-                    else _Reader(block[1:]).leb128(MOST_SYMBOLS, "V1", "symbols")
-                    for block in blocks)
-    if flags is None:
-        flags = (0 if section is None else FLAG_CODEBOOK) | alphabet.flag
-    return (frame_header(block_size, flags=flags, version=version) + (section or b"")
-            + b"".join(blocks) + frame_end(total, version=version))
+    flags to bit 0 exactly when a codebook ``section`` is given, with the alphabet's bits.
+
+    A version-2 frame of one block (and no ``total``) is written as huffkit writes a
+    one-block input (section 17.5): the header's block size is the block's symbols, and the
+    block is the frame's last (type bit 7: no symbol count, no frame end)."""
+    counts = [int.from_bytes(block[1:5], "little") if version == 1
+              else _Reader(block[1:]).leb128(MOST_SYMBOLS, "V1", "symbols") for block in blocks]
+    if version == 2 and total is None and len(blocks) == 1:
+        count_end = 1 + len(leb128(counts[0]))
+        (block,) = blocks
+        return (frame_header(counts[0], flags=_flags(flags, section, alphabet), version=2)
+                + (section or b"") + bytes([block[0] | LAST_BLOCK]) + block[count_end:])
+    total = sum(counts) if total is None else total
+    return (frame_header(block_size, flags=_flags(flags, section, alphabet), version=version)
+            + (section or b"") + b"".join(blocks) + frame_end(total, version=version))
+
+
+def _flags(flags: int | None, section: bytes | None, alphabet: Alphabet) -> int:
+    return (0 if section is None else FLAG_CODEBOOK) | alphabet.flag if flags is None else flags
 
 
 def leb128(number: int) -> bytes:
@@ -1686,14 +1733,11 @@ def test_reference_decodes_codebook_frames(name, codebook, block_size, embed):
     check_codebook_choices(data, packed, block_size, _codebook(codebook), embed)
     # Section 11 fixes every byte: header, section, shared-code blocks in 1 or 4 streams.
     storage = EMBEDDED if embed else REFERENCED
-    assert packed == (
-        frame_header(block_size, flags=FLAG_CODEBOOK, version=2)
-        + codebook_section(lengths, storage=storage)
-        + b"".join(shared_block(data[i : i + block_size], lengths, version=2,
-                                streams=4 if len(data[i : i + block_size]) >= FOUR_STREAMS_FROM
-                                else 1)
-                   for i in range(0, len(data), block_size))
-        + frame_end(len(data), version=2))
+    assert packed == frame(
+        *(shared_block(data[i : i + block_size], lengths, version=2,
+                       streams=4 if len(data[i : i + block_size]) >= FOUR_STREAMS_FROM else 1)
+          for i in range(0, len(data), block_size)),
+        block_size=block_size, section=codebook_section(lengths, storage=storage), version=2)
     if not embed:  # K5: without the code the frame is not decoded at all
         with pytest.raises(SpecViolation) as violation:
             reference_decode(packed)
@@ -2740,7 +2784,9 @@ def check_alphabet_choices(data: bytes, packed: bytes, alphabet: Alphabet, block
     (frame,) = parse(packed, **_alphabet_given(codebook, coder))  # one frame per call
     flags = alphabet.flag | (FLAG_ANS if coder == "ans" else 0)
     assert frame.flags == flags | (0 if codebook is None else FLAG_CODEBOOK)
-    assert frame.alphabet is alphabet and frame.block_size == block_size
+    symbols = len(bytes_to_symbols(data, alphabet))
+    assert frame.alphabet is alphabet
+    assert frame.block_size == declared_block_size(data, block_size, symbols)
     parts = [block.data for block in frame.blocks]
     assert b"".join(parts) == data
     for block in frame.blocks:
@@ -2913,13 +2959,15 @@ def test_default_code_length_limits(alphabet, first):
     assert packed[5] == alphabet.flag
     reader = _Reader(packed)
     reader.pos, reader.version = 14, packed[4]
-    assert reader.uint(1) == HUFFMAN_BLOCK
-    assert _block_head(reader, DEFAULT_BLOCK_SIZE, alphabet)[:2] == (
+    # One block (section 17.5): the header's block size is its symbols, and it is the last.
+    assert len(data) <= DEFAULT_BLOCK_SIZE
+    assert reader.uint(1) == HUFFMAN_BLOCK | LAST_BLOCK
+    reader.last_block = True
+    assert _block_head(reader, len(values), alphabet)[:2] == (
         len(values), None if alphabet is BYTES else len(data))
     lengths = _parse_code_table(reader, alphabet)
     assert max(lengths.values()) == limit
     assert lengths == section11_lengths(values, limit)
-    assert reader.uint(1) == (4 if len(values) >= FOUR_STREAMS_FROM else 1)  # stream count
 
 
 def test_four_streams_from_65536_symbols_not_bytes():
@@ -3563,28 +3611,28 @@ def test_golden_default_vector_bytes_and_bits():
 GOLDEN_V2_VECTORS = {
     # Section 17.6: the default output, a compact table (type 0x05).
     "compact": (lambda: huffkit.compress(ABR), """
-        89 48 55 46 02 00 00 00 10 00 19 e5 c7 a1 05 0b b7 f9 ea 17 e0 d0 00 00 00 04 00 ea
-        d8 40 97 fe 00 01 17 4e ac 9c ff 0b"""),
+        89 48 55 46 02 00 0b 00 00 00 49 70 04 3c 85 b7 f9 ea 17 e0 d0 00 00 00 04 00 ea d8
+        40 97 fe 00 17 4e ac 9c"""),
     # Section 17.6: rANS, with a compact frequency table at precision 3.
     "rans": (lambda: huffkit.compress(ABR, coder="ans"), """
-        89 48 55 46 02 02 00 00 10 00 79 b6 07 db 03 0b b7 f9 ea 17 19 40 0c 5c 70 09 c0 01
-        00 f8 54 3c 00 00 00 80 00 ff 0b"""),
+        89 48 55 46 02 02 0b 00 00 00 29 23 c4 46 83 b7 f9 ea 17 19 40 0c 5c 70 09 c0 01 00
+        f8 54 3c 00 00 00 80 00"""),
     # A codebook section with an embedded code table, and a shared-code block (0x02).
     "codebook": (lambda: huffkit.compress(ABR, codebook=_v2_codebook()), """
-        89 48 55 46 02 01 00 00 10 00 a9 cc a7 9c 72 66 89 46 ef 17 02 c3 01 05 00 00 00 00
+        89 48 55 46 02 01 0b 00 00 00 f9 59 64 01 72 66 89 46 ef 17 02 c3 01 05 00 00 00 00
         80 00 00 00 00 00 00 00 78 1c 20 20 00 00 00 00 00 00 00 00 00 00 00 00 00 00 00 00
-        81 c6 db 6c 46 c0 8c eb 02 0b b7 f9 ea 17 01 1e 46 be 94 68 ff 0b"""),
+        81 c6 db 6c 46 c0 8c eb 82 b7 f9 ea 17 1e 46 be 94 68"""),
     # The same codebook in an rANS frame: its compact frequency table embedded (0x04 block).
     "codebook-rans": (lambda: huffkit.compress(ABR, codebook=_v2_codebook(), coder="ans"), """
-        89 48 55 46 02 03 00 00 10 00 c9 9f 67 e6 72 66 89 46 ef 17 02 c3 01 80 a0 04 20 41
-        e7 ca 21 9c cc 10 66 4a 66 39 99 cc ce 66 73 33 99 8a 66 00 be 18 c1 6a 04 0b b7 f9
-        ea 17 01 00 e1 41 0d 71 c6 8c ec 0c ff 0b"""),
+        89 48 55 46 02 03 0b 00 00 00 99 0a a4 7b 72 66 89 46 ef 17 02 c3 01 80 a0 04 20 41
+        e7 ca 21 9c cc 10 66 4a 66 39 99 cc ce 66 73 33 99 8a 66 00 be 18 c1 6a 84 b7 f9 ea
+        17 01 00 e1 41 0d 71 c6 8c ec 0c"""),
     # Two pieces cut by hand (section 16.3's writer), the second reusing the first's code
     # (0x06) and table (0x07).
     "reuse": (lambda: _v2_pieces("huffman"), """
         89 48 55 46 02 00 00 00 10 00 19 e5 c7 a1 05 21 6e 6c f3 b5 e0 d0 00 00 00 04 00 ea
-        d8 40 97 fe 00 01 45 4e ac 9c 9d 59 39 3a b2 70 06 21 6e 6c f3 b5 01 45 4e ac 9c 9d
-        59 39 3a b2 70 ff 42"""),
+        d8 40 97 fe 00 45 4e ac 9c 9d 59 39 3a b2 70 06 21 6e 6c f3 b5 45 4e ac 9c 9d 59 39
+        3a b2 70 ff 42"""),
     "reuse-rans": (lambda: _v2_pieces("ans"), """
         89 48 55 46 02 02 00 00 10 00 79 b6 07 db 03 21 6e 6c f3 b5 61 40 0c 5c 71 c7 c5 36
         87 cd f3 01 02 d2 02 85 12 0a 00 00 00 ab 9f 35 9d 6e c2 9d 2d 07 21 6e 6c f3 b5 01
@@ -3623,7 +3671,12 @@ def test_version2_golden_vectors(name):
     assert reference_decode(golden, **supplied) == original == huffkit.decompress(golden)
     (frame,) = parse(golden, **supplied)
     assert frame.version == 2 == golden[4]
-    assert golden[-2:] == b"\xff" + leb128(len(original))  # section 17.1's frame end
+    last = huffkit.frame_info(golden)[0].blocks[-1]
+    if name.startswith("reuse"):  # written piece by piece: a frame end (section 17.1)
+        assert golden[-2:] == b"\xff" + leb128(len(original)) and not golden[last.offset] & 0x80
+    else:  # a one-block input: its last block ends the frame (section 17.5)
+        assert golden[last.offset] & LAST_BLOCK and last.offset + last.size == len(golden)
+        assert frame.block_size == len(original)
     kinds = [block.block_type for block in frame.blocks]
     assert kinds == {"compact": [COMPACT_BLOCK], "rans": [ANS_BLOCK],
                      "codebook": [SHARED_CODE_BLOCK], "codebook-rans": [SHARED_TABLE_BLOCK],
@@ -3633,15 +3686,16 @@ def test_version2_golden_vectors(name):
 
 
 def test_version2_rans_golden_table_bits():
-    """Section 17.6's table of bits for the rANS vector, field by field."""
+    """Section 17.6's table of bits for the rANS vector, field by field (bytes 19 to 25: the
+    block, the frame's last, stores no symbol count)."""
     golden = bytes.fromhex(GOLDEN_V2_VECTORS["rans"][1])
     fields = ["00011", "00101", "0000", "0000001100010", "1", "1", "1", "0001110", "00000",
               "00100", "1", "1", "1", "000000"]
-    assert pack_bits("".join(fields)) == golden[20:27]
+    assert pack_bits("".join(fields)) == golden[19:26]
     (block,) = parse(golden)[0].blocks
     assert block.table == FreqTable(3, {A: 4, B: 1, C: 1, D: 1, R: 1})
     assert block.table == own_table(ABR, version=2)
-    assert compact_freq_table(block.table) == golden[20:27]
+    assert compact_freq_table(block.table) == golden[19:26]
     assert block.states == [0x0080_0000_003C_54F8] and block.words == []
 
 
@@ -3715,6 +3769,21 @@ V2_INVALID_CASES = [
     pytest.param(frame_header(version=1) + ABR_HUFFMAN + b"\xff\x0b", "B2",
                  "block 1: block claims 3942233867 symbols; the frame allows 1 to 1048576 per "
                  "block", id="v2-block-in-a-v1-frame"),
+    # V4, B1: the last block (section 17.1).  Two blocks of 11 in a frame of block_size 11:
+    # the second, marked last, would hold none.
+    pytest.param(frame_header(11, version=2) + ABR_HUFFMAN + bytes([ABR_HUFFMAN[0] | 0x80])
+                 + ABR_HUFFMAN[2:], "V4",
+                 "block 2: the frame's last block holds no symbols: the blocks before it hold "
+                 "11, its block size is 11", id="V4"),
+    pytest.param(frame_header(11, version=2) + b"\x80" + ABR_HUFFMAN[2:], "B1",
+                 "block 1: unknown block type 0x80", id="B1-0x80"),
+    pytest.param(frame_header(11, version=1) + b"\x81" + ABR_HUFFMAN[2:], "B1",
+                 "block 1: unknown block type 0x81", id="B1-last-block-in-a-v1-frame"),
+    # The last block of a frame that declares 12: it holds 12, and its stream of 23 bits is
+    # too short for them (or, were it long enough, its CRC would fail).
+    pytest.param(frame_header(12, version=2) + bytes([ABR_HUFFMAN[0] | 0x80]) + ABR_HUFFMAN[2:],
+                 "D3", "block 1: a stream decodes to 11 symbols, but its header says 12",
+                 id="last-block-holds-what-the-header-says"),
     # F1 to F7: the compact frequency table (section 17.3).
     pytest.param(v2_frame(v2_ans_block(ABR, compact_freq_table(ABR_TABLE, precision_bits="00000")),
                           ans=True), "F1",
@@ -3759,6 +3828,30 @@ def test_version2_invalid_input_is_rejected_by_both(packed, rule, message):
     with pytest.raises(huffkit.FormatError) as raised:
         huffkit.decompress(packed)
     assert str(raised.value) == message
+
+
+def test_version2_last_block_ends_its_frame():
+    """Section 17.1: a last block holds the rest of block_size and ends the frame; what
+    follows is the next frame.  A block lost or repeated before it changes what it holds."""
+    first, last = huffman_block(b"abra", version=2), huffman_block(b"cadabra", version=2)
+    marked = bytes([last[0] | LAST_BLOCK]) + last[2:]  # 7 symbols: no count stored
+    packed = frame_header(11, version=2) + first + marked
+    assert reference_decode(packed) == ABR == huffkit.decompress(packed)
+    assert reference_decode(packed + packed) == ABR * 2 == huffkit.decompress(packed + packed)
+    (frame,) = parse(packed)
+    assert frame.total_symbols == 11 and frame.size == len(packed)
+    # The first block lost: the last would hold 11 symbols from a stream of 7.
+    with pytest.raises(huffkit.FormatError):
+        huffkit.decompress(frame_header(11, version=2) + marked)
+    # The first block repeated: the last would hold 3.
+    with pytest.raises(huffkit.FormatError):
+        huffkit.decompress(frame_header(11, version=2) + first + first + marked)
+    # Cut inside the last block: the input ends inside the frame.
+    with pytest.raises(huffkit.TruncatedError):
+        huffkit.decompress(packed[:-1])
+    with pytest.raises(SpecViolation) as violation:
+        reference_decode(packed[:-1])
+    assert violation.value.rule == "S2"
 
 
 def test_version2_valid_edge_sizes():

@@ -17,7 +17,7 @@ import time
 import numpy as np
 import pytest
 from conftest import peak_memory
-from hand_made_frames import N, bomb
+from hand_made_frames import N, bomb, declaring_block_size
 from test_bombs import _warm_up
 
 import huffkit
@@ -86,9 +86,9 @@ def test_bomb_refused_before_allocating_by_default(entry):
                                                   ("utf8", "772 MiB")])
 @pytest.mark.parametrize("coder", ["huffman", "ans"])
 def test_each_coder_and_alphabet_refused_from_the_frame_header(entry, alphabet, needed, coder):
-    # The frame header alone, as huffkit writes it for the largest block size: nothing after
-    # it is read, so a header is enough to be refused (the rest never arrives).
-    frame = huffkit.compress(b"ab", block_size=N, coder=coder, alphabet=alphabet)
+    # A frame header that declares the largest block size: nothing after it is read, so a
+    # header is enough to be refused (the rest never arrives).
+    frame = declaring_block_size(huffkit.compress(b"ab", coder=coder, alphabet=alphabet), N)
     with pytest.raises(MemoryLimitError) as info:
         _entry_points()[entry](frame)
     assert str(info.value) == _message(needed, N, alphabet, "128 MiB")
@@ -98,7 +98,8 @@ def test_each_coder_and_alphabet_refused_from_the_frame_header(entry, alphabet, 
 @pytest.mark.parametrize("coder", ["huffman", "ans"])
 def test_the_default_admits_every_byte_frame(entry, coder):
     """A byte frame needs 64 MiB and 4 MiB for blocks of 2^26 bytes, the largest."""
-    frame = huffkit.compress(b"abracadabra", block_size=huffkit.MAX_BLOCK_SIZE, coder=coder)
+    frame = declaring_block_size(huffkit.compress(b"abracadabra", coder=coder),
+                                 huffkit.MAX_BLOCK_SIZE)
     assert decoding_memory(parse_frame_header(frame, 0)) == 68 * MIB
     result = _entry_points()[entry](frame)
     if entry == "inspect":
@@ -111,7 +112,7 @@ def test_the_default_admits_every_byte_frame(entry, coder):
 def test_a_frame_needing_exactly_the_limit_decodes_and_one_byte_less_refuses(entry):
     data = "\U0001F600 smile ".encode() * 1000
     block_size = 1 << 16
-    frame = huffkit.compress(data, block_size=block_size, alphabet="utf8")
+    frame = declaring_block_size(huffkit.compress(data, alphabet="utf8"), block_size)
     needed = 12 * block_size + 4 * MIB  # 4.75 MiB
     assert decoding_memory(parse_frame_header(frame, 0)) == needed
     decoded = _entry_points(needed)[entry](frame)
@@ -127,9 +128,9 @@ def test_a_frame_needing_exactly_the_limit_decodes_and_one_byte_less_refuses(ent
 
 @pytest.mark.parametrize("entry", ENTRY_POINTS)
 def test_no_limit(entry):
-    """memory_limit=None decodes what the default refuses: a utf8 frame huffkit writes with
-    the largest block size (a few bytes of data, so decoding it is cheap)."""
-    frame = huffkit.compress("naïve café ☕".encode(), block_size=N, alphabet="utf8")
+    """memory_limit=None decodes what the default refuses: a utf8 frame that declares the
+    largest block size (a few bytes of data, so decoding it is cheap)."""
+    frame = declaring_block_size(huffkit.compress("naïve café ☕".encode(), alphabet="utf8"), N)
     with pytest.raises(MemoryLimitError):
         _entry_points()[entry](frame)
     decoded = _entry_points(None)[entry](frame)

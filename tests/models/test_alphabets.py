@@ -106,7 +106,9 @@ def check_frame(packed: bytes, data: bytes, alphabet: str, block_size: int,
     (frame,) = huffkit.frame_info(packed)
     assert frame.alphabet == alphabet
     assert frame.coder == coder
-    assert frame.block_size == block_size
+    # Data that makes one block gives the header its symbol count (FORMAT.md 17.5).
+    symbols = len(expected_symbols(data, alphabet))
+    assert frame.block_size == (symbols if 0 < len(data) <= block_size else block_size)
     assert frame.original_size == len(data)
     assert sum(block.original_size for block in frame.blocks) == len(data)
     assert sum(block.symbols for block in frame.blocks) == len(expected_symbols(data, alphabet))
@@ -644,13 +646,14 @@ def test_frame_layout_of_section_15():
     assert (packed[5] >> 2) & 3 == 1  # flags bits 2-3: utf8
     assert (huffkit.compress(data, alphabet="pairs")[5] >> 2) & 3 == 2
     assert (huffkit.compress(data)[5] >> 2) & 3 == 0
-    # The block: type, symbols and length in bytes (LEB128, format version 2), CRC-32 of
-    # the bytes.
+    # The header's block size: the symbols of the one block.  The block: its type (0x01,
+    # with bit 7, the frame's last, which stores no symbol count: FORMAT.md 17.1), its
+    # length in bytes (LEB128, format version 2), the CRC-32 of the bytes.
+    (block_size,) = struct.unpack_from("<I", packed, 6)
     kind = packed[14]
-    symbols, pos = read_leb128(packed, 15)
-    length, pos = read_leb128(packed, pos)
+    length, pos = read_leb128(packed, 15)
     (crc,) = struct.unpack_from("<I", packed, pos)
-    assert (kind, symbols, length, crc) == (1, len(text), len(data), zlib.crc32(data))
+    assert (kind, block_size, length, crc) == (0x81, len(text), len(data), zlib.crc32(data))
     # The code table: longest length, then a presence list of the code points.
     pos += 4 + 1
     (count,) = struct.unpack_from("<I", packed, pos)

@@ -103,14 +103,17 @@ def word_counts(compressed: bytes) -> list[tuple[int, int, int]]:
     """(lanes, words, payload bits) of every ANS block, the words read from the block itself.
 
     An ANS block of format version 2 is type | symbols | crc | [table] | lanes | words |
-    ... (FORMAT.md 14.2 and 17.1: the counts LEB128 numbers), and frame_info's
-    ``table_size`` is the size of the table.
+    ... (FORMAT.md 14.2 and 17.1: the counts LEB128 numbers; a frame's last block, type
+    bit 7, stores no symbol count), and frame_info's ``table_size`` is the size of the
+    table.
     """
     found = []
     for frame in huffkit.frame_info(compressed):
         assert frame.version == 2
         for block in frame.blocks:
-            _, start = read_leb128(compressed, block.offset + 1)  # the symbol count
+            start = block.offset + 1
+            if not compressed[block.offset] & 0x80:
+                _, start = read_leb128(compressed, start)  # the symbol count
             fields = start + 4 + block.table_size
             lanes, at = read_leb128(compressed, fields)
             words, at = read_leb128(compressed, at)
@@ -934,12 +937,13 @@ def test_hand_made_codebook_frames_match_the_encoder():
     states, words = reference_encode(DYADIC, DYADIC_FREQS, 16, 1)
     table = frequency_table(DYADIC_FREQS, 16)
     block = ans_block(DYADIC, b"", states, words, kind=ANS_SHARED_BLOCK)
-    embedded = (frame_header(flags=FLAG_ANS | FLAG_CODEBOOK)
+    # A one-block input gives the header its symbol count (FORMAT.md 17.5).
+    embedded = (frame_header(flags=FLAG_ANS | FLAG_CODEBOOK, block_size=64)
                 + codebook_section(identifier, EMBEDDED, table) + block + frame_end(64))
     assert embedded == as_version1(huffkit.compress(DYADIC, codebook=model, coder="ans"))
     table_id = hashlib.sha256(bytes([16]) + b"".join(
         DYADIC_FREQS.get(value, 0).to_bytes(4, "little") for value in range(256))).digest()[:8]
-    referenced = (frame_header(flags=FLAG_ANS | FLAG_CODEBOOK)
+    referenced = (frame_header(flags=FLAG_ANS | FLAG_CODEBOOK, block_size=64)
                   + codebook_section(identifier, REFERENCED, table_id) + block + frame_end(64))
     assert referenced == as_version1(huffkit.compress(DYADIC, codebook=model, coder="ans",
                                                       embed_codebook=False))
@@ -947,7 +951,8 @@ def test_hand_made_codebook_frames_match_the_encoder():
 
 
 def huffman_frame_flagged_ans() -> bytes:
-    packed = bytearray(huffkit.compress(b"abba", split=False))
+    # Blocks of 2 bytes, so that the first is not the frame's last (type bit 7).
+    packed = bytearray(huffkit.compress(b"abba", split=False, block_size=2))
     assert packed[5] == 0 and packed[14] == HUFFMAN_BLOCK
     packed[5] |= FLAG_ANS
     packed[10:14] = struct.pack("<I", zlib.crc32(bytes(packed[:10])))
@@ -1101,7 +1106,8 @@ def test_cli_compress_decompress_info_analyze(work):
     run_ok("decompress", "a.txt.huf", "-o", "back.txt")
     assert (work / "back.txt").read_bytes() == data
     info = run_ok("info", "a.txt.huf").stdout
-    assert re.search(r"frame 1 at byte 0: format version 2, rANS, block size 1,048,576, "
+    # One block: the header's block size is its symbol count (FORMAT.md 17.5).
+    assert re.search(r"frame 1 at byte 0: format version 2, rANS, block size 4,000, "
                      r"1 block, [\d,]+ bytes", info)
     assert "code lengths" not in info
     summary = run_json("info", "a.txt.huf")

@@ -295,18 +295,18 @@ static void fuzz_run(Recipe *r) {
             piece.kind = BLOCK_HUFFMAN_REUSE;
             piece.table_size = 0;
         }
-        unsigned streams = take(r);
-        piece.streams = streams < 160 ? 1 : 1 + (int)(streams % 16);
+        /* Format version 2 stores no stream count: it follows from the symbols. */
+        piece.streams = n >= MIN_SYMBOLS_TO_SPLIT ? STREAMS_PER_BLOCK : 1;
         /* put_piece writes format version 2: its bit counts are LEB128 numbers, and it
-         * codes the streams after room for 16 of 5 bytes before moving them up. */
-        Py_ssize_t room = 9 + piece.table_size + 1 + 5 * 16 + (n * 15 + 7) / 8 + 16 * 8;
+         * codes the streams after room for 4 of 5 bytes before moving them up. */
+        Py_ssize_t room = 9 + piece.table_size + 1 + 5 * 4 + (n * 15 + 7) / 8 + 4 * 8;
         if (size + room > MOST_RUN_BYTES)
             break;
         int bad = 0;
         /* Each block's true CRC-32: the run kernel checks them, and stops before one that
          * fails (only the damage below may make one fail). */
         uint32_t crc = hk_crc32_update(0, original + made, (size_t)n);
-        size += put_piece(&piece, original + made, n, crc, buf + size, &bad);
+        size += put_piece(&piece, original + made, n, crc, 0, buf + size, &bad);
         expect(!bad, "the generator coded a symbol without a code");
         block_end[count] = size;
         block_symbols[count] = n;
@@ -316,22 +316,35 @@ static void fuzz_run(Recipe *r) {
         if (count == (int)(sizeof block_end / sizeof *block_end))
             break;
     }
-    if (take(r) & 1) {  /* a frame end after the run */
+    /* Now and then the last block is the frame's last (type bit 7), which stores no symbol
+     * count: it holds what the blocks before it leave of block_size, and ends the run.
+     * Written again so, from the plan `piece` still holds. */
+    int ends_frame = count > 0 && take(r) % 4 == 0;
+    if (ends_frame) {
+        Py_ssize_t n = block_symbols[count - 1], start = count > 1 ? block_end[count - 2] : 0;
+        int bad = 0;
+        uint32_t crc = hk_crc32_update(0, original + made - n, (size_t)n);
+        size = start + put_piece(&piece, original + made - n, n, crc, 1, buf + start, &bad);
+        block_end[count - 1] = size;
+    }
+    if (take(r) & 1) {  /* something after the run: a version-1 frame end, or more */
         memset(buf + size, 0, 9);
         size += 9;
     }
     Py_ssize_t len = size, first_damage = damage(r, buf, &len);
     int valid = first_damage == size;
-    /* The caller's limits: mostly roomy, now and then tight, to stop the run early. */
-    Py_ssize_t block_size = take(r) < 200 ? most + pick(r, 10) : 1 + pick(r, (unsigned)most + 1);
+    /* The caller's limits: mostly roomy, now and then tight, to stop the run early.  A
+     * frame that its last block ends holds `made` symbols: its block size. */
+    Py_ssize_t block_size = take(r) < 200 ? (ends_frame ? made : most + pick(r, 10))
+                                          : 1 + pick(r, (unsigned)most + 1);
     Py_ssize_t budget = take(r) < 200 ? (Py_ssize_t)1 << 20 : 1 + pick(r, (unsigned)made + 1);
     Py_ssize_t largest = take(r) < 200 ? block_size : 1 + pick(r, (unsigned)most + 1);
     PyObject *previous = reuse_first ? PyBytes_FromStringAndSize((char *)first_code, 256)
                                      : Py_NewRef(Py_None);
     PyObject *data = PyBytes_FromStringAndSize((char *)buf, len);
     PyObject *result = call(hk_decode_huffman_run,
-                            Py_BuildValue("(OnnOnni)", data, (Py_ssize_t)0, block_size,
-                                          previous, budget, largest, 2),
+                            Py_BuildValue("(OnnOnnin)", data, (Py_ssize_t)0, block_size,
+                                          previous, budget, largest, 2, (Py_ssize_t)0),
                             1, "decode_huffman_run");
     /* What it must take when nothing is damaged: blocks up to the first that breaks the
      * caller's limits, or is a plain one, at most RUN_MOST_BLOCKS. */
@@ -339,11 +352,13 @@ static void fuzz_run(Recipe *r) {
     Py_ssize_t total = 0;
     for (int b = 0; b < count && expected < RUN_MOST_BLOCKS; b++) {
         Py_ssize_t start = b ? block_end[b - 1] : 0;
-        if (buf[start] == BLOCK_HUFFMAN && valid)
-            break;
+        if ((buf[start] & ~BLOCK_LAST) == BLOCK_HUFFMAN && valid)
+            break;  /* a plain table, the frame's last block or not */
         if (block_symbols[b] > block_size || block_symbols[b] > largest ||
             (b && total + block_symbols[b] > budget))
             break;
+        if (ends_frame && b == count - 1 && total + block_symbols[b] != block_size)
+            break;  /* a last block that would hold another count fails its checks */
         total += block_symbols[b];
         expected++;
     }
@@ -400,9 +415,10 @@ static void fuzz_run_raw(Recipe *r) {
     PyObject *data = PyBytes_FromStringAndSize((const char *)r->p, (Py_ssize_t)r->n);
     Py_ssize_t budget = flags & 2 ? 1 + (flags >> 2) : 1 << 20;
     int version = flags & 0x80 ? 2 : 1;  /* the frame's format version: both are read */
+    Py_ssize_t before = flags & 0x40 ? pick(r, (unsigned)block_size + 2) : 0;
     PyObject *result = call(hk_decode_huffman_run,
-                            Py_BuildValue("(OnnOnni)", data, (Py_ssize_t)0, block_size, previous,
-                                          budget, block_size, version),
+                            Py_BuildValue("(OnnOnnin)", data, (Py_ssize_t)0, block_size, previous,
+                                          budget, block_size, version, before),
                             0, "decode_huffman_run");
     Py_XDECREF(result);
     Py_DECREF(data);

@@ -287,8 +287,7 @@ def test_compiled_split_choice_matches_the_reference(parts, cuts, limit):
         encode_split(data, symbols, ends, counts, limit, "huffman")))
     assert coded["c"] == coded["numpy"]
     # The blocks decode to the data, within a frame of their own.
-    frame = huffkit.compress(b"x", block_size=1 << 20)
-    header, end = frame[:14], pack_frame_end(len(data))
+    header, end = pack_frame_header(1 << 20), pack_frame_end(len(data))
     assert huffkit.decompress(header + coded["c"] + end) == data
 
 
@@ -412,8 +411,9 @@ def _mixed_frame() -> tuple[bytes, bytes, list[int]]:
     frame = (pack_frame_header(1 << 16, coder="huffman") + body
              + pack_frame_end(len(original)))
     # The third block's compact table, swapped for a plain table of the same code.
-    plain = huffkit.compress(third, split=False)
-    (plain_block,) = huffkit.frame_info(plain)[0].blocks
+    # (Taken from a frame of two blocks: the first is not its frame's last.)
+    plain = huffkit.compress(third + b"?", split=False, block_size=len(third))
+    plain_block = huffkit.frame_info(plain)[0].blocks[0]
     third_block = huffkit.frame_info(frame)[0].blocks[2]
     frame = (frame[:third_block.offset]
              + plain[plain_block.offset:plain_block.offset + plain_block.size]
@@ -474,11 +474,11 @@ def test_a_run_refuses_a_table_that_codes_a_byte_the_block_lacks():
     original = b"a" * 50
     frame = huffkit.compress(original)
     (block,) = huffkit.frame_info(frame)[0].blocks
-    assert frame[block.offset] == BLOCK_HUFFMAN_COMPACT
+    assert frame[block.offset] == BLOCK_HUFFMAN_COMPACT | 0x80  # the frame's last block
     one, two = np.zeros(256, dtype=np.int64), np.zeros(256, dtype=np.int64)
     one[97] = two[97] = two[98] = 1
     table = pack_compact_table(one)
-    start = block.offset + 6  # type, symbols (LEB128 of 50: one byte) and CRC: version 2
+    start = block.offset + 5  # type and CRC: the last block stores no symbol count
     assert frame[start:start + len(table)] == table
     damaged = frame[:start] + pack_compact_table(two) + frame[start + len(table):]
 

@@ -6,10 +6,6 @@
 
 #include "kernels.h"
 
-/* A block of at least this many symbols is split into STREAMS_PER_BLOCK streams, as
- * codec/format/layout.py says (FORMAT.md, section 17.5). */
-#define MIN_SYMBOLS_TO_SPLIT (1 << 16)
-#define STREAMS_PER_BLOCK 4
 
 /* -- a piece's code: Huffman's, or package-merge's within the limit ------------------- */
 
@@ -201,19 +197,29 @@ static int plan_piece(Piece *piece, const int64_t *count, Py_ssize_t n, int max_
     return 1;
 }
 
-/* Writes a planned piece's block, of format version 2: header, table, bit counts, streams.
- * Returns its size; sets *bad for a symbol its code does not cover. */
+/* The bytes of a block's symbol count in format version 2: none for the frame's last block
+ * (BLOCK_LAST), which holds what the blocks before it leave of the frame's block size. */
+static inline int count_size(Py_ssize_t n, int last) {
+    return last ? 0 : varint_size((uint64_t)n);
+}
+
+/* Writes a planned piece's block, of format version 2: header, table, bit counts, streams
+ * (their number follows from n); with `last`, as the frame's last block.  Returns its size;
+ * sets *bad for a symbol its code does not cover. */
 static Py_ssize_t put_piece(const Piece *piece, const uint8_t *in, Py_ssize_t n, uint32_t crc,
-                            uint8_t *out, int *bad) {
+                            int last, uint8_t *out, int *bad) {
     uint64_t code[256];
     assign_canonical(piece->use, 256, code);
     uint8_t *at = out;
-    *at++ = (uint8_t)piece->kind;
-    at += put_varint(at, (uint64_t)n);
+    if (last) {
+        *at++ = (uint8_t)(piece->kind | BLOCK_LAST);
+    } else {
+        *at++ = (uint8_t)piece->kind;
+        at += put_varint(at, (uint64_t)n);
+    }
     store_le32(at, crc);
     memcpy(at + 4, piece->table, (size_t)piece->table_size);
     at += 4 + piece->table_size;
-    *at++ = (uint8_t)piece->streams;
     /* The bit counts' sizes are known once the streams are coded: the streams go after
      * room for the longest counts, and then move up to the counts' end.  (A copy of the
      * payload, at memmove's speed, against a pass over the symbols to count each stream's
@@ -271,14 +277,15 @@ static int plan_pieces(Piece *plans, const int64_t *count, const int64_t *end,
  * of several, but for the padding of its last three streams and the sizes of their bit
  * counts (each a byte at least, the longest as long as a share of the bits needs, and none
  * longer than all of them need). */
-static void pieces_size(const Piece *plans, Py_ssize_t pieces, const int64_t *end,
+static void pieces_size(const Piece *plans, Py_ssize_t pieces, const int64_t *end, int last,
                         Py_ssize_t *least, Py_ssize_t *most) {
     *least = *most = 0;
     for (Py_ssize_t p = 0; p < pieces; p++) {
         const Piece *piece = &plans[p];
         int streams = piece->streams;
         uint64_t bits = piece->bits, n = (uint64_t)(end[p] - (p ? end[p - 1] : 0));
-        Py_ssize_t size = 1 + varint_size(n) + 4 + piece->table_size + 1
+        Py_ssize_t size = 1 + count_size((Py_ssize_t)n, last && p == pieces - 1) + 4
+                          + piece->table_size
                           + (Py_ssize_t)((bits + 7) / 8);
         if (streams == 1) {
             *least += size + varint_size(bits);
@@ -292,11 +299,13 @@ static void pieces_size(const Piece *plans, Py_ssize_t pieces, const int64_t *en
 
 /* Writes planned pieces; returns the bytes written, and sets *bad as put_piece does. */
 static Py_ssize_t put_pieces(const Piece *plans, Py_ssize_t pieces, const uint8_t *in,
-                             const int64_t *end, const uint32_t *crc, uint8_t *out, int *bad) {
+                             const int64_t *end, const uint32_t *crc, int last,
+                             uint8_t *out, int *bad) {
     Py_ssize_t written = 0;
     for (Py_ssize_t p = 0; p < pieces && !*bad; p++) {
         Py_ssize_t start = p ? end[p - 1] : 0;
-        written += put_piece(&plans[p], in + start, end[p] - start, crc[p], out + written, bad);
+        written += put_piece(&plans[p], in + start, end[p] - start, crc[p],
+                             last && p == pieces - 1, out + written, bad);
     }
     return written;
 }
@@ -310,13 +319,14 @@ static Py_ssize_t pieces_room(Py_ssize_t symbols, Py_ssize_t pieces, int max_len
 }
 
 /*
- * encode_huffman_pieces(symbols, ends, counts, crcs, max_length, out) -> bytes written, or
- * None: the blocks of consecutive pieces of byte symbols, ending at ends (int64), with
- * these counts (256 int64 a piece) and CRC-32s (uint32 a piece), as
- * stream.pieces.encode_pieces writes them.  None when a piece's code cannot meet max_length:
+ * encode_huffman_pieces(symbols, ends, counts, crcs, max_length, last, out) -> bytes
+ * written, or None: the blocks of consecutive pieces of byte symbols, ending at ends
+ * (int64), with these counts (256 int64 a piece) and CRC-32s (uint32 a piece), as
+ * stream.pieces.encode_pieces writes them (with `last` true, the last of them as the
+ * frame's last block, which stores no symbol count).  None when a piece's code cannot meet max_length:
  * the reference then says why.
  *
- * encode_huffman_split(symbols, ends, counts, crcs, whole_crc, max_length, out) -> bytes
+ * encode_huffman_split(symbols, ends, counts, crcs, whole_crc, max_length, last, out) -> bytes
  * written, -1, or None: stream.pieces.encode_split's choice between those pieces and the whole
  * as one block (with the CRC-32 whole_crc), each planned once: the pieces when their size
  * is surely smaller, the whole when surely not, else whichever the coding shows smaller.
@@ -326,13 +336,13 @@ static Py_ssize_t pieces_room(Py_ssize_t symbols, Py_ssize_t pieces, int max_len
 static PyObject *encode_pieces_or_whole(PyObject *args, int split) {
     Py_buffer symbols, ends, counts, crcs, out;
     long long whole_crc = -1;
-    int max_length, parsed;
+    int max_length, last, parsed;
     if (split)
-        parsed = PyArg_ParseTuple(args, "y*y*y*y*Liw*", &symbols, &ends, &counts, &crcs,
-                                  &whole_crc, &max_length, &out);
+        parsed = PyArg_ParseTuple(args, "y*y*y*y*Lipw*", &symbols, &ends, &counts, &crcs,
+                                  &whole_crc, &max_length, &last, &out);
     else
-        parsed = PyArg_ParseTuple(args, "y*y*y*y*iw*", &symbols, &ends, &counts, &crcs,
-                                  &max_length, &out);
+        parsed = PyArg_ParseTuple(args, "y*y*y*y*ipw*", &symbols, &ends, &counts, &crcs,
+                                  &max_length, &last, &out);
     if (!parsed)
         return NULL;
     PyObject *result = NULL;
@@ -367,27 +377,27 @@ static PyObject *encode_pieces_or_whole(PyObject *args, int split) {
         ok = plan_piece(whole, total, n, max_length, NULL);
         Py_ssize_t least, most, whole_least, whole_most;
         const int64_t whole_end = n;
-        pieces_size(plans, pieces, end, &least, &most);
-        pieces_size(whole, 1, &whole_end, &whole_least, &whole_most);
+        pieces_size(plans, pieces, end, last, &least, &most);
+        pieces_size(whole, 1, &whole_end, last, &whole_least, &whole_most);
         uint32_t crc = (uint32_t)whole_crc;
         if (!ok) {
             written = 0;  /* a length limit cannot be met: the reference says so */
         } else if (most < whole_least) {
-            written = put_pieces(plans, pieces, in, end, crcs.buf, to, &bad);
+            written = put_pieces(plans, pieces, in, end, crcs.buf, last, to, &bad);
         } else if (whole_crc < 0) {
             written = -1;  /* the whole may win: its CRC-32 is needed */
         } else if (least >= whole_most) {
-            written = put_piece(whole, in, n, crc, to, &bad);
+            written = put_piece(whole, in, n, crc, last, to, &bad);
         } else {  /* code both, the whole after the pieces, and keep the smaller */
-            written = put_pieces(plans, pieces, in, end, crcs.buf, to, &bad);
-            Py_ssize_t alone = put_piece(whole, in, n, crc, to + written, &bad);
+            written = put_pieces(plans, pieces, in, end, crcs.buf, last, to, &bad);
+            Py_ssize_t alone = put_piece(whole, in, n, crc, last, to + written, &bad);
             if (alone <= written) {
                 memmove(to, to + written, (size_t)alone);
                 written = alone;
             }
         }
     } else if (ok) {
-        written = put_pieces(plans, pieces, in, end, crcs.buf, to, &bad);
+        written = put_pieces(plans, pieces, in, end, crcs.buf, last, to, &bad);
     }
     Py_END_ALLOW_THREADS
     if (bad)

@@ -6,7 +6,7 @@
 #include "kernels.h"
 
 /*
- * decode_huffman_run(buffer, pos, block_size, previous, budget, largest[, version])
+ * decode_huffman_run(buffer, pos, block_size, previous, budget, largest[, version, before])
  *     -> None, or (data, starts, ends, crcs, lengths)
  *
  * Decodes the Huffman blocks of a byte frame that start at buffer[pos], one after another,
@@ -23,7 +23,11 @@
  * declare: each holds at most 8 symbols a byte of its streams, which are in the buffer.
  *
  * `version` is the frame's format version (1 by default): version 2 writes the symbol
- * count and the bit counts as LEB128 numbers (FORMAT.md, section 17).
+ * count and the bit counts as LEB128 numbers, and leaves out the stream count, which
+ * follows from the symbols, and the symbol count of the frame's last block (its type has
+ * bit 7 set), which holds what the blocks before it leave of block_size: `before` is the
+ * symbols of the frame's blocks before pos.  The run stops after that block, the frame's
+ * end (FORMAT.md, section 17).
  *
  * Why: a file cut where its statistics change has many small blocks, and parsing and
  * checking each in Python cost more than decoding it.
@@ -31,7 +35,7 @@
 typedef struct {
     Py_ssize_t start, streams_at, end, symbols;
     uint32_t crc;
-    int streams, reused, coded;
+    int streams, reused, coded, last;
     uint64_t bits[16];
 } RunBlock;
 
@@ -74,16 +78,25 @@ static int read_varint(const uint8_t *buf, Py_ssize_t len, Py_ssize_t *at, int l
 
 /* Reads the header of the block at buf[p] into *b and its lengths; 0 to stop before it. */
 static int plan_run_block(const uint8_t *buf, Py_ssize_t len, Py_ssize_t p,
-                          Py_ssize_t block_size, Py_ssize_t largest, const uint8_t *previous,
-                          int version, RunBlock *b, uint8_t *lengths) {
-    if (len - p < 1 || !(buf[p] == 0x05 || (buf[p] == 0x06 && previous)))
+                          Py_ssize_t block_size, Py_ssize_t before, Py_ssize_t largest,
+                          const uint8_t *previous, int version, RunBlock *b, uint8_t *lengths) {
+    if (len - p < 1)
+        return 0;
+    const int last = version >= 2 && (buf[p] & BLOCK_LAST);
+    const int kind = last ? buf[p] & ~BLOCK_LAST : buf[p];
+    if (!(kind == BLOCK_HUFFMAN_COMPACT || (kind == BLOCK_HUFFMAN_REUSE && previous)))
         return 0;
     b->start = p;
-    b->reused = buf[p] == 0x06;
+    b->reused = kind == BLOCK_HUFFMAN_REUSE;
+    b->last = last;
     Py_ssize_t cursor = p + 1;
-    if (version >= 2) {  /* type | symbols, LEB128 of at most 4 bytes | crc */
-        uint64_t symbols;
-        if (!read_varint(buf, len, &cursor, 4, &symbols) || len - cursor < 4)
+    if (version >= 2) {  /* type | symbols, LEB128 of at most 4 bytes, unless last | crc */
+        uint64_t symbols = 0;
+        if (last)
+            symbols = before < block_size ? (uint64_t)(block_size - before) : 0;
+        else if (!read_varint(buf, len, &cursor, 4, &symbols))
+            return 0;
+        if (len - cursor < 4)
             return 0;
         b->symbols = (Py_ssize_t)symbols;  /* below 2^28 */
         b->crc = load_le32(buf + cursor);
@@ -113,15 +126,19 @@ static int plan_run_block(const uint8_t *buf, Py_ssize_t len, Py_ssize_t p,
             shortest = lengths[v] < shortest ? lengths[v] : shortest;
             longest = lengths[v] > longest ? lengths[v] : longest;
         }
-    if (cursor >= len)
-        return 0;
-    b->streams = buf[cursor++];
-    if (b->streams < 1 || b->streams > 16 || (version < 2 && len - cursor < 4 * b->streams))
-        return 0;
+    if (version >= 2) {
+        b->streams = b->symbols >= MIN_SYMBOLS_TO_SPLIT ? STREAMS_PER_BLOCK : 1;
+    } else {
+        if (cursor >= len)
+            return 0;
+        b->streams = buf[cursor++];
+        if (b->streams < 1 || b->streams > 16 || len - cursor < 4 * b->streams)
+            return 0;
+    }
     Py_ssize_t n = b->symbols, per_stream = (n + b->streams - 1) / b->streams, bytes = 0;
     for (int k = 0; k < b->streams; k++) {
         Py_ssize_t first = k * per_stream < n ? k * per_stream : n;
-        Py_ssize_t last = (k + 1) * per_stream < n ? (k + 1) * per_stream : n;
+        Py_ssize_t stop = (k + 1) * per_stream < n ? (k + 1) * per_stream : n;
         uint64_t bits;
         if (version >= 2) {  /* at most 5 bytes: 31 * 2^26 < 2^35 */
             if (!read_varint(buf, len, &cursor, 5, &bits))
@@ -130,8 +147,8 @@ static int plan_run_block(const uint8_t *buf, Py_ssize_t len, Py_ssize_t p,
             bits = load_le32(buf + cursor);
             cursor += 4;
         }
-        if (bits < (uint64_t)shortest * (uint64_t)(last - first) ||
-            bits > (uint64_t)longest * (uint64_t)(last - first))
+        if (bits < (uint64_t)shortest * (uint64_t)(stop - first) ||
+            bits > (uint64_t)longest * (uint64_t)(stop - first))
             return 0;
         b->bits[k] = bits;
         bytes += (Py_ssize_t)((bits + 7) / 8);
@@ -271,9 +288,10 @@ PyObject *hk_decode_huffman_run(PyObject *self, PyObject *args) {
     Py_buffer data;
     Py_ssize_t pos, block_size, budget, largest;
     PyObject *previous;
+    Py_ssize_t before = 0;
     int version = 1;
-    if (!PyArg_ParseTuple(args, "y*nnOnn|i", &data, &pos, &block_size, &previous, &budget,
-                          &largest, &version))
+    if (!PyArg_ParseTuple(args, "y*nnOnn|in", &data, &pos, &block_size, &previous, &budget,
+                          &largest, &version, &before))
         return NULL;
     PyObject *result = NULL, *decoded = NULL;
     RunBlock *blocks = NULL;
@@ -288,6 +306,10 @@ PyObject *hk_decode_huffman_run(PyObject *self, PyObject *args) {
     }
     if (pos < 0 || pos > data.len) {
         PyErr_SetString(PyExc_ValueError, "pos is outside the buffer");
+        goto done;
+    }
+    if (before < 0) {
+        PyErr_SetString(PyExc_ValueError, "before must be at least 0");
         goto done;
     }
     /* Plan the blocks: their headers and tables, and where they end. */
@@ -310,8 +332,9 @@ PyObject *hk_decode_huffman_run(PyObject *self, PyObject *args) {
         uint8_t *own = lengths + 256 * count;
         /* The code a reuse block takes: the caller's for the first block, else the block
          * before's, found again each time, since realloc may have moved `lengths`. */
-        const uint8_t *last = count ? lengths + 256 * (count - 1) : given;
-        if (!plan_run_block(buf, data.len, p, block_size, largest, last, version, b, own) ||
+        const uint8_t *prior = count ? lengths + 256 * (count - 1) : given;
+        if (!plan_run_block(buf, data.len, p, block_size, before + total, largest, prior,
+                            version, b, own) ||
             (count && total + b->symbols > budget))
             break;
         Py_ssize_t span = b->end - b->streams_at + STREAM_PADDING_BYTES * b->streams;
@@ -319,6 +342,8 @@ PyObject *hk_decode_huffman_run(PyObject *self, PyObject *args) {
         total += b->symbols;
         p = b->end;
         count++;
+        if (b->last)
+            break;  /* the frame ends here: what follows is another frame's */
     }
     if (!count) {
         result = Py_NewRef(Py_None);

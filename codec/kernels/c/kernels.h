@@ -78,6 +78,13 @@
 #define BLOCK_HUFFMAN 0x01
 #define BLOCK_HUFFMAN_COMPACT 0x05
 #define BLOCK_HUFFMAN_REUSE 0x06
+/* Version 2 (section 17.1): a block type with this bit is the frame's last block, which
+ * holds what the blocks before it leave of the frame's block_size and stores no count. */
+#define BLOCK_LAST 0x80
+/* A Huffman block of at least this many symbols has STREAMS_PER_BLOCK streams, else one, as
+ * codec/format/layout.py says: in version 2 a rule, for the count is not stored. */
+#define MIN_SYMBOLS_TO_SPLIT (1 << 16)
+#define STREAMS_PER_BLOCK 4
 #define LONGEST_COMPACT 15
 #define PLAIN_TABLE_MOST (1 + 32 + (256 * 5 + 7) / 8)
 /* The most bytes a compact table takes: 4 + 19 * 3 bits, then at most 256 run-length

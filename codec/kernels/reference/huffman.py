@@ -218,16 +218,17 @@ def decode_streams(data, stream_bits: tuple[int, ...], symbol_count: int, length
 
 
 def encode_huffman_pieces(symbols: np.ndarray, ends: list[int], counts: np.ndarray,
-                          crcs: list[int], max_code_length: int) -> None:
+                          crcs: list[int], max_code_length: int, last: bool = False) -> None:
     """A fast coding of consecutive pieces of byte *symbols*, ending at *ends*, with these
-    *counts* (a row of 256 per piece) and CRC-32s, as Huffman blocks: their bytes, or None
+    *counts* (a row of 256 per piece) and CRC-32s, as Huffman blocks (with *last*, the
+    last of them the frame's last block, which stores no count): their bytes, or None
     to code them with the reference, ``stream.pieces.encode_pieces``.  The numpy backend has no
     faster way."""
     return None
 
 
 def decode_huffman_run(buffer, pos: int, block_size: int, previous: bytes | None,
-                       budget: int, largest: int, version: int = 1) -> None:
+                       budget: int, largest: int, version: int = 1, before: int = 0) -> None:
     """Decode, in one call, the blocks of a byte frame of Huffman blocks that start at *pos*
     while they have compact tables (0x05) or reuse the previous block's code (0x06, whose
     256 lengths *previous* holds), are whole in *buffer*, hold at most *largest* symbols
@@ -235,13 +236,15 @@ def decode_huffman_run(buffer, pos: int, block_size: int, previous: bytes | None
     included: (their bytes; where each block starts in *buffer*, and where the last ends;
     where each one's bytes end; their CRC-32s, checked; the 256 lengths of each).
     Or None, when the first block is not of that kind: the blocks then go one at a time.
-    *version* is the frame's format version (FORMAT.md, section 17).  The numpy backend
-    always says None."""
+    *version* is the frame's format version (FORMAT.md, section 17), *before* the symbols
+    of the frame's blocks before *pos* (its last block holds the rest of *block_size*, and
+    ends the run).  The numpy backend always says None."""
     return None
 
 
 def encode_huffman_split(symbols: np.ndarray, ends: list[int], counts: np.ndarray,
-                         crcs: list[int], whole_crc, max_code_length: int) -> None:
+                         crcs: list[int], whole_crc, max_code_length: int,
+                         last: bool = False) -> None:
     """A fast ``stream.pieces.encode_split`` for Huffman: the blocks of the pieces ending at
     *ends*, or of the whole as one block (*whole_crc()* gives its CRC-32), whichever is
     smaller; or None to choose with the reference.  The numpy backend has no faster way."""
