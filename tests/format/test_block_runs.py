@@ -295,3 +295,23 @@ def test_a_byte_that_occurs_once_is_found_however_it_was_decoded(data):
     with pytest.raises(FormatError, match=rf"^block {where + 1}: .*codes to byte values "
                                           rf"that do not occur in the block \({once}\)"):
         huffkit.decompress(damaged)
+
+
+@pytest.mark.skipif(huffkit.kernels.backend.name() != "c", reason="the compiled run kernel")
+def test_the_run_kernel_reads_a_last_block_from_the_symbols_before_it():
+    """A frame's last block (FORMAT.md 17.1, type bit 7) holds block_size minus the symbols
+    *before* it: the kernel decodes it with the right count, leaves it to the reference
+    when that leaves none, and refuses a negative count of symbols before."""
+    from huffkit.kernels import _ckernels
+    original = b"abracadabra" * 20
+    packed = huffkit.compress(original)
+    (block,) = huffkit.frame_info(packed)[0].blocks
+    assert packed[block.offset] == 0x85
+    run = _ckernels.decode_huffman_run(packed, block.offset, len(original), None, 1 << 20,
+                                       1 << 20, 2, 0)
+    assert run is not None and run[0] == original and run[1] == [block.offset, len(packed)]
+    assert _ckernels.decode_huffman_run(packed, block.offset, len(original), None, 1 << 20,
+                                        1 << 20, 2, len(original)) is None
+    with pytest.raises(ValueError, match=r"^before must be at least 0$"):
+        _ckernels.decode_huffman_run(packed, block.offset, len(original), None, 1 << 20,
+                                     1 << 20, 2, -1)
