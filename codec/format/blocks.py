@@ -65,6 +65,17 @@ class ReusableCode:
     last: bool = False  # the frame's last block (version 2, type bit 7): the frame ends
 
 
+@dataclass(frozen=True, eq=False)
+class ReusableTable:
+    """The frequency table of a frame's last block, all a reuse block (type 0x07) takes from
+    it: for rANS blocks decoded in a run, as ReusableCode for Huffman blocks."""
+
+    listed: np.ndarray
+    table: FrequencyTable
+    shared: bool = False
+    last: bool = False
+
+
 class SharedCode:
     """A frame's codebook, made ready once to code each of the frame's blocks.
 
@@ -145,7 +156,8 @@ _REUSE_TYPES = (BLOCK_HUFFMAN_REUSE, BLOCK_ANS_REUSE)
 
 
 def parse_block(buffer, pos: int, frame: FrameHeader,
-                previous: BlockHeader | AnsBlockHeader | ReusableCode | None = None,
+                previous: (BlockHeader | AnsBlockHeader | ReusableCode | ReusableTable
+                           | None) = None,
                 total: int = 0) -> BlockHeader | AnsBlockHeader | FrameEnd:
     """Read the header of the block or frame end at *pos* (its streams may not be there yet).
 

@@ -107,6 +107,9 @@ def _codes(values: np.ndarray, order: int) -> np.ndarray:
 def pack_compact_frequencies(table: FrequencyTable, listed: np.ndarray) -> bytes:
     """The compact table of *table*, whose frequencies are those of the (increasing)
     symbols *listed*, in turn."""
+    fast = backend.kernels.write_compact_frequencies(listed, table.freqs, table.precision)
+    if fast is not None:
+        return fast
     gaps, rest = _fields(listed, table.freqs)
     gap_order, _ = _best_order(gaps, MAX_GAP_ORDER)
     freq_order, _ = _best_order(rest, MAX_FREQ_ORDER)

@@ -122,6 +122,15 @@ def decode_huffman_run(buffer, pos: int, block_size: int, previous: bytes | None
                                         version, before)
 
 
+def decode_ans_run(buffer, pos: int, block_size: int, previous: bytes | None,
+                   previous_precision: int, budget: int, largest: int,
+                   before: int) -> tuple | None:
+    """The rANS blocks of a version-2 byte frame with tables of their own or the previous
+    block's, from *pos*, decoded in one call (see ``reference.decode_ans_run``)."""
+    return _ckernels.decode_ans_run(buffer, pos, block_size, previous, previous_precision,
+                                    budget, largest, before)
+
+
 def ans_encode_pieces(symbols: np.ndarray, ends: list[int], freqs: np.ndarray,
                       cumulative: np.ndarray, precision: int, lanes: list[int],
                       ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -325,6 +334,15 @@ def read_compact_frequencies(buffer, pos: int, alphabet_size: int) -> tuple | No
     listed, freqs, precision, end = found
     return (np.frombuffer(listed, dtype=np.int64), np.frombuffer(freqs, dtype=np.int64),
             precision, end)
+
+
+def write_compact_frequencies(listed: np.ndarray, freqs: np.ndarray, precision: int,
+                              ) -> bytes | None:
+    """The compact frequency table of these symbols and frequencies (version 2), packed in C,
+    or None when they are not a sound table (see ``reference.write_compact_frequencies``)."""
+    return _ckernels.write_compact_frequencies(np.ascontiguousarray(listed, dtype=np.int64),
+                                               np.ascontiguousarray(freqs, dtype=np.int64),
+                                               precision)
 
 
 def compact_symbol_counts(lengths: np.ndarray) -> list[int]:

@@ -13,7 +13,7 @@ import numpy as np
 
 from .._buffers import byte_view
 from .._errors import FormatError, HuffmanError, TruncatedError, releasing_views
-from ..format.blocks import ReusableCode, decode_block, parse_block
+from ..format.blocks import ReusableCode, ReusableTable, decode_block, parse_block
 from ..format.frame import (
     DEFAULT_MEMORY_LIMIT,
     FrameEnd,
@@ -25,8 +25,10 @@ from ..format.frame import (
 )
 from ..format.huffman_block import BlockHeader
 from ..format.layout import BLOCK_LAST
+from ..format.rans_block import AnsBlockHeader
 from ..kernels import backend
 from ..models.codebook import Codebook
+from ..models.frequency_table import FrequencyTable
 from .threads import check_threads, join_parts, results_in_order, submit
 from .uncopyable import Uncopyable
 
@@ -98,7 +100,8 @@ class HuffmanDecompressor(Uncopyable):
         self._frame: FrameHeader | None = None
         self._next: BlockHeader | FrameEnd | None = None  # parsed, awaiting streams
         # The block before it (its code, after a run of blocks decoded in one call).
-        self._previous: BlockHeader | ReusableCode | None = None
+        self._previous: (BlockHeader | AnsBlockHeader | ReusableCode | ReusableTable
+                         | None) = None
         self._blocks = 0
         self._total = 0
         self._output = b""  # the last decoded block ...
@@ -264,25 +267,26 @@ class HuffmanDecompressor(Uncopyable):
 
     def _decode_run(self) -> bool:
         """Decode the next blocks in one kernel call, if they are of the kind it takes (a
-        byte frame's compact-table and reuse blocks: what the encoder writes by default);
-        False if it takes none.  Small blocks cost more to parse in Python than to decode.
-        A block the kernel does not take, or whose CRC fails, goes to the reference, one
-        at a time, which decodes it or says what is wrong."""
+        byte frame's compact-table and reuse blocks, Huffman or rANS: what the encoder
+        writes by default); False if it takes none.  Small blocks cost more to parse in
+        Python than to decode.  A block the kernel does not take, or whose CRC fails, goes
+        to the reference, one at a time, which decodes it or says what is wrong."""
         if self._next is not None or not self._parse_frame_header():
             return False
         if self._previous is not None and self._previous.last:
             return False  # the frame has ended with its last block: parse_block says so
         frame = self._frame
-        if (frame.coder != "huffman" or frame.alphabet.name != "bytes"
-                or frame.codebook_id is not None):
+        if frame.alphabet.name != "bytes" or frame.codebook_id is not None:
             return False
+        # With threads, blocks large enough to be worth a thread's while go to them.
+        largest = frame.block_size if self._threads == 1 else _RUN_LARGEST
+        if frame.coder == "ans":
+            return frame.version >= 2 and self._decode_ans_run(largest)
         previous = None
         if self._previous is not None:
             dense = np.zeros(256, dtype=np.uint8)
             dense[self._previous.listed] = self._previous.lengths
             previous = dense.tobytes()
-        # With threads, blocks large enough to be worth a thread's while go to them.
-        largest = frame.block_size if self._threads == 1 else _RUN_LARGEST
         # The kernel checks each block's CRC as it decodes it, and stops before a block that
         # fails it (the reference then reports it): all it returns is sound.
         run = backend.kernels.decode_huffman_run(self._input, self._pos, frame.block_size,
@@ -296,12 +300,39 @@ class HuffmanDecompressor(Uncopyable):
         listed = np.flatnonzero(last)
         ends_frame = frame.version >= 2 and bool(self._input[starts[good - 1]] & BLOCK_LAST)
         self._previous = ReusableCode(listed, last[listed].astype(np.int64), last=ends_frame)
-        self._pos = starts[good]
-        self._blocks += good
-        self._total += ends[good - 1]
+        self._take_run(data, starts, ends)
+        return True
+
+    def _decode_ans_run(self, largest: int) -> bool:
+        """_decode_run for a version-2 rANS frame: its blocks with tables of their own
+        (0x03) or the previous block's (0x07), their CRCs checked as they are decoded."""
+        previous, precision = None, 0
+        if self._previous is not None and self._previous.table is not None:
+            dense = np.zeros(256, dtype=np.uint32)
+            dense[self._previous.listed] = self._previous.table.freqs
+            previous, precision = dense.tobytes(), self._previous.table.precision
+        run = backend.kernels.decode_ans_run(self._input, self._pos, self._frame.block_size,
+                                              previous, precision, self._run_budget, largest,
+                                              self._total)
+        if run is None:
+            return False
+        data, starts, ends, freqs, precision = run
+        freqs = np.frombuffer(freqs, dtype=np.uint32).astype(np.int64)
+        listed = np.flatnonzero(freqs)
+        ends_frame = bool(self._input[starts[len(ends) - 1]] & BLOCK_LAST)
+        self._previous = ReusableTable(listed, FrequencyTable(freqs[listed], precision),
+                                       last=ends_frame)
+        self._take_run(data, starts, ends)
+        return True
+
+    def _take_run(self, data: bytes, starts: list[int], ends: list[int]) -> None:
+        """Move past the blocks a run kernel decoded (to *data*, block i's bytes ending at
+        ends[i]; block i starting at starts[i] in the input, the next at starts[-1])."""
+        self._pos = starts[-1]
+        self._blocks += len(ends)
+        self._total += ends[-1]
         self._output = data
         self._output_pos = 0
-        return True
 
     def _decode_ahead(self, block: BlockHeader) -> list[bytes]:
         """Decode *block* and the whole blocks after it, up to a batch, on the threads: in

@@ -195,19 +195,15 @@ def _ideal_bits(counts: np.ndarray, table: FrequencyTable) -> float:
 
 def _plan_ans_pieces(counts: np.ndarray) -> list[_AnsPiece]:
     """Each piece's table, its own or (when that costs no more) the previous piece's; all
-    of one precision, the one byte_block_precision chooses for them together.
-
-    Both choices weigh a table by its size in version 1 (``plan_ans_pieces``, the compiled
-    planner, packs those), so that both backends choose alike; the tables written are
-    version 2's compact ones, which are smaller, so a reuse is chosen a little more often
-    than it pays."""
+    of one precision, the one byte_block_precision chooses for them together.  Both choices
+    weigh a table by the bytes of its compact form, the one written."""
     counts = np.ascontiguousarray(counts, dtype=np.int64)
     precisions = (BYTE_BLOCK_PRECISION, FINE_BYTE_BLOCK_PRECISION)
     fast = [backend.kernels.plan_ans_pieces(counts, _PIECE_COSTS[precision])
             for precision in precisions]
     if all(plan is not None for plan in fast):
-        # Planned in C: the choice from its ideal bits and tables, and only the chosen
-        # plan's tables made (each FrequencyTable costs a few numpy calls).
+        # Planned in C, tables packed: the choice from its ideal bits and tables, and only
+        # the chosen plan's FrequencyTables made (each costs a few numpy calls).
         bits = [sum(float(ideal) + 8 * len(table)
                     for ideal, table in zip(ideals, tables, strict=True))
                 for tables, _, ideals, _, _ in fast]  # added as below, in the same order
@@ -221,7 +217,7 @@ def _plan_ans_pieces(counts: np.ndarray) -> list[_AnsPiece]:
 
 def _plans_from(counts: np.ndarray, precision: int, fast: tuple) -> list[_AnsPiece]:
     """The plans of the compiled planner's output *fast* (tables of this *precision*)."""
-    _, freqs, ideals, lanes, reused = fast
+    tables, freqs, ideals, lanes, reused = fast
     plans = []
     previous = None  # the table the last piece with a table of its own carried
     for index, piece_counts in enumerate(counts):
@@ -231,16 +227,16 @@ def _plans_from(counts: np.ndarray, precision: int, fast: tuple) -> list[_AnsPie
                                    float(ideals[index]), int(lanes[index])))
         else:
             previous = FrequencyTable(freqs[index], precision)
-            plans.append(_AnsPiece(symbols, BLOCK_ANS, pack_frequency_table(previous),
-                                   previous, float(ideals[index]), int(lanes[index])))
+            plans.append(_AnsPiece(symbols, BLOCK_ANS, tables[index], previous,
+                                   float(ideals[index]), int(lanes[index])))
     return plans
 
 
 def _plan_at(counts: np.ndarray, precision: int,
              ) -> tuple[list[_AnsPiece], list[float], list[int]]:
     """_plan_ans_pieces with tables of this *precision*, planned in Python; and, as the
-    compiled planner gives them, each piece's ideal bits and its version-1 table's bytes
-    (0 for a reuse)."""
+    compiled planner gives them, each piece's ideal bits and its table's bytes (0 for a
+    reuse)."""
     plans, ideals, sizes = [], [], []
     previous = None  # the table the last piece with a table of its own carried
     for piece_counts in counts:
@@ -248,7 +244,7 @@ def _plan_at(counts: np.ndarray, precision: int,
         present = piece_counts > 0
         own = FrequencyTable(quantize(piece_counts, precision), precision)
         kind, table, used = BLOCK_ANS, pack_frequency_table(own), own
-        size = len(pack_frequency_table(own, version=1))
+        size = len(table)
         ideal = _ideal_bits(piece_counts, own)
         if previous is not None and (previous.freqs[present] > 0).all():
             reused_bits = _ideal_bits(piece_counts, previous)

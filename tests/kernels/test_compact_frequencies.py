@@ -1,6 +1,7 @@
-"""Version 2's compact frequency table (FORMAT.md, section 17.3) read by the compiled kernel,
-against the Python reader: the same symbols, frequencies, precision and end for every sound
-table, and None for every table the reference refuses, which then says why."""
+"""Version 2's compact frequency table (FORMAT.md, section 17.3) read and written by the
+compiled kernels, against the Python reader and writer: the same bytes from the writer, and
+the same symbols, frequencies, precision and end from the reader for every sound table, and
+None for every table the reference refuses, which then says why."""
 
 from __future__ import annotations
 
@@ -34,6 +35,15 @@ def by_reference(buffer: bytes, pos: int, alphabet) -> tuple | str:
     return listed.tolist(), table.freqs.tolist(), table.precision, end
 
 
+def packed_by_reference(table: FrequencyTable, listed: np.ndarray) -> bytes:
+    previous = backend.name()
+    backend.use("numpy")
+    try:
+        return pack_compact_frequencies(table, listed)
+    finally:
+        backend.use(previous)
+
+
 def by_kernel(buffer: bytes, pos: int, alphabet) -> tuple | None:
     found = compiled.read_compact_frequencies(buffer, pos, alphabet.size)
     if found is None:
@@ -55,7 +65,31 @@ def tables(draw):
     table = FrequencyTable(quantize(weights, precision), precision)
     before = draw(st.binary(max_size=3))
     after = draw(st.binary(max_size=12))
-    return alphabet, before, pack_compact_frequencies(table, listed), after, listed, table
+    return alphabet, before, packed_by_reference(table, listed), after, listed, table
+
+
+@settings(max_examples=300, deadline=None)
+@given(tables())
+def test_every_sound_table_is_written_the_same(case):
+    _, _, packed, _, listed, table = case
+    assert compiled.write_compact_frequencies(listed, table.freqs, table.precision) == packed
+
+
+def test_the_writer_leaves_unsound_tables_to_the_reference():
+    listed, freqs = np.array([3, 9, 200]), np.array([1, 2, 5])
+    assert compiled.write_compact_frequencies(listed, freqs, 3) is not None
+    for symbols, frequencies, precision in [
+            (listed, freqs, 4),  # the frequencies do not sum to 2**precision
+            (np.array([3, 3, 200]), freqs, 3),  # not increasing
+            (np.array([-1, 9, 200]), freqs, 3),  # negative
+            (np.array([3, 9, 1 << 21]), freqs, 3),  # past every alphabet
+            (listed, np.array([0, 3, 5]), 3),  # a listed symbol of frequency 0
+            (listed, np.array([-1, 4, 5]), 3),
+            (listed[:2], freqs, 3),  # a frequency without its symbol
+            (listed[:0], freqs[:0], 3),  # nothing listed
+            (listed, freqs, 0), (listed, freqs, 25)]:
+        assert compiled.write_compact_frequencies(symbols, frequencies, precision) is None
+    assert reference.write_compact_frequencies(listed, freqs, 3) is None
 
 
 @settings(max_examples=300, deadline=None)

@@ -12,7 +12,9 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from huffkit import FormatError
+from huffkit.format.rans_tables import parse_compact_frequencies
 from huffkit.kernels import backend, reference
+from huffkit.models.alphabet import ALPHABETS
 from huffkit.models.frequency_table import quantize
 
 needs_c = pytest.mark.skipif(backend.unavailable is not None, reason="no compiled kernels")
@@ -170,14 +172,18 @@ def test_the_byte_encoder_refuses_a_symbol_without_a_frequency(lanes):
 @needs_c
 @pytest.mark.parametrize("precision", [12, 16])
 def test_the_compiled_planner_takes_its_precision_from_the_costs(precision):
-    """plan_ans_pieces quantises at the precision p of its 2**p + 1 costs (a table's first
-    byte), and refuses costs of any other length."""
+    """plan_ans_pieces quantises at the precision p of its 2**p + 1 costs (its compact
+    table's first 5 bits), and refuses costs of any other length."""
     counts = np.zeros((1, 256), dtype=np.int64)
     counts[0, :3] = [900, 90, 10]
     costs = np.full((1 << precision) + 1, np.inf)
     costs[1:] = precision - np.log2(np.arange(1, (1 << precision) + 1))
     tables, freqs, *_ = compiled.plan_ans_pieces(counts, costs)
-    assert tables[0][0] == precision and int(freqs.sum()) == 1 << precision
+    assert int(freqs.sum()) == 1 << precision
+    listed, table, end = parse_compact_frequencies(tables[0], 0, ALPHABETS["bytes"],
+                                                   what="table")
+    assert (listed.tolist(), table.freqs.tolist(), table.precision, end) == (
+        [0, 1, 2], freqs[0, :3].tolist(), precision, len(tables[0]))
     with pytest.raises(ValueError, match=r"2\*\*precision \+ 1 costs"):
         compiled.plan_ans_pieces(counts, costs[:-1])
 

@@ -29,6 +29,7 @@
 #include "../../codec/kernels/c/rans_tables.c"
 #include "../../codec/kernels/c/rans_encode.c"
 #include "../../codec/kernels/c/rans_decode.c"
+#include "../../codec/kernels/c/rans_runs.c"
 #include "../../codec/kernels/c/varints.c"
 #include "../../codec/kernels/c/splitter.c"
 #include "../../codec/kernels/c/join.c"
@@ -401,9 +402,9 @@ static void fuzz_run(Recipe *r) {
     Py_DECREF(previous);
 }
 
-/* -- mode 1: the run kernel on raw bytes ------------------------------------------------ */
+/* -- mode 1: the run kernels on raw bytes (ans: the rANS one) ---------------------------- */
 
-static void fuzz_run_raw(Recipe *r) {
+static void fuzz_run_raw(Recipe *r, int ans) {
     Py_ssize_t block_size = 1 + pick(r, 1 << 16);
     unsigned flags = take(r);
     uint8_t given[256] = {0};
@@ -416,6 +417,22 @@ static void fuzz_run_raw(Recipe *r) {
     Py_ssize_t budget = flags & 2 ? 1 + (flags >> 2) : 1 << 20;
     int version = flags & 0x80 ? 2 : 1;  /* the frame's format version: both are read */
     Py_ssize_t before = flags & 0x40 ? pick(r, (unsigned)block_size + 2) : 0;
+    if (ans) {  /* decode_ans_run: given, 256 frequencies of 32 bits summing to 2^p */
+        uint32_t freq[256] = {0};
+        int precision = 1 + (int)pick(r, 24);
+        freq[take(r)] = (uint32_t)1 << precision;
+        PyObject *table = flags & 1 ? PyBytes_FromStringAndSize((char *)freq, sizeof freq)
+                                    : Py_NewRef(Py_None);
+        PyObject *result = call(hk_decode_ans_run,
+                                Py_BuildValue("(OnnOinnn)", data, (Py_ssize_t)0, block_size,
+                                              table, precision, budget, block_size, before),
+                                0, "decode_ans_run");
+        Py_XDECREF(result);
+        Py_DECREF(table);
+        Py_DECREF(data);
+        Py_DECREF(previous);
+        return;
+    }
     PyObject *result = call(hk_decode_huffman_run,
                             Py_BuildValue("(OnnOnnin)", data, (Py_ssize_t)0, block_size, previous,
                                           budget, block_size, version, before),
@@ -487,9 +504,51 @@ static void fuzz_huffman(Recipe *r) {
 
 /* -- mode 3: rANS blocks, many on one table (ans_encode, then ans_decode) --------------- */
 
+/* A version-2 rANS block of byte symbols, appended to a run: the first with its own table
+ * (0x03), the others reusing it (0x07); returns the run's new length. */
+#define MOST_ANS_RUN_BYTES (1 << 20)
+static Py_ssize_t append_ans_block(uint8_t *run, Py_ssize_t at, int first, const uint8_t *symbols,
+                                   Py_ssize_t n, const uint32_t *f, int precision,
+                                   const uint8_t *x, Py_ssize_t lanes, const uint8_t *w,
+                                   Py_ssize_t words) {
+    int64_t listed[256], freq[256];
+    Py_ssize_t count = 0;
+    for (int v = 0; v < 256; v++)
+        if (f[v]) {
+            listed[count] = v;
+            freq[count++] = f[v];
+        }
+    if (at + 32 + COMPACT_FREQUENCIES_ROOM(256) + 8 * lanes + 4 * words > MOST_ANS_RUN_BYTES)
+        return at;
+    run[at++] = first ? 0x03 : 0x07;
+    for (uint64_t v = (uint64_t)n;; v >>= 7) {  /* LEB128 */
+        run[at++] = (uint8_t)(v & 0x7F) | (v >= 0x80 ? 0x80 : 0);
+        if (v < 0x80)
+            break;
+    }
+    uint32_t crc = hk_crc32_update(0, symbols, (size_t)n);
+    memcpy(run + at, &crc, 4);  /* little-endian, as the machines the fuzzer runs on */
+    at += 4;
+    if (first)
+        at += write_compact_frequencies(listed, freq, count, precision, run + at);
+    for (int field = 0; field < 2; field++)
+        for (uint64_t v = (uint64_t)(field ? words : lanes);; v >>= 7) {
+            run[at++] = (uint8_t)(v & 0x7F) | (v >= 0x80 ? 0x80 : 0);
+            if (v < 0x80)
+                break;
+        }
+    memcpy(run + at, x, (size_t)(8 * lanes));
+    memcpy(run + at + 8 * lanes, w, (size_t)(4 * words));
+    return at + 8 * lanes + 4 * words;
+}
+
 static void fuzz_ans(Recipe *r, int raw) {
     static uint32_t f[65792], c[65792], coded[65792];
     static uint8_t symbols[4 * 20000];
+    /* The byte blocks of the chain as a version-2 run (decode_ans_run), and their symbols. */
+    static uint8_t run[MOST_ANS_RUN_BYTES], run_symbols[1 << 20];
+    Py_ssize_t run_length = 0, run_count = 0, run_blocks = 0, largest = 1;
+    int own_table_sound = 1;  /* the first block holds every value its table lists (A5) */
     int width = take(r) & 1 ? 4 : 1;
     /* One block, or a chain of blocks on one table, as a run of 0x07 blocks has (the
      * encoder prepares the whole table for each block: a chain gets a small alphabet). */
@@ -524,6 +583,20 @@ static void fuzz_ans(Recipe *r, int raw) {
         Py_DECREF(written);
         uint8_t *w = (uint8_t *)PyByteArray_AS_STRING(words);
         uint8_t *x = (uint8_t *)PyByteArray_AS_STRING(states);
+        if (width == 1 && n && run_count + n <= (Py_ssize_t)sizeof run_symbols) {
+            Py_ssize_t grown = append_ans_block(run, run_length, !run_blocks, symbols, n, f,
+                                                precision, x, lanes, w, word_count);
+            if (grown > run_length) {
+                if (!run_blocks)
+                    for (Py_ssize_t v = 0; v < 256; v++)
+                        own_table_sound &= !f[v] || memchr(symbols, (int)v, (size_t)n) != NULL;
+                memcpy(run_symbols + run_count, symbols, (size_t)n);
+                run_length = grown;
+                run_count += n;
+                run_blocks++;
+                largest = n > largest ? n : largest;
+            }
+        }
         Py_ssize_t wlen = 4 * word_count, xlen = 8 * lanes, claimed = n;
         int valid = 1;
         if (raw) {  /* the words and states from the recipe */
@@ -558,6 +631,34 @@ static void fuzz_ans(Recipe *r, int raw) {
     }
     Py_DECREF(freqs);
     Py_DECREF(cumulative);
+    if (!run_blocks || raw)
+        return;
+    /* The chain as one run: decoded whole when sound, refused from its first block when
+     * its table is finer than a run decodes or lists a value the block lacks; damaged,
+     * whatever it decodes must be a sound prefix. */
+    Py_ssize_t sound_length = run_length;
+    int valid = damage(r, run, &run_length) == sound_length;
+    PyObject *data = PyBytes_FromStringAndSize((const char *)run, run_length);
+    PyObject *result = call(hk_decode_ans_run,
+                            Py_BuildValue("(OnnOinnn)", data, (Py_ssize_t)0, largest, Py_None,
+                                          0, (Py_ssize_t)1 << 40, largest, (Py_ssize_t)0),
+                            1, "decode_ans_run");
+    if (valid && (precision > ANS_TABLE_PRECISION || !own_table_sound))
+        expect(result == Py_None, "decode_ans_run took a block the reference must");
+    else if (valid)
+        expect(result != Py_None && PyBytes_GET_SIZE(PyTuple_GET_ITEM(result, 0)) == run_count &&
+                   !memcmp(PyBytes_AS_STRING(PyTuple_GET_ITEM(result, 0)), run_symbols,
+                           (size_t)run_count),
+               "decode_ans_run decoded other symbols");
+    else if (result != Py_None) {
+        PyObject *decoded = PyTuple_GET_ITEM(result, 0);
+        expect(PyBytes_GET_SIZE(decoded) <= run_count &&
+                   !memcmp(PyBytes_AS_STRING(decoded), run_symbols,
+                           (size_t)PyBytes_GET_SIZE(decoded)),
+               "decode_ans_run decoded a damaged run to other symbols");
+    }
+    Py_XDECREF(result);
+    Py_DECREF(data);
 }
 
 /* -- mode 5: compact code tables (parse_compact_table) ---------------------------------- */
@@ -677,7 +778,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *input, size_t size) {
     switch (input[0] % 8) {
     case 0:
     case 1: fuzz_run(&recipe); break;
-    case 2: fuzz_run_raw(&recipe); break;
+    case 2: fuzz_run_raw(&recipe, input[0] & 0x80); break;
     case 3: fuzz_huffman(&recipe); break;
     case 4: fuzz_ans(&recipe, input[0] & 0x80); break;
     case 5: fuzz_compact(&recipe); break;

@@ -48,34 +48,6 @@ typedef struct {
  */
 #define RUN_MOST_BLOCKS 4096
 
-static inline uint32_t load_le32(const uint8_t *p) {
-    return (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 | (uint32_t)p[3] << 24;
-}
-
-/*
- * A LEB128 number at buf[*at] of at most `longest` bytes, in its shortest form (version 2
- * gives every value one encoding): 1 and the value, *at moved past it; 0 when the buffer
- * ends first or the number breaks a rule, for the reference to say which.
- */
-static int read_varint(const uint8_t *buf, Py_ssize_t len, Py_ssize_t *at, int longest,
-                       uint64_t *value) {
-    uint64_t v = 0;
-    for (int k = 0; k < longest; k++) {
-        if (*at + k >= len)
-            return 0;
-        uint8_t byte = buf[*at + k];
-        v |= (uint64_t)(byte & 0x7F) << (7 * k);
-        if (!(byte & 0x80)) {
-            if (byte == 0 && k)
-                return 0;  /* not the shortest form */
-            *at += k + 1;
-            *value = v;
-            return 1;
-        }
-    }
-    return 0;
-}
-
 /* Reads the header of the block at buf[p] into *b and its lengths; 0 to stop before it. */
 static int plan_run_block(const uint8_t *buf, Py_ssize_t len, Py_ssize_t p,
                           Py_ssize_t block_size, Py_ssize_t before, Py_ssize_t largest,
@@ -94,7 +66,7 @@ static int plan_run_block(const uint8_t *buf, Py_ssize_t len, Py_ssize_t p,
         uint64_t symbols = 0;
         if (last)
             symbols = before < block_size ? (uint64_t)(block_size - before) : 0;
-        else if (!read_varint(buf, len, &cursor, 4, &symbols))
+        else if (!hk_read_varint(buf, len, &cursor, 4, &symbols))
             return 0;
         if (len - cursor < 4)
             return 0;
@@ -141,7 +113,7 @@ static int plan_run_block(const uint8_t *buf, Py_ssize_t len, Py_ssize_t p,
         Py_ssize_t stop = (k + 1) * per_stream < n ? (k + 1) * per_stream : n;
         uint64_t bits;
         if (version >= 2) {  /* at most 5 bytes: 31 * 2^26 < 2^35 */
-            if (!read_varint(buf, len, &cursor, 5, &bits))
+            if (!hk_read_varint(buf, len, &cursor, 5, &bits))
                 return 0;
         } else {
             bits = load_le32(buf + cursor);

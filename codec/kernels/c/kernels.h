@@ -73,6 +73,8 @@
 #define LONGEST_CODE 31
 /* rANS: states live in [2^32, 2^64); words are 32 bits. */
 #define ANS_LOWER ((uint64_t)1 << 32)
+/* rANS decode uses a slot -> symbol table up to this precision, a binary search above. */
+#define ANS_TABLE_PRECISION 18
 
 /* Block types and sizes of FORMAT.md sections 5 and 16. */
 #define BLOCK_HUFFMAN 0x01
@@ -108,6 +110,34 @@ static inline uint64_t load_be64(const uint8_t *p) {
 static inline void store_be64(uint8_t *p, uint64_t v) {
     v = __builtin_bswap64(v);
     memcpy(p, &v, 8);
+}
+
+static inline uint32_t load_le32(const uint8_t *p) {
+    return (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 | (uint32_t)p[3] << 24;
+}
+
+/*
+ * A LEB128 number at buf[*at] of at most `longest` bytes, in its shortest form (version 2
+ * gives every value one encoding): 1 and the value, *at moved past it; 0 when the buffer
+ * ends first or the number breaks a rule, for the reference to say which.
+ */
+static inline int hk_read_varint(const uint8_t *buf, Py_ssize_t len, Py_ssize_t *at,
+                                 int longest, uint64_t *value) {
+    uint64_t v = 0;
+    for (int k = 0; k < longest; k++) {
+        if (*at + k >= len)
+            return 0;
+        uint8_t byte = buf[*at + k];
+        v |= (uint64_t)(byte & 0x7F) << (7 * k);
+        if (!(byte & 0x80)) {
+            if (byte == 0 && k)
+                return 0;  /* not the shortest form */
+            *at += k + 1;
+            *value = v;
+            return 1;
+        }
+    }
+    return 0;
 }
 
 static inline uint32_t symbol_at(const uint8_t *symbols, int width, Py_ssize_t i) {
@@ -341,6 +371,9 @@ HK_SHARED PyObject *hk_encode_huffman_split(PyObject *self, PyObject *args);
 HK_SHARED PyObject *hk_quantize_counts(PyObject *self, PyObject *args);
 HK_SHARED PyObject *hk_plan_ans_pieces(PyObject *self, PyObject *args);
 HK_SHARED PyObject *hk_read_compact_frequencies(PyObject *self, PyObject *args);
+HK_SHARED PyObject *hk_write_compact_frequencies(PyObject *self, PyObject *args);
+HK_SHARED Py_ssize_t hk_read_byte_frequencies(const uint8_t *buf, Py_ssize_t len,
+                                              uint32_t *freq, int *precision);
 
 /* rans_encode.c */
 HK_SHARED PyObject *hk_ans_encode(PyObject *self, PyObject *args);
@@ -348,6 +381,14 @@ HK_SHARED PyObject *hk_ans_encode_pieces(PyObject *self, PyObject *args);
 
 /* rans_decode.c */
 HK_SHARED PyObject *hk_ans_decode(PyObject *self, PyObject *args);
+HK_SHARED size_t hk_ans_scratch_size(int precision);
+HK_SHARED int hk_ans_decode_bytes(uint64_t *x, Py_ssize_t lanes, Py_ssize_t count,
+                                  const uint32_t *f, const uint32_t *c, Py_ssize_t size,
+                                  int precision, const uint8_t *w, Py_ssize_t word_count,
+                                  uint8_t *dst, uint8_t *seen, void *scratch);
+
+/* rans_runs.c */
+HK_SHARED PyObject *hk_decode_ans_run(PyObject *self, PyObject *args);
 
 /* varints.c */
 HK_SHARED PyObject *hk_pack_varints(PyObject *self, PyObject *args);

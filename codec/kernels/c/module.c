@@ -22,7 +22,13 @@ static PyMethodDef methods[] = {
      "merge_cells(counts, huffman, max_block, log2_table, bits_per_length, lengths) -> segments."},
     {"pack_varints", hk_pack_varints, METH_VARARGS, "pack_varints(values) -> LEB128 bytes."},
     {"plan_ans_pieces", hk_plan_ans_pieces, METH_VARARGS,
-     "plan_ans_pieces(counts, costs, freqs, ideals, lanes, reused) -> packed tables."},
+     "plan_ans_pieces(counts, costs, freqs, ideals, lanes, reused) -> compact tables."},
+    {"write_compact_frequencies", hk_write_compact_frequencies, METH_VARARGS,
+     "write_compact_frequencies(listed, freqs, precision) -> bytes, or None for the "
+     "reference."},
+    {"decode_ans_run", hk_decode_ans_run, METH_VARARGS,
+     "decode_ans_run(buffer, pos, block_size, previous, previous_precision, budget, largest, "
+     "before) -> None or (data, starts, ends, freqs, precision)."},
     {"read_compact_frequencies", hk_read_compact_frequencies, METH_VARARGS,
      "read_compact_frequencies(buffer, pos, alphabet_size) -> None or (listed, freqs, "
      "precision, end)."},

@@ -5,9 +5,6 @@
 
 #include "kernels.h"
 
-/* rANS decode uses a slot -> symbol table up to this precision, a binary search above. */
-#define ANS_TABLE_PRECISION 18
-
 /*
  * The symbol whose slots hold `slot`: the last with cumulative <= slot.  (A symbol of
  * frequency 0 shares its cumulative with the next, so the last is never one of those.)
@@ -355,6 +352,71 @@ static __attribute__((noinline)) int ans_decode_byte_lanes(
     }
 }
 
+/* The scratch memory hk_ans_decode_bytes needs for a table of this precision (at most
+ * ANS_TABLE_PRECISION): the packed table, or a byte per slot. */
+size_t hk_ans_scratch_size(int precision) {
+    size_t slots = (size_t)1 << precision;
+    return slots > PACKED_BYTES ? slots : PACKED_BYTES;
+}
+
+/*
+ * Decodes `count` byte symbols from the lanes' states x (moved on) and the words w
+ * (word_count of them, little-endian, read where they lie), with the frequencies f and
+ * their offsets c of the `size` (at most 256) byte values of a table of `precision` (at
+ * most ANS_TABLE_PRECISION), to dst.  With seen (256 bytes), seen[v] is set to 1 for each
+ * byte value v decoded and to 0 for the others (rule A5).  scratch holds
+ * hk_ans_scratch_size(precision) bytes.  Returns 0 when the words are used up exactly and
+ * every lane ends at ANS_LOWER (rule A4), 1 when they run out, 2 when they do not end
+ * where they began.
+ */
+int hk_ans_decode_bytes(uint64_t *x, Py_ssize_t lanes, Py_ssize_t count, const uint32_t *f,
+                        const uint32_t *c, Py_ssize_t size, int precision, const uint8_t *w,
+                        Py_ssize_t word_count, uint8_t *dst, uint8_t *seen, void *scratch) {
+    Py_ssize_t pos = 0;
+    int status, whole = 0;  /* whole: a symbol has all of 2^precision */
+    for (Py_ssize_t s = 0; s < size; s++)
+        whole |= f[s] == ((uint32_t)1 << precision);
+    if (seen)
+        memset(seen, 0, 256);
+    if (precision <= PACKED_PRECISION && !whole) {
+        /* The loop marks the slots it decodes through, rather than the byte values: the
+         * slot is at hand (the table's index), where a value's mark waited for the
+         * symbol's load and took an instruction more a step.  A value was decoded if any
+         * of its slots was. */
+        uint16_t *packed = scratch;
+        uint8_t *symbols = (uint8_t *)packed + PACKED_SYMBOLS;
+        uint8_t *hit = (uint8_t *)packed + PACKED_HITS;
+        memset(hit, 0, (size_t)1 << precision);
+        for (Py_ssize_t s = 0; s < size; s++) {
+            for (uint32_t k = 0; k < f[s]; k++) {
+                packed[2 * (c[s] + k)] = (uint16_t)k;
+                packed[2 * (c[s] + k) + 1] = (uint16_t)f[s];
+            }
+            memset(symbols + c[s], (int)s, f[s]);
+        }
+        status = decode_packed(x, lanes, count, packed, precision, w, word_count, &pos, dst,
+                               hit);
+        for (Py_ssize_t s = 0; seen && s < size; s++)
+            seen[s] = f[s] && memchr(hit + c[s], 1, f[s]) != NULL;
+    } else {  /* a byte per slot, filled a run at a time */
+        uint8_t *table = scratch;
+        for (Py_ssize_t s = 0; s < size; s++)
+            memset(table + c[s], (int)s, f[s]);
+        status = ans_decode_byte_lanes(x, lanes, count, table, f, c, precision, w,
+                                       word_count, &pos, dst);
+        for (Py_ssize_t i = 0; seen && !status && i < count; i++)
+            seen[dst[i]] = 1;
+    }
+    if (!status) {
+        if (pos != word_count)
+            status = 2;
+        for (Py_ssize_t k = 0; k < lanes; k++)
+            if (x[k] != ANS_LOWER)
+                status = 2;
+    }
+    return status;
+}
+
 /*
  * ans_decode(words, states, count, freqs, cumulative, precision, width[, seen]) -> bytes
  *
@@ -372,8 +434,8 @@ PyObject *hk_ans_decode(PyObject *self, PyObject *args) {
         return NULL;
     PyObject *result = NULL, *decoded = NULL;
     uint32_t *slots = NULL;
-    uint16_t *packed = NULL;
-    uint8_t *byte_slots = NULL, *seen = seen_view.buf;
+    void *scratch = NULL;
+    uint8_t *seen = seen_view.buf;
     uint64_t *x = NULL;
     if (!check_width(width) || !check_table(&freqs, &cumulative, precision))
         goto done;
@@ -396,18 +458,9 @@ PyObject *hk_ans_decode(PyObject *self, PyObject *args) {
     if (!decoded)
         goto done;
     const uint32_t *f = freqs.buf, *c = cumulative.buf;
-    int whole = 0;  /* a symbol has all of 2^precision */
-    for (Py_ssize_t s = 0; s < size; s++)
-        whole |= f[s] == ((uint32_t)1 << precision);
-    if (width == 1 && precision <= PACKED_PRECISION && !whole) {
-        packed = malloc(PACKED_BYTES);  /* at any precision up to PACKED_PRECISION */
-        if (!packed) {
-            PyErr_NoMemory();
-            goto done;
-        }
-    } else if (precision <= ANS_TABLE_PRECISION && width == 1) {
-        byte_slots = malloc((size_t)1 << precision);
-        if (!byte_slots) {
+    if (width == 1 && precision <= ANS_TABLE_PRECISION) {
+        scratch = malloc(hk_ans_scratch_size(precision));
+        if (!scratch) {
             PyErr_NoMemory();
             goto done;
         }
@@ -432,72 +485,50 @@ PyObject *hk_ans_decode(PyObject *self, PyObject *args) {
     uint8_t *dst = (uint8_t *)PyBytes_AS_STRING(decoded);
     int status = 0;  /* 1: the words ran out; 2: they do not end where they began */
     Py_BEGIN_ALLOW_THREADS
-    Py_ssize_t pos = 0;
-    if (seen)
-        memset(seen, 0, 256);
-    if (packed) {
-        /* The loop marks the slots it decodes through, rather than the byte values: the
-         * slot is at hand (the table's index), where a value's mark waited for the
-         * symbol's load and took an instruction more a step.  A value was decoded if any
-         * of its slots was. */
-        uint8_t *symbols = (uint8_t *)packed + PACKED_SYMBOLS;
-        uint8_t *hit = (uint8_t *)packed + PACKED_HITS;
-        memset(hit, 0, (size_t)1 << precision);
-        for (Py_ssize_t s = 0; s < size; s++) {
-            for (uint32_t k = 0; k < f[s]; k++) {
-                packed[2 * (c[s] + k)] = (uint16_t)k;
-                packed[2 * (c[s] + k) + 1] = (uint16_t)f[s];
-            }
-            memset(symbols + c[s], (int)s, f[s]);
-        }
-        status = decode_packed(x, lanes, count, packed, precision, w, word_count, &pos, dst,
-                               hit);
-        for (Py_ssize_t s = 0; seen && s < size; s++)
-            seen[s] = f[s] && memchr(hit + c[s], 1, f[s]) != NULL;
-    } else if (byte_slots) {  /* bytes: a byte per slot, filled a run at a time */
-        uint8_t *table = byte_slots;
-        for (Py_ssize_t s = 0; s < size; s++)
-            memset(table + c[s], (int)s, f[s]);
-        status = ans_decode_byte_lanes(x, lanes, count, table, f, c, precision, w,
-                                       word_count, &pos, dst);
-    } else if (slots) {
-        for (Py_ssize_t s = 0; s < size; s++)
-            for (uint32_t k = 0; k < f[s]; k++)
-                slots[c[s] + k] = (uint32_t)s;
-    }
-    const uint64_t mask = ((uint64_t)1 << precision) - 1;
-    for (Py_ssize_t start = 0; start < count && !status && !byte_slots && !packed;
-         start += lanes) {
-        Py_ssize_t active = count - start < lanes ? count - start : lanes;
-        for (Py_ssize_t k = 0; k < active; k++) {
-            uint64_t state = x[k];
-            uint32_t slot = (uint32_t)(state & mask);
-            uint32_t s = slots ? slots[slot] : find_slot(c, size, slot);
-            state = f[s] * (state >> precision) + slot - c[s];
-            if (state < ANS_LOWER) {
-                if (pos >= word_count) {
-                    status = 1;
-                    break;
+    if (scratch) {
+        status = hk_ans_decode_bytes(x, lanes, count, f, c, size, precision, w, word_count,
+                                     dst, seen, scratch);
+    } else {  /* symbols of 4 bytes, or a table too fine for a slot table of bytes */
+        if (slots)
+            for (Py_ssize_t s = 0; s < size; s++)
+                for (uint32_t k = 0; k < f[s]; k++)
+                    slots[c[s] + k] = (uint32_t)s;
+        Py_ssize_t pos = 0;
+        const uint64_t mask = ((uint64_t)1 << precision) - 1;
+        for (Py_ssize_t start = 0; start < count && !status; start += lanes) {
+            Py_ssize_t active = count - start < lanes ? count - start : lanes;
+            for (Py_ssize_t k = 0; k < active; k++) {
+                uint64_t state = x[k];
+                uint32_t slot = (uint32_t)(state & mask);
+                uint32_t s = slots ? slots[slot] : find_slot(c, size, slot);
+                state = f[s] * (state >> precision) + slot - c[s];
+                if (state < ANS_LOWER) {
+                    if (pos >= word_count) {
+                        status = 1;
+                        break;
+                    }
+                    state = state << 32 | word_at(w, pos++);
                 }
-                state = state << 32 | word_at(w, pos++);
+                x[k] = state;
+                if (width == 1)
+                    dst[start + k] = (uint8_t)s;
+                else
+                    memcpy(dst + 4 * (start + k), &s, 4);
             }
-            x[k] = state;
-            if (width == 1)
-                dst[start + k] = (uint8_t)s;
-            else
-                memcpy(dst + 4 * (start + k), &s, 4);
+        }
+        if (!status) {
+            if (pos != word_count)
+                status = 2;
+            for (Py_ssize_t k = 0; k < lanes; k++)
+                if (x[k] != ANS_LOWER)
+                    status = 2;
+        }
+        if (seen) {
+            memset(seen, 0, 256);
+            for (Py_ssize_t i = 0; !status && i < count; i++)
+                seen[dst[i]] = 1;
         }
     }
-    if (!status) {
-        if (pos != word_count)
-            status = 2;
-        for (Py_ssize_t k = 0; k < lanes; k++)
-            if (x[k] != ANS_LOWER)
-                status = 2;
-    }
-    if (seen && !packed && !status)
-        for (Py_ssize_t i = 0; i < count; i++)
-            seen[dst[i]] = 1;
     Py_END_ALLOW_THREADS
     if (status == 1)
         PyErr_SetString(PyExc_ValueError, "ANS stream ended early: the block is damaged");
@@ -515,8 +546,7 @@ bad_seen:
 done:
     Py_XDECREF(decoded);
     free(slots);
-    free(packed);
-    free(byte_slots);
+    free(scratch);
     free(x);
     PyBuffer_Release(&words);
     PyBuffer_Release(&states);

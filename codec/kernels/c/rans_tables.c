@@ -142,6 +142,119 @@ done:
     return result;
 }
 
+/* -- the compact frequency table of version-2 frames, written (FORMAT.md, section 17.3) ---- */
+
+/* Bits appended MSB first to a zeroed buffer. */
+typedef struct {
+    uint8_t *buf;
+    uint64_t bit;
+} TableWriter;
+
+static inline void table_put(TableWriter *w, uint64_t value, unsigned width) {
+    for (unsigned i = width; i-- > 0; w->bit++)
+        if (value >> i & 1)
+            w->buf[w->bit >> 3] |= (uint8_t)(0x80 >> (w->bit & 7));
+}
+
+static inline unsigned bit_length(uint64_t v) {
+    return v ? 64 - (unsigned)__builtin_clzll(v) : 0;
+}
+
+/* The bits of v as an Exp-Golomb code of order k: 2·bit_length(v + 2^k) - k - 1. */
+static inline uint64_t golomb_bits(uint64_t v, unsigned k) {
+    return 2 * bit_length(v + ((uint64_t)1 << k)) - k - 1;
+}
+
+static inline void table_put_golomb(TableWriter *w, uint64_t v, unsigned k) {
+    uint64_t shifted = v + ((uint64_t)1 << k);
+    unsigned length = bit_length(shifted);
+    w->bit += length - k - 1;  /* the leading zeros */
+    table_put(w, shifted, length);
+}
+
+/* The order, 0 to `most`, whose codes of the n values (each value(i) below) are shortest,
+ * the least on a tie (rans_tables._best_order). */
+#define BEST_ORDER(n, most, value, best) do {                                         \
+        uint64_t least_ = UINT64_MAX;                                                  \
+        (best) = 0;                                                                    \
+        for (unsigned k_ = 0; k_ <= (most); k_++) {                                    \
+            uint64_t bits_ = 0;                                                        \
+            for (Py_ssize_t i = 0; i < (n); i++)                                       \
+                bits_ += golomb_bits((uint64_t)(value), k_);                           \
+            if (bits_ < least_) {                                                      \
+                least_ = bits_;                                                        \
+                (best) = k_;                                                           \
+            }                                                                          \
+        }                                                                              \
+    } while (0)
+
+/* Room enough for the compact table of n symbols: a gap takes at most 43 bits at its best
+ * order (no more than at order 0, and gaps are below 2^21), a frequency at most 49. */
+#define COMPACT_FREQUENCIES_ROOM(n) (16 + 12 * (Py_ssize_t)(n))
+
+/* Writes the compact table of the n symbols `listed` (increasing, below 2^21) with these
+ * frequencies (at least 1 each, summing to 2^precision) into `out`, which has
+ * COMPACT_FREQUENCIES_ROOM(n) bytes; returns the bytes written (rans_tables.py's
+ * pack_compact_frequencies, bit for bit). */
+static Py_ssize_t write_compact_frequencies(const int64_t *listed, const int64_t *freq,
+                                            Py_ssize_t n, int precision, uint8_t *out) {
+    memset(out, 0, (size_t)COMPACT_FREQUENCIES_ROOM(n));
+    TableWriter w = {out, 0};
+    unsigned gap_order, freq_order;
+#define GAP(i) (listed[i] - ((i) ? listed[(i) - 1] : -1) - 1)
+    BEST_ORDER(n, 15u, GAP(i), gap_order);
+    BEST_ORDER(n - 1, 23u, freq[i] - 1, freq_order);
+    table_put(&w, (uint64_t)precision, 5);
+    table_put_golomb(&w, (uint64_t)(n - 1), 0);
+    table_put(&w, gap_order, 4);
+    for (Py_ssize_t i = 0; i < n; i++)
+        table_put_golomb(&w, (uint64_t)GAP(i), gap_order);
+#undef GAP
+    table_put(&w, freq_order, 5);
+    for (Py_ssize_t i = 0; i + 1 < n; i++)
+        table_put_golomb(&w, (uint64_t)(freq[i] - 1), freq_order);
+    return (Py_ssize_t)((w.bit + 7) >> 3);
+}
+
+/*
+ * write_compact_frequencies(listed, freqs, precision) -> the compact table (bytes) of these
+ * symbols (int64, increasing, below 2^21) and frequencies (int64, at least 1 each, summing to
+ * 2^precision), or None for the reference when they break those rules.
+ */
+PyObject *hk_write_compact_frequencies(PyObject *self, PyObject *args) {
+    Py_buffer listed, freqs;
+    int precision;
+    if (!PyArg_ParseTuple(args, "y*y*i", &listed, &freqs, &precision))
+        return NULL;
+    PyObject *result = NULL;
+    Py_ssize_t n = listed.len / 8;
+    const int64_t *symbol = listed.buf, *freq = freqs.buf;
+    int sound = n >= 1 && listed.len == 8 * n && freqs.len == listed.len && precision >= 1
+                && precision <= 24;
+    int64_t sum = 0;
+    for (Py_ssize_t i = 0; sound && i < n; i++) {
+        sound = symbol[i] > (i ? symbol[i - 1] : -1) && symbol[i] < ((int64_t)1 << 21)
+                && freq[i] >= 1 && freq[i] <= ((int64_t)1 << precision);
+        sum += sound ? freq[i] : 0;
+    }
+    if (!sound || sum != (int64_t)1 << precision) {
+        result = Py_NewRef(Py_None);
+        goto done;
+    }
+    uint8_t *out = PyMem_Malloc((size_t)COMPACT_FREQUENCIES_ROOM(n));
+    if (!out) {
+        PyErr_NoMemory();
+        goto done;
+    }
+    Py_ssize_t size = write_compact_frequencies(symbol, freq, n, precision, out);
+    result = PyBytes_FromStringAndSize((const char *)out, size);
+    PyMem_Free(out);
+done:
+    PyBuffer_Release(&listed);
+    PyBuffer_Release(&freqs);
+    return result;
+}
+
 /* -- the tables of a split block's pieces (codec/stream/pieces.py) -------------------------- */
 
 /* Python's float floor division, a // b, for a >= 0 and b > 0 (as CPython computes it). */
@@ -198,7 +311,7 @@ PyObject *hk_plan_ans_pieces(PyObject *self, PyObject *args) {
     const int64_t *previous = NULL;  /* the frequencies the last table of its own gave */
     double share[256];
     HeapItem heap[256];
-    uint8_t table[1 + 32 + 256 * 4];  /* a frequency below 2^24 takes at most 4 bytes */
+    uint8_t table[COMPACT_FREQUENCIES_ROOM(256)];
     for (Py_ssize_t p = 0; p < pieces; p++) {
         const int64_t *count = (const int64_t *)counts.buf + 256 * p;
         int64_t *freq = (int64_t *)freqs.buf + 256 * p;
@@ -206,24 +319,21 @@ PyObject *hk_plan_ans_pieces(PyObject *self, PyObject *args) {
             Py_SETREF(result, Py_NewRef(Py_None));
             goto done;
         }
-        /* Precision, presence bitmap, then each present frequency less 1 as LEB128. */
-        Py_ssize_t size = 33;
-        memset(table, 0, 33);
-        table[0] = (uint8_t)precision;
-        int64_t symbols = 0;
+        /* The piece's compact table (section 17.3), and whether the previous table codes
+         * every byte it holds. */
+        int64_t symbols = 0, listed[256], listed_freq[256];
+        Py_ssize_t present = 0;
         int reusable = previous != NULL;
         for (int s = 0; s < 256; s++) {
             symbols += count[s];
             if (!freq[s])
                 continue;
-            table[1 + s / 8] |= (uint8_t)(0x80 >> (s & 7));
-            for (uint64_t v = (uint64_t)(freq[s] - 1);; v >>= 7) {
-                table[size++] = (uint8_t)(v & 0x7F) | (v >= 0x80 ? 0x80 : 0);
-                if (v < 0x80)
-                    break;
-            }
+            listed[present] = s;
+            listed_freq[present++] = freq[s];
             reusable &= previous == NULL || previous[s] > 0;
         }
+        Py_ssize_t size = write_compact_frequencies(listed, listed_freq, present, precision,
+                                                    table);
         double ideal = ideal_bits(count, freq, cost);
         int reuse = 0;
         if (reusable) {
@@ -320,6 +430,68 @@ static inline int table_golomb(TableBits *r, unsigned order, uint64_t *value) {
     return 1;
 }
 
+/* A compact table's precision and count (section 17.3), checked against the alphabet and
+ * the bits left; 0 when it breaks a rule or is cut short. */
+static int compact_head(TableBits *r, Py_ssize_t alphabet_size, uint64_t *precision,
+                        uint64_t *count) {
+    if (!table_read(r, 5, precision) || *precision < 1 || *precision > 24 ||
+        !table_golomb(r, 0, count))
+        return 0;
+    *count += 1;
+    /* Each listed symbol takes a bit at least: no count beyond the bits left is sized. */
+    return *count <= (uint64_t)1 << *precision && *count <= (uint64_t)alphabet_size &&
+           *count <= r->bits - r->bit;
+}
+
+/* The rest of a compact table, after compact_head: its `count` symbols and frequencies,
+ * then the padding; 0 when it breaks a rule or is cut short. */
+static int compact_body(TableBits *r, Py_ssize_t alphabet_size, uint64_t precision,
+                        uint64_t count, int64_t *symbols, int64_t *f) {
+    uint64_t order, value;
+    if (!table_read(r, 4, &order))
+        return 0;
+    int64_t symbol = -1;
+    for (uint64_t i = 0; i < count; i++) {
+        if (!table_golomb(r, (unsigned)order, &value))
+            return 0;
+        symbol += (int64_t)value + 1;  /* value < 2^49: no overflow */
+        if (symbol >= alphabet_size)
+            return 0;
+        symbols[i] = symbol;
+    }
+    if (!table_read(r, 5, &order) || order > 23)
+        return 0;
+    int64_t left = (int64_t)1 << precision;
+    for (uint64_t i = 0; i + 1 < count; i++) {
+        if (!table_golomb(r, (unsigned)order, &value))
+            return 0;
+        left -= (int64_t)value + 1;
+        if (left < (int64_t)(count - 1 - i))  /* the symbols after need 1 each */
+            return 0;
+        f[i] = (int64_t)value + 1;
+    }
+    f[count - 1] = left;
+    uint64_t padding;
+    return table_read(r, (unsigned)(-r->bit & 7), &padding) && !padding;
+}
+
+/* The compact table of a byte block at buf (len bytes readable): the frequency of each of
+ * the 256 byte values (0 for those it does not list) and its precision; the bytes it takes,
+ * or -1 when it breaks a rule of section 17.3 or is cut short. */
+Py_ssize_t hk_read_byte_frequencies(const uint8_t *buf, Py_ssize_t len, uint32_t *freq,
+                                    int *precision) {
+    TableBits r = {buf, len, 0, 8 * (uint64_t)len};
+    uint64_t p, count;
+    int64_t symbols[256], f[256];
+    if (!compact_head(&r, 256, &p, &count) || !compact_body(&r, 256, p, count, symbols, f))
+        return -1;
+    memset(freq, 0, 256 * sizeof *freq);
+    for (uint64_t i = 0; i < count; i++)
+        freq[symbols[i]] = (uint32_t)f[i];  /* at most 2^24 */
+    *precision = (int)p;
+    return (Py_ssize_t)(r.bit >> 3);
+}
+
 /*
  * read_compact_frequencies(buffer, pos, alphabet_size) -> None, or (listed, freqs,
  * precision, end): the table at buffer[pos], its listed symbols and their frequencies as
@@ -339,46 +511,15 @@ PyObject *hk_read_compact_frequencies(PyObject *self, PyObject *args) {
     }
     TableBits r = {(const uint8_t *)data.buf + pos, data.len - pos, 0,
                    8 * (uint64_t)(data.len - pos)};
-    uint64_t precision, count, order, value;
-    if (!table_read(&r, 5, &precision) || precision < 1 || precision > 24 ||
-        !table_golomb(&r, 0, &count))
-        goto none;
-    count += 1;
-    uint64_t total = (uint64_t)1 << precision;
-    /* Each listed symbol takes a bit at least: no count beyond the bits left is sized. */
-    if (count > total || count > (uint64_t)alphabet_size || count > r.bits - r.bit)
+    uint64_t precision, count;
+    if (!compact_head(&r, alphabet_size, &precision, &count))
         goto none;
     listed = PyBytes_FromStringAndSize(NULL, (Py_ssize_t)(8 * count));
     freqs = PyBytes_FromStringAndSize(NULL, (Py_ssize_t)(8 * count));
     if (!listed || !freqs)
         goto done;
-    int64_t *symbols = (int64_t *)PyBytes_AS_STRING(listed);
-    int64_t *f = (int64_t *)PyBytes_AS_STRING(freqs);
-    if (!table_read(&r, 4, &order))
-        goto none;
-    int64_t symbol = -1;
-    for (uint64_t i = 0; i < count; i++) {
-        if (!table_golomb(&r, (unsigned)order, &value))
-            goto none;
-        symbol += (int64_t)value + 1;  /* value < 2^49: no overflow */
-        if (symbol >= alphabet_size)
-            goto none;
-        symbols[i] = symbol;
-    }
-    if (!table_read(&r, 5, &order) || order > 23)
-        goto none;
-    int64_t left = (int64_t)total;
-    for (uint64_t i = 0; i + 1 < count; i++) {
-        if (!table_golomb(&r, (unsigned)order, &value))
-            goto none;
-        left -= (int64_t)value + 1;
-        if (left < (int64_t)(count - 1 - i))  /* the symbols after need 1 each */
-            goto none;
-        f[i] = (int64_t)value + 1;
-    }
-    f[count - 1] = left;
-    uint64_t padding;
-    if (!table_read(&r, (unsigned)(-r.bit & 7), &padding) || padding)
+    if (!compact_body(&r, alphabet_size, precision, count,
+                      (int64_t *)PyBytes_AS_STRING(listed), (int64_t *)PyBytes_AS_STRING(freqs)))
         goto none;
     result = Py_BuildValue("(OOKn)", listed, freqs, (unsigned long long)precision,
                            pos + (Py_ssize_t)(r.bit >> 3));

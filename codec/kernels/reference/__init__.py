@@ -27,6 +27,7 @@ from .rans import (
     ans_decode_counted,
     ans_encode,
     ans_encode_pieces,
+    decode_ans_run,
     plan_ans_pieces,
     quantize_counts,
 )
@@ -39,6 +40,7 @@ from .tables import (
     parse_varints,
     read_compact_frequencies,
     read_compact_table,
+    write_compact_frequencies,
     write_compact_table,
 )
 
@@ -55,6 +57,7 @@ __all__ = [
     "count_distinct",
     "count_symbols",
     "crc32",
+    "decode_ans_run",
     "decode_huffman_run",
     "decode_stream",
     "decode_streams",
@@ -73,5 +76,6 @@ __all__ = [
     "read_compact_table",
     "require_bitarray",
     "stream_ranges",
+    "write_compact_frequencies",
     "write_compact_table",
 ]

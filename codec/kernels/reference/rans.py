@@ -20,7 +20,8 @@ from ..._errors import FormatError
 from .counting import count_distinct
 
 __all__ = ["ANS_LOWER_BOUND", "ans_decode", "ans_decode_counted", "ans_encode",
-           "ans_encode_pieces", "plan_ans_pieces", "quantize_counts"]
+           "ans_encode_pieces", "decode_ans_run", "plan_ans_pieces",
+           "quantize_counts"]
 
 
 #: The lower bound of a rANS state: every state the decoder starts from, and ends at.
@@ -130,6 +131,21 @@ def ans_encode_pieces(symbols: np.ndarray, ends: list[int], freqs: np.ndarray,
     states, one after another; each piece's words, from the piece's first position in an
     array as long as *symbols*; how many words each has).  Or None, to code them one by
     one with ``ans_encode``: the numpy backend has no faster way."""
+    return None
+
+
+def decode_ans_run(buffer, pos: int, block_size: int, previous: bytes | None,
+                   previous_precision: int, budget: int, largest: int, before: int) -> None:
+    """Decode, in one call, the rANS blocks of a version-2 byte frame that start at *pos*
+    while they have tables of their own (0x03) or the previous block's (0x07, whose 256
+    frequencies *previous* holds as uint32, of *previous_precision*), are whole in
+    *buffer*, hold at most *largest* symbols each and *budget* symbols in all (at least one
+    block), and break no rule, the CRC included: (their bytes; where each block starts in
+    *buffer*, and where the last ends; where each one's bytes end; the last block's 256
+    frequencies, uint32, and precision).  Or None, when the first block is not of that
+    kind: the blocks then go one at a time.  *before* is the symbols of the frame's blocks
+    before *pos* (its last block holds the rest of *block_size*, and ends the run).  The
+    numpy backend always says None."""
     return None
 
 

@@ -11,7 +11,7 @@ import numpy as np
 __all__ = ["COMPACT_ORDER", "EXTRA_BITS", "MANY_ZEROS", "REPEAT", "RUN_BASE", "ZEROS",
            "canonical_codes", "compact_symbol_counts", "huffman_depths", "pack_varints",
            "parse_varints", "read_compact_frequencies", "read_compact_table", "run_length",
-           "sorted_support", "write_compact_table"]
+           "sorted_support", "write_compact_frequencies", "write_compact_table"]
 
 
 def sorted_support(weights: np.ndarray) -> np.ndarray:
@@ -163,6 +163,13 @@ def read_compact_frequencies(buffer, pos: int, alphabet_size: int) -> None:
     it), or None to read it with the reference parser,
     ``format.rans_tables.parse_compact_frequencies``, which also says what is wrong with a
     bad one.  The numpy backend has no faster way."""
+    return None
+
+
+def write_compact_frequencies(listed: np.ndarray, freqs: np.ndarray, precision: int) -> None:
+    """A fast ``format.rans_tables.pack_compact_frequencies`` (FORMAT.md, section 17.3): the
+    compact table of these symbols and frequencies, or None to pack it with that reference.
+    The numpy backend has no faster way."""
     return None
 
 
