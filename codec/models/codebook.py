@@ -69,6 +69,7 @@ __all__ = [
     "huffman_lengths",
     "identifier_of",
     "limited_lengths",
+    "limited_lengths_each",
     "load_codebook",
     "optimal_lengths",
     "save_codebook",
@@ -140,24 +141,31 @@ def limited_lengths(weights: np.ndarray, max_length: int) -> np.ndarray:
     the cheapest ``2n - 2`` items of the top level, expanded, give each
     symbol's length as the number of levels at which it was chosen.
     """
+    return limited_lengths_each(weights, [max_length])[0]
+
+
+def limited_lengths_each(weights: np.ndarray, limits: list[int]) -> list[np.ndarray]:
+    """``limited_lengths(weights, limit)`` for each of *limits*, from one package-merge: a
+    level's list depends only on the levels below it, so the lists built for the greatest
+    limit serve every smaller one, whose top is lower down."""
     weights = np.asarray(weights)
     order = sorted_support(weights)
     n = order.size
-    if max_length < 1:
-        raise CodebookError(f"max_code_length must be at least 1, got {max_length}")
-    if n > 1 << min(max_length, 62):
+    if min(limits) < 1:
+        raise CodebookError(f"max_code_length must be at least 1, got {min(limits)}")
+    if n > 1 << min(min(limits), 62):
         raise CodebookError(
             f"{n} distinct symbols need codes of at least {math.ceil(math.log2(n))} bits, "
-            f"but max_code_length is {max_length}")
-    lengths = np.zeros(weights.size, dtype=np.int64)
+            f"but max_code_length is {min(limits)}")
     if n <= 2:
+        lengths = np.zeros(weights.size, dtype=np.int64)
         lengths[order] = 1
-        return lengths
+        return [lengths] * len(limits)
 
     leaves = weights[order]
     is_leaf_by_level = [np.ones(n, dtype=bool)]  # deepest level first
     items = leaves
-    for _ in range(max_length - 1):
+    for _ in range(max(limits) - 1):
         paired = items.size // 2 * 2
         packages = items[0:paired:2] + items[1:paired:2]
         merged = np.concatenate((leaves, packages))
@@ -166,17 +174,21 @@ def limited_lengths(weights: np.ndarray, max_length: int) -> np.ndarray:
         items = merged[by_weight]
         is_leaf_by_level.append(by_weight < n)
 
-    chosen_leaves = []
-    take = 2 * n - 2
-    for is_leaf in reversed(is_leaf_by_level):
-        leaves_taken = int(np.count_nonzero(is_leaf[:take]))
-        chosen_leaves.append(leaves_taken)
-        take = 2 * (take - leaves_taken)
-    # The leaves chosen at a level are always the lightest ones, so the symbol
-    # at sorted position i is chosen at every level that took more than i leaves.
-    chosen = np.array(chosen_leaves)
-    lengths[order] = (chosen[np.newaxis, :] > np.arange(n)[:, np.newaxis]).sum(axis=1)
-    return lengths
+    found = []
+    for limit in limits:
+        chosen_leaves = []
+        take = 2 * n - 2
+        for is_leaf in reversed(is_leaf_by_level[:limit]):
+            leaves_taken = int(np.count_nonzero(is_leaf[:take]))
+            chosen_leaves.append(leaves_taken)
+            take = 2 * (take - leaves_taken)
+        # The leaves chosen at a level are always the lightest ones, so the symbol at
+        # sorted position i is chosen at every level that took more than i leaves.
+        chosen = np.array(chosen_leaves)
+        lengths = np.zeros(weights.size, dtype=np.int64)
+        lengths[order] = (chosen[np.newaxis, :] > np.arange(n)[:, np.newaxis]).sum(axis=1)
+        found.append(lengths)
+    return found
 
 
 def optimal_lengths(weights: np.ndarray, max_code_length: int | None) -> np.ndarray:

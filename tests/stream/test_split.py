@@ -20,12 +20,15 @@ from huffkit.format.frame import pack_frame_end, pack_frame_header
 from huffkit.format.layout import BLOCK_HUFFMAN_COMPACT
 from huffkit.format.tables import pack_code_table, plain_table_size
 from huffkit.stream.pieces import (
+    LIMITS_TRIED,
+    SEARCHED_BELOW,
     _ans_bounds,
     _plan_ans_pieces,
     _write_ans_pieces,
     encode_pieces,
     encode_split,
     huffman_block_floor,
+    own_code,
 )
 from huffkit.stream.split import CELL, split_points
 
@@ -208,6 +211,70 @@ def test_table_sizes_and_codes_without_building_them(weights, limit):
                                   canonical_codes(lengths))
         finally:
             backend.use(previous)
+
+
+def table_bytes(lengths: np.ndarray) -> int:
+    """The smaller of a code's compact and plain tables (FORMAT.md 16.1 and 6)."""
+    from huffkit.format.tables import pack_compact_table
+    compact = pack_compact_table(lengths)
+    plain = plain_table_size(lengths)
+    return plain if compact is None else min(len(compact), plain)
+
+
+@settings(max_examples=100, deadline=None)
+@given(st.lists(st.integers(0, 10**5), min_size=256, max_size=256).filter(
+           lambda weights: sum(map(bool, weights)) >= 3),
+       st.sampled_from([8, 11, 15, 31]), st.integers(0, 8))
+def test_a_pieces_code_is_the_cheapest_of_its_limits(weights, limit, skew):
+    """FORMAT.md 16.3: of the code within the limit and the codes limited to each of the
+    LIMITS_TRIED lengths below its longest, the one whose payload and smaller table take
+    the fewest bits, the longer limit on a tie; each code found on its own here."""
+    from huffkit.models.codebook import limited_lengths, optimal_lengths
+    counts = np.array(weights, dtype=np.int64)
+    counts[:skew] *= 1000  # a few heavy bytes: long codes for the rest
+    if np.count_nonzero(counts) > 1 << limit:
+        return
+    first = optimal_lengths(counts, limit)
+    least = (int(np.count_nonzero(counts)) - 1).bit_length()
+    longest = int(first.max())
+    candidates = [first] + [limited_lengths(counts, shorter) for shorter in
+                            range(longest - 1, max(least, longest - LIMITS_TRIED) - 1, -1)]
+    costs = [int(np.dot(counts, lengths)) + 8 * table_bytes(lengths) for lengths in candidates]
+    best = candidates[costs.index(min(costs))]
+    lengths, _, table = own_code(counts, limit)
+    assert np.array_equal(lengths, best) and len(table) == table_bytes(best)
+    assert int(lengths.max()) <= limit
+    unsearched, _, _ = own_code(counts, limit, search=False)
+    assert np.array_equal(unsearched, first)
+
+
+def test_the_search_is_made_below_65536_symbols_only():
+    """A chunk of data of fewer than SEARCHED_BELOW symbols gets the search; one of more
+    keeps the code within the limit, on both backends alike."""
+    rng = random.Random(16)
+    words = [bytes(rng.choices(b"etaoinshrdlucmfwypvbgkqjxz", k=rng.randint(1, 9)))
+             for _ in range(400)]
+    text = b" ".join(rng.choices(words, k=20_000))
+    # 128 rare bytes, of 1 to 7 each, spread evenly in random order (no cut pays): codes of
+    # 13 to 15 bits, which a limit of 13 makes equal, and the compact table half as large.
+    rare = list(b"".join(bytes([128 + k]) * (1 + 6 * k % 7) for k in range(128)))
+    rng.shuffle(rare)
+    step = SEARCHED_BELOW // len(rare)
+    data = b"".join(text[i * step:(i + 1) * step - 1] + bytes(rare[i:i + 1])
+                    for i in range(len(rare)))
+    small, large = data[:SEARCHED_BELOW - 1], data[:SEARCHED_BELOW]
+    for data, searched in [(small, True), (large, False)]:
+        assert len(data) == SEARCHED_BELOW - (1 if searched else 0)
+        packed = on_each_backend(lambda data=data: huffkit.compress(data, split=False))
+        assert packed["numpy"] == packed["c"]
+        split = on_each_backend(lambda data=data: huffkit.compress(data))
+        assert split["numpy"] == split["c"] and huffkit.decompress(split["c"]) == data
+        (block,) = huffkit.frame_info(split["c"])[0].blocks
+        (unsplit,) = huffkit.frame_info(packed["c"])[0].blocks  # section 11's code
+        assert (block.max_code_length < unsplit.max_code_length) is searched
+        counts = np.bincount(np.frombuffer(data, dtype=np.uint8), minlength=256)
+        chosen, _, table = own_code(counts, 15, searched)
+        assert (block.max_code_length, block.table_size) == (chosen.max(), len(table))
 
 
 @settings(max_examples=100, deadline=None)

@@ -35,64 +35,99 @@ static void sort_keys(uint64_t *key, int n) {
 }
 
 /*
- * Package-merge (codebook.limited_lengths) over n leaves of these sorted weights: at each
- * of max_length levels the leaves are merged, a leaf first on a tie, with the pairs of the
- * level below; the 2n - 2 cheapest items of the top level, expanded, give each leaf's
- * length as the number of levels that chose it.  Needs 2 < n <= 2^max_length <= 2^31.
+ * Package-merge (codebook.limited_lengths_each) over n leaves of these sorted weights: at
+ * each level above the leaves (level 0) the leaves are merged, a leaf first on a tie, with
+ * the pairs of the level below, up to level `levels` - 1.  A level depends only on those
+ * below it, so these lists serve every limit up to `levels`: the code limited to D takes
+ * the 2n - 2 cheapest items of level D - 1 and expands them downwards (select_lengths).
  */
-static void package_merge(const uint64_t *leaf, int n, int max_length, Py_ssize_t *length) {
-    uint8_t is_leaf[LONGEST_CODE][512];
-    int size[LONGEST_CODE];
+static void package_levels(const uint64_t *leaf, int n, int levels,
+                           uint16_t leaves_before[][513], int *size) {
     uint64_t items[512], next[512];
     memcpy(items, leaf, sizeof(uint64_t) * (size_t)n);
-    memset(is_leaf[0], 1, (size_t)n);
+    for (int k = 0; k <= n; k++)
+        leaves_before[0][k] = (uint16_t)k;
     size[0] = n;
-    for (int level = 1; level < max_length; level++) {
+    for (int level = 1; level < levels; level++) {
         int packages = size[level - 1] / 2, leaves = 0, paired = 0, made = 0;
-        while (leaves < n || paired < packages) {
-            uint64_t package = paired < packages ? items[2 * paired] + items[2 * paired + 1] : 0;
-            int take_leaf = paired == packages || (leaves < n && leaf[leaves] <= package);
-            next[made] = take_leaf ? leaf[leaves++] : (paired++, package);
-            is_leaf[level][made++] = (uint8_t)take_leaf;
+        leaves_before[level][0] = 0;
+        /* A merge without a branch on the weights: each step takes a leaf or a package. */
+        while (leaves < n && paired < packages) {
+            uint64_t package = items[2 * paired] + items[2 * paired + 1];
+            int take_leaf = leaf[leaves] <= package;
+            next[made] = take_leaf ? leaf[leaves] : package;
+            leaves += take_leaf;
+            paired += !take_leaf;
+            made++;
+            leaves_before[level][made] = (uint16_t)leaves;
+        }
+        for (; leaves < n; made++) {
+            next[made] = leaf[leaves++];
+            leaves_before[level][made + 1] = (uint16_t)leaves;
+        }
+        for (; paired < packages; paired++, made++) {
+            next[made] = items[2 * paired] + items[2 * paired + 1];
+            leaves_before[level][made + 1] = (uint16_t)leaves;
         }
         memcpy(items, next, sizeof(uint64_t) * (size_t)made);
         size[level] = made;
     }
-    /* The leaves a level chooses are always the lightest ones. */
-    for (int i = 0; i < n; i++)
-        length[i] = 0;
+}
+
+/* The lengths of the code limited to max_length (at most the levels built), in the leaves'
+ * sorted order: each leaf's length is the number of levels that chose it, and the leaves a
+ * level chooses are always the lightest ones.  Needs 2 < n <= 2^max_length. */
+static void select_lengths(uint16_t leaves_before[][513], const int *size, int n,
+                           int max_length, Py_ssize_t *length) {
+    int levels_choosing[257] = {0};  /* how many levels chose exactly c leaves */
     int take = 2 * n - 2;
     for (int level = max_length - 1; level >= 0; level--) {
-        int chosen = 0;
-        for (int k = 0; k < take && k < size[level]; k++)
-            chosen += is_leaf[level][k];
-        for (int i = 0; i < chosen; i++)
-            length[i]++;
+        int chosen = leaves_before[level][take < size[level] ? take : size[level]];
+        levels_choosing[chosen]++;
         take = 2 * (take - chosen);
+    }
+    /* Leaf i is chosen by the levels that chose more than i leaves. */
+    int more = 0;
+    for (int i = n - 1; i >= 0; i--) {
+        more += levels_choosing[i + 1];
+        length[i] = more;
     }
 }
 
+/* How far below a piece's longest codeword its code's limit is tried, and below how many
+ * symbols of data coded at once (FORMAT.md 16.3; stream.pieces.LIMITS_TRIED and
+ * SEARCHED_BELOW). */
+#define LIMITS_TRIED 4
+#define SEARCHED_BELOW (1 << 16)
+
 /*
- * The lengths codebook.optimal_lengths gives these counts of size <= 256 symbols:
- * Huffman's, over the present symbols ordered by (count, symbol), or package-merge's when a
- * code would pass max_length.  Returns 0, with no lengths set, when that is impossible:
- * more than 2^max_length symbols (the caller then lets the reference say so).
+ * The codes a piece of these counts of size <= 256 symbols may take, into codes[0 ..
+ * returned): first the one codebook.optimal_lengths gives (Huffman's over the present
+ * symbols ordered by (count, symbol), or package-merge's when a code would pass
+ * max_length), then, with `tries`, package-merge's within each length from its longest
+ * less one down to LIMITS_TRIED below it, but never fewer bits than the symbols need
+ * (stream.pieces.own_code chooses among them).  Returns how many, or 0, with no code, when
+ * max_length is impossible: more than 2^max_length symbols (the caller then lets the
+ * reference say so).
  */
-static int code_lengths(const int64_t *count, int size, int max_length, uint8_t *length) {
+static int piece_codes(const int64_t *count, int size, int max_length, int tries,
+                       uint8_t codes[][256]) {
     uint64_t key[256], weight[256];
     double leaf[256], merged[256];
     Py_ssize_t parent[512], depth[512];
+    uint16_t leaves_before[LONGEST_CODE][513];  /* at each level, the leaves among the first k */
+    int level_size[LONGEST_CODE];
     int n = 0;
     for (int s = 0; s < size; s++)
         if (count[s] > 0)
             key[n++] = (uint64_t)count[s] << 8 | (uint64_t)s;
     if (n > 2 && max_length < 31 && n > (1 << max_length))
         return 0;
-    memset(length, 0, (size_t)size);
+    memset(codes[0], 0, (size_t)size);
     sort_keys(key, n);
     if (n <= 2) {
         for (int i = 0; i < n; i++)
-            length[key[i] & 255] = 1;
+            codes[0][key[i] & 255] = 1;
         return 1;
     }
     for (int i = 0; i < n; i++) {
@@ -103,14 +138,42 @@ static int code_lengths(const int64_t *count, int size, int max_length, uint8_t 
     Py_ssize_t longest = 0;
     for (int i = 0; i < n; i++)
         longest = depth[i] > longest ? depth[i] : longest;
-    if (longest > max_length)
-        package_merge(weight, n, max_length, depth);
+    int least = 1;  /* the fewest bits n symbols need */
+    while ((1 << least) < n)
+        least++;
+    if (longest > max_length) {  /* the limit binds: package-merge, its levels kept */
+        package_levels(weight, n, max_length, leaves_before, level_size);
+        select_lengths(leaves_before, level_size, n, max_length, depth);
+        longest = 0;
+        for (int i = 0; i < n; i++)
+            longest = depth[i] > longest ? depth[i] : longest;
+    } else if (tries && longest - 1 >= least) {
+        package_levels(weight, n, (int)longest - 1, leaves_before, level_size);
+    }
     for (int i = 0; i < n; i++)
-        length[key[i] & 255] = (uint8_t)depth[i];
-    return 1;
+        codes[0][key[i] & 255] = (uint8_t)depth[i];
+    int made = 1;
+    for (int limit = (int)longest - 1;
+         tries && limit >= least && limit >= longest - LIMITS_TRIED; limit--, made++) {
+        select_lengths(leaves_before, level_size, n, limit, depth);
+        memset(codes[made], 0, (size_t)size);
+        for (int i = 0; i < n; i++)
+            codes[made][key[i] & 255] = (uint8_t)depth[i];
+    }
+    return made;
 }
 
-/* -- planning and writing pieces ------------------------------------------------------ */
+/*
+ * The lengths codebook.optimal_lengths gives these counts of size <= 256 symbols: the
+ * first of piece_codes.  Returns 0, with no lengths set, when max_length is impossible.
+ */
+static int code_lengths(const int64_t *count, int size, int max_length, uint8_t *length) {
+    uint8_t codes[1][256];
+    if (!piece_codes(count, size, max_length, 0, codes))
+        return 0;
+    memcpy(length, codes[0], (size_t)size);
+    return 1;
+}
 
 static inline void store_le32(uint8_t *p, uint32_t v) {
     for (int i = 0; i < 4; i++)
@@ -155,39 +218,58 @@ typedef struct {
  * cannot be met.
  */
 static int plan_piece(Piece *piece, const int64_t *count, Py_ssize_t n, int max_length,
-                      const uint8_t *previous) {
-    uint8_t *length = piece->length;
-    if (!code_lengths(count, 256, max_length, length))
+                      const uint8_t *previous, int tries) {
+    uint8_t codes[1 + LIMITS_TRIED][256];
+    int candidates = piece_codes(count, 256, max_length, tries, codes);
+    if (!candidates)
         return 0;
-    int longest = 0, present = 0, reusable = previous != NULL;
-    uint64_t own_bits = 0, reuse_bits = 0;
-    for (int s = 0; s < 256; s++) {
-        longest = length[s] > longest ? length[s] : longest;
-        present += length[s] != 0;
-        own_bits += (uint64_t)count[s] * length[s];
-        if (previous) {
-            reuse_bits += (uint64_t)count[s] * previous[s];
-            reusable &= !(count[s] > 0 && previous[s] == 0);
+    /* Of the candidate codes, the one whose payload and smaller table take the fewest bits,
+     * the first (the longest limit) on a tie. */
+    uint64_t best = UINT64_MAX;
+    for (int c = 0; c < candidates; c++) {
+        const uint8_t *length = codes[c];
+        int longest = 0, present = 0;
+        uint64_t bits = 0;
+        for (int s = 0; s < 256; s++) {
+            longest = length[s] > longest ? length[s] : longest;
+            present += length[s] != 0;
+            bits += (uint64_t)count[s] * length[s];
         }
+        Py_ssize_t plain_size = 33 + (present * hk_plain_width(longest) + 7) / 8;
+        int kind = BLOCK_HUFFMAN;
+        uint8_t table[sizeof piece->table];
+        Py_ssize_t table_size = plain_size;
+        if (longest <= LONGEST_COMPACT) {
+            uint8_t symbols[256], extras[256], width[19];
+            int64_t uses[19] = {0};
+            int runs = hk_run_length(length, symbols, extras);
+            for (int k = 0; k < runs; k++)
+                uses[symbols[k]]++;
+            code_lengths(uses, 19, 7, width);  /* at most 19 symbols: always within 7 bits */
+            Py_ssize_t compact_size = hk_put_compact_table(length, width, table);
+            if (compact_size < plain_size) {
+                kind = BLOCK_HUFFMAN_COMPACT;
+                table_size = compact_size;
+            }
+        }
+        if (bits + 8 * (uint64_t)table_size >= best)
+            continue;
+        best = bits + 8 * (uint64_t)table_size;
+        piece->kind = kind;
+        memcpy(piece->length, length, 256);
+        piece->table_size = kind == BLOCK_HUFFMAN_COMPACT
+            ? (memcpy(piece->table, table, (size_t)table_size), table_size)
+            : hk_put_plain_table(length, piece->table);
+        piece->bits = bits;
     }
-    Py_ssize_t plain_size = 33 + (present * hk_plain_width(longest) + 7) / 8;
-    piece->kind = BLOCK_HUFFMAN;
-    if (longest <= LONGEST_COMPACT) {
-        uint8_t symbols[256], extras[256], width[19];
-        int64_t uses[19] = {0};
-        int runs = hk_run_length(length, symbols, extras);
-        for (int k = 0; k < runs; k++)
-            uses[symbols[k]]++;
-        code_lengths(uses, 19, 7, width);  /* at most 19 symbols: always within 7 bits */
-        piece->table_size = hk_put_compact_table(length, width, piece->table);
-        if (piece->table_size < plain_size)
-            piece->kind = BLOCK_HUFFMAN_COMPACT;
+    piece->use = piece->length;
+    uint64_t reuse_bits = 0;
+    int reusable = previous != NULL;
+    for (int s = 0; s < 256 && previous; s++) {
+        reuse_bits += (uint64_t)count[s] * previous[s];
+        reusable &= !(count[s] > 0 && previous[s] == 0);
     }
-    if (piece->kind == BLOCK_HUFFMAN)
-        piece->table_size = hk_put_plain_table(length, piece->table);
-    piece->use = length;
-    piece->bits = own_bits;
-    if (reusable && reuse_bits <= own_bits + 8 * (uint64_t)piece->table_size) {
+    if (reusable && reuse_bits <= piece->bits + 8 * (uint64_t)piece->table_size) {
         piece->kind = BLOCK_HUFFMAN_REUSE;
         piece->table_size = 0;
         piece->use = previous;
@@ -261,11 +343,11 @@ static int check_pieces(Py_buffer *ends, Py_buffer *counts, Py_ssize_t symbols,
  * points at the plan that carries it.  Returns 0 when a length limit cannot be met.
  */
 static int plan_pieces(Piece *plans, const int64_t *count, const int64_t *end,
-                       Py_ssize_t pieces, int max_length) {
+                       Py_ssize_t pieces, int max_length, int tries) {
     const uint8_t *previous = NULL;  /* the code of the last piece with a table of its own */
     for (Py_ssize_t p = 0; p < pieces; p++) {
         if (!plan_piece(&plans[p], count + 256 * p, end[p] - (p ? end[p - 1] : 0), max_length,
-                        previous))
+                        previous, tries))
             return 0;
         if (plans[p].kind != BLOCK_HUFFMAN_REUSE)
             previous = plans[p].length;
@@ -367,14 +449,14 @@ static PyObject *encode_pieces_or_whole(PyObject *args, int split) {
     Py_BEGIN_ALLOW_THREADS
     const uint8_t *in = symbols.buf;
     uint8_t *to = out.buf;
-    ok = plan_pieces(plans, counts.buf, end, pieces, max_length);
+    ok = plan_pieces(plans, counts.buf, end, pieces, max_length, n < SEARCHED_BELOW);
     if (ok && split) {
         Piece *whole = &plans[pieces];
         int64_t total[256] = {0};
         for (Py_ssize_t p = 0; p < pieces; p++)
             for (int v = 0; v < 256; v++)
                 total[v] += ((const int64_t *)counts.buf)[256 * p + v];
-        ok = plan_piece(whole, total, n, max_length, NULL);
+        ok = plan_piece(whole, total, n, max_length, NULL, n < SEARCHED_BELOW);
         Py_ssize_t least, most, whole_least, whole_most;
         const int64_t whole_end = n;
         pieces_size(plans, pieces, end, last, &least, &most);
