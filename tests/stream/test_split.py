@@ -316,6 +316,41 @@ def test_compiled_pieces_match_the_reference(parts, limit):
     assert coded["c"] == coded["numpy"]
 
 
+@pytest.mark.skipif(huffkit.kernels.backend.unavailable is not None, reason="no compiled kernels")
+@pytest.mark.parametrize("limit", [15, 18, 19, 24, 31])
+def test_compiled_pieces_of_long_codes_match_the_reference(limit):
+    """The C writer puts codes of at most 18 bits three to a store and longer ones one at a
+    time: byte k occurring Fibonacci(k) times gives codes up to 25 bits, written as the
+    reference writes them, in one piece and in two."""
+    fibonacci = [1, 1]
+    while len(fibonacci) < 26:
+        fibonacci.append(fibonacci[-1] + fibonacci[-2])
+    data = bytearray(value for value, count in enumerate(fibonacci) for _ in range(count))
+    random.Random(limit).shuffle(data)
+    data = bytes(data)
+    symbols = np.frombuffer(data, dtype=np.uint8)
+    for ends in ([len(data)], [len(data) // 3, len(data)]):
+        counts = counted_pieces(ends, symbols)
+        coded = on_each_backend(lambda ends=ends, counts=counts: b"".join(
+            encode_pieces(data, symbols, ends, counts, limit, "huffman")))
+        assert coded["c"] == coded["numpy"]
+    packed = huffkit.compress(data, max_code_length=limit, split=False)
+    assert max(block.max_code_length for block in huffkit.frame_info(packed)[0].blocks) == min(
+        limit, 25)
+
+
+@pytest.mark.skipif(huffkit.kernels.backend.unavailable is not None, reason="no compiled kernels")
+def test_the_compiled_writer_refuses_counts_that_leave_a_byte_without_a_code():
+    from huffkit.kernels import compiled
+    data = b"abracadabra"
+    symbols = np.frombuffer(data, dtype=np.uint8)
+    counts = np.bincount(symbols, minlength=256)[np.newaxis]
+    counts[0, ord("d")] = 0  # the data's d gets no code
+    counts[0, ord("a")] += 1
+    with pytest.raises(ValueError, match=r"^a symbol has no code: the counts are wrong$"):
+        compiled.encode_huffman_pieces(symbols, [len(data)], counts, [zlib.crc32(data)], 15)
+
+
 @requires_corpora
 @pytest.mark.skipif(huffkit.kernels.backend.unavailable is not None, reason="no compiled kernels")
 @pytest.mark.parametrize("coder", CODERS)
