@@ -420,8 +420,8 @@ def decompress(data, /, *, codebook: Codebook | None = None, threads: int | None
                 # A slice of the view: the frame is read in place, and so is the rest.
                 results.append(decompressor.decompress(view[pos:] if pos else view))
                 if not decompressor.eof:
-                    raise TruncatedError("compressed data ended before the end-of-frame "
-                                         "marker was reached")
+                    raise TruncatedError("compressed data ended before the end of its frame (a "
+                                         "frame end, or a last block) was reached")
             except HuffmanError as error:
                 if frame == 1:
                     raise

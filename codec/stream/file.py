@@ -79,8 +79,8 @@ class _DecompressReader(io.RawIOBase):
             elif self._decompressor.needs_input:
                 raw = self._fp.read(self._read_size)
                 if not raw:
-                    raise TruncatedError("compressed file ended before the end-of-frame marker "
-                                         "was reached")
+                    raise TruncatedError("compressed file ended before the end of its frame (a "
+                                         "frame end, or a last block) was reached")
             else:
                 raw = b""
             data = self._decompressor.decompress(raw, size)

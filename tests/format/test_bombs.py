@@ -103,7 +103,7 @@ def _refused(frame: bytes, error: type[FormatError], match: str, *,
     assert peak.bytes < limit, peak.bytes
 
 
-_WAITS = r"ended before the end-of-frame marker"
+_WAITS = r"ended before the end of its frame"
 
 # -- block sizes, symbol counts and byte lengths ---------------------------------------------
 

@@ -93,7 +93,7 @@ def _describe(error: BaseException) -> str:
 # -- truncation ----------------------------------------------------------------
 
 TRUNCATED = ["tiny", "empty", "blocks", "four-streams+block", "compact"]
-_TRUNCATION_MESSAGE = re.compile(r"empty input|ended before the end-of-frame marker")
+_TRUNCATION_MESSAGE = re.compile(r"empty input|ended before the end of its frame")
 
 
 @pytest.mark.parametrize("name", TRUNCATED)
@@ -150,7 +150,7 @@ def test_file_object_rejects_every_prefix(name):
             with huffkit.open(io.BytesIO(packed[:length])) as file:
                 result = file.read()
         except TruncatedError as error:
-            if not re.search(r"ended before the end-of-frame marker", str(error)):
+            if not re.search(r"ended before the end of its frame", str(error)):
                 failures.append((length, _describe(error)))
         except Exception as error:
             failures.append((length, _describe(error)))
@@ -165,7 +165,7 @@ def test_file_object_returns_complete_blocks_before_reporting_truncation():
     cut = frame.blocks[2].offset + 5  # two whole blocks, then part of the third
     with huffkit.open(io.BytesIO(packed[:cut])) as file:
         assert file.read(400) == original[:400]
-        with pytest.raises(TruncatedError, match="ended before the end-of-frame marker"):
+        with pytest.raises(TruncatedError, match="ended before the end of its frame"):
             file.read()
 
 
@@ -441,7 +441,7 @@ def test_huge_but_consistent_stream_bit_lengths_wait_for_data_without_allocating
     per_stream = 31 * (symbols // 4)
     frame = (frame_header(huffkit.MAX_BLOCK_SIZE)
              + block(symbols, 0, DEEP, [per_stream] * 4, b"\x00" * 100))
-    _rejects_cheaply(frame, TruncatedError, "ended before the end-of-frame marker")
+    _rejects_cheaply(frame, TruncatedError, "ended before the end of its frame")
 
     decompressor = huffkit.HuffmanDecompressor()
     with peak_memory() as peak:

@@ -237,7 +237,7 @@ def test_open_rejects_a_non_file():
 def test_truncated_file_is_reported_on_read():
     packed = huffkit.compress(DATA)
     with huffkit.open(io.BytesIO(packed[:-1])) as stream, \
-            pytest.raises(huffkit.TruncatedError, match="ended before the end-of-frame"):
+            pytest.raises(huffkit.TruncatedError, match="ended before the end of its frame"):
         stream.read()
 
 
