@@ -334,9 +334,11 @@ def test_compiled_pieces_of_long_codes_match_the_reference(limit):
         coded = on_each_backend(lambda ends=ends, counts=counts: b"".join(
             encode_pieces(data, symbols, ends, counts, limit, "huffman")))
         assert coded["c"] == coded["numpy"]
-    packed = huffkit.compress(data, max_code_length=limit, split=False)
-    assert max(block.max_code_length for block in huffkit.frame_info(packed)[0].blocks) == min(
-        limit, 25)
+    # The per-block writer of split=False (huffman_encode.c) takes the same way for bytes.
+    unsplit = on_each_backend(lambda: huffkit.compress(data, max_code_length=limit, split=False))
+    assert unsplit["c"] == unsplit["numpy"] and huffkit.decompress(unsplit["c"]) == data
+    blocks = huffkit.frame_info(unsplit["c"])[0].blocks
+    assert max(block.max_code_length for block in blocks) == min(limit, 25)
 
 
 @pytest.mark.skipif(huffkit.kernels.backend.unavailable is not None, reason="no compiled kernels")
@@ -349,6 +351,12 @@ def test_the_compiled_writer_refuses_counts_that_leave_a_byte_without_a_code():
     counts[0, ord("a")] += 1
     with pytest.raises(ValueError, match=r"^a symbol has no code: the counts are wrong$"):
         compiled.encode_huffman_pieces(symbols, [len(data)], counts, [zlib.crc32(data)], 15)
+    # The per-block writer, given a code that leaves the data's d without one.
+    lengths = np.zeros(256, dtype=np.uint8)
+    lengths[[ord("a"), ord("b"), ord("r"), ord("c")]] = [1, 2, 3, 3]
+    codes = huffkit.kernels.reference.canonical_codes(lengths)
+    with pytest.raises(ValueError, match=r"^a symbol is outside the code table or has no code$"):
+        compiled.encode_streams(symbols, codes, lengths, [(0, len(data))])
 
 
 @requires_corpora

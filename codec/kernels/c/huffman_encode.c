@@ -1,6 +1,6 @@
 /*
- * Huffman encoding: symbols to their codewords, packed MSB first (put_codes, in kernels.h,
- * which the pieces encoder calls too).
+ * Huffman encoding: symbols to their codewords, packed MSB first (put_byte_codes for bytes,
+ * put_codes for symbols of 4 bytes, in kernels.h; the pieces encoder calls the first too).
  */
 
 #include "kernels.h"
@@ -39,7 +39,13 @@ PyObject *hk_huffman_encode(PyObject *self, PyObject *args) {
     uint64_t total_bits = 0;
     int bad = 0;
     Py_BEGIN_ALLOW_THREADS
-    total_bits = put_codes(in, width, n, code, length, size, dst, &bad);
+    if (width == 1) {
+        uint64_t entry[256];
+        const int longest = byte_code_entries(code, length, entry);
+        total_bits = put_byte_codes(in, n, entry, longest, dst, &bad);
+    } else {
+        total_bits = put_codes(in, width, n, code, length, size, dst, &bad);
+    }
     Py_END_ALLOW_THREADS
     if (bad) {
         PyErr_SetString(PyExc_ValueError, "a symbol is outside the code table or has no code");

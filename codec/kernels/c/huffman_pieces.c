@@ -288,60 +288,11 @@ static inline int count_size(Py_ssize_t n, int last) {
 /* Writes a planned piece's block, of format version 2: header, table, bit counts, streams
  * (their number follows from n); with `last`, as the frame's last block.  Returns its size;
  * sets *bad for a symbol its code does not cover. */
-/*
- * Byte symbols to their codewords, MSB first, as put_codes (kernels.h) writes them: entry[v]
- * is v's code << 32 | its length, or MISSING_CODE for a byte without one (the caller's
- * counts were wrong: *bad is set).  Codes of at most 18 bits go three to a store: after a
- * store at most 7 bits wait, and three more codes fill at most 61.  (One store a code, and a
- * test for a missing code, took 31 instructions a byte, most of compressing bible.txt.)
- * Writes up to 8 bytes past the last byte it counts, as put_codes does; returns the bits.
- */
-#define MISSING_CODE ((uint64_t)1 << 8 | 1)  /* one bit (so every shift is defined), flagged */
-static uint64_t put_byte_codes(const uint8_t *restrict in, Py_ssize_t n,
-                               const uint64_t *restrict entry, int longest,
-                               uint8_t *restrict dst, int *bad) {
-    uint64_t acc = 0, seen = 0;
-    unsigned pending = 0;  /* bits in acc, from its top */
-    uint8_t *at = dst;
-    Py_ssize_t i = 0;
-#define PUT_CODE(v) do {                                                   \
-        const uint64_t e_ = entry[v];                                      \
-        seen |= e_;                                                        \
-        pending += (unsigned)(e_ & 0x3F);                                  \
-        acc |= (e_ >> 32) << (64 - pending);                               \
-    } while (0)
-#define STORE_WHOLE_BYTES() do {                                           \
-        store_be64(at, acc);                                               \
-        at += pending >> 3;                                                \
-        acc <<= pending & ~7u;  /* at most 56 */                           \
-        pending &= 7;                                                      \
-    } while (0)
-    if (longest <= 18)
-        for (; i + 3 <= n; i += 3) {
-            PUT_CODE(in[i]);
-            PUT_CODE(in[i + 1]);
-            PUT_CODE(in[i + 2]);
-            STORE_WHOLE_BYTES();
-        }
-    for (; i < n; i++) {
-        PUT_CODE(in[i]);
-        STORE_WHOLE_BYTES();
-    }
-#undef PUT_CODE
-#undef STORE_WHOLE_BYTES
-    *bad |= (int)(seen >> 8 & 1);
-    return 8 * (uint64_t)(at - dst) + pending;
-}
-
 static Py_ssize_t put_piece(const Piece *piece, const uint8_t *in, Py_ssize_t n, uint32_t crc,
                             int last, uint8_t *out, int *bad) {
     uint64_t code[256], entry[256];
     assign_canonical(piece->use, 256, code);
-    int longest = 0;
-    for (int v = 0; v < 256; v++) {
-        entry[v] = piece->use[v] ? code[v] << 32 | piece->use[v] : MISSING_CODE;
-        longest = piece->use[v] > longest ? piece->use[v] : longest;
-    }
+    const int longest = byte_code_entries(code, piece->use, entry);
     uint8_t *at = out;
     if (last) {
         *at++ = (uint8_t)(piece->kind | BLOCK_LAST);

@@ -251,6 +251,63 @@ static inline uint64_t put_codes(const uint8_t *in, int width, Py_ssize_t n,
     return total_bits;
 }
 
+/*
+ * Byte symbols to their codewords, MSB first, as put_codes writes them: entry[v]
+ * is v's code << 32 | its length, or MISSING_CODE for a byte without one (the caller's
+ * counts were wrong: *bad is set).  Codes of at most 18 bits go three to a store: after a
+ * store at most 7 bits wait, and three more codes fill at most 61.  (put_codes, one store a
+ * code and a test for a missing code, took 31 instructions a byte, most of compressing
+ * bible.txt.)
+ * Writes up to 8 bytes past the last byte it counts, as put_codes does; returns the bits.
+ */
+#define MISSING_CODE ((uint64_t)1 << 8 | 1)  /* one bit (so every shift is defined), flagged */
+static inline uint64_t put_byte_codes(const uint8_t *restrict in, Py_ssize_t n,
+                               const uint64_t *restrict entry, int longest,
+                               uint8_t *restrict dst, int *bad) {
+    uint64_t acc = 0, seen = 0;
+    unsigned pending = 0;  /* bits in acc, from its top */
+    uint8_t *at = dst;
+    Py_ssize_t i = 0;
+#define PUT_CODE(v) do {                                                   \
+        const uint64_t e_ = entry[v];                                      \
+        seen |= e_;                                                        \
+        pending += (unsigned)(e_ & 0x3F);                                  \
+        acc |= (e_ >> 32) << (64 - pending);                               \
+    } while (0)
+#define STORE_WHOLE_BYTES() do {                                           \
+        store_be64(at, acc);                                               \
+        at += pending >> 3;                                                \
+        acc <<= pending & ~7u;  /* at most 56 */                           \
+        pending &= 7;                                                      \
+    } while (0)
+    if (longest <= 18)
+        for (; i + 3 <= n; i += 3) {
+            PUT_CODE(in[i]);
+            PUT_CODE(in[i + 1]);
+            PUT_CODE(in[i + 2]);
+            STORE_WHOLE_BYTES();
+        }
+    for (; i < n; i++) {
+        PUT_CODE(in[i]);
+        STORE_WHOLE_BYTES();
+    }
+#undef PUT_CODE
+#undef STORE_WHOLE_BYTES
+    *bad |= (int)(seen >> 8 & 1);
+    return 8 * (uint64_t)(at - dst) + pending;
+}
+
+/* The entries put_byte_codes reads, from 256 codes and their lengths; returns the longest. */
+static inline int byte_code_entries(const uint64_t *code, const uint8_t *length,
+                                    uint64_t *entry) {
+    int longest = 0;
+    for (int v = 0; v < 256; v++) {
+        entry[v] = length[v] ? code[v] << 32 | length[v] : MISSING_CODE;
+        longest = length[v] > longest ? length[v] : longest;
+    }
+    return longest;
+}
+
 /* -- the Huffman decoder (huffman_decode.c) ------------------------------------------- */
 
 /*
