@@ -93,10 +93,16 @@ if [ "$#" -eq 0 ]; then
         tests/format/test_exhaustive_damage.py tests/format/test_block_runs.py \
         tests/format/test_ans_runs.py
 fi
+# PYTEST_WORKERS=N runs them on N processes (needs pytest-xdist; each worker loads the
+# sanitized build, and AddressSanitizer's reports go to files named by process).
+workers=()
+if [ -n "${PYTEST_WORKERS:-}" ]; then
+    workers=(-n "$PYTEST_WORKERS")
+fi
 status=0
 # --capture=sys: pytest captures Python's output only, so a report written to file
 # descriptor 2 by a process that then aborts reaches the log instead of a lost capture file.
-"$python" -m pytest -q -p no:cacheprovider --capture=sys "$@" || status=$?
+"$python" -m pytest -q -p no:cacheprovider --capture=sys "${workers[@]}" "$@" || status=$?
 if compgen -G "$work/reports/*" > /dev/null; then
     echo "sanitizer reports:" >&2
     cat "$work"/reports/* >&2
