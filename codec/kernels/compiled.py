@@ -345,6 +345,28 @@ def write_compact_frequencies(listed: np.ndarray, freqs: np.ndarray, precision: 
                                                precision)
 
 
+def sequential_encode(data, order: int) -> bytes:
+    """*data* coded bit by bit with the adaptive order-*order* model (see
+    ``reference.sequential_encode``)."""
+    with memoryview(data) as view:
+        size = view.nbytes
+    # Room for a fair model (an eighth over), then for the worst: a bit costs 16 at most.
+    for room in (size + size // 8 + 64, 16 * size + 64):
+        out = np.empty(room, dtype=np.uint8)
+        written = _ckernels.sequential_encode(data, order, out)
+        if written >= 0:
+            return out[:written].tobytes()
+    raise AssertionError("a bit costs at most 16 bits")  # pragma: no cover
+
+
+def sequential_decode(payload, count: int, order: int) -> bytes:
+    """*count* bytes decoded with the adaptive order-*order* model (see
+    ``reference.sequential_decode``)."""
+    out = bytearray(count)
+    _ckernels.sequential_decode(payload, count, order, out)
+    return bytes(out)
+
+
 def compact_symbol_counts(lengths: np.ndarray) -> list[int]:
     """How often each run-length symbol codes these 256 *lengths* (see ``reference``)."""
     return _ckernels.compact_symbol_counts(np.ascontiguousarray(lengths, dtype=np.uint8))

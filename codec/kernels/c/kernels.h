@@ -447,6 +447,10 @@ HK_SHARED int hk_ans_decode_bytes(uint64_t *x, Py_ssize_t lanes, Py_ssize_t coun
 /* rans_runs.c */
 HK_SHARED PyObject *hk_decode_ans_run(PyObject *self, PyObject *args);
 
+/* sequential.c */
+HK_SHARED PyObject *hk_sequential_encode(PyObject *self, PyObject *args);
+HK_SHARED PyObject *hk_sequential_decode(PyObject *self, PyObject *args);
+
 /* varints.c */
 HK_SHARED PyObject *hk_pack_varints(PyObject *self, PyObject *args);
 HK_SHARED PyObject *hk_parse_varints(PyObject *self, PyObject *args);

@@ -29,6 +29,10 @@ static PyMethodDef methods[] = {
     {"decode_ans_run", hk_decode_ans_run, METH_VARARGS,
      "decode_ans_run(buffer, pos, block_size, previous, previous_precision, budget, largest, "
      "before) -> None or (data, starts, ends, freqs, precision)."},
+    {"sequential_encode", hk_sequential_encode, METH_VARARGS,
+     "sequential_encode(data, order, out) -> bytes written, or -1 when out is too small."},
+    {"sequential_decode", hk_sequential_decode, METH_VARARGS,
+     "sequential_decode(payload, count, order, out) -> None."},
     {"read_compact_frequencies", hk_read_compact_frequencies, METH_VARARGS,
      "read_compact_frequencies(buffer, pos, alphabet_size) -> None or (listed, freqs, "
      "precision, end)."},

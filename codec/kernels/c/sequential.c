@@ -1,0 +1,236 @@
+/*
+ * Sequential models (issue 18): each byte coded bit by bit, most significant first, by a
+ * binary arithmetic coder, with the probability of each bit predicted from the bits of the
+ * byte so far and the k bytes before it, and learnt as the data is coded.  A model's loss,
+ * the sum of -log2 q over the bits it predicted, is the payload to within a few bytes.
+ *
+ * Integer arithmetic only, so that every machine and compiler gives the same bytes; the
+ * Python reference (codec/kernels/reference/sequential.py) follows it step by step.
+ */
+
+#include "kernels.h"
+
+/* -- the binary arithmetic coder -------------------------------------------------------- */
+
+/*
+ * The interval [low, high] of 32-bit numbers.  A bit of probability p (of a 1, in 1/65536,
+ * 1 to 65535) splits it at mid = low + ((high - low) * p >> 16): a 1 keeps [low, mid], a 0
+ * keeps [mid + 1, high].  While low and high share their top byte, it is settled: written,
+ * and both shift up a byte (high taking 0xFF in).  At the end, one byte settles the rest:
+ * the least multiple of 2^24 in [low, high], whose top byte alone is written; a decoder
+ * reads missing bytes as zero.  (A carry-less coder, as in Mahoney's lpaq1.)
+ */
+typedef struct {
+    uint32_t low, high;
+    uint8_t *out, *end;  /* where the next byte goes; writing stops (and fails) at end */
+    int full;
+} BitEncoder;
+
+static inline void encode_bit(BitEncoder *e, int bit, uint32_t p) {
+    const uint32_t mid = e->low + (uint32_t)(((uint64_t)(e->high - e->low) * p) >> 16);
+    if (bit)
+        e->high = mid;
+    else
+        e->low = mid + 1;
+    while (((e->low ^ e->high) & 0xFF000000u) == 0) {
+        if (e->out < e->end)
+            *e->out++ = (uint8_t)(e->high >> 24);
+        else
+            e->full = 1;
+        e->low <<= 8;
+        e->high = e->high << 8 | 0xFF;
+    }
+}
+
+static inline void finish_bits(BitEncoder *e) {
+    uint32_t top = e->low >> 24;
+    if (e->low & 0xFFFFFFu)
+        top++;  /* at most high's top byte, which differs from low's */
+    if (e->out < e->end)
+        *e->out++ = (uint8_t)top;
+    else
+        e->full = 1;
+}
+
+typedef struct {
+    uint32_t low, high, x;
+    const uint8_t *in;
+    Py_ssize_t len, read;  /* bytes read, and those the encoder wrote (read may pass len) */
+} BitDecoder;
+
+static inline uint32_t next_byte(BitDecoder *d) {
+    uint32_t byte = d->read < d->len ? d->in[d->read] : 0;
+    d->read++;
+    return byte;
+}
+
+static inline int decode_bit(BitDecoder *d, uint32_t p) {
+    const uint32_t mid = d->low + (uint32_t)(((uint64_t)(d->high - d->low) * p) >> 16);
+    const int bit = d->x <= mid;
+    if (bit)
+        d->high = mid;
+    else
+        d->low = mid + 1;
+    while (((d->low ^ d->high) & 0xFF000000u) == 0) {
+        d->low <<= 8;
+        d->high = d->high << 8 | 0xFF;
+        d->x = d->x << 8 | next_byte(d);
+    }
+    return bit;
+}
+
+/* -- the adaptive order-k model --------------------------------------------------------- */
+
+/*
+ * A probability for each (context, node): the context is the k bytes before (k = 0 to 3,
+ * hashed to TABLE_BITS bits beyond order 1), the node the bits of the byte so far behind a
+ * leading 1 (1 to 255).  Each entry holds the probability of a 1 in its top 22 bits and how
+ * many bits it has seen (to LIMIT) in its low 10: a new entry says 1/2, and each bit moves it
+ * by 1/(n + 1.5) of the way to the bit seen, so that it starts as an average of what it saw
+ * and settles into a moving one.  An unseen context costs its first byte 8 bits at most.
+ */
+#define ORDER_MOST 3
+#define TABLE_BITS_MOST 22
+#define LIMIT 255
+
+static uint32_t reciprocal[LIMIT + 1];  /* 65536 / (n + 1.5) */
+
+static void init_reciprocals(void) {
+    for (int n = 0; n <= LIMIT; n++)
+        reciprocal[n] = (uint32_t)(131072 / (2 * n + 3));  /* 65536 / (n + 1.5), floored */
+}
+
+static inline uint32_t predict(uint32_t entry) {
+    uint32_t p = entry >> 16;  /* the top 16 of its 22 bits */
+    return p < 1 ? 1 : p > 65535 ? 65535 : p;
+}
+
+static inline uint32_t update(uint32_t entry, int bit) {
+    const uint32_t n = entry & 1023, p = entry >> 10;
+    const int32_t target = bit ? (1 << 22) - 1 : 0;
+    const int32_t moved = (int32_t)(((int64_t)(target - (int32_t)p) * reciprocal[n]) >> 16);
+    return ((p + (uint32_t)moved) << 10) | (n < LIMIT ? n + 1 : n);
+}
+
+static inline unsigned table_bits(int order) {
+    return order == 0 ? 8 : order == 1 ? 16 : TABLE_BITS_MOST;
+}
+
+/* The index of a context's first entry: the k bytes before position i, mixed. */
+static inline uint32_t context_base(const uint8_t *data, Py_ssize_t i, int order) {
+    if (order == 0)
+        return 0;
+    if (order == 1)
+        return i >= 1 ? (uint32_t)data[i - 1] << 8 : 0;
+    uint32_t h = 0;
+    for (int k = 1; k <= order; k++)
+        h = (h + (i >= k ? data[i - k] : 0) + 1) * 0x9E3779B1u;
+    return (h >> (32 - (TABLE_BITS_MOST - 8))) << 8;
+}
+
+/*
+ * sequential_encode(data, order, out) -> bytes written to out, or -1 when out is too small.
+ * sequential_decode(payload, count, order, out) -> None, decoding count bytes into out, or
+ * raises ValueError when the payload is not exactly the bytes an encoder wrote.
+ */
+PyObject *hk_sequential_encode(PyObject *self, PyObject *args) {
+    Py_buffer data, out;
+    int order;
+    if (!PyArg_ParseTuple(args, "y*iw*", &data, &order, &out))
+        return NULL;
+    PyObject *result = NULL;
+    uint32_t *table = NULL;
+    if (order < 0 || order > ORDER_MOST) {
+        PyErr_Format(PyExc_ValueError, "order must be 0 to %d", ORDER_MOST);
+        goto done;
+    }
+    table = malloc(sizeof(uint32_t) << table_bits(order));
+    if (!table) {
+        PyErr_NoMemory();
+        goto done;
+    }
+    Py_ssize_t written;
+    Py_BEGIN_ALLOW_THREADS
+    if (!reciprocal[0])
+        init_reciprocals();
+    for (size_t k = 0; k < (size_t)1 << table_bits(order); k++)
+        table[k] = (uint32_t)1 << 31;  /* 1/2, seen nothing */
+    const uint8_t *in = data.buf;
+    BitEncoder e = {0, 0xFFFFFFFFu, out.buf, (uint8_t *)out.buf + out.len, 0};
+    for (Py_ssize_t i = 0; i < data.len; i++) {
+        const uint32_t base = context_base(in, i, order);
+        uint32_t node = 1;
+        for (int b = 7; b >= 0; b--) {
+            const int bit = in[i] >> b & 1;
+            uint32_t *entry = &table[base + node];
+            encode_bit(&e, bit, predict(*entry));
+            *entry = update(*entry, bit);
+            node = node << 1 | (uint32_t)bit;
+        }
+    }
+    finish_bits(&e);
+    written = e.full ? -1 : (Py_ssize_t)(e.out - (uint8_t *)out.buf);
+    Py_END_ALLOW_THREADS
+    result = PyLong_FromSsize_t(written);
+done:
+    free(table);
+    PyBuffer_Release(&data);
+    PyBuffer_Release(&out);
+    return result;
+}
+
+PyObject *hk_sequential_decode(PyObject *self, PyObject *args) {
+    Py_buffer payload, out;
+    Py_ssize_t count;
+    int order;
+    if (!PyArg_ParseTuple(args, "y*niw*", &payload, &count, &order, &out))
+        return NULL;
+    PyObject *result = NULL;
+    uint32_t *table = NULL;
+    if (order < 0 || order > ORDER_MOST) {
+        PyErr_Format(PyExc_ValueError, "order must be 0 to %d", ORDER_MOST);
+        goto done;
+    }
+    if (count < 0 || !writable(&out, count, "the output buffer"))
+        goto done;
+    table = malloc(sizeof(uint32_t) << table_bits(order));
+    if (!table) {
+        PyErr_NoMemory();
+        goto done;
+    }
+    Py_ssize_t written;
+    Py_BEGIN_ALLOW_THREADS
+    if (!reciprocal[0])
+        init_reciprocals();
+    for (size_t k = 0; k < (size_t)1 << table_bits(order); k++)
+        table[k] = (uint32_t)1 << 31;
+    uint8_t *dst = out.buf;
+    BitDecoder d = {0, 0xFFFFFFFFu, 0, payload.buf, payload.len, 0};
+    for (int k = 0; k < 4; k++)
+        d.x = d.x << 8 | next_byte(&d);
+    for (Py_ssize_t i = 0; i < count; i++) {
+        const uint32_t base = context_base(dst, i, order);
+        uint32_t node = 1;
+        for (int b = 0; b < 8; b++) {
+            uint32_t *entry = &table[base + node];
+            const int bit = decode_bit(&d, predict(*entry));
+            *entry = update(*entry, bit);
+            node = node << 1 | (uint32_t)bit;
+        }
+        dst[i] = (uint8_t)node;
+    }
+    /* The encoder wrote a byte at each settled top byte, and one at the end: read - 3 of
+     * them, the first 4 read ahead of the interval. */
+    written = d.read - 3;
+    Py_END_ALLOW_THREADS
+    if (written != payload.len)
+        PyErr_Format(PyExc_ValueError, "the coded bits take %zd bytes, but the payload has %zd",
+                     written, payload.len);
+    else
+        result = Py_NewRef(Py_None);
+done:
+    free(table);
+    PyBuffer_Release(&payload);
+    PyBuffer_Release(&out);
+    return result;
+}

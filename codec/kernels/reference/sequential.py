@@ -1,0 +1,140 @@
+"""Sequential models, the reference: a binary arithmetic coder and the adaptive order-k
+model of codec/kernels/c/sequential.c, step by step, in Python integers.
+
+Each byte is coded bit by bit, most significant first, with the probability of a 1
+predicted from the byte's bits so far and the k bytes before it, and learnt as the data is
+coded.  This is a loop over bits in Python: the reference for small inputs (a few
+kilobytes a second), against which the compiled kernel must give the same bytes.
+"""
+
+from __future__ import annotations
+
+import math
+
+__all__ = ["ORDER_MOST", "sequential_decode", "sequential_encode", "sequential_loss"]
+
+ORDER_MOST = 3
+_TABLE_BITS_MOST = 22
+_LIMIT = 255
+_RECIPROCAL = [131072 // (2 * n + 3) for n in range(_LIMIT + 1)]  # 65536 / (n + 1.5)
+_FRESH = 1 << 31  # a probability of 1/2, nothing seen
+_MASK32 = 0xFFFFFFFF
+
+
+def _table_bits(order: int) -> int:
+    return 8 if order == 0 else 16 if order == 1 else _TABLE_BITS_MOST
+
+
+def _predict(entry: int) -> int:
+    return min(max(entry >> 16, 1), 65535)
+
+
+def _update(entry: int, bit: int) -> int:
+    n, p = entry & 1023, entry >> 10
+    target = (1 << 22) - 1 if bit else 0
+    moved = ((target - p) * _RECIPROCAL[n]) >> 16  # floor, as C's arithmetic shift
+    return ((p + moved) << 10) | (n + 1 if n < _LIMIT else n)
+
+
+def _context_base(data, i: int, order: int) -> int:
+    if order == 0:
+        return 0
+    if order == 1:
+        return data[i - 1] << 8 if i >= 1 else 0
+    h = 0
+    for k in range(1, order + 1):
+        h = ((h + (data[i - k] if i >= k else 0) + 1) * 0x9E3779B1) & _MASK32
+    return (h >> (32 - (_TABLE_BITS_MOST - 8))) << 8
+
+
+def _check_order(order: int) -> None:
+    if not 0 <= order <= ORDER_MOST:
+        raise ValueError(f"order must be 0 to {ORDER_MOST}")
+
+
+def sequential_encode(data: bytes, order: int) -> bytes:
+    """*data* coded with the adaptive order-*order* model."""
+    _check_order(order)
+    table = [_FRESH] * (1 << _table_bits(order))
+    low, high = 0, _MASK32
+    out = bytearray()
+    for i, byte in enumerate(data):
+        base = _context_base(data, i, order)
+        node = 1
+        for b in range(7, -1, -1):
+            bit = byte >> b & 1
+            entry = table[base + node]
+            mid = low + (((high - low) * _predict(entry)) >> 16)
+            if bit:
+                high = mid
+            else:
+                low = mid + 1
+            while not (low ^ high) & 0xFF000000:
+                out.append(high >> 24)
+                low = (low << 8) & _MASK32
+                high = ((high << 8) & _MASK32) | 0xFF
+            table[base + node] = _update(entry, bit)
+            node = node << 1 | bit
+    out.append((low >> 24) + (1 if low & 0xFFFFFF else 0))
+    return bytes(out)
+
+
+def sequential_decode(payload: bytes, count: int, order: int) -> bytes:
+    """*count* bytes decoded from *payload* with the adaptive order-*order* model; a
+    ValueError when the payload is not exactly the bytes an encoder wrote."""
+    _check_order(order)
+    table = [_FRESH] * (1 << _table_bits(order))
+    low, high = 0, _MASK32
+    read = 0
+
+    def next_byte() -> int:
+        nonlocal read
+        byte = payload[read] if read < len(payload) else 0
+        read += 1
+        return byte
+
+    x = 0
+    for _ in range(4):
+        x = (x << 8) | next_byte()
+    out = bytearray(count)
+    for i in range(count):
+        base = _context_base(out, i, order)
+        node = 1
+        for _ in range(8):
+            entry = table[base + node]
+            mid = low + (((high - low) * _predict(entry)) >> 16)
+            bit = 1 if x <= mid else 0
+            if bit:
+                high = mid
+            else:
+                low = mid + 1
+            while not (low ^ high) & 0xFF000000:
+                low = (low << 8) & _MASK32
+                high = ((high << 8) & _MASK32) | 0xFF
+                x = ((x << 8) & _MASK32) | next_byte()
+            table[base + node] = _update(entry, bit)
+            node = node << 1 | bit
+        out[i] = node & 0xFF
+    if read - 3 != len(payload):
+        raise ValueError(f"the coded bits take {read - 3} bytes, but the payload has "
+                         f"{len(payload)}")
+    return bytes(out)
+
+
+def sequential_loss(data: bytes, order: int) -> float:
+    """The model's loss on *data*, in bits: the sum of -log2 q over every bit it predicted,
+    q being the probability it gave the bit that came (as the coder used it, in 1/65536)."""
+    _check_order(order)
+    table = [_FRESH] * (1 << _table_bits(order))
+    loss = 0.0
+    for i, byte in enumerate(data):
+        base = _context_base(data, i, order)
+        node = 1
+        for b in range(7, -1, -1):
+            bit = byte >> b & 1
+            entry = table[base + node]
+            p = _predict(entry)
+            loss -= math.log2((p if bit else 65536 - p) / 65536)
+            table[base + node] = _update(entry, bit)
+            node = node << 1 | bit
+    return loss
