@@ -20,7 +20,6 @@ import numpy as np
 import pytest
 from test_block_runs import assert_every_way
 from test_format_spec import (
-    BYTES,
     FreqTable,
     ans_block,
     ans_frame,
@@ -234,12 +233,16 @@ def test_the_numpy_backend_has_no_run_kernel():
     assert reference.decode_ans_run(b"", 0, 1, None, 0, 1, 1, 0) is None
 
 
-def test_version1_frames_go_block_by_block():
-    """The run kernel reads version 2's fields only; a version-1 frame decodes as before."""
+def test_version1_frames_go_block_by_block(monkeypatch):
+    """The run kernel reads version 2's fields only: a version-1 frame never reaches it, and
+    decodes block by block as before."""
+    def refuse(*arguments):
+        raise AssertionError("the run kernel was given a version-1 frame")
+
+    monkeypatch.setattr(backend.kernels, "decode_ans_run", refuse)
     pieces, kinds = [b"abcab", b"cab"], [OWN, REUSE]
     table = own_table(b"abcab")
     blocks = [ans_block(piece, table, block_type=kind) for piece, kind in zip(pieces, kinds,
                                                                              strict=True)]
     packed = ans_frame(*blocks, block_size=5)
     assert packed[4] == 1 and huffkit.decompress(packed) == b"abcabcab"
-    assert BYTES.flag == 0

@@ -352,6 +352,17 @@ static __attribute__((noinline)) int ans_decode_byte_lanes(
     }
 }
 
+/* After a block's last symbol (rule A4): 0 when its words are used up exactly and every lane
+ * ends at ANS_LOWER, where the encoder started it; 2 otherwise. */
+static inline int end_status(const uint64_t *x, Py_ssize_t lanes, Py_ssize_t pos,
+                             Py_ssize_t word_count) {
+    int status = pos == word_count ? 0 : 2;
+    for (Py_ssize_t k = 0; k < lanes; k++)
+        if (x[k] != ANS_LOWER)
+            status = 2;
+    return status;
+}
+
 /* The scratch memory hk_ans_decode_bytes needs for a table of this precision (at most
  * ANS_TABLE_PRECISION): the packed table, or a byte per slot. */
 size_t hk_ans_scratch_size(int precision) {
@@ -407,14 +418,7 @@ int hk_ans_decode_bytes(uint64_t *x, Py_ssize_t lanes, Py_ssize_t count, const u
         for (Py_ssize_t i = 0; seen && !status && i < count; i++)
             seen[dst[i]] = 1;
     }
-    if (!status) {
-        if (pos != word_count)
-            status = 2;
-        for (Py_ssize_t k = 0; k < lanes; k++)
-            if (x[k] != ANS_LOWER)
-                status = 2;
-    }
-    return status;
+    return status ? status : end_status(x, lanes, pos, word_count);
 }
 
 /*
@@ -516,13 +520,8 @@ PyObject *hk_ans_decode(PyObject *self, PyObject *args) {
                     memcpy(dst + 4 * (start + k), &s, 4);
             }
         }
-        if (!status) {
-            if (pos != word_count)
-                status = 2;
-            for (Py_ssize_t k = 0; k < lanes; k++)
-                if (x[k] != ANS_LOWER)
-                    status = 2;
-        }
+        if (!status)
+            status = end_status(x, lanes, pos, word_count);
         if (seen) {
             memset(seen, 0, 256);
             for (Py_ssize_t i = 0; !status && i < count; i++)

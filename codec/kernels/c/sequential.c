@@ -128,6 +128,22 @@ static inline uint32_t context_base(const uint8_t *data, Py_ssize_t i, int order
     return (h >> (32 - (TABLE_BITS_MOST - 8))) << 8;
 }
 
+/* A fresh table for the order-k model, every entry 1/2 having seen nothing; NULL (with
+ * MemoryError set) without memory.  Called with the GIL held. */
+static uint32_t *new_table(int order) {
+    const size_t size = (size_t)1 << table_bits(order);
+    uint32_t *table = malloc(sizeof(uint32_t) * size);
+    if (!table) {
+        PyErr_NoMemory();
+        return NULL;
+    }
+    if (!reciprocal[0])
+        init_reciprocals();
+    for (size_t k = 0; k < size; k++)
+        table[k] = (uint32_t)1 << 31;
+    return table;
+}
+
 /*
  * sequential_encode(data, order, out) -> bytes written to out, or -1 when out is too small.
  * sequential_decode(payload, count, order, out) -> None, decoding count bytes into out, or
@@ -144,17 +160,11 @@ PyObject *hk_sequential_encode(PyObject *self, PyObject *args) {
         PyErr_Format(PyExc_ValueError, "order must be 0 to %d", ORDER_MOST);
         goto done;
     }
-    table = malloc(sizeof(uint32_t) << table_bits(order));
-    if (!table) {
-        PyErr_NoMemory();
+    table = new_table(order);
+    if (!table)
         goto done;
-    }
     Py_ssize_t written;
     Py_BEGIN_ALLOW_THREADS
-    if (!reciprocal[0])
-        init_reciprocals();
-    for (size_t k = 0; k < (size_t)1 << table_bits(order); k++)
-        table[k] = (uint32_t)1 << 31;  /* 1/2, seen nothing */
     const uint8_t *in = data.buf;
     BitEncoder e = {0, 0xFFFFFFFFu, out.buf, (uint8_t *)out.buf + out.len, 0};
     for (Py_ssize_t i = 0; i < data.len; i++) {
@@ -193,17 +203,11 @@ PyObject *hk_sequential_decode(PyObject *self, PyObject *args) {
     }
     if (count < 0 || !writable(&out, count, "the output buffer"))
         goto done;
-    table = malloc(sizeof(uint32_t) << table_bits(order));
-    if (!table) {
-        PyErr_NoMemory();
+    table = new_table(order);
+    if (!table)
         goto done;
-    }
     Py_ssize_t written;
     Py_BEGIN_ALLOW_THREADS
-    if (!reciprocal[0])
-        init_reciprocals();
-    for (size_t k = 0; k < (size_t)1 << table_bits(order); k++)
-        table[k] = (uint32_t)1 << 31;
     uint8_t *dst = out.buf;
     BitDecoder d = {0, 0xFFFFFFFFu, 0, payload.buf, payload.len, 0};
     for (int k = 0; k < 4; k++)

@@ -47,15 +47,22 @@ def _context_base(data, i: int, order: int) -> int:
     return (h >> (32 - (_TABLE_BITS_MOST - 8))) << 8
 
 
-def _check_order(order: int) -> None:
+def _new_table(order: int) -> list[int]:
+    """The order-*order* model's fresh table: every entry 1/2, having seen nothing."""
     if not 0 <= order <= ORDER_MOST:
         raise ValueError(f"order must be 0 to {ORDER_MOST}")
+    return [_FRESH] * (1 << _table_bits(order))
+
+
+def _split(low: int, high: int, entry: int) -> int:
+    """Where the coder splits [low, high] for a bit the entry predicts: a 1 keeps the lower
+    part, up to the result."""
+    return low + (((high - low) * _predict(entry)) >> 16)
 
 
 def sequential_encode(data: bytes, order: int) -> bytes:
     """*data* coded with the adaptive order-*order* model."""
-    _check_order(order)
-    table = [_FRESH] * (1 << _table_bits(order))
+    table = _new_table(order)
     low, high = 0, _MASK32
     out = bytearray()
     for i, byte in enumerate(data):
@@ -64,7 +71,7 @@ def sequential_encode(data: bytes, order: int) -> bytes:
         for b in range(7, -1, -1):
             bit = byte >> b & 1
             entry = table[base + node]
-            mid = low + (((high - low) * _predict(entry)) >> 16)
+            mid = _split(low, high, entry)
             if bit:
                 high = mid
             else:
@@ -82,8 +89,7 @@ def sequential_encode(data: bytes, order: int) -> bytes:
 def sequential_decode(payload: bytes, count: int, order: int) -> bytes:
     """*count* bytes decoded from *payload* with the adaptive order-*order* model; a
     ValueError when the payload is not exactly the bytes an encoder wrote."""
-    _check_order(order)
-    table = [_FRESH] * (1 << _table_bits(order))
+    table = _new_table(order)
     low, high = 0, _MASK32
     read = 0
 
@@ -102,7 +108,7 @@ def sequential_decode(payload: bytes, count: int, order: int) -> bytes:
         node = 1
         for _ in range(8):
             entry = table[base + node]
-            mid = low + (((high - low) * _predict(entry)) >> 16)
+            mid = _split(low, high, entry)
             bit = 1 if x <= mid else 0
             if bit:
                 high = mid
@@ -124,8 +130,7 @@ def sequential_decode(payload: bytes, count: int, order: int) -> bytes:
 def sequential_loss(data: bytes, order: int) -> float:
     """The model's loss on *data*, in bits: the sum of -log2 q over every bit it predicted,
     q being the probability it gave the bit that came (as the coder used it, in 1/65536)."""
-    _check_order(order)
-    table = [_FRESH] * (1 << _table_bits(order))
+    table = _new_table(order)
     loss = 0.0
     for i, byte in enumerate(data):
         base = _context_base(data, i, order)
