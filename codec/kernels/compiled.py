@@ -367,6 +367,15 @@ def sequential_decode(payload, count: int, order: int) -> bytes:
     return bytes(out)
 
 
+def sequential_costs(data, order: int) -> np.ndarray:
+    """What each byte of *data* costs the adaptive order-*order* model, in bits (see
+    ``reference.sequential_costs``)."""
+    with memoryview(data) as view:
+        costs = np.empty(view.nbytes, dtype=np.float64)
+    _ckernels.sequential_costs(data, order, costs)
+    return costs
+
+
 def compact_symbol_counts(lengths: np.ndarray) -> list[int]:
     """How often each run-length symbol codes these 256 *lengths* (see ``reference``)."""
     return _ckernels.compact_symbol_counts(np.ascontiguousarray(lengths, dtype=np.uint8))

@@ -450,6 +450,7 @@ HK_SHARED PyObject *hk_decode_ans_run(PyObject *self, PyObject *args);
 /* sequential.c */
 HK_SHARED PyObject *hk_sequential_encode(PyObject *self, PyObject *args);
 HK_SHARED PyObject *hk_sequential_decode(PyObject *self, PyObject *args);
+HK_SHARED PyObject *hk_sequential_costs(PyObject *self, PyObject *args);
 
 /* varints.c */
 HK_SHARED PyObject *hk_pack_varints(PyObject *self, PyObject *args);

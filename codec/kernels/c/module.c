@@ -33,6 +33,8 @@ static PyMethodDef methods[] = {
      "sequential_encode(data, order, out) -> bytes written, or -1 when out is too small."},
     {"sequential_decode", hk_sequential_decode, METH_VARARGS,
      "sequential_decode(payload, count, order, out) -> None."},
+    {"sequential_costs", hk_sequential_costs, METH_VARARGS,
+     "sequential_costs(data, order, costs) -> None: each byte's cost in bits (float64)."},
     {"read_compact_frequencies", hk_read_compact_frequencies, METH_VARARGS,
      "read_compact_frequencies(buffer, pos, alphabet_size) -> None or (listed, freqs, "
      "precision, end)."},

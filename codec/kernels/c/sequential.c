@@ -9,75 +9,7 @@
  */
 
 #include "kernels.h"
-
-/* -- the binary arithmetic coder -------------------------------------------------------- */
-
-/*
- * The interval [low, high] of 32-bit numbers.  A bit of probability p (of a 1, in 1/65536,
- * 1 to 65535) splits it at mid = low + ((high - low) * p >> 16): a 1 keeps [low, mid], a 0
- * keeps [mid + 1, high].  While low and high share their top byte, it is settled: written,
- * and both shift up a byte (high taking 0xFF in).  At the end, one byte settles the rest:
- * the least multiple of 2^24 in [low, high], whose top byte alone is written; a decoder
- * reads missing bytes as zero.  (A carry-less coder, as in Mahoney's lpaq1.)
- */
-typedef struct {
-    uint32_t low, high;
-    uint8_t *out, *end;  /* where the next byte goes; writing stops (and fails) at end */
-    int full;
-} BitEncoder;
-
-static inline void encode_bit(BitEncoder *e, int bit, uint32_t p) {
-    const uint32_t mid = e->low + (uint32_t)(((uint64_t)(e->high - e->low) * p) >> 16);
-    if (bit)
-        e->high = mid;
-    else
-        e->low = mid + 1;
-    while (((e->low ^ e->high) & 0xFF000000u) == 0) {
-        if (e->out < e->end)
-            *e->out++ = (uint8_t)(e->high >> 24);
-        else
-            e->full = 1;
-        e->low <<= 8;
-        e->high = e->high << 8 | 0xFF;
-    }
-}
-
-static inline void finish_bits(BitEncoder *e) {
-    uint32_t top = e->low >> 24;
-    if (e->low & 0xFFFFFFu)
-        top++;  /* at most high's top byte, which differs from low's */
-    if (e->out < e->end)
-        *e->out++ = (uint8_t)top;
-    else
-        e->full = 1;
-}
-
-typedef struct {
-    uint32_t low, high, x;
-    const uint8_t *in;
-    Py_ssize_t len, read;  /* bytes read, and those the encoder wrote (read may pass len) */
-} BitDecoder;
-
-static inline uint32_t next_byte(BitDecoder *d) {
-    uint32_t byte = d->read < d->len ? d->in[d->read] : 0;
-    d->read++;
-    return byte;
-}
-
-static inline int decode_bit(BitDecoder *d, uint32_t p) {
-    const uint32_t mid = d->low + (uint32_t)(((uint64_t)(d->high - d->low) * p) >> 16);
-    const int bit = d->x <= mid;
-    if (bit)
-        d->high = mid;
-    else
-        d->low = mid + 1;
-    while (((d->low ^ d->high) & 0xFF000000u) == 0) {
-        d->low <<= 8;
-        d->high = d->high << 8 | 0xFF;
-        d->x = d->x << 8 | next_byte(d);
-    }
-    return bit;
-}
+#include "binary_coder.h"
 
 /* -- the adaptive order-k model --------------------------------------------------------- */
 
@@ -209,9 +141,7 @@ PyObject *hk_sequential_decode(PyObject *self, PyObject *args) {
     Py_ssize_t written;
     Py_BEGIN_ALLOW_THREADS
     uint8_t *dst = out.buf;
-    BitDecoder d = {0, 0xFFFFFFFFu, 0, payload.buf, payload.len, 0};
-    for (int k = 0; k < 4; k++)
-        d.x = d.x << 8 | next_byte(&d);
+    BitDecoder d = start_bits(payload.buf, payload.len);
     for (Py_ssize_t i = 0; i < count; i++) {
         const uint32_t base = context_base(dst, i, order);
         uint32_t node = 1;
@@ -223,9 +153,7 @@ PyObject *hk_sequential_decode(PyObject *self, PyObject *args) {
         }
         dst[i] = (uint8_t)node;
     }
-    /* The encoder wrote a byte at each settled top byte, and one at the end: read - 3 of
-     * them, the first 4 read ahead of the interval. */
-    written = d.read - 3;
+    written = bits_written(&d);
     Py_END_ALLOW_THREADS
     if (written != payload.len)
         PyErr_Format(PyExc_ValueError, "the coded bits take %zd bytes, but the payload has %zd",
@@ -236,5 +164,51 @@ done:
     free(table);
     PyBuffer_Release(&payload);
     PyBuffer_Release(&out);
+    return result;
+}
+
+/*
+ * sequential_costs(data, order, costs) -> None: what each byte of data costs the adaptive
+ * order-k model, in bits (float64, one a byte), with the probabilities the coder would use:
+ * the model's loss, byte by byte, for the ledger and the learning curve.
+ */
+PyObject *hk_sequential_costs(PyObject *self, PyObject *args) {
+    Py_buffer data, costs;
+    int order;
+    if (!PyArg_ParseTuple(args, "y*iw*", &data, &order, &costs))
+        return NULL;
+    PyObject *result = NULL;
+    uint32_t *table = NULL;
+    if (order < 0 || order > ORDER_MOST) {
+        PyErr_Format(PyExc_ValueError, "order must be 0 to %d", ORDER_MOST);
+        goto done;
+    }
+    if (!writable(&costs, data.len * (Py_ssize_t)sizeof(double), "the costs buffer"))
+        goto done;
+    table = new_table(order);
+    if (!table)
+        goto done;
+    Py_BEGIN_ALLOW_THREADS
+    const uint8_t *in = data.buf;
+    double *cost = costs.buf;
+    for (Py_ssize_t i = 0; i < data.len; i++) {
+        const uint32_t base = context_base(in, i, order);
+        uint32_t node = 1;
+        double bits = 0;
+        for (int b = 7; b >= 0; b--) {
+            const int bit = in[i] >> b & 1;
+            uint32_t *entry = &table[base + node];
+            bits += bit_cost(predict(*entry), bit);
+            *entry = update(*entry, bit);
+            node = node << 1 | (uint32_t)bit;
+        }
+        cost[i] = bits;
+    }
+    Py_END_ALLOW_THREADS
+    result = Py_NewRef(Py_None);
+done:
+    free(table);
+    PyBuffer_Release(&data);
+    PyBuffer_Release(&costs);
     return result;
 }

@@ -31,7 +31,7 @@ from .rans import (
     plan_ans_pieces,
     quantize_counts,
 )
-from .sequential import sequential_decode, sequential_encode
+from .sequential import sequential_costs, sequential_decode, sequential_encode
 from .split import merge_cells
 from .tables import (
     canonical_codes,
@@ -76,6 +76,7 @@ __all__ = [
     "read_compact_frequencies",
     "read_compact_table",
     "require_bitarray",
+    "sequential_costs",
     "sequential_decode",
     "sequential_encode",
     "stream_ranges",

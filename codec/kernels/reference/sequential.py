@@ -11,7 +11,9 @@ from __future__ import annotations
 
 import math
 
-__all__ = ["ORDER_MOST", "sequential_decode", "sequential_encode", "sequential_loss"]
+import numpy as np
+
+__all__ = ["ORDER_MOST", "bit_cost", "sequential_costs", "sequential_decode", "sequential_encode"]
 
 ORDER_MOST = 3
 _TABLE_BITS_MOST = 22
@@ -127,19 +129,26 @@ def sequential_decode(payload: bytes, count: int, order: int) -> bytes:
     return bytes(out)
 
 
-def sequential_loss(data: bytes, order: int) -> float:
-    """The model's loss on *data*, in bits: the sum of -log2 q over every bit it predicted,
-    q being the probability it gave the bit that came (as the coder used it, in 1/65536)."""
+def sequential_costs(data: bytes, order: int) -> np.ndarray:
+    """What each byte of *data* costs the adaptive order-*order* model, in bits: the sum of
+    -log2 q over its 8 bits, q being the probability the model gave the bit that came (as the
+    coder uses it, in 1/65536).  Their sum is the model's loss on *data*."""
     table = _new_table(order)
-    loss = 0.0
+    costs = np.zeros(len(data), dtype=np.float64)
     for i, byte in enumerate(data):
         base = _context_base(data, i, order)
         node = 1
+        bits = 0.0
         for b in range(7, -1, -1):
             bit = byte >> b & 1
             entry = table[base + node]
-            p = _predict(entry)
-            loss -= math.log2((p if bit else 65536 - p) / 65536)
+            bits += bit_cost(_predict(entry), bit)
             table[base + node] = _update(entry, bit)
             node = node << 1 | bit
-    return loss
+        costs[i] = bits
+    return costs
+
+
+def bit_cost(p: int, bit: int) -> float:
+    """What a bit costs, in bits, coded with *p* (of a 1, in 1/65536)."""
+    return -math.log2((p if bit else 65536 - p) / 65536)
