@@ -10,7 +10,20 @@ spends its bits like this::
               + container              headers, code tables, checksums, padding
 
 ``n·H + n·D`` is ``n`` times the cross-entropy: what an ideal coder using
-the same models would pay.  ``payload`` (the coded bits) minus that is the
+the same models would pay.
+
+A file coded by a sequential model (``compress(model=...)``: each byte
+predicted from the bytes before it) spends its bits like this::
+
+    file bits = loss                   Σ -log2 q(x_i | x_<i): the model's cross-entropy
+              + coding overhead        payload - loss: the arithmetic coder's own cost
+              + model                  the bits of a stored model (static order-k)
+              + container              headers, CRCs
+
+with, as reference lines, the order-0 entropy n·H(P) and the empirical conditional
+entropies n·Ĥ_k(X | k bytes before) of each block, and for an order-k model its
+learning cost, loss - n·Ĥ_k: what learning the model as it goes cost against knowing
+the block's own statistics from the start.  ``payload`` (the coded bits) minus that is the
 rounding; the file's other bits are the container.  The definitions are
 those of DESIGN.md; :func:`inspect` reads them off a real compressed file,
 :func:`analyze` compresses in memory first.
@@ -40,15 +53,17 @@ from ..format.frame import (
     with_supplied_codebook,
 )
 from ..format.info import frame_info
-from ..format.layout import DEFAULT_BLOCK_SIZE
+from ..format.model_block import ModelBlockHeader, check_model_memory
 from ..kernels import backend
-from ..models.alphabet import Alphabet, alphabet_named
+from ..models.alphabet import ALPHABETS, Alphabet, alphabet_named
 from ..models.codebook import Codebook
 from ..models.distribution import Distribution
-from ..models.measures import js_divergence
+from ..models.measures import conditional_entropy_bits, js_divergence
+from ..models.sequential import KIND_CM, ORDER0, SequentialModel
 from ..stream.compressor import compress
+from .curve import CurveBuilder, LearningCurve
 
-__all__ = ["BlockRow", "Ledger", "SymbolRow", "analyze", "inspect"]
+__all__ = ["BlockRow", "LearningCurve", "Ledger", "SymbolRow", "analyze", "inspect"]
 
 
 @dataclass(frozen=True)
@@ -119,6 +134,23 @@ class Ledger:
     coder: str = "huffman"  # "ans", or "huffman+ans" for a file of frames of both
     alphabet: str = "bytes"  # what a symbol is: a byte, a code point, a pair of bytes
     blocks: tuple[BlockRow, ...] | None = None  # a row per block, when asked for
+    # Sequential models (all 0 or None for a file of order-0 codes):
+    bits_model: int = 0  # a stored model's bits (static order-k), not counted as container
+    # Ĥ_1, Ĥ_2, Ĥ_3 (X | k bytes before), each block's, in the ledger's unit per symbol
+    conditional_entropies: tuple[float, ...] | None = None
+    context_order: int | None = None  # k of an order-k model (the same k in every block)
+    learning_cost: float | None = None  # loss - n·Ĥ_k, in bits, for an order-k model
+    curve: LearningCurve | None = None  # bits per byte along the file, when asked for
+
+    @property
+    def loss_bits(self) -> float:
+        """Σ -log2 q over the symbols: the model's loss, in bits (n times the cross-entropy)."""
+        return self.wasted_mismatch + self.ideal_bits
+
+    @property
+    def coding_overhead(self) -> float:
+        """payload - loss, in bits: what the coder spent beyond the model's loss."""
+        return self.wasted_rounding
 
     @property
     def compression_rate(self) -> float:
@@ -155,6 +187,16 @@ class Ledger:
             "coder": self.coder,
             "alphabet": self.alphabet,
         }
+        if self.conditional_entropies is not None:
+            result["bits"]["model"] = self.bits_model
+            result["sequential"] = {
+                "loss_bits": self.loss_bits, "coding_overhead_bits": self.coding_overhead,
+                "model_bits": self.bits_model,
+                "conditional_entropies": dict(zip(("1", "2", "3"),
+                                                  self.conditional_entropies, strict=True)),
+                "context_order": self.context_order, "learning_cost_bits": self.learning_cost}
+        if self.curve is not None:
+            result["curve"] = self.curve.to_dict()
         if self.per_symbol is not None:
             result["per_symbol"] = [asdict(row) for row in self.per_symbol]
         if self.blocks is not None:
@@ -163,15 +205,18 @@ class Ledger:
 
 
 @releasing_views
-def analyze(data, /, *, block_size: int = DEFAULT_BLOCK_SIZE,
+def analyze(data, /, *, block_size: int | None = None,
             max_code_length: int | None = None,
             codebook: Codebook | Distribution | None = None, embed_codebook: bool = True,
             coder: str = "huffman", alphabet: str = "bytes", base: float = 2,
-            per_symbol: bool = False, blocks: bool = False, split: bool = True) -> Ledger:
+            per_symbol: bool = False, blocks: bool = False, split: bool = True,
+            model: str = ORDER0, curve: int | bool = False) -> Ledger:
     """Compress *data* in memory (options as :func:`huffkit.compress`) and account for it.
 
     The result is what :func:`inspect` reports for the compressed bytes.
-    With *blocks*, ``Ledger.blocks`` has a row per block.
+    With *blocks*, ``Ledger.blocks`` has a row per block.  With *curve* (True, or a
+    number of windows), ``Ledger.curve`` is the learning curve: bits per byte along
+    the file (:class:`LearningCurve`).
     """
     with byte_view(data) as view:
         original = bytes(view)
@@ -182,16 +227,35 @@ def analyze(data, /, *, block_size: int = DEFAULT_BLOCK_SIZE,
     compressed = compress(original, block_size=block_size,
                                   max_code_length=max_code_length, codebook=codebook,
                                   embed_codebook=embed_codebook, coder=coder,
-                                  alphabet=alphabet, split=split)
-    return _account(_blocks(compressed, codebook, original), len(compressed), codebook,
-                    alphabet=alphabet_named(alphabet), base=base, per_symbol=per_symbol,
-                    block_rows=blocks)
+                                  alphabet=alphabet, split=split, model=model)
+    builder = _curve_builder(curve, len(original), alphabet_named(alphabet))
+    return _account(_blocks(compressed, codebook, original, curve=builder is not None),
+                    len(compressed), codebook, alphabet=alphabet_named(alphabet), base=base,
+                    per_symbol=per_symbol, block_rows=blocks, curve=builder)
+
+
+#: The windows of a learning curve, unless told.
+CURVE_WINDOWS = 200
+
+
+def _curve_builder(curve: int | bool, total: int, alphabet: Alphabet) -> CurveBuilder | None:
+    """Where a learning curve of *curve* windows (True: CURVE_WINDOWS) is summed."""
+    if curve is False or curve is None:
+        return None
+    if alphabet.name != "bytes":
+        raise ValueError(f"a learning curve is drawn over bytes, not {alphabet.name} symbols")
+    windows = CURVE_WINDOWS if curve is True else curve
+    if isinstance(windows, bool) or not isinstance(windows, int) or windows < 1:
+        raise ValueError(f"curve must be True, False or a number of windows (1 or more), "
+                         f"got {curve!r}")
+    return CurveBuilder(max(total, 1), windows)
 
 
 @releasing_views
 def inspect(compressed, /, *, codebook: Codebook | None = None, base: float = 2,
             per_symbol: bool = False, blocks: bool = False,
-            memory_limit: int | None = DEFAULT_MEMORY_LIMIT) -> Ledger:
+            memory_limit: int | None = DEFAULT_MEMORY_LIMIT,
+            curve: int | bool = False) -> Ledger:
     """Decode a compressed file (bytes-like) and account for every one of its bits.
 
     For blocks coded with their own tables, the model is each block's own
@@ -203,7 +267,8 @@ def inspect(compressed, /, *, codebook: Codebook | None = None, base: float = 2,
     *memory_limit* (bytes, or None) bounds the memory decoding a block may
     take, as for :func:`huffkit.decompress`: a frame that needs more raises
     ``MemoryLimitError`` before its blocks are decoded.  Inspecting a file
-    takes no more memory than decompressing it block by block.
+    takes no more memory than decompressing it block by block.  *curve* as for
+    :func:`analyze`.
     """
     memory_limit = check_memory_limit(memory_limit)
     with byte_view(compressed) as view:
@@ -216,9 +281,14 @@ def inspect(compressed, /, *, codebook: Codebook | None = None, base: float = 2,
                                 "one: every block carries its own code (to measure data "
                                 "against a model, analyze it with the codebook instead)")
         first_frame = parse_frame_header(view, 0)
-        return _account(_blocks(view, codebook, memory_limit=memory_limit), size, codebook,
+        builder = None
+        if curve is not False and curve is not None:
+            total = sum(frame.original_size for frame in frame_info(view, codebook=codebook))
+            builder = _curve_builder(curve, total, first_frame.alphabet)
+        return _account(_blocks(view, codebook, memory_limit=memory_limit,
+                                curve=builder is not None), size, codebook,
                         alphabet=first_frame.alphabet, base=base, per_symbol=per_symbol,
-                        block_rows=blocks)
+                        block_rows=blocks, curve=builder)
 
 
 # -- walking a file block by block --------------------------------------------
@@ -241,6 +311,12 @@ class _Block:
     frame: int  # which frame (from 1) it belongs to
     size: int  # bytes of the whole block
     table_size: int  # bytes of its table
+    # A block coded by a sequential model: its loss on each present symbol (Σ -log2 q of
+    # its occurrences, in bits), its model's name and order, n·Ĥ_k for k = 1, 2, 3.
+    loss: np.ndarray | None = None
+    sequential: SequentialModel | None = None
+    conditional: tuple[float, ...] | None = None
+    byte_costs: np.ndarray | None = None  # each byte's cost in bits, for a learning curve
 
 
 def _shared_model(header, codebook: Codebook | None) -> tuple[np.ndarray, str] | None:
@@ -341,8 +417,29 @@ def _spread(listed: np.ndarray, values: np.ndarray, size: int) -> np.ndarray:
     return dense
 
 
+def _model_block(block: ModelBlockHeader, data: bytes, buffer, pos: int, frame: int,
+                 curve: bool) -> _Block:
+    """A model block's accounts: its loss on each byte, from its model run over *data*."""
+    stored = bytes(buffer[pos + block.stored[0]:pos + block.stored[1]])
+    costs = block.model.costs(data, stored)
+    symbols = np.frombuffer(data, dtype=np.uint8)
+    counts = np.bincount(symbols, minlength=256)
+    present = np.flatnonzero(counts)
+    loss = np.bincount(symbols, costs, minlength=256)[present]
+    conditional = tuple(conditional_entropy_bits(data, k) for k in (1, 2, 3))
+    return _Block(present, counts[present], block.symbols, block.length, ALPHABETS["bytes"],
+                  present, np.zeros(present.size), block.payload_bits, "arithmetic", None,
+                  frame, block.size, block.table_size, loss=loss, sequential=block.model,
+                  conditional=conditional, byte_costs=costs if curve else None)
+
+
+def _order0_costs(symbols: np.ndarray, listed: np.ndarray, costs: np.ndarray) -> np.ndarray:
+    """Each symbol's cost in bits under an order-0 block's code (for a learning curve)."""
+    return np.asarray(costs, dtype=np.float64)[np.searchsorted(listed, symbols)]
+
+
 def _blocks(compressed, codebook: Codebook | None, original: bytes | None = None, *,
-            memory_limit: int | None = None) -> Iterator[_Block]:
+            memory_limit: int | None = None, curve: bool = False) -> Iterator[_Block]:
     """Every block of every frame, decoded (or sliced from *original*, when known)."""
     # The views are released however the walk ends, so a mapped file can be closed.
     with byte_view(compressed) as buffer:
@@ -362,6 +459,18 @@ def _blocks(compressed, codebook: Codebook | None, original: bytes | None = None
             while not isinstance(block := parse_block(buffer, pos, header, previous, total),
                                  FrameEnd):
                 previous = block
+                if isinstance(block, ModelBlockHeader):
+                    if original is None:
+                        check_model_memory(block, memory_limit)
+                        data = decode_block_symbols(block, buffer, pos)[0]
+                    else:
+                        data = original[done:done + block.length]
+                    yield _model_block(block, data, buffer, pos, frame, curve)
+                    del data
+                    pos += block.size
+                    total += block.symbols
+                    done += block.length
+                    continue
                 if original is None:
                     # The symbols as the decoder made them: converting the data back would
                     # take more memory than decoding it did (16 bytes a utf8 symbol).
@@ -371,11 +480,13 @@ def _blocks(compressed, codebook: Codebook | None, original: bytes | None = None
                 costs = block.table.costs if header.coder == "ans" else block.lengths
                 present, counts = _present_counts(symbols, header.alphabet.size,
                                                   np.asarray(block.listed))
+                byte_costs = (_order0_costs(symbols, np.asarray(block.listed), costs)
+                              if curve else None)
                 del symbols
                 yield _Block(present, counts, block.symbols, block.length, header.alphabet,
                              np.asarray(block.listed), costs,
                              block.payload_bits, header.coder, model if block.shared else None,
-                             frame, block.size, table_size(block))
+                             frame, block.size, table_size(block), byte_costs=byte_costs)
                 pos += block.size
                 total += block.symbols
                 done += block.length
@@ -459,7 +570,7 @@ def _unit(base: float) -> str:
 
 def _account(blocks: Iterator[_Block], file_size: int, codebook: Codebook | None, *,
              alphabet: Alphabet, base: float, per_symbol: bool,
-             block_rows: bool = False) -> Ledger:
+             block_rows: bool = False, curve: CurveBuilder | None = None) -> Ledger:
     """The ledger of *blocks*, all of *alphabet* (the first frame's, which a file of no
     blocks reports too)."""
     unit = _unit(base)
@@ -478,6 +589,11 @@ def _account(blocks: Iterator[_Block], file_size: int, codebook: Codebook | None
     # distribution as (its symbols, their probabilities).
     static_q: np.ndarray | tuple[np.ndarray, np.ndarray] | None = None
     rows_of_blocks: list[BlockRow] = []
+    # Sequential models: stored model bits, n·Ĥ_k (k = 1, 2, 3) summed over the blocks
+    # while every block has them, and the orders of the order-k models seen.
+    model_bits = 0
+    conditional: np.ndarray | None = np.zeros(3)
+    orders: set[int | None] = set()
     index = -1
     # Not a for loop: it would hold the last block while the next one is decoded.
     # Once for the whole walk: entering it per block cost as much as a tiny block's sums.
@@ -491,22 +607,36 @@ def _account(blocks: Iterator[_Block], file_size: int, codebook: Codebook | None
             # Work on the symbols the block holds, not the whole alphabet: a utf8 block of
             # one character must not cost a pass over 1,114,112 code points.
             symbols, block_counts = block.present, block.counts
-            if block.model is not None:
+            if block.sequential is not None:
+                q_present = np.exp2(-block.loss / block_counts)  # geometric mean, as SymbolRow
+                q, model = None, f"{block.sequential.name}: q(x_i | the bytes before)"
+                model_bits += 8 * block.table_size
+                if conditional is not None:
+                    conditional += block.conditional
+                orders.add(block.sequential.order
+                           if block.sequential.kind != KIND_CM else None)
+            elif block.model is not None:
                 q, model = block.model
                 q_present = q[symbols]
             else:
                 q_present = block_counts / block.symbols
                 q, model = (symbols, q_present), "each block's own distribution P_b"
-            information = -np.log2(q_present)
-            # A decoded symbol always has a code, so it is listed.
-            sums.add(symbols, block_counts,
-                     block_counts * block.costs[np.searchsorted(block.listed, symbols)],
-                     block_counts * information)
+            if block.sequential is not None:  # the model's loss is its Σ -log2 q
+                sums.add(symbols, block_counts, block.loss, block.loss)
+            else:
+                conditional = None  # an order-0 block among them: no Ĥ_k for the file
+                information = -np.log2(q_present)
+                # A decoded symbol always has a code, so it is listed.
+                sums.add(symbols, block_counts,
+                         block_counts * block.costs[np.searchsorted(block.listed, symbols)],
+                         block_counts * information)
+            if curve is not None:
+                curve.add(block.byte_costs)
             payload += block.payload_bits
             for found, seen in ((model, models), (block.coder, coders)):
                 if found not in seen:
                     seen.append(found)
-            if index == 0:
+            if index == 0 or q is None:
                 static_q = q
             elif static_q is not None and not _same_model(static_q, q, size):
                 static_q = None
@@ -553,6 +683,14 @@ def _account(blocks: Iterator[_Block], file_size: int, codebook: Codebook | None
                       bits=int(spent[i]) if exact else float(spent[i]),
                       wasted_bits=float(spent[i] - counts[i] * self_information[i]))
             for i, symbol in enumerate(present.tolist()))
+    sequential = conditional is not None and index >= 0
+    learning = None
+    order = None
+    if sequential and len(orders) == 1 and None not in orders:
+        order = orders.pop()
+        # Order 0 learns against n·H(P); orders 1 to 3 against their n·Ĥ_k.
+        learning = cross_bits - (entropy_bits if order == 0 else float(conditional[order - 1]))
+    container = file_bits - payload - model_bits
     return Ledger(
         symbols=n,
         distinct_symbols=int(present.size),
@@ -564,11 +702,11 @@ def _account(blocks: Iterator[_Block], file_size: int, codebook: Codebook | None
         mean_code_length=per_n(payload),
         bits_file=file_bits,
         bits_payload=payload,
-        bits_container=file_bits - payload,
+        bits_container=container,
         ideal_bits=entropy_bits,
         wasted_mismatch=cross_bits - entropy_bits,
         wasted_rounding=payload - cross_bits,
-        wasted_container=file_bits - payload,
+        wasted_container=container,
         wasted_total=file_bits - entropy_bits,
         original_size=original_bytes,
         compressed_size=file_size,
@@ -577,4 +715,11 @@ def _account(blocks: Iterator[_Block], file_size: int, codebook: Codebook | None
         coder="+".join(coders) if coders else "huffman",
         alphabet=alphabet.name,
         blocks=tuple(rows_of_blocks) if block_rows else None,
+        bits_model=model_bits,
+        conditional_entropies=(tuple(float(bits) / n * to_unit for bits in conditional)
+                               if sequential and n else None),
+        context_order=order,
+        learning_cost=learning,
+        curve=None if curve is None else curve.result(
+            entropy_bits / n if n else 0.0, "; ".join(models) if models else "none"),
     )

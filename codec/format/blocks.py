@@ -15,6 +15,7 @@ from ..kernels import backend
 from ..models.alphabet import ALPHABETS, Alphabet, AlphabetError
 from ..models.codebook import Codebook
 from ..models.frequency_table import FrequencyTable
+from ..models.sequential import SequentialModel
 from .frame import FrameEnd, FrameHeader
 from .huffman_block import (
     BlockHeader,
@@ -35,11 +36,18 @@ from .layout import (
     BLOCK_HUFFMAN_REUSE,
     BLOCK_HUFFMAN_SHARED,
     BLOCK_LAST,
+    BLOCK_MODEL,
     FRAME_END,
     LONGEST_LENGTH,
     LONGEST_SYMBOLS,
     LONGEST_TOTAL,
     need,
+)
+from .model_block import (
+    ModelBlockHeader,
+    decode_model_block,
+    encode_model_block,
+    parse_model_block,
 )
 from .rans_block import (
     AnsBlockHeader,
@@ -51,7 +59,8 @@ from .rans_block import (
 from .varint import read_varint, varint
 
 __all__ = ["ReusableCode", "SharedCode", "block_start", "check_every_code_is_used",
-           "decode_block", "decode_block_symbols", "encode_block", "parse_block", "table_size"]
+           "decode_block", "decode_block_symbols", "encode_block", "encode_modelled_block",
+           "parse_block", "table_size"]
 
 
 @dataclass(frozen=True, eq=False)
@@ -135,6 +144,14 @@ def encode_block(data, max_code_length: int, shared: SharedCode | None = None, *
                                          (shared.codes, shared.lengths))]
 
 
+def encode_modelled_block(data, model: SequentialModel, *, last: bool = False) -> list:
+    """*data* (bytes, not empty) coded by a sequential *model* as one model block (FORMAT.md,
+    section 18), in pieces; *last* as for :func:`encode_block`."""
+    start = block_start(BLOCK_MODEL, len(data), len(data), backend.kernels.crc32(data),
+                        ALPHABETS["bytes"], shared=False, last=last)
+    return encode_model_block(data, model, start)
+
+
 def block_start(kind: int, symbols: int, length: int, crc: int, alphabet: Alphabet, *,
                 shared: bool, last: bool = False) -> bytes:
     """Type, symbol count, (for alphabets other than bytes) byte length, and CRC-32, as a
@@ -184,7 +201,9 @@ def parse_block(buffer, pos: int, frame: FrameHeader,
     last = version >= 2 and bool(kind & BLOCK_LAST)
     if last:
         kind ^= BLOCK_LAST
-    if kind not in _BLOCK_TYPES[frame.coder]:
+    if kind == BLOCK_MODEL and version >= 2:
+        _check_model_frame(frame)
+    elif kind not in _BLOCK_TYPES[frame.coder]:
         other = "huffman" if frame.coder == "ans" else "ans"
         if kind in _BLOCK_TYPES[other]:
             raise FormatError(f"block type 0x{type_byte:02x} is a {other} block, but the "
@@ -195,7 +214,8 @@ def parse_block(buffer, pos: int, frame: FrameHeader,
         raise FormatError("block is coded with the frame's codebook, but the frame has none")
     if kind == BLOCK_HUFFMAN_COMPACT and frame.alphabet.name != "bytes":
         raise FormatError("block type 0x05 (a compact table) is for byte frames only")
-    if kind in _REUSE_TYPES and (previous is None or previous.shared):
+    if kind in _REUSE_TYPES and (previous is None or previous.shared
+                                 or isinstance(previous, ModelBlockHeader)):
         raise FormatError(f"block type 0x{kind:02x} reuses the previous block's code, but "
                           "no block before it in the frame has a code of its own")
     alphabet = frame.alphabet
@@ -228,6 +248,8 @@ def parse_block(buffer, pos: int, frame: FrameHeader,
                           f"{frame.block_size} per block")
     if not symbols <= length <= symbols * alphabet.max_symbol_bytes:
         raise FormatError(f"block of {symbols} {alphabet.name} symbols claims {length} bytes")
+    if kind == BLOCK_MODEL:
+        return parse_model_block(buffer, pos, cursor, symbols, crc, last=last)
     if frame.coder == "ans":
         table = ((previous.listed, previous.table) if kind == BLOCK_ANS_REUSE
                  else (frame.listed, frame.table))
@@ -243,6 +265,17 @@ def parse_block(buffer, pos: int, frame: FrameHeader,
             code_range = getattr(previous, "code_range", None)  # the same code: known already
     return parse_huffman_block(buffer, pos, cursor, kind, symbols, crc, code, code_range,
                                alphabet, length, version, last)
+
+
+def _check_model_frame(frame: FrameHeader) -> None:
+    """A model block (type 0x08) codes bytes on its own: only in a byte frame with no
+    codebook section and no rANS flag (FORMAT.md, section 18)."""
+    if frame.alphabet.name != "bytes":
+        raise FormatError(f"a model block (type 0x08) codes bytes, but the frame's alphabet "
+                          f"is {frame.alphabet.name}")
+    if frame.codebook_id is not None or frame.coder == "ans":
+        raise FormatError("a model block (type 0x08) is only in a frame without a codebook "
+                          "section or the rANS flag")
 
 
 def check_every_code_is_used(listed: np.ndarray, symbols: np.ndarray, *, ans: bool,
@@ -283,14 +316,16 @@ def decode_block_symbols(block: BlockHeader | AnsBlockHeader, buffer, pos: int,
     back to symbols (for utf8, that took 16 more bytes a symbol than decoding)."""
     need(buffer, pos, block.size)
     distinct = None  # how many distinct symbols were decoded, if the decoder counted them
-    if isinstance(block, AnsBlockHeader):
+    if isinstance(block, ModelBlockHeader):
+        symbols = decode_model_block(block, buffer, pos)
+    elif isinstance(block, AnsBlockHeader):
         symbols, distinct = decode_ans_block(block, buffer, pos)
     else:
         symbols = decode_huffman_block(block, buffer, pos)
     decoded = symbols  # bytes, when every symbol is a byte value
     if isinstance(symbols, bytes):
         symbols = np.frombuffer(symbols, dtype=np.uint8)
-    if not (block.shared or block.reused):
+    if not (block.shared or block.reused or isinstance(block, ModelBlockHeader)):
         check_every_code_is_used(block.listed, symbols, ans=isinstance(block, AnsBlockHeader),
                                  alphabet=block.alphabet, distinct=distinct)
     try:

@@ -8,10 +8,12 @@ from dataclasses import dataclass
 from .._buffers import byte_view
 from .._errors import FormatError, TruncatedError, releasing_views
 from ..models.codebook import Codebook
+from ..models.sequential import ORDER0
 from .blocks import parse_block
 from .frame import FrameEnd, parse_frame_header, with_supplied_codebook
 from .huffman_block import BlockHeader
 from .layout import FRAME_HEADER_SIZE, need
+from .model_block import ModelBlockHeader
 from .rans_block import AnsBlockHeader
 
 __all__ = ["BlockInfo", "FrameInfo", "block_info", "frame_info"]
@@ -26,6 +28,8 @@ class BlockInfo:
     For a block coded with the frame's codebook, the code figures are those
     of that codebook, or None when it is neither embedded nor supplied.
     An ANS block has no code lengths (None); its ``streams`` are its lanes.
+    A model block (``model`` other than ``"order0"``) has neither: one stream, its
+    arithmetic coder's, and its stored model (if any) as its table.
     """
 
     offset: int
@@ -41,6 +45,7 @@ class BlockInfo:
     shared_codebook: bool = False
     coder: str = "huffman"
     original_size: int = 0  # the bytes it decodes to
+    model: str = ORDER0  # the sequential model that coded it, or order0
 
 
 @dataclass(frozen=True)
@@ -50,7 +55,8 @@ class FrameInfo:
     ``header_size`` is the frame header plus its codebook section, if any;
     ``codebook`` is the identifier of the frame's shared codebook (None when
     every block has its own table), ``codebook_embedded`` whether the frame
-    stores it.
+    stores it.  ``model`` names the sequential model of its blocks (``"order0"``
+    for order-0 codes; models joined by ``+`` when its blocks differ).
     """
 
     offset: int
@@ -64,6 +70,7 @@ class FrameInfo:
     codebook_embedded: bool = False
     coder: str = "huffman"
     alphabet: str = "bytes"
+    model: str = ORDER0
 
 
 @releasing_views
@@ -105,20 +112,30 @@ def _frame_info(data: memoryview, codebook: Codebook | None) -> tuple[FrameInfo,
             raise FormatError(f"frame end records {block.total_symbols} symbols, "
                               f"but its blocks hold {symbols}")
         original = sum(b.original_size for b in blocks)
+        models = list(dict.fromkeys(b.model for b in blocks)) or [ORDER0]
         pos += block.size
         frames.append(FrameInfo(
             offset=start, size=pos - start, version=header.version,
             block_size=header.block_size, original_size=original, blocks=tuple(blocks),
             header_size=header.size,
             codebook=None if header.codebook_id is None else header.codebook_id.hex(),
-            codebook_embedded=header.embedded, coder=header.coder,
-            alphabet=header.alphabet.name))
+            codebook_embedded=header.embedded,
+            coder=header.coder if models == [ORDER0] else "+".join(
+                dict.fromkeys(b.coder for b in blocks)),
+            alphabet=header.alphabet.name, model="+".join(models)))
     return tuple(frames)
 
 
-def block_info(block: BlockHeader | AnsBlockHeader, offset: int) -> BlockInfo:
+def block_info(block: BlockHeader | AnsBlockHeader | ModelBlockHeader,
+               offset: int) -> BlockInfo:
     """What the header of the block at *offset* says."""
     table_size = block.table_size
+    if isinstance(block, ModelBlockHeader):
+        return BlockInfo(offset=offset, size=block.size, symbols=block.symbols,
+                         distinct_symbols=None, table_size=table_size,
+                         payload_bits=block.payload_bits, streams=1, min_code_length=None,
+                         max_code_length=None, crc32=block.crc32, coder="arithmetic",
+                         original_size=block.length, model=block.model.name)
     if isinstance(block, AnsBlockHeader):
         distinct = None if block.listed is None else int(block.listed.size)
         return BlockInfo(offset=offset, size=block.size, symbols=block.symbols,

@@ -39,6 +39,9 @@ FORMAT_VERSION = 2
 READABLE_VERSIONS = (1, 2)
 #: Default number of bytes coded per block (each block gets its own code).
 DEFAULT_BLOCK_SIZE = 1 << 20
+#: Default number of bytes a sequential model codes per block (``compress(model=...)``):
+#: each block learns its model from scratch, so larger blocks code smaller.
+MODEL_BLOCK_SIZE = 1 << 24
 #: The largest block size a frame may declare; it bounds a decoder's memory.
 MAX_BLOCK_SIZE = 1 << 26
 #: The longest code length the format allows.
@@ -69,6 +72,8 @@ BLOCK_HUFFMAN_COMPACT = 0x05
 BLOCK_HUFFMAN_REUSE = 0x06
 #: An ANS block coded with the previous block's frequency table.
 BLOCK_ANS_REUSE = 0x07
+#: A block of bytes coded by a sequential model it names (FORMAT.md, section 18); version 2.
+BLOCK_MODEL = 0x08
 
 # -- frame flags (FORMAT.md, section 3) -----------------------------------------------------
 #: A codebook section follows the header, and blocks may use it.

@@ -36,6 +36,7 @@ from .distribution import Distribution
 
 __all__ = [
     "binary_cross_entropy",
+    "conditional_entropy_bits",
     "cross_entropy",
     "entropy",
     "js_divergence",
@@ -292,3 +293,22 @@ def binary_cross_entropy(y: ArrayLike, y_hat: ArrayLike, /, *,
     if loss.ndim == 0:
         return float(loss)
     return loss
+
+
+def conditional_entropy_bits(data, order: int, /) -> float:
+    """n·Ĥ_k(X | the k bytes before), in bits, of the bytes *data*: the empirical
+    conditional entropy of order *order* (k) times the bytes, what a static order-k model
+    fitted to *data* itself would pay, its own description free.  Bytes before the start
+    read as 0, as the sequential models read them.  Order 0 is n·H(P)."""
+    symbols = np.frombuffer(data, dtype=np.uint8)
+    if not 0 <= order <= 6:  # the k bytes and the byte in one int64
+        raise ValueError(f"order must be 0 to 6, got {order}")
+    if symbols.size == 0:
+        return 0.0
+    context = np.zeros(symbols.size, dtype=np.int64)
+    for back in range(1, order + 1):  # the k bytes before, as one number
+        context[back:] |= symbols[:-back].astype(np.int64) << (8 * (back - 1))
+    _, joint = np.unique(context << 8 | symbols, return_counts=True)
+    _, contexts = np.unique(context, return_counts=True)
+    # n·Ĥ(X | C) = Σ n_cx log2(1 / n_cx) - Σ n_c log2(1 / n_c)
+    return float((contexts * np.log2(contexts)).sum() - (joint * np.log2(joint)).sum())

@@ -12,17 +12,18 @@ import numpy as np
 
 from .._buffers import byte_view
 from .._errors import CodebookError, releasing_views
-from ..format.blocks import SharedCode, encode_block
+from ..format.blocks import SharedCode, encode_block, encode_modelled_block
 from ..format.frame import (
     check_block_size,
     check_max_code_length,
     pack_frame_end,
     pack_frame_header,
 )
-from ..format.layout import DEFAULT_BLOCK_SIZE
+from ..format.layout import DEFAULT_BLOCK_SIZE, MODEL_BLOCK_SIZE
 from ..models.alphabet import AlphabetError, alphabet_named
 from ..models.codebook import Codebook
 from ..models.distribution import Distribution
+from ..models.sequential import ORDER0, model_named
 from .arguments import as_codebook, check_codable, check_coder
 from .pieces import encode_split
 from .split import split_points
@@ -61,6 +62,15 @@ class HuffmanCompressor(Uncopyable):
     *threads* code the blocks that one call completes in parallel (None: one
     per core); the output is the same whatever their number.
 
+    *model* names a sequential model (``huffkit models`` lists them:
+    ``"adaptive2"``, ``"cm"``, ...) that predicts each byte from the bytes
+    before it; an arithmetic coder then spends the model's loss,
+    -log2 q(byte | bytes before), on each byte.  The default, ``"order0"``,
+    gives each block its own order-0 code (Huffman, or rANS with
+    ``coder="ans"``).  A model codes bytes on its own: no *codebook*, *coder*
+    or other *alphabet* with it.  Its blocks default to ``MODEL_BLOCK_SIZE``
+    (16 MiB) bytes, each learning its model from scratch.
+
     With *split* (the default), each *block_size* bytes are cut into smaller
     blocks where the data's statistics change, with compact or reused code
     tables (FORMAT.md, section 16), whenever that makes the output smaller;
@@ -73,13 +83,20 @@ class HuffmanCompressor(Uncopyable):
     The object cannot be copied or pickled (``TypeError``).
     """
 
-    def __init__(self, *, block_size: int = DEFAULT_BLOCK_SIZE,
+    def __init__(self, *, block_size: int | None = None,
                  max_code_length: int | None = None,
                  codebook: Codebook | Distribution | None = None,
                  embed_codebook: bool = True, coder: str = "huffman",
                  alphabet: str = "bytes", threads: int | None = 1,
-                 split: bool = True) -> None:
+                 split: bool = True, model: str = ORDER0) -> None:
         self._lock = threading.Lock()  # one call at a time
+        self._model = model_named(model)
+        if self._model is not None and (codebook is not None or coder != "huffman"
+                                        or alphabet != "bytes"):
+            raise ValueError(f"model {model!r} codes bytes on its own: give no codebook, "
+                                 "coder or alphabet with it")
+        if block_size is None:
+            block_size = DEFAULT_BLOCK_SIZE if self._model is None else MODEL_BLOCK_SIZE
         self._block_size = check_block_size(block_size)
         self._threads = check_threads(threads)
         self._coder = check_coder(coder)
@@ -93,7 +110,8 @@ class HuffmanCompressor(Uncopyable):
         self._codebook = as_codebook(codebook, self._max_code_length, self._alphabet)
         self._embed_codebook = bool(embed_codebook)
         # Splitting chooses block boundaries for blocks with their own codes, of bytes.
-        self._split = bool(split) and self._codebook is None and self._alphabet.name == "bytes"
+        self._split = (bool(split) and self._codebook is None and self._alphabet.name == "bytes"
+                       and self._model is None)
         self._shared = (None if self._codebook is None else
                         SharedCode(self._codebook, coder, self._alphabet))
         self._pending = bytearray()
@@ -268,6 +286,8 @@ class HuffmanCompressor(Uncopyable):
     def _encode_block(self, block) -> tuple[list, int]:
         """One block coded (in pieces), and its number of symbols; the compressor's state is
         untouched."""
+        if self._model is not None:
+            return encode_modelled_block(block, self._model, last=self._last), len(block)
         symbols = self._alphabet.symbols(block)  # valid: checked as it was fed
         if self._split:
             return self._encode_split(block, symbols), symbols.size
@@ -284,23 +304,26 @@ class HuffmanCompressor(Uncopyable):
 
 
 @releasing_views
-def compress(data, /, *, block_size: int = DEFAULT_BLOCK_SIZE,
+def compress(data, /, *, block_size: int | None = None,
              max_code_length: int | None = None,
              codebook: Codebook | Distribution | None = None,
              embed_codebook: bool = True, coder: str = "huffman",
-             alphabet: str = "bytes", threads: int | None = 1, split: bool = True) -> bytes:
+             alphabet: str = "bytes", threads: int | None = 1, split: bool = True,
+             model: str = ORDER0) -> bytes:
     """Compress *data* (any bytes-like object) into one huffkit frame.
 
     Each *block_size* bytes get their own optimal Huffman code, no longer
     than *max_code_length* bits, unless *codebook* gives one code for all
     of them; ``coder="ans"`` codes them with rANS.  *threads* code blocks in
     parallel (None: one per core), with the same output; *split* (the default)
-    cuts blocks where the data's statistics change.  See :class:`HuffmanCompressor`.
+    cuts blocks where the data's statistics change.  *model* codes the bytes with a
+    sequential model instead (``"adaptive2"``, ``"cm"``, ...: ``huffkit models``).
+    See :class:`HuffmanCompressor`.
     """
     compressor = HuffmanCompressor(block_size=block_size, max_code_length=max_code_length,
                                    codebook=codebook, embed_codebook=embed_codebook,
                                    coder=coder, alphabet=alphabet, threads=threads,
-                                   split=split)
+                                   split=split, model=model)
     parts = compressor._compress_parts(data)
     parts += compressor._flush_parts()
     return join_parts(parts, compressor._threads)

@@ -25,6 +25,7 @@ from ..format.frame import (
 )
 from ..format.huffman_block import BlockHeader
 from ..format.layout import BLOCK_LAST
+from ..format.model_block import ModelBlockHeader, check_model_memory
 from ..format.rans_block import AnsBlockHeader
 from ..kernels import backend
 from ..models.codebook import Codebook
@@ -206,8 +207,11 @@ class HuffmanDecompressor(Uncopyable):
             if not self._parse_frame_header():
                 return None
             if self._next is None:
-                self._next = parse_block(self._input, self._pos, self._frame,
-                                         self._previous, self._total)
+                block = parse_block(self._input, self._pos, self._frame, self._previous,
+                                    self._total)
+                if isinstance(block, ModelBlockHeader):
+                    check_model_memory(block, self._memory_limit)
+                self._next = block
         except TruncatedError:
             return None
         except HuffmanError as error:
@@ -282,8 +286,8 @@ class HuffmanDecompressor(Uncopyable):
         largest = frame.block_size if self._threads == 1 else _RUN_LARGEST
         if frame.coder == "ans":
             return frame.version >= 2 and self._decode_ans_run(largest)
-        previous = None
-        if self._previous is not None:
+        previous = None  # the code a reuse block may take: none after a model block
+        if self._previous is not None and not isinstance(self._previous, ModelBlockHeader):
             dense = np.zeros(256, dtype=np.uint8)
             dense[self._previous.listed] = self._previous.lengths
             previous = dense.tobytes()

@@ -1,0 +1,104 @@
+"""Sequential models: each byte predicted from the bytes before it, and coded with what
+the model predicted.
+
+Order 0 (huffkit's default) codes every byte of a block with one distribution. A
+sequential model's prediction changes with the context, the bytes just before, and
+the arithmetic coder spends -log2 q(x_i | x_<i) bits on each byte: the model's loss,
+summed, is the payload, to within a few bytes. That makes the file's size the loss a
+deep-learning course trains a classifier on.
+
+Three kinds, each a block type of its own in the file (FORMAT.md, section 18):
+
+* ``adaptive0`` to ``adaptive3``: the adaptive order-k model. It stores nothing:
+  it learns from the data as both sides code it.
+* ``order1``, ``order2``: the static order-k model. Counts from the whole block,
+  stored in the file (the model's own bits), then fixed.
+* ``cm``: context mixing. Predictions from many contexts, mixed by a
+  one-layer network that is trained online on the coding loss itself.
+
+This module names them and gives each one the same small interface, so that the
+format, the ledger and the ladder treat them alike. A new model needs an entry in
+``MODELS`` and a kernel below it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import numpy as np
+
+from ..kernels import backend
+
+__all__ = ["MODELS", "ORDER0", "SequentialModel", "model_for", "model_named"]
+
+#: The default, not a sequential model: per-block order-0 codes (Huffman or rANS).
+ORDER0 = "order0"
+
+# The format's number for each kind of model (FORMAT.md, section 18).
+KIND_ADAPTIVE = 1
+KIND_STATIC = 2
+KIND_CM = 3
+
+
+@dataclass(frozen=True)
+class SequentialModel:
+    """A model as the format, the ledger and the ladder see it.
+
+    ``encode(data)`` gives the model's stored bytes (empty for one that stores none) and
+    the payload; ``decode(stored, payload, count)`` the *count* bytes back, raising
+    ``ValueError`` for a payload or a stored model that is not what an encoder wrote;
+    ``costs(data, stored)`` what each byte cost the model, in bits (their sum is its
+    loss); ``memory(count)`` the bytes its tables take to code a block of *count* bytes.
+    """
+
+    name: str
+    kind: int  # the format's number for it
+    order: int  # k for order-k models; for cm, the order of its reference line
+    summary: str  # one line, for ``huffkit models``
+    stores: bool  # whether it stores a model in the file (static models)
+    encode: Callable[[bytes], tuple[bytes, bytes]]
+    decode: Callable[[bytes, bytes, int], bytes]
+    costs: Callable[[bytes, bytes], np.ndarray]
+    memory: Callable[[int], int]
+
+
+def _adaptive(order: int) -> SequentialModel:
+    # Orders 0 and 1 index their tables directly; above, the k bytes are hashed to 2^22
+    # entries, 32 bits each (codec/kernels/c/sequential.c).
+    table = 4 << (8 if order == 0 else 16 if order == 1 else 22)
+    context = ("the byte's bits so far" if order == 0 else
+               "the byte before" if order == 1 else f"the {order} bytes before")
+    return SequentialModel(
+        name=f"adaptive{order}", kind=KIND_ADAPTIVE, order=order,
+        summary=f"adaptive order {order}: learns from {context} as it codes; stores nothing",
+        stores=False,
+        encode=lambda data: (b"", backend.kernels.sequential_encode(data, order)),
+        decode=lambda stored, payload, count: backend.kernels.sequential_decode(
+            payload, count, order),
+        costs=lambda data, stored: backend.kernels.sequential_costs(data, order),
+        memory=lambda count: table)
+
+
+MODELS: dict[str, SequentialModel] = {model.name: model for model in (
+    *(_adaptive(order) for order in range(4)),
+)}
+
+
+def model_named(name: str) -> SequentialModel | None:
+    """The model called *name*; None for ``order0``, the default coders' own.
+    ``ValueError`` naming the models for any other name."""
+    if name == ORDER0:
+        return None
+    if not isinstance(name, str) or name not in MODELS:
+        raise ValueError(f"unknown model {name!r}: choose {ORDER0} (the default) or one of "
+                         f"{', '.join(MODELS)} (huffkit models lists them)")
+    return MODELS[name]
+
+
+def model_for(kind: int, order: int) -> SequentialModel | None:
+    """The model a block's model number and order name; None if there is none."""
+    for model in MODELS.values():
+        if model.kind == kind and model.order == order:
+            return model
+    return None
