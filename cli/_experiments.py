@@ -257,3 +257,68 @@ def sweep(file, toward, steps, coders, alpha, alphabet, as_json, csv_path, plot_
         _draw(plot_path, force, lambda target, format: plots.plot_sweep(
             result, target, format=format))
     return 0
+
+
+# -- ladder ------------------------------------------------------------------------
+
+
+@main.command(context_settings=_CONTEXT)
+@click.argument("file", type=click.Path(dir_okay=False, readable=False))
+@click.option("--rungs", metavar="NAMES",
+              help="Comma-separated rungs to climb, in this order (default: every model; "
+                   "gzip, bzip2 and xz are added unless --no-references).")
+@click.option("--references/--no-references", default=True, show_default=True,
+              help="Add gzip, bzip2 and xz from the standard library.")
+@click.option("--json", "as_json", is_flag=True, help="Print one JSON object.")
+@click.option("--csv", "csv_path", type=click.Path(dir_okay=False, allow_dash=True),
+              metavar="PATH", help="Also write the rungs as CSV, one line each (- for "
+                                   "standard output).")
+@click.option("--plot", "plot_path", type=click.Path(dir_okay=False), metavar="PATH",
+              help="Also draw the ladder (.png, .svg or .pdf); needs matplotlib.")
+@click.option("-f", "--force", is_flag=True, help="Overwrite the --csv and --plot files.")
+def ladder(file, rungs, references, as_json, csv_path, plot_path, force) -> int:
+    """Code FILE with every model, from order 0 to context mixing, and print each rung's
+    size in bits per byte.
+
+    Every rung is a real encoding, decoded back and checked. FILE is read whole.
+    """
+    names = None if rungs is None else [name.strip() for name in rungs.split(",") if name]
+    _check_outputs(None if csv_path == "-" else csv_path, plot_path, force, [file])
+    try:
+        with open(file, "rb") as source:
+            data = source.read()
+        result = huffkit.ladder(data, name=file, rungs=names, references=references)
+    except ValueError as error:
+        raise click.UsageError(str(error)) from None
+    except huffkit.HuffmanError as error:
+        raise CliError(f"{file}: {error}") from None
+    except OSError as error:
+        raise CliError(_describe(error)) from None
+    if as_json:
+        click.echo(json.dumps(result.to_dict(), indent=2))
+    elif csv_path != "-":
+        _print_ladder(result)
+    if csv_path == "-":
+        records = result.to_dict()["rungs"]
+        writer = csv.DictWriter(sys.stdout, fieldnames=list(records[0]), lineterminator="\n")
+        writer.writeheader()
+        writer.writerows(records)
+    elif csv_path is not None:
+        _write_csv(csv_path, result.to_dict()["rungs"], force)
+    if plot_path is not None:
+        _draw(plot_path, force, lambda target, format: plots.plot_ladder(
+            result, target, format=format))
+    return 0
+
+
+def _print_ladder(result) -> None:
+    click.echo(f"{_label(result.name)}: {result.original_size:,} bytes")
+    width = max(len(rung.name) for rung in result.rungs)
+    click.echo(f"  {'rung':<{width}} {'bytes':>11} {'bits/byte':>9} {'MB/s in':>8} "
+               f"{'MB/s out':>8}  what")
+    for rung in result.rungs:
+        speeds = [result.original_size / seconds / 1e6 if seconds else math.inf
+                  for seconds in (rung.compress_seconds, rung.decompress_seconds)]
+        click.echo(f"  {rung.name:<{width}} {rung.compressed_size:>11,} "
+                   f"{rung.bits_per_byte:>9.3f} {speeds[0]:>8.1f} {speeds[1]:>8.1f}  "
+                   f"{rung.description}")

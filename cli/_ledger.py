@@ -18,6 +18,7 @@ from ._main import (
     block_options,
     check_block_size,
     check_codebook_options,
+    check_model_options,
     codebook_option,
     coder_option,
     describe_huffman_error,
@@ -26,6 +27,7 @@ from ._main import (
     load_codebook,
     main,
     memory_option,
+    model_option,
     read_whole,
     split_option,
     whole_input_force_option,
@@ -45,8 +47,36 @@ def _ledger_options(function):
                             show_default=True,
                             help="Logarithm base of the per-symbol figures: 2 for bits, e for "
                                  "nats (bit totals stay in bits).")(function)
+    function = click.option(
+        "--curve", "curve_path", type=click.Path(dir_okay=False, writable=True),
+        metavar="PICTURE",
+        help="Draw the learning curve, bits per byte along the file beside the order-0 "
+             "entropy, to PICTURE (.png, .svg or .pdf); with --json, add its figures."
+    )(function)
     return click.option("--json", "as_json", is_flag=True,
                         help="Print the ledger as one JSON object.")(function)
+
+
+def _check_curve_path(curve_path: str | None) -> None:
+    """Refuse a picture's name, or a missing matplotlib, before the work."""
+    if curve_path is None:
+        return
+    from huffkit.analysis import plots
+    try:
+        plots.check_path(curve_path)
+        plots.check_available()
+    except (ValueError, ImportError) as error:
+        raise click.UsageError(str(error)) from None
+
+
+def _draw_curve(ledger: huffkit.Ledger, name: str, curve_path: str | None,
+                as_json: bool) -> None:
+    if curve_path is None:
+        return
+    from huffkit.analysis import plots
+    plots.plot_learning_curve(ledger.curve, curve_path, name=name)
+    if not as_json:
+        click.echo(f"  learning curve drawn to {curve_path}")
 
 
 def _run(name: str, account) -> int:
@@ -73,28 +103,33 @@ def _run(name: str, account) -> int:
 @coder_option
 @alphabet_option
 @split_option
+@model_option
 @_ledger_options
 @whole_input_force_option
-def analyze(file, block_size, max_code_length, codebook, embed, coder, alphabet, split,
-            as_json, base, per_symbol, per_block, force) -> int:
+def analyze(file, block_size, max_code_length, codebook, embed, coder, alphabet, split, model,
+            as_json, curve_path, base, per_symbol, per_block, force) -> int:
     """Compress FILE in memory and account for every bit of the result.
 
     Nothing is written. The figures are those huffkit inspect reports for the
     file huffkit compress would write with the same options.
     """
     check_block_size(block_size, alphabet)
-    model = load_codebook(codebook)
-    check_codebook_options(model)
-    if not embed and model is None:
+    codebook = load_codebook(codebook)
+    check_codebook_options(codebook)
+    check_model_options(model, codebook)
+    if not embed and codebook is None:
         raise click.UsageError("--no-embed needs --codebook")
+    _check_curve_path(curve_path)
 
     def account() -> int:
         data = read_whole(file, force, compressed=False)
         ledger = huffkit.analyze(data, block_size=block_size, max_code_length=max_code_length,
-                                 codebook=model, embed_codebook=embed, coder=coder,
+                                 codebook=codebook, embed_codebook=embed, coder=coder,
                                  alphabet=alphabet, base=_BASES[base], per_symbol=per_symbol,
-                                 blocks=per_block, split=split)
+                                 blocks=per_block, split=split, model=model,
+                                 curve=curve_path is not None)
         _print(file, ledger, as_json)
+        _draw_curve(ledger, file, curve_path, as_json)
         return 0
 
     return _run(input_name(file), account)
@@ -107,17 +142,21 @@ def analyze(file, block_size, max_code_length, codebook, embed, coder, alphabet,
 @_ledger_options
 @whole_input_force_option
 @memory_option
-def inspect(file, codebook, as_json, base, per_symbol, per_block, force, memory_limit) -> int:
+def inspect(file, codebook, as_json, curve_path, base, per_symbol, per_block, force,
+            memory_limit) -> int:
     """Decode a compressed FILE and account for every one of its bits:
-    file = n·H(P) + n·D(P||Q) + rounding + container."""
+    file = n·H(P) + n·D(P||Q) + rounding + container; for a file coded by a
+    sequential model, file = loss + coding overhead + model + container."""
     model = load_codebook(codebook)
+    _check_curve_path(curve_path)
 
     def account() -> int:
         data = read_whole(file, force, compressed=True)
         ledger = huffkit.inspect(data, codebook=model, base=_BASES[base],
                                  per_symbol=per_symbol, blocks=per_block,
-                                 memory_limit=memory_limit)
+                                 memory_limit=memory_limit, curve=curve_path is not None)
         _print(file, ledger, as_json)
+        _draw_curve(ledger, file, curve_path, as_json)
         if not as_json:  # the format's version(s), which the ledger does not depend on
             versions = sorted({frame.version for frame in huffkit.frame_info(data)})
             click.echo(f"  format version{'s' if len(versions) > 1 else ''} "
@@ -142,7 +181,8 @@ def report(name: str, ledger: huffkit.Ledger) -> list[str]:
     """The ledger as a reader takes it in: the identity, line by line, with numbers."""
     n = ledger.symbols
     unit = ledger.unit
-    coder = {"huffman": "Huffman codes", "ans": "rANS"}.get(ledger.coder, ledger.coder)
+    coder = {"huffman": "Huffman codes", "ans": "rANS",
+             "arithmetic": "an arithmetic coder"}.get(ledger.coder, ledger.coder)
     symbols = "symbols" if ledger.alphabet == "bytes" else f"{ledger.alphabet} symbols"
     lines = [f"{name}: {n:,} {symbols} ({ledger.distinct_symbols} distinct) in "
              f"{ledger.compressed_size:,} bytes, coded with {coder}",
@@ -160,6 +200,8 @@ def report(name: str, ledger: huffkit.Ledger) -> list[str]:
                 f"{share:>8.2f}%")
 
     lines.append(f"    {'':<10} {'':<24} {'bits':>16} {unit + '/symbol':>12} {'of file':>9}")
+    if ledger.conditional_entropies is not None:
+        return lines + _sequential_report(ledger, row)
     lines.append(row(" ", "n·H(P)", "entropy", ledger.ideal_bits))
     lines.append(row("+", "n·D(P||Q)", "mismatch (KL)", ledger.wasted_mismatch))
     rounding = ("whole-bit code lengths" if ledger.coder == "huffman" else
@@ -177,6 +219,37 @@ def report(name: str, ledger: huffkit.Ledger) -> list[str]:
     lines.append(f"  compression rate {ledger.compression_rate:.3f} "
                  f"({ledger.original_size:,} -> {ledger.compressed_size:,} bytes), "
                  f"space saving rate {ledger.space_saving_rate:.3f}")
+    if ledger.per_symbol is not None:
+        lines.extend(_symbol_table(ledger))
+    if ledger.blocks is not None:
+        lines.extend(_block_table(ledger))
+    return lines
+
+
+def _sequential_report(ledger: huffkit.Ledger, row) -> list[str]:
+    """The ledger of a file coded by sequential models: loss + overhead + model + container,
+    then the entropies it stands against."""
+    unit = ledger.unit
+    lines = [row(" ", "loss", "Σ -log2 q(x_i | x_<i)", ledger.loss_bits),
+             row("+", "overhead", "arithmetic coder", ledger.coding_overhead),
+             row("+", "model", "stored model", ledger.bits_model),
+             row("+", "container", "headers, CRCs", ledger.bits_container),
+             row("=", "file", f"{ledger.compressed_size:,} bytes", ledger.bits_file),
+             "", "  reference lines (each block's own statistics, known in advance):",
+             row(" ", "n·H(P)", "order-0 entropy", ledger.ideal_bits)]
+    n = ledger.symbols
+    for k, entropy in enumerate(ledger.conditional_entropies, start=1):
+        bits = entropy * n / (math.log(2) if unit == "nats" else 1.0)
+        lines.append(row(" ", f"n·Ĥ_{k}", f"given {k} byte{'s' if k > 1 else ''} before",
+                         bits))
+    if ledger.learning_cost is not None:
+        lines.append(row(" ", "learning", f"loss - n·Ĥ_{ledger.context_order}"
+                         if ledger.context_order else "loss - n·H(P)", ledger.learning_cost))
+    lines += ["", f"  cross-entropy {ledger.cross_entropy:.4f} {unit} per symbol (the model's "
+                  f"loss), against H(P) = {ledger.entropy:.4f}",
+              f"  compression rate {ledger.compression_rate:.3f} "
+              f"({ledger.original_size:,} -> {ledger.compressed_size:,} bytes), "
+              f"space saving rate {ledger.space_saving_rate:.3f}"]
     if ledger.per_symbol is not None:
         lines.extend(_symbol_table(ledger))
     if ledger.blocks is not None:

@@ -25,8 +25,10 @@ from typing import BinaryIO, ClassVar
 import click
 
 import huffkit
+from huffkit.format.layout import MODEL_BLOCK_SIZE
 from huffkit.kernels import backend
 from huffkit.models.alphabet import alphabet_named
+from huffkit.models.sequential import MODELS, ORDER0
 from huffkit.stream.threads import MAX_THREADS, default_threads
 
 from ._files import NamedStream, atomic_output
@@ -487,8 +489,37 @@ def block_options(function: Callable) -> Callable:
         show_default="15; 20 for pairs, 24 for utf8",
         help="Longest code allowed, in bits (a codebook fixes its own).")(function)
     return click.option(
-        "--block-size", type=ByteSize(), default=huffkit.DEFAULT_BLOCK_SIZE, show_default="1M",
-        help="Bytes per block; each block gets its own code unless --codebook.")(function)
+        "--block-size", type=ByteSize(), default=None, show_default="1M; 16M with --model",
+        help="Bytes per block; each block gets its own code unless --codebook (with "
+             "--model, each block learns its model afresh).")(function)
+
+
+MODEL_NAMES = (ORDER0, *MODELS)
+
+
+def model_option(function: Callable) -> Callable:
+    return click.option("--model", type=click.Choice(MODEL_NAMES), default=ORDER0,
+                        show_default=True, metavar="NAME",
+                        help="Code each byte with a sequential model that predicts it from "
+                             "the bytes before (huffkit models lists them); order0 gives "
+                             "each block its own order-0 code.")(function)
+
+
+def check_model_options(model: str, codebook: huffkit.Codebook | None) -> None:
+    """A sequential model codes bytes with its own coder: no --coder, --alphabet or
+    --codebook beside it."""
+    if model == ORDER0:
+        return
+    context = click.get_current_context()
+    for name in ("coder", "alphabet", "split", "max_code_length"):
+        if context.get_parameter_source(name) is not click.core.ParameterSource.DEFAULT:
+            option = "--split/--no-split" if name == "split" else "--" + name.replace("_", "-")
+            raise click.UsageError(f"{option} cannot be used with --model {model}: a "
+                                   "sequential model codes bytes with its own arithmetic "
+                                   "coder")
+    if codebook is not None:
+        raise click.UsageError(f"--codebook cannot be used with --model {model}: the model "
+                               "predicts every byte itself")
 
 
 ALPHABETS = ("bytes", "utf8", "pairs")
@@ -508,10 +539,10 @@ def split_option(function: Callable) -> Callable:
                              "--no-split: one block, with a plain table, per block size.")(function)
 
 
-def check_block_size(block_size: int, alphabet: str) -> None:
+def check_block_size(block_size: int | None, alphabet: str) -> None:
     """A block must have room for a whole symbol of the alphabet: 4 bytes for utf8, say."""
     minimum = alphabet_named(alphabet).min_block_size
-    if block_size < minimum:
+    if block_size is not None and block_size < minimum:
         raise click.UsageError(f"--block-size must be at least {minimum} bytes for the "
                                f"{alphabet} alphabet, got {block_size}")
 
@@ -544,8 +575,9 @@ def check_codebook_options(codebook: huffkit.Codebook | None) -> None:
 @coder_option
 @alphabet_option
 @split_option
+@model_option
 def compress(files, output, to_stdout, force, threads, block_size, max_code_length, codebook,
-             embed, coder, alphabet, split) -> int:
+             embed, coder, alphabet, split, model) -> int:
     """Compress each FILE to FILE.huf, keeping FILE.
 
     With no FILE, or when FILE is -, read standard input and write standard output.
@@ -554,12 +586,15 @@ def compress(files, output, to_stdout, force, threads, block_size, max_code_leng
     error, and nothing is written for it.
     """
     check_block_size(block_size, alphabet)
-    model = load_codebook(codebook)
-    check_codebook_options(model)
-    if not embed and model is None:
+    codebook = load_codebook(codebook)
+    check_codebook_options(codebook)
+    check_model_options(model, codebook)
+    if not embed and codebook is None:
         raise click.UsageError("--no-embed needs --codebook")
     threads = threads or None  # 0 is one per core, as None is
     workers = default_threads() if threads is None else threads
+    if block_size is None:
+        block_size = huffkit.DEFAULT_BLOCK_SIZE if model == ORDER0 else MODEL_BLOCK_SIZE
 
     def target_for(name: str) -> str:
         if name.endswith(SUFFIX) and not force:
@@ -571,9 +606,9 @@ def compress(files, output, to_stdout, force, threads, block_size, max_code_leng
         # data is refused, and on standard output that cannot be taken back.
         compressor = huffkit.HuffmanCompressor(block_size=block_size,
                                                max_code_length=max_code_length,
-                                               codebook=model, embed_codebook=embed,
+                                               codebook=codebook, embed_codebook=embed,
                                                coder=coder, alphabet=alphabet, threads=threads,
-                                               split=split)
+                                               split=split, model=model)
         # A few blocks per thread at a time, so that every thread has one to code.
         chunk_size = (block_size if workers == 1 else
                       max(block_size, min(4 * workers * block_size, _MAX_CHUNK)))
@@ -656,6 +691,8 @@ def _print_info(summary: dict) -> None:
     echo(line)
     for number, frame in enumerate(frames, 1):
         coder = "rANS" if frame["coder"] == "ans" else "Huffman"
+        if frame["model"] != ORDER0:
+            coder = f"model {frame['model']} (arithmetic coder)"
         if frame["alphabet"] != "bytes":
             coder += f" over {frame['alphabet']} symbols"
         echo(f"\nframe {number} at byte {frame['offset']:,}: format version {frame['version']}, "
@@ -670,13 +707,15 @@ def _print_info(summary: dict) -> None:
         echo(f"  {'block':>5} {'offset':>11} {'symbols':>11} {'distinct':>8} {'lengths':>7} "
              f"{'table':>5} {'bytes':>11} {'bits/symbol':>11}")
         for index, block in enumerate(frame["blocks"], 1):
-            if block["coder"] == "ans":
-                lengths = "-"  # rANS has frequencies, not code lengths
+            if block["coder"] in ("ans", "arithmetic"):
+                lengths = "-"  # rANS has frequencies, a model probabilities: no code lengths
             elif block["min_code_length"] is None:
                 lengths = "?"  # the frame's codebook is referenced, not stored
             else:
                 lengths = f"{block['min_code_length']}..{block['max_code_length']}"
-            distinct = block["distinct_symbols"] if block["distinct_symbols"] is not None else "?"
+            distinct = block["distinct_symbols"]
+            if distinct is None:  # a referenced codebook's, or a model block's: not known
+                distinct = "?" if block["model"] == ORDER0 else "-"
             echo(f"  {index:>5} {block['offset']:>11,} {block['symbols']:>11,} "
                  f"{distinct:>8} {lengths:>7} {block['table_size']:>5} "
                  f"{block['size']:>11,} {block['payload_bits'] / block['symbols']:>11.4f}")
@@ -730,4 +769,14 @@ def info(file, as_json, force) -> int:
         click.echo(json.dumps(summary, indent=2))
     else:
         _print_info(summary)
+    return 0
+
+
+@main.command(context_settings=_CONTEXT)
+def models() -> int:
+    """List the models that compress --model and analyze --model take, one line each."""
+    click.echo(f"{ORDER0:<10} the default: each block its own order-0 code (Huffman, or rANS "
+               "with --coder ans); stores its code table")
+    for name, model in MODELS.items():
+        click.echo(f"{name:<10} {model.summary}")
     return 0

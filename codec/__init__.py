@@ -25,7 +25,8 @@ from ._errors import (
 )
 from ._version import __version__
 from .analysis.experiments import Comparison, Sweep, compare, sweep
-from .analysis.ledger import Ledger, SymbolRow, analyze, inspect
+from .analysis.ladder import Ladder, Rung, ladder
+from .analysis.ledger import LearningCurve, Ledger, SymbolRow, analyze, inspect
 from .format.frame import DEFAULT_MEMORY_LIMIT
 from .format.info import BlockInfo, FrameInfo, frame_info
 from .format.layout import (
@@ -34,6 +35,7 @@ from .format.layout import (
     LONGEST_CODE,
     MAGIC,
     MAX_BLOCK_SIZE,
+    MODEL_BLOCK_SIZE,
 )
 from .models.alphabet import AlphabetError
 from .models.codebook import DEFAULT_MAX_CODE_LENGTH, Codebook
@@ -57,6 +59,7 @@ __all__ = [
     "LONGEST_CODE",
     "MAGIC",
     "MAX_BLOCK_SIZE",
+    "MODEL_BLOCK_SIZE",
     "AlphabetError",
     "BlockInfo",
     "ChecksumError",
@@ -70,8 +73,11 @@ __all__ = [
     "HuffmanDecompressor",
     "HuffmanError",
     "HuffmanFile",
+    "Ladder",
+    "LearningCurve",
     "Ledger",
     "MemoryLimitError",
+    "Rung",
     "Sweep",
     "SymbolRow",
     "TruncatedError",
@@ -88,6 +94,7 @@ __all__ = [
     "inspect",
     "js_divergence",
     "kl_divergence",
+    "ladder",
     "open",
     "sweep",
 ]

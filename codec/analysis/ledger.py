@@ -594,6 +594,7 @@ def _account(blocks: Iterator[_Block], file_size: int, codebook: Codebook | None
     model_bits = 0
     conditional: np.ndarray | None = np.zeros(3)
     orders: set[int | None] = set()
+    curve_models: list[str] = []
     index = -1
     # Not a for loop: it would hold the last block while the next one is decoded.
     # Once for the whole walk: entering it per block cost as much as a tiny block's sums.
@@ -632,6 +633,9 @@ def _account(blocks: Iterator[_Block], file_size: int, codebook: Codebook | None
                          block_counts * information)
             if curve is not None:
                 curve.add(block.byte_costs)
+                name = ORDER0 if block.sequential is None else block.sequential.name
+                if name not in curve_models:
+                    curve_models.append(name)
             payload += block.payload_bits
             for found, seen in ((model, models), (block.coder, coders)):
                 if found not in seen:
@@ -721,5 +725,5 @@ def _account(blocks: Iterator[_Block], file_size: int, codebook: Codebook | None
         context_order=order,
         learning_cost=learning,
         curve=None if curve is None else curve.result(
-            entropy_bits / n if n else 0.0, "; ".join(models) if models else "none"),
+            entropy_bits / n if n else 0.0, "+".join(curve_models) or ORDER0),
     )

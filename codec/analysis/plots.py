@@ -15,10 +15,12 @@ import os
 
 import numpy as np
 
+from .curve import LearningCurve
 from .experiments import Comparison, Sweep
+from .ladder import Ladder
 
 __all__ = ["FORMATS", "PlottingUnavailable", "check_available", "check_path", "plot_comparison",
-           "plot_sweep"]
+           "plot_ladder", "plot_learning_curve", "plot_sweep"]
 
 #: The suffixes a picture may have.
 FORMATS = (".png", ".svg", ".pdf")
@@ -150,4 +152,54 @@ def plot_sweep(result: Sweep, target, /, *,
     axes.set_title(f"{_short(result.name)}: Q_w = (1 - w) P + w R, R = {_short(result.toward)}")
     axes.grid(alpha=0.3)
     axes.legend(loc="upper left")
+    _save(figure, target, format)
+
+
+def plot_learning_curve(curve: LearningCurve, target, /, *, name: str | None = None,
+                        format: str | None = None) -> None:
+    """Write the learning curve's picture: the bits each stretch of the file cost its model,
+    and the running loss, against the position in the file, beside the order-0 entropy.
+    *target* is as for :func:`plot_comparison`."""
+    figure_class = _figure_class()
+    figure = figure_class(figsize=(8, 4.5), layout="constrained")
+    axes = figure.add_subplot()
+    starts = np.concatenate(([0], curve.ends[:-1]))
+    axes.stairs(curve.bits_per_byte, np.concatenate((starts, curve.ends[-1:])),
+                color="tab:blue", alpha=0.6, label="bits per byte in each stretch")
+    axes.plot(curve.ends, curve.running, color="tab:red",
+              label="running loss: bits per byte so far")
+    axes.axhline(curve.entropy, color="grey", linestyle="--",
+                 label=f"order-0 entropy H(P) = {curve.entropy:.3f}")
+    axes.set_xlabel("position in the file (bytes)")
+    axes.set_ylabel("bits per byte")
+    axes.set_ylim(0, max(8.0, float(curve.bits_per_byte.max(initial=0)) * 1.05))
+    axes.set_xlim(0, max(int(curve.ends[-1]), 1))
+    title = curve.model if name is None else f"{_short(name)}, {curve.model}"
+    axes.set_title(f"{title}: the learning curve, {curve.running[-1]:.3f} bits per byte "
+                   "in all")
+    axes.grid(alpha=0.3)
+    axes.legend(loc="upper right")
+    _save(figure, target, format)
+
+
+def plot_ladder(result: Ladder, target, /, *, format: str | None = None) -> None:
+    """Write the ladder's picture: a bar per rung, its bits per byte, top to bottom, with
+    the standard library's compressors in grey.  *target* is as for
+    :func:`plot_comparison`."""
+    figure_class = _figure_class()
+    rungs = result.rungs
+    figure = figure_class(figsize=(7, 0.9 + 0.42 * len(rungs)), layout="constrained")
+    axes = figure.add_subplot()
+    places = np.arange(len(rungs))[::-1]
+    values = [rung.bits_per_byte for rung in rungs]
+    colours = ["tab:grey" if rung.reference else "tab:blue" for rung in rungs]
+    axes.barh(places, values, color=colours)
+    for place, value in zip(places, values, strict=True):
+        axes.annotate(f"{value:.3f}", (value, place), textcoords="offset points",
+                      xytext=(4, -4), fontsize=8)
+    axes.set_yticks(places, [rung.name for rung in rungs])
+    axes.set_xlabel("bits per byte (grey: gzip, bzip2, xz)")
+    axes.set_xlim(0, max(values, default=8) * 1.15)
+    axes.set_title(f"{_short(result.name)}: the ladder ({result.original_size:,} bytes)")
+    axes.grid(axis="x", alpha=0.3)
     _save(figure, target, format)

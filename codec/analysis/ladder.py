@@ -1,0 +1,118 @@
+"""The ladder: one file coded by every model, from order 0 up to context mixing, with
+gzip, bzip2 and xz beside them.
+
+Each rung is a real encoding. It is compressed, measured and decoded back, and it must
+give the file's bytes again. On text the huffkit rungs go down step by step. Each rung
+predicts from more context than the one above it, so it pays less cross-entropy for
+each byte.
+"""
+
+from __future__ import annotations
+
+import bz2
+import lzma
+import time
+import zlib
+from collections.abc import Callable, Sequence
+from dataclasses import asdict, dataclass
+
+from .._buffers import byte_view
+from .._errors import releasing_views
+from ..models.sequential import MODELS
+from ..stream.compressor import compress
+from ..stream.decompressor import decompress
+
+__all__ = ["LADDER", "REFERENCES", "Ladder", "Rung", "ladder"]
+
+Codec = tuple[Callable[[bytes], bytes], Callable[[bytes], bytes]]
+
+
+def _huffkit(**options) -> Codec:
+    return (lambda data: compress(data, **options)), decompress
+
+
+def _sequential(name: str) -> Codec:
+    return (lambda data: compress(data, model=name)), decompress
+
+
+#: The huffkit rungs, top to bottom: each name as ``huffkit ladder --json`` gives it, a
+#: line saying what it is, and its codec.
+LADDER: dict[str, tuple[str, Codec]] = {
+    "order0-huffman": ("order 0, a Huffman code per block", _huffkit()),
+    "order0-ans": ("order 0, rANS per block", _huffkit(coder="ans")),
+    **{name: (model.summary, _sequential(name)) for name, model in MODELS.items()
+       if name != "adaptive0"},
+}
+
+#: The reference rungs: the standard library's compressors at their strongest settings.
+REFERENCES: dict[str, tuple[str, Codec]] = {
+    "gzip": ("gzip -9 (zlib: LZ77 and Huffman codes)",
+             (lambda data: zlib.compress(data, 9), zlib.decompress)),
+    "bzip2": ("bzip2 -9 (the Burrows-Wheeler transform)",
+              (lambda data: bz2.compress(data, 9), bz2.decompress)),
+    "xz": ("xz -9 (LZMA)", (lambda data: lzma.compress(data, preset=9), lzma.decompress)),
+}
+
+
+@dataclass(frozen=True)
+class Rung:
+    """One coding of the file: its size, and the time it took each way."""
+
+    name: str
+    description: str
+    reference: bool  # a standard-library compressor, not one of huffkit's models
+    compressed_size: int
+    bits_per_byte: float
+    compress_seconds: float
+    decompress_seconds: float
+
+
+@dataclass(frozen=True)
+class Ladder:
+    """Every rung of one file (see :func:`ladder`)."""
+
+    name: str
+    original_size: int
+    rungs: tuple[Rung, ...]
+
+    def __getitem__(self, name: str) -> Rung:
+        for rung in self.rungs:
+            if rung.name == name:
+                return rung
+        raise KeyError(name)
+
+    def to_dict(self) -> dict:
+        return {"file": self.name, "original_size": self.original_size,
+                "rungs": [asdict(rung) for rung in self.rungs]}
+
+
+@releasing_views
+def ladder(data, /, *, name: str = "data", rungs: Sequence[str] | None = None,
+           references: bool = True) -> Ladder:
+    """Code *data* (bytes-like) with each model of *rungs* (every rung of ``LADDER`` by
+    default), and with gzip, bzip2 and xz too unless *references* is false.  Every coding
+    is decoded back and checked against *data*.  The rungs keep the order they are given.
+    """
+    with byte_view(data) as view:
+        original = bytes(view)
+    chosen = list(LADDER) if rungs is None else list(rungs)
+    known = {**LADDER, **REFERENCES}
+    for rung in chosen:
+        if rung not in known:
+            raise ValueError(f"unknown rung {rung!r}: choose from {', '.join(known)}")
+    if references:
+        chosen += [rung for rung in REFERENCES if rung not in chosen]
+    results = []
+    for rung in chosen:
+        description, (encode, decode) = known[rung]
+        started = time.perf_counter()
+        packed = encode(original)
+        middle = time.perf_counter()
+        unpacked = decode(packed)
+        ended = time.perf_counter()
+        if unpacked != original:  # pragma: no cover - a bug, not a user's error
+            raise AssertionError(f"the {rung} rung did not give the data back")
+        results.append(Rung(rung, description, rung in REFERENCES, len(packed),
+                            8 * len(packed) / len(original) if original else 0.0,
+                            middle - started, ended - middle))
+    return Ladder(name, len(original), tuple(results))
