@@ -42,6 +42,8 @@ from huffkit.format.layout import (
     BLOCK_HUFFMAN_COMPACT,
     BLOCK_HUFFMAN_REUSE,
     BLOCK_HUFFMAN_SHARED,
+    BLOCK_LAST,
+    BLOCK_MODEL,
     FRAME_HEADER_SIZE,
 )
 from huffkit.kernels import backend as kernel_backend
@@ -140,6 +142,13 @@ def _samples() -> dict[str, Sample]:
         "ans-referenced": Sample(_MODEL_TEXT[:60], compress(_MODEL_TEXT[:60], codebook=_MODEL,
                                                             coder="ans", embed_codebook=False,
                                                             block_size=25), _MODEL),
+        # Sequential models (FORMAT.md 18): model blocks, and one that is a frame's last.
+        # (Blocks long enough for contexts to repeat: in a block where none does, every
+        # prediction is 1/2 and adaptive2 and adaptive3 write the same payload, so a flip of
+        # the order byte would decode to the same bytes.)
+        "model-adaptive2": Sample(_TEXT[:64], compress(_TEXT[:64], model="adaptive2",
+                                                       block_size=32)),
+        "model-adaptive1-last": Sample(_TEXT[:40], compress(_TEXT[:40], model="adaptive1")),
     }
 
 
@@ -185,6 +194,10 @@ def test_samples_have_the_intended_structure():
                          [(ans_shared, 25, 1), (ans_shared, 25, 1), (ans_shared, 10, 1)]),
         "ans-referenced": ("ans", "bytes", "referenced",
                            [(ans_shared, 25, 1), (ans_shared, 25, 1), (ans_shared, 10, 1)]),
+        "model-adaptive2": ("arithmetic", "bytes", None,
+                            [(BLOCK_MODEL, 32, 1), (BLOCK_MODEL, 32, 1)]),
+        "model-adaptive1-last": ("arithmetic", "bytes", None,
+                                 [(BLOCK_MODEL | BLOCK_LAST, 40, 1)]),
     }
     # The pairs samples end with a single byte; the utf8 ones hold characters of 1 to 4 bytes.
     assert len(_PAIRS) % 2 == 1 and len(_PAIRS[:41]) % 2 == 1

@@ -94,6 +94,15 @@ static inline Py_ssize_t bits_written(const BitDecoder *d) {
     return d->read - 3;
 }
 
+/* Whether the payload ends as an encoder ends it, once bits_written matched its length: its
+ * last byte (x's top byte now; the 3 below it were read past the end) is the one finish_bits
+ * writes for the interval the decoder ended with.  Any other last byte may decode the same
+ * bits, but no encoder wrote it: a damaged byte that would otherwise go unnoticed. */
+static inline int ends_as_written(const BitDecoder *d) {
+    const uint32_t top = (d->low >> 24) + ((d->low & 0xFFFFFFu) != 0);
+    return (d->x >> 24) == top;
+}
+
 /* What a bit costs, in bits, coded with p (of a 1, in 1/65536): -log2 of the probability the
  * coder gave the bit that came.  A model's loss is the sum over its bits. */
 static inline double bit_cost(uint32_t p, int bit) {

@@ -139,6 +139,7 @@ PyObject *hk_sequential_decode(PyObject *self, PyObject *args) {
     if (!table)
         goto done;
     Py_ssize_t written;
+    int canonical;
     Py_BEGIN_ALLOW_THREADS
     uint8_t *dst = out.buf;
     BitDecoder d = start_bits(payload.buf, payload.len);
@@ -154,10 +155,14 @@ PyObject *hk_sequential_decode(PyObject *self, PyObject *args) {
         dst[i] = (uint8_t)node;
     }
     written = bits_written(&d);
+    canonical = ends_as_written(&d);
     Py_END_ALLOW_THREADS
     if (written != payload.len)
         PyErr_Format(PyExc_ValueError, "the coded bits take %zd bytes, but the payload has %zd",
                      written, payload.len);
+    else if (!canonical)
+        PyErr_SetString(PyExc_ValueError, "the payload's last byte is not the one its coder "
+                                          "ends with");
     else
         result = Py_NewRef(Py_None);
 done:

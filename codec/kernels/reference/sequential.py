@@ -13,7 +13,7 @@ import math
 
 import numpy as np
 
-__all__ = ["ORDER_MOST", "bit_cost", "sequential_costs", "sequential_decode", "sequential_encode"]
+__all__ = ["ORDER_MOST", "bit_cost", "check_end", "sequential_costs", "sequential_decode", "sequential_encode"]
 
 ORDER_MOST = 3
 _TABLE_BITS_MOST = 22
@@ -21,10 +21,6 @@ _LIMIT = 255
 _RECIPROCAL = [131072 // (2 * n + 3) for n in range(_LIMIT + 1)]  # 65536 / (n + 1.5)
 _FRESH = 1 << 31  # a probability of 1/2, nothing seen
 _MASK32 = 0xFFFFFFFF
-
-
-def _table_bits(order: int) -> int:
-    return 8 if order == 0 else 16 if order == 1 else _TABLE_BITS_MOST
 
 
 def _predict(entry: int) -> int:
@@ -49,11 +45,19 @@ def _context_base(data, i: int, order: int) -> int:
     return (h >> (32 - (_TABLE_BITS_MOST - 8))) << 8
 
 
-def _new_table(order: int) -> list[int]:
+class _Table(dict):
+    """A model's table, every entry 1/2 (having seen nothing) until it is written: the
+    C kernel's array of 2^22 entries, without making a list of 4 million to code 40 bytes."""
+
+    def __missing__(self, index: int) -> int:
+        return _FRESH
+
+
+def _new_table(order: int) -> _Table:
     """The order-*order* model's fresh table: every entry 1/2, having seen nothing."""
     if not 0 <= order <= ORDER_MOST:
         raise ValueError(f"order must be 0 to {ORDER_MOST}")
-    return [_FRESH] * (1 << _table_bits(order))
+    return _Table()
 
 
 def _split(low: int, high: int, entry: int) -> int:
@@ -123,10 +127,20 @@ def sequential_decode(payload: bytes, count: int, order: int) -> bytes:
             table[base + node] = _update(entry, bit)
             node = node << 1 | bit
         out[i] = node & 0xFF
-    if read - 3 != len(payload):
-        raise ValueError(f"the coded bits take {read - 3} bytes, but the payload has "
-                         f"{len(payload)}")
+    check_end(read, len(payload), low, x)
     return bytes(out)
+
+
+def check_end(read: int, size: int, low: int, x: int) -> None:
+    """A ValueError unless the payload of *size* bytes ends as the encoder ends it: the
+    decoder took *read* bytes, the 4 it started with and those past the end included (read
+    - 3 is the encoder's count), and the last byte is the one the encoder writes for the
+    interval [low, ...] it ended with (x's top byte; the 3 below it were read past the end).
+    Any other last byte may decode the same bits, but no encoder wrote it."""
+    if read - 3 != size:
+        raise ValueError(f"the coded bits take {read - 3} bytes, but the payload has {size}")
+    if x >> 24 != (low >> 24) + (1 if low & 0xFFFFFF else 0):
+        raise ValueError("the payload's last byte is not the one its coder ends with")
 
 
 def sequential_costs(data: bytes, order: int) -> np.ndarray:
