@@ -13,7 +13,8 @@ import math
 
 import numpy as np
 
-__all__ = ["ORDER_MOST", "bit_cost", "check_end", "sequential_costs", "sequential_decode", "sequential_encode"]
+__all__ = ["ORDER_MOST", "bit_cost", "check_end", "sequential_costs", "sequential_decode",
+           "sequential_encode"]
 
 ORDER_MOST = 3
 _TABLE_BITS_MOST = 22
