@@ -4,12 +4,15 @@ from __future__ import annotations
 
 import json
 import math
+import os
 
 import click
 
 import huffkit
+from huffkit.analysis import plots
 
 from ._codebooks import symbol_label
+from ._experiments import _draw
 from ._main import (
     _CONTEXT,
     CliError,
@@ -61,20 +64,21 @@ def _check_curve_path(curve_path: str | None) -> None:
     """Refuse a picture's name, or a missing matplotlib, before the work."""
     if curve_path is None:
         return
-    from huffkit.analysis import plots
     try:
         plots.check_path(curve_path)
         plots.check_available()
     except (ValueError, ImportError) as error:
         raise click.UsageError(str(error)) from None
+    if os.path.lexists(curve_path):  # -f means something else here: never overwrite
+        raise CliError(f"{curve_path} already exists; remove it or name another picture")
 
 
 def _draw_curve(ledger: huffkit.Ledger, name: str, curve_path: str | None,
                 as_json: bool) -> None:
     if curve_path is None:
         return
-    from huffkit.analysis import plots
-    plots.plot_learning_curve(ledger.curve, curve_path, name=name)
+    _draw(curve_path, False, lambda target, format: plots.plot_learning_curve(
+        ledger.curve, target, name=name, format=format))
     if not as_json:
         click.echo(f"  learning curve drawn to {curve_path}")
 
@@ -119,9 +123,9 @@ def analyze(file, block_size, max_code_length, codebook, embed, coder, alphabet,
     check_model_options(model, codebook)
     if not embed and codebook is None:
         raise click.UsageError("--no-embed needs --codebook")
-    _check_curve_path(curve_path)
 
     def account() -> int:
+        _check_curve_path(curve_path)
         data = read_whole(file, force, compressed=False)
         ledger = huffkit.analyze(data, block_size=block_size, max_code_length=max_code_length,
                                  codebook=codebook, embed_codebook=embed, coder=coder,
@@ -148,9 +152,9 @@ def inspect(file, codebook, as_json, curve_path, base, per_symbol, per_block, fo
     file = n·H(P) + n·D(P||Q) + rounding + container; for a file coded by a
     sequential model, file = loss + coding overhead + model + container."""
     model = load_codebook(codebook)
-    _check_curve_path(curve_path)
 
     def account() -> int:
+        _check_curve_path(curve_path)
         data = read_whole(file, force, compressed=True)
         ledger = huffkit.inspect(data, codebook=model, base=_BASES[base],
                                  per_symbol=per_symbol, blocks=per_block,

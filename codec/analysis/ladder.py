@@ -40,8 +40,7 @@ def _sequential(name: str) -> Codec:
 LADDER: dict[str, tuple[str, Codec]] = {
     "order0-huffman": ("order 0, a Huffman code per block", _huffkit()),
     "order0-ans": ("order 0, rANS per block", _huffkit(coder="ans")),
-    **{name: (model.summary, _sequential(name)) for name, model in MODELS.items()
-       if name != "adaptive0"},
+    **{name: (model.summary, _sequential(name)) for name, model in MODELS.items()},
 }
 
 #: The reference rungs: the standard library's compressors at their strongest settings.
