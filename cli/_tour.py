@@ -16,6 +16,7 @@ import click
 import numpy as np
 
 import huffkit
+import huffkit.analysis.ladder
 import huffkit.corpora
 from huffkit.analysis import plots
 
@@ -145,6 +146,43 @@ def _sweep(folder: str | None) -> None:
         click.echo(f"picture: {name}")
 
 
+#: The tour's rungs: order 0, then more and more context (those this version has).
+_TOUR_RUNGS = ("order0-huffman", "order0-ans", "order1", "adaptive1", "order2", "adaptive2",
+               "adaptive3", "cm")
+
+
+def _context(folder: str | None) -> None:
+    target = "english.txt"
+    _heading(f"6. Context: a model's cross-entropy loss is the file's size ({target})")
+    data = huffkit.corpora.path(target).read_bytes()
+    rungs = [name for name in _TOUR_RUNGS if name in huffkit.analysis.ladder.LADDER]
+    result = huffkit.ladder(data, name=target, rungs=rungs)
+    click.echo("Each rung predicts each byte from more of the bytes before it; an arithmetic "
+               "coder then\nspends -log2 q(byte | bytes before) bits on it. Every rung is a "
+               "real file, decoded back:")
+    for rung in result.rungs:
+        click.echo(f"  {rung.name:<15} {rung.compressed_size:>7,} bytes "
+                   f"{rung.bits_per_byte:>6.3f} bits per byte")
+    ledger = huffkit.analyze(data, model="adaptive2", curve=100)
+    click.echo(f"\n$ huffkit analyze --model adaptive2 {target}")
+    for line in report(target, ledger):
+        click.echo(f"  {line}" if line else "")
+    n = ledger.symbols
+    click.echo(f"\nThe model's loss, L = -(1/n) Σ log2 q(x_i | x_<i) = "
+               f"{ledger.cross_entropy:.3f} bits per byte, is the\ncross-entropy a "
+               f"classifier is trained on. Here it is the file, to "
+               f"{abs(ledger.coding_overhead):.1f} bits of {ledger.loss_bits:,.0f}.\n"
+               f"The model starts knowing nothing: learning cost it "
+               f"{ledger.learning_cost:,.0f} bits over n·Ĥ_2 = "
+               f"{ledger.conditional_entropies[1] * n:,.0f},\nwhat the file's own "
+               "statistics would cost if they were known in advance (a static model\n"
+               "pays for that in its table).")
+    if folder is not None:
+        name = os.path.join(folder, "learning-curve.png")
+        plots.plot_learning_curve(ledger.curve, name, name=target)
+        click.echo(f"picture: {name} (bits per byte along the file: the training curve)")
+
+
 def _picture_folder(requested: str | None) -> str | None:
     """Where the tour draws, or None (with a word on how to get pictures) without matplotlib."""
     try:
@@ -174,6 +212,7 @@ def tour(pictures) -> int:
     folder = _picture_folder(pictures)
     _compare(folder)
     _sweep(folder)
+    _context(folder)
     if folder is not None:
         click.echo(f"\nThe pictures are in {folder}")
     click.echo(f"\n{_RULE}\nTry it on your own files:\n"
@@ -185,5 +224,8 @@ def tour(pictures) -> int:
                "  huffkit compare FILE... --plot matrix.png    every file against every model\n"
                "  huffkit sweep FILE --plot sweep.png          waste against KL divergence\n"
                "  huffkit analyze --blocks FILE                blocks that follow the data\n"
+               "  huffkit ladder FILE --plot ladder.png        every model, gzip, bzip2, xz\n"
+               "  huffkit analyze --model adaptive2 FILE       the ledger of a model's loss\n"
+               "  huffkit inspect FILE.huf --curve curve.png   its learning curve\n"
                "  huffkit bench FILE                           speed beside zlib and bitarray")
     return 0
