@@ -376,6 +376,36 @@ def sequential_costs(data, order: int) -> np.ndarray:
     return costs
 
 
+#: The orders the static model takes (see ``reference.static_model``).
+STATIC_ORDERS = reference.STATIC_ORDERS
+static_model_memory = reference.static_model_memory
+
+
+def static_encode(data, order: int) -> tuple[bytes, bytes]:
+    """*data* coded with its static order-*order* model: (the model, the payload) (see
+    ``reference.static_encode``)."""
+    return _ckernels.static_encode(data, order)
+
+
+def static_decode(model, payload, count: int, order: int) -> bytes:
+    """*count* bytes decoded with the static order-*order* model *model* (see
+    ``reference.static_decode``)."""
+    if count < 0:
+        raise ValueError("count must not be negative")
+    out = bytearray(count)
+    _ckernels.static_decode(model, payload, count, order, out)
+    return bytes(out)
+
+
+def static_costs(model, data, order: int) -> np.ndarray:
+    """What each byte of *data* costs under the static model *model*, in bits (see
+    ``reference.static_costs``)."""
+    with memoryview(data) as view:
+        costs = np.empty(view.nbytes, dtype=np.float64)
+    _ckernels.static_costs(model, data, order, costs)
+    return costs
+
+
 def compact_symbol_counts(lengths: np.ndarray) -> list[int]:
     """How often each run-length symbol codes these 256 *lengths* (see ``reference``)."""
     return _ckernels.compact_symbol_counts(np.ascontiguousarray(lengths, dtype=np.uint8))

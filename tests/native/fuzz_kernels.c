@@ -31,6 +31,7 @@
 #include "../../codec/kernels/c/rans_decode.c"
 #include "../../codec/kernels/c/rans_runs.c"
 #include "../../codec/kernels/c/sequential.c"
+#include "../../codec/kernels/c/static_model.c"
 #include "../../codec/kernels/c/varints.c"
 #include "../../codec/kernels/c/splitter.c"
 #include "../../codec/kernels/c/join.c"
@@ -762,6 +763,72 @@ static void fuzz_frequencies(Recipe *r) {
     Py_DECREF(result);
 }
 
+/* -- mode 7 (bit 6): the static order-k model (static_encode, static_decode) ----------- */
+
+/* Data from the recipe (a few symbols, or any byte, in runs), coded: it must decode to
+ * itself, and its costs be found; then the model or the payload damaged (bits flipped, cut,
+ * lengthened) or replaced by raw recipe bytes, which must decode to some bytes or raise the
+ * ValueError the kernel documents, as must the costs of the data under the damaged model. */
+static void fuzz_static(Recipe *r) {
+    static uint8_t data[4096], model[65536 + 8], payload[16384];
+    const int order = (int)take(r) % 4;
+    const Py_ssize_t n = pick(r, sizeof data + 1);
+    const unsigned alphabet = 1 + pick(r, 256), run = 1 + pick(r, 8);
+    for (Py_ssize_t i = 0; i < n; i++)
+        data[i] = i % run && i ? data[i - 1] : (uint8_t)(take(r) % alphabet);
+    PyObject *coded = call(hk_static_encode, Py_BuildValue("(y#i)", data, n, order), 1,
+                           "static_encode");
+    Py_ssize_t model_len = PyBytes_GET_SIZE(PyTuple_GET_ITEM(coded, 0));
+    Py_ssize_t payload_len = PyBytes_GET_SIZE(PyTuple_GET_ITEM(coded, 1));
+    expect(model_len <= 65536 && payload_len <= (Py_ssize_t)sizeof payload,
+           "static_encode wrote more than the fuzzer keeps");
+    memcpy(model, PyBytes_AS_STRING(PyTuple_GET_ITEM(coded, 0)), (size_t)model_len);
+    memcpy(payload, PyBytes_AS_STRING(PyTuple_GET_ITEM(coded, 1)), (size_t)payload_len);
+    Py_DECREF(coded);
+    const unsigned damage = take(r) % 6;
+    if (damage == 1 || damage == 2) {  /* flip bits of the model, or of the payload */
+        uint8_t *target = damage == 1 ? model : payload;
+        const Py_ssize_t len = damage == 1 ? model_len : payload_len;
+        for (unsigned k = 1 + take(r) % 4; k && len; k--)
+            target[pick(r, (unsigned)len)] ^= (uint8_t)(1 << take(r) % 8);
+    } else if (damage == 3) {  /* cut the model or lengthen it */
+        if (take(r) & 1)
+            model_len = pick(r, (unsigned)model_len);
+        else
+            for (unsigned k = 1 + take(r) % 4; k; k--)
+                model[model_len++] = (uint8_t)take(r);
+    } else if (damage == 4) {  /* a model of raw recipe bytes */
+        model_len = pick(r, 200);
+        for (Py_ssize_t k = 0; k < model_len; k++)
+            model[k] = (uint8_t)take(r);
+    } else if (damage == 5) {  /* the rest of the recipe as the model, a count from it too */
+        model_len = (Py_ssize_t)(r->n < 65536 ? r->n : 65536);
+        memcpy(model, r->p, (size_t)model_len);
+        r->n = 0;
+    }
+    PyObject *out = PyByteArray_FromStringAndSize(NULL, n);
+    PyObject *result = call(hk_static_decode,
+                            Py_BuildValue("(y#y#niO)", model, model_len, payload, payload_len,
+                                          n, order, out),
+                            !damage, "static_decode");
+    if (!damage)
+        expect(!memcmp(PyByteArray_AS_STRING(out), data, (size_t)n),
+               "static_decode gave other bytes");
+    Py_XDECREF(result);
+    Py_DECREF(out);
+    PyObject *costs = PyByteArray_FromStringAndSize(NULL, 8 * n);
+    result = call(hk_static_costs,
+                  Py_BuildValue("(y#y#iO)", model, model_len, data, n, order, costs), !damage,
+                  "static_costs");
+    if (result) {
+        const double *cost = (const double *)PyByteArray_AS_STRING(costs);
+        for (Py_ssize_t i = 0; i < n; i++)
+            expect(cost[i] >= 0 && cost[i] <= 8 * 16, "a byte's cost out of range");
+    }
+    Py_XDECREF(result);
+    Py_DECREF(costs);
+}
+
 /* -- libFuzzer's entry points ----------------------------------------------------------- */
 
 int LLVMFuzzerInitialize(int *argc, char ***argv) {
@@ -787,6 +854,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *input, size_t size) {
     default:
         if (input[0] & 0x80)
             fuzz_frequencies(&recipe);
+        else if (input[0] & 0x40)
+            fuzz_static(&recipe);
         else
             fuzz_varints(&recipe);
     }

@@ -452,6 +452,11 @@ HK_SHARED PyObject *hk_sequential_encode(PyObject *self, PyObject *args);
 HK_SHARED PyObject *hk_sequential_decode(PyObject *self, PyObject *args);
 HK_SHARED PyObject *hk_sequential_costs(PyObject *self, PyObject *args);
 
+/* static_model.c */
+HK_SHARED PyObject *hk_static_encode(PyObject *self, PyObject *args);
+HK_SHARED PyObject *hk_static_decode(PyObject *self, PyObject *args);
+HK_SHARED PyObject *hk_static_costs(PyObject *self, PyObject *args);
+
 /* varints.c */
 HK_SHARED PyObject *hk_pack_varints(PyObject *self, PyObject *args);
 HK_SHARED PyObject *hk_parse_varints(PyObject *self, PyObject *args);

@@ -35,6 +35,12 @@ static PyMethodDef methods[] = {
      "sequential_decode(payload, count, order, out) -> None."},
     {"sequential_costs", hk_sequential_costs, METH_VARARGS,
      "sequential_costs(data, order, costs) -> None: each byte's cost in bits (float64)."},
+    {"static_encode", hk_static_encode, METH_VARARGS,
+     "static_encode(data, order) -> (model, payload): data coded with its static order-k model."},
+    {"static_decode", hk_static_decode, METH_VARARGS,
+     "static_decode(model, payload, count, order, out) -> None."},
+    {"static_costs", hk_static_costs, METH_VARARGS,
+     "static_costs(model, data, order, costs) -> None: each byte's cost in bits (float64)."},
     {"read_compact_frequencies", hk_read_compact_frequencies, METH_VARARGS,
      "read_compact_frequencies(buffer, pos, alphabet_size) -> None or (listed, freqs, "
      "precision, end)."},

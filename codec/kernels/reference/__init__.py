@@ -33,6 +33,13 @@ from .rans import (
 )
 from .sequential import sequential_costs, sequential_decode, sequential_encode
 from .split import merge_cells
+from .static_model import (
+    STATIC_ORDERS,
+    static_costs,
+    static_decode,
+    static_encode,
+    static_model_memory,
+)
 from .tables import (
     canonical_codes,
     compact_symbol_counts,
@@ -48,6 +55,7 @@ from .tables import (
 __all__ = [
     "ANS_LOWER_BOUND",
     "LONGEST_DECODABLE_CODE",
+    "STATIC_ORDERS",
     "ans_decode",
     "ans_decode_counted",
     "ans_encode",
@@ -79,6 +87,10 @@ __all__ = [
     "sequential_costs",
     "sequential_decode",
     "sequential_encode",
+    "static_costs",
+    "static_decode",
+    "static_encode",
+    "static_model_memory",
     "stream_ranges",
     "write_compact_frequencies",
     "write_compact_table",
