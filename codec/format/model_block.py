@@ -44,6 +44,7 @@ class ModelBlockHeader:
     shared: bool = False  # (no frame codebook, no code reused: what other blocks say)
     reused: bool = False
     listed: None = None
+    memory: int = 0  # the most its model's tables take to decode it (bytes)
     size: int = dataclasses.field(init=False)
 
     def __post_init__(self) -> None:
@@ -89,8 +90,10 @@ def parse_model_block(buffer, pos: int, cursor: int, symbols: int, crc: int, *,
     if payload_size * 8 > symbols * _PAYLOAD_BITS_PER_BYTE + 8:
         raise FormatError(f"model block of {symbols} bytes claims a payload of "
                           f"{payload_size} bytes, more than any model could spend")
+    memory = model.memory(symbols, bytes(buffer[pos + stored[0]:pos + stored[1]]))
     return ModelBlockHeader(symbols, crc, model, stored,
-                            (cursor - pos, cursor - pos + payload_size), last, symbols)
+                            (cursor - pos, cursor - pos + payload_size), last, symbols,
+                            memory=memory)
 
 
 def check_model_memory(block: ModelBlockHeader, memory_limit: int | None) -> None:
@@ -98,7 +101,7 @@ def check_model_memory(block: ModelBlockHeader, memory_limit: int | None) -> Non
     output and its model's tables."""
     if memory_limit is None:
         return
-    needed = block.symbols + block.model.memory(block.symbols)
+    needed = block.symbols + block.memory
     if needed > memory_limit:
         raise MemoryLimitError(
             f"this {block.model.name} block needs {needed / (1 << 20):,.2f} MiB to decode "

@@ -11,7 +11,7 @@ Three kinds, each a block type of its own in the file (FORMAT.md, section 18):
 
 * ``adaptive0`` to ``adaptive3``: the adaptive order-k model. It stores nothing:
   it learns from the data as both sides code it.
-* ``order1``, ``order2``: the static order-k model. Counts from the whole block,
+* ``order1`` to ``order3``: the static order-k model. Counts from the whole block,
   stored in the file (the model's own bits), then fixed.
 * ``cm``: context mixing. Predictions from many contexts, mixed by a
   one-layer network that is trained online on the coding loss itself.
@@ -49,7 +49,8 @@ class SequentialModel:
     the payload; ``decode(stored, payload, count)`` the *count* bytes back, raising
     ``ValueError`` for a payload or a stored model that is not what an encoder wrote;
     ``costs(data, stored)`` what each byte cost the model, in bits (their sum is its
-    loss); ``memory(count)`` the bytes its tables take to code a block of *count* bytes.
+    loss); ``memory(count, stored)`` the most bytes its tables take to decode a block of
+    *count* bytes with that stored model.
     """
 
     name: str
@@ -60,7 +61,7 @@ class SequentialModel:
     encode: Callable[[bytes], tuple[bytes, bytes]]
     decode: Callable[[bytes, bytes, int], bytes]
     costs: Callable[[bytes, bytes], np.ndarray]
-    memory: Callable[[int], int]
+    memory: Callable[[int, bytes], int]
 
 
 def _adaptive(order: int) -> SequentialModel:
@@ -77,10 +78,51 @@ def _adaptive(order: int) -> SequentialModel:
         decode=lambda stored, payload, count: backend.kernels.sequential_decode(
             payload, count, order),
         costs=lambda data, stored: backend.kernels.sequential_costs(data, order),
-        memory=lambda count: table)
+        memory=lambda count, stored: table)
+
+
+def _leb128s(data: bytes, count: int) -> list[int] | None:
+    """The first *count* LEB128 numbers of *data*, or None if it does not start with them."""
+    numbers, value, shift = [], 0, 0
+    for byte in data:
+        value |= (byte & 0x7F) << shift
+        shift += 7
+        if byte < 0x80:
+            numbers.append(value)
+            if len(numbers) == count:
+                return numbers
+            value, shift = 0, 0
+        elif shift > 63:
+            return None
+    return None
+
+
+def _static_memory(count: int, stored: bytes) -> int:
+    """What reading a stored static model takes, from the contexts and pairs it declares
+    first (each at most what *count* bytes could hold: the kernel refuses more)."""
+    declared = _leb128s(stored, 2)
+    if declared is None:
+        return 0  # not a model: refused as soon as it is read
+    contexts, pairs = declared
+    return backend.kernels.static_model_memory(min(contexts, count + 1), min(pairs, count))
+
+
+def _static(order: int) -> SequentialModel:
+    context = "the byte before" if order == 1 else f"the {order} bytes before"
+    return SequentialModel(
+        name=f"order{order}", kind=KIND_STATIC, order=order,
+        summary=(f"static order {order}: the block's own statistics given {context}, "
+                 "counted first and stored in the file"),
+        stores=True,
+        encode=lambda data: backend.kernels.static_encode(data, order),
+        decode=lambda stored, payload, count: backend.kernels.static_decode(
+            stored, payload, count, order),
+        costs=lambda data, stored: backend.kernels.static_costs(stored, data, order),
+        memory=_static_memory)
 
 
 MODELS: dict[str, SequentialModel] = {model.name: model for model in (
+    *(_static(order) for order in (1, 2, 3)),
     *(_adaptive(order) for order in range(4)),
 )}
 

@@ -385,6 +385,8 @@ static int sm_read_model(SmModel *m, const uint8_t *in, Py_ssize_t len, Py_ssize
     if (bits_written(&m->d) != body)
         return sm_fail(m, "the model's coded bits take %zd bytes, but it has %zd",
                        bits_written(&m->d), body);
+    if (!ends_as_written(&m->d))
+        return sm_fail(m, "the model's last byte is not the one its coder ends with");
     return 0;
 }
 
@@ -730,6 +732,7 @@ PyObject *hk_static_decode(PyObject *self, PyObject *args) {
         goto done;
     int status = 0;  /* 0: done; 1: the model fails; 2: an empty context reached */
     Py_ssize_t written = 0;
+    int canonical = 1;
     Py_BEGIN_ALLOW_THREADS
     if (sm_read_model(&m, model.buf, model.len, count, order) < 0) {
         status = 1;
@@ -762,6 +765,7 @@ PyObject *hk_static_decode(PyObject *self, PyObject *args) {
             context = m.following[at];
         }
         written = bits_written(&d);
+        canonical = ends_as_written(&d);
     }
     Py_END_ALLOW_THREADS
     if (status == 1)
@@ -771,6 +775,9 @@ PyObject *hk_static_decode(PyObject *self, PyObject *args) {
     else if (written != payload.len)
         PyErr_Format(PyExc_ValueError, "the coded bits take %zd bytes, but the payload has %zd",
                      written, payload.len);
+    else if (!canonical)
+        PyErr_SetString(PyExc_ValueError, "the payload's last byte is not the one its coder "
+                                          "ends with");
     else
         result = Py_NewRef(Py_None);
 done:

@@ -158,6 +158,10 @@ class _Decoder:
         """The bytes the encoder wrote, as the decoder counts them."""
         return self.read - self.start - 3
 
+    def ends_as_written(self) -> bool:
+        """Whether the last byte is the one the encoder ends with (binary_coder.h)."""
+        return self.x >> 24 == (self.low >> 24) + (1 if self.low & 0xFFFFFF else 0)
+
 
 class _Adaptive:
     """The model's own probabilities: one for a context left empty, one per node for
@@ -366,6 +370,8 @@ def _read_model(model, count: int, order: int) -> _Model:
     if coder.written() != body:
         raise ValueError(f"the model's coded bits take {coder.written()} bytes, but it has "
                          f"{body}")
+    if not coder.ends_as_written():
+        raise ValueError("the model's last byte is not the one its coder ends with")
     return read
 
 
@@ -429,6 +435,8 @@ def static_decode(model: bytes, payload: bytes, count: int, order: int) -> bytes
     if coder.written() != len(payload):
         raise ValueError(f"the coded bits take {coder.written()} bytes, but the payload has "
                          f"{len(payload)}")
+    if not coder.ends_as_written():
+        raise ValueError("the payload's last byte is not the one its coder ends with")
     return bytes(out)
 
 
