@@ -394,6 +394,8 @@ def cm_encode(data) -> bytes:
 
 def cm_decode(payload, count: int) -> bytes:
     """*count* bytes decoded with the context-mixing model (see ``reference.cm_decode``)."""
+    if count < 0:
+        raise ValueError("count must not be negative")
     out = bytearray(count)
     _ckernels.cm_decode(payload, count, out)
     return bytes(out)
