@@ -20,6 +20,10 @@ from .reference.huffman import LONGEST_DECODABLE_CODE
 #: The compiler that built the kernels, and its version ("gcc 12.2.0", "clang 14.0.6 ...").
 COMPILER: str = _ckernels.COMPILER.strip()
 
+#: The cm model's largest tables, in bytes (see ``reference.context_mixing.CM_MEMORY``).
+CM_MEMORY: int = _ckernels.CM_MEMORY
+cm_memory = reference.cm_memory
+
 __all__ = ["ans_decode", "ans_decode_counted", "ans_encode", "count_distinct", "count_symbols",
            "decode_streams", "encode_streams"]
 
@@ -403,6 +407,34 @@ def static_costs(model, data, order: int) -> np.ndarray:
     with memoryview(data) as view:
         costs = np.empty(view.nbytes, dtype=np.float64)
     _ckernels.static_costs(model, data, order, costs)
+def cm_encode(data) -> bytes:
+    """*data* coded bit by bit with the context-mixing model (see ``reference.cm_encode``)."""
+    with memoryview(data) as view:
+        size = view.nbytes
+    # Room for a fair model (an eighth over), then for the worst: a bit costs 16 at most.
+    for room in (size + size // 8 + 64, 16 * size + 64):
+        out = np.empty(room, dtype=np.uint8)
+        written = _ckernels.cm_encode(data, out)
+        if written >= 0:
+            return out[:written].tobytes()
+    raise AssertionError("a bit costs at most 16 bits")  # pragma: no cover
+
+
+def cm_decode(payload, count: int) -> bytes:
+    """*count* bytes decoded with the context-mixing model (see ``reference.cm_decode``)."""
+    if count < 0:
+        raise ValueError("count must not be negative")
+    out = bytearray(count)
+    _ckernels.cm_decode(payload, count, out)
+    return bytes(out)
+
+
+def cm_costs(data) -> np.ndarray:
+    """What each byte of *data* costs the context-mixing model, in bits (see
+    ``reference.cm_costs``)."""
+    with memoryview(data) as view:
+        costs = np.empty(view.nbytes, dtype=np.float64)
+    _ckernels.cm_costs(data, costs)
     return costs
 
 

@@ -121,9 +121,22 @@ def _static(order: int) -> SequentialModel:
         memory=_static_memory)
 
 
+#: Context mixing (its order, 0, is the format's parameter: the model has none).
+CM = SequentialModel(
+    name="cm", kind=KIND_CM, order=0,
+    summary=("context mixing: orders 0 to 6, a word and a match model, mixed by a "
+             "one-layer network trained online on the coding loss; stores nothing"),
+    stores=False,
+    encode=lambda data: (b"", backend.kernels.cm_encode(data)),
+    decode=lambda stored, payload, count: backend.kernels.cm_decode(payload, count),
+    costs=lambda data, stored: backend.kernels.cm_costs(data),
+    memory=lambda count, stored: backend.kernels.cm_memory(count))
+
+
 MODELS: dict[str, SequentialModel] = {model.name: model for model in (
     *(_static(order) for order in (1, 2, 3)),
     *(_adaptive(order) for order in range(4)),
+    CM,
 )}
 
 

@@ -32,6 +32,7 @@
 #include "../../codec/kernels/c/rans_runs.c"
 #include "../../codec/kernels/c/sequential.c"
 #include "../../codec/kernels/c/static_model.c"
+#include "../../codec/kernels/c/context_mixing.c"
 #include "../../codec/kernels/c/varints.c"
 #include "../../codec/kernels/c/splitter.c"
 #include "../../codec/kernels/c/join.c"
@@ -763,7 +764,7 @@ static void fuzz_frequencies(Recipe *r) {
     Py_DECREF(result);
 }
 
-/* -- mode 7 (bit 6): the static order-k model (static_encode, static_decode) ----------- */
+/* -- mode 7 with 0x40 (not 0x20): the static order-k model (static_encode, _decode) --- */
 
 /* Data from the recipe (a few symbols, or any byte, in runs), coded: it must decode to
  * itself, and its costs be found; then the model or the payload damaged (bits flipped, cut,
@@ -827,6 +828,59 @@ static void fuzz_static(Recipe *r) {
     }
     Py_XDECREF(result);
     Py_DECREF(costs);
+/* -- mode 7 with 0x60: the cm model (context_mixing.c); 0x80 too: raw payloads ---------- */
+
+/*
+ * Raw: the bytes as a payload, decoded to a small count (each bit costs the model's whole
+ * step, so a large count only slows the fuzzer): a ValueError at most.  Else a round trip
+ * of up to 2 KiB the recipe writes (a byte from 0xC0 up repeats one 8 to 15 back, to feed the
+ * match model), the payload the model's loss to within 0.1% and 64 bits, then damaged.
+ */
+static void fuzz_cm(Recipe *r, int raw) {
+    static uint8_t data[2048], packed[16 * 2048 + 64];
+    if (raw) {
+        Py_ssize_t count = pick(r, 64);
+        PyObject *out = PyByteArray_FromStringAndSize(NULL, count);
+        Py_XDECREF(call(hk_cm_decode, Py_BuildValue("(y#nO)", r->p, (Py_ssize_t)r->n, count,
+                                                    out),
+                        0, "cm_decode"));
+        Py_DECREF(out);
+        return;
+    }
+    Py_ssize_t n = pick(r, sizeof data + 1);
+    for (Py_ssize_t i = 0; i < n; i++) {
+        unsigned v = take(r);
+        data[i] = v >= 0xC0 && i >= 16 ? data[i - 8 - (v & 7)] : (uint8_t)v;
+    }
+    PyObject *out = PyByteArray_FromStringAndSize(NULL, sizeof packed);
+    PyObject *written = call(hk_cm_encode, Py_BuildValue("(y#O)", data, n, out), 1,
+                             "cm_encode");
+    Py_ssize_t len = PyLong_AsSsize_t(written);
+    Py_DECREF(written);
+    expect(len > 0 && len <= (Py_ssize_t)sizeof packed, "cm_encode wrote nothing or too much");
+    memcpy(packed, PyByteArray_AS_STRING(out), (size_t)len);
+    Py_DECREF(out);
+
+    PyObject *costs = PyByteArray_FromStringAndSize(NULL, 8 * n);
+    Py_DECREF(call(hk_cm_costs, Py_BuildValue("(y#O)", data, n, costs), 1, "cm_costs"));
+    const double *cost = (const double *)PyByteArray_AS_STRING(costs);
+    double loss = 0;
+    for (Py_ssize_t i = 0; i < n; i++)
+        loss += cost[i];
+    Py_DECREF(costs);
+    expect(fabs(8.0 * (double)len - loss) <= loss * 0.001 + 64, "cm: payload is not the loss");
+
+    PyObject *back = PyByteArray_FromStringAndSize(NULL, n);
+    Py_DECREF(call(hk_cm_decode, Py_BuildValue("(y#nO)", packed, len, n, back), 1,
+                   "cm_decode"));
+    expect(!memcmp(PyByteArray_AS_STRING(back), data, (size_t)n), "cm decoded other bytes");
+    const Py_ssize_t whole = len;
+    if (damage(r, packed, &len) < whole) {
+        PyObject *result = call(hk_cm_decode, Py_BuildValue("(y#nO)", packed, len, n, back), 0,
+                                "cm_decode");
+        Py_XDECREF(result);
+    }
+    Py_DECREF(back);
 }
 
 /* -- libFuzzer's entry points ----------------------------------------------------------- */
@@ -852,10 +906,12 @@ int LLVMFuzzerTestOneInput(const uint8_t *input, size_t size) {
     case 5: fuzz_compact(&recipe); break;
     case 6: fuzz_compact_raw(&recipe); break;
     default:
-        if (input[0] & 0x80)
-            fuzz_frequencies(&recipe);
+        if ((input[0] & 0x60) == 0x60)
+            fuzz_cm(&recipe, input[0] & 0x80);
         else if (input[0] & 0x40)
             fuzz_static(&recipe);
+        else if (input[0] & 0x80)
+            fuzz_frequencies(&recipe);
         else
             fuzz_varints(&recipe);
     }

@@ -456,6 +456,11 @@ HK_SHARED PyObject *hk_sequential_costs(PyObject *self, PyObject *args);
 HK_SHARED PyObject *hk_static_encode(PyObject *self, PyObject *args);
 HK_SHARED PyObject *hk_static_decode(PyObject *self, PyObject *args);
 HK_SHARED PyObject *hk_static_costs(PyObject *self, PyObject *args);
+/* context_mixing.c */
+HK_SHARED PyObject *hk_cm_encode(PyObject *self, PyObject *args);
+HK_SHARED PyObject *hk_cm_decode(PyObject *self, PyObject *args);
+HK_SHARED PyObject *hk_cm_costs(PyObject *self, PyObject *args);
+HK_SHARED size_t hk_cm_memory(void);
 
 /* varints.c */
 HK_SHARED PyObject *hk_pack_varints(PyObject *self, PyObject *args);

@@ -70,6 +70,11 @@ static PyMethodDef methods[] = {
      "counts) -> None."},
     {"ans_decode", hk_ans_decode, METH_VARARGS,
      "ans_decode(words, states, count, freqs, cumulative, precision, width) -> bytes."},
+    {"cm_encode", hk_cm_encode, METH_VARARGS,
+     "cm_encode(data, out) -> bytes written, or -1 when out is too small."},
+    {"cm_decode", hk_cm_decode, METH_VARARGS, "cm_decode(payload, count, out) -> None."},
+    {"cm_costs", hk_cm_costs, METH_VARARGS,
+     "cm_costs(data, costs) -> None: each byte's cost in bits (float64) to the cm model."},
     {"crc32", hk_crc32, METH_VARARGS,
      "crc32(data, value=0, portable=False) -> zlib.crc32(data, value); portable: by tables "
      "alone, whatever the CPU offers."},
@@ -95,9 +100,13 @@ static struct PyModuleDef module = {
 PyMODINIT_FUNC PyInit__ckernels(void) {
     hk_crc32_init();
     PyObject *m = PyModule_Create(&module);
+    PyObject *cm_memory = PyLong_FromSize_t(hk_cm_memory());
     /* The wrappers size the pieces kernels' output from it (pieces_room). */
     if (m && (PyModule_AddIntConstant(m, "PIECE_OVERHEAD", PIECE_OVERHEAD) < 0
-              || PyModule_AddStringConstant(m, "COMPILER", HK_COMPILER) < 0))
+              || PyModule_AddStringConstant(m, "COMPILER", HK_COMPILER) < 0
+              /* the cm model's largest tables, in bytes (context_mixing.c) */
+              || PyModule_AddObjectRef(m, "CM_MEMORY", cm_memory) < 0))
         Py_CLEAR(m);
+    Py_XDECREF(cm_memory);
     return m;
 }

@@ -8,6 +8,7 @@ A kernel that exists only compiled, a faster way to do what a caller can do
 itself, answers None here, and the caller takes its own path.
 """
 
+from .context_mixing import CM_MEMORY, cm_costs, cm_decode, cm_encode, cm_memory
 from .counting import count_cells, count_distinct, count_symbols, crc32, join
 from .huffman import (
     LONGEST_DECODABLE_CODE,
@@ -54,6 +55,7 @@ from .tables import (
 
 __all__ = [
     "ANS_LOWER_BOUND",
+    "CM_MEMORY",
     "LONGEST_DECODABLE_CODE",
     "STATIC_ORDERS",
     "ans_decode",
@@ -61,6 +63,10 @@ __all__ = [
     "ans_encode",
     "ans_encode_pieces",
     "canonical_codes",
+    "cm_costs",
+    "cm_decode",
+    "cm_encode",
+    "cm_memory",
     "compact_symbol_counts",
     "count_cells",
     "count_distinct",
