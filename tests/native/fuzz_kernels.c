@@ -31,6 +31,7 @@
 #include "../../codec/kernels/c/rans_decode.c"
 #include "../../codec/kernels/c/rans_runs.c"
 #include "../../codec/kernels/c/sequential.c"
+#include "../../codec/kernels/c/probability_coder.c"
 #include "../../codec/kernels/c/varints.c"
 #include "../../codec/kernels/c/splitter.c"
 #include "../../codec/kernels/c/join.c"
