@@ -45,6 +45,12 @@ from .models.measures import (
     js_divergence,
     kl_divergence,
 )
+from .models.predicted import (
+    PredictedCode,
+    PredictedDecoder,
+    decode_with_probabilities,
+    encode_with_probabilities,
+)
 from .stream.compressor import HuffmanCompressor, compress
 from .stream.decompressor import HuffmanDecompressor, decompress
 from .stream.file import HuffmanFile, open
@@ -72,6 +78,8 @@ __all__ = [
     "HuffmanFile",
     "Ledger",
     "MemoryLimitError",
+    "PredictedCode",
+    "PredictedDecoder",
     "Sweep",
     "SymbolRow",
     "TruncatedError",
@@ -82,7 +90,9 @@ __all__ = [
     "compare",
     "compress",
     "cross_entropy",
+    "decode_with_probabilities",
     "decompress",
+    "encode_with_probabilities",
     "entropy",
     "frame_info",
     "inspect",
