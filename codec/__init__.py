@@ -47,6 +47,12 @@ from .models.measures import (
     js_divergence,
     kl_divergence,
 )
+from .models.predicted import (
+    PredictedCode,
+    PredictedDecoder,
+    decode_with_probabilities,
+    encode_with_probabilities,
+)
 from .stream.compressor import HuffmanCompressor, compress
 from .stream.decompressor import HuffmanDecompressor, decompress
 from .stream.file import HuffmanFile, open
@@ -77,6 +83,8 @@ __all__ = [
     "LearningCurve",
     "Ledger",
     "MemoryLimitError",
+    "PredictedCode",
+    "PredictedDecoder",
     "Rung",
     "Sweep",
     "SymbolRow",
@@ -88,7 +96,9 @@ __all__ = [
     "compare",
     "compress",
     "cross_entropy",
+    "decode_with_probabilities",
     "decompress",
+    "encode_with_probabilities",
     "entropy",
     "frame_info",
     "inspect",

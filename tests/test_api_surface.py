@@ -20,6 +20,9 @@ def test_public_names():
         "kl_divergence", "js_divergence", "binary_cross_entropy",
         # experiments
         "compare", "sweep", "Comparison", "Sweep",
+        # bring your own model
+        "encode_with_probabilities", "decode_with_probabilities", "PredictedCode",
+        "PredictedDecoder",
     ])
     for name in huffkit.__all__:
         assert hasattr(huffkit, name), name

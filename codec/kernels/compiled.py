@@ -16,6 +16,7 @@ from .._errors import FormatError
 from . import _ckernels, reference
 from .reference import split
 from .reference.huffman import LONGEST_DECODABLE_CODE
+from .reference.probability_coder import PROBABILITY_STATE_BYTES
 
 #: The compiler that built the kernels, and its version ("gcc 12.2.0", "clang 14.0.6 ...").
 COMPILER: str = _ckernels.COMPILER.strip()
@@ -436,6 +437,29 @@ def cm_costs(data) -> np.ndarray:
         costs = np.empty(view.nbytes, dtype=np.float64)
     _ckernels.cm_costs(data, costs)
     return costs
+def probability_encode(starts: np.ndarray, freqs: np.ndarray, precision: int) -> bytes:
+    """The payload coding each symbol with its own row's interval, in C (see
+    ``reference.probability_encode``)."""
+    starts = np.ascontiguousarray(starts, dtype=np.uint32)
+    out = np.empty(PROBABILITY_STATE_BYTES + 4 * starts.size, dtype=np.uint8)
+    start = _ckernels.probability_encode(starts, np.ascontiguousarray(freqs, dtype=np.uint32),
+                                         precision, out)
+    return out[start:].tobytes()
+
+
+def probability_decode(payload, cursor: np.ndarray, cumulative: np.ndarray,
+                       precision: int) -> np.ndarray:
+    """One symbol for each row of *cumulative*, decoded in C from where *cursor* stands (see
+    ``reference.probability_decode``)."""
+    rows, width = cumulative.shape
+    out = np.empty(rows, dtype=np.uint32)
+    try:
+        _ckernels.probability_decode(payload, cursor,
+                                     np.ascontiguousarray(cumulative, dtype=np.uint32),
+                                     width - 1, precision, out)
+    except ValueError as error:
+        raise FormatError(str(error)) from None
+    return out
 
 
 def compact_symbol_counts(lengths: np.ndarray) -> list[int]:

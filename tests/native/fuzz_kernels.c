@@ -33,6 +33,7 @@
 #include "../../codec/kernels/c/sequential.c"
 #include "../../codec/kernels/c/static_model.c"
 #include "../../codec/kernels/c/context_mixing.c"
+#include "../../codec/kernels/c/probability_coder.c"
 #include "../../codec/kernels/c/varints.c"
 #include "../../codec/kernels/c/splitter.c"
 #include "../../codec/kernels/c/join.c"
@@ -764,7 +765,7 @@ static void fuzz_frequencies(Recipe *r) {
     Py_DECREF(result);
 }
 
-/* -- mode 7 with 0x40 (not 0x20): the static order-k model (static_encode, _decode) --- */
+/* -- mode 7 with 0x40 (not 0x08, 0x20): the static order-k model (static_encode, ...) - */
 
 /* Data from the recipe (a few symbols, or any byte, in runs), coded: it must decode to
  * itself, and its costs be found; then the model or the payload damaged (bits flipped, cut,
@@ -828,7 +829,7 @@ static void fuzz_static(Recipe *r) {
     }
     Py_XDECREF(result);
     Py_DECREF(costs);
-/* -- mode 7 with 0x60: the cm model (context_mixing.c); 0x80 too: raw payloads ---------- */
+/* -- mode 7 with 0x60 (not 0x08): the cm model (context_mixing.c); 0x80: raw payloads - */
 
 /*
  * Raw: the bytes as a payload, decoded to a small count (each bit costs the model's whole
@@ -881,6 +882,103 @@ static void fuzz_cm(Recipe *r, int raw) {
         Py_XDECREF(result);
     }
     Py_DECREF(back);
+/* -- mode 7 with 0x48: the probability coder (probability_encode, _decode); 0x10: raw -- */
+
+#define MOST_PROBABILITY_ENTRIES (1 << 20)
+
+/*
+ * Rows of frequencies over 2 to 300 symbols (sometimes up to 65536) at a precision that
+ * holds them, each symbol at least 1 and the rest heaped on a few, the symbols steered;
+ * encoded, then decoded in two calls (the cursor carried between them) to exactly what was
+ * coded, the cursor back at 2^32 with every word read.  Then the payload damaged, or (raw)
+ * the recipe's bytes taken as the payload, with a state made valid: decoding may fail only
+ * with ValueError, and a cursor it leaves must stay inside the payload.
+ */
+static void fuzz_probability(Recipe *r, int raw) {
+    static uint32_t cumulative[MOST_PROBABILITY_ENTRIES], starts[1 << 16], freqs[1 << 16];
+    static uint32_t symbols[1 << 16], decoded[1 << 16];
+    static uint8_t payload[8 + 4 * (1 << 16)];
+    Py_ssize_t size = take(r) & 1 ? 2 + (Py_ssize_t)pick(r, 65535) : 2 + (Py_ssize_t)pick(r, 299);
+    int least = 1;
+    while (((Py_ssize_t)1 << least) < size)
+        least++;
+    int precision = least + (int)pick(r, (unsigned)(25 - least));
+    Py_ssize_t most = MOST_PROBABILITY_ENTRIES / (size + 1);
+    Py_ssize_t rows = (Py_ssize_t)pick(r, (unsigned)(most < 400 ? most + 1 : 401));
+    const uint32_t total = (uint32_t)1 << precision;
+    for (Py_ssize_t i = 0; i < rows; i++) {
+        uint32_t *row = cumulative + i * (size + 1);
+        /* f = 1 each, the spare units to a few steered symbols, the rest to one. */
+        static uint32_t f[1 << 16];
+        for (Py_ssize_t s = 0; s < size; s++)
+            f[s] = 1;
+        uint32_t spare = total - (uint32_t)size;
+        for (unsigned heaps = take(r) % 4; heaps && spare; heaps--) {
+            uint32_t units = (uint32_t)pick(r, spare + 1);
+            f[pick(r, (unsigned)size)] += units;
+            spare -= units;
+        }
+        f[pick(r, (unsigned)size)] += spare;
+        row[0] = 0;
+        for (Py_ssize_t s = 0; s < size; s++)
+            row[s + 1] = row[s] + f[s];
+        symbols[i] = (uint32_t)pick(r, (unsigned)size);
+        starts[i] = row[symbols[i]];
+        freqs[i] = f[symbols[i]];
+    }
+    PyObject *out = PyByteArray_FromStringAndSize(NULL, 8 + 4 * rows);
+    PyObject *at = call(hk_probability_encode,
+                        Py_BuildValue("(y#y#iO)", (const char *)starts, 4 * rows,
+                                      (const char *)freqs, 4 * rows, precision, out),
+                        1, "probability_encode");
+    Py_ssize_t start = PyLong_AsSsize_t(at), len = 8 + 4 * rows - start;
+    memcpy(payload, PyByteArray_AS_STRING(out) + start, (size_t)len);
+    Py_DECREF(at);
+    Py_DECREF(out);
+    if (raw) {  /* the recipe's bytes as the payload */
+        len = (Py_ssize_t)r->n < (Py_ssize_t)sizeof payload ? (Py_ssize_t)r->n
+                                                             : (Py_ssize_t)sizeof payload;
+        memcpy(payload, r->p, (size_t)len);
+        if (len < 8)
+            return;
+        payload[4] |= 1;  /* a state of at least 2^32 */
+    }
+    const Py_ssize_t coded = len;
+    int damaged = damage(r, payload, &len) < coded || raw;
+    if (len < 8)
+        return;
+    uint64_t cursor[3] = {0, 8, 0};
+    for (int k = 7; k >= 0; k--)
+        cursor[0] = cursor[0] << 8 | payload[k];
+    if (cursor[0] < ANS_LOWER)
+        return;  /* the Python layer refuses it before the kernel */
+    Py_ssize_t split = (Py_ssize_t)pick(r, (unsigned)rows + 1), done = 0;
+    PyObject *state = PyByteArray_FromStringAndSize((const char *)cursor, sizeof cursor);
+    int failed = 0;
+    for (int part = 0; part < 2 && !failed; part++) {
+        Py_ssize_t count = part ? rows - split : split;
+        PyObject *into = PyByteArray_FromStringAndSize(NULL, 4 * count);
+        PyObject *result = call(hk_probability_decode,
+                                Py_BuildValue("(y#Oy#niO)", (const char *)payload, len, state,
+                                              (const char *)(cumulative + done * (size + 1)),
+                                              4 * count * (size + 1), size, precision, into),
+                                !damaged, "probability_decode");
+        memcpy(cursor, PyByteArray_AS_STRING(state), sizeof cursor);
+        expect(cursor[1] <= (uint64_t)len, "probability_decode left its cursor outside");
+        if (result)
+            memcpy(decoded + done, PyByteArray_AS_STRING(into), (size_t)(4 * count));
+        else
+            failed = 1;
+        Py_XDECREF(result);
+        Py_DECREF(into);
+        done += count;
+    }
+    Py_DECREF(state);
+    if (!damaged) {
+        expect(!memcmp(decoded, symbols, (size_t)(4 * rows)), "probability_decode: symbols");
+        expect(cursor[0] == ANS_LOWER && cursor[1] == (uint64_t)len
+               && cursor[2] == (uint64_t)rows, "probability_decode did not end where it began");
+    }
 }
 
 /* -- libFuzzer's entry points ----------------------------------------------------------- */
@@ -906,14 +1004,20 @@ int LLVMFuzzerTestOneInput(const uint8_t *input, size_t size) {
     case 5: fuzz_compact(&recipe); break;
     case 6: fuzz_compact_raw(&recipe); break;
     default:
-        if ((input[0] & 0x60) == 0x60)
-            fuzz_cm(&recipe, input[0] & 0x80);
-        else if (input[0] & 0x40)
-            fuzz_static(&recipe);
-        else if (input[0] & 0x80)
+        /* mode 7: 0x07 varints, 0x87 frequency tables; with 0x40 the models: 0x47 the
+         * static model, 0x67 cm (0xE7 raw payloads), 0x4F rows of probabilities (0x5F raw) */
+        if (input[0] & 0x40) {
+            if (input[0] & 0x08)
+                fuzz_probability(&recipe, input[0] & 0x10);
+            else if (input[0] & 0x20)
+                fuzz_cm(&recipe, input[0] & 0x80);
+            else
+                fuzz_static(&recipe);
+        } else if (input[0] & 0x80) {
             fuzz_frequencies(&recipe);
-        else
+        } else {
             fuzz_varints(&recipe);
+        }
     }
     return 0;
 }

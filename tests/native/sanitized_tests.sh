@@ -92,7 +92,8 @@ if [ "$#" -eq 0 ]; then
         tests/stream/test_split.py tests/format/test_corruption.py \
         tests/format/test_exhaustive_damage.py tests/format/test_block_runs.py \
         tests/format/test_ans_runs.py tests/models/test_sequential.py \
-        tests/models/test_static_model.py tests/models/test_context_mixing.py
+        tests/models/test_static_model.py tests/models/test_context_mixing.py \
+        tests/models/test_predicted.py tests/format/test_model_blocks.py
 fi
 # PYTEST_WORKERS=N runs them on N processes (needs pytest-xdist; each worker loads the
 # sanitized build, and AddressSanitizer's reports go to files named by process).

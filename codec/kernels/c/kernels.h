@@ -20,6 +20,7 @@
  *   decode_huffman_run(...): a run of a byte frame's compact and reuse blocks, decoded
  *   ans_decode(words, states, count, freqs, cumulative, precision, width) -> symbols
  *   crc32(data, value=0) -> zlib.crc32(data, value)
+ *   probability_encode / probability_decode: one rANS state, a frequency row a symbol
  *
  * Symbols are 1-byte (width 1: bytes) or 4-byte (width 4: positions in a block's list of
  * symbols) unsigned integers.  Bit strings are MSB first, as FORMAT.md section 1 says.
@@ -38,6 +39,7 @@
  *   rans_tables.c     rANS frequency tables: quantised, planned for pieces, read (v2)
  *   rans_encode.c     rANS encoding, of a block and of many pieces at once
  *   rans_decode.c     rANS decoding
+ *   probability_coder.c  rANS with a frequency row a symbol (bring your own model)
  *   varints.c         LEB128 numbers
  *   splitter.c        block splitting: merging cells into segments
  *   join.c            b"".join, on threads
@@ -461,6 +463,9 @@ HK_SHARED PyObject *hk_cm_encode(PyObject *self, PyObject *args);
 HK_SHARED PyObject *hk_cm_decode(PyObject *self, PyObject *args);
 HK_SHARED PyObject *hk_cm_costs(PyObject *self, PyObject *args);
 HK_SHARED size_t hk_cm_memory(void);
+/* probability_coder.c */
+HK_SHARED PyObject *hk_probability_encode(PyObject *self, PyObject *args);
+HK_SHARED PyObject *hk_probability_decode(PyObject *self, PyObject *args);
 
 /* varints.c */
 HK_SHARED PyObject *hk_pack_varints(PyObject *self, PyObject *args);

@@ -41,6 +41,10 @@ static PyMethodDef methods[] = {
      "static_decode(model, payload, count, order, out) -> None."},
     {"static_costs", hk_static_costs, METH_VARARGS,
      "static_costs(model, data, order, costs) -> None: each byte's cost in bits (float64)."},
+    {"probability_encode", hk_probability_encode, METH_VARARGS,
+     "probability_encode(starts, freqs, precision, out) -> where the payload starts in out."},
+    {"probability_decode", hk_probability_decode, METH_VARARGS,
+     "probability_decode(payload, cursor, cumulative, alphabet_size, precision, out) -> None."},
     {"read_compact_frequencies", hk_read_compact_frequencies, METH_VARARGS,
      "read_compact_frequencies(buffer, pos, alphabet_size) -> None or (listed, freqs, "
      "precision, end)."},

@@ -22,6 +22,7 @@ from .huffman import (
     require_bitarray,
     stream_ranges,
 )
+from .probability_coder import probability_decode, probability_encode
 from .rans import (
     ANS_LOWER_BOUND,
     ans_decode,
@@ -86,6 +87,8 @@ __all__ = [
     "pack_varints",
     "parse_varints",
     "plan_ans_pieces",
+    "probability_decode",
+    "probability_encode",
     "quantize_counts",
     "read_compact_frequencies",
     "read_compact_table",
