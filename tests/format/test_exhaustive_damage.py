@@ -149,6 +149,8 @@ def _samples() -> dict[str, Sample]:
         "model-adaptive2": Sample(_TEXT[:64], compress(_TEXT[:64], model="adaptive2",
                                                        block_size=32)),
         "model-adaptive1-last": Sample(_TEXT[:40], compress(_TEXT[:40], model="adaptive1")),
+        "model-order2": Sample(_TEXT[:48], compress(_TEXT[:48], model="order2")),
+        "model-cm": Sample(_TEXT[:30], compress(_TEXT[:30], model="cm")),
     }
 
 
@@ -198,6 +200,8 @@ def test_samples_have_the_intended_structure():
                             [(BLOCK_MODEL, 32, 1), (BLOCK_MODEL, 32, 1)]),
         "model-adaptive1-last": ("arithmetic", "bytes", None,
                                  [(BLOCK_MODEL | BLOCK_LAST, 40, 1)]),
+        "model-order2": ("arithmetic", "bytes", None, [(BLOCK_MODEL | BLOCK_LAST, 48, 1)]),
+        "model-cm": ("arithmetic", "bytes", None, [(BLOCK_MODEL | BLOCK_LAST, 30, 1)]),
     }
     # The pairs samples end with a single byte; the utf8 ones hold characters of 1 to 4 bytes.
     assert len(_PAIRS) % 2 == 1 and len(_PAIRS[:41]) % 2 == 1
