@@ -268,7 +268,10 @@ def sweep(file, toward, steps, coders, alpha, alphabet, as_json, csv_path, plot_
               help="Comma-separated rungs to climb, in this order (default: every model; "
                    "gzip, bzip2 and xz are added unless --no-references).")
 @click.option("--references/--no-references", default=True, show_default=True,
-              help="Add gzip, bzip2 and xz from the standard library.")
+              help="Add gzip, bzip2 and xz from the standard library, and PPMd if pyppmd "
+                   "is installed.")
+@click.option("--repeat", type=click.IntRange(1), default=1, show_default=True,
+              help="Time each rung this many times, in turn, and keep the median.")
 @click.option("--json", "as_json", is_flag=True, help="Print one JSON object.")
 @click.option("--csv", "csv_path", type=click.Path(dir_okay=False, allow_dash=True),
               metavar="PATH", help="Also write the rungs as CSV, one line each (- for "
@@ -276,7 +279,7 @@ def sweep(file, toward, steps, coders, alpha, alphabet, as_json, csv_path, plot_
 @click.option("--plot", "plot_path", type=click.Path(dir_okay=False), metavar="PATH",
               help="Also draw the ladder (.png, .svg or .pdf); needs matplotlib.")
 @click.option("-f", "--force", is_flag=True, help="Overwrite the --csv and --plot files.")
-def ladder(file, rungs, references, as_json, csv_path, plot_path, force) -> int:
+def ladder(file, rungs, references, repeat, as_json, csv_path, plot_path, force) -> int:
     """Code FILE with every model, from order 0 to context mixing, and print each rung's
     size in bits per byte.
 
@@ -287,7 +290,8 @@ def ladder(file, rungs, references, as_json, csv_path, plot_path, force) -> int:
     try:
         with open(file, "rb") as source:
             data = source.read()
-        result = huffkit.ladder(data, name=file, rungs=names, references=references)
+        result = huffkit.ladder(data, name=file, rungs=names, references=references,
+                                repeat=repeat)
     except ValueError as error:
         raise click.UsageError(str(error)) from None
     except huffkit.HuffmanError as error:

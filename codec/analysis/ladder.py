@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import bz2
 import lzma
+import statistics
 import time
 import zlib
 from collections.abc import Callable, Sequence
@@ -43,7 +44,8 @@ LADDER: dict[str, tuple[str, Codec]] = {
     **{name: (model.summary, _sequential(name)) for name, model in MODELS.items()},
 }
 
-#: The reference rungs: the standard library's compressors at their strongest settings.
+#: The reference rungs: the standard library's compressors at their strongest settings, and
+#: PPMd where pyppmd is installed.
 REFERENCES: dict[str, tuple[str, Codec]] = {
     "gzip": ("gzip -9 (zlib: LZ77 and Huffman codes)",
              (lambda data: zlib.compress(data, 9), zlib.decompress)),
@@ -53,13 +55,26 @@ REFERENCES: dict[str, tuple[str, Codec]] = {
 }
 
 
+def _ppmd() -> tuple[str, Codec] | None:
+    """PPMd (variant H, order 6, 16 MiB), from the ``pyppmd`` package when it is installed
+    (``pip install 'huffkit[test]'`` brings it): the yardstick of context modelling."""
+    try:
+        import pyppmd
+    except ImportError:
+        return None
+    options = {"max_order": 6, "mem_size": 16 << 20}
+    return ("PPMd order 6, 16 MiB (pyppmd)",
+            (lambda data: pyppmd.compress(data, **options),
+             lambda data: pyppmd.decompress(data, **options)))
+
+
 @dataclass(frozen=True)
 class Rung:
     """One coding of the file: its size, and the time it took each way."""
 
     name: str
     description: str
-    reference: bool  # a standard-library compressor, not one of huffkit's models
+    reference: bool  # another compressor (gzip, bzip2, xz, PPMd), not one of huffkit's models
     compressed_size: int
     bits_per_byte: float
     compress_seconds: float
@@ -87,31 +102,46 @@ class Ladder:
 
 @releasing_views
 def ladder(data, /, *, name: str = "data", rungs: Sequence[str] | None = None,
-           references: bool = True) -> Ladder:
+           references: bool = True, repeat: int = 1) -> Ladder:
     """Code *data* (bytes-like) with each model of *rungs* (every rung of ``LADDER`` by
-    default), and with gzip, bzip2 and xz too unless *references* is false.  Every coding
-    is decoded back and checked against *data*.  The rungs keep the order they are given.
+    default), and with gzip, bzip2, xz (and PPMd, if pyppmd is installed) too unless
+    *references* is false.  Every coding is decoded back and checked against *data*.  The
+    rungs keep the order they are given.  Each way is timed *repeat* times, in turn with
+    the other rungs, and the median kept: a benchmark, in one process.
     """
+    if isinstance(repeat, bool) or not isinstance(repeat, int) or repeat < 1:
+        raise ValueError(f"repeat must be a whole number, 1 or more, got {repeat!r}")
     with byte_view(data) as view:
         original = bytes(view)
-    chosen = list(LADDER) if rungs is None else list(rungs)
     known = {**LADDER, **REFERENCES}
+    ppmd = _ppmd()
+    if ppmd is not None:
+        known["ppmd"] = ppmd
+    chosen = list(LADDER) if rungs is None else list(rungs)
     for rung in chosen:
         if rung not in known:
             raise ValueError(f"unknown rung {rung!r}: choose from {', '.join(known)}")
     if references:
-        chosen += [rung for rung in REFERENCES if rung not in chosen]
+        chosen += [rung for rung in known if rung not in LADDER and rung not in chosen]
+    times: dict[str, list[tuple[float, float]]] = {rung: [] for rung in chosen}
+    sizes = {}
+    for _ in range(repeat):  # round after round, so that a busy moment hits every rung
+        for rung in chosen:
+            _, (encode, decode) = known[rung]
+            started = time.perf_counter()
+            packed = encode(original)
+            middle = time.perf_counter()
+            unpacked = decode(packed)
+            ended = time.perf_counter()
+            if unpacked != original:  # pragma: no cover - a bug, not a user's error
+                raise AssertionError(f"the {rung} rung did not give the data back")
+            sizes[rung] = len(packed)
+            times[rung].append((middle - started, ended - middle))
     results = []
     for rung in chosen:
-        description, (encode, decode) = known[rung]
-        started = time.perf_counter()
-        packed = encode(original)
-        middle = time.perf_counter()
-        unpacked = decode(packed)
-        ended = time.perf_counter()
-        if unpacked != original:  # pragma: no cover - a bug, not a user's error
-            raise AssertionError(f"the {rung} rung did not give the data back")
-        results.append(Rung(rung, description, rung in REFERENCES, len(packed),
-                            8 * len(packed) / len(original) if original else 0.0,
-                            middle - started, ended - middle))
+        compress_seconds = statistics.median(t[0] for t in times[rung])
+        decompress_seconds = statistics.median(t[1] for t in times[rung])
+        results.append(Rung(rung, known[rung][0], rung not in LADDER, sizes[rung],
+                            8 * sizes[rung] / len(original) if original else 0.0,
+                            compress_seconds, decompress_seconds))
     return Ladder(name, len(original), tuple(results))

@@ -408,6 +408,9 @@ def static_costs(model, data, order: int) -> np.ndarray:
     with memoryview(data) as view:
         costs = np.empty(view.nbytes, dtype=np.float64)
     _ckernels.static_costs(model, data, order, costs)
+    return costs
+
+
 def cm_encode(data) -> bytes:
     """*data* coded bit by bit with the context-mixing model (see ``reference.cm_encode``)."""
     with memoryview(data) as view:
@@ -437,6 +440,8 @@ def cm_costs(data) -> np.ndarray:
         costs = np.empty(view.nbytes, dtype=np.float64)
     _ckernels.cm_costs(data, costs)
     return costs
+
+
 def probability_encode(starts: np.ndarray, freqs: np.ndarray, precision: int) -> bytes:
     """The payload coding each symbol with its own row's interval, in C (see
     ``reference.probability_encode``)."""

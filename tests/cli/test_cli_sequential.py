@@ -12,6 +12,7 @@ import pytest
 from conftest import invoke, listing
 
 import huffkit
+import huffkit.analysis.ladder
 import huffkit.corpora
 from huffkit.models.sequential import MODELS
 
@@ -30,8 +31,8 @@ def test_models_lists_every_model_with_one_line():
     assert result.exit_code == 0
     lines = result.output.splitlines()
     assert [line.split()[0] for line in lines] == ["order0", *MODELS]
-    assert lines[3] == ("adaptive2  adaptive order 2: learns from the 2 bytes before as it "
-                        "codes; stores nothing")
+    assert ("adaptive2  adaptive order 2: learns from the 2 bytes before as it codes; stores "
+            "nothing") in lines
 
 
 @pytest.mark.parametrize("model", list(MODELS))
@@ -108,8 +109,9 @@ def test_ladder_json_names_the_rungs(text):
     assert result.exit_code == 0
     data = json.loads(result.output)
     names = [rung["name"] for rung in data["rungs"]]
-    assert names[:2] == ["order0-huffman", "order0-ans"] and names[-3:] == ["gzip", "bzip2",
-                                                                             "xz"]
+    assert names[:2] == ["order0-huffman", "order0-ans"]
+    assert names[len(huffkit.analysis.ladder.LADDER):] in (["gzip", "bzip2", "xz", "ppmd"],
+                                                           ["gzip", "bzip2", "xz"])
     expected = huffkit.ladder(ENGLISH, name=str(text))
     assert [rung["compressed_size"] for rung in data["rungs"]] == [
         rung.compressed_size for rung in expected.rungs]
@@ -123,7 +125,7 @@ def test_ladder_table_csv_and_plot(text, tmp_path):
     assert [row.split()[0] for row in rows] == ["order0-huffman", "adaptive2"]
     to_stdout = invoke("ladder", "--rungs", "adaptive1", "--csv", "-", text)
     records = list(csv.DictReader(io.StringIO(to_stdout.output)))
-    assert [record["name"] for record in records] == ["adaptive1", "gzip", "bzip2", "xz"]
+    assert [record["name"] for record in records][:4] == ["adaptive1", "gzip", "bzip2", "xz"]
     assert not (tmp_path / "-").exists()
     pytest.importorskip("matplotlib")
     picture = tmp_path / "ladder.svg"

@@ -829,6 +829,8 @@ static void fuzz_static(Recipe *r) {
     }
     Py_XDECREF(result);
     Py_DECREF(costs);
+}
+
 /* -- mode 7 with 0x60 (not 0x08): the cm model (context_mixing.c); 0x80: raw payloads - */
 
 /*
@@ -882,6 +884,8 @@ static void fuzz_cm(Recipe *r, int raw) {
         Py_XDECREF(result);
     }
     Py_DECREF(back);
+}
+
 /* -- mode 7 with 0x48: the probability coder (probability_encode, _decode); 0x10: raw -- */
 
 #define MOST_PROBABILITY_ENTRIES (1 << 20)
