@@ -45,14 +45,16 @@ def _model_block(data: bytes, *, kind: int = 1, order: int = 2, stored: bytes = 
 
 @pytest.mark.parametrize("model", list(MODELS))
 def test_every_model_round_trips_through_every_entry_point(model, each_backend):
-    data = SMALL
+    # (cm's reference runs at a few KB/s: less data for it)
+    data = SMALL[:600] if model == "cm" and each_backend == "numpy" else SMALL
+    size = len(data) // 4 - 50  # five blocks
     packed = huffkit.compress(data, model=model)
     assert huffkit.decompress(packed) == data
-    split = huffkit.compress(data, model=model, block_size=700)
+    split = huffkit.compress(data, model=model, block_size=size)
     assert huffkit.decompress(split) == data
     assert huffkit.decompress(split, threads=2) == data
     # streaming, in odd pieces, gives the same frame as one call
-    compressor = huffkit.HuffmanCompressor(model=model, block_size=700)
+    compressor = huffkit.HuffmanCompressor(model=model, block_size=size)
     streamed = b"".join(compressor.compress(data[i:i + 333]) for i in range(0, len(data), 333))
     assert streamed + compressor.flush() == split
     decompressor = huffkit.HuffmanDecompressor()
@@ -118,7 +120,9 @@ def test_a_model_takes_no_coder_or_alphabet(options, message):
 
 def test_an_unknown_model_is_named():
     with pytest.raises(ValueError, match=r"^unknown model 'order9': choose order0 \(the "
-                                         r"default\) or one of adaptive0, "):
+                                         r"default\) or one of order1, order2, order3, "
+                                         r"adaptive0, adaptive1, adaptive2, adaptive3, cm "
+                                         r"\(huffkit models lists them\)$"):
         huffkit.compress(b"abc", model="order9")
 
 
