@@ -23,6 +23,8 @@ def test_public_names():
         # bring your own model
         "encode_with_probabilities", "decode_with_probabilities", "PredictedCode",
         "PredictedDecoder",
+        # sequential models: their block size, the ladder, the learning curve
+        "MODEL_BLOCK_SIZE", "ladder", "Ladder", "Rung", "LearningCurve",
     ])
     for name in huffkit.__all__:
         assert hasattr(huffkit, name), name
@@ -36,6 +38,7 @@ def test_format_constants():
     assert huffkit.MAGIC == b"\x89HUF"
     assert huffkit.FORMAT_VERSION == 2  # FORMAT.md section 17; version 1 is still read
     assert huffkit.DEFAULT_BLOCK_SIZE == 1 << 20
+    assert huffkit.MODEL_BLOCK_SIZE == 1 << 24  # FORMAT.md 18.6
     assert huffkit.MAX_BLOCK_SIZE == 1 << 26
     assert huffkit.DEFAULT_MAX_CODE_LENGTH == 15
     assert huffkit.LONGEST_CODE == 31
