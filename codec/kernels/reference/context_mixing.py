@@ -40,6 +40,7 @@ _APM_RATE = 6
 _APM_SHARE = 3
 _WEIGHT_START = (1 << 16) // 4
 _WEIGHT_MOST = 1 << 22
+_MISS_LEAST = 32  # the mixer learns from a bit it missed by more than this, of 4096
 _MATCH_MIN = 6
 _MATCH_LONGEST = 15
 _HASH = 0x9E3779B1
@@ -222,12 +223,14 @@ class _Model:
     def learn(self, bit: int) -> None:
         """Learns the bit that came, and moves to the next."""
         node, st = self.node, self.st
-        err = ((bit << 12) - self.p_mix) * self.rate
-        w, w1 = self.weight[node], self.weight_c1[self.c1]
-        for k in range(_INPUTS):
-            d = (st[k] * err) >> 16
-            w[k] = min(max(w[k] + d, -_WEIGHT_MOST), _WEIGHT_MOST)
-            w1[k] = min(max(w1[k] + d, -_WEIGHT_MOST), _WEIGHT_MOST)
+        miss = (bit << 12) - self.p_mix
+        if miss > _MISS_LEAST or miss < -_MISS_LEAST:  # a bit predicted well teaches little
+            err = miss * self.rate
+            w, w1 = self.weight[node], self.weight_c1[self.c1]
+            for k in range(_INPUTS):
+                d = (st[k] * err) >> 16
+                w[k] = min(max(w[k] + d, -_WEIGHT_MOST), _WEIGHT_MOST)
+                w1[k] = min(max(w1[k] + d, -_WEIGHT_MOST), _WEIGHT_MOST)
         self.order0[node] = _learnt(self.order0[node], bit, _COUNT_ORDER0)
         slots = self.slots
         for at in self.at:
