@@ -106,3 +106,36 @@ def test_the_memory_is_bounded_and_said():
     figure in C and in the reference."""
     assert compiled.CM_MEMORY == reference.CM_MEMORY == 75_650_176
     assert reference.CM_MEMORY <= 80 << 20
+
+
+# -- against PPMd ----------------------------------------------------------------------------
+
+#: The text files of the shared corpora (the Canterbury corpus's binaries, kennedy.xls, ptt5
+#: and sum, are not text).
+TEXT_SUFFIXES = (".txt", ".html", ".c", ".lsp", ".1")
+
+
+def _texts() -> list:
+    from conftest import SHARED_CORPORA
+    if not SHARED_CORPORA.is_dir():
+        return []
+    return sorted(path for path in SHARED_CORPORA.rglob("*") if path.suffix in TEXT_SUFFIXES)
+
+
+def test_cm_codes_every_text_smaller_than_ppmd():
+    """Issue 18's target: cm's coded bytes no more than PPMd's (order 6, 16 MiB; pyppmd,
+    which the test extra installs) on every text of the shared corpora and on the bundled
+    Korean essay, payload against payload.  (The frame around a cm payload adds 24 to 28
+    bytes more: tests/analysis/test_sequential_ledger.py counts them.)"""
+    pyppmd = pytest.importorskip("pyppmd")
+    texts = [*_texts(), huffkit.corpora.path("korean.txt")]
+    if len(texts) == 1:
+        pytest.skip("the shared corpora are not beside the checkout")
+    larger = {}
+    for path in texts:
+        data = path.read_bytes()
+        ours = len(compiled.cm_encode(data))
+        theirs = len(pyppmd.compress(data, max_order=6, mem_size=16 << 20))
+        if ours > theirs:
+            larger[path.name] = (ours, theirs)
+    assert larger == {}
