@@ -45,6 +45,7 @@ from ..format.legacy import as_version1
 from ..kernels import backend
 from ..models.codebook import DEFAULT_MAX_CODE_LENGTH, Codebook
 from ..models.distribution import Distribution
+from ..models.sequential import MODELS
 from ..stream.compressor import compress
 from ..stream.decompressor import HuffmanDecompressor, decompress
 from ..stream.file import open as open_compressed
@@ -125,7 +126,8 @@ def _sample_data(rng: random.Random) -> dict[str, bytes]:
 
 def seeds(rng_seed: int = 0) -> list[Seed]:
     """Valid streams of every kind huffkit writes: both coders, the three alphabets, split
-    and not, several blocks, embedded and referenced codebooks, joined frames."""
+    and not, several blocks, embedded and referenced codebooks, joined frames, and each
+    sequential model's blocks."""
     rng = random.Random(rng_seed)
     data = _sample_data(rng)
     out: list[Seed] = []
@@ -157,6 +159,11 @@ def seeds(rng_seed: int = 0) -> list[Seed]:
     out += [Seed(f"v1/{seed.name}", seed.original, as_version1(seed.compressed), seed.codebook)
             for seed in out if not seed.name.startswith(LONG)]
     out.append(_many_frames_seed(rng))
+    # Sequential models (FORMAT.md 18), version 2 only: small, for their Python references
+    # decode a few kilobytes a second.
+    text = data["text"][:300]
+    for name in MODELS:
+        out.append(Seed(f"model/{name}/text", text, compress(text, model=name, block_size=128)))
     return out
 
 

@@ -11,7 +11,7 @@ import io
 import zlib
 
 import pytest
-from conftest import leb128, read_leb128
+from conftest import SHARED_CORPORA, leb128, read_leb128, requires_corpora
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -202,3 +202,19 @@ def test_the_memory_limit_counts_the_models_tables():
         huffkit.decompress(packed, memory_limit=needed - 1)
     with pytest.raises(MemoryLimitError):
         huffkit.inspect(packed, memory_limit=needed - 1)
+
+
+@requires_corpora
+@pytest.mark.parametrize("model", list(MODELS))
+def test_every_model_round_trips_the_canterbury_corpus(model):
+    """Every file, text and binary (kennedy.xls, ptt5, sum), one block each, and in blocks
+    of 64 KiB, decoded by the one-shot and the streaming decoder."""
+    for path in sorted((SHARED_CORPORA / "canterbury").iterdir()):
+        if path.name.startswith("."):
+            continue
+        data = path.read_bytes()
+        packed = huffkit.compress(data, model=model)
+        assert huffkit.decompress(packed) == data, path.name
+        blocks = huffkit.compress(data, model=model, block_size=1 << 16)
+        decompressor = huffkit.HuffmanDecompressor()
+        assert decompressor.decompress(blocks) == data and decompressor.eof, path.name

@@ -10,6 +10,7 @@ from click.testing import CliRunner
 
 import huffkit
 import huffkit.cli
+from huffkit.models.sequential import MODELS
 from huffkit.tools import fuzzing
 
 
@@ -37,12 +38,15 @@ def test_the_seeds_cover_every_kind_of_stream():
     assert kinds == {(coder, alphabet, False, False) for coder in ("huffman", "ans")
                      for alphabet in ("bytes", "utf8", "pairs")} | {
         (coder, "bytes", True, embedded) for coder in ("huffman", "ans")
-        for embedded in (True, False)}
+        for embedded in (True, False)} | {("arithmetic", "bytes", False, False)}
     block_types = {seed.compressed[block.offset] for seed in fuzzing.seeds()
                    for frame in huffkit.frame_info(seed.compressed, codebook=seed.codebook)
                    for block in frame.blocks}
     # Every block type of the format, and frames that their last block ends (type bit 7).
-    assert {kind & 0x7F for kind in block_types} == set(range(1, 8))
+    assert {kind & 0x7F for kind in block_types} == set(range(1, 9))
+    models = {block.model for seed in fuzzing.seeds()
+              for frame in huffkit.frame_info(seed.compressed) for block in frame.blocks}
+    assert models == {"order0", *MODELS}
     assert {kind for kind in block_types if kind & 0x80} >= {0x81, 0x83, 0x85}
     for seed in fuzzing.seeds():
         assert huffkit.decompress(seed.compressed, codebook=seed.codebook) == seed.original
