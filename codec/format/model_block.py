@@ -29,6 +29,14 @@ __all__ = ["ModelBlockHeader", "check_model_memory", "decode_model_block",
 _PAYLOAD_BITS_PER_BYTE = 16 * 8
 
 
+#: ... and at least log2(65536/65535) bits a coded bit, so a model that codes every bit (all
+#: but the static ones, whose forced bits cost nothing) spends a payload byte on 45,425 bytes
+#: at most: a 30-byte block cannot claim 64 MiB and keep cm busy for a minute.  The rule
+#: allows 45,000 and 16 bytes more: the coder's rounding can leave a payload a few dozen
+#: bits below the loss (its last interval, and 2^-24 of a bit a bit at most).
+_BYTES_PER_PAYLOAD_BYTE = 45000
+
+
 @dataclass(frozen=True, eq=False)
 class ModelBlockHeader:
     """Everything in a model block before its payload."""
@@ -90,6 +98,10 @@ def parse_model_block(buffer, pos: int, cursor: int, symbols: int, crc: int, *,
     if payload_size * 8 > symbols * _PAYLOAD_BITS_PER_BYTE + 8:
         raise FormatError(f"model block of {symbols} bytes claims a payload of "
                           f"{payload_size} bytes, more than any model could spend")
+    if model.codes_every_bit and symbols > (payload_size + 16) * _BYTES_PER_PAYLOAD_BYTE:
+        raise FormatError(f"model block claims {symbols} bytes from a payload of "
+                          f"{payload_size} bytes, fewer than {model.name} could write them "
+                          "in")
     memory = model.memory(symbols, bytes(buffer[pos + stored[0]:pos + stored[1]]))
     return ModelBlockHeader(symbols, crc, model, stored,
                             (cursor - pos, cursor - pos + payload_size), last, symbols,

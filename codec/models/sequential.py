@@ -58,6 +58,7 @@ class SequentialModel:
     order: int  # k for order-k models; for cm, the order of its reference line
     summary: str  # one line, for ``huffkit models``
     stores: bool  # whether it stores a model in the file (static models)
+    codes_every_bit: bool  # False where the stored model forces bits, which cost nothing
     encode: Callable[[bytes], tuple[bytes, bytes]]
     decode: Callable[[bytes, bytes, int], bytes]
     costs: Callable[[bytes, bytes], np.ndarray]
@@ -73,7 +74,7 @@ def _adaptive(order: int) -> SequentialModel:
     return SequentialModel(
         name=f"adaptive{order}", kind=KIND_ADAPTIVE, order=order,
         summary=f"adaptive order {order}: learns from {context} as it codes; stores nothing",
-        stores=False,
+        stores=False, codes_every_bit=True,
         encode=lambda data: (b"", backend.kernels.sequential_encode(data, order)),
         decode=lambda stored, payload, count: backend.kernels.sequential_decode(
             payload, count, order),
@@ -113,7 +114,7 @@ def _static(order: int) -> SequentialModel:
         name=f"order{order}", kind=KIND_STATIC, order=order,
         summary=(f"static order {order}: the block's own statistics given {context}, "
                  "counted first and stored in the file"),
-        stores=True,
+        stores=True, codes_every_bit=False,
         encode=lambda data: backend.kernels.static_encode(data, order),
         decode=lambda stored, payload, count: backend.kernels.static_decode(
             stored, payload, count, order),
@@ -126,7 +127,7 @@ CM = SequentialModel(
     name="cm", kind=KIND_CM, order=0,
     summary=("context mixing: orders 0 to 6, a word and a match model, mixed by a "
              "one-layer network trained online on the coding loss; stores nothing"),
-    stores=False,
+    stores=False, codes_every_bit=True,
     encode=lambda data: (b"", backend.kernels.cm_encode(data)),
     decode=lambda stored, payload, count: backend.kernels.cm_decode(payload, count),
     costs=lambda data, stored: backend.kernels.cm_costs(data),

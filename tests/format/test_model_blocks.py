@@ -151,6 +151,10 @@ DATA = SMALL[:400]
     (_frame(400, _model_block(DATA, payload=bytes(6402))), FormatError,
      "model block of 400 bytes claims a payload of 6402 bytes, more than any model could "
      "spend"),
+    # ... or fewer bytes than its model could code the block in (not so a static model)
+    (_frame(1 << 22, _model_block(b"\0" * (1 << 22), payload=bytes(77))), FormatError,
+     "model block claims 4194304 bytes from a payload of 77 bytes, fewer than adaptive2 "
+     "could write them in"),
     # M4: a payload a byte longer or shorter, or not ending as its coder ends
     (_frame(400, _model_block(DATA, payload=backend.kernels.sequential_encode(DATA, 2)
                               + b"\0")), FormatError,
@@ -218,3 +222,16 @@ def test_every_model_round_trips_the_canterbury_corpus(model):
         blocks = huffkit.compress(data, model=model, block_size=1 << 16)
         decompressor = huffkit.HuffmanDecompressor()
         assert decompressor.decompress(blocks) == data and decompressor.eof, path.name
+
+
+def test_the_least_payload_rule_admits_what_models_write():
+    """The rule of M3 against the smallest payloads the models write: a long run."""
+    for model in ("adaptive0", "adaptive3", "cm"):
+        run = b"\0" * (1 << 20)
+        packed = huffkit.compress(run, model=model)
+        (block,) = huffkit.frame_info(packed)[0].blocks
+        assert block.payload_bits // 8 < 1000
+        assert huffkit.decompress(packed) == run
+    packed = huffkit.compress(b"\0" * (1 << 20), model="order2")  # forced bits: 1 byte
+    assert huffkit.frame_info(packed)[0].blocks[0].payload_bits == 8
+    assert huffkit.decompress(packed) == b"\0" * (1 << 20)
