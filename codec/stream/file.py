@@ -15,6 +15,7 @@ from ..format.frame import DEFAULT_MEMORY_LIMIT, check_memory_limit
 from ..format.layout import DEFAULT_BLOCK_SIZE
 from ..models.codebook import Codebook
 from ..models.distribution import Distribution
+from ..models.sequential import ORDER0
 from .compressor import HuffmanCompressor
 from .decompressor import DECODE_BATCH, HuffmanDecompressor
 from .threads import check_threads
@@ -141,7 +142,7 @@ class HuffmanFile(io.BufferedIOBase):
     binary mode.  *mode* is ``"r"`` (read, the default), ``"w"`` (write,
     truncating), ``"x"`` (create; fail if it exists) or ``"a"`` (append a new
     frame), each with an optional ``"b"``.  *block_size*, *max_code_length*,
-    *embed_codebook*, *coder*, *alphabet* and *split* apply when writing, and
+    *embed_codebook*, *coder*, *alphabet*, *split* and *model* apply when writing, and
     *memory_limit* (see :class:`HuffmanDecompressor`) when reading; *codebook*
     and *threads* (blocks coded in parallel; None: one per core) in both
     directions (see :class:`HuffmanCompressor`).  Reading decodes
@@ -154,7 +155,8 @@ class HuffmanFile(io.BufferedIOBase):
                  embed_codebook: bool | None = None, coder: str | None = None,
                  alphabet: str | None = None, threads: int | None = 1,
                  split: bool | None = None,
-                 memory_limit: int | None = DEFAULT_MEMORY_LIMIT) -> None:
+                 memory_limit: int | None = DEFAULT_MEMORY_LIMIT,
+                 model: str | None = None) -> None:
         self._fp = None
         threads = check_threads(threads)
         memory_limit = check_memory_limit(memory_limit)
@@ -163,9 +165,11 @@ class HuffmanFile(io.BufferedIOBase):
         self._pos = 0
         if mode in ("r", "rb"):
             if any(option is not None for option in (block_size, max_code_length,
-                                                     embed_codebook, coder, alphabet, split)):
+                                                     embed_codebook, coder, alphabet, split,
+                                                     model)):
                 raise ValueError("block_size, max_code_length, embed_codebook, coder, "
-                                 "alphabet and split apply only when writing")
+                                 "alphabet, split and model apply only when writing (a "
+                                 "file names its model)")
             if codebook is not None and not isinstance(codebook, Codebook):
                 raise TypeError(f"codebook must be a Codebook when reading, not "
                                 f"{type(codebook).__name__}")
@@ -174,12 +178,11 @@ class HuffmanFile(io.BufferedIOBase):
             if memory_limit != DEFAULT_MEMORY_LIMIT:
                 raise ValueError("memory_limit applies only when reading")
             self._compressor = HuffmanCompressor(
-                block_size=DEFAULT_BLOCK_SIZE if block_size is None else block_size,
-                max_code_length=max_code_length,
+                block_size=block_size, max_code_length=max_code_length,
                 codebook=codebook, embed_codebook=embed_codebook is not False,
                 coder="huffman" if coder is None else coder,
                 alphabet="bytes" if alphabet is None else alphabet, threads=threads,
-                split=split is not False)
+                split=split is not False, model=ORDER0 if model is None else model)
             file_mode, self_mode = mode[0] + "b", _MODE_WRITE
         else:
             raise ValueError(f"Invalid mode: {mode!r}")
@@ -310,14 +313,15 @@ def open(file, /, mode: str = "rb", *, block_size: int | None = None,
          embed_codebook: bool | None = None, coder: str | None = None,
          alphabet: str | None = None, threads: int | None = 1, split: bool | None = None,
          memory_limit: int | None = DEFAULT_MEMORY_LIMIT, encoding: str | None = None,
-         errors: str | None = None, newline: str | None = None):
+         errors: str | None = None, newline: str | None = None, model: str | None = None):
     """Open a huffkit-compressed file in binary or text mode.
 
     *mode* is one of ``"r"``, ``"w"``, ``"x"``, ``"a"``, with ``"b"`` (binary,
     the default) or ``"t"`` (text).  Binary modes return a
     :class:`HuffmanFile`; text modes wrap it in :class:`io.TextIOWrapper`
     with the given *encoding*, *errors* and *newline*.  *memory_limit*
-    (reading only) is that of :class:`HuffmanDecompressor`.
+    (reading only) is that of :class:`HuffmanDecompressor`; *model* (writing only) that of
+    :class:`HuffmanCompressor`.
     """
     if "t" in mode:
         if "b" in mode:
@@ -332,7 +336,7 @@ def open(file, /, mode: str = "rb", *, block_size: int | None = None,
     binary = HuffmanFile(file, mode.replace("t", ""), block_size=block_size,
                          max_code_length=max_code_length, codebook=codebook,
                          embed_codebook=embed_codebook, coder=coder, alphabet=alphabet,
-                         threads=threads, split=split, memory_limit=memory_limit)
+                         threads=threads, split=split, memory_limit=memory_limit, model=model)
     if "t" in mode:
         return io.TextIOWrapper(binary, io.text_encoding(encoding), errors, newline)
     return binary

@@ -235,3 +235,19 @@ def test_the_least_payload_rule_admits_what_models_write():
     packed = huffkit.compress(b"\0" * (1 << 20), model="order2")  # forced bits: 1 byte
     assert huffkit.frame_info(packed)[0].blocks[0].payload_bits == 8
     assert huffkit.decompress(packed) == b"\0" * (1 << 20)
+
+
+def test_a_file_object_writes_with_a_model_and_reads_without(tmp_path):
+    path = tmp_path / "english.huf"
+    with huffkit.open(path, "wb", model="adaptive2", block_size=1000) as file:
+        file.write(SMALL[:1234])
+        file.write(SMALL[1234:])
+    assert path.read_bytes() == huffkit.compress(SMALL, model="adaptive2", block_size=1000)
+    with huffkit.open(path) as file:
+        assert file.read() == SMALL
+    with pytest.raises(ValueError, match=r"model apply only when writing \(a file names its "
+                                         r"model\)$"):
+        huffkit.open(path, "rb", model="cm")
+    with huffkit.open(tmp_path / "text.huf", "wt", model="cm", encoding="utf-8") as text:
+        text.write("héllo " * 100)
+    assert huffkit.decompress((tmp_path / "text.huf").read_bytes()) == ("héllo " * 100).encode()
