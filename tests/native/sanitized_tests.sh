@@ -88,7 +88,8 @@ PY
 # By default the tests that drive the kernels, each once: on the numpy backend a test
 # calls no C (a test that compares the backends runs on both, whatever its name).
 if [ "$#" -eq 0 ]; then
-    set -- -k "not numpy and not ppmd and not canterbury and not least_payload" tests/kernels tests/format/test_format_spec.py \
+    set -- -k "not numpy and not ppmd and not canterbury and not least_payload" \
+        tests/kernels tests/format/test_format_spec.py \
         tests/stream/test_split.py tests/format/test_corruption.py \
         tests/format/test_exhaustive_damage.py tests/format/test_block_runs.py \
         tests/format/test_ans_runs.py tests/models/test_sequential.py \
