@@ -60,20 +60,48 @@ static inline uint32_t context_base(const uint8_t *data, Py_ssize_t i, int order
     return (h >> (32 - (TABLE_BITS_MOST - 8))) << 8;
 }
 
-/* A fresh table for the order-k model, every entry 1/2 having seen nothing; NULL (with
- * MemoryError set) without memory.  Called with the GIL held. */
-static uint32_t *new_table(int order) {
+/* The order-k model's table.  Entries are made 1/2 (nothing seen) a context of 256 at a
+ * time, the first time a byte has that context (ready[] says which are): filling the hashed
+ * orders' 16 MiB up front cost more than coding a 14 KB file. */
+typedef struct {
+    uint32_t *entry;
+    uint8_t *ready;  /* one flag a context, for the hashed orders; NULL: all made at once */
+} Table;
+
+static void free_table(Table *t) {
+    free(t->entry);
+    free(t->ready);
+    t->entry = NULL;
+    t->ready = NULL;
+}
+
+/* A fresh table for the order-k model; -1 (with MemoryError set) without memory.  Called
+ * with the GIL held. */
+static int new_table(Table *t, int order) {
     const size_t size = (size_t)1 << table_bits(order);
-    uint32_t *table = malloc(sizeof(uint32_t) * size);
-    if (!table) {
+    t->entry = malloc(sizeof(uint32_t) * size);
+    t->ready = order >= 2 ? calloc(size >> 8, 1) : NULL;
+    if (!t->entry || (order >= 2 && !t->ready)) {
+        free_table(t);
         PyErr_NoMemory();
-        return NULL;
+        return -1;
     }
     if (!reciprocal[0])
         init_reciprocals();
-    for (size_t k = 0; k < size; k++)
-        table[k] = (uint32_t)1 << 31;
-    return table;
+    if (!t->ready)
+        for (size_t k = 0; k < size; k++)
+            t->entry[k] = (uint32_t)1 << 31;
+    return 0;
+}
+
+/* The 256 entries of the context at base, made fresh if no byte had it before. */
+static inline uint32_t *context_entries(Table *t, uint32_t base) {
+    if (t->ready && !t->ready[base >> 8]) {
+        for (uint32_t k = 0; k < 256; k++)
+            t->entry[base + k] = (uint32_t)1 << 31;
+        t->ready[base >> 8] = 1;
+    }
+    return t->entry + base;
 }
 
 /*
@@ -87,24 +115,23 @@ PyObject *hk_sequential_encode(PyObject *self, PyObject *args) {
     if (!PyArg_ParseTuple(args, "y*iw*", &data, &order, &out))
         return NULL;
     PyObject *result = NULL;
-    uint32_t *table = NULL;
+    Table table = {NULL, NULL};
     if (order < 0 || order > ORDER_MOST) {
         PyErr_Format(PyExc_ValueError, "order must be 0 to %d", ORDER_MOST);
         goto done;
     }
-    table = new_table(order);
-    if (!table)
+    if (new_table(&table, order) < 0)
         goto done;
     Py_ssize_t written;
     Py_BEGIN_ALLOW_THREADS
     const uint8_t *in = data.buf;
     BitEncoder e = {0, 0xFFFFFFFFu, out.buf, (uint8_t *)out.buf + out.len, 0};
     for (Py_ssize_t i = 0; i < data.len; i++) {
-        const uint32_t base = context_base(in, i, order);
+        uint32_t *context = context_entries(&table, context_base(in, i, order));
         uint32_t node = 1;
         for (int b = 7; b >= 0; b--) {
             const int bit = in[i] >> b & 1;
-            uint32_t *entry = &table[base + node];
+            uint32_t *entry = &context[node];
             encode_bit(&e, bit, predict(*entry));
             *entry = update(*entry, bit);
             node = node << 1 | (uint32_t)bit;
@@ -115,7 +142,7 @@ PyObject *hk_sequential_encode(PyObject *self, PyObject *args) {
     Py_END_ALLOW_THREADS
     result = PyLong_FromSsize_t(written);
 done:
-    free(table);
+    free_table(&table);
     PyBuffer_Release(&data);
     PyBuffer_Release(&out);
     return result;
@@ -128,15 +155,14 @@ PyObject *hk_sequential_decode(PyObject *self, PyObject *args) {
     if (!PyArg_ParseTuple(args, "y*niw*", &payload, &count, &order, &out))
         return NULL;
     PyObject *result = NULL;
-    uint32_t *table = NULL;
+    Table table = {NULL, NULL};
     if (order < 0 || order > ORDER_MOST) {
         PyErr_Format(PyExc_ValueError, "order must be 0 to %d", ORDER_MOST);
         goto done;
     }
     if (count < 0 || !writable(&out, count, "the output buffer"))
         goto done;
-    table = new_table(order);
-    if (!table)
+    if (new_table(&table, order) < 0)
         goto done;
     Py_ssize_t written;
     int canonical;
@@ -144,10 +170,10 @@ PyObject *hk_sequential_decode(PyObject *self, PyObject *args) {
     uint8_t *dst = out.buf;
     BitDecoder d = start_bits(payload.buf, payload.len);
     for (Py_ssize_t i = 0; i < count; i++) {
-        const uint32_t base = context_base(dst, i, order);
+        uint32_t *context = context_entries(&table, context_base(dst, i, order));
         uint32_t node = 1;
         for (int b = 0; b < 8; b++) {
-            uint32_t *entry = &table[base + node];
+            uint32_t *entry = &context[node];
             const int bit = decode_bit(&d, predict(*entry));
             *entry = update(*entry, bit);
             node = node << 1 | (uint32_t)bit;
@@ -166,7 +192,7 @@ PyObject *hk_sequential_decode(PyObject *self, PyObject *args) {
     else
         result = Py_NewRef(Py_None);
 done:
-    free(table);
+    free_table(&table);
     PyBuffer_Release(&payload);
     PyBuffer_Release(&out);
     return result;
@@ -183,26 +209,25 @@ PyObject *hk_sequential_costs(PyObject *self, PyObject *args) {
     if (!PyArg_ParseTuple(args, "y*iw*", &data, &order, &costs))
         return NULL;
     PyObject *result = NULL;
-    uint32_t *table = NULL;
+    Table table = {NULL, NULL};
     if (order < 0 || order > ORDER_MOST) {
         PyErr_Format(PyExc_ValueError, "order must be 0 to %d", ORDER_MOST);
         goto done;
     }
     if (!writable(&costs, data.len * (Py_ssize_t)sizeof(double), "the costs buffer"))
         goto done;
-    table = new_table(order);
-    if (!table)
+    if (new_table(&table, order) < 0)
         goto done;
     Py_BEGIN_ALLOW_THREADS
     const uint8_t *in = data.buf;
     double *cost = costs.buf;
     for (Py_ssize_t i = 0; i < data.len; i++) {
-        const uint32_t base = context_base(in, i, order);
+        uint32_t *context = context_entries(&table, context_base(in, i, order));
         uint32_t node = 1;
         double bits = 0;
         for (int b = 7; b >= 0; b--) {
             const int bit = in[i] >> b & 1;
-            uint32_t *entry = &table[base + node];
+            uint32_t *entry = &context[node];
             bits += bit_cost(predict(*entry), bit);
             *entry = update(*entry, bit);
             node = node << 1 | (uint32_t)bit;
@@ -212,7 +237,7 @@ PyObject *hk_sequential_costs(PyObject *self, PyObject *args) {
     Py_END_ALLOW_THREADS
     result = Py_NewRef(Py_None);
 done:
-    free(table);
+    free_table(&table);
     PyBuffer_Release(&data);
     PyBuffer_Release(&costs);
     return result;
