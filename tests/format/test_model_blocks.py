@@ -251,3 +251,13 @@ def test_a_file_object_writes_with_a_model_and_reads_without(tmp_path):
     with huffkit.open(tmp_path / "text.huf", "wt", model="cm", encoding="utf-8") as text:
         text.write("héllo " * 100)
     assert huffkit.decompress((tmp_path / "text.huf").read_bytes()) == ("héllo " * 100).encode()
+
+
+def test_the_worked_example_of_section_18_8(each_backend):
+    packed = bytes.fromhex("89485546 02 00 0b000000 4970043c 88 b7f9ea17 01 00 00 06"
+                           " 9e7162c7fdc6")
+    assert huffkit.compress(b"abracadabra", model="adaptive0") == packed
+    assert huffkit.decompress(packed) == b"abracadabra"
+    costs = backend.kernels.sequential_costs(b"abracadabra", 0)
+    assert [round(cost, 1) for cost in costs[:4]] == [8.0, 5.2, 7.8, 2.5]
+    assert round(costs.sum(), 1) == 47.9
