@@ -110,7 +110,7 @@ def test_huffkit_backend_numpy_without_bitarray_warns_and_uses_c(tmp_path):
         with warnings.catch_warnings(record=True) as caught:
             warnings.simplefilter("always")
             import huffkit
-        print(huffkit.backend)
+            print(huffkit.backend)  # chosen, and warned about, when first used
         for warning in caught:
             print(warning.category.__name__, warning.message, sep=": ")
         assert huffkit.decompress(huffkit.compress(b"abracadabra")) == b"abracadabra"
