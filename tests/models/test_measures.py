@@ -348,7 +348,7 @@ def test_p_and_q_must_have_the_same_length(measure):
     ([1, -2, 3], ValueError, r"p must be non-negative; symbol 1 has -2\.0"),
     ([0.5, float("nan")], ValueError, "p must be finite; symbol 1 is nan"),
     ([0.5, float("inf")], ValueError, "p must be finite; symbol 1 is inf"),
-    ([[1, 2], [3, 4]], ValueError, r"1-D sequence .* shape \(2, 2\)"),
+    ([[1, 0], [3, 0]], ValueError, r"p is all zeros in slice \(1,\): every slice needs"),
     (3, ValueError, r"1-D sequence .* shape \(\)"),
     (["a", "b"], TypeError, "p must be counts or probabilities"),
     ([True, False], TypeError, "p must be counts or probabilities"),
