@@ -2,7 +2,39 @@
 
 from __future__ import annotations
 
-__all__ = ["byte_view"]
+import sys
+from types import TracebackType
+from typing import TYPE_CHECKING, Any, TypeAlias, Union
+
+import numpy as np
+
+__all__ = ["Buffer", "Bytes", "BytesLike", "byte_view", "view_of"]
+
+# The buffer protocol's type: collections.abc.Buffer from Python 3.12 (PEP 688), and
+# typing_extensions' for a type checker on older versions (it ships with mypy and pyright;
+# huffkit does not depend on it at run time).  Before 3.12 the name stands at run time for
+# the common buffers, for whoever reads the annotations.
+if TYPE_CHECKING:
+    from typing_extensions import Buffer
+elif sys.version_info >= (3, 12):
+    from collections.abc import Buffer
+else:
+    Buffer = Union[bytes, bytearray, memoryview]  # noqa: UP007 (a value, not an annotation)
+
+#: What huffkit's functions take as data: any bytes-like object (bytes, bytearray,
+#: memoryview, mmap, array.array, ...), numpy arrays among them.  numpy's stubs declare an
+#: array a Buffer only for Python 3.12 and later, so they are named here too.
+BytesLike: TypeAlias = Union[Buffer, "np.ndarray[Any, Any]"]
+
+#: The library's own byte strings: what it slices and indexes as bytes (the frames it reads
+#: and the payloads inside them, as the caller's buffer is taken by ``byte_view``).
+Bytes: TypeAlias = bytes | bytearray | memoryview
+
+
+def view_of(data: BytesLike) -> memoryview:
+    """``memoryview(data)``; a numpy array's own view (``ndarray.data``, the same view) for
+    the type checker, which does not know an array is a buffer before Python 3.12."""
+    return data.data if isinstance(data, np.ndarray) else memoryview(data)
 
 
 class byte_view:  # named as a function: with byte_view(data) as view
@@ -19,8 +51,8 @@ class byte_view:  # named as a function: with byte_view(data) as view
     the error.
     """
 
-    def __init__(self, data, what: str = "data") -> None:
-        self._view = memoryview(data)
+    def __init__(self, data: BytesLike, what: str = "data") -> None:
+        self._view = view_of(data)
         if not self._view.c_contiguous:
             self._view.release()
             raise ValueError(f"{what} must be a C-contiguous bytes-like object; this one "
@@ -36,7 +68,8 @@ class byte_view:  # named as a function: with byte_view(data) as view
     def __enter__(self) -> memoryview:
         return self._flat
 
-    def __exit__(self, kind, error, traceback) -> None:
+    def __exit__(self, kind: type[BaseException] | None, error: BaseException | None,
+                 traceback: TracebackType | None) -> None:
         try:
             self._flat.release()
             self._view.release()

@@ -6,6 +6,10 @@ Bad *arguments* (a negative block size, a wrong type) raise the ordinary
 
 import functools
 from collections.abc import Callable
+from typing import ParamSpec, TypeVar
+
+_P = ParamSpec("_P")
+_R = TypeVar("_R")
 
 __all__ = ["ChecksumError", "CodebookError", "FormatError", "HuffmanError", "MemoryLimitError",
            "TruncatedError"]
@@ -45,7 +49,7 @@ class MemoryLimitError(HuffmanError):
     """
 
 
-def releasing_views(function: Callable) -> Callable:
+def releasing_views(function: Callable[_P, _R]) -> Callable[_P, _R]:
     """Make *function*, a public entry point, raise its ``HuffmanError`` without the frames
     the error passed through.
 
@@ -57,7 +61,7 @@ def releasing_views(function: Callable) -> Callable:
     chained to it (``__cause__``, ``__context__``) lose theirs too.
     """
     @functools.wraps(function)
-    def wrapper(*args, **kwargs):
+    def wrapper(*args: _P.args, **kwargs: _P.kwargs) -> _R:
         try:
             return function(*args, **kwargs)
         except HuffmanError as error:
@@ -69,7 +73,7 @@ def releasing_views(function: Callable) -> Callable:
 
 def _drop_tracebacks(error: BaseException) -> None:
     seen: set[int] = set()
-    pending = [error]
+    pending: list[BaseException | None] = [error]
     while pending:
         current = pending.pop()
         if current is None or id(current) in seen:

@@ -46,7 +46,8 @@ def _missing(error: ImportError) -> str:
 #: Why the compiled kernels cannot be used, or None when they can.
 unavailable: str | None = None
 try:
-    from . import compiled
+    from . import compiled as _compiled
+    compiled: ModuleType | None = _compiled
 except ImportError as error:
     compiled = None
     unavailable = _missing(error)
@@ -81,7 +82,7 @@ def name() -> str:
 
 def describe() -> str:
     """The backend in use, and why, in words (``huffkit --version`` prints it)."""
-    if _name == "c":
+    if _name == "c" and compiled is not None:  # (it is, when c is in use)
         return f"backend c: compiled kernels, built by {compiled.COMPILER}"
     why = unavailable if unavailable is not None else f"chosen by {_ENVIRONMENT}=numpy"
     try:

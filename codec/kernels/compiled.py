@@ -8,10 +8,13 @@ a bug: the test suite runs the codec on both backends and compares.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
+from typing import TypeAlias
 
 import numpy as np
+import numpy.typing as npt
 
+from .._buffers import Bytes, BytesLike, view_of
 from .._errors import FormatError
 from . import _ckernels, reference
 from .reference import split
@@ -24,6 +27,15 @@ COMPILER: str = _ckernels.COMPILER.strip()
 #: The cm model's largest tables, in bytes (see ``reference.context_mixing.CM_MEMORY``).
 CM_MEMORY: int = _ckernels.CM_MEMORY
 cm_memory = reference.cm_memory
+
+# What the run decoders return (see _ckernels.pyi): the data, the blocks' starts and ends,
+# and for Huffman their CRC-32s and the last code's lengths; for rANS the last table's
+# frequencies and precision.
+HuffmanRun: TypeAlias = tuple[bytes, list[int], list[int], list[int], bytes]
+AnsRun: TypeAlias = tuple[bytes, list[int], list[int], bytes, int]
+#: (packed tables, frequencies, ideal bits, lanes, reused) of plan_ans_pieces.
+AnsPiecesPlan: TypeAlias = tuple[list[bytes], npt.NDArray[np.int64], npt.NDArray[np.float64],
+                                 npt.NDArray[np.int64], npt.NDArray[np.uint8]]
 
 __all__ = ["ans_decode", "ans_decode_counted", "ans_encode", "count_distinct", "count_symbols",
            "decode_streams", "encode_streams"]
@@ -63,7 +75,7 @@ def _symbols_and_width(symbols: np.ndarray) -> tuple[np.ndarray, int]:
 
 
 def encode_streams(symbols: np.ndarray, codes: np.ndarray, lengths: np.ndarray,
-                   ranges: list[tuple[int, int]]) -> list[tuple[bytes, int]]:
+                   ranges: list[tuple[int, int]]) -> list[tuple[memoryview, int]]:
     """Encode each ``symbols[start:end]`` of *ranges* as a separate stream."""
     symbols, width = _symbols_and_width(symbols)
     codes = np.ascontiguousarray(codes, dtype=np.uint64)
@@ -73,11 +85,12 @@ def encode_streams(symbols: np.ndarray, codes: np.ndarray, lengths: np.ndarray,
         # Room for the longest codes, and for the last 8-byte store.
         out = np.empty((end - start) * LONGEST_DECODABLE_CODE // 8 + 16, dtype=np.uint8)
         bits = _ckernels.huffman_encode(symbols[start:end], width, codes, lengths, out)
-        streams.append((memoryview(out)[:(bits + 7) // 8], bits))  # joined later: no copy
+        streams.append((out.data[:(bits + 7) // 8], bits))  # joined later: no copy
     return streams
 
 
-def decode_streams(data, stream_bits: tuple[int, ...], symbol_count: int, lengths: np.ndarray,
+def decode_streams(data: BytesLike, stream_bits: tuple[int, ...], symbol_count: int,
+                   lengths: np.ndarray,
                    values: np.ndarray | None = None) -> bytes | np.ndarray:
     """Decode a block's streams (see ``reference.decode_streams``)."""
     lengths = np.ascontiguousarray(lengths, dtype=np.uint8)
@@ -103,7 +116,8 @@ def _as_symbols(decoded: bytes, width: int, values: np.ndarray | None) -> bytes 
     positions = np.frombuffer(decoded, dtype=np.uint8 if width == 1 else np.uint32)
     if values is None:
         return positions.astype(np.uint32)
-    return values.astype(np.uint32, copy=False)[positions]
+    symbols: np.ndarray = values.astype(np.uint32, copy=False)[positions]
+    return symbols
 
 
 def ans_encode(symbols: np.ndarray, freqs: np.ndarray, cumulative: np.ndarray, precision: int,
@@ -118,18 +132,18 @@ def ans_encode(symbols: np.ndarray, freqs: np.ndarray, cumulative: np.ndarray, p
     return states, words[:count].copy()
 
 
-def decode_huffman_run(buffer, pos: int, block_size: int, previous: bytes | None,
+def decode_huffman_run(buffer: BytesLike, pos: int, block_size: int, previous: bytes | None,
                        budget: int, largest: int, version: int = 1,
-                       before: int = 0) -> tuple | None:
+                       before: int = 0) -> HuffmanRun | None:
     """The compact-table and reuse blocks of a byte frame (of format *version*) from *pos*,
     decoded in one call (see ``reference.decode_huffman_run``)."""
     return _ckernels.decode_huffman_run(buffer, pos, block_size, previous, budget, largest,
                                         version, before)
 
 
-def decode_ans_run(buffer, pos: int, block_size: int, previous: bytes | None,
+def decode_ans_run(buffer: BytesLike, pos: int, block_size: int, previous: bytes | None,
                    previous_precision: int, budget: int, largest: int,
-                   before: int) -> tuple | None:
+                   before: int) -> AnsRun | None:
     """The rANS blocks of a version-2 byte frame with tables of their own or the previous
     block's, from *pos*, decoded in one call (see ``reference.decode_ans_run``)."""
     return _ckernels.decode_ans_run(buffer, pos, block_size, previous, previous_precision,
@@ -142,14 +156,14 @@ def ans_encode_pieces(symbols: np.ndarray, ends: list[int], freqs: np.ndarray,
     """Code consecutive pieces of byte *symbols* in one call, their steps overlapping (see
     ``reference.ans_encode_pieces``): (states, words, word counts)."""
     symbols = np.ascontiguousarray(symbols, dtype=np.uint8)
-    lanes = np.asarray(lanes, dtype=np.int64)
-    states = np.empty(int(lanes.sum()), dtype=np.uint64)
+    lane_counts = np.asarray(lanes, dtype=np.int64)
+    states = np.empty(int(lane_counts.sum()), dtype=np.uint64)
     words = np.empty(symbols.size, dtype=np.uint32)
-    counts = np.empty(lanes.size, dtype=np.int64)
+    counts = np.empty(lane_counts.size, dtype=np.int64)
     _ckernels.ans_encode_pieces(symbols, np.asarray(ends, dtype=np.int64),
                                 np.ascontiguousarray(freqs, dtype=np.uint32),
                                 np.ascontiguousarray(cumulative, dtype=np.uint32), precision,
-                                lanes, states, words, counts)
+                                lane_counts, states, words, counts)
     return states, words, counts
 
 
@@ -160,7 +174,7 @@ def ans_decode(words: np.ndarray, states: np.ndarray, count: int, freqs: np.ndar
     return _ans_decode(words, states, count, freqs, cumulative, precision, values, None)[0]
 
 
-def ans_decode_counted(words, states: np.ndarray, count: int, freqs: np.ndarray,
+def ans_decode_counted(words: BytesLike, states: np.ndarray, count: int, freqs: np.ndarray,
                        cumulative: np.ndarray, precision: int,
                        values: np.ndarray | None = None) -> tuple[bytes | np.ndarray, int]:
     """``ans_decode``, and how many distinct symbols the decoded ones are (see
@@ -172,10 +186,11 @@ def ans_decode_counted(words, states: np.ndarray, count: int, freqs: np.ndarray,
     if marked:
         return symbols, int(np.count_nonzero(seen))
     size = int(values[-1]) + 1 if values is not None and values.size else len(freqs)
+    assert isinstance(symbols, np.ndarray)  # not marked: not bytes (width 4, or values)
     return symbols, count_distinct(symbols, size)
 
 
-def _ans_decode(words, states: np.ndarray, count: int, freqs: np.ndarray,
+def _ans_decode(words: BytesLike, states: np.ndarray, count: int, freqs: np.ndarray,
                 cumulative: np.ndarray, precision: int, values: np.ndarray | None,
                 seen: np.ndarray | None) -> tuple[bytes | np.ndarray, bool]:
     """ans_decode, and whether the kernel marked each symbol it decoded in *seen* (256
@@ -192,17 +207,21 @@ def _ans_decode(words, states: np.ndarray, count: int, freqs: np.ndarray,
     marked = seen is not None and width == 1
     if isinstance(words, np.ndarray):  # else a block's bytes: the kernel reads them in place
         words = np.ascontiguousarray(words, dtype="<u4")
-    arguments = (words,
-                 np.ascontiguousarray(states, dtype=np.uint64), count, freqs, cumulative,
-                 precision, width) + ((seen,) if marked else ())
+    states = np.ascontiguousarray(states, dtype=np.uint64)
     try:
-        decoded = _ckernels.ans_decode(*arguments)
+        if marked:
+            assert seen is not None
+            decoded = _ckernels.ans_decode(words, states, count, freqs, cumulative, precision,
+                                           width, seen)
+        else:
+            decoded = _ckernels.ans_decode(words, states, count, freqs, cumulative, precision,
+                                           width)
     except ValueError as error:
         raise FormatError(str(error)) from None
     return _as_symbols(decoded, width, values), marked
 
 
-def join(parts: list, threads: int) -> bytes:
+def join(parts: Sequence[Bytes], threads: int) -> bytes:
     """b"".join(parts), the copying shared among *threads* threads."""
     return _ckernels.join(parts, threads)
 
@@ -232,7 +251,7 @@ def encode_huffman_pieces(symbols: np.ndarray, ends: list[int], counts: np.ndarr
         np.ascontiguousarray(symbols, dtype=np.uint8), np.asarray(ends, dtype=np.int64),
         np.ascontiguousarray(counts, dtype=np.int64), np.asarray(crcs, dtype=np.uint32),
         max_code_length, last, out)
-    return None if written is None else memoryview(out)[:written]
+    return None if written is None else out.data[:written]
 
 
 def encode_huffman_split(symbols: np.ndarray, ends: list[int], counts: np.ndarray,
@@ -248,7 +267,7 @@ def encode_huffman_split(symbols: np.ndarray, ends: list[int], counts: np.ndarra
     if written == -1:  # the whole may be the smaller: code with its CRC-32
         written = _ckernels.encode_huffman_split(*arguments, whole_crc(), max_code_length,
                                                  last, out)
-    return None if written is None else memoryview(out)[:written]
+    return None if written is None else out.data[:written]
 
 
 def merge_cells(cells: np.ndarray, coder: str, max_block: int) -> np.ndarray:
@@ -266,9 +285,10 @@ def pack_varints(values: np.ndarray) -> bytes:
     return _ckernels.pack_varints(np.ascontiguousarray(values, dtype=np.uint64))
 
 
-def parse_varints(buffer, pos: int, count: int, longest: int) -> tuple[np.ndarray, int] | None:
+def parse_varints(buffer: BytesLike, pos: int, count: int, longest: int,
+                  ) -> tuple[np.ndarray, int] | None:
     """*count* LEB128 numbers from *pos*, read in C (see ``reference.parse_varints``)."""
-    with memoryview(buffer) as view:
+    with view_of(buffer) as view:
         if view.nbytes - pos < count:
             return None  # cut short, certainly: nothing is allocated for a count not there
     values = np.empty(count, dtype=np.int64)
@@ -276,7 +296,7 @@ def parse_varints(buffer, pos: int, count: int, longest: int) -> tuple[np.ndarra
     return None if end is None else (values, end)
 
 
-def plan_ans_pieces(counts: np.ndarray, costs: np.ndarray) -> tuple | None:
+def plan_ans_pieces(counts: np.ndarray, costs: np.ndarray) -> AnsPiecesPlan | None:
     """The rANS tables of pieces of byte counts, planned in C (see
     ``reference.plan_ans_pieces``): (packed tables, frequencies, ideal bits, lanes, reused)."""
     pieces = len(counts)
@@ -320,7 +340,7 @@ def huffman_depths(leaf_weights: np.ndarray) -> np.ndarray:
     return depths
 
 
-def read_compact_table(buffer, pos: int) -> tuple[np.ndarray, int] | None:
+def read_compact_table(buffer: BytesLike, pos: int) -> tuple[np.ndarray, int] | None:
     """The compact code table at *pos*, read in C, or None when it is damaged or cut short
     (see ``reference.read_compact_table``)."""
     found = _ckernels.parse_compact_table(buffer, pos)
@@ -330,7 +350,8 @@ def read_compact_table(buffer, pos: int) -> tuple[np.ndarray, int] | None:
     return np.frombuffer(lengths, dtype=np.uint8).astype(np.int64), end
 
 
-def read_compact_frequencies(buffer, pos: int, alphabet_size: int) -> tuple | None:
+def read_compact_frequencies(buffer: BytesLike, pos: int, alphabet_size: int,
+                             ) -> tuple[np.ndarray, np.ndarray, int, int] | None:
     """The compact frequency table at *pos* (version 2), read in C, or None when it is
     damaged or cut short (see ``reference.read_compact_frequencies``)."""
     found = _ckernels.read_compact_frequencies(buffer, pos, alphabet_size)
@@ -350,10 +371,10 @@ def write_compact_frequencies(listed: np.ndarray, freqs: np.ndarray, precision: 
                                                precision)
 
 
-def sequential_encode(data, order: int) -> bytes:
+def sequential_encode(data: BytesLike, order: int) -> bytes:
     """*data* coded bit by bit with the adaptive order-*order* model (see
     ``reference.sequential_encode``)."""
-    with memoryview(data) as view:
+    with view_of(data) as view:
         size = view.nbytes
     # Room for a fair model (an eighth over), then for the worst: a bit costs 16 at most.
     for room in (size + size // 8 + 64, 16 * size + 64):
@@ -364,7 +385,7 @@ def sequential_encode(data, order: int) -> bytes:
     raise AssertionError("a bit costs at most 16 bits")  # pragma: no cover
 
 
-def sequential_decode(payload, count: int, order: int) -> bytes:
+def sequential_decode(payload: BytesLike, count: int, order: int) -> bytes:
     """*count* bytes decoded with the adaptive order-*order* model (see
     ``reference.sequential_decode``)."""
     out = bytearray(count)
@@ -372,10 +393,10 @@ def sequential_decode(payload, count: int, order: int) -> bytes:
     return bytes(out)
 
 
-def sequential_costs(data, order: int) -> np.ndarray:
+def sequential_costs(data: BytesLike, order: int) -> np.ndarray:
     """What each byte of *data* costs the adaptive order-*order* model, in bits (see
     ``reference.sequential_costs``)."""
-    with memoryview(data) as view:
+    with view_of(data) as view:
         costs = np.empty(view.nbytes, dtype=np.float64)
     _ckernels.sequential_costs(data, order, costs)
     return costs
@@ -386,13 +407,13 @@ STATIC_ORDERS = reference.STATIC_ORDERS
 static_model_memory = reference.static_model_memory
 
 
-def static_encode(data, order: int) -> tuple[bytes, bytes]:
+def static_encode(data: BytesLike, order: int) -> tuple[bytes, bytes]:
     """*data* coded with its static order-*order* model: (the model, the payload) (see
     ``reference.static_encode``)."""
     return _ckernels.static_encode(data, order)
 
 
-def static_decode(model, payload, count: int, order: int) -> bytes:
+def static_decode(model: BytesLike, payload: BytesLike, count: int, order: int) -> bytes:
     """*count* bytes decoded with the static order-*order* model *model* (see
     ``reference.static_decode``)."""
     if count < 0:
@@ -402,18 +423,18 @@ def static_decode(model, payload, count: int, order: int) -> bytes:
     return bytes(out)
 
 
-def static_costs(model, data, order: int) -> np.ndarray:
+def static_costs(model: BytesLike, data: BytesLike, order: int) -> np.ndarray:
     """What each byte of *data* costs under the static model *model*, in bits (see
     ``reference.static_costs``)."""
-    with memoryview(data) as view:
+    with view_of(data) as view:
         costs = np.empty(view.nbytes, dtype=np.float64)
     _ckernels.static_costs(model, data, order, costs)
     return costs
 
 
-def cm_encode(data) -> bytes:
+def cm_encode(data: BytesLike) -> bytes:
     """*data* coded bit by bit with the context-mixing model (see ``reference.cm_encode``)."""
-    with memoryview(data) as view:
+    with view_of(data) as view:
         size = view.nbytes
     # Room for a fair model (an eighth over), then for the worst: a bit costs 16 at most.
     for room in (size + size // 8 + 64, 16 * size + 64):
@@ -424,7 +445,7 @@ def cm_encode(data) -> bytes:
     raise AssertionError("a bit costs at most 16 bits")  # pragma: no cover
 
 
-def cm_decode(payload, count: int) -> bytes:
+def cm_decode(payload: BytesLike, count: int) -> bytes:
     """*count* bytes decoded with the context-mixing model (see ``reference.cm_decode``)."""
     if count < 0:
         raise ValueError("count must not be negative")
@@ -433,10 +454,10 @@ def cm_decode(payload, count: int) -> bytes:
     return bytes(out)
 
 
-def cm_costs(data) -> np.ndarray:
+def cm_costs(data: BytesLike) -> np.ndarray:
     """What each byte of *data* costs the context-mixing model, in bits (see
     ``reference.cm_costs``)."""
-    with memoryview(data) as view:
+    with view_of(data) as view:
         costs = np.empty(view.nbytes, dtype=np.float64)
     _ckernels.cm_costs(data, costs)
     return costs
@@ -452,7 +473,7 @@ def probability_encode(starts: np.ndarray, freqs: np.ndarray, precision: int) ->
     return out[start:].tobytes()
 
 
-def probability_decode(payload, cursor: np.ndarray, cumulative: np.ndarray,
+def probability_decode(payload: BytesLike, cursor: np.ndarray, cumulative: np.ndarray,
                        precision: int) -> np.ndarray:
     """One symbol for each row of *cumulative*, decoded in C from where *cursor* stands (see
     ``reference.probability_decode``)."""

@@ -147,7 +147,7 @@ class _Model:
             self.bucket[k] = (k << self.table_bits) + (bucket << 4)
         self.nibble_node = 1
 
-    def start(self, data, i: int) -> None:
+    def start(self, data: bytes | bytearray, i: int) -> None:
         c1 = data[i - 1] if i >= 1 else 0
         self.c1 = c1
         step = i >> _LR_STEP

@@ -3,8 +3,11 @@
 from __future__ import annotations
 
 import zlib
+from collections.abc import Sequence
 
 import numpy as np
+
+from ..._buffers import Bytes
 
 __all__ = ["count_cells", "count_distinct", "count_symbols", "crc32", "join"]
 
@@ -25,7 +28,7 @@ def count_distinct(symbols: np.ndarray, alphabet_size: int) -> int:
     return int(np.count_nonzero(np.bincount(symbols, minlength=alphabet_size)))
 
 
-def join(parts: list, threads: int) -> bytes:
+def join(parts: Sequence[Bytes], threads: int) -> bytes:
     """b"".join(parts) (numpy has no faster way; the compiled backend shares the copying)."""
     return b"".join(parts)
 

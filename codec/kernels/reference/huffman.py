@@ -14,10 +14,12 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from types import ModuleType
 
 import numpy as np
 
+from ..._buffers import Bytes, BytesLike
 from ..._errors import FormatError
 
 __all__ = ["LONGEST_DECODABLE_CODE", "decode_huffman_run", "decode_stream", "decode_streams",
@@ -184,7 +186,7 @@ def decode_stream(data: bytes, bit_count: int, symbol_count: int, lengths: np.nd
     try:
         symbols = util.canonical_decode(bits, per_length.tolist(), canonical_order.tolist())
         if (lengths.size if values is None else int(values[-1]) + 1) <= 256:
-            decoded = bytes(symbols)
+            decoded: bytes | np.ndarray = bytes(symbols)
         else:
             decoded = np.fromiter(symbols, dtype=np.int64, count=-1)
     except ValueError:
@@ -196,7 +198,8 @@ def decode_stream(data: bytes, bit_count: int, symbol_count: int, lengths: np.nd
     return decoded
 
 
-def decode_streams(data, stream_bits: tuple[int, ...], symbol_count: int, lengths: np.ndarray,
+def decode_streams(data: Bytes, stream_bits: tuple[int, ...], symbol_count: int,
+                   lengths: np.ndarray,
                    values: np.ndarray | None = None) -> bytes | np.ndarray:
     """Decode a block's streams, laid end to end in *data*, each a whole number of bytes.
 
@@ -213,7 +216,7 @@ def decode_streams(data, stream_bits: tuple[int, ...], symbol_count: int, length
                                    lengths, values))
         offset += size
     if isinstance(parts[0], bytes):
-        return b"".join(parts)
+        return b"".join(part for part in parts if isinstance(part, bytes))  # all of them
     return np.concatenate(parts)
 
 
@@ -227,7 +230,7 @@ def encode_huffman_pieces(symbols: np.ndarray, ends: list[int], counts: np.ndarr
     return None
 
 
-def decode_huffman_run(buffer, pos: int, block_size: int, previous: bytes | None,
+def decode_huffman_run(buffer: BytesLike, pos: int, block_size: int, previous: bytes | None,
                        budget: int, largest: int, version: int = 1, before: int = 0) -> None:
     """Decode, in one call, the blocks of a byte frame of Huffman blocks that start at *pos*
     while they have compact tables (0x05) or reuse the previous block's code (0x06, whose
@@ -243,7 +246,7 @@ def decode_huffman_run(buffer, pos: int, block_size: int, previous: bytes | None
 
 
 def encode_huffman_split(symbols: np.ndarray, ends: list[int], counts: np.ndarray,
-                         crcs: list[int], whole_crc, max_code_length: int,
+                         crcs: list[int], whole_crc: Callable[[], int], max_code_length: int,
                          last: bool = False) -> None:
     """A fast ``stream.pieces.encode_split`` for Huffman: the blocks of the pieces ending at
     *ends*, or of the whole as one block (*whole_crc()* gives its CRC-32), whichever is

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from ..._buffers import Bytes
 from ..._errors import FormatError
 from .rans import ANS_LOWER_BOUND
 
@@ -49,7 +50,7 @@ def probability_encode(starts: np.ndarray, freqs: np.ndarray, precision: int) ->
             + np.array(words[::-1], dtype="<u4").tobytes())
 
 
-def probability_decode(payload, cursor: np.ndarray, cumulative: np.ndarray,
+def probability_decode(payload: Bytes, cursor: np.ndarray, cumulative: np.ndarray,
                        precision: int) -> np.ndarray:
     """One symbol (uint32) for each row of *cumulative* (rows of K + 1 numbers, from 0 up
     to 2**precision), decoded from *payload*'s words.

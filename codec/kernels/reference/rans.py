@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from ..._buffers import Bytes, BytesLike
 from ..._errors import FormatError
 from .counting import count_distinct
 
@@ -111,7 +112,7 @@ def ans_decode(words: np.ndarray, states: np.ndarray, count: int, freqs: np.ndar
     return out if values is None else values[out]
 
 
-def ans_decode_counted(words, states: np.ndarray, count: int, freqs: np.ndarray,
+def ans_decode_counted(words: Bytes | np.ndarray, states: np.ndarray, count: int, freqs: np.ndarray,
                        cumulative: np.ndarray, precision: int,
                        values: np.ndarray | None = None) -> tuple[np.ndarray, int]:
     """``ans_decode``, and how many distinct symbols the decoded ones are (what rule A5
@@ -134,7 +135,7 @@ def ans_encode_pieces(symbols: np.ndarray, ends: list[int], freqs: np.ndarray,
     return None
 
 
-def decode_ans_run(buffer, pos: int, block_size: int, previous: bytes | None,
+def decode_ans_run(buffer: BytesLike, pos: int, block_size: int, previous: bytes | None,
                    previous_precision: int, budget: int, largest: int, before: int) -> None:
     """Decode, in one call, the rANS blocks of a version-2 byte frame that start at *pos*
     while they have tables of their own (0x03) or the previous block's (0x07, whose 256

@@ -35,7 +35,7 @@ def _update(entry: int, bit: int) -> int:
     return ((p + moved) << 10) | (n + 1 if n < _LIMIT else n)
 
 
-def _context_base(data, i: int, order: int) -> int:
+def _context_base(data: bytes | bytearray, i: int, order: int) -> int:
     if order == 0:
         return 0
     if order == 1:
@@ -46,7 +46,7 @@ def _context_base(data, i: int, order: int) -> int:
     return (h >> (32 - (_TABLE_BITS_MOST - 8))) << 8
 
 
-class _Table(dict):
+class _Table(dict[int, int]):
     """A model's table, every entry 1/2 (having seen nothing) until it is written: the
     C kernel's array of 2^22 entries, without making a list of 4 million to code 40 bytes."""
 

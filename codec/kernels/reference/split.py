@@ -68,7 +68,8 @@ def log2_fixed(values: np.ndarray) -> np.ndarray:
     """log2 of each non-negative integer, in units of 2^-16 (0 for 0 and 1), from
     :data:`LOG2_TABLE`; exact to about 2^-17 of itself."""
     shift = np.maximum(np.frexp(values.astype(np.float64))[1] - _LOG2_BITS, 0)
-    return LOG2_TABLE[values >> shift] + (shift << _FRACTION)
+    logs: np.ndarray = LOG2_TABLE[values >> shift] + (shift << _FRACTION)
+    return logs
 
 
 def segment_costs(counts: np.ndarray, coder: str) -> np.ndarray:
@@ -98,12 +99,15 @@ def segment_costs(counts: np.ndarray, coder: str) -> np.ndarray:
                                        np.where(payload >= 20_000 * _ONE, totals // 16_384, 0)),
                                        4),
                                    np.ones_like(totals)])
-        return payload + ((ANS_BITS + BITS_PER_FREQUENCY * present
-                           + BITS_PER_LANE * lanes) << _FRACTION)
+        ans_costs: np.ndarray = payload + ((ANS_BITS + BITS_PER_FREQUENCY * present
+                                            + BITS_PER_LANE * lanes) << _FRACTION)
+        return ans_costs
     # Huffman's whole bits cost a little more than n·H.
     streams = np.where(totals >= 1 << 14, HUFFMAN_STREAMS_BITS, 0)
-    return (payload + payload // 200 + ((HUFFMAN_BITS + streams) << _FRACTION)
-            + BITS_PER_HUFFMAN_LENGTH * present)
+    huffman_costs: np.ndarray = (payload + payload // 200
+                                 + ((HUFFMAN_BITS + streams) << _FRACTION)
+                                 + BITS_PER_HUFFMAN_LENGTH * present)
+    return huffman_costs
 
 
 def merge_segments(counts: np.ndarray, coder: str, max_block: int) -> np.ndarray:
@@ -136,7 +140,8 @@ def merge_segments(counts: np.ndarray, coder: str, max_block: int) -> np.ndarray
         lengths[first] += lengths[np.array(first) + 1]
         costs[first] = merged_costs[first]
         counts, lengths, costs = counts[keep], lengths[keep], costs[keep]
-    return lengths
+    merged_lengths: np.ndarray = lengths
+    return merged_lengths
 
 
 def merge_cells(cells: np.ndarray, coder: str, max_block: int) -> np.ndarray:

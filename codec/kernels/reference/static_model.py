@@ -19,8 +19,11 @@ about the same relative precision) that ends in steps of 1/65536.
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import numpy as np
 
+from ..._buffers import BytesLike
 from .sequential import bit_cost
 
 __all__ = ["PROBABILITY", "STATIC_ORDERS", "quantise", "static_costs", "static_decode",
@@ -129,7 +132,7 @@ class _Encoder:
 class _Decoder:
     """binary_coder.h's decoder, reading missing bytes as zero."""
 
-    def __init__(self, data, start: int = 0) -> None:
+    def __init__(self, data: bytes, start: int = 0) -> None:
         self.data, self.read = data, start
         self.start = start
         self.low, self.high, self.x = 0, _MASK32, 0
@@ -206,13 +209,13 @@ def _varint(value: int) -> bytes:
     return bytes(out)
 
 
-def _write_model(pairs: dict, order: int) -> bytes:
+def _write_model(pairs: dict[int, tuple[np.ndarray, np.ndarray]], order: int) -> bytes:
     mask = (1 << 8 * order) - 1
     coder, adaptive = _Encoder(), _Adaptive()
     queue = [0] if pairs else []
     index = {0: 0} if pairs else {}
 
-    def tree(symbols, counts, node: int, depth: int, context: int) -> None:
+    def tree(symbols: np.ndarray, counts: np.ndarray, node: int, depth: int, context: int) -> None:
         if depth == 8:
             following = (context << 8 | node & 255) & mask
             if following not in index:
@@ -266,7 +269,7 @@ class _Model:
         self.following: list[int] = []
 
 
-def _read_varint(model, pos: int) -> tuple[int, int]:
+def _read_varint(model: bytes, pos: int) -> tuple[int, int]:
     value = shift = 0
     while True:
         if pos >= len(model):
@@ -287,9 +290,9 @@ def _contexts_most(count: int, order: int) -> int:
     return min(count + 1 if count else 0, 1 << 8 * order)
 
 
-def _read_model(model, count: int, order: int) -> _Model:
+def _read_model(model_buffer: BytesLike, count: int, order: int) -> _Model:
     _check_order(order)
-    model = bytes(model)
+    model = bytes(model_buffer)
     contexts, pos = _read_varint(model, 0)
     pairs, pos = _read_varint(model, pos)
     most = _contexts_most(count, order)
@@ -317,7 +320,7 @@ def _read_model(model, count: int, order: int) -> _Model:
                 probabilities[q] = _adapt(probabilities[q], bit)
                 q = q << 1 | bit
             read.kind[at], read.p[at] = 3, PROBABILITY[q & 255]
-            children = (0, 1)
+            children: tuple[int, ...] = (0, 1)
         else:
             right = coder.bit(adaptive.which[number])
             adaptive.which[number] = _adapt(adaptive.which[number], right)
@@ -378,7 +381,7 @@ def _read_model(model, count: int, order: int) -> _Model:
 # -- the payload -----------------------------------------------------------------------------
 
 
-def _walk(read: _Model, data, on_bit) -> None:
+def _walk(read: _Model, data: bytes, on_bit: Callable[[int, int, int], None]) -> None:
     """Each byte of *data* through the model: on_bit(i, p, bit) for each bit of byte i that is
     coded (forced bits are not); a ValueError for a byte the model does not have."""
     context = 0

@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import numpy as np
 
+from ..._buffers import BytesLike
+
 __all__ = ["COMPACT_ORDER", "EXTRA_BITS", "MANY_ZEROS", "REPEAT", "RUN_BASE", "ZEROS",
            "canonical_codes", "compact_symbol_counts", "huffman_depths", "pack_varints",
            "parse_varints", "read_compact_frequencies", "read_compact_table", "run_length",
@@ -51,7 +53,7 @@ def huffman_depths(leaf_weights: np.ndarray) -> np.ndarray:
     (FORMAT.md, section 11).  At least two leaves."""
     weights = leaf_weights.tolist()
     n = len(weights)
-    merged: list = []
+    merged: list[float] = []
     parent = [0] * (2 * n - 1)  # leaves are nodes 0..n-1, merged nodes n..2n-2
     next_leaf = next_merged = 0
     for _ in range(n - 1):
@@ -149,7 +151,7 @@ def write_compact_table(lengths: np.ndarray, widths: np.ndarray) -> bytes:
     return (value << padding).to_bytes((count + padding) // 8, "big")
 
 
-def read_compact_table(buffer, pos: int) -> tuple[np.ndarray, int] | None:
+def read_compact_table(buffer: BytesLike, pos: int) -> tuple[np.ndarray, int] | None:
     """A fast reading of the compact code table at *pos* (FORMAT.md, section 16.1): its 256
     lengths and the position after it, or None to read it with the reference parser,
     ``format.tables.parse_compact_table``, which also says what is wrong with a bad one.
@@ -157,7 +159,7 @@ def read_compact_table(buffer, pos: int) -> tuple[np.ndarray, int] | None:
     return None
 
 
-def read_compact_frequencies(buffer, pos: int, alphabet_size: int) -> None:
+def read_compact_frequencies(buffer: BytesLike, pos: int, alphabet_size: int) -> None:
     """A fast reading of the compact frequency table at *pos* (FORMAT.md, section 17.3):
     (its listed symbols and their frequencies, int64; its precision; the position after
     it), or None to read it with the reference parser,
@@ -173,7 +175,7 @@ def write_compact_frequencies(listed: np.ndarray, freqs: np.ndarray, precision: 
     return None
 
 
-def parse_varints(buffer, pos: int, count: int, longest: int) -> None:
+def parse_varints(buffer: BytesLike, pos: int, count: int, longest: int) -> None:
     """A fast ``format.varint.parse_varints`` of well-formed numbers: (the values, int64; the
     position after the last), or None (a number too long, the buffer too short) to let that
     reference read them and say what is wrong.  The numpy backend has no faster way."""
@@ -192,4 +194,5 @@ def pack_varints(values: np.ndarray) -> bytes:
     keep = np.arange(5) < needed[:, np.newaxis]
     more = np.arange(5) < (needed - 1)[:, np.newaxis]
     encoded = (groups | (more.astype(np.uint64) << np.uint64(7))).astype(np.uint8)
-    return encoded[keep].tobytes()
+    packed: bytes = encoded[keep].tobytes()
+    return packed
