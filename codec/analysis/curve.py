@@ -9,8 +9,12 @@ file's payload.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
+from numpy.typing import NDArray
+
+from ..models._html import key_values
 
 __all__ = ["CurveBuilder", "LearningCurve"]
 
@@ -25,13 +29,27 @@ class LearningCurve:
     byte, the line an order-0 code cannot go below.
     """
 
-    ends: np.ndarray
-    bits_per_byte: np.ndarray
-    running: np.ndarray
+    ends: NDArray[np.int64]
+    bits_per_byte: NDArray[np.float64]
+    running: NDArray[np.float64]
     entropy: float
     model: str
 
-    def to_dict(self) -> dict:
+    def __repr__(self) -> str:
+        return (f"<LearningCurve of {self.model}: {self.ends.size} windows over "
+                f"{int(self.ends[-1]):,} bytes, {float(self.running[-1]):.3f} bits per byte in "
+                f"all, H(P) = {self.entropy:.3f}>")
+
+    def _repr_html_(self) -> str:
+        """The curve's figures as Jupyter shows them (draw it with ``plot_learning_curve``)."""
+        return key_values(f"the learning curve of {self.model}", [
+            ("windows", f"{self.ends.size:,}"), ("bytes", f"{int(self.ends[-1]):,}"),
+            ("first window", f"{float(self.bits_per_byte[0]):.3f} bits/byte"),
+            ("last window", f"{float(self.bits_per_byte[-1]):.3f} bits/byte"),
+            ("in all (running loss at the end)", f"{float(self.running[-1]):.3f} bits/byte"),
+            ("order-0 entropy H(P)", f"{self.entropy:.3f} bits/byte")])
+
+    def to_dict(self) -> dict[str, Any]:
         return {"ends": self.ends.tolist(), "bits_per_byte": self.bits_per_byte.tolist(),
                 "running": self.running.tolist(), "entropy": self.entropy,
                 "model": self.model}
@@ -50,7 +68,7 @@ class CurveBuilder:
         self._sums = np.zeros(windows, dtype=np.float64)
         self._done = 0
 
-    def add(self, costs: np.ndarray) -> None:
+    def add(self, costs: NDArray[np.float64]) -> None:
         """The next bytes' costs, in bits, one per byte."""
         if not costs.size:
             return

@@ -18,10 +18,12 @@ import math
 import os
 from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass
+from typing import Any
 
 import numpy as np
 
 from .._errors import CodebookError
+from ..models._html import Strong, table
 from ..models.alphabet import Alphabet, alphabet_named
 from ..models.codebook import Codebook
 from ..models.distribution import Distribution
@@ -78,17 +80,38 @@ class Comparison:
     cells: tuple[tuple[Cell, ...], ...]
     smoothing: float
 
+    def __repr__(self) -> str:
+        return (f"<Comparison of {len(self.rows)} files by {len(self.columns)} models, "
+                f"smoothing {self.smoothing:g}>")
+
+    def _repr_html_(self) -> str:
+        """The matrix as Jupyter shows it: each file's mean code length with each model (as
+        ``huffkit compare`` prints it), the best of each row in bold.  Files are named in
+        full, as given: two of the same name in different folders stay apart."""
+        rows = []
+        for i, (name, cells) in enumerate(zip(self.rows, self.cells, strict=True)):
+            best = self.best(i)
+            shown = ["n/a" if cell.mean_code_length is None else f"{cell.mean_code_length:.3f}"
+                     for cell in cells]
+            rows.append([name, f"{cells[0].entropy:.3f}" if cells else "n/a",
+                         *[Strong(text) if j == best else text
+                           for j, text in enumerate(shown)]])
+        return table("mean code length (bits/symbol) of each file P (row) coded with each "
+                     "model Q (column); the best of each row in bold; own distributions "
+                     f"smoothed by {self.smoothing:g}", rows,
+                     header=("file", "H(P)", *self.columns))
+
     def best(self, row: int, key: str = "mean_code_length") -> int:
         """The column whose cell has the smallest *key* in *row* (the first, on a tie)."""
         values = [getattr(cell, key) for cell in self.cells[row]]
         return int(np.argmin([math.inf if value is None else value for value in values]))
 
-    def to_dict(self) -> dict:
+    def to_dict(self) -> dict[str, Any]:
         return {"rows": list(self.rows), "columns": list(self.columns),
                 "smoothing": self.smoothing,
                 "cells": [[asdict(cell) for cell in row] for row in self.cells]}
 
-    def records(self) -> list[dict]:
+    def records(self) -> list[dict[str, Any]]:
         """One flat dict per cell (row, column and the figures): a DataFrame's rows."""
         return [{"row": row, "column": column, **asdict(cell)}
                 for row, cells in zip(self.rows, self.cells, strict=True)
@@ -118,22 +141,38 @@ class Sweep:
     symbols: int
     points: tuple[SweepPoint, ...]
 
-    def to_dict(self) -> dict:
+    def __repr__(self) -> str:
+        coders = ", ".join(dict.fromkeys(point.coder for point in self.points))
+        return (f"<Sweep of {self.name} toward {self.toward}: {len(self.points)} points "
+                f"({coders}), H(P) = {self.entropy:.4f} bits/symbol>")
+
+    def _repr_html_(self) -> str:
+        """The points as Jupyter shows them, with the figures ``huffkit sweep`` prints."""
+        rows = [(point.coder, f"{point.weight:.3f}", f"{point.kl_divergence:.4f}",
+                 f"{point.cross_entropy:.4f}", f"{point.mean_code_length:.4f}",
+                 f"{point.wasted_bits_per_symbol:.4f}", f"{point.compressed_size:,}")
+                for point in self.points]
+        return table(f"{self.name}: {self.symbols:,} symbols, H(P) = {self.entropy:.4f} bits; "
+                     f"Q_w = (1 - w) P + w R, R = {self.toward}", rows,
+                     header=("coder", "weight w", "D(P||Q_w)", "H_Q(P)", "code length",
+                             "wasted", "bytes"))
+
+    def to_dict(self) -> dict[str, Any]:
         return {"file": self.name, "toward": self.toward, "entropy": self.entropy,
                 "symbols": self.symbols, "points": self.records()}
 
-    def records(self) -> list[dict]:
+    def records(self) -> list[dict[str, Any]]:
         return [asdict(point) for point in self.points]
 
 
-def _read(source: str | os.PathLike | bytes) -> tuple[str, bytes]:
+def _read(source: str | os.PathLike[str] | bytes) -> tuple[str, bytes]:
     if isinstance(source, (bytes, bytearray, memoryview)):
         return "data", bytes(source)
     with open(source, "rb") as stream:
         return os.fspath(source), stream.read()
 
 
-def compare(files: Sequence[str | os.PathLike], /, *,
+def compare(files: Sequence[str | os.PathLike[str]], /, *,
             codebooks: Sequence[Codebook | tuple[str, Codebook]] = (),
             smoothing: float = DEFAULT_SMOOTHING, uniform: bool = True,
             max_code_length: int | None = None, coders: Sequence[str] = ("huffman",),
@@ -182,11 +221,12 @@ def compare(files: Sequence[str | os.PathLike], /, *,
     cells = []
     for i, ((_, data), distribution) in enumerate(zip(named, own, strict=True)):
         row = []
-        for j, (_, codebook) in enumerate(columns):
+        for j, (_, column_model) in enumerate(columns):
+            model = column_model
             if j == i and distribution.total:
-                codebook = Codebook.from_distribution(distribution, max_code_length=own_limit)
+                model = Codebook.from_distribution(distribution, max_code_length=own_limit)
             for coder in coders:
-                row.append(_cell(data, codebook, coder, chosen.name))
+                row.append(_cell(data, model, coder, chosen.name))
                 if progress is not None:
                     progress(i * len(columns) * len(coders) + len(row), total)
         cells.append(tuple(row))
@@ -236,8 +276,8 @@ def _cell(data: bytes, codebook: Codebook | None, coder: str, alphabet: str) -> 
                     original_size=len(data), bits_per_byte=None, coder=coder)
 
 
-def sweep(source: str | os.PathLike | bytes, /, *,
-          toward: str | os.PathLike | bytes | Distribution = "uniform", steps: int = 11,
+def sweep(source: str | os.PathLike[str] | bytes, /, *,
+          toward: str | os.PathLike[str] | bytes | Distribution = "uniform", steps: int = 11,
           smoothing: float = DEFAULT_SMOOTHING, max_code_length: int | None = None,
           coders: Sequence[str] = ("huffman",), alphabet: str = "bytes",
           progress: Progress | None = None) -> Sweep:
@@ -270,7 +310,7 @@ def sweep(source: str | os.PathLike | bytes, /, *,
         r = Distribution.from_bytes(other, alphabet=chosen.name)
         r = _smoothed(r, smoothing, _support(chosen, [p, r]))
     points = []
-    entropy = None
+    entropy = 0.0  # each point's ledger sets it; there are 2 points at least
     weights = [step / (steps - 1) for step in range(steps)]
     for coder in coders:
         for weight in weights:

@@ -16,9 +16,11 @@ import time
 import zlib
 from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass
+from typing import Any
 
 from .._buffers import byte_view
 from .._errors import releasing_views
+from ..models._html import Strong, table
 from ..models.sequential import MODELS
 from ..stream.compressor import compress
 from ..stream.decompressor import decompress
@@ -28,7 +30,7 @@ __all__ = ["LADDER", "REFERENCES", "Ladder", "Rung", "ladder"]
 Codec = tuple[Callable[[bytes], bytes], Callable[[bytes], bytes]]
 
 
-def _huffkit(**options) -> Codec:
+def _huffkit(**options: Any) -> Codec:
     return (lambda data: compress(data, **options)), decompress
 
 
@@ -62,10 +64,16 @@ def _ppmd() -> tuple[str, Codec] | None:
         import pyppmd
     except ImportError:
         return None
-    options = {"max_order": 6, "mem_size": 16 << 20}
-    return ("PPMd order 6, 16 MiB (pyppmd)",
-            (lambda data: pyppmd.compress(data, **options),
-             lambda data: pyppmd.decompress(data, **options)))
+    def encode(data: bytes) -> bytes:
+        packed: bytes = pyppmd.compress(data, max_order=6, mem_size=16 << 20)
+        return packed
+
+    def decode(data: bytes) -> bytes:
+        unpacked = pyppmd.decompress(data, max_order=6, mem_size=16 << 20)
+        # pyppmd gives str back for str input only; bytes in, bytes out.
+        return unpacked if isinstance(unpacked, bytes) else unpacked.encode()
+
+    return "PPMd order 6, 16 MiB (pyppmd)", (encode, decode)
 
 
 @dataclass(frozen=True)
@@ -95,14 +103,36 @@ class Ladder:
                 return rung
         raise KeyError(name)
 
-    def to_dict(self) -> dict:
+    def __repr__(self) -> str:
+        best = min(self.rungs, key=lambda rung: rung.bits_per_byte, default=None)
+        where = "" if best is None else f", best {best.name} at {best.bits_per_byte:.3f} bits/byte"
+        return (f"<Ladder of {self.name}: {len(self.rungs)} rungs over "
+                f"{self.original_size:,} bytes{where}>")
+
+    def _repr_html_(self) -> str:
+        """The rungs as Jupyter shows them: sizes, bits per byte and times, the best in bold."""
+        best = min(range(len(self.rungs)), key=lambda i: self.rungs[i].bits_per_byte,
+                   default=None)
+        rows = []
+        for index, rung in enumerate(self.rungs):
+            figure = f"{rung.bits_per_byte:.3f}"
+            rows.append((rung.name, rung.description, "yes" if rung.reference else "",
+                         f"{rung.compressed_size:,}",
+                         Strong(figure) if index == best else figure,
+                         f"{rung.compress_seconds:.4f}", f"{rung.decompress_seconds:.4f}"))
+        return table(f"{self.name}: the ladder ({self.original_size:,} bytes)", rows,
+                     header=("rung", "what", "reference", "bytes", "bits/byte",
+                             "compress s", "decompress s"))
+
+    def to_dict(self) -> dict[str, Any]:
         return {"file": self.name, "original_size": self.original_size,
                 "rungs": [asdict(rung) for rung in self.rungs]}
 
 
 @releasing_views
-def ladder(data, /, *, name: str = "data", rungs: Sequence[str] | None = None,
-           references: bool = True, repeat: int = 1) -> Ladder:
+def ladder(data: bytes | bytearray | memoryview, /, *, name: str = "data",
+           rungs: Sequence[str] | None = None, references: bool = True,
+           repeat: int = 1) -> Ladder:
     """Code *data* (bytes-like) with each model of *rungs* (every rung of ``LADDER`` by
     default), and with gzip, bzip2, xz (and PPMd, if pyppmd is installed) too unless
     *references* is false.  Every coding is decoded back and checked against *data*.  The

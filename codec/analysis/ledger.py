@@ -38,6 +38,7 @@ from __future__ import annotations
 import math
 from collections.abc import Iterator
 from dataclasses import asdict, dataclass
+from typing import Any
 
 import numpy as np
 
@@ -55,6 +56,8 @@ from ..format.frame import (
 from ..format.info import frame_info
 from ..format.model_block import ModelBlockHeader, check_model_memory
 from ..kernels import backend
+from ..models._html import bits as html_bits
+from ..models._html import key_values, table
 from ..models.alphabet import ALPHABETS, Alphabet, alphabet_named
 from ..models.codebook import Codebook
 from ..models.distribution import Distribution
@@ -162,7 +165,18 @@ class Ledger:
         """(Original - compressed) / compressed, as the source material defines it."""
         return (self.original_size - self.compressed_size) / self.compressed_size
 
-    def to_dict(self) -> dict:
+    def __repr__(self) -> str:
+        symbols = "symbols" if self.alphabet == "bytes" else f"{self.alphabet} symbols"
+        return (f"<Ledger: {self.symbols:,} {symbols} ({self.distinct_symbols} "
+                f"distinct) in {self.compressed_size:,} bytes ({self.bits_file:,} bits) by "
+                f"{self.coder}; H(P) = {self.entropy:.4f}, H_Q(P) = {self.cross_entropy:.4f}, "
+                f"mean code length {self.mean_code_length:.4f} {self.unit}/symbol>")
+
+    def _repr_html_(self) -> str:
+        """The ledger as Jupyter shows it: the rows and figures ``huffkit analyze`` prints."""
+        return _ledger_html(self)
+
+    def to_dict(self) -> dict[str, Any]:
         """The ledger as plain data, with the keys ``huffkit analyze --json`` prints."""
         result = {
             "symbols": self.symbols,
@@ -204,8 +218,64 @@ class Ledger:
         return result
 
 
+def _ledger_html(ledger: Ledger) -> str:
+    """The HTML tables of :meth:`Ledger._repr_html_`: where the file's bits went, then the
+    per-symbol figures."""
+    n = ledger.symbols
+    unit = ledger.unit
+    coder = {"huffman": "Huffman codes", "ans": "rANS",
+             "arithmetic": "an arithmetic coder"}.get(ledger.coder, ledger.coder)
+    symbols = "symbols" if ledger.alphabet == "bytes" else f"{ledger.alphabet} symbols"
+    caption = (f"{n:,} {symbols} ({ledger.distinct_symbols} distinct) in "
+               f"{ledger.compressed_size:,} bytes, coded with {coder}; model Q: {ledger.model}")
+    if n == 0:
+        return key_values(caption, [("no data", f"all {ledger.bits_file:,} bits are container")])
+    # The bits column is always bits; the per-symbol column is in the ledger's unit.
+    scale = math.log(2) if unit == "nats" else 1.0
+
+    def row(sign: str, label: str, what: str, spent: float) -> tuple[str, ...]:
+        return (f"{sign} {label}".strip(), what, html_bits(spent),
+                f"{spent / n * scale:.4f}", f"{100 * spent / ledger.bits_file:.2f}%")
+
+    file_row = row("=", "file", f"{ledger.compressed_size:,} bytes", ledger.bits_file)
+    if ledger.conditional_entropies is None:
+        rounding = ("whole-bit code lengths" if ledger.coder == "huffman" else
+                    "quantisation and flush" if ledger.coder == "ans" else "coding")
+        rows = [row("", "n·H(P)", "entropy", ledger.ideal_bits),
+                row("+", "n·D(P||Q)", "mismatch (KL)", ledger.wasted_mismatch),
+                row("+", "rounding", rounding, ledger.wasted_rounding),
+                row("+", "container", "headers, tables, CRCs", ledger.wasted_container),
+                file_row]
+    else:
+        rows = [row("", "loss", "Σ -log2 q(x_i | x_<i)", ledger.loss_bits),
+                row("+", "overhead", "arithmetic coder", ledger.coding_overhead),
+                row("+", "model", "stored model", ledger.bits_model),
+                row("+", "container", "headers, CRCs", ledger.bits_container),
+                file_row, row("", "n·H(P)", "order-0 entropy (reference)", ledger.ideal_bits)]
+        for k, conditional in enumerate(ledger.conditional_entropies, start=1):
+            rows.append(row("", f"n·Ĥ_{k}", f"given {k} byte{'s' if k > 1 else ''} before "
+                            "(reference)", conditional * n / scale))
+        if ledger.learning_cost is not None:
+            rows.append(row("", "learning", f"loss - n·Ĥ_{ledger.context_order}"
+                            if ledger.context_order else "loss - n·H(P)", ledger.learning_cost))
+    bits_table = table(caption, rows, header=("", "what", "bits", f"{unit}/symbol", "of file"))
+    js = "n/a" if ledger.js_divergence is None else f"{ledger.js_divergence:.4f}"
+    figures = key_values(f"per symbol, in {unit}", [
+        ("H(P), the entropy", f"{ledger.entropy:.4f}"),
+        ("H_Q(P), the cross-entropy", f"{ledger.cross_entropy:.4f}"),
+        ("D(P||Q), the KL divergence", f"{ledger.kl_divergence:.4f}"),
+        ("JS divergence", js),
+        ("mean code length", f"{ledger.mean_code_length:.4f}"),
+        ("wasted bits in all", f"{ledger.wasted_total:,.1f} "
+                               f"({ledger.wasted_total / ledger.bits_file:.2%} of the file)"),
+        ("compression rate", f"{ledger.compression_rate:.3f} ({ledger.original_size:,} -> "
+                             f"{ledger.compressed_size:,} bytes)"),
+        ("space saving rate", f"{ledger.space_saving_rate:.3f}")])
+    return bits_table + figures
+
+
 @releasing_views
-def analyze(data, /, *, block_size: int | None = None,
+def analyze(data: bytes | bytearray | memoryview, /, *, block_size: int | None = None,
             max_code_length: int | None = None,
             codebook: Codebook | Distribution | None = None, embed_codebook: bool = True,
             coder: str = "huffman", alphabet: str = "bytes", base: float = 2,

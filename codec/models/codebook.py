@@ -394,6 +394,27 @@ class Codebook:
         return (f"<Codebook of {present} codes over {self.size} symbols, "
                 f"lengths {self.min_length}..{self.max_length}>")
 
+    def _repr_html_(self) -> str:
+        """The codebook as Jupyter shows it: its figures, and how many codes of each length."""
+        from ._html import key_values, table
+
+        present = int(np.count_nonzero(self._lengths))
+        limit = "none" if self._max_code_length is None else f"{self._max_code_length} bits"
+        rows = [("codes", f"{present:,}"), ("symbols in the alphabet", f"{self.size:,}"),
+                ("code lengths", f"{self.min_length} to {self.max_length} bits"),
+                ("length limit", limit), ("identifier", self.identifier)]
+        if self._distribution is not None:
+            # What the code pays per symbol on data from the distribution it was built for.
+            mean = float(np.dot(self._distribution.probabilities, self._lengths))
+            rows.append(("mean code length under its distribution", f"{mean:.4f} bits/symbol"))
+        else:
+            rows.append(("distribution", "none (lengths only)"))
+        lengths, counts = np.unique(self._lengths[self._lengths > 0], return_counts=True)
+        histogram = table("codes of each length", [
+            (str(int(length)), f"{int(number):,}") for length, number in
+            zip(lengths, counts, strict=True)], header=("length (bits)", "codes"))
+        return key_values(f"Codebook {self.identifier}", rows) + histogram
+
 
 # -- the codebook file ------------------------------------------------------------------
 

@@ -16,6 +16,7 @@ from collections.abc import Iterable
 from typing import Any
 
 import numpy as np
+from numpy.typing import DTypeLike, NDArray
 
 __all__ = ["BYTE_ALPHABET_SIZE", "Distribution"]
 
@@ -32,6 +33,9 @@ _INT64_MAX = 2**63 - 1
 
 # from_files reads this much at a time, so counting a large file needs little memory.
 _COUNT_CHUNK = 1 << 22
+
+# The symbols a distribution's HTML table lists (the likeliest).
+_HTML_SYMBOLS = 10
 
 
 def _readonly(array: np.ndarray) -> np.ndarray:
@@ -77,10 +81,10 @@ def _total_of(counts: np.ndarray) -> int | float:
     if counts.dtype == np.int64:
         if int(counts.max()) <= _INT64_MAX // counts.size:  # no sum of these can overflow
             return int(counts.sum())
-        total = sum(counts.tolist())  # exact, in the rare case it may not fit
-        if total > _INT64_MAX:
-            raise ValueError(f"counts must sum to at most 2**63 - 1, but these sum to {total}")
-        return total
+        exact = int(sum(counts.tolist()))  # exact, in the rare case it may not fit
+        if exact > _INT64_MAX:
+            raise ValueError(f"counts must sum to at most 2**63 - 1, but these sum to {exact}")
+        return exact
     with np.errstate(over="ignore"):
         total = float(counts.sum())
     if not math.isfinite(total):
@@ -152,7 +156,7 @@ class Distribution:
         return cls(weights)
 
     @classmethod
-    def from_files(cls, paths: Iterable[str | os.PathLike] | str | os.PathLike, /, *,
+    def from_files(cls, paths: Iterable[str | os.PathLike[str]] | str | os.PathLike[str], /, *,
                    alphabet: str = "bytes") -> Distribution:
         """Count the symbols of one file or of several files together.
 
@@ -279,3 +283,44 @@ class Distribution:
     def __repr__(self) -> str:
         return (f"<Distribution of {self.size} symbols, {self.distinct_symbols} present, "
                 f"total {self._total:g}>")
+
+    # -- numpy and Jupyter -------------------------------------------------
+
+    def __array__(self, dtype: DTypeLike | None = None,
+                  copy: bool | None = None) -> NDArray[Any]:
+        """The probabilities, so that ``np.asarray(distribution)`` and numpy's functions see
+        the distribution as the vector it stands for (``counts`` holds the weights).
+
+        Without *dtype* or *copy* this is the read-only :attr:`probabilities` itself, not a
+        copy.  Takes numpy 2's *copy* (True: always a fresh, writable copy; False: never a
+        copy, so ValueError if *dtype* needs one) and works with numpy 1's ``__array__(dtype)``.
+        """
+        probabilities = self._probabilities
+        converted = dtype is not None and np.dtype(dtype) != probabilities.dtype
+        if copy is False and converted:
+            raise ValueError(f"the probabilities are float64: converting them to "
+                             f"{np.dtype(dtype)} needs a copy, and copy=False forbids one")
+        if converted:
+            return probabilities.astype(dtype)
+        return probabilities.copy() if copy else probabilities
+
+    def _repr_html_(self) -> str:
+        """The distribution as Jupyter shows it: its figures, and its likeliest symbols."""
+        from ._html import count, key_values, table
+
+        present = self._probabilities[self._probabilities > 0]
+        entropy = float(-np.sum(present * np.log2(present))) + 0.0
+        summary = key_values(f"Distribution of {self.size} symbols", [
+            ("symbols in the alphabet", f"{self.size:,}"),
+            ("present (non-zero weight)", f"{self.distinct_symbols:,}"),
+            ("total weight", count(self._total)),
+            ("smoothing added", f"{self._smoothing:g}"),
+            ("entropy H(P)", f"{entropy:.4f} bits/symbol")])
+        # The likeliest symbols, the most first (the lower symbol first on a tie).
+        order = np.lexsort((np.arange(self.size), -self._probabilities))[:_HTML_SYMBOLS]
+        order = order[self._probabilities[order] > 0]
+        top = table(f"the {order.size} likeliest symbols", [
+            (str(int(symbol)), count(self._counts[symbol].item()),
+             f"{self._probabilities[symbol]:.6f}") for symbol in order],
+            header=("symbol", "weight", "probability"))
+        return summary + top
