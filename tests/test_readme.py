@@ -55,7 +55,7 @@ def test_shell_example(script, tmp_path):
 
 
 def test_every_command_is_documented():
-    for name in huffkit.cli.main.commands:
+    for name in huffkit.cli.main.list_commands(None):
         assert f"huffkit {name}" in TEXT, f"`huffkit {name}` is not in README.md"
 
 

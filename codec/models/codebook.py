@@ -48,6 +48,7 @@ import json
 import math
 import os
 from fractions import Fraction
+from typing import Any
 
 import numpy as np
 
@@ -287,12 +288,12 @@ class Codebook:
         """The canonical code with these lengths; they must form a complete prefix code."""
         return cls(lengths)
 
-    def save(self, path: str | os.PathLike, /) -> None:
+    def save(self, path: str | os.PathLike[str], /) -> None:
         """Write this codebook to *path* as JSON (see :meth:`load`), replacing the file."""
         save_codebook(self, path)
 
     @classmethod
-    def load(cls, path: str | os.PathLike, /) -> Codebook:
+    def load(cls, path: str | os.PathLike[str], /) -> Codebook:
         """Read a codebook written by :meth:`save` (or ``huffkit train``).
 
         Raises ``CodebookError`` if the file is not a valid huffkit codebook: not
@@ -509,7 +510,7 @@ def codebook_from_json(text: str | bytes, *, source: str = "codebook") -> Codebo
         raise CodebookError(f"{source}: {error}") from None
 
 
-def save_codebook(codebook: Codebook, path: str | os.PathLike) -> None:
+def save_codebook(codebook: Codebook, path: str | os.PathLike[str]) -> None:
     with open(path, "w", encoding="utf-8") as stream:
         stream.write(codebook_to_json(codebook))
 
@@ -520,7 +521,7 @@ def save_codebook(codebook: Codebook, path: str | os.PathLike) -> None:
 _LARGEST_FILE = 128 << 20
 
 
-def load_codebook(path: str | os.PathLike) -> Codebook:
+def load_codebook(path: str | os.PathLike[str]) -> Codebook:
     with open(path, "rb") as stream:
         text = stream.read(_LARGEST_FILE + 1)
     if len(text) > _LARGEST_FILE:
@@ -581,7 +582,7 @@ def _plain_number(value: float) -> int | float:
 _LARGEST = 1 << 62
 
 
-def _listed_symbols(fields: dict, alphabet: Alphabet, source: str) -> np.ndarray:
+def _listed_symbols(fields: dict[str, Any], alphabet: Alphabet, source: str) -> np.ndarray:
     """The symbols the lists describe: every byte value, or a large alphabet's ``symbols``."""
     if alphabet.name == "bytes":
         return np.arange(alphabet.size)

@@ -39,7 +39,7 @@ USAGE = {
     None: "Usage: huffkit [OPTIONS] COMMAND [ARGS]...",
     "compress": "Usage: huffkit compress [OPTIONS] [FILE]...",
     "decompress": "Usage: huffkit decompress [OPTIONS] [FILE]...",
-    "info": "Usage: huffkit info [OPTIONS] FILE",
+    "info": "Usage: huffkit info [OPTIONS] FILE...",
 }
 
 
@@ -113,7 +113,7 @@ def work(tmp_path, monkeypatch) -> Path:
 
 
 @pytest.mark.parametrize("option", ["-h", "--help"])
-@pytest.mark.parametrize("command", [None, *sorted(huffkit.cli.main.commands)])
+@pytest.mark.parametrize("command", [None, *huffkit.cli.main.list_commands(None)])
 def test_help_on_the_group_and_every_command(work, command, option):
     args = [option] if command is None else [command, option]
     result = invoke(*args)
@@ -131,7 +131,7 @@ def test_help_on_the_group_and_every_command(work, command, option):
 def test_group_help_lists_every_command_and_the_version_option(work):
     result = invoke("-h")
     assert result.exit_code == 0
-    for name in huffkit.cli.main.commands:
+    for name in huffkit.cli.main.list_commands(None):
         assert re.search(rf"^\s+{name}\s+\S", result.stdout, re.MULTILINE), name
     assert re.search(r"^\s+-V, --version\s", result.stdout, re.MULTILINE)
 
@@ -151,10 +151,14 @@ def test_command_help_describes_its_options(work, command, options):
 
 @pytest.mark.parametrize("option", ["-V", "--version"])
 def test_version(work, option):
+    # Plain -V stays cheap (tests/cli/test_startup.py); -v adds the kernels in use.
     result = invoke(option)
-    assert result.exit_code == 0
-    assert result.stdout == f"huffkit {huffkit.__version__} ({backend.describe()})\n"
-    assert result.stderr == ""
+    assert (result.exit_code, result.stdout, result.stderr) == (
+        0, f"huffkit {huffkit.__version__}\n", "")
+    for verbose in ([option, "-v"], ["--verbose", option]):
+        result = invoke(*verbose)
+        assert (result.exit_code, result.stdout, result.stderr) == (
+            0, f"huffkit {huffkit.__version__} ({backend.describe()})\n", "")
 
 
 def test_no_arguments_shows_the_usage_and_no_error(work):
@@ -567,7 +571,7 @@ def test_corrupt_standard_input_fails_cleanly(work, case):
 
 
 @pytest.mark.parametrize(("args", "message"), [
-    (["compress", "--bogus", "a.txt"], r"No such option:? '?--bogus'?\.?"),
+    (["compress", "--no-such-thing", "a.txt"], r"No such option:? '?--no-such-thing'?\.?"),
     (["decompress", "-x", "a.txt.huf"], r"No such option:? '?-x'?\.?"),
     (["compress", "-o", "out", "a.txt", "b.txt"], r"-o/--output takes a single input FILE"),
     (["decompress", "-o", "out", "a.txt.huf", "b.txt.huf"],
@@ -576,8 +580,7 @@ def test_corrupt_standard_input_fails_cleanly(work, case):
      r"-o/--output and -c/--stdout cannot be used together"),
     (["decompress", "-c", "-o", "out", "a.txt.huf"],
      r"-o/--output and -c/--stdout cannot be used together"),
-    (["info"], r"Missing argument '?FILE'?\.?"),
-    (["info", "a.txt.huf", "b.txt.huf"], r"Got unexpected extra argument \(b\.txt\.huf\)"),
+    (["info"], r"Missing argument '?FILE\.\.\.'?\.?"),
     # click reports a missing option value without a context, so without the usage line.
     (["compress", "--block-size"], r"Option '--block-size' requires an argument\.?"),
 ])
@@ -702,7 +705,7 @@ def test_info_text(work):
     packed = huffkit.compress(TEXT, block_size=16384)
     (work / "a.huf").write_bytes(packed)
     (frame,) = huffkit.frame_info(packed)
-    result = invoke("info", "a.huf")
+    result = invoke("info", "--blocks", "a.huf")
     assert result.exit_code == 0
     assert result.stderr == ""
     lines = result.stdout.splitlines()
@@ -780,7 +783,7 @@ def test_info_on_concatenated_frames_reports_two(work):
     first = huffkit.compress(TEXT)
     second = huffkit.compress(BINARY, block_size=4096)
     (work / "c.huf").write_bytes(first + second)
-    result = invoke("info", "c.huf")
+    result = invoke("info", "--blocks", "c.huf")
     assert result.exit_code == 0
     lines = result.stdout.splitlines()
     assert lines[0] == (f"c.huf: {len(first) + len(second):,} bytes, 2 frames, "
@@ -799,7 +802,7 @@ def test_info_on_concatenated_frames_reports_two(work):
 def test_info_on_a_compressed_empty_file(work):
     packed = huffkit.compress(b"")
     (work / "e.huf").write_bytes(packed)
-    result = invoke("info", "e.huf")
+    result = invoke("info", "--blocks", "e.huf")
     assert result.exit_code == 0
     assert result.stdout.splitlines()[0] == f"e.huf: {len(packed)} bytes, 1 frame, " \
                                             "0 bytes decompressed"
@@ -904,7 +907,7 @@ def test_console_script(tmp_path):
     script = _console_script()
     version = _run(script, "-V", cwd=tmp_path)
     assert (version.returncode, version.stdout) == (
-        0, f"huffkit {huffkit.__version__} ({backend.describe()})\n".encode())
+        0, f"huffkit {huffkit.__version__}\n".encode())
 
     piped = _run(script, "compress", "--block-size", "8K", input=TEXT, cwd=tmp_path)
     assert piped.returncode == 0, piped.stderr

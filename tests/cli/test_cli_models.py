@@ -727,7 +727,7 @@ def test_info_names_the_codebook(work, embed, where):
     (work / "text.txt").write_bytes(TEXT)
     identifier = train("text.txt", "-o", "model.json")["identifier"]
     assert invoke("compress", "--codebook", "model.json", embed, "text.txt").exit_code == 0
-    result = invoke("info", "text.txt.huf")
+    result = invoke("info", "--blocks", "text.txt.huf")
     assert result.exit_code == 0, result.stderr
     assert result.stderr == ""
     assert f"  every block coded with codebook {identifier} ({where})\n" in result.stdout

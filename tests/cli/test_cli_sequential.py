@@ -47,7 +47,7 @@ def test_compress_with_a_model_and_decompress_without_one(model, text):
 
 def test_info_names_the_model(text):
     invoke("compress", "--model", "adaptive2", "--block-size", "4k", text)
-    result = invoke("info", text.with_name("english.txt.huf"))
+    result = invoke("info", "--blocks", text.with_name("english.txt.huf"))
     assert result.exit_code == 0
     assert (f"model adaptive2 (arithmetic coder), block size 4,096, "
             f"{-(-len(ENGLISH) // 4096)} blocks") in result.output

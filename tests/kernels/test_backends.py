@@ -202,7 +202,7 @@ for coder in ("huffman", "ans"):
     assert huffkit.decompress(huffkit.compress(data, coder=coder)) == data
 print(len(huffkit.compress(data)))
 try:
-    huffkit.cli.main(["--version"])
+    huffkit.cli.main(["--version", "--verbose"])
 except SystemExit:
     pass
 """)
