@@ -7,10 +7,13 @@ from __future__ import annotations
 
 import dataclasses
 from dataclasses import dataclass
+from typing import TypeAlias
 
 import numpy as np
 
+from .._buffers import Bytes, BytesLike
 from .._errors import ChecksumError, FormatError
+from .._types import Coder
 from ..kernels import backend
 from ..models.alphabet import ALPHABETS, Alphabet, AlphabetError
 from ..models.codebook import Codebook
@@ -85,6 +88,13 @@ class ReusableTable:
     last: bool = False
 
 
+#: A block's header, as :func:`parse_block` reads it.
+AnyBlockHeader: TypeAlias = BlockHeader | AnsBlockHeader | ModelBlockHeader
+#: What a reuse block may take its code from: the frame's previous block, or the code of the
+#: last block of a run decoded in one call.
+PreviousBlock: TypeAlias = AnyBlockHeader | ReusableCode | ReusableTable
+
+
 class SharedCode:
     """A frame's codebook, made ready once to code each of the frame's blocks.
 
@@ -113,9 +123,9 @@ class SharedCode:
         return symbols if self._position is None else self._position[symbols]
 
 
-def encode_block(data, max_code_length: int, shared: SharedCode | None = None, *,
-                 coder: str = "huffman", alphabet: Alphabet = ALPHABETS["bytes"],
-                 symbols: np.ndarray | None = None, last: bool = False) -> list:
+def encode_block(data: Bytes, max_code_length: int, shared: SharedCode | None = None, *,
+                 coder: Coder = "huffman", alphabet: Alphabet = ALPHABETS["bytes"],
+                 symbols: np.ndarray | None = None, last: bool = False) -> list[BytesLike]:
     """Code *data* (a non-empty bytes-like object, whole symbols) as one block.
 
     With *shared* (the frame's codebook) the block is coded with it and
@@ -144,7 +154,8 @@ def encode_block(data, max_code_length: int, shared: SharedCode | None = None, *
                                          (shared.codes, shared.lengths))]
 
 
-def encode_modelled_block(data, model: SequentialModel, *, last: bool = False) -> list:
+def encode_modelled_block(data: bytes, model: SequentialModel, *, last: bool = False,
+                          ) -> list[BytesLike]:
     """*data* (bytes, not empty) coded by a sequential *model* as one model block (FORMAT.md,
     section 18), in pieces; *last* as for :func:`encode_block`."""
     start = block_start(BLOCK_MODEL, len(data), len(data), backend.kernels.crc32(data),
@@ -172,10 +183,9 @@ _SHARED_TYPES = (BLOCK_HUFFMAN_SHARED, BLOCK_ANS_SHARED)
 _REUSE_TYPES = (BLOCK_HUFFMAN_REUSE, BLOCK_ANS_REUSE)
 
 
-def parse_block(buffer, pos: int, frame: FrameHeader,
-                previous: (BlockHeader | AnsBlockHeader | ReusableCode | ReusableTable
-                           | None) = None,
-                total: int = 0) -> BlockHeader | AnsBlockHeader | FrameEnd:
+def parse_block(buffer: Bytes, pos: int, frame: FrameHeader,
+                previous: PreviousBlock | None = None,
+                total: int = 0) -> AnyBlockHeader | FrameEnd:
     """Read the header of the block or frame end at *pos* (its streams may not be there yet).
 
     *previous* is the frame's previous block, whose code a reuse block (types 0x06 and
@@ -251,16 +261,24 @@ def parse_block(buffer, pos: int, frame: FrameHeader,
     if kind == BLOCK_MODEL:
         return parse_model_block(buffer, pos, cursor, symbols, crc, last=last)
     if frame.coder == "ans":
-        table = ((previous.listed, previous.table) if kind == BLOCK_ANS_REUSE
-                 else (frame.listed, frame.table))
+        table = frame.listed, frame.table
+        if kind == BLOCK_ANS_REUSE:
+            # An rANS frame's blocks before it: checked above to be one with a table.
+            assert isinstance(previous, AnsBlockHeader | ReusableTable)
+            table = previous.listed, previous.table
         block = parse_ans_block(buffer, pos, cursor, kind, symbols, crc, table, alphabet,
                                 version)
         return dataclasses.replace(block, length=length, alphabet=alphabet,
                                    reused=kind == BLOCK_ANS_REUSE, last=last)
-    code, code_range = (None, None), None  # a block with a table of its own reads its code
+    # A block with a table of its own reads its code.
+    code: tuple[np.ndarray | None, np.ndarray | None] = (None, None)
+    code_range = None
     if kind in (BLOCK_HUFFMAN_REUSE, BLOCK_HUFFMAN_SHARED):
-        code = ((previous.listed, previous.lengths) if kind == BLOCK_HUFFMAN_REUSE
-                else (frame.listed, frame.lengths))
+        code = frame.listed, frame.lengths
+        if kind == BLOCK_HUFFMAN_REUSE:
+            # A Huffman frame's blocks before it: checked above to be one with a code.
+            assert isinstance(previous, BlockHeader | ReusableCode)
+            code = previous.listed, previous.lengths
         if previous is not None and getattr(previous, "lengths", None) is code[1]:
             code_range = getattr(previous, "code_range", None)  # the same code: known already
     return parse_huffman_block(buffer, pos, cursor, kind, symbols, crc, code, code_range,
@@ -304,28 +322,30 @@ def check_every_code_is_used(listed: np.ndarray, symbols: np.ndarray, *, ans: bo
                       f"({listed_text}): the table is damaged")
 
 
-def decode_block(block: BlockHeader | AnsBlockHeader, buffer, pos: int) -> bytes:
+def decode_block(block: AnyBlockHeader, buffer: Bytes, pos: int) -> bytes:
     """Decode the block whose header starts at *pos*; the whole block must be in *buffer*."""
     return decode_block_symbols(block, buffer, pos)[0]
 
 
-def decode_block_symbols(block: BlockHeader | AnsBlockHeader, buffer, pos: int,
+def decode_block_symbols(block: AnyBlockHeader, buffer: Bytes, pos: int,
                          ) -> tuple[bytes, np.ndarray]:
     """:func:`decode_block`, and the block's symbols as decoded (a view of the bytes for the
     bytes alphabet, else uint32): what ``inspect`` counts, without converting the bytes
     back to symbols (for utf8, that took 16 more bytes a symbol than decoding)."""
     need(buffer, pos, block.size)
     distinct = None  # how many distinct symbols were decoded, if the decoder counted them
+    decoded: bytes | np.ndarray
     if isinstance(block, ModelBlockHeader):
-        symbols = decode_model_block(block, buffer, pos)
+        decoded = decode_model_block(block, buffer, pos)
     elif isinstance(block, AnsBlockHeader):
-        symbols, distinct = decode_ans_block(block, buffer, pos)
+        decoded, distinct = decode_ans_block(block, buffer, pos)
     else:
-        symbols = decode_huffman_block(block, buffer, pos)
-    decoded = symbols  # bytes, when every symbol is a byte value
-    if isinstance(symbols, bytes):
-        symbols = np.frombuffer(symbols, dtype=np.uint8)
+        decoded = decode_huffman_block(block, buffer, pos)
+    # bytes, when every symbol is a byte value
+    symbols = (np.frombuffer(decoded, dtype=np.uint8) if isinstance(decoded, bytes)
+               else decoded)
     if not (block.shared or block.reused or isinstance(block, ModelBlockHeader)):
+        assert block.listed is not None  # a block's own table lists its symbols
         check_every_code_is_used(block.listed, symbols, ans=isinstance(block, AnsBlockHeader),
                                  alphabet=block.alphabet, distinct=distinct)
     try:
@@ -349,6 +369,6 @@ def decode_block_symbols(block: BlockHeader | AnsBlockHeader, buffer, pos: int,
     return data, symbols
 
 
-def table_size(block: BlockHeader | AnsBlockHeader) -> int:
+def table_size(block: AnyBlockHeader) -> int:
     """The bytes of a block's own code or frequency table (0 when it has none)."""
     return block.table_size

@@ -16,7 +16,9 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from .._buffers import Bytes
 from .._errors import CodebookError, FormatError, MemoryLimitError
+from .._types import Coder
 from ..models.alphabet import ALPHABETS, Alphabet
 from ..models.codebook import IDENTIFIER_BYTES, Codebook, identifier_of, identifier_of_listed
 from ..models.frequency_table import FrequencyTable
@@ -83,7 +85,7 @@ class FrameHeader:
         return self.size - FRAME_HEADER_SIZE
 
     @property
-    def coder(self) -> str:
+    def coder(self) -> Coder:
         return "ans" if self.flags & FLAG_ANS else "huffman"
 
     @property
@@ -223,7 +225,7 @@ def pack_frame_header(block_size: int, codebook: Codebook | None = None, *,
     return header + section + CRC.pack(zlib.crc32(section))
 
 
-def parse_frame_header(buffer, pos: int) -> FrameHeader:
+def parse_frame_header(buffer: Bytes, pos: int) -> FrameHeader:
     """Read a frame header at *pos*, and its codebook section if it has one."""
     # Compare what has arrived of the magic, so garbage fails at its first byte.
     found = bytes(buffer[pos:pos + len(MAGIC)])
@@ -252,7 +254,7 @@ def parse_frame_header(buffer, pos: int) -> FrameHeader:
                                    FrameHeader(version, flags, block_size))
 
 
-def _parse_codebook_section(buffer, pos: int, header: FrameHeader) -> FrameHeader:
+def _parse_codebook_section(buffer: Bytes, pos: int, header: FrameHeader) -> FrameHeader:
     start = pos
     need(buffer, pos, IDENTIFIER_BYTES + 1)
     identifier = bytes(buffer[pos:pos + IDENTIFIER_BYTES])
@@ -276,7 +278,7 @@ def _parse_codebook_section(buffer, pos: int, header: FrameHeader) -> FrameHeade
     need(buffer, pos, CRC.size)
     if CRC.unpack_from(buffer, pos)[0] != zlib.crc32(buffer[start:pos]):
         raise FormatError("frame codebook section is damaged (its CRC-32 does not match)")
-    if lengths is not None and identifier_of_listed(listed, lengths,
+    if lengths is not None and listed is not None and identifier_of_listed(listed, lengths,
                                                     header.alphabet.size) != identifier:
         raise FormatError("frame codebook is damaged: its identifier does not match its "
                           "code lengths")
@@ -314,6 +316,7 @@ def with_supplied_codebook(header: FrameHeader, codebook: Codebook | None) -> Fr
         if header.embedded:
             return header
         table = table_for(codebook)
+        assert header.table_id is not None  # a referenced table's frame names it
         if bytes.fromhex(table.identifier) != header.table_id:
             raise CodebookError(f"the codebook supplied has the identifier {wanted} but gives a "
                                 f"different frequency table ({table.identifier}, where this data "

@@ -12,6 +12,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from .._buffers import Bytes, BytesLike
 from .._errors import FormatError
 from ..kernels import backend
 from ..kernels.reference.huffman import stream_ranges
@@ -69,16 +70,18 @@ class BlockHeader:
         return sum(self.stream_bits)
 
 
-def pack_streams(symbols: np.ndarray, codes: np.ndarray, lengths: np.ndarray) -> list:
+def pack_streams(symbols: np.ndarray, codes: np.ndarray, lengths: np.ndarray,
+                 ) -> list[BytesLike]:
     """A Huffman block's streams (4 of them for 2^16 symbols or more, else 1), after its
     table: their bit counts (LEB128, version 2), then their bytes."""
-    coded = backend.kernels.encode_streams(symbols, codes, lengths,
+    coded: list[tuple[BytesLike, int]] = backend.kernels.encode_streams(symbols, codes, lengths,
                                            stream_ranges(symbols.size, streams_of(symbols.size)))
     return [b"".join(varint(bits) for _, bits in coded), *(payload for payload, _ in coded)]
 
 
 def encode_huffman_block(symbols: np.ndarray, alphabet: Alphabet, max_code_length: int,
-                         code: tuple[np.ndarray, np.ndarray] | None = None) -> list:
+                         code: tuple[np.ndarray, np.ndarray] | None = None,
+                         ) -> list[BytesLike]:
     """The body of a Huffman block of *symbols*: with its own optimal code and table, or,
     given *code* (codewords and lengths, indexed as *symbols* are), with that code and no
     table.  Returns its bytes in pieces."""
@@ -94,7 +97,7 @@ def encode_huffman_block(symbols: np.ndarray, alphabet: Alphabet, max_code_lengt
     return [pack_code_table(lengths, alphabet, listed), *pack_streams(symbols, codes, lengths)]
 
 
-def parse_huffman_block(buffer, pos: int, cursor: int, kind: int, symbols: int, crc: int,
+def parse_huffman_block(buffer: Bytes, pos: int, cursor: int, kind: int, symbols: int, crc: int,
                         code: tuple[np.ndarray | None, np.ndarray | None],
                         code_range: tuple[int, int] | None, alphabet: Alphabet,
                         length: int, version: int = 1, last: bool = False) -> BlockHeader:
@@ -103,6 +106,8 @@ def parse_huffman_block(buffer, pos: int, cursor: int, kind: int, symbols: int, 
     frame's code or the previous block's, whose shortest and longest code *code_range*
     gives if known.  Every stream's bit count is checked against its symbols' codes."""
     table_start = cursor
+    listed: np.ndarray | None
+    lengths: np.ndarray | None
     if kind == BLOCK_HUFFMAN:
         listed, lengths, cursor = parse_code_table(buffer, cursor, alphabet)
     elif kind == BLOCK_HUFFMAN_COMPACT:
@@ -113,14 +118,15 @@ def parse_huffman_block(buffer, pos: int, cursor: int, kind: int, symbols: int, 
     else:
         listed, lengths = code
     table_size = cursor - table_start
+    stream_bits: tuple[int, ...]
     if version >= 2:
         streams = streams_of(symbols)
-        stream_bits = []
+        counts = []
         for _ in range(streams):
             bits, cursor = read_varint(buffer, cursor, longest=LONGEST_BITS,
                                        what="a stream's bit count")
-            stream_bits.append(bits)
-        stream_bits = tuple(stream_bits)
+            counts.append(bits)
+        stream_bits = tuple(counts)
     else:
         need(buffer, cursor, 1)
         streams = buffer[cursor]
@@ -147,10 +153,12 @@ def parse_huffman_block(buffer, pos: int, cursor: int, kind: int, symbols: int, 
                        table_size=table_size, last=last)
 
 
-def decode_huffman_block(block: BlockHeader, buffer, pos: int) -> bytes | np.ndarray:
+def decode_huffman_block(block: BlockHeader, buffer: Bytes, pos: int) -> bytes | np.ndarray:
     """The symbols of the Huffman block whose header starts at *pos* (it is all in
     *buffer*): bytes when every one is a byte value, else an array."""
     start = pos + block.header_size
     streams = buffer[start:start + sum(block.stream_sizes)]
-    return backend.kernels.decode_streams(streams, block.stream_bits, block.symbols,
-                                          block.lengths, block.listed)
+    assert block.lengths is not None  # decoding: the frame's code was supplied
+    symbols: bytes | np.ndarray = backend.kernels.decode_streams(
+        streams, block.stream_bits, block.symbols, block.lengths, block.listed)
+    return symbols

@@ -5,11 +5,11 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from .._buffers import byte_view
+from .._buffers import BytesLike, byte_view
 from .._errors import FormatError, TruncatedError, releasing_views
 from ..models.codebook import Codebook
 from ..models.sequential import ORDER0
-from .blocks import parse_block
+from .blocks import AnyBlockHeader, parse_block
 from .frame import FrameEnd, parse_frame_header, with_supplied_codebook
 from .huffman_block import BlockHeader
 from .layout import FRAME_HEADER_SIZE, need
@@ -74,7 +74,7 @@ class FrameInfo:
 
 
 @releasing_views
-def frame_info(data, /, *, codebook: Codebook | None = None) -> tuple[FrameInfo, ...]:
+def frame_info(data: BytesLike, /, *, codebook: Codebook | None = None) -> tuple[FrameInfo, ...]:
     """Describe every frame in *data* (any C-contiguous bytes-like object, or an mmap) from
     its headers alone.
 
@@ -99,7 +99,8 @@ def _frame_info(data: memoryview, codebook: Codebook | None) -> tuple[FrameInfo,
             header = with_supplied_codebook(header, codebook)
         pos += header.size
         blocks = []
-        previous, symbols = None, 0
+        previous: AnyBlockHeader | None = None
+        symbols = 0
         while True:
             block = parse_block(data, pos, header, previous, symbols)
             if isinstance(block, FrameEnd):
@@ -149,6 +150,7 @@ def block_info(block: BlockHeader | AnsBlockHeader | ModelBlockHeader,
         distinct = shortest = longest = None
     else:
         distinct = int(block.lengths.size)
+        assert block.code_range is not None  # found with the lengths
         shortest, longest = block.code_range
     return BlockInfo(offset=offset, size=block.size, symbols=block.symbols,
                      distinct_symbols=distinct, table_size=table_size,

@@ -27,6 +27,7 @@ from __future__ import annotations
 
 import struct
 
+from .._buffers import Bytes
 from .._errors import TruncatedError
 from ..kernels.reference.huffman import LONGEST_DECODABLE_CODE
 from ..models.alphabet import ALPHABETS
@@ -121,7 +122,7 @@ LONGEST_LANES = 2
 LONGEST_TOTAL = 10
 
 
-def need(buffer, pos: int, size: int) -> None:
+def need(buffer: Bytes, pos: int, size: int) -> None:
     """``TruncatedError`` unless *buffer* holds *size* bytes from *pos*."""
     if len(buffer) - pos < size:
         raise TruncatedError("compressed data ended in the middle of a frame")

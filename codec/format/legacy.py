@@ -11,10 +11,10 @@ from __future__ import annotations
 import struct
 import zlib
 
-from .._buffers import byte_view
+from .._buffers import BytesLike, byte_view
 from ..models.codebook import IDENTIFIER_BYTES
-from .blocks import parse_block
-from .frame import FrameEnd, parse_frame_header
+from .blocks import AnyBlockHeader, parse_block
+from .frame import FrameEnd, FrameHeader, parse_frame_header
 from .huffman_block import BlockHeader
 from .layout import (
     BLOCK_ANS,
@@ -25,17 +25,19 @@ from .layout import (
     FRAME_HEADER,
     FRAME_HEADER_SIZE,
 )
+from .model_block import ModelBlockHeader
 from .rans_block import pack_frequency_table
 from .varint import varint_size
 
 __all__ = ["as_version1"]
 
 
-def as_version1(data) -> bytes:
+def as_version1(data: BytesLike) -> bytes:
     """The same stream with every frame in version 1 (frames of version 1 are kept)."""
     with byte_view(data) as view:
         buffer = bytes(view)
-    out, pos = [], 0
+    out: list[bytes] = []
+    pos = 0
     while pos < len(buffer):
         frame = parse_frame_header(buffer, pos)
         if frame.version == 1:  # find its end, and keep it as it is
@@ -47,7 +49,8 @@ def as_version1(data) -> bytes:
         out.append(fields + CRC.pack(zlib.crc32(fields)))
         out.append(_section(buffer, pos + FRAME_HEADER_SIZE, frame))
         pos += frame.size
-        previous, total = None, 0
+        previous: AnyBlockHeader | None = None
+        total = 0
         while True:
             block = parse_block(buffer, pos, frame, previous, total)
             if isinstance(block, FrameEnd):
@@ -60,8 +63,8 @@ def as_version1(data) -> bytes:
     return b"".join(out)
 
 
-def _frame_end(buffer: bytes, pos: int, frame) -> int:
-    previous = None
+def _frame_end(buffer: bytes, pos: int, frame: FrameHeader) -> int:
+    previous: AnyBlockHeader | None = None
     while True:
         block = parse_block(buffer, pos, frame, previous)
         pos += block.size
@@ -70,7 +73,7 @@ def _frame_end(buffer: bytes, pos: int, frame) -> int:
         previous = block
 
 
-def _section(buffer: bytes, pos: int, frame) -> bytes:
+def _section(buffer: bytes, pos: int, frame: FrameHeader) -> bytes:
     """The codebook section: a Huffman code table is the same in both versions; an embedded
     frequency table is rewritten, and so the section's CRC."""
     if frame.codebook_id is None:
@@ -78,12 +81,15 @@ def _section(buffer: bytes, pos: int, frame) -> bytes:
     raw = buffer[pos:pos + frame.codebook_size]
     if frame.coder != "ans" or not frame.embedded:
         return raw
+    assert frame.table is not None  # an embedded table is read with the frame's header
     body = (raw[:IDENTIFIER_BYTES + 1]
             + pack_frequency_table(frame.table, frame.alphabet, frame.listed, version=1))
     return body + CRC.pack(zlib.crc32(body))
 
 
-def _block(buffer: bytes, pos: int, block, frame) -> bytes:
+def _block(buffer: bytes, pos: int, block: AnyBlockHeader, frame: FrameHeader) -> bytes:
+    if isinstance(block, ModelBlockHeader):
+        raise ValueError("a model block (type 0x08) has no version-1 form")
     kind = buffer[pos] & ~BLOCK_LAST
     sized = frame.alphabet.name != "bytes"
     start = (1 + (0 if block.last else varint_size(block.symbols))
@@ -95,6 +101,9 @@ def _block(buffer: bytes, pos: int, block, frame) -> bytes:
         table = buffer[pos + start:pos + start + block.table_size]
         bits = block.stream_bits
         return (head + table + struct.pack(f"<B{len(bits)}I", len(bits), *bits) + body)
-    table = (pack_frequency_table(block.table, frame.alphabet, block.listed, version=1)
-             if kind == BLOCK_ANS else b"")
+    if kind == BLOCK_ANS:
+        assert block.table is not None  # a block's own table
+        table = pack_frequency_table(block.table, frame.alphabet, block.listed, version=1)
+    else:
+        table = b""
     return head + table + struct.pack("<HI", block.lanes, block.word_count) + body

@@ -15,6 +15,7 @@ from __future__ import annotations
 import dataclasses
 from dataclasses import dataclass
 
+from .._buffers import Bytes, BytesLike
 from .._errors import FormatError, MemoryLimitError
 from ..models.alphabet import ALPHABETS, Alphabet
 from ..models.sequential import SequentialModel, model_for
@@ -69,7 +70,7 @@ class ModelBlockHeader:
         return self.stored[1] - self.stored[0]
 
 
-def encode_model_block(data, model: SequentialModel, start: bytes) -> list:
+def encode_model_block(data: bytes, model: SequentialModel, start: bytes) -> list[BytesLike]:
     """*data* (bytes, not empty) coded by *model*, after *start* (the block's type, count
     and CRC, from ``blocks.block_start``): the block's bytes, in pieces."""
     stored, payload = model.encode(data)
@@ -77,7 +78,7 @@ def encode_model_block(data, model: SequentialModel, start: bytes) -> list:
             varint(len(payload)), payload]
 
 
-def parse_model_block(buffer, pos: int, cursor: int, symbols: int, crc: int, *,
+def parse_model_block(buffer: Bytes, pos: int, cursor: int, symbols: int, crc: int, *,
                       last: bool) -> ModelBlockHeader:
     """The model block at *pos*, whose type, count and CRC end at *cursor*."""
     need(buffer, cursor, 2)
@@ -122,7 +123,7 @@ def check_model_memory(block: ModelBlockHeader, memory_limit: int | None) -> Non
             "(huffkit --memory SIZE)")
 
 
-def decode_model_block(block: ModelBlockHeader, buffer, pos: int) -> bytes:
+def decode_model_block(block: ModelBlockHeader, buffer: Bytes, pos: int) -> bytes:
     """The bytes of the model block at *pos* (the whole block in *buffer*), before its CRC
     is checked."""
     stored = bytes(buffer[pos + block.stored[0]:pos + block.stored[1]])

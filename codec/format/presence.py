@@ -13,6 +13,7 @@ import struct
 
 import numpy as np
 
+from .._buffers import Bytes
 from .._errors import FormatError, TruncatedError
 from ..models.alphabet import Alphabet
 from .varint import pack_varints, parse_varints
@@ -35,7 +36,7 @@ def pack_presence(present: np.ndarray, alphabet: Alphabet) -> bytes:
     return _COUNT.pack(present.size) + pack_varints(gaps)
 
 
-def parse_presence(buffer, pos: int, alphabet: Alphabet, *, what: str,
+def parse_presence(buffer: Bytes, pos: int, alphabet: Alphabet, *, what: str,
                    ) -> tuple[np.ndarray, int]:
     """Read a presence field at *pos*: the listed symbols, in increasing order, and the end."""
     if alphabet.name == "bytes":

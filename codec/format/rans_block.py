@@ -21,10 +21,12 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from .._buffers import Bytes, BytesLike
 from .._errors import CodebookError, FormatError
 from ..kernels import backend
 from ..kernels.reference.rans import ANS_LOWER_BOUND
 from ..models.alphabet import ALPHABETS, Alphabet
+from ..models.codebook import Codebook
 from ..models.distribution import Distribution
 from ..models.frequency_table import (
     BYTE_BLOCK_PRECISION,
@@ -96,7 +98,7 @@ def pack_frequency_table(table: FrequencyTable, alphabet: Alphabet = ALPHABETS["
             + pack_varints(table.freqs - 1))
 
 
-def parse_frequency_table(buffer, pos: int, alphabet: Alphabet = ALPHABETS["bytes"], *,
+def parse_frequency_table(buffer: Bytes, pos: int, alphabet: Alphabet = ALPHABETS["bytes"], *,
                           what: str = "frequency table", version: int = 1,
                           ) -> tuple[np.ndarray, FrequencyTable, int]:
     """Read a frequency table at *pos* of a frame of *version*: the symbols it lists
@@ -122,7 +124,7 @@ def parse_frequency_table(buffer, pos: int, alphabet: Alphabet = ALPHABETS["byte
     return listed, FrequencyTable(freqs, precision), pos
 
 
-def table_for(codebook) -> FrequencyTable:
+def table_for(codebook: Codebook) -> FrequencyTable:
     """The frequency table ANS uses for a codebook: its distribution, quantised.
 
     A codebook without a distribution stands for the one its lengths imply.
@@ -186,7 +188,7 @@ def lanes_for_counts(ideal_bits: float, symbols: int) -> int:
 
 
 def encode_ans_block(symbols: np.ndarray, alphabet: Alphabet,
-                     shared: FrequencyTable | None = None) -> list:
+                     shared: FrequencyTable | None = None) -> list[BytesLike]:
     # (Version 2: the table's precision is the one that makes table and payload smallest.)
     """An ANS block after its type, symbol count (and length) and CRC: its own table (unless
     the frame's *shared* one codes it), lanes, states and words.
@@ -219,7 +221,7 @@ def encode_ans_block(symbols: np.ndarray, alphabet: Alphabet,
     return [packed_table, *ans_payload(symbols, table, lanes)]
 
 
-def ans_payload(symbols: np.ndarray, table: FrequencyTable, lanes: int) -> list:
+def ans_payload(symbols: np.ndarray, table: FrequencyTable, lanes: int) -> list[BytesLike]:
     """The end of an ANS block: lanes and word count, then the states and the words of
     *symbols* coded with *table* on *lanes* lanes.  In pieces."""
     states, words = backend.kernels.ans_encode(symbols, table.freqs, table.cumulative,
@@ -227,7 +229,7 @@ def ans_payload(symbols: np.ndarray, table: FrequencyTable, lanes: int) -> list:
     return lanes_payload(states, words)
 
 
-def lanes_payload(states: np.ndarray, words: np.ndarray) -> list:
+def lanes_payload(states: np.ndarray, words: np.ndarray) -> list[BytesLike]:
     """The end of an ANS block of version 2 whose lanes ended at *states* and shed *words*:
     lanes and word count (LEB128), then the states and the words.  In pieces."""
     return [varint(states.size) + varint(words.size), states.astype("<u8", copy=False),
@@ -240,11 +242,13 @@ def lanes_size(lanes: int, words: int) -> int:
             + _WORD_BYTES * words)
 
 
-def parse_ans_block(buffer, pos: int, cursor: int, kind: int, symbols: int, crc: int,
+def parse_ans_block(buffer: Bytes, pos: int, cursor: int, kind: int, symbols: int, crc: int,
                     frame_table: tuple[np.ndarray | None, FrequencyTable | None],
                     alphabet: Alphabet, version: int = 1) -> AnsBlockHeader:
     """Read an ANS block's header from *cursor*, its start (type ... CRC) read already."""
     table_start = cursor
+    listed: np.ndarray | None
+    table: FrequencyTable | None
     if kind == BLOCK_ANS:
         listed, table, cursor = parse_frequency_table(buffer, cursor, alphabet,
                                                       version=version)
@@ -279,7 +283,8 @@ def parse_ans_block(buffer, pos: int, cursor: int, kind: int, symbols: int, crc:
                           shared=kind == BLOCK_ANS_SHARED, table_size=table_size)
 
 
-def decode_ans_block(block: AnsBlockHeader, buffer, pos: int) -> tuple[np.ndarray | bytes, int]:
+def decode_ans_block(block: AnsBlockHeader, buffer: Bytes, pos: int,
+                     ) -> tuple[np.ndarray | bytes, int]:
     """Decode the symbols of the ANS block at *pos*; the whole block must be in *buffer*.
     Returns them, and how many distinct symbols they are (for rule A5).
 
@@ -295,6 +300,8 @@ def decode_ans_block(block: AnsBlockHeader, buffer, pos: int) -> tuple[np.ndarra
     cursor += _STATE_BYTES * block.lanes
     words = buffer[cursor:cursor + _WORD_BYTES * block.word_count]  # read where they lie
     table = block.table
-    return backend.kernels.ans_decode_counted(words, states, block.symbols, table.freqs,
-                                               table.cumulative, table.precision,
-                                               block.listed)
+    assert table is not None  # decoding: the frame's table was supplied
+    decoded: tuple[np.ndarray | bytes, int] = backend.kernels.ans_decode_counted(
+        words, states, block.symbols, table.freqs, table.cumulative, table.precision,
+        block.listed)
+    return decoded

@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from .._buffers import Bytes
 from .._errors import FormatError, TruncatedError
 from ..kernels import backend
 from ..models.alphabet import Alphabet
@@ -107,7 +108,8 @@ def _codes(values: np.ndarray, order: int) -> np.ndarray:
 def pack_compact_frequencies(table: FrequencyTable, listed: np.ndarray) -> bytes:
     """The compact table of *table*, whose frequencies are those of the (increasing)
     symbols *listed*, in turn."""
-    fast = backend.kernels.write_compact_frequencies(listed, table.freqs, table.precision)
+    fast: bytes | None = backend.kernels.write_compact_frequencies(listed, table.freqs,
+                                                                   table.precision)
     if fast is not None:
         return fast
     gaps, rest = _fields(listed, table.freqs)
@@ -127,7 +129,7 @@ class _Bits:
 
     _CHUNK = 4096
 
-    def __init__(self, buffer, pos: int, what: str) -> None:
+    def __init__(self, buffer: Bytes, pos: int, what: str) -> None:
         self.buffer, self.start, self.what = buffer, pos, what
         self.text, self.at = "", 0
 
@@ -174,7 +176,7 @@ class _Bits:
         return self.start + self.at // 8
 
 
-def parse_compact_frequencies(buffer, pos: int, alphabet: Alphabet, *, what: str,
+def parse_compact_frequencies(buffer: Bytes, pos: int, alphabet: Alphabet, *, what: str,
                               ) -> tuple[np.ndarray, FrequencyTable, int]:
     """Read a compact table at *pos*: the symbols it lists (increasing), their frequencies
     as a table indexed by position in that list, and the position after it."""
@@ -244,12 +246,14 @@ def choose_precision(counts: np.ndarray, listed: np.ndarray, default: int, *,
         # few bits look like none, and stop the search at 16 for a small table.
         return freqs, compact_table_bits(listed, freqs) + payload
 
-    best, best_bits = None, None
+    best: FrequencyTable | None = None
+    best_bits = 0.0
     for precision in range(default, least - 1, -1):
         freqs, bits = bits_at(precision)
-        if best_bits is not None and bits >= best_bits:
+        if best is not None and bits >= best_bits:
             break
         best, best_bits = FrequencyTable(freqs, precision), bits
+    assert best is not None  # default >= least: one precision at least was tried
     if fast is not None and least <= fast < best.precision:
         freqs, bits = bits_at(fast)
         if bits <= best_bits + best_bits / 1024:

@@ -26,6 +26,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from .._buffers import Bytes
 from .._errors import CodebookError, FormatError, TruncatedError
 from ..kernels import backend
 from ..kernels.reference.tables import COMPACT_ORDER, EXTRA_BITS, REPEAT, RUN_BASE
@@ -70,7 +71,7 @@ def plain_table_size(lengths: np.ndarray) -> int:
     return 1 + 32 + (present * _width(int(lengths.max())) + 7) // 8
 
 
-def parse_code_table(buffer, pos: int, alphabet: Alphabet = ALPHABETS["bytes"], *,
+def parse_code_table(buffer: Bytes, pos: int, alphabet: Alphabet = ALPHABETS["bytes"], *,
                      what: str = "code table") -> tuple[np.ndarray, np.ndarray, int]:
     """Read a code table at *pos*: the symbols it lists (increasing), their lengths, and
     the position after it."""
@@ -117,7 +118,8 @@ def pack_compact_table(lengths: np.ndarray) -> bytes | None:
         return None
     counts = np.asarray(backend.kernels.compact_symbol_counts(lengths), dtype=np.int64)
     widths = optimal_lengths(counts, _LENGTH_CODE_LIMIT)
-    return backend.kernels.write_compact_table(lengths, widths)
+    packed: bytes = backend.kernels.write_compact_table(lengths, widths)
+    return packed
 
 
 # The most bytes a compact table can take: 4 + 19·3 bits, then at most 256 symbols of at
@@ -129,7 +131,7 @@ class _Reader:
     """Reads a bit string MSB first from *buffer* at byte *pos* (all the bits a table can
     take are turned into text at once: '0' and '1' slice faster than bits shift)."""
 
-    def __init__(self, buffer, pos: int, what: str) -> None:
+    def __init__(self, buffer: Bytes, pos: int, what: str) -> None:
         raw = bytes(buffer[pos:pos + _MOST_BYTES])
         self.bits = format(int.from_bytes(raw, "big"), f"0{8 * len(raw)}b") if raw else ""
         self.start, self.at, self.what = pos, 0, what
@@ -150,7 +152,7 @@ class _Reader:
         return self.start + whole
 
 
-def parse_compact_table(buffer, pos: int, *, what: str = "compact code table",
+def parse_compact_table(buffer: Bytes, pos: int, *, what: str = "compact code table",
                         ) -> tuple[np.ndarray, int]:
     """Read a compact table at *pos*: the 256 lengths, and the position after the table.
     The lengths are checked to form a code (FORMAT.md, rules T1 to T5)."""

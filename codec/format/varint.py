@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from .._buffers import Bytes
 from .._errors import FormatError, TruncatedError
 from ..kernels import backend
 
@@ -19,10 +20,11 @@ __all__ = ["pack_varints", "parse_varints"]
 def pack_varints(values: np.ndarray) -> bytes:
     """The LEB128 encoding of each of *values* (non-negative, below 2**35), concatenated.
     A kernel: vectorised in numpy, or a loop in C."""
-    return backend.kernels.pack_varints(np.asarray(values, dtype=np.uint64))
+    packed: bytes = backend.kernels.pack_varints(np.asarray(values, dtype=np.uint64))
+    return packed
 
 
-def parse_varints(buffer, pos: int, count: int, *, longest: int, what: str,
+def parse_varints(buffer: Bytes, pos: int, count: int, *, longest: int, what: str,
                   noun: str = "number") -> tuple[np.ndarray, int]:
     """Read *count* LEB128 numbers of at most *longest* bytes each, starting at *pos*.
 
@@ -31,7 +33,8 @@ def parse_varints(buffer, pos: int, count: int, *, longest: int, what: str,
     """
     if count == 0:
         return np.zeros(0, dtype=np.int64), pos
-    fast = backend.kernels.parse_varints(buffer, pos, count, longest)
+    fast: tuple[np.ndarray, int] | None = backend.kernels.parse_varints(buffer, pos, count,
+                                                                         longest)
     if fast is not None:
         return fast
     available = bytes(buffer[pos:pos + count * longest])
@@ -70,7 +73,7 @@ def varint_size(value: int) -> int:
     return max(1, -(-value.bit_length() // 7))
 
 
-def read_varint(buffer, pos: int, *, longest: int, what: str) -> tuple[int, int]:
+def read_varint(buffer: Bytes, pos: int, *, longest: int, what: str) -> tuple[int, int]:
     """One LEB128 number at *pos* of at most *longest* bytes, in its shortest form (version
     2 gives every value one encoding): the value and the position after it.
 

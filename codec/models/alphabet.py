@@ -20,6 +20,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from .._buffers import Bytes
 from .._errors import HuffmanError
 
 __all__ = ["ALPHABETS", "Alphabet", "AlphabetError", "alphabet_named", "alphabet_of_size"]
@@ -37,7 +38,7 @@ class Alphabet:
     size: int  # symbols 0 .. size - 1
     code: int  # its number in the file format (FORMAT.md)
 
-    def symbols(self, data: bytes) -> np.ndarray:
+    def symbols(self, data: Bytes) -> np.ndarray:
         """The symbols of *data* (a whole number of symbols: see :meth:`cut`)."""
         if self.name == "bytes":
             return np.frombuffer(data, dtype=np.uint8)
@@ -54,7 +55,7 @@ class Alphabet:
                                 "use the bytes alphabet for binary data") from None
         return np.frombuffer(text.encode("utf-32-le"), dtype="<u4").astype(np.int64)
 
-    def count(self, data) -> int:
+    def count(self, data: Bytes) -> int:
         """How many symbols *data* holds (whole symbols, valid: see :meth:`symbols`),
         without converting them."""
         if self.name == "bytes":
@@ -80,7 +81,7 @@ class Alphabet:
             return data + bytes([int(symbols[-1]) - 65536]) if single else data
         try:
             # Decoded from the array's own memory: no copy of it as bytes.
-            return codecs.decode(np.ascontiguousarray(symbols, dtype="<u4"),
+            return codecs.decode(np.ascontiguousarray(symbols, dtype="<u4").data,
                                  "utf-32-le").encode("utf-8")
         except UnicodeDecodeError:
             raise AlphabetError("the symbols are not all Unicode scalar values") from None

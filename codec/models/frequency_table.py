@@ -67,7 +67,7 @@ class FrequencyTable:
             raise CodebookError(f"frequencies sum to {int(freqs.sum())}, not 2**{precision}")
         self._freqs = freqs
         self._freqs.flags.writeable = False
-        self._cumulative = np.cumsum(freqs) - freqs
+        self._cumulative: np.ndarray = np.cumsum(freqs) - freqs
         self._cumulative.flags.writeable = False
         self._precision = precision
 
@@ -114,7 +114,8 @@ class FrequencyTable:
     def costs(self) -> np.ndarray:
         """Bits an ideal coder spends on each symbol under this table (inf where freq is 0)."""
         with np.errstate(divide="ignore"):
-            return self._precision - np.log2(self._freqs)
+            costs: np.ndarray = self._precision - np.log2(self._freqs)
+        return costs
 
     @property
     def identifier(self) -> str:
@@ -182,7 +183,7 @@ def quantize(weights: np.ndarray, precision: int) -> np.ndarray:
     """
     weights = np.asarray(weights)
     if weights.dtype.kind in "iu":  # counts: the compiled kernels may do it, identically
-        fast = backend.kernels.quantize_counts(weights, precision)
+        fast: np.ndarray | None = backend.kernels.quantize_counts(weights, precision)
         if fast is not None:
             return fast
     total_freq = 1 << precision

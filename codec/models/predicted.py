@@ -44,10 +44,13 @@ symbols (4 bytes, little-endian; of their bytes for K ≤ 256, else of them as l
 from __future__ import annotations
 
 import math
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 
 import numpy as np
+import numpy.typing as npt
 
+from .._buffers import BytesLike
 from .._errors import ChecksumError, CodebookError, FormatError, TruncatedError
 from ..kernels import backend
 from ..kernels.reference.probability_coder import PROBABILITY_STATE_BYTES
@@ -77,7 +80,7 @@ _LONGEST_NUMBER = 8  # LEB128 bytes of n or K: below 2**56
 _CHUNK = 1 << 16
 
 
-def quantize_probabilities(probabilities, /, *, precision: int = DEFAULT_PRECISION,
+def quantize_probabilities(probabilities: npt.ArrayLike, /, *, precision: int = DEFAULT_PRECISION,
                            ) -> np.ndarray:
     """The integer frequencies (int64, the same shape) the coder uses for *probabilities*,
     an n x K array of rows that are distributions: each row sums to ``2**precision``, each
@@ -164,7 +167,7 @@ class PredictedCode:
         return "\n".join(lines)
 
 
-def encode_with_probabilities(symbols, probabilities, /, *,
+def encode_with_probabilities(symbols: npt.ArrayLike, probabilities: npt.ArrayLike, /, *,
                               precision: int = DEFAULT_PRECISION) -> PredictedCode:
     """Code *symbols* (n integers from 0 to K - 1, or bytes) with *probabilities* (an n x K
     array: row i is the model's distribution of symbol i, given what it may know; the
@@ -211,7 +214,8 @@ def encode_with_probabilities(symbols, probabilities, /, *,
                          header_bits=8 * (len(header) + _CRC_BYTES), total_bits=8 * len(data))
 
 
-def decode_with_probabilities(data, probabilities, /) -> np.ndarray:
+def decode_with_probabilities(data: BytesLike, probabilities: npt.ArrayLike, /,
+                              ) -> np.ndarray:
     """The symbols *data* (from :func:`encode_with_probabilities`) codes, given bit for bit
     the probabilities it was encoded with (see the module's docstring): uint8 for an
     alphabet of at most 256, else uint16.
@@ -253,7 +257,7 @@ class PredictedDecoder:
     call when the symbols do not match); asking for more raises EOFError.
     """
 
-    def __init__(self, data, /) -> None:
+    def __init__(self, data: BytesLike, /) -> None:
         data = bytes(data)
         self._precision, self._symbols, self._size, start = _read_header(data)
         if len(data) - start < PROBABILITY_STATE_BYTES + _CRC_BYTES:
@@ -299,13 +303,13 @@ class PredictedDecoder:
         """True once all n symbols are decoded and checked."""
         return self._eof
 
-    def next(self, row, /) -> int:
+    def next(self, row: npt.ArrayLike, /) -> int:
         """The next symbol, decoded with *row* (K probabilities: the model's prediction of
         it, made from the symbols before)."""
         row = _as_probabilities(row, one_row=True)
         return int(self.decode(row[np.newaxis])[0])
 
-    def decode(self, rows, /) -> np.ndarray:
+    def decode(self, rows: npt.ArrayLike, /) -> np.ndarray:
         """The next len(rows) symbols, decoded with *rows* (m x K, at most as many rows as
         symbols remain)."""
         if self._failed is not None:
@@ -319,7 +323,7 @@ class PredictedDecoder:
                 f"{_shape(rows.shape)} probabilities given, but {remaining} symbols of an "
                 f"alphabet of {self._size} remain to decode: give at most {remaining} rows of "
                 f"{self._size}")
-        out = np.empty(len(rows), dtype=_symbol_type(self._size))
+        out: np.ndarray = np.empty(len(rows), dtype=_symbol_type(self._size))
         first = self.decoded
         for start, chunk in _chunks(rows):
             _check_rows(chunk, first + start)
@@ -367,11 +371,11 @@ class PredictedDecoder:
 # -- checking the arguments ----------------------------------------------------------------
 
 
-def _shape(shape: tuple) -> str:
+def _shape(shape: tuple[int, ...]) -> str:
     return " x ".join(map(str, shape)) if len(shape) > 1 else f"an array of shape {shape}"
 
 
-def _as_probabilities(probabilities, one_row: bool = False) -> np.ndarray:
+def _as_probabilities(probabilities: npt.ArrayLike, one_row: bool = False) -> np.ndarray:
     """The array as given (float64 or float32, not copied), its shape checked."""
     array = np.asarray(probabilities)
     if array.dtype.kind not in "fiu":
@@ -388,10 +392,10 @@ def _as_probabilities(probabilities, one_row: bool = False) -> np.ndarray:
     return array
 
 
-def _as_symbols(symbols, n: int, size: int) -> np.ndarray:
-    if isinstance(symbols, (bytes, bytearray, memoryview)):
-        symbols = np.frombuffer(symbols, dtype=np.uint8)
-    symbols = np.asarray(symbols)
+def _as_symbols(given: npt.ArrayLike, n: int, size: int) -> np.ndarray:
+    if isinstance(given, bytes | bytearray | memoryview):
+        given = np.frombuffer(given, dtype=np.uint8)
+    symbols: np.ndarray = np.asarray(given)
     if symbols.size == 0 and symbols.ndim == 1:
         symbols = symbols.astype(np.intp)  # [] is float64 to numpy
     if symbols.dtype.kind not in "iu":
@@ -406,7 +410,8 @@ def _as_symbols(symbols, n: int, size: int) -> np.ndarray:
         raise CodebookError(f"symbol {int(symbols[i])} at position {i} is outside the "
                             f"alphabet of the {size} probabilities a row holds (0 to "
                             f"{size - 1})")
-    return symbols.astype(np.intp, copy=False)
+    indices: np.ndarray = symbols.astype(np.intp, copy=False)
+    return indices
 
 
 def _check_precision(precision: int, size: int) -> None:
@@ -418,7 +423,7 @@ def _check_precision(precision: int, size: int) -> None:
                             f"1 of 2**precision), not {precision}")
 
 
-def _chunks(probabilities: np.ndarray):
+def _chunks(probabilities: np.ndarray) -> Iterator[tuple[int, np.ndarray]]:
     """(first row, float64 rows) of *probabilities*, a few MB at a time."""
     step = max(1, _CHUNK // probabilities.shape[1])
     for start in range(0, len(probabilities), step):

@@ -105,7 +105,9 @@ def _static_memory(count: int, stored: bytes) -> int:
     if declared is None:
         return 0  # not a model: refused as soon as it is read
     contexts, pairs = declared
-    return backend.kernels.static_model_memory(min(contexts, count + 1), min(pairs, count))
+    memory: int = backend.kernels.static_model_memory(min(contexts, count + 1),
+                                                      min(pairs, count))
+    return memory
 
 
 def _static(order: int) -> SequentialModel:
