@@ -1,8 +1,9 @@
-"""The ``huffkit`` command: a thin click layer over the huffkit library."""
+"""The ``huffkit`` and ``huf`` commands: a thin click layer over the huffkit library.
 
-from ._main import main
+Only the group is imported here: each command's module is imported when the command runs
+(``huffkit --help`` and ``huffkit --version`` start without numpy)."""
 
-# Importing these modules adds their commands to `main`.
-from . import _bench, _codebooks, _experiments, _fuzz, _ledger, _tour  # noqa: F401  isort: skip
+from ._group import main
+from ._huf import huf
 
-__all__ = ["main"]
+__all__ = ["huf", "main"]

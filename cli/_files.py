@@ -25,13 +25,14 @@ class NamedStream:
     """A binary stream whose failed reads, writes and flushes name *name*.
 
     It counts the bytes read (``bytes_read``), so that a caller can tell whether a file
-    changed size while it was read.
+    changed size while it was read, and the bytes written (``bytes_written``).
     """
 
     def __init__(self, stream: BinaryIO, name: str) -> None:
         self._stream = stream
         self.name = name
         self.bytes_read = 0
+        self.bytes_written = 0
 
     def read(self, size: int = -1) -> bytes:
         try:
@@ -41,19 +42,21 @@ class NamedStream:
         self.bytes_read += len(data)
         return data
 
-    def readinto(self, buffer) -> int:
+    def readinto(self, buffer: Any) -> int | None:
         try:
-            count = self._stream.readinto(buffer)
+            count: int | None = self._stream.readinto(buffer)  # type: ignore[attr-defined]
         except OSError as error:
             raise named(error, self.name) from None
         self.bytes_read += count or 0
-        return count
+        return count  # None: nothing yet from a non-blocking stream, not its end
 
-    def write(self, data) -> int:
+    def write(self, data: Any) -> int:
         try:
-            return self._stream.write(data)
+            count = self._stream.write(data)
         except OSError as error:
             raise named(error, self.name) from None
+        self.bytes_written += count or 0  # what compress -v and decompress -v report
+        return count
 
     def flush(self) -> None:
         try:
@@ -113,7 +116,8 @@ def _permissions(mode: int | None) -> int:
 
 
 @contextlib.contextmanager
-def atomic_output(path: str, *, force: bool, mode: int | None = None) -> Iterator[BinaryIO]:
+def atomic_output(path: str, *, force: bool, mode: int | None = None,
+                  times: tuple[int, int] | None = None) -> Iterator[NamedStream]:
     """Write to a temporary file beside *path*; rename it to *path* only on success.
 
     If the body raises, the temporary file is removed and *path* is untouched.
@@ -121,7 +125,9 @@ def atomic_output(path: str, *, force: bool, mode: int | None = None) -> Iterato
     appears while the body runs (``FileExistsError``).  The new file gets the
     read, write and execute bits of *mode* (an input's ``st_mode``, taken from its
     open descriptor, so that an input deleted or replaced meanwhile does not matter),
-    or the umask's default.  Errors writing or closing the temporary file name *path*.
+    or the umask's default, and *times* (access and modification times in nanoseconds,
+    an input's, as gzip keeps them) if given.  Errors writing or closing the temporary
+    file name *path*.
     """
     directory = os.path.dirname(os.path.abspath(path))
     try:
@@ -139,6 +145,11 @@ def atomic_output(path: str, *, force: bool, mode: int | None = None) -> Iterato
                 os.fchmod(stream.fileno(), _permissions(mode))
                 # Closing writes what is buffered: a full disk may be found only now.
                 stream.close()
+                if times is not None:
+                    # After the last write, which would set the modification time again.
+                    # (Not flush, then the descriptor: a flush that fails is tried again,
+                    # unnamed, when the with block closes the file.)
+                    os.utime(temporary, ns=times, follow_symlinks=False)
             except OSError as error:
                 raise named(error, path) from None
         _publish(temporary, path, force=force)

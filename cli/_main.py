@@ -15,25 +15,24 @@ import json
 import os
 import re
 import shutil
-import signal
 import stat
 import sys
-import threading
-from collections.abc import Callable
-from typing import BinaryIO, ClassVar
+from collections.abc import Callable, Iterator
+from typing import Any, BinaryIO, ClassVar, TypeVar
 
 import click
 
 import huffkit
 from huffkit.format.layout import MODEL_BLOCK_SIZE
-from huffkit.kernels import backend
 from huffkit.models.alphabet import alphabet_named
 from huffkit.models.sequential import MODELS, ORDER0
 from huffkit.stream.threads import MAX_THREADS, default_threads
 
 from ._files import NamedStream, atomic_output
+from ._group import _CONTEXT, CliError, _describe, _report, main, program
 
 SUFFIX = ".huf"
+_F = TypeVar("_F", bound=Callable[..., Any])
 CODERS = ("huffman", "ans")
 _COPY_CHUNK = 1 << 20
 #: The most compress reads at once, whatever -T and --block-size: 256 threads of 64M
@@ -43,109 +42,6 @@ _MAX_CHUNK = 1 << 28
 #: need their input whole; a regular file's size is known before it is read, but a pipe
 #: may never end (`yes | huffkit info -`).
 PIPE_LIMIT = 1 << 28
-
-_CONTEXT = {"help_option_names": ["-h", "--help"], "max_content_width": 100}
-
-
-class CliError(click.ClickException):
-    """An error the user can act on: printed as ``huffkit: error: ...``, exit status 1."""
-
-    exit_code = 1
-
-    def show(self, file=None) -> None:
-        click.echo(f"huffkit: error: {self.format_message()}", err=True)
-
-
-def _report(message: str) -> None:
-    click.echo(f"huffkit: error: {message}", err=True)
-
-
-def _describe(error: BaseException) -> str:
-    if isinstance(error, OSError) and error.strerror:
-        where = f"{error.filename}: " if error.filename is not None else ""
-        return f"{where}{error.strerror}"
-    return str(error)
-
-
-# Raised by click >= 8.2 for a bare `huffkit`; its message is the whole help text.
-_NoArgsIsHelp = getattr(click.exceptions, "NoArgsIsHelpError", ())
-
-
-class _Terminated(BaseException):
-    """A SIGTERM or SIGHUP, raised in the main thread so that the stack unwinds."""
-
-    def __init__(self, number: int) -> None:
-        super().__init__(number)
-        self.number = number
-
-
-@contextlib.contextmanager
-def _unwind_on_termination():
-    """Make SIGTERM and SIGHUP unwind the stack, as Ctrl-C does.
-
-    Their default action ends the process on the spot, and a half-written output
-    stays behind as a hidden temporary file; unwinding removes it.  A signal that
-    is ignored (as under nohup) stays ignored.
-    """
-    if threading.current_thread() is not threading.main_thread():
-        yield  # only the main thread may set handlers
-        return
-
-    def terminate(number, frame):
-        raise _Terminated(number)
-
-    previous = {}
-    for name in ("SIGTERM", "SIGHUP"):
-        number = getattr(signal, name, None)
-        if number is not None and signal.getsignal(number) is signal.SIG_DFL:
-            previous[number] = signal.signal(number, terminate)
-    try:
-        yield
-    finally:
-        for number, handler in previous.items():
-            signal.signal(number, handler)
-
-
-class _HuffkitGroup(click.Group):
-    """A group that reports every error as ``huffkit: error: ...``, never a traceback."""
-
-    def main(self, args=None, prog_name=None, complete_var=None, standalone_mode=True, **extra):
-        if not standalone_mode:
-            return super().main(args, prog_name, complete_var, False, **extra)
-        try:
-            with _unwind_on_termination():
-                status = super().main(args, prog_name or "huffkit", complete_var, False,
-                                      **extra)
-        except _Terminated as error:
-            with contextlib.suppress(OSError):  # after a SIGHUP the terminal may be gone
-                _report("terminated")
-            sys.exit(128 + error.number)
-        except _NoArgsIsHelp as error:
-            click.echo(error.ctx.get_help(), err=True)
-            sys.exit(error.exit_code)
-        except click.UsageError as error:
-            if error.ctx is not None:
-                click.echo(error.ctx.get_usage(), err=True)
-                click.echo(f"Try '{error.ctx.command_path} -h' for help.", err=True)
-            _report(error.format_message())
-            sys.exit(error.exit_code)
-        except click.ClickException as error:
-            error.show()
-            sys.exit(error.exit_code)
-        except click.Abort:
-            _report("interrupted")
-            sys.exit(130)
-        except MemoryError:
-            # Outputs are written through temporary files, so nothing half-made is left.
-            _report("out of memory (a smaller --block-size or fewer --threads need less)")
-            sys.exit(1)
-        except BrokenPipeError:
-            # The reader went away (as with `| head`): not an error worth a message.
-            with contextlib.suppress(OSError):
-                sys.stdout = open(os.devnull, "w")  # noqa: SIM115 - silence the final flush
-            sys.exit(1)
-        sys.exit(status if isinstance(status, int) else 0)
-
 
 class ByteSize(click.ParamType):
     """A size in bytes: 65536, 64K, 1M, 1MiB (K and M are powers of 1024)."""
@@ -167,7 +63,7 @@ class ByteSize(click.ParamType):
         return size
 
 
-def threads_option() -> Callable:
+def threads_option() -> Callable[[_F], _F]:
     """-T/--threads N: 0 (one per core, as for xz and zstd) to MAX_THREADS."""
     return click.option(
         "-T", "--threads", type=click.IntRange(0, MAX_THREADS), default=None,
@@ -195,7 +91,7 @@ class MemorySize(ByteSize):
         return size
 
 
-def memory_option(function: Callable) -> Callable:
+def memory_option(function: _F) -> _F:
     """--memory SIZE, for the commands that decode: the library's memory_limit=."""
     return click.option(
         "--memory", "memory_limit", type=MemorySize(), metavar="SIZE",
@@ -208,18 +104,25 @@ def memory_option(function: Callable) -> Callable:
 
 #: The end of the library's MemoryLimitError message, which speaks to a programmer.
 _LIBRARY_ADVICE = ": pass a larger memory_limit= (huffkit --memory SIZE)"
+#: The end of the library's message for data a codebook has no code for, which names a method.
+_SMOOTHING_ADVICE = (": build the codebook from a smoothed distribution (Distribution.smoothed, "
+                     "or huffkit train --smooth ALPHA)")
 
 
 def describe_huffman_error(error: huffkit.HuffmanError) -> str:
     """The library's message for *error*, in the command line's words."""
     message = str(error)
+    if isinstance(error, huffkit.CodebookError) and message.endswith(_SMOOTHING_ADVICE):
+        message = (message[: -len(_SMOOTHING_ADVICE)] + ": the files the codebook was trained "
+                   "on lack them; train it again with --smooth ALPHA (huffkit train --smooth "
+                   "0.5 FILE... -o MODEL.json), which gives every symbol a code")
     if isinstance(error, huffkit.MemoryLimitError) and message.endswith(_LIBRARY_ADVICE):
         message = (message[: -len(_LIBRARY_ADVICE)]
                    + ": use a larger --memory SIZE (--memory none for no limit)")
     return message
 
 
-def _output_options(function: Callable) -> Callable:
+def _output_options(function: _F) -> _F:
     """The arguments and options compress and decompress share, as gzip has them."""
     decorators = [
         # Not readable=True: click would end the whole command at an unreadable FILE,
@@ -236,19 +139,89 @@ def _output_options(function: Callable) -> Callable:
                      help="Overwrite existing output files (and read a named pipe or "
                           "device, write to a terminal)."),
         threads_option(),
+        click.option("-k", "--keep", is_flag=True,
+                     help="Keep the input files (they are kept anyway: for gzip's habit)."),
+        click.option("--rm", "remove", is_flag=True,
+                     help="Delete each input FILE once its output is written whole, as "
+                          "zstd's --rm (never after a failure, nor with -c)."),
+        click.option("-v", "--verbose", is_flag=True,
+                     help="Say, on standard error, how much each FILE shrank, as gzip -v."),
+        click.option("-q", "--quiet", is_flag=True, help="No warnings; errors only."),
+        click.option("-S", "--suffix", default=SUFFIX, show_default=True, metavar="SUF",
+                     help="The compressed files' suffix."),
+        click.option("-r", "--recursive", is_flag=True,
+                     help="Walk the folders given, for every regular file in them."),
     ]
     for decorator in reversed(decorators):
         function = decorator(function)
     return function
 
 
-@click.group(cls=_HuffkitGroup, context_settings=_CONTEXT)
-@click.version_option(huffkit.__version__, "-V", "--version", prog_name="huffkit",
-                      message="%(prog)s %(version)s ("
-                              + backend.describe().replace("%", "%%") + ")")
-def main() -> None:
-    """Huffman coding you can account for: compress and decompress files, and
-    look inside what was written."""
+@dataclasses.dataclass(frozen=True)
+class Habits:
+    """What gzip's options ask of compress, decompress and huf, besides the coding."""
+
+    suffix: str = SUFFIX
+    remove: bool = False  # --rm
+    verbose: bool = False
+    quiet: bool = False
+    recursive: bool = False
+    test: bool = False  # decompress -t: decode, verify, write nothing
+
+    def check(self, output: str | None, to_stdout: bool) -> None:
+        """Usage errors: options that contradict each other or cannot do what they say."""
+        if not self.suffix or os.sep in self.suffix or self.suffix in (".", ".."):
+            raise click.UsageError(f"-S/--suffix {self.suffix!r} is not a file name suffix")
+        if self.verbose and self.quiet:
+            raise click.UsageError("-v/--verbose and -q/--quiet cannot be used together")
+        if self.test and (output is not None or to_stdout):
+            raise click.UsageError("-t/--test writes nothing: it cannot be used with "
+                                   "-o/--output or -c/--stdout")
+        if self.remove and self.test:
+            raise click.UsageError("--rm cannot be used with -t/--test, which keeps the files")
+        if self.remove and (to_stdout or output == "-"):
+            # What went down a pipe cannot be checked here: the input is all there is.
+            raise click.UsageError("--rm cannot be used with -c/--stdout: the input files "
+                                   "are kept when the output goes to standard output")
+
+
+def _warn(habits: Habits, message: str) -> None:
+    if not habits.quiet:
+        click.echo(f"{program()}: warning: {message}", err=True)
+
+
+def _walk(folder: str) -> list[str]:
+    """The regular files under *folder*, in a stable order; links are not followed (as
+    by gzip -r), and the list is made whole before any output is written into it."""
+    found: list[str] = []
+    for top, folders, names in os.walk(folder):
+        folders.sort()
+        found.extend(path for path in (os.path.join(top, name) for name in sorted(names))
+                     if not os.path.islink(path) and os.path.isfile(path))
+    return found
+
+
+def _expand(files: tuple[str, ...], habits: Habits, *, compressing: bool) -> tuple[str, ...]:
+    """*files*, each folder replaced by its files with -r: when compressing, those
+    without the suffix (the others are left alone, as gzip -r does); when decompressing
+    or testing, those with it."""
+    if not habits.recursive:
+        return files
+    expanded: list[str] = []
+    for name in files:
+        if name == "-" or not os.path.isdir(name):
+            expanded.append(name)
+            continue
+        for path in _walk(name):
+            has_suffix = (path.endswith(habits.suffix)
+                          and os.path.basename(path) != habits.suffix)
+            if compressing and has_suffix:
+                _warn(habits, f"{path} already has the {habits.suffix} suffix; left as it is")
+            elif compressing or has_suffix:
+                expanded.append(path)
+    if not expanded and files:
+        _warn(habits, "no files to " + ("compress" if compressing else "decompress"))
+    return tuple(expanded)
 
 
 # -- compress and decompress -------------------------------------------------
@@ -324,7 +297,8 @@ def _standard_input_status() -> os.stat_result | None:
 
 
 @contextlib.contextmanager
-def _open_input(name: str, force: bool, *, whole: bool = False):
+def _open_input(name: str, force: bool, *, whole: bool = False,
+                ) -> Iterator[tuple[NamedStream, os.stat_result | None]]:
     """*name* (``-``: standard input) open for reading, and its status, or None.
 
     The status is the open descriptor's, not the name's: the name may be deleted or
@@ -397,8 +371,42 @@ def _check_size(source: NamedStream, size: int | None) -> None:
                        f"when opened, {source.bytes_read:,} read)")
 
 
+class _Sink:
+    """Where decompress -t writes: nowhere, counting the bytes."""
+
+    def __init__(self) -> None:
+        self.bytes_written = 0
+
+    def write(self, data: bytes | memoryview) -> int:
+        self.bytes_written += len(data)
+        return len(data)
+
+    def flush(self) -> None:
+        pass
+
+
+def _shrank(before: int, after: int) -> str:
+    """The space saved, as gzip -v and gzip -l print it: `` 64.3%``."""
+    return f"{100 * (1 - after / before) if before else 0.0:5.1f}%"
+
+
+def _remove_input(job: _Job, opened: os.stat_result | None) -> None:
+    """Delete *job*'s input (--rm), if its name is still the file that was read.
+
+    A file replaced or written to while it was compressed is not the data in the
+    output: deleting it would lose what was never read.
+    """
+    if opened is None or job.source == "-":
+        return
+    now = os.lstat(job.source)
+    if ((now.st_dev, now.st_ino, now.st_mtime_ns, now.st_size)
+            != (opened.st_dev, opened.st_ino, opened.st_mtime_ns, opened.st_size)):
+        raise CliError(f"{job.source}: changed while it was read; not removed")
+    os.unlink(job.source)
+
+
 def _run(jobs: list[_Job], force: bool, transform: Callable[[BinaryIO, BinaryIO], None], *,
-         writes_compressed: bool) -> int:
+         writes_compressed: bool, habits: Habits = Habits()) -> int:
     status = 0
     for job in jobs:
         try:
@@ -407,19 +415,33 @@ def _run(jobs: list[_Job], force: bool, transform: Callable[[BinaryIO, BinaryIO]
             _check_job(job, force, writes_compressed=writes_compressed)
             with _open_input(job.source, force) as (source, opened):
                 size = _size_to_check(job.source, opened)
-                if job.target is None:
-                    stdout = NamedStream(sys.stdout.buffer, "standard output")
-                    transform(source, stdout)
-                    stdout.flush()
+                regular = (job.source != "-" and opened is not None
+                           and stat.S_ISREG(opened.st_mode))
+                target: NamedStream | _Sink
+                if habits.test:
+                    target = _Sink()
+                    transform(source, target)  # type: ignore[arg-type]
+                    _check_size(source, size)
+                elif job.target is None:
+                    target = NamedStream(sys.stdout.buffer, "standard output")
+                    transform(source, target)  # type: ignore[arg-type]
+                    target.flush()
                     _check_size(source, size)
                 else:
-                    # The mode of the file opened, as gzip and zstd take it: the input
-                    # may be deleted or replaced before the output is finished.
-                    mode = (opened.st_mode if job.source != "-" and opened is not None
-                            and stat.S_ISREG(opened.st_mode) else None)
-                    with atomic_output(job.target, force=force, mode=mode) as target:
-                        transform(source, target)
+                    # The mode and times of the file opened, as gzip and zstd take them:
+                    # the input may be deleted or replaced before the output is finished.
+                    mode = opened.st_mode if regular and opened is not None else None
+                    times = ((opened.st_atime_ns, opened.st_mtime_ns)
+                             if regular and opened is not None else None)
+                    with atomic_output(job.target, force=force, mode=mode,
+                                       times=times) as target:
+                        transform(source, target)  # type: ignore[arg-type]
                         _check_size(source, size)  # before the output is published
+            # Only now, with the output whole and published, may the input go.
+            if habits.remove and job.target is not None and regular:
+                _remove_input(job, opened)
+            if habits.verbose:
+                _say(job, source.bytes_read, target.bytes_written, writes_compressed, habits)
         except FileExistsError as error:
             _report(f"{error.filename} already exists; use -f to overwrite it")
             status = 1
@@ -438,6 +460,19 @@ def _run(jobs: list[_Job], force: bool, transform: Callable[[BinaryIO, BinaryIO]
     return status
 
 
+def _say(job: _Job, read: int, written: int, compressing: bool, habits: Habits) -> None:
+    """gzip -v's line for a file done: ``NAME:\t 64.3% -- created NAME.huf``."""
+    name = input_name(job.source)
+    if habits.test:
+        click.echo(f"{name}:\t OK", err=True)
+        return
+    line = f"{name}:\t{_shrank(read, written) if compressing else _shrank(written, read)}"
+    if job.target is not None:
+        removed = habits.remove and job.source != "-"
+        line += f" -- {'replaced with' if removed else 'created'} {job.target}"
+    click.echo(line, err=True)
+
+
 def read_whole(name: str, force: bool, *, compressed: bool) -> bytes:
     """The bytes of *name* (``-``: standard input), read whole, for info, inspect, analyze.
 
@@ -449,7 +484,7 @@ def read_whole(name: str, force: bool, *, compressed: bool) -> bytes:
         if name == "-" and compressed and not force and sys.stdin.isatty():
             raise CliError("refusing to read compressed data from a terminal (use -f to force)")
         if status is not None and stat.S_ISREG(status.st_mode):
-            data = stream.read()
+            data: bytes = stream.read()
             _check_size(stream, _size_to_check(name, status))
             return data
         chunks = []
@@ -476,13 +511,13 @@ def load_codebook(path: str | None) -> huffkit.Codebook | None:
         raise CliError(_describe(error)) from None
 
 
-def codebook_option(description: str) -> Callable:
+def codebook_option(description: str) -> Callable[[_F], _F]:
     return click.option("--codebook", metavar="MODEL.json",
                         type=click.Path(allow_dash=False, readable=False),
                         help=description)
 
 
-def block_options(function: Callable) -> Callable:
+def block_options(function: _F) -> _F:
     """--block-size and --max-code-length, as compress and analyze take them."""
     function = click.option(
         "--max-code-length", type=click.IntRange(1, huffkit.LONGEST_CODE), default=None,
@@ -497,7 +532,7 @@ def block_options(function: Callable) -> Callable:
 MODEL_NAMES = (ORDER0, *MODELS)
 
 
-def model_option(function: Callable) -> Callable:
+def model_option(function: _F) -> _F:
     return click.option("--model", type=click.Choice(MODEL_NAMES), default=ORDER0,
                         show_default=True, metavar="NAME",
                         help="Code each byte with a sequential model that predicts it from "
@@ -525,14 +560,14 @@ def check_model_options(model: str, codebook: huffkit.Codebook | None) -> None:
 ALPHABETS = ("bytes", "utf8", "pairs")
 
 
-def alphabet_option(function: Callable) -> Callable:
+def alphabet_option(function: _F) -> _F:
     return click.option("--alphabet", type=click.Choice(ALPHABETS), default="bytes",
                         show_default=True,
                         help="The symbols: bytes, Unicode code points of UTF-8 text, or pairs "
                              "of bytes.")(function)
 
 
-def split_option(function: Callable) -> Callable:
+def split_option(function: _F) -> _F:
     return click.option("--split/--no-split", default=True, show_default=True,
                         help="Cut blocks where the data's statistics change, when that makes "
                              "the file smaller (byte symbols with their own codes); "
@@ -547,7 +582,7 @@ def check_block_size(block_size: int | None, alphabet: str) -> None:
                                f"{alphabet} alphabet, got {block_size}")
 
 
-def coder_option(function: Callable) -> Callable:
+def coder_option(function: _F) -> _F:
     return click.option("--coder", type=click.Choice(CODERS), default="huffman",
                         show_default=True,
                         help="The entropy coder: Huffman codes (whole bits per symbol) or rANS "
@@ -576,30 +611,51 @@ def check_codebook_options(codebook: huffkit.Codebook | None) -> None:
 @alphabet_option
 @split_option
 @model_option
-def compress(files, output, to_stdout, force, threads, block_size, max_code_length, codebook,
-             embed, coder, alphabet, split, model) -> int:
+def compress(files: tuple[str, ...], output: str | None, to_stdout: bool, force: bool,
+             threads: int | None, keep: bool, remove: bool, verbose: bool, quiet: bool,
+             suffix: str, recursive: bool, block_size: int | None,
+             max_code_length: int | None, codebook: str | None, embed: bool, coder: str,
+             alphabet: str, split: bool, model: str) -> int:
     """Compress each FILE to FILE.huf, keeping FILE.
 
     With no FILE, or when FILE is -, read standard input and write standard output.
     FILE.huf gets FILE's read, write and execute permissions (never its set-user-ID,
-    set-group-ID or sticky bit).  A FILE that changes size while it is read is an
-    error, and nothing is written for it.
+    set-group-ID or sticky bit) and its modification time.  A FILE that changes size
+    while it is read is an error, and nothing is written for it.
     """
+    habits = Habits(suffix, remove, verbose, quiet, recursive)
+    habits.check(output, to_stdout)
     check_block_size(block_size, alphabet)
-    codebook = load_codebook(codebook)
-    check_codebook_options(codebook)
-    check_model_options(model, codebook)
-    if not embed and codebook is None:
+    book = load_codebook(codebook)
+    check_codebook_options(book)
+    check_model_options(model, book)
+    if not embed and book is None:
         raise click.UsageError("--no-embed needs --codebook")
+    return compress_files(files, output=output, to_stdout=to_stdout, force=force,
+                          threads=threads, habits=habits, block_size=block_size,
+                          max_code_length=max_code_length, codebook=book, embed=embed,
+                          coder=coder, alphabet=alphabet, split=split, model=model)
+
+
+def compress_files(files: tuple[str, ...], *, output: str | None = None,
+                   to_stdout: bool = False, force: bool = False, threads: int | None = None,
+                   habits: Habits = Habits(), block_size: int | None = None,
+                   max_code_length: int | None = None,
+                   codebook: huffkit.Codebook | None = None, embed: bool = True,
+                   coder: str = "huffman", alphabet: str = "bytes", split: bool = True,
+                   model: str = ORDER0) -> int:
+    """compress's work, once its options are checked; huf's too."""
     threads = threads or None  # 0 is one per core, as None is
     workers = default_threads() if threads is None else threads
     if block_size is None:
         block_size = huffkit.DEFAULT_BLOCK_SIZE if model == ORDER0 else MODEL_BLOCK_SIZE
 
+    suffix = habits.suffix
+
     def target_for(name: str) -> str:
-        if name.endswith(SUFFIX) and not force:
-            raise CliError(f"{name} already has the {SUFFIX} suffix; use -f to compress it again")
-        return name + SUFFIX
+        if name.endswith(suffix) and not force:
+            raise CliError(f"{name} already has the {suffix} suffix; use -f to compress it again")
+        return name + suffix
 
     def transform(source: BinaryIO, target: BinaryIO) -> None:
         # The compressor, not a HuffmanFile: a file would finish its frame even when the
@@ -616,45 +672,79 @@ def compress(files, output, to_stdout, force, threads, block_size, max_code_leng
             target.write(compressor.compress(chunk))
         target.write(compressor.flush())
 
+    return _process(files, output, to_stdout, force, target_for, transform, habits,
+                    compressing=True)
+
+
+def _process(files: tuple[str, ...], output: str | None, to_stdout: bool, force: bool,
+             target_for: Callable[[str], str],
+             transform: Callable[[BinaryIO, BinaryIO], None], habits: Habits, *,
+             compressing: bool) -> int:
+    named = bool(files)
+    files = _expand(files, habits, compressing=compressing)
+    if named and not files:
+        return 0  # folders with nothing to do: not standard input instead
+    if habits.test:
+        output, to_stdout = None, True  # every job's output is None: _run writes nothing
     jobs = _plan(files, output, to_stdout, target_for)
-    return _run(jobs, force, transform, writes_compressed=True)
+    return _run(jobs, force, transform, writes_compressed=compressing, habits=habits)
 
 
 @main.command(context_settings=_CONTEXT)
 @_output_options
+@click.option("-t", "--test", is_flag=True,
+              help="Decode each FILE and verify its checksums; write nothing.  Exit status "
+                   "1 if any is damaged.")
 @codebook_option("The codebook the files were compressed with, if they do not embed it "
                  "(compress --no-embed).")
 @memory_option
-def decompress(files, output, to_stdout, force, threads, codebook, memory_limit) -> int:
+def decompress(files: tuple[str, ...], output: str | None, to_stdout: bool, force: bool,
+               threads: int | None, keep: bool, remove: bool, verbose: bool, quiet: bool,
+               suffix: str, recursive: bool, test: bool, codebook: str | None,
+               memory_limit: int | None) -> int:
     """Decompress each FILE.huf to FILE, keeping FILE.huf.
 
     With no FILE, or when FILE is -, read standard input and write standard output.
     Concatenated frames decompress to the concatenation of their data.  FILE gets
     FILE.huf's read, write and execute permissions (never its set-user-ID, set-group-ID
-    or sticky bit).
+    or sticky bit) and its modification time.  With -t each FILE is decoded and its
+    checksums verified, and nothing is written.
     """
-    model = load_codebook(codebook)
+    habits = Habits(suffix, remove, verbose, quiet, recursive, test)
+    habits.check(output, to_stdout)
+    return decompress_files(files, output=output, to_stdout=to_stdout, force=force,
+                            threads=threads, habits=habits, codebook=load_codebook(codebook),
+                            memory_limit=memory_limit)
+
+
+def decompress_files(files: tuple[str, ...], *, output: str | None = None,
+                     to_stdout: bool = False, force: bool = False, threads: int | None = None,
+                     habits: Habits = Habits(), codebook: huffkit.Codebook | None = None,
+                     memory_limit: int | None = huffkit.DEFAULT_MEMORY_LIMIT) -> int:
+    """decompress's work (and decompress -t's), once its options are checked; huf's too."""
+    model = codebook
     threads = threads or None  # 0 is one per core, as None is
+    suffix = habits.suffix
 
     def target_for(name: str) -> str:
-        if not name.endswith(SUFFIX) or name == SUFFIX:
-            raise CliError(f"{name}: unknown suffix (expected {SUFFIX}); "
+        if not name.endswith(suffix) or os.path.basename(name) == suffix:
+            raise CliError(f"{name}: unknown suffix (expected {suffix}); "
                            "use -o to name the output or -c for standard output")
-        return name[: -len(SUFFIX)]
+        return name[: -len(suffix)]
 
     def transform(source: BinaryIO, target: BinaryIO) -> None:
         with huffkit.HuffmanFile(source, "rb", codebook=model, threads=threads,
                                  memory_limit=memory_limit) as decompressed:
             shutil.copyfileobj(decompressed, target, _COPY_CHUNK)
 
-    jobs = _plan(files, output, to_stdout, target_for)
-    return _run(jobs, force, transform, writes_compressed=False)
+    return _process(files, output, to_stdout, force, target_for, transform, habits,
+                    compressing=False)
 
 
 # -- info ----------------------------------------------------------------------
 
 
-def _info_dict(name: str, frames: tuple[huffkit.FrameInfo, ...]) -> dict:
+def _info_dict(name: str, frames: tuple[huffkit.FrameInfo, ...]) -> dict[str, Any]:
     compressed = sum(frame.size for frame in frames)
     original = sum(frame.original_size for frame in frames)
     blocks = [block for frame in frames for block in frame.blocks]
@@ -677,7 +767,7 @@ def _plural(count: int, noun: str) -> str:
     return f"{count:,} {noun}{'' if count == 1 else 's'}"
 
 
-def _print_info(summary: dict) -> None:
+def _print_info(summary: dict[str, Any]) -> None:
     echo = click.echo
     frames = summary["frames"]
     echo(f"{summary['file']}: {summary['compressed_size']:,} bytes, "
@@ -726,7 +816,7 @@ def input_name(file: str) -> str:
     return "standard input" if file == "-" else file
 
 
-def input_argument(metavar: str = "FILE") -> Callable:
+def input_argument(metavar: str = "FILE") -> Callable[[_F], _F]:
     """A FILE argument (``-`` for standard input) for a command that reads it whole.
 
     Not readable=True: click would turn one unreadable file into a usage error; the
@@ -736,40 +826,107 @@ def input_argument(metavar: str = "FILE") -> Callable:
                           metavar=metavar)
 
 
-def whole_input_force_option(function: Callable) -> Callable:
+def whole_input_force_option(function: _F) -> _F:
     return click.option(
         "-f", "--force", is_flag=True,
         help=f"Read a named pipe too (at most {PIPE_LIMIT >> 20} MiB, as from "
              "standard input).")(function)
 
 
-@main.command(context_settings=_CONTEXT)
-@input_argument()
-@click.option("--json", "as_json", is_flag=True, help="Print one JSON object.")
-@whole_input_force_option
-def info(file, as_json, force) -> int:
-    """Describe the frames and blocks of FILE (a .huf file, or - for standard input).
+def _summaries(files: tuple[str, ...], force: bool,
+               ) -> Iterator[tuple[str, dict[str, Any] | None]]:
+    """Each FILE's _info_dict, or None (the error reported) if it cannot be read."""
+    for file in files:
+        try:
+            data = read_whole(file, force, compressed=True)
+            yield file, _info_dict(file, huffkit.frame_info(data))
+        except CliError as error:
+            error.show()
+            yield file, None
+        except huffkit.HuffmanError as error:
+            _report(f"{input_name(file)}: {describe_huffman_error(error)}")
+            yield file, None
+        except OSError as error:
+            _report(_describe(error))
+            yield file, None
 
-    Only the headers are read: payloads are not decoded and checksums are not
-    verified.  FILE is read whole: from standard input or a pipe, at most 256 MiB.
+
+def _kinds(summary: dict[str, Any], key: str) -> str:
+    """The frames' coders (or models), in order of appearance: ``huffman``, ``ans+huffman``."""
+    return "+".join(dict.fromkeys(str(frame[key]) for frame in summary["frames"])) or "-"
+
+
+_INFO_HEADER = (f"{'original':>13} {'compressed':>13} {'ratio':>7} {'coder':<10} {'model':<10} "
+                f"{'blocks':>7}  name")
+
+
+def _info_line(original: int, compressed: int, coder: str, model: str, blocks: int,
+               name: str) -> str:
+    ratio = f"{original / compressed:.3f}" if compressed else "-"
+    return (f"{original:>13,} {compressed:>13,} {ratio:>7} {coder:<10} {model:<10} "
+            f"{blocks:>7,}  {name}")
+
+
+@main.command(context_settings=_CONTEXT)
+@click.argument("files", nargs=-1, required=True, metavar="FILE...",
+                type=click.Path(allow_dash=True, readable=False))
+@click.option("--blocks", is_flag=True,
+              help="Describe every frame and block, not one line per FILE.")
+@click.option("--json", "as_json", is_flag=True,
+              help="Print JSON: an object for one FILE, a list of them for several.")
+@whole_input_force_option
+def info(files: tuple[str, ...], blocks: bool, as_json: bool, force: bool) -> int:
+    """Describe .huf files: one line each, or every frame and block with --blocks.
+
+    A line gives the size decompressed, the size, the ratio of the two, the coder, the
+    model, the number of blocks and the name, and a total line follows for several
+    FILEs.  Only the headers are read: payloads are not decoded and checksums are not
+    verified (decompress -t does).  - is standard input; each FILE is read whole: from
+    standard input or a pipe, at most 256 MiB.
     """
-    try:
-        data = read_whole(file, force, compressed=True)
-        summary = _info_dict(file, huffkit.frame_info(data))
-    except CliError as error:
-        error.show()
-        return 1
-    except huffkit.HuffmanError as error:
-        _report(f"{input_name(file)}: {describe_huffman_error(error)}")
-        return 1
-    except OSError as error:
-        _report(_describe(error))
-        return 1
+    found = [summary for _, summary in _summaries(files, force) if summary is not None]
+    status = 0 if len(found) == len(files) else 1
     if as_json:
-        click.echo(json.dumps(summary, indent=2))
-    else:
-        _print_info(summary)
-    return 0
+        if len(files) > 1 or found:  # one FILE: its object, as before there were several
+            click.echo(json.dumps(found if len(files) > 1 else found[0], indent=2))
+    elif blocks:
+        for number, summary in enumerate(found):
+            if number:
+                click.echo()
+            _print_info(summary)
+    elif found:
+        click.echo(_INFO_HEADER)
+        for summary in found:
+            click.echo(_info_line(summary["original_size"], summary["compressed_size"],
+                                  _kinds(summary, "coder"), _kinds(summary, "model"),
+                                  summary["blocks"], summary["file"]))
+        if len(files) > 1:
+            click.echo(_info_line(sum(s["original_size"] for s in found),
+                                  sum(s["compressed_size"] for s in found), "", "",
+                                  sum(s["blocks"] for s in found),
+                                  f"(total of {_plural(len(found), 'file')})"))
+    return status
+
+
+def list_files(files: tuple[str, ...], force: bool, habits: Habits) -> int:
+    """huf -l: gzip -l's table of sizes, space saved and names."""
+    status = 0
+    rows = []
+    for file, summary in _summaries(_expand(files, habits, compressing=False) or ("-",),
+                                    force):
+        if summary is None:
+            status = 1
+            continue
+        name = ("standard input" if file == "-" else
+                file[: -len(habits.suffix)] if file.endswith(habits.suffix) else file)
+        rows.append((summary["compressed_size"], summary["original_size"], name))
+    if rows:
+        click.echo(f"{'compressed':>19} {'uncompressed':>19}  ratio uncompressed_name")
+        if len(rows) > 1:
+            rows.append((sum(row[0] for row in rows), sum(row[1] for row in rows), "(totals)"))
+        for compressed, original, name in rows:
+            click.echo(f"{compressed:>19} {original:>19} {_shrank(original, compressed)} {name}")
+    return status
 
 
 @main.command(context_settings=_CONTEXT)
