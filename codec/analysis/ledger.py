@@ -42,19 +42,22 @@ from typing import Any
 
 import numpy as np
 
-from .._buffers import byte_view
+from .._buffers import Bytes, BytesLike, byte_view
 from .._errors import CodebookError, FormatError, TruncatedError, releasing_views
 from ..format.blocks import decode_block_symbols, parse_block, table_size
 from ..format.frame import (
     DEFAULT_MEMORY_LIMIT,
     FrameEnd,
+    FrameHeader,
     check_decoding_memory,
     check_memory_limit,
     parse_frame_header,
     with_supplied_codebook,
 )
+from ..format.huffman_block import BlockHeader
 from ..format.info import frame_info
 from ..format.model_block import ModelBlockHeader, check_model_memory
+from ..format.rans_block import AnsBlockHeader
 from ..kernels import backend
 from ..models._html import bits as html_bits
 from ..models._html import key_values, table
@@ -178,7 +181,7 @@ class Ledger:
 
     def to_dict(self) -> dict[str, Any]:
         """The ledger as plain data, with the keys ``huffkit analyze --json`` prints."""
-        result = {
+        result: dict[str, Any] = {
             "symbols": self.symbols,
             "distinct_symbols": self.distinct_symbols,
             "unit": self.unit,
@@ -275,7 +278,7 @@ def _ledger_html(ledger: Ledger) -> str:
 
 
 @releasing_views
-def analyze(data: bytes | bytearray | memoryview, /, *, block_size: int | None = None,
+def analyze(data: BytesLike, /, *, block_size: int | None = None,
             max_code_length: int | None = None,
             codebook: Codebook | Distribution | None = None, embed_codebook: bool = True,
             coder: str = "huffman", alphabet: str = "bytes", base: float = 2,
@@ -322,7 +325,7 @@ def _curve_builder(curve: int | bool, total: int, alphabet: Alphabet) -> CurveBu
 
 
 @releasing_views
-def inspect(compressed, /, *, codebook: Codebook | None = None, base: float = 2,
+def inspect(compressed: BytesLike, /, *, codebook: Codebook | None = None, base: float = 2,
             per_symbol: bool = False, blocks: bool = False,
             memory_limit: int | None = DEFAULT_MEMORY_LIMIT,
             curve: int | bool = False) -> Ledger:
@@ -389,7 +392,7 @@ class _Block:
     byte_costs: np.ndarray | None = None  # each byte's cost in bits, for a learning curve
 
 
-def _shared_model(header, codebook: Codebook | None) -> tuple[np.ndarray, str] | None:
+def _shared_model(header: FrameHeader, codebook: Codebook | None) -> tuple[np.ndarray, str] | None:
     """The model q of a frame's shared codebook, and how it was found; None if it has none."""
     if header.codebook_id is None:
         return None
@@ -398,13 +401,16 @@ def _shared_model(header, codebook: Codebook | None) -> tuple[np.ndarray, str] |
         return codebook.distribution.probabilities, f"codebook {identifier}: its distribution Q"
     size = header.alphabet.size
     if header.coder == "ans":
-        return _spread(header.listed, header.table.probabilities, size), (
-            f"codebook {identifier}: the distribution its frequency table gives, "
-            "freq/2^precision (give the codebook to use its Q)")
-    implied = np.exp2(-header.lengths.astype(np.float64))
-    return _spread(header.listed, implied, size), (
-        f"codebook {identifier}: the distribution its code lengths imply, "
-        "2^-length (give the codebook to use its Q)")
+        weights = None if header.table is None else header.table.probabilities
+        what = "the distribution its frequency table gives, freq/2^precision"
+    else:
+        weights = None if header.lengths is None else np.exp2(-header.lengths.astype(np.float64))
+        what = "the distribution its code lengths imply, 2^-length"
+    if header.listed is None or weights is None:  # with_supplied_codebook has refused this
+        raise CodebookError(f"this data was compressed with the codebook {identifier}, which "
+                            "it does not hold: pass it (codebook=) to account for it")
+    return _spread(header.listed, weights, size), (
+        f"codebook {identifier}: {what} (give the codebook to use its Q)")
 
 
 # Wide symbols are counted this many at a time: numpy counts and indexes through int64, and
@@ -435,7 +441,7 @@ def _present_counts(symbols: np.ndarray, size: int,
         place[listed - low] = np.arange(listed.size, dtype=np.int32)
 
         def places(chunk: np.ndarray) -> np.ndarray:
-            return place[chunk - low]
+            return np.asarray(place[chunk - low])
     else:
         def places(chunk: np.ndarray) -> np.ndarray:
             return np.searchsorted(listed, chunk)
@@ -474,7 +480,7 @@ def _model_at(model: np.ndarray | tuple[np.ndarray, np.ndarray],
     """A model's probabilities of the (increasing) *symbols*, without spreading it over the
     whole alphabet."""
     if not isinstance(model, tuple):
-        return model[symbols]
+        return np.asarray(model[symbols])
     listed, values = model
     places = np.minimum(np.searchsorted(listed, symbols), max(listed.size - 1, 0))
     return np.where(listed[places] == symbols, values[places], 0.0)
@@ -487,7 +493,7 @@ def _spread(listed: np.ndarray, values: np.ndarray, size: int) -> np.ndarray:
     return dense
 
 
-def _model_block(block: ModelBlockHeader, data: bytes, buffer, pos: int, frame: int,
+def _model_block(block: ModelBlockHeader, data: bytes, buffer: Bytes, pos: int, frame: int,
                  curve: bool) -> _Block:
     """A model block's accounts: its loss on each byte, from its model run over *data*."""
     stored = bytes(buffer[pos + block.stored[0]:pos + block.stored[1]])
@@ -508,7 +514,20 @@ def _order0_costs(symbols: np.ndarray, listed: np.ndarray, costs: np.ndarray) ->
     return np.asarray(costs, dtype=np.float64)[np.searchsorted(listed, symbols)]
 
 
-def _blocks(compressed, codebook: Codebook | None, original: bytes | None = None, *,
+def _code_of(block: BlockHeader | AnsBlockHeader) -> tuple[np.ndarray, np.ndarray]:
+    """The symbols a block's code lists (increasing), and the bits the coder spends on
+    each: code lengths, or log2(M/f) for rANS."""
+    if isinstance(block, AnsBlockHeader):
+        costs = None if block.table is None else block.table.costs
+    else:
+        costs = block.lengths
+    if block.listed is None or costs is None:  # the frame's code, not supplied
+        raise CodebookError("this block is coded with its frame's codebook: pass the "
+                            "codebook (codebook=) to account for it")
+    return np.asarray(block.listed), costs
+
+
+def _blocks(compressed: BytesLike, codebook: Codebook | None, original: bytes | None = None, *,
             memory_limit: int | None = None, curve: bool = False) -> Iterator[_Block]:
     """Every block of every frame, decoded (or sliced from *original*, when known)."""
     # The views are released however the walk ends, so a mapped file can be closed.
@@ -547,14 +566,12 @@ def _blocks(compressed, codebook: Codebook | None, original: bytes | None = None
                     symbols = decode_block_symbols(block, buffer, pos)[1]
                 else:
                     symbols = header.alphabet.symbols(original[done:done + block.length])
-                costs = block.table.costs if header.coder == "ans" else block.lengths
-                present, counts = _present_counts(symbols, header.alphabet.size,
-                                                  np.asarray(block.listed))
-                byte_costs = (_order0_costs(symbols, np.asarray(block.listed), costs)
-                              if curve else None)
+                listed, costs = _code_of(block)
+                present, counts = _present_counts(symbols, header.alphabet.size, listed)
+                byte_costs = _order0_costs(symbols, listed, costs) if curve else None
                 del symbols
                 yield _Block(present, counts, block.symbols, block.length, header.alphabet,
-                             np.asarray(block.listed), costs,
+                             listed, costs,
                              block.payload_bits, header.coder, model if block.shared else None,
                              frame, block.size, table_size(block), byte_costs=byte_costs)
                 pos += block.size
@@ -584,7 +601,7 @@ class _Sums:
     def __init__(self, size: int) -> None:
         self._size = size
         self._dense = size <= 1 << 17
-        self._symbols = None if self._dense else np.zeros(0, dtype=np.int64)
+        self._symbols = np.zeros(0, dtype=np.int64)  # the symbols of sparse totals
         totals = size if self._dense else 0
         self._counts = np.zeros(totals, dtype=np.int64)
         self._floats = np.zeros((2, totals), dtype=np.float64)
@@ -678,8 +695,11 @@ def _account(blocks: Iterator[_Block], file_size: int, codebook: Codebook | None
             # Work on the symbols the block holds, not the whole alphabet: a utf8 block of
             # one character must not cost a pass over 1,114,112 code points.
             symbols, block_counts = block.present, block.counts
-            if block.sequential is not None:
-                q_present = np.exp2(-block.loss / block_counts)  # geometric mean, as SymbolRow
+            # A block of a sequential model carries its loss; an order-0 block has none.
+            loss = block.loss if block.sequential is not None else None
+            q: np.ndarray | tuple[np.ndarray, np.ndarray] | None
+            if block.sequential is not None and loss is not None:
+                q_present = np.exp2(-loss / block_counts)  # geometric mean, as SymbolRow
                 q, model = None, f"{block.sequential.name}: q(x_i | the bytes before)"
                 model_bits += 8 * block.table_size
                 if conditional is not None:
@@ -692,8 +712,8 @@ def _account(blocks: Iterator[_Block], file_size: int, codebook: Codebook | None
             else:
                 q_present = block_counts / block.symbols
                 q, model = (symbols, q_present), "each block's own distribution P_b"
-            if block.sequential is not None:  # the model's loss is its Σ -log2 q
-                sums.add(symbols, block_counts, block.loss, block.loss)
+            if loss is not None:  # the model's loss is its Σ -log2 q
+                sums.add(symbols, block_counts, loss, loss)
             else:
                 conditional = None  # an order-0 block among them: no Ĥ_k for the file
                 information = -np.log2(q_present)
@@ -701,7 +721,7 @@ def _account(blocks: Iterator[_Block], file_size: int, codebook: Codebook | None
                 sums.add(symbols, block_counts,
                          block_counts * block.costs[np.searchsorted(block.listed, symbols)],
                          block_counts * information)
-            if curve is not None:
+            if curve is not None and block.byte_costs is not None:  # each has them then
                 curve.add(block.byte_costs)
                 name = ORDER0 if block.sequential is None else block.sequential.name
                 if name not in curve_models:
@@ -746,7 +766,7 @@ def _account(blocks: Iterator[_Block], file_size: int, codebook: Codebook | None
         support = np.union1d(present, _support(static_q))
         p_support = np.zeros(support.size)
         p_support[np.isin(support, present, assume_unique=True)] = p
-        js = js_divergence(p_support, _model_at(static_q, support), base=base)
+        js = float(js_divergence(p_support, _model_at(static_q, support), base=base))
     rows = None
     if per_symbol:
         rows = tuple(
@@ -757,13 +777,16 @@ def _account(blocks: Iterator[_Block], file_size: int, codebook: Codebook | None
                       bits=int(spent[i]) if exact else float(spent[i]),
                       wasted_bits=float(spent[i] - counts[i] * self_information[i]))
             for i, symbol in enumerate(present.tolist()))
-    sequential = conditional is not None and index >= 0
+    # Every block was coded by a sequential model (and there was one): Ĥ_k for the file.
+    sequential = conditional if index >= 0 else None
     learning = None
     order = None
-    if sequential and len(orders) == 1 and None not in orders:
-        order = orders.pop()
+    if sequential is not None and len(orders) == 1:
+        (order,) = orders
         # Order 0 learns against n·H(P); orders 1 to 3 against their n·Ĥ_k.
-        learning = cross_bits - (entropy_bits if order == 0 else float(conditional[order - 1]))
+        if order is not None:
+            learning = cross_bits - (entropy_bits if order == 0
+                                     else float(sequential[order - 1]))
     container = file_bits - payload - model_bits
     return Ledger(
         symbols=n,
@@ -790,8 +813,8 @@ def _account(blocks: Iterator[_Block], file_size: int, codebook: Codebook | None
         alphabet=alphabet.name,
         blocks=tuple(rows_of_blocks) if block_rows else None,
         bits_model=model_bits,
-        conditional_entropies=(tuple(float(bits) / n * to_unit for bits in conditional)
-                               if sequential and n else None),
+        conditional_entropies=(tuple(float(bits) / n * to_unit for bits in sequential)
+                               if sequential is not None and n else None),
         context_order=order,
         learning_cost=learning,
         curve=None if curve is None else curve.result(
