@@ -5,11 +5,14 @@ The measuring is :mod:`huffkit.tools.benchmark`'s; this module reads the files a
 
 from __future__ import annotations
 
+import dataclasses
 import json
+from collections.abc import Sequence
 
 import click
 
 import huffkit.corpora
+from huffkit.analysis.labels import short_names
 from huffkit.tools import benchmark
 
 from ._main import _CONTEXT, MAX_THREADS, ByteSize, CliError, _describe, main
@@ -23,7 +26,8 @@ _SAMPLE_BYTES = 1 << 20
 class _DataSize(ByteSize):
     """A size of data to stream, which may exceed a block: 1G, 1GiB, 500M."""
 
-    def convert(self, value, param, ctx):
+    def convert(self, value: object, param: click.Parameter | None,
+                ctx: click.Context | None) -> int:
         match = self._pattern.fullmatch(str(value))
         if not match or int(match[1]) == 0:
             self.fail(f"{value!r} is not a size (examples: 64M, 1G)", param, ctx)
@@ -53,8 +57,9 @@ class _DataSize(ByteSize):
               help="With --stream-memory: the coder to run (repeatable).  [default: both]")
 @click.option("--block-size", type=ByteSize(), default=huffkit.DEFAULT_BLOCK_SIZE,
               show_default="1M", help="With --stream-memory: the compressor's block size.")
-def bench(files, repeat, threads, as_json, anchors_path, stream_size, coders,
-          block_size) -> int:
+def bench(files: tuple[str, ...], repeat: int, threads: int | None, as_json: bool,
+          anchors_path: str | None, stream_size: int | None, coders: tuple[str, ...],
+          block_size: int) -> int:
     """Time huffkit's coders against zlib's Huffman-only deflate and bitarray's Huffman coder
     (and huff0 and FSE, with --anchors).
 
@@ -102,11 +107,16 @@ def bench(files, repeat, threads, as_json, anchors_path, stream_size, coders,
         click.echo(json.dumps({"backend": huffkit.backend,
                                "files": [m.to_dict() for m in measurements]}, indent=2))
     else:
-        click.echo(benchmark.report(measurements))
+        # The table names each file by its base name (with as many folders as tell two
+        # files of one name apart); the JSON keeps the paths as given.
+        labels = short_names([m.name for m in measurements]) if files else [
+            m.name for m in measurements]
+        click.echo(benchmark.report([dataclasses.replace(m, name=label)
+                                     for m, label in zip(measurements, labels, strict=True)]))
     return 0
 
 
-def _stream_memory(source: tuple[str, bytes], size: int, coders, block_size: int,
+def _stream_memory(source: tuple[str, bytes], size: int, coders: Sequence[str], block_size: int,
                    threads: int | None, as_json: bool) -> int:
     name, sample = source
     if not sample:

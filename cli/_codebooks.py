@@ -6,6 +6,7 @@ import json
 import math
 import os
 import sys
+from typing import Any
 
 import click
 import numpy as np
@@ -17,6 +18,12 @@ from ._files import atomic_output
 from ._main import _CONTEXT, CliError, _describe, alphabet_option, load_codebook, main
 
 _ESCAPES = {9: "\\t", 10: "\\n", 13: "\\r", 32: "space"}
+
+#: train's smoothing when --smooth is not given: enough for a bytes codebook to code any
+#: file (a user trains one to apply it to others), as compare's columns do. The pairs and
+#: utf8 alphabets are not smoothed by default: a code for each of their 65,792 or 1,114,112
+#: symbols would make a model file of megabytes.
+DEFAULT_TRAIN_SMOOTHING = 0.5
 
 
 def byte_label(value: int) -> str:
@@ -56,21 +63,28 @@ def _pair_part(value: int) -> str:
                 metavar="FILE...")
 @click.option("-o", "--output", required=True, type=click.Path(dir_okay=False, allow_dash=True),
               metavar="MODEL.json", help="Where to write the codebook (- for standard output).")
-@click.option("--smooth", "alpha", type=click.FloatRange(min=0, max_open=False), default=0.0,
-              show_default=True, metavar="ALPHA",
+@click.option("--smooth", "alpha", type=click.FloatRange(min=0, max_open=False), default=None,
+              show_default=f"{DEFAULT_TRAIN_SMOOTHING:g} for bytes, 0 for pairs and utf8",
+              metavar="ALPHA",
               help="Add ALPHA to every symbol's count, so symbols the FILEs lack still get a "
-                   "code.")
+                   "code; --smooth 0 for the FILEs' own distribution, which codes only "
+                   "their symbols.")
 @click.option("--max-code-length", type=click.IntRange(1, huffkit.LONGEST_CODE), default=None,
               show_default="15; 20 for pairs, 24 for utf8", help="Longest code allowed, in bits.")
 @click.option("-f", "--force", is_flag=True, help="Overwrite MODEL.json if it exists.")
 @alphabet_option
-def train(files, output, alpha, max_code_length, force, alphabet) -> int:
+def train(files: tuple[str, ...], output: str, alpha: float | None,
+          max_code_length: int | None, force: bool, alphabet: str) -> int:
     """Build a codebook from the symbol counts of FILE... and write it as JSON.
 
     The codebook is a model Q: compress other data with it
     (huffkit compress --codebook MODEL.json) and see what the mismatch
-    costs (huffkit analyze --codebook MODEL.json).
+    costs (huffkit analyze --codebook MODEL.json). A bytes codebook is
+    smoothed by default, so that it codes any file.
     """
+    defaulted = alpha is None
+    if alpha is None:
+        alpha = DEFAULT_TRAIN_SMOOTHING if alphabet == "bytes" else 0.0
     if not math.isfinite(alpha):
         raise click.BadParameter("ALPHA must be finite", param_hint="--smooth")
     if output != "-":
@@ -78,7 +92,7 @@ def train(files, output, alpha, max_code_length, force, alphabet) -> int:
             if os.path.exists(output) and os.path.samefile(name, output):
                 raise CliError(f"{name}: input and output are the same file")
     try:
-        counted = huffkit.Distribution.from_files(files, alphabet=alphabet)
+        counted = _count(files, alphabet)
         if counted.total == 0 and alpha == 0:
             size = huffkit.models.alphabet.alphabet_named(alphabet).size
             every = "256 bytes" if alphabet == "bytes" else f"{size:,} {alphabet} symbols"
@@ -110,10 +124,27 @@ def train(files, output, alpha, max_code_length, force, alphabet) -> int:
                f"{'bytes' if alphabet == 'bytes' else alphabet + ' symbols'}, "
                f"{counted.distinct_symbols} distinct), smoothing {alpha:g}, "
                f"code lengths {codebook.min_length}..{codebook.max_length}", err=True)
+    if defaulted and alpha == 0:
+        # Said now, not when a file with another symbol fails to compress with it.
+        click.echo(f"{where}: note: it codes only the {counted.distinct_symbols:,} {alphabet} "
+                   "symbols these files hold, so it cannot code a file with any other; "
+                   "--smooth ALPHA gives every symbol a code", err=True)
     return 0
 
 
-def codebook_table(codebook: huffkit.Codebook) -> dict:
+def _count(files: tuple[str, ...], alphabet: str) -> huffkit.Distribution:
+    """The symbol counts of *files* together, a file at a time, so that an error (not
+    valid UTF-8, say) names the file it is about."""
+    counts = huffkit.Distribution.from_files([], alphabet=alphabet).counts  # all zero
+    for name in files:
+        try:
+            counts = counts + huffkit.Distribution.from_files(name, alphabet=alphabet).counts
+        except huffkit.AlphabetError as error:
+            raise CliError(f"{name}: {error}") from None
+    return huffkit.Distribution(counts)
+
+
+def codebook_table(codebook: huffkit.Codebook) -> dict[str, Any]:
     """The codebook as plain data: one row per byte value with a code or a count."""
     distribution = codebook.distribution
     if distribution is not None:
@@ -148,10 +179,13 @@ def codebook_table(codebook: huffkit.Codebook) -> dict:
 @main.command(context_settings=_CONTEXT)
 @click.argument("model", type=click.Path(readable=False), metavar="MODEL.json")
 @click.option("--json", "as_json", is_flag=True, help="Print one JSON object.")
-def show(model, as_json) -> int:
+def show(model: str, as_json: bool) -> int:
     """Print the code table of a codebook: each byte's count, probability, ideal
     length -log2 p, code length and codeword."""
-    table = codebook_table(load_codebook(model))
+    codebook = load_codebook(model)
+    if codebook is None:  # a path always gives a codebook, or an error
+        raise CliError(f"{model}: no codebook")
+    table = codebook_table(codebook)
     if as_json:
         click.echo(json.dumps(table, indent=2))
         return 0

@@ -14,17 +14,31 @@ import json
 import math
 import os
 import sys
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
+from typing import Any
 
 import click
 
 import huffkit
 from huffkit.analysis import experiments, plots
+from huffkit.analysis.labels import short_names
+from huffkit.analysis.ladder import Ladder
 
-from ._files import atomic_output
+from ._files import NamedStream, atomic_output
 from ._main import _CONTEXT, CODERS, CliError, _describe, alphabet_option, load_codebook, main
 
 _METRICS = ("mean_code_length", "cross_entropy", "kl_divergence", "bits_per_byte")
+
+#: The table's title for each metric: what it is and its unit, each said once.
+_TITLES = {"mean_code_length": "mean code length, bits per symbol",
+           "cross_entropy": "cross entropy, bits per symbol",
+           "kl_divergence": "kl divergence, bits per symbol",
+           "bits_per_byte": "bits per byte of the whole compressed file"}
+
+#: Why compare's sizes are not compress's (see compare's docstring).
+_SIZES_NOTE = ("Sizes are those of compress --codebook, which stores one code table in the "
+               "frame; plain\ncompress stores each block's own, smaller table, so its files "
+               "are a few bytes smaller.")
 
 
 @contextlib.contextmanager
@@ -51,12 +65,14 @@ def _progress(label: str, quiet: bool) -> Iterator[Callable[[int, int], None] | 
             bar.__exit__(None, None, None)
 
 
-def _output_options(function: Callable) -> Callable:
+def _output_options(function: Callable[..., Any]) -> Callable[..., Any]:
     """--json, --csv, --plot, --quiet and -f, shared by both experiments."""
     for decorator in reversed([
         click.option("--json", "as_json", is_flag=True, help="Print one JSON object."),
-        click.option("--csv", "csv_path", type=click.Path(dir_okay=False), metavar="PATH",
-                     help="Also write the figures as CSV, one line per measurement."),
+        click.option("--csv", "csv_path", type=click.Path(dir_okay=False, allow_dash=True),
+                     metavar="PATH",
+                     help="Also write the figures as CSV, one line per measurement (- for "
+                          "standard output, instead of the table)."),
         click.option("--plot", "plot_path", type=click.Path(dir_okay=False), metavar="PATH",
                      help="Also draw a picture (.png, .svg or .pdf); needs matplotlib "
                           "(pip install 'huffkit[plot]')."),
@@ -68,11 +84,18 @@ def _output_options(function: Callable) -> Callable:
 
 
 def _check_outputs(csv_path: str | None, plot_path: str | None, force: bool,
-                   inputs: list[str]) -> None:
+                   inputs: Sequence[str], as_json: bool = False) -> None:
     """Refuse early what would fail late, or destroy something: an existing file, an
-    input, one file for two outputs, a bad suffix, no matplotlib."""
+    input, one file for two outputs, two outputs mixed on standard output, a bad suffix,
+    no matplotlib."""
+    if csv_path == "-":
+        if as_json:
+            raise click.UsageError("--json and --csv - both write to standard output; "
+                                   "choose one")
+        csv_path = None  # standard output: no file to check
     outputs = [path for path in (csv_path, plot_path) if path is not None]
-    if len(outputs) == 2 and os.path.abspath(csv_path) == os.path.abspath(plot_path):
+    if (csv_path is not None and plot_path is not None
+            and os.path.abspath(csv_path) == os.path.abspath(plot_path)):
         raise CliError(f"--csv and --plot both name {csv_path}; give them different files")
     for path in outputs:
         if not os.path.exists(path):
@@ -90,15 +113,19 @@ def _check_outputs(csv_path: str | None, plot_path: str | None, force: bool,
             raise CliError(f"--plot: {error}") from None
 
 
-def _write_csv(path: str, records: list[dict], force: bool) -> None:
+def _write_csv(path: str, records: list[dict[str, Any]], force: bool) -> None:
+    """The records as CSV, in the file *path* or, for -, on standard output."""
     text = io.StringIO()
     writer = csv.DictWriter(text, fieldnames=list(records[0]), lineterminator="\n")
     writer.writeheader()
     writer.writerows(records)
+    if path == "-":
+        click.echo(text.getvalue(), nl=False)
+        return
     _publish(path, force, lambda target: target.write(text.getvalue().encode("utf-8")))
 
 
-def _publish(path: str, force: bool, write: Callable) -> None:
+def _publish(path: str, force: bool, write: Callable[[NamedStream], object]) -> None:
     """Write a file through a temporary one, so a failure leaves nothing half-written."""
     try:
         with atomic_output(path, force=force) as target:
@@ -109,9 +136,9 @@ def _publish(path: str, force: bool, write: Callable) -> None:
         raise CliError(_describe(error)) from None
 
 
-def _draw(path: str, force: bool, draw: Callable) -> None:
+def _draw(path: str, force: bool, draw: Callable[[NamedStream, str], object]) -> None:
     """Draw the picture into a temporary file and publish it under *path*."""
-    _publish(path, force, lambda target: draw(target, format=plots.check_path(path)))
+    _publish(path, force, lambda target: draw(target, plots.check_path(path)))
 
 
 def _unique(values: tuple[str, ...]) -> list[str]:
@@ -121,6 +148,24 @@ def _unique(values: tuple[str, ...]) -> list[str]:
 
 def _label(name: str) -> str:
     return os.path.basename(name) or name
+
+
+def _name_the_file(error: huffkit.HuffmanError, names: Sequence[str], alphabet: str) -> str:
+    """The library's message, naming the file it is about.
+
+    The experiments read several files together, and the alphabet's check of a symbol
+    does not know which file it is in: on that error only, each file is checked again,
+    in the same order, to find the one it is about.
+    """
+    if isinstance(error, huffkit.AlphabetError):
+        for name in names:
+            try:
+                huffkit.Distribution.from_files(name, alphabet=alphabet)
+            except huffkit.AlphabetError as found:
+                return f"{name}: {found}"
+            except OSError:
+                continue
+    return str(error)
 
 
 # -- compare -----------------------------------------------------------------------
@@ -144,8 +189,9 @@ def _label(name: str) -> str:
                    "side by side.")
 @alphabet_option
 @_output_options
-def compare(files, codebook_paths, alpha, metric, coders, alphabet, as_json, csv_path, plot_path,
-            quiet, force) -> int:
+def compare(files: tuple[str, ...], codebook_paths: tuple[str, ...], alpha: float, metric: str,
+            coders: tuple[str, ...], alphabet: str, as_json: bool, csv_path: str | None,
+            plot_path: str | None, quiet: bool, force: bool) -> int:
     """Code every FILE with every model, for real, and show the matrix.
 
     One row per FILE; one column per model: each FILE's own distribution
@@ -153,24 +199,30 @@ def compare(files, codebook_paths, alpha, metric, coders, alphabet, as_json, csv
     is coded with its exact distribution, its optimal code), then uniform, then
     each --codebook. Every cell is a real encoding. The best cell of each row
     (smallest --metric) is marked with *.
+
+    The sizes (and bits per byte) are those of huffkit compress --codebook,
+    which stores one code table in the frame; plain huffkit compress stores
+    each block's own, smaller table, so its files are a few bytes smaller.
     """
     if not math.isfinite(alpha):
         raise click.BadParameter("ALPHA must be finite", param_hint="--smooth")
-    _check_outputs(csv_path, plot_path, force, [*files, *codebook_paths])
-    codebooks = [(path, load_codebook(path)) for path in codebook_paths]
+    _check_outputs(csv_path, plot_path, force, [*files, *codebook_paths], as_json)
+    codebooks = [(path, codebook) for path in codebook_paths
+                 if (codebook := load_codebook(path)) is not None]
     try:
         with _progress("compare", quiet) as progress:
             result = huffkit.compare(files, codebooks=codebooks, smoothing=alpha,
                                      coders=_unique(coders), alphabet=alphabet,
                                      progress=progress)
     except huffkit.HuffmanError as error:
-        raise CliError(str(error)) from None
+        raise CliError(_name_the_file(error, files, alphabet)) from None
     except OSError as error:
         raise CliError(_describe(error)) from None
     if as_json:
         click.echo(json.dumps(result.to_dict(), indent=2))
-    else:
+    elif csv_path != "-":
         _print_matrix(result, metric)
+        click.echo(f"\n{_SIZES_NOTE}")
     if csv_path is not None:
         _write_csv(csv_path, result.records(), force)
     if plot_path is not None:
@@ -180,14 +232,13 @@ def compare(files, codebook_paths, alpha, metric, coders, alphabet, as_json, csv
 
 
 def _print_matrix(result: experiments.Comparison, metric: str) -> None:
-    rows = [_label(name) for name in result.rows]
-    columns = [_label(name) for name in result.columns]
+    # Rows and columns labelled together: a/x.txt and b/x.txt stay apart, the same on both.
+    labels = short_names([*result.rows, *result.columns])
+    rows, columns = labels[:len(result.rows)], labels[len(result.rows):]
     corner = "data \\ model"
     first = max(len(name) for name in [*rows, corner])
     width = max(8, *(len(name) for name in columns))
-    unit = "byte" if metric == "bits_per_byte" else "symbol"
-    click.echo(f"{metric.replace('_', ' ')}, bits per {unit}; * marks the best model for "
-               "each file")
+    click.echo(f"{_TITLES[metric]}; * marks the best model for each file")
     click.echo(f"{corner:<{first}} " + " ".join(f"{name:>{width + 1}}" for name in columns))
     for i, name in enumerate(rows):
         best = result.best(i, metric)
@@ -218,8 +269,9 @@ def _print_matrix(result: experiments.Comparison, metric: str) -> None:
               help="Smoothing of FILE2's distribution, so that it can code FILE.")
 @alphabet_option
 @_output_options
-def sweep(file, toward, steps, coders, alpha, alphabet, as_json, csv_path, plot_path, quiet,
-          force) -> int:
+def sweep(file: str, toward: str, steps: int, coders: tuple[str, ...], alpha: float,
+          alphabet: str, as_json: bool, csv_path: str | None, plot_path: str | None,
+          quiet: bool, force: bool) -> int:
     """Code FILE with models drifting from its own P toward R, and measure the waste.
 
     For each weight w, Q_w = (1 - w)·P + w·R; FILE is really compressed with
@@ -230,21 +282,24 @@ def sweep(file, toward, steps, coders, alpha, alphabet, as_json, csv_path, plot_
     if not math.isfinite(alpha):
         raise click.BadParameter("ALPHA must be finite", param_hint="--smooth")
     inputs = [file] if toward == "uniform" else [file, toward]
-    _check_outputs(csv_path, plot_path, force, inputs)
+    _check_outputs(csv_path, plot_path, force, inputs, as_json)
     try:
         with _progress("sweep", quiet) as progress:
             result = huffkit.sweep(file, toward=toward, steps=steps, smoothing=alpha,
                                    coders=_unique(coders), alphabet=alphabet,
                                    progress=progress)
-    except (huffkit.HuffmanError, ValueError) as error:
+    except huffkit.HuffmanError as error:
+        raise CliError(_name_the_file(error, inputs, alphabet)) from None
+    except ValueError as error:
         raise CliError(str(error)) from None
     except OSError as error:
         raise CliError(_describe(error)) from None
     if as_json:
         click.echo(json.dumps(result.to_dict(), indent=2))
-    else:
-        click.echo(f"{_label(result.name)}: {result.symbols:,} symbols, H(P) = "
-                   f"{result.entropy:.4f} bits; R = {_label(result.toward)}")
+    elif csv_path != "-":
+        name, toward_label = short_names([result.name, result.toward])
+        click.echo(f"{name}: {result.symbols:,} symbols, H(P) = "
+                   f"{result.entropy:.4f} bits; R = {toward_label}")
         click.echo(f"{'coder':>8} {'weight':>8} {'D(P||Q)':>9} {'H_Q(P)':>9} "
                    f"{'code length':>12} {'wasted':>9} {'bytes':>10}")
         for point in result.points:
@@ -279,14 +334,15 @@ def sweep(file, toward, steps, coders, alpha, alphabet, as_json, csv_path, plot_
 @click.option("--plot", "plot_path", type=click.Path(dir_okay=False), metavar="PATH",
               help="Also draw the ladder (.png, .svg or .pdf); needs matplotlib.")
 @click.option("-f", "--force", is_flag=True, help="Overwrite the --csv and --plot files.")
-def ladder(file, rungs, references, repeat, as_json, csv_path, plot_path, force) -> int:
+def ladder(file: str, rungs: str | None, references: bool, repeat: int, as_json: bool,
+           csv_path: str | None, plot_path: str | None, force: bool) -> int:
     """Code FILE with every model, from order 0 to context mixing, and print each rung's
     size in bits per byte.
 
     Every rung is a real encoding, decoded back and checked. FILE is read whole.
     """
     names = None if rungs is None else [name.strip() for name in rungs.split(",") if name]
-    _check_outputs(None if csv_path == "-" else csv_path, plot_path, force, [file])
+    _check_outputs(csv_path, plot_path, force, [file], as_json)
     try:
         with open(file, "rb") as source:
             data = source.read()
@@ -302,12 +358,7 @@ def ladder(file, rungs, references, repeat, as_json, csv_path, plot_path, force)
         click.echo(json.dumps(result.to_dict(), indent=2))
     elif csv_path != "-":
         _print_ladder(result)
-    if csv_path == "-":
-        records = result.to_dict()["rungs"]
-        writer = csv.DictWriter(sys.stdout, fieldnames=list(records[0]), lineterminator="\n")
-        writer.writeheader()
-        writer.writerows(records)
-    elif csv_path is not None:
+    if csv_path is not None:
         _write_csv(csv_path, result.to_dict()["rungs"], force)
     if plot_path is not None:
         _draw(plot_path, force, lambda target, format: plots.plot_ladder(
@@ -315,7 +366,7 @@ def ladder(file, rungs, references, repeat, as_json, csv_path, plot_path, force)
     return 0
 
 
-def _print_ladder(result) -> None:
+def _print_ladder(result: Ladder) -> None:
     click.echo(f"{_label(result.name)}: {result.original_size:,} bytes")
     width = max(len(rung.name) for rung in result.rungs)
     click.echo(f"  {'rung':<{width}} {'bytes':>11} {'bits/byte':>9} {'MB/s in':>8} "

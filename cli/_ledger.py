@@ -5,6 +5,8 @@ from __future__ import annotations
 import json
 import math
 import os
+from collections.abc import Callable
+from typing import Any
 
 import click
 
@@ -39,7 +41,7 @@ from ._main import (
 _BASES = {"2": 2.0, "e": math.e}
 
 
-def _ledger_options(function):
+def _ledger_options(function: Callable[..., Any]) -> Callable[..., Any]:
     function = click.option("--blocks", "per_block", is_flag=True,
                             help="Add a row per block: where its data lies, its size, its "
                                  "table's size and its entropy.")(function)
@@ -75,15 +77,16 @@ def _check_curve_path(curve_path: str | None) -> None:
 
 def _draw_curve(ledger: huffkit.Ledger, name: str, curve_path: str | None,
                 as_json: bool) -> None:
-    if curve_path is None:
+    curve = ledger.curve
+    if curve_path is None or curve is None:
         return
     _draw(curve_path, False, lambda target, format: plots.plot_learning_curve(
-        ledger.curve, target, name=name, format=format))
+        curve, target, name=name, format=format))
     if not as_json:
         click.echo(f"  learning curve drawn to {curve_path}")
 
 
-def _run(name: str, account) -> int:
+def _run(name: str, account: Callable[[], int]) -> int:
     """Call *account* (which makes a ledger) and report its errors the CLI way."""
     try:
         return account()
@@ -110,25 +113,27 @@ def _run(name: str, account) -> int:
 @model_option
 @_ledger_options
 @whole_input_force_option
-def analyze(file, block_size, max_code_length, codebook, embed, coder, alphabet, split, model,
-            as_json, curve_path, base, per_symbol, per_block, force) -> int:
+def analyze(file: str, block_size: int | None, max_code_length: int | None,
+            codebook: str | None, embed: bool, coder: str, alphabet: str, split: bool,
+            model: str, as_json: bool, curve_path: str | None, base: str, per_symbol: bool,
+            per_block: bool, force: bool) -> int:
     """Compress FILE in memory and account for every bit of the result.
 
     Nothing is written. The figures are those huffkit inspect reports for the
     file huffkit compress would write with the same options.
     """
     check_block_size(block_size, alphabet)
-    codebook = load_codebook(codebook)
-    check_codebook_options(codebook)
-    check_model_options(model, codebook)
-    if not embed and codebook is None:
+    loaded = load_codebook(codebook)
+    check_codebook_options(loaded)
+    check_model_options(model, loaded)
+    if not embed and loaded is None:
         raise click.UsageError("--no-embed needs --codebook")
 
     def account() -> int:
         _check_curve_path(curve_path)
         data = read_whole(file, force, compressed=False)
         ledger = huffkit.analyze(data, block_size=block_size, max_code_length=max_code_length,
-                                 codebook=codebook, embed_codebook=embed, coder=coder,
+                                 codebook=loaded, embed_codebook=embed, coder=coder,
                                  alphabet=alphabet, base=_BASES[base], per_symbol=per_symbol,
                                  blocks=per_block, split=split, model=model,
                                  curve=curve_path is not None)
@@ -146,8 +151,8 @@ def analyze(file, block_size, max_code_length, codebook, embed, coder, alphabet,
 @_ledger_options
 @whole_input_force_option
 @memory_option
-def inspect(file, codebook, as_json, curve_path, base, per_symbol, per_block, force,
-            memory_limit) -> int:
+def inspect(file: str, codebook: str | None, as_json: bool, curve_path: str | None, base: str,
+            per_symbol: bool, per_block: bool, force: bool, memory_limit: int | None) -> int:
     """Decode a compressed FILE and account for every one of its bits:
     file = n·H(P) + n·D(P||Q) + rounding + container; for a file coded by a
     sequential model, file = loss + coding overhead + model + container."""
@@ -217,12 +222,12 @@ def report(name: str, ledger: huffkit.Ledger) -> list[str]:
     js = "n/a" if ledger.js_divergence is None else f"{ledger.js_divergence:.4f}"
     lines.append(f"  H(P) = {ledger.entropy:.4f}, H_Q(P) = {ledger.cross_entropy:.4f}, "
                  f"D(P||Q) = {ledger.kl_divergence:.4f}, JS = {js} {unit} per symbol")
+    if round(ledger.kl_divergence, 4) < 0:  # negative as printed, not a rounding error's -0
+        lines.extend(_negative_mismatch(ledger))
     lines.append(f"  mean code length {ledger.mean_code_length:.4f} {unit} per symbol; "
                  f"wasted {ledger.wasted_total:,.1f} bits in all "
                  f"({ledger.wasted_total / ledger.bits_file:.2%} of the file)")
-    lines.append(f"  compression rate {ledger.compression_rate:.3f} "
-                 f"({ledger.original_size:,} -> {ledger.compressed_size:,} bytes), "
-                 f"space saving rate {ledger.space_saving_rate:.3f}")
+    lines.append(_rates(ledger))
     if ledger.per_symbol is not None:
         lines.extend(_symbol_table(ledger))
     if ledger.blocks is not None:
@@ -230,7 +235,34 @@ def report(name: str, ledger: huffkit.Ledger) -> list[str]:
     return lines
 
 
-def _sequential_report(ledger: huffkit.Ledger, row) -> list[str]:
+def _rates(ledger: huffkit.Ledger) -> str:
+    """The compression rate, the space saving rate as the source material defines it,
+    (original - compressed) / compressed, and beside it the share saved that most tools
+    print, (original - compressed) / original."""
+    saved = 1 - ledger.compressed_size / ledger.original_size
+    share = f"saved {saved:.1%}" if saved >= 0 else f"grew by {-saved:.1%}"
+    return (f"  compression rate {ledger.compression_rate:.3f} "
+            f"({ledger.original_size:,} -> {ledger.compressed_size:,} bytes), "
+            f"space saving rate {ledger.space_saving_rate:.3f} ({share})")
+
+
+def _negative_mismatch(ledger: huffkit.Ledger) -> list[str]:
+    """Why n·D(P||Q) came out below zero, which one model Q for the whole file never gives.
+
+    The ledger's Q is each block's own model and P the whole file's distribution, so the
+    mismatch is Σ n_b·H_{Q_b}(P_b) - n·H(P). When the blocks' distributions differ, their
+    own codes beat the whole-file entropy bound, and that difference is negative.
+    """
+    own = "each block's own distribution P_b" in ledger.model
+    model, cost = ("distribution P_b", "H(P_b)") if own else ("model Q_b", "H_Q_b(P_b)")
+    return [f"  D(P||Q) is negative: each block is coded with its own {model}, and the blocks "
+            "differ,",
+            f"  so their codes beat the whole file's entropy: Σ n_b·{cost} = "
+            f"{ledger.loss_bits:,.1f} < n·H(P) = {ledger.ideal_bits:,.1f} bits"]
+
+
+def _sequential_report(ledger: huffkit.Ledger,
+                       row: Callable[[str, str, str, float], str]) -> list[str]:
     """The ledger of a file coded by sequential models: loss + overhead + model + container,
     then the entropies it stands against."""
     unit = ledger.unit
@@ -242,7 +274,7 @@ def _sequential_report(ledger: huffkit.Ledger, row) -> list[str]:
              "", "  reference lines (each block's own statistics, known in advance):",
              row(" ", "n·H(P)", "order-0 entropy", ledger.ideal_bits)]
     n = ledger.symbols
-    for k, entropy in enumerate(ledger.conditional_entropies, start=1):
+    for k, entropy in enumerate(ledger.conditional_entropies or (), start=1):
         bits = entropy * n / (math.log(2) if unit == "nats" else 1.0)
         lines.append(row(" ", f"n·Ĥ_{k}", f"given {k} byte{'s' if k > 1 else ''} before",
                          bits))
@@ -251,9 +283,7 @@ def _sequential_report(ledger: huffkit.Ledger, row) -> list[str]:
                          if ledger.context_order else "loss - n·H(P)", ledger.learning_cost))
     lines += ["", f"  cross-entropy {ledger.cross_entropy:.4f} {unit} per symbol (the model's "
                   f"loss), against H(P) = {ledger.entropy:.4f}",
-              f"  compression rate {ledger.compression_rate:.3f} "
-              f"({ledger.original_size:,} -> {ledger.compressed_size:,} bytes), "
-              f"space saving rate {ledger.space_saving_rate:.3f}"]
+              _rates(ledger)]
     if ledger.per_symbol is not None:
         lines.extend(_symbol_table(ledger))
     if ledger.blocks is not None:
@@ -266,7 +296,7 @@ def _block_table(ledger: huffkit.Ledger) -> list[str]:
     lines = ["", f"  per block (entropy and code length in {unit} per symbol):",
              f"  {'block':>5} {'frame':>5} {'start':>11} {'bytes':>10} {'symbols':>10} "
              f"{'size':>10} {'table':>7} {'entropy':>8} {'length':>8}"]
-    for number, row in enumerate(ledger.blocks, start=1):
+    for number, row in enumerate(ledger.blocks or (), start=1):
         lines.append(f"  {number:>5} {row.frame:>5} {row.start:>11,} {row.length:>10,} "
                      f"{row.symbols:>10,} {row.compressed_size:>10,} {row.table_size:>7,} "
                      f"{row.entropy:>8.4f} {row.mean_code_length:>8.4f}")
@@ -284,7 +314,7 @@ def _symbol_table(ledger: huffkit.Ledger) -> list[str]:
              f"  {'byte' if ledger.alphabet == 'bytes' else 'value':>5} {'symbol':>6} "
              f"{'count':>10} {'p':>9} {'q':>9} {'-log q':>7} "
              f"{'length':>6} {'bits':>11} {'wasted':>10}"]
-    rows = sorted(ledger.per_symbol, key=lambda row: (-row.wasted_bits, row.symbol))
+    rows = sorted(ledger.per_symbol or (), key=lambda row: (-row.wasted_bits, row.symbol))
     for row in rows:
         lines.append(f"  {row.symbol:>5} {symbol_label(row.symbol, ledger.alphabet):>6} "
                      f"{row.count:>10,} "

@@ -20,11 +20,14 @@ import huffkit.analysis.ladder
 import huffkit.corpora
 from huffkit.analysis import plots
 
-from ._experiments import _print_matrix
+from ._experiments import _draw, _print_matrix
 from ._ledger import report
-from ._main import _CONTEXT, main
+from ._main import _CONTEXT, CliError, main
 
 _RULE = "-" * 78
+
+#: The pictures the tour draws, in the order it draws them.
+_PICTURES = ("compare.png", "sweep.png", "learning-curve.png")
 
 
 def _heading(title: str) -> None:
@@ -51,9 +54,9 @@ def _worked_examples() -> None:
                f"KL D(p||q) = {huffkit.kl_divergence(data, model, base=math.e):.3f} nats")
     click.echo("  (the cross-entropy is what a code built for q costs on data from p; "
                "the KL divergence is the waste).")
-    losses = huffkit.binary_cross_entropy(1, np.array([0.6, 0.9, 0.3]))
+    losses = np.atleast_1d(huffkit.binary_cross_entropy(1, np.array([0.6, 0.9, 0.3])))
     click.echo("Binary cross-entropy of the label 1 against predictions 0.6, 0.9, 0.3: "
-               f"{', '.join(f'{loss:.3f}' for loss in losses)} bits.")
+               f"{', '.join(f'{loss:.3f}' for loss in losses.tolist())} bits.")
 
 
 def _corpus_table() -> None:
@@ -86,12 +89,12 @@ def _mismatch(folder: str) -> None:
     q = huffkit.Distribution.from_files([huffkit.corpora.path(model_file)]).smoothed(0.5)
     codebook = huffkit.Codebook.from_distribution(q)
     ledgers = {}
-    for label, options in (("own P", {}), ("Q", {"codebook": codebook})):
-        name = os.path.join(folder, f"{target}.{'own' if not options else 'q'}.huf")
-        with huffkit.open(name, "wb", **options) as stream:
+    for label, model in (("own P", None), ("Q", codebook)):
+        name = os.path.join(folder, f"{target}.{'own' if model is None else 'q'}.huf")
+        with huffkit.open(name, "wb", codebook=model) as stream:
             stream.write(data)
         with open(name, "rb") as stream:
-            ledgers[label] = huffkit.inspect(stream.read(), codebook=options.get("codebook"))
+            ledgers[label] = huffkit.inspect(stream.read(), codebook=model)
         click.echo(f"\n$ huffkit inspect {os.path.basename(name)}   (coded with {label})")
         for line in report(os.path.basename(name), ledgers[label]):
             click.echo(f"  {line}" if line else "")
@@ -111,7 +114,12 @@ def _mismatch(folder: str) -> None:
                "every extra bit is accounted for.")
 
 
-def _compare(folder: str | None) -> None:
+def _picture(folder: str | None, name: str) -> str | None:
+    """Where to draw the picture *name*, or None when the tour draws none."""
+    return None if folder is None else os.path.join(folder, name)
+
+
+def _compare(folder: str | None, force: bool) -> None:
     _heading("4. Every bundled file coded with every file's model: the cross-coding matrix")
     result = huffkit.compare([entry.path for entry in huffkit.corpora.manifest()])
     _print_matrix(result, "mean_code_length")
@@ -119,13 +127,13 @@ def _compare(folder: str | None) -> None:
                "beaten\non P. Off the diagonal, a row pays H(P) + D(P||Q) and Huffman's "
                "rounding; a model\nthat never saw a byte gives it a long code (the 0.5 "
                "smoothing keeps it codable).")
-    if folder is not None:
-        name = os.path.join(folder, "compare.png")
-        plots.plot_comparison(result, name)
+    if (name := _picture(folder, "compare.png")) is not None:
+        _draw(name, force, lambda target, format: plots.plot_comparison(
+            result, target, format=format))
         click.echo(f"picture: {name}")
 
 
-def _sweep(folder: str | None) -> None:
+def _sweep(folder: str | None, force: bool) -> None:
     _heading("5. Drifting away from P: english.txt coded with Q_w = (1 - w) P + w uniform")
     result = huffkit.sweep(huffkit.corpora.path("english.txt"), steps=6,
                            coders=("huffman", "ans"))
@@ -140,9 +148,9 @@ def _sweep(folder: str | None) -> None:
     click.echo("The waste follows the KL divergence: an ideal coder wastes exactly D(P||Q_w), "
                "and rANS\nlands on it; Huffman's whole-bit lengths land near it, a little above "
                "or below.")
-    if folder is not None:
-        name = os.path.join(folder, "sweep.png")
-        plots.plot_sweep(result, name)
+    if (name := _picture(folder, "sweep.png")) is not None:
+        _draw(name, force, lambda target, format: plots.plot_sweep(
+            result, target, format=format))
         click.echo(f"picture: {name}")
 
 
@@ -151,7 +159,7 @@ _TOUR_RUNGS = ("order0-huffman", "order0-ans", "order1", "adaptive1", "order2", 
                "adaptive3", "cm")
 
 
-def _context(folder: str | None) -> None:
+def _context(folder: str | None, force: bool) -> None:
     target = "english.txt"
     _heading(f"6. Context: a model's cross-entropy loss is the file's size ({target})")
     data = huffkit.corpora.path(target).read_bytes()
@@ -168,6 +176,7 @@ def _context(folder: str | None) -> None:
     for line in report(target, ledger):
         click.echo(f"  {line}" if line else "")
     n = ledger.symbols
+    assert ledger.conditional_entropies is not None  # a sequential model's ledger has them
     click.echo(f"\nThe model's loss, L = -(1/n) Σ log2 q(x_i | x_<i) = "
                f"{ledger.cross_entropy:.3f} bits per byte, is the\ncross-entropy a "
                f"classifier is trained on. Here it is the file, to "
@@ -177,42 +186,66 @@ def _context(folder: str | None) -> None:
                f"{ledger.conditional_entropies[1] * n:,.0f},\nwhat the file's own "
                "statistics would cost if they were known in advance (a static model\n"
                "pays for that in its table).")
-    if folder is not None:
-        name = os.path.join(folder, "learning-curve.png")
-        plots.plot_learning_curve(ledger.curve, name, name=target)
+    curve = ledger.curve
+    if (name := _picture(folder, "learning-curve.png")) is not None and curve is not None:
+        _draw(name, force, lambda picture, format: plots.plot_learning_curve(
+            curve, picture, name=target, format=format))
         click.echo(f"picture: {name} (bits per byte along the file: the training curve)")
 
 
+def _check_pictures(requested: str | None, force: bool) -> None:
+    """Refuse, before the tour starts, to draw over a picture that is already there."""
+    if requested is None or force:
+        return
+    for name in _PICTURES:
+        if os.path.lexists(path := os.path.join(requested, name)):
+            raise CliError(f"{path} already exists; use -f to overwrite it, or name another "
+                           "--pictures FOLDER")
+
+
 def _picture_folder(requested: str | None) -> str | None:
-    """Where the tour draws, or None (with a word on how to get pictures) without matplotlib."""
+    """Where the tour draws: FOLDER, made if need be; or None, with a word on how to get
+    pictures, when none was asked for or matplotlib is missing.
+
+    Without --pictures the tour draws nothing: a folder of its own choosing would be left
+    behind, unasked, by every run.
+    """
+    if requested is None:
+        click.echo("\n(Add --pictures FOLDER to draw the matrix, the sweep and the learning "
+                   "curve there.)")
+        return None
     try:
         plots.check_available()
     except plots.PlottingUnavailable:
         click.echo("\n(Pictures need matplotlib: pip install 'huffkit[plot]', then run the tour "
                    "again.)")
         return None
-    if requested is None:
-        return tempfile.mkdtemp(prefix="huffkit-tour-")
-    os.makedirs(requested, exist_ok=True)
+    try:
+        os.makedirs(requested, exist_ok=True)
+    except OSError as error:
+        raise CliError(f"--pictures: {error.strerror}: {requested}") from None
     return requested
 
 
 @main.command(context_settings=_CONTEXT)
 @click.option("--pictures", "pictures", type=click.Path(file_okay=False), metavar="FOLDER",
-              help="Where to draw the pictures (default: a new temporary folder, named at "
-                   "the end); needs matplotlib.")
-def tour(pictures) -> int:
+              help="Draw the pictures (the matrix, the sweep, the learning curve) in FOLDER, "
+                   "made if need be; needs matplotlib.  [default: no pictures]")
+@click.option("-f", "--force", is_flag=True,
+              help="Overwrite the pictures a previous tour drew in FOLDER.")
+def tour(pictures: str | None, force: bool) -> int:
     """A guided run on the bundled corpus: worked examples, then real files coded with
     their own distribution and with mismatched ones, every bit accounted for."""
+    _check_pictures(pictures, force)
     click.echo("huffkit tour: entropy, cross-entropy and KL divergence as bits in real files")
     _worked_examples()
     _corpus_table()
     with tempfile.TemporaryDirectory(prefix="huffkit-tour-") as scratch:
         _mismatch(scratch)
     folder = _picture_folder(pictures)
-    _compare(folder)
-    _sweep(folder)
-    _context(folder)
+    _compare(folder, force)
+    _sweep(folder, force)
+    _context(folder, force)
     if folder is not None:
         click.echo(f"\nThe pictures are in {folder}")
     click.echo(f"\n{_RULE}\nTry it on your own files:\n"

@@ -256,32 +256,43 @@ def machine() -> str:
 
 
 def report(measurements: list[Measurement]) -> str:
-    """The measurements as a table, with the machine and backend they were taken on."""
-    width = max([4, *(len(m.name) for m in measurements)])
-    named = max([9, *(len(label) for m in measurements for label in m.speeds)])
+    """The measurements as a table, with the machine and backend they were taken on.
+
+    Every column is as wide as its widest cell, so that no figure (a 10x ratio, a
+    large file's size) pushes the columns after it out of line.
+    """
     anchored = any(s.anchor for m in measurements for s in m.speeds.values())
 
-    def versus(ratio: float | None, anchor: str | None) -> str:
+    def versus(ratio: float | None, anchor: str | None) -> list[str]:
         if not anchored:
-            return ""
-        return f" {'':>10}" if anchor is None else f" {ratio:>4.2f} {anchor:<5}"
+            return []
+        return [""] if anchor is None or ratio is None else [f"{ratio:.2f} {anchor:<5}"]
 
-    header = f" {'x anchor':>10}" if anchored else ""
-    lines = [f"{machine()}; medians of {measurements[0].repeat if measurements else 0} "
-             "alternating runs",
-             "",
-             f"{'file':<{width}} {'contender':<{named}} {'bytes':>10} {'bits/B':>6}   "
-             f"{'compress MB/s':>13} {'x zlib':>6} {'x bitarray':>10}{header}   "
-             f"{'decompress MB/s':>15} {'x zlib':>6} {'x bitarray':>10}{header}"]
+    each_way = ["x zlib", "x bitarray", *(["x anchor"] if anchored else [])]
+    header = ["file", "contender", "bytes", "bits/B", "compress MB/s", *each_way,
+              "decompress MB/s", *each_way]
+    rows = [header]
     for m in measurements:
         for label, s in m.speeds.items():
-            lines.append(f"{m.name:<{width}} {label:<{named}} {s.size:>10,} "
-                         f"{s.bits_per_byte:>6.3f}   "
-                         f"{s.compress:>13.1f} {s.compress_vs_zlib:>6.2f} "
-                         f"{s.compress_vs_bitarray:>10.2f}"
-                         f"{versus(s.compress_vs_anchor, s.anchor)}   {s.decompress:>15.1f} "
-                         f"{s.decompress_vs_zlib:>6.2f} {s.decompress_vs_bitarray:>10.2f}"
-                         f"{versus(s.decompress_vs_anchor, s.anchor)}".rstrip())
+            rows.append([m.name, label, f"{s.size:,}", f"{s.bits_per_byte:.3f}",
+                         f"{s.compress:.1f}", f"{s.compress_vs_zlib:.2f}",
+                         f"{s.compress_vs_bitarray:.2f}",
+                         *versus(s.compress_vs_anchor, s.anchor),
+                         f"{s.decompress:.1f}", f"{s.decompress_vs_zlib:.2f}",
+                         f"{s.decompress_vs_bitarray:.2f}",
+                         *versus(s.decompress_vs_anchor, s.anchor)])
+    widths = [max(len(row[column]) for row in rows) for column in range(len(header))]
+    # A wider gap before each direction's speeds sets the two groups apart.
+    wide = {header.index("compress MB/s"), header.index("decompress MB/s")}
+    lines = [f"{machine()}; medians of {measurements[0].repeat if measurements else 0} "
+             "alternating runs",
+             ""]
+    for row in rows:
+        cells = []
+        for column, (cell, width) in enumerate(zip(row, widths, strict=True)):
+            gap = "" if column == 0 else "   " if column in wide else " "
+            cells.append(gap + (f"{cell:<{width}}" if column < 2 else f"{cell:>{width}}"))
+        lines.append("".join(cells).rstrip())
     lines += ["",
               "MB/s: megabytes of original data per second.  zlib-HO: gzip-format deflate with "
               "Z_HUFFMAN_ONLY;",

@@ -100,7 +100,13 @@ def work(tmp_path, monkeypatch) -> Path:
 
 
 def train(*args: str) -> dict:
-    """``huffkit train ARGS``, which must succeed; the model file's JSON."""
+    """``huffkit train ARGS``, which must succeed; the model file's JSON.
+
+    Without --smooth in ARGS, with --smooth 0 (train smooths by default): these tests
+    build the files' own distribution P.
+    """
+    if "--smooth" not in args:
+        args = ("--smooth", "0", *args)
     result = invoke("train", *args)
     assert result.exit_code == 0, (result.stdout, result.stderr)
     output = args[args.index("-o") + 1]
@@ -186,7 +192,7 @@ def check_identities(ledger: dict, data: bytes, *, file_size: int) -> None:
 
 def test_train_one_file_writes_a_model_that_loads(work):
     (work / "text.txt").write_bytes(TEXT)
-    result = invoke("train", "text.txt", "-o", "model.json")
+    result = invoke("train", "text.txt", "--smooth", "0", "-o", "model.json")
     assert result.exit_code == 0, result.stderr
     assert result.stdout == ""
     assert sorted(listing(work)) == ["model.json", "text.txt"]
@@ -218,7 +224,7 @@ def test_train_one_file_writes_a_model_that_loads(work):
 def test_train_on_several_files_adds_their_counts(work):
     (work / "text.txt").write_bytes(TEXT)
     (work / "other.txt").write_bytes(OTHER)
-    result = invoke("train", "text.txt", "other.txt", "-o", "model.json")
+    result = invoke("train", "text.txt", "other.txt", "--smooth", "0", "-o", "model.json")
     assert result.exit_code == 0, result.stderr
     assert "from 2 files" in result.stderr
     assert f"({len(TEXT) + len(OTHER):,} bytes" in result.stderr
@@ -258,7 +264,7 @@ def test_train_max_code_length_limits_the_model(work):
 
 def test_train_to_standard_output(work):
     (work / "text.txt").write_bytes(TEXT)
-    result = invoke("train", "text.txt", "-o", "-")
+    result = invoke("train", "text.txt", "--smooth", "0", "-o", "-")
     assert result.exit_code == 0, result.stderr
     assert listing(work) == {"text.txt": TEXT}
     assert result.stderr.startswith("standard output: codebook ")
@@ -276,7 +282,7 @@ def test_train_refuses_to_overwrite_without_force(work):
 
     for flag in ("-f", "--force"):
         (work / "model.json").write_bytes(b"precious")
-        result = invoke("train", "text.txt", "-o", "model.json", flag)
+        result = invoke("train", "text.txt", "--smooth", "0", "-o", "model.json", flag)
         assert result.exit_code == 0, result.stderr
         assert huffkit.Codebook.load(work / "model.json") == huffkit.Codebook.from_distribution(
             huffkit.Distribution.from_bytes(TEXT))
@@ -300,7 +306,7 @@ def test_train_missing_input(work):
 def test_train_on_empty_files_needs_smooth(work):
     (work / "empty").write_bytes(b"")
     (work / "also-empty").write_bytes(b"")
-    result = invoke("train", "empty", "also-empty", "-o", "model.json")
+    result = invoke("train", "empty", "also-empty", "--smooth", "0", "-o", "model.json")
     assert_error(result, r"the files are empty, so there is nothing to build a code from; "
                          r"use --smooth ALPHA for a code over all 256 bytes")
     assert listing(work) == {"empty": b"", "also-empty": b""}
@@ -335,7 +341,7 @@ def test_train_rejects_a_bad_smooth(work, value, message):
 ])
 def test_train_max_code_length_too_short_fails_cleanly(work, args, distinct, limit):
     (work / "text.txt").write_bytes(TEXT)
-    result = invoke("train", "text.txt", *args, "-o", "model.json")
+    result = invoke("train", "text.txt", "--smooth", "0", *args, "-o", "model.json")
     assert_error(result, rf"{distinct} distinct symbols need codes of at least \d+ bits, "
                          rf"but max_code_length is {limit}")
     assert listing(work) == {"text.txt": TEXT}
