@@ -13,9 +13,11 @@ import click
 
 import huffkit.corpora
 from huffkit.analysis.labels import short_names
+from huffkit.stream.threads import MAX_THREADS
 from huffkit.tools import benchmark
 
-from ._main import _CONTEXT, MAX_THREADS, ByteSize, CliError, _describe, main
+from ._group import _CONTEXT, CliError, _describe, main
+from ._main import ByteSize
 
 # With no FILE: the bundled English essay, repeated to about a megabyte, so that each
 # timing is long enough to read.

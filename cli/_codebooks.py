@@ -15,7 +15,8 @@ import huffkit
 from huffkit.models.alphabet import alphabet_named
 
 from ._files import atomic_output
-from ._main import _CONTEXT, CliError, _describe, alphabet_option, load_codebook, main
+from ._group import _CONTEXT, CliError, _describe, main
+from ._main import alphabet_option, load_codebook
 
 _ESCAPES = {9: "\\t", 10: "\\n", 13: "\\r", 32: "space"}
 

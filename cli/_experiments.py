@@ -25,7 +25,8 @@ from huffkit.analysis.labels import short_names
 from huffkit.analysis.ladder import Ladder
 
 from ._files import NamedStream, atomic_output
-from ._main import _CONTEXT, CODERS, CliError, _describe, alphabet_option, load_codebook, main
+from ._group import _CONTEXT, CliError, _describe, main
+from ._main import CODERS, alphabet_option, load_codebook
 
 _METRICS = ("mean_code_length", "cross_entropy", "kl_divergence", "bits_per_byte")
 

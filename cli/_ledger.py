@@ -15,10 +15,8 @@ from huffkit.analysis import plots
 
 from ._codebooks import symbol_label
 from ._experiments import _draw
+from ._group import _CONTEXT, CliError, _describe, main
 from ._main import (
-    _CONTEXT,
-    CliError,
-    _describe,
     alphabet_option,
     block_options,
     check_block_size,
@@ -30,7 +28,6 @@ from ._main import (
     input_argument,
     input_name,
     load_codebook,
-    main,
     memory_option,
     model_option,
     read_whole,

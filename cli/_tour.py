@@ -21,8 +21,8 @@ import huffkit.corpora
 from huffkit.analysis import plots
 
 from ._experiments import _draw, _print_matrix
+from ._group import _CONTEXT, CliError, main
 from ._ledger import report
-from ._main import _CONTEXT, CliError, main
 
 _RULE = "-" * 78
 
