@@ -38,8 +38,8 @@ _TITLES = {"mean_code_length": "mean code length, bits per symbol",
 
 #: Why compare's sizes are not compress's (see compare's docstring).
 _SIZES_NOTE = ("Sizes are those of compress --codebook, which stores one code table in the "
-               "frame; plain\ncompress stores each block's own, smaller table, so its files "
-               "are a few bytes smaller.")
+               "frame; plain\ncompress stores each block's own, more compact table, so its "
+               "files are slightly smaller.")
 
 
 @contextlib.contextmanager
@@ -203,7 +203,7 @@ def compare(files: tuple[str, ...], codebook_paths: tuple[str, ...], alpha: floa
 
     The sizes (and bits per byte) are those of huffkit compress --codebook,
     which stores one code table in the frame; plain huffkit compress stores
-    each block's own, smaller table, so its files are a few bytes smaller.
+    each block's own, more compact table, so its files are slightly smaller.
     """
     if not math.isfinite(alpha):
         raise click.BadParameter("ALPHA must be finite", param_hint="--smooth")

@@ -33,8 +33,8 @@ UTF8_ERROR = ("not valid UTF-8: invalid start byte at byte 2; use the bytes alph
               "binary data")
 
 SIZES_NOTE = ("Sizes are those of compress --codebook, which stores one code table in the "
-              "frame; plain\ncompress stores each block's own, smaller table, so its files "
-              "are a few bytes smaller.\n")
+              "frame; plain\ncompress stores each block's own, more compact table, so its "
+              "files are slightly smaller.\n")
 
 
 @pytest.fixture
