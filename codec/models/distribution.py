@@ -105,7 +105,8 @@ class Distribution:
 
     __slots__ = ("_counts", "_probabilities", "_smoothing", "_total")
 
-    def __init__(self, counts: Iterable[float] | np.ndarray, /, *, smoothing: float = 0) -> None:
+    def __init__(self, counts: Iterable[float] | np.ndarray | Distribution, /, *,
+                 smoothing: float = 0) -> None:
         # A codebook file records the smoothing: it must be a number JSON can hold.
         if isinstance(smoothing, bool) or not isinstance(smoothing, (int, float, np.integer,
                                                                      np.floating)):
@@ -113,6 +114,8 @@ class Distribution:
         if not math.isfinite(smoothing) or smoothing < 0:
             raise ValueError(f"smoothing must be a finite number >= 0, got {smoothing}")
         self._smoothing = smoothing
+        if isinstance(counts, Distribution):  # its weights, not what np.asarray gives
+            counts = counts.counts
         self._counts = _readonly(_as_weights(counts, "counts"))
         total = self._total = _total_of(self._counts)
         probabilities = (
@@ -141,12 +144,14 @@ class Distribution:
         return cls(counts)
 
     @classmethod
-    def from_counts(cls, counts: Iterable[float] | np.ndarray, /) -> Distribution:
-        """Use *counts*, one non-negative number per symbol, as the weights."""
+    def from_counts(cls, counts: Iterable[float] | np.ndarray | Distribution, /) -> Distribution:
+        """Use *counts*, one non-negative number per symbol (or a Distribution's), as the
+        weights."""
         return cls(counts)
 
     @classmethod
-    def from_probabilities(cls, probabilities: Iterable[float] | np.ndarray, /) -> Distribution:
+    def from_probabilities(cls, probabilities: Iterable[float] | np.ndarray | Distribution,
+                           /) -> Distribution:
         """Use *probabilities*, which must sum to 1, as the weights."""
         weights = _as_weights(probabilities, "probabilities").astype(np.float64)
         total = float(weights.sum())

@@ -191,6 +191,14 @@ def test_asarray_gives_the_probabilities():
     assert float(np.dot(distribution, [1, 3, 9, 1])) == 1.25
 
 
+def test_a_distribution_of_a_distribution_keeps_its_counts():
+    counted = huffkit.Distribution.from_bytes(b"abracadabra")
+    again = huffkit.Distribution.from_counts(counted)
+    assert again == counted and again.total == 11 and again.counts.dtype == np.int64
+    assert huffkit.Distribution.from_probabilities(counted) == huffkit.Distribution(
+        counted.probabilities)
+
+
 def test_asarray_copy_false_refuses_a_conversion():
     distribution = huffkit.Distribution.from_counts([1, 1])
     assert distribution.__array__(copy=False) is distribution.probabilities
