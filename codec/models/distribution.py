@@ -321,9 +321,12 @@ class Distribution:
             ("total weight", count(self._total)),
             ("smoothing added", f"{self._smoothing:g}"),
             ("entropy H(P)", f"{entropy:.4f} bits/symbol")])
-        # The likeliest symbols, the most first (the lower symbol first on a tie).
-        order = np.lexsort((np.arange(self.size), -self._probabilities))[:_HTML_SYMBOLS]
-        order = order[self._probabilities[order] > 0]
+        # The likeliest symbols, the most first (the lower symbol first on a tie), sorted
+        # among those present only: a utf8 alphabet has 1,114,112 symbols.
+        support = np.flatnonzero(self._counts)
+        order = support[np.lexsort((support, -self._probabilities[support]))][:_HTML_SYMBOLS]
+        if not order.size:  # every weight zero: no symbol to list
+            return summary
         top = table(f"the {order.size} likeliest symbols", [
             (str(int(symbol)), count(self._counts[symbol].item()),
              f"{self._probabilities[symbol]:.6f}") for symbol in order],

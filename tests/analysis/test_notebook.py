@@ -172,6 +172,9 @@ def test_distribution_html():
     assert top[3::3] == [str(ord(c)) for c in "brcd"]
     weights = huffkit.Distribution.from_counts([0.25, 0.5])
     assert "0.75" in cells(weights._repr_html_())
+    empty = huffkit.Distribution.from_counts([0, 0])
+    assert parsed(empty._repr_html_()).findall("table")[-1].find("caption").text == (
+        "Distribution of 2 symbols")
 
 
 # -- numpy ----------------------------------------------------------------------------
