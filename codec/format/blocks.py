@@ -154,7 +154,7 @@ def encode_block(data: Bytes, max_code_length: int, shared: SharedCode | None = 
                                          (shared.codes, shared.lengths))]
 
 
-def encode_modelled_block(data: bytes, model: SequentialModel, *, last: bool = False,
+def encode_modelled_block(data: Bytes, model: SequentialModel, *, last: bool = False,
                           ) -> list[BytesLike]:
     """*data* (bytes, not empty) coded by a sequential *model* as one model block (FORMAT.md,
     section 18), in pieces; *last* as for :func:`encode_block`."""

@@ -70,7 +70,7 @@ class ModelBlockHeader:
         return self.stored[1] - self.stored[0]
 
 
-def encode_model_block(data: bytes, model: SequentialModel, start: bytes) -> list[BytesLike]:
+def encode_model_block(data: Bytes, model: SequentialModel, start: bytes) -> list[BytesLike]:
     """*data* (bytes, not empty) coded by *model*, after *start* (the block's type, count
     and CRC, from ``blocks.block_start``): the block's bytes, in pieces."""
     stored, payload = model.encode(data)

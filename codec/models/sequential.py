@@ -25,15 +25,17 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Final
 
 import numpy as np
 
+from .._buffers import Bytes
 from ..kernels import backend
 
 __all__ = ["MODELS", "ORDER0", "SequentialModel", "model_for", "model_named"]
 
 #: The default, not a sequential model: per-block order-0 codes (Huffman or rANS).
-ORDER0 = "order0"
+ORDER0: Final = "order0"
 
 # The format's number for each kind of model (FORMAT.md, section 18).
 KIND_ADAPTIVE = 1
@@ -59,9 +61,9 @@ class SequentialModel:
     summary: str  # one line, for ``huffkit models``
     stores: bool  # whether it stores a model in the file (static models)
     codes_every_bit: bool  # False where the stored model forces bits, which cost nothing
-    encode: Callable[[bytes], tuple[bytes, bytes]]
+    encode: Callable[[Bytes], tuple[bytes, bytes]]
     decode: Callable[[bytes, bytes, int], bytes]
-    costs: Callable[[bytes, bytes], np.ndarray]
+    costs: Callable[[Bytes, bytes], np.ndarray]
     memory: Callable[[int, bytes], int]
 
 

@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+from typing import cast
+
 import numpy as np
 
 from .._errors import CodebookError
+from .._types import Coder
 from ..format.layout import CODERS, LONGEST_CODE
 from ..kernels import backend
 from ..models.alphabet import ALPHABETS, Alphabet
@@ -14,11 +17,12 @@ from ..models.distribution import Distribution
 __all__ = ["as_codebook", "check_codable", "check_coder", "describe_bytes", "describe_symbols"]
 
 
-def check_coder(coder: str) -> str:
+def check_coder(coder: str) -> Coder:
+    """*coder*, one of the coders' names; ``ValueError`` for any other."""
     if coder not in CODERS:
         raise ValueError(f"coder must be one of {', '.join(map(repr, CODERS))}, "
                          f"not {coder!r}")
-    return coder
+    return cast(Coder, coder)
 
 
 def as_codebook(codebook: Codebook | Distribution | None, max_code_length: int,

@@ -7,11 +7,13 @@ from __future__ import annotations
 
 import codecs
 import threading
+from collections.abc import Callable
 
 import numpy as np
 
-from .._buffers import byte_view
+from .._buffers import Bytes, BytesLike, byte_view
 from .._errors import CodebookError, releasing_views
+from .._types import AlphabetName, Coder, ModelName
 from ..format.blocks import SharedCode, encode_block, encode_modelled_block
 from ..format.frame import (
     check_block_size,
@@ -86,9 +88,9 @@ class HuffmanCompressor(Uncopyable):
     def __init__(self, *, block_size: int | None = None,
                  max_code_length: int | None = None,
                  codebook: Codebook | Distribution | None = None,
-                 embed_codebook: bool = True, coder: str = "huffman",
-                 alphabet: str = "bytes", threads: int | None = 1,
-                 split: bool = True, model: str = ORDER0) -> None:
+                 embed_codebook: bool = True, coder: Coder = "huffman",
+                 alphabet: AlphabetName = "bytes", threads: int | None = 1,
+                 split: bool = True, model: ModelName = ORDER0) -> None:
         self._lock = threading.Lock()  # one call at a time
         self._model = model_named(model)
         if self._model is not None and (codebook is not None or coder != "huffman"
@@ -131,12 +133,12 @@ class HuffmanCompressor(Uncopyable):
                       if self._alphabet.name == "utf8" else None)
 
     @releasing_views
-    def compress(self, data, /) -> bytes:
+    def compress(self, data: BytesLike, /) -> bytes:
         """Feed *data* (any bytes-like object); return whatever compressed output is ready."""
         with self._lock:
             return join_parts(self._compress_parts(data), self._threads)
 
-    def _compress_parts(self, data) -> list[bytes]:
+    def _compress_parts(self, data: BytesLike) -> list[BytesLike]:
         """compress(), its output left in pieces."""
         if self._flushed:
             raise ValueError("Compressor has been flushed")
@@ -147,7 +149,7 @@ class HuffmanCompressor(Uncopyable):
             if self._codebook is not None:
                 check_codable(self._codebook, np.frombuffer(view, dtype=np.uint8),
                                self._alphabet)
-            blocks = []
+            blocks: list[Bytes] = []
             pos = 0
             # A whole block is coded once a byte after it shows that it is not the last: the
             # last block of a one-block input is marked so (FORMAT.md 17.1).
@@ -174,7 +176,7 @@ class HuffmanCompressor(Uncopyable):
         with self._lock:
             return join_parts(self._flush_parts(), self._threads)
 
-    def _flush_parts(self) -> list[bytes]:
+    def _flush_parts(self) -> list[BytesLike]:
         """flush(), its output left in pieces."""
         if self._flushed:
             raise ValueError("Repeated call to flush()")
@@ -193,9 +195,9 @@ class HuffmanCompressor(Uncopyable):
         end = b"" if self._last else pack_frame_end(self._total)
         return [self._header(), *blocks, end]
 
-    def _compress_symbols(self, data) -> list[bytes]:
+    def _compress_symbols(self, given: BytesLike) -> list[BytesLike]:
         """compress() for alphabets whose symbols span bytes: blocks end between symbols."""
-        with byte_view(data) as view:
+        with byte_view(given) as view:
             data = bytes(view)
         undo = self._validate(data, final=False)
         try:
@@ -209,7 +211,7 @@ class HuffmanCompressor(Uncopyable):
         self._total += symbols
         return [self._header(), *blocks] if blocks else []
 
-    def _validate(self, data: bytes, *, final: bool):
+    def _validate(self, data: bytes, *, final: bool) -> Callable[[], None]:
         """Check that *data*, fed after everything so far, reads as symbols the code can code.
 
         Raises ``AlphabetError`` (invalid UTF-8, its position counted from the start of
@@ -233,10 +235,11 @@ class HuffmanCompressor(Uncopyable):
         elif self._codebook is not None:
             # pairs: the whole pairs fed by this call, the first perhaps begun by the last
             # one; once the data is final, an odd last byte is a symbol of its own.
-            held = bytes(self._pending[-1:]) if len(self._pending) % 2 else b""
-            joined = held + data
+            half = bytes(self._pending[-1:]) if len(self._pending) % 2 else b""
+            joined = half + data
             symbols = self._alphabet.symbols(joined if final else joined[:len(joined) & ~1])
         if symbols is not None:
+            assert self._codebook is not None  # only a codebook's symbols are checked
             try:
                 check_codable(self._codebook, symbols, self._alphabet)
             except CodebookError:
@@ -252,9 +255,10 @@ class HuffmanCompressor(Uncopyable):
         return undo
 
     def _cut_blocks(self, pending: bytearray, *, final: bool,
-                    ) -> tuple[list[bytes], bytearray, int]:
+                    ) -> tuple[list[BytesLike], bytearray, int]:
         """Code the whole blocks of *pending*: (the coded blocks, what is left, symbols)."""
-        blocks, start = [], 0
+        blocks: list[Bytes] = []
+        start = 0
         size = self._block_size
         while len(pending) - start > size or (final and start < len(pending)):
             view = memoryview(pending)[start:]
@@ -269,11 +273,12 @@ class HuffmanCompressor(Uncopyable):
         if self._header_written:
             return b""
         self._header_written = True
+        assert self._frame_block_size is not None  # settled by the first block, or flush
         return pack_frame_header(self._frame_block_size, self._codebook,
                                            embed=self._embed_codebook, coder=self._coder,
                                            alphabet=self._alphabet)
 
-    def _encode_blocks(self, blocks: list) -> tuple[list, int]:
+    def _encode_blocks(self, blocks: list[Bytes]) -> tuple[list[BytesLike], int]:
         """Code whole blocks, on the compressor's threads: their bytes, in pieces, and their
         symbols; the compressor's state is untouched (but for the frame's block size, which
         the first block settles)."""
@@ -283,7 +288,7 @@ class HuffmanCompressor(Uncopyable):
         return ([part for coded, _ in results for part in coded],
                 sum(count for _, count in results))
 
-    def _encode_block(self, block) -> tuple[list, int]:
+    def _encode_block(self, block: Bytes) -> tuple[list[BytesLike], int]:
         """One block coded (in pieces), and its number of symbols; the compressor's state is
         untouched."""
         if self._model is not None:
@@ -295,7 +300,7 @@ class HuffmanCompressor(Uncopyable):
                              alphabet=self._alphabet, symbols=symbols, last=self._last)
         return coded, symbols.size
 
-    def _encode_split(self, block, symbols: np.ndarray) -> list:
+    def _encode_split(self, block: Bytes, symbols: np.ndarray) -> list[BytesLike]:
         """A block of bytes cut where its statistics change, as several blocks with compact
         or reused tables; or as one, when that is no larger."""
         ends, counts = split_points(symbols, coder=self._coder, max_block=self._block_size)
@@ -304,12 +309,12 @@ class HuffmanCompressor(Uncopyable):
 
 
 @releasing_views
-def compress(data, /, *, block_size: int | None = None,
+def compress(data: BytesLike, /, *, block_size: int | None = None,
              max_code_length: int | None = None,
              codebook: Codebook | Distribution | None = None,
-             embed_codebook: bool = True, coder: str = "huffman",
-             alphabet: str = "bytes", threads: int | None = 1, split: bool = True,
-             model: str = ORDER0) -> bytes:
+             embed_codebook: bool = True, coder: Coder = "huffman",
+             alphabet: AlphabetName = "bytes", threads: int | None = 1, split: bool = True,
+             model: ModelName = ORDER0) -> bytes:
     """Compress *data* (any bytes-like object) into one huffkit frame.
 
     Each *block_size* bytes get their own optimal Huffman code, no longer

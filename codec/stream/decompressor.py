@@ -8,12 +8,21 @@ from __future__ import annotations
 import collections
 import sys
 import threading
+from concurrent.futures import Future
+from typing import TypeAlias
 
 import numpy as np
 
-from .._buffers import byte_view
+from .._buffers import Bytes, BytesLike, byte_view
 from .._errors import FormatError, HuffmanError, TruncatedError, releasing_views
-from ..format.blocks import ReusableCode, ReusableTable, decode_block, parse_block
+from ..format.blocks import (
+    AnyBlockHeader,
+    PreviousBlock,
+    ReusableCode,
+    ReusableTable,
+    decode_block,
+    parse_block,
+)
 from ..format.frame import (
     DEFAULT_MEMORY_LIMIT,
     FrameEnd,
@@ -50,6 +59,10 @@ _GROUP_SYMBOLS = 1 << 20
 # calling thread (HuffmanDecompressor._decode_run): parsing them one at a time in Python
 # costs more than a thread gains.
 _RUN_LARGEST = 1 << 15
+
+
+#: A block to decode: its number in the frame, its header, the buffer it is in and where.
+_Job: TypeAlias = tuple[int, AnyBlockHeader, Bytes, int]
 
 
 def _with_context(error: HuffmanError, context: str) -> HuffmanError:
@@ -96,13 +109,13 @@ class HuffmanDecompressor(Uncopyable):
         self._decoded: collections.deque[bytes] = collections.deque()  # blocks decoded ahead
         # Its alphabet is checked against each frame's (with_supplied_codebook).
         self._codebook = codebook
-        self._input = bytearray()
+        # The input: our own, or the caller's, borrowed for one call (_borrow).
+        self._input: bytearray | memoryview = bytearray()
         self._pos = 0  # input before this has been consumed
         self._frame: FrameHeader | None = None
-        self._next: BlockHeader | FrameEnd | None = None  # parsed, awaiting streams
+        self._next: AnyBlockHeader | FrameEnd | None = None  # parsed, awaiting streams
         # The block before it (its code, after a run of blocks decoded in one call).
-        self._previous: (BlockHeader | AnsBlockHeader | ReusableCode | ReusableTable
-                         | None) = None
+        self._previous: PreviousBlock | None = None
         self._blocks = 0
         self._total = 0
         self._output = b""  # the last decoded block ...
@@ -137,7 +150,7 @@ class HuffmanDecompressor(Uncopyable):
         return self._needs_input
 
     @releasing_views
-    def decompress(self, data, /, max_length: int = -1) -> bytes:
+    def decompress(self, data: BytesLike, /, max_length: int = -1) -> bytes:
         """Feed *data*; return up to *max_length* decompressed bytes (all, if negative).
 
         Input that cannot be decoded yet, and output beyond *max_length*, are
@@ -146,7 +159,7 @@ class HuffmanDecompressor(Uncopyable):
         with self._lock:
             return self._decompress_call(data, max_length)
 
-    def _decompress_call(self, data, max_length: int) -> bytes:
+    def _decompress_call(self, data: BytesLike, max_length: int) -> bytes:
         if self._eof:
             raise EOFError("End of stream already reached")
         borrowed = self._borrow(data)
@@ -158,7 +171,7 @@ class HuffmanDecompressor(Uncopyable):
                 self._input = bytearray(borrowed[self._pos:])
                 self._pos = 0
 
-    def _borrow(self, data) -> memoryview | None:
+    def _borrow(self, data: BytesLike) -> memoryview | None:
         """Take in *data*: read where it lies when nothing is held back (no copy: a whole
         file given at once is decoded in place), else appended to what is."""
         with byte_view(data) as view:
@@ -168,12 +181,13 @@ class HuffmanDecompressor(Uncopyable):
                 borrowed = view.cast("B")
                 self._input, self._pos = borrowed, 0
                 return borrowed
+            assert isinstance(self._input, bytearray)  # a view is let go by its own call
             self._input += view
         return None
 
     def _decompress(self, max_length: int) -> bytes:
         limit = sys.maxsize if max_length < 0 else max_length
-        out = []
+        out: list[bytes] = []
         produced = 0
         while True:
             available = len(self._output) - self._output_pos
@@ -201,12 +215,13 @@ class HuffmanDecompressor(Uncopyable):
                                  or self._decoded or self._next_is_complete())
         return join_parts(out, self._threads)
 
-    def _parse_next(self) -> BlockHeader | FrameEnd | None:
+    def _parse_next(self) -> AnyBlockHeader | FrameEnd | None:
         """Parse (once) the header of the next block; None while it is incomplete."""
         try:
             if not self._parse_frame_header():
                 return None
             if self._next is None:
+                assert self._frame is not None  # parsed just now
                 block = parse_block(self._input, self._pos, self._frame, self._previous,
                                     self._total)
                 if isinstance(block, ModelBlockHeader):
@@ -280,6 +295,7 @@ class HuffmanDecompressor(Uncopyable):
         if self._previous is not None and self._previous.last:
             return False  # the frame has ended with its last block: parse_block says so
         frame = self._frame
+        assert frame is not None  # parsed just now
         if frame.alphabet.name != "bytes" or frame.codebook_id is not None:
             return False
         # With threads, blocks large enough to be worth a thread's while go to them.
@@ -287,7 +303,10 @@ class HuffmanDecompressor(Uncopyable):
         if frame.coder == "ans":
             return frame.version >= 2 and self._decode_ans_run(largest)
         previous = None  # the code a reuse block may take: none after a model block
-        if self._previous is not None and not isinstance(self._previous, ModelBlockHeader):
+        # (In a Huffman frame, the block before is one of these, or a model block.)
+        if isinstance(self._previous, BlockHeader | ReusableCode):
+            # A block of a byte frame without a codebook: its own code, listed.
+            assert self._previous.listed is not None and self._previous.lengths is not None
             dense = np.zeros(256, dtype=np.uint8)
             dense[self._previous.listed] = self._previous.lengths
             previous = dense.tobytes()
@@ -311,17 +330,21 @@ class HuffmanDecompressor(Uncopyable):
         """_decode_run for a version-2 rANS frame: its blocks with tables of their own
         (0x03) or the previous block's (0x07), their CRCs checked as they are decoded."""
         previous, precision = None, 0
-        if self._previous is not None and self._previous.table is not None:
+        # (In an rANS frame, the block before is one of these.)
+        if (isinstance(self._previous, AnsBlockHeader | ReusableTable)
+                and self._previous.table is not None):
+            assert self._previous.listed is not None  # a block's own table, listed
             dense = np.zeros(256, dtype=np.uint32)
             dense[self._previous.listed] = self._previous.table.freqs
             previous, precision = dense.tobytes(), self._previous.table.precision
+        assert self._frame is not None  # parsed by _decode_run
         run = backend.kernels.decode_ans_run(self._input, self._pos, self._frame.block_size,
                                               previous, precision, self._run_budget, largest,
                                               self._total)
         if run is None:
             return False
-        data, starts, ends, freqs, precision = run
-        freqs = np.frombuffer(freqs, dtype=np.uint32).astype(np.int64)
+        data, starts, ends, packed_freqs, precision = run
+        freqs = np.frombuffer(packed_freqs, dtype=np.uint32).astype(np.int64)
         listed = np.flatnonzero(freqs)
         ends_frame = bool(self._input[starts[len(ends) - 1]] & BLOCK_LAST)
         self._previous = ReusableTable(listed, FrequencyTable(freqs[listed], precision),
@@ -338,23 +361,24 @@ class HuffmanDecompressor(Uncopyable):
         self._output = data
         self._output_pos = 0
 
-    def _decode_ahead(self, block: BlockHeader) -> list[bytes]:
+    def _decode_ahead(self, block: AnyBlockHeader) -> list[bytes]:
         """Decode *block* and the whole blocks after it, up to a batch, on the threads: in
         groups of at least _GROUP_SYMBOLS symbols, each group started as soon as the next
         header shows that another follows.  Their data.  A lone group is decoded here,
         without the cost of a thread."""
-        group = [(self._blocks + 1, block, self._input, self._pos)]
+        group: list[_Job] = [(self._blocks + 1, block, self._input, self._pos)]
         jobs, group_symbols = 1, block.symbols
-        futures = []
+        futures: list[Future[list[bytes]]] = []
         self._consume(block)
         while len(futures) < DECODE_BATCH * self._threads:
             try:
-                block = self._parse_next()
+                following = self._parse_next()
             except HuffmanError:
                 break  # raised again by the next call, after these blocks' data
-            if (block is None or isinstance(block, FrameEnd)
-                    or len(self._input) - self._pos < block.size):
+            if (following is None or isinstance(following, FrameEnd)
+                    or len(self._input) - self._pos < following.size):
                 break
+            block = following
             if group_symbols >= _GROUP_SYMBOLS:
                 futures.append(submit(self._decode_group, group, self._threads))
                 group, group_symbols = [], 0
@@ -368,10 +392,10 @@ class HuffmanDecompressor(Uncopyable):
         return [data for part in results_in_order(futures) for data in part]
 
     @classmethod
-    def _decode_group(cls, jobs: list) -> list[bytes]:
+    def _decode_group(cls, jobs: list[_Job]) -> list[bytes]:
         return [cls._decode(job) for job in jobs]
 
-    def _consume(self, block: BlockHeader) -> None:
+    def _consume(self, block: AnyBlockHeader) -> None:
         """Move past *block*, whose code the next block may reuse, and count its symbols
         (the frame end's total depends on them)."""
         self._pos += block.size
@@ -380,7 +404,7 @@ class HuffmanDecompressor(Uncopyable):
         self._total += block.symbols
 
     @staticmethod
-    def _decode(job: tuple[int, BlockHeader, object, int]) -> bytes:
+    def _decode(job: _Job) -> bytes:
         number, block, buffer, pos = job
         try:
             return decode_block(block, buffer, pos)
@@ -395,7 +419,7 @@ class HuffmanDecompressor(Uncopyable):
 
 
 @releasing_views
-def decompress(data, /, *, codebook: Codebook | None = None, threads: int | None = 1,
+def decompress(data: BytesLike, /, *, codebook: Codebook | None = None, threads: int | None = 1,
                memory_limit: int | None = DEFAULT_MEMORY_LIMIT) -> bytes:
     """Decompress *data*, which may hold several concatenated frames, decoded in order.
 

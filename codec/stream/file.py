@@ -8,9 +8,11 @@ import builtins
 import io
 import os
 import sys
+from typing import IO, Literal, TypeAlias, overload
 
-from .._buffers import byte_view
+from .._buffers import Buffer, BytesLike, byte_view
 from .._errors import TruncatedError
+from .._types import AlphabetName, Coder, ModelName
 from ..format.frame import DEFAULT_MEMORY_LIMIT, check_memory_limit
 from ..format.layout import DEFAULT_BLOCK_SIZE
 from ..models.codebook import Codebook
@@ -22,6 +24,12 @@ from .threads import check_threads
 
 __all__ = ["HuffmanFile", "open"]
 
+#: What HuffmanFile and open() take as a file: a path, or a file object in binary mode.
+FileArgument: TypeAlias = str | bytes | os.PathLike[str] | os.PathLike[bytes] | IO[bytes]
+#: open()'s modes that give a HuffmanFile, and those that give text (as gzip's and bz2's).
+BinaryMode: TypeAlias = Literal["r", "rb", "w", "wb", "x", "xb", "a", "ab"]
+TextMode: TypeAlias = Literal["rt", "wt", "xt", "at"]
+
 
 # How many compressed bytes a HuffmanFile reads from its file at a time.
 _READ_SIZE = 128 * 1024
@@ -30,7 +38,7 @@ _READ_SIZE = 128 * 1024
 class _DecompressReader(io.RawIOBase):
     """A raw, read-only stream of the data decompressed from a file of frames."""
 
-    def __init__(self, fp, codebook: Codebook | None = None, threads: int = 1,
+    def __init__(self, fp: IO[bytes], codebook: Codebook | None = None, threads: int = 1,
                  memory_limit: int | None = DEFAULT_MEMORY_LIMIT) -> None:
         self._fp = fp
         self._codebook = codebook
@@ -39,7 +47,7 @@ class _DecompressReader(io.RawIOBase):
         # With several threads, read enough compressed data to hold a batch of blocks.
         self._read_size = (_READ_SIZE if threads == 1
                            else DECODE_BATCH * threads * DEFAULT_BLOCK_SIZE)
-        self._decompressor = self._new_decompressor()
+        self._decompressor: HuffmanDecompressor | None = self._new_decompressor()
         self._eof = False
         self._pos = 0  # position in the decompressed data
         self._size = -1  # decompressed size, once known
@@ -58,7 +66,7 @@ class _DecompressReader(io.RawIOBase):
         self._decompressor = None
         super().close()
 
-    def readinto(self, buffer) -> int:
+    def readinto(self, buffer: Buffer) -> int:
         with memoryview(buffer) as view, view.cast("B") as byte_view:
             data = self.read(len(byte_view))
             byte_view[:len(data)] = data
@@ -70,21 +78,24 @@ class _DecompressReader(io.RawIOBase):
         if not size or self._eof:
             return b""
         data = b""
+        decompressor = self._decompressor
+        if decompressor is None:
+            raise ValueError("I/O operation on closed file")
         while not data:
-            if self._decompressor.eof:
+            if decompressor.eof:
                 # The frame is over; another may follow.
-                raw = self._decompressor.unused_data or self._fp.read(self._read_size)
+                raw = decompressor.unused_data or self._fp.read(self._read_size)
                 if not raw:
                     break
-                self._decompressor = self._new_decompressor()
-            elif self._decompressor.needs_input:
+                self._decompressor = decompressor = self._new_decompressor()
+            elif decompressor.needs_input:
                 raw = self._fp.read(self._read_size)
                 if not raw:
                     raise TruncatedError("compressed file ended before the end of its frame (a "
                                          "frame end, or a last block) was reached")
             else:
                 raw = b""
-            data = self._decompressor.decompress(raw, size)
+            data = decompressor.decompress(raw, size)
         if not data:
             self._eof = True
             self._size = self._pos
@@ -149,15 +160,19 @@ class HuffmanFile(io.BufferedIOBase):
     concatenated frames in order, whatever their coder and alphabet.
     """
 
-    def __init__(self, filename, mode: str = "r", *, block_size: int | None = None,
+    def __init__(self, filename: FileArgument, mode: str = "r", *,
+                 block_size: int | None = None,
                  max_code_length: int | None = None,
                  codebook: Codebook | Distribution | None = None,
-                 embed_codebook: bool | None = None, coder: str | None = None,
-                 alphabet: str | None = None, threads: int | None = 1,
+                 embed_codebook: bool | None = None, coder: Coder | None = None,
+                 alphabet: AlphabetName | None = None, threads: int | None = 1,
                  split: bool | None = None,
                  memory_limit: int | None = DEFAULT_MEMORY_LIMIT,
-                 model: str | None = None) -> None:
-        self._fp = None
+                 model: ModelName | None = None) -> None:
+        self._fp: IO[bytes] | None = None
+        # The mode's own: a reader of the decompressed data, or the compressor.
+        self._buffer: io.BufferedReader[_DecompressReader] | None = None
+        self._compressor: HuffmanCompressor | None = None
         threads = check_threads(threads)
         memory_limit = check_memory_limit(memory_limit)
         self._close_fp = False
@@ -174,6 +189,7 @@ class HuffmanFile(io.BufferedIOBase):
                 raise TypeError(f"codebook must be a Codebook when reading, not "
                                 f"{type(codebook).__name__}")
             file_mode, self_mode = "rb", _MODE_READ
+            reading_codebook = codebook
         elif mode in ("w", "wb", "a", "ab", "x", "xb"):
             if memory_limit != DEFAULT_MEMORY_LIMIT:
                 raise ValueError("memory_limit applies only when reading")
@@ -196,8 +212,8 @@ class HuffmanFile(io.BufferedIOBase):
             raise TypeError("filename must be a str, bytes or path-like object, or a file object")
         self._mode = self_mode
         if self_mode == _MODE_READ:
-            self._buffer = io.BufferedReader(_DecompressReader(self._fp, codebook, threads,
-                                                               memory_limit))
+            self._buffer = io.BufferedReader(_DecompressReader(self._fp, reading_codebook,
+                                                               threads, memory_limit))
 
     # -- state ---------------------------------------------------------------
 
@@ -210,9 +226,10 @@ class HuffmanFile(io.BufferedIOBase):
         return "wb" if self._mode == _MODE_WRITE else "rb"
 
     @property
-    def name(self):
+    def name(self) -> str | bytes | int | None:
         self._check_not_closed()
-        return getattr(self._fp, "name", None)
+        name: str | bytes | int | None = getattr(self._fp, "name", None)
+        return name
 
     def close(self) -> None:
         """Flush and close; in write mode this writes the end of the frame."""
@@ -220,14 +237,14 @@ class HuffmanFile(io.BufferedIOBase):
             return
         try:
             if self._mode == _MODE_READ:
-                self._buffer.close()
+                self._reader().close()
                 self._buffer = None
             elif self._mode == _MODE_WRITE:
-                self._fp.write(self._compressor.flush())
+                self._file().write(self._writer().flush())
                 self._compressor = None
         finally:
             try:
-                if self._close_fp:
+                if self._close_fp and self._fp is not None:
                     self._fp.close()
             finally:
                 self._fp = None
@@ -236,10 +253,10 @@ class HuffmanFile(io.BufferedIOBase):
 
     def fileno(self) -> int:
         self._check_not_closed()
-        return self._fp.fileno()
+        return self._file().fileno()
 
     def seekable(self) -> bool:
-        return self.readable() and self._buffer.seekable()
+        return self.readable() and self._reader().seekable()
 
     def readable(self) -> bool:
         self._check_not_closed()
@@ -261,59 +278,104 @@ class HuffmanFile(io.BufferedIOBase):
         if not self.writable():
             raise io.UnsupportedOperation("File not open for writing")
 
+    # The objects of an open file's mode (None once it is closed, or in the other mode).
+
+    def _file(self) -> IO[bytes]:
+        assert self._fp is not None  # open
+        return self._fp
+
+    def _reader(self) -> io.BufferedReader[_DecompressReader]:
+        assert self._buffer is not None  # open for reading
+        return self._buffer
+
+    def _writer(self) -> HuffmanCompressor:
+        assert self._compressor is not None  # open for writing
+        return self._compressor
+
     # -- reading -------------------------------------------------------------
 
     def peek(self, size: int = -1) -> bytes:
         self._check_can_read()
-        return self._buffer.peek(size)
+        return self._reader().peek(size)
 
     def read(self, size: int | None = -1) -> bytes:
         self._check_can_read()
-        return self._buffer.read(size)
+        return self._reader().read(size)
 
     def read1(self, size: int = -1) -> bytes:
         self._check_can_read()
         if size < 0:
             size = io.DEFAULT_BUFFER_SIZE
-        return self._buffer.read1(size)
+        return self._reader().read1(size)
 
-    def readinto(self, buffer) -> int:
+    def readinto(self, buffer: Buffer) -> int:
         self._check_can_read()
-        return self._buffer.readinto(buffer)
+        return self._reader().readinto(buffer)
 
     def readline(self, size: int | None = -1) -> bytes:
         self._check_can_read()
-        return self._buffer.readline(size)
+        return self._reader().readline(size)
 
     def seek(self, offset: int, whence: int = io.SEEK_SET) -> int:
         """Seek in the decompressed data (read mode only; emulated, so backwards is slow)."""
         self._check_can_read()
-        return self._buffer.seek(offset, whence)
+        return self._reader().seek(offset, whence)
 
     def tell(self) -> int:
         self._check_not_closed()
         if self._mode == _MODE_READ:
-            return self._buffer.tell()
+            return self._reader().tell()
         return self._pos
 
     # -- writing -------------------------------------------------------------
 
-    def write(self, data) -> int:
+    def write(self, data: BytesLike) -> int:
         """Compress and write *data* (any bytes-like object); return its length in bytes."""
         self._check_can_write()
         with byte_view(data) as view:
             length = view.nbytes
-            self._fp.write(self._compressor.compress(view))
+            self._file().write(self._writer().compress(view))
         self._pos += length
         return length
 
 
-def open(file, /, mode: str = "rb", *, block_size: int | None = None,
+@overload
+def open(file: FileArgument, /, mode: BinaryMode = "rb", *, block_size: int | None = None,
          max_code_length: int | None = None, codebook: Codebook | Distribution | None = None,
-         embed_codebook: bool | None = None, coder: str | None = None,
-         alphabet: str | None = None, threads: int | None = 1, split: bool | None = None,
-         memory_limit: int | None = DEFAULT_MEMORY_LIMIT, encoding: str | None = None,
-         errors: str | None = None, newline: str | None = None, model: str | None = None):
+         embed_codebook: bool | None = None, coder: Coder | None = None,
+         alphabet: AlphabetName | None = None, threads: int | None = 1,
+         split: bool | None = None, memory_limit: int | None = DEFAULT_MEMORY_LIMIT,
+         encoding: None = None, errors: None = None, newline: None = None,
+         model: ModelName | None = None) -> HuffmanFile: ...
+
+
+@overload
+def open(file: FileArgument, /, mode: TextMode, *, block_size: int | None = None,
+         max_code_length: int | None = None, codebook: Codebook | Distribution | None = None,
+         embed_codebook: bool | None = None, coder: Coder | None = None,
+         alphabet: AlphabetName | None = None, threads: int | None = 1,
+         split: bool | None = None, memory_limit: int | None = DEFAULT_MEMORY_LIMIT,
+         encoding: str | None = None, errors: str | None = None, newline: str | None = None,
+         model: ModelName | None = None) -> io.TextIOWrapper: ...
+
+
+@overload
+def open(file: FileArgument, /, mode: str, *, block_size: int | None = None,
+         max_code_length: int | None = None, codebook: Codebook | Distribution | None = None,
+         embed_codebook: bool | None = None, coder: Coder | None = None,
+         alphabet: AlphabetName | None = None, threads: int | None = 1,
+         split: bool | None = None, memory_limit: int | None = DEFAULT_MEMORY_LIMIT,
+         encoding: str | None = None, errors: str | None = None, newline: str | None = None,
+         model: ModelName | None = None) -> HuffmanFile | io.TextIOWrapper: ...
+
+
+def open(file: FileArgument, /, mode: str = "rb", *, block_size: int | None = None,
+         max_code_length: int | None = None, codebook: Codebook | Distribution | None = None,
+         embed_codebook: bool | None = None, coder: Coder | None = None,
+         alphabet: AlphabetName | None = None, threads: int | None = 1,
+         split: bool | None = None, memory_limit: int | None = DEFAULT_MEMORY_LIMIT,
+         encoding: str | None = None, errors: str | None = None, newline: str | None = None,
+         model: ModelName | None = None) -> HuffmanFile | io.TextIOWrapper:
     """Open a huffkit-compressed file in binary or text mode.
 
     *mode* is one of ``"r"``, ``"w"``, ``"x"``, ``"a"``, with ``"b"`` (binary,
@@ -338,5 +400,7 @@ def open(file, /, mode: str = "rb", *, block_size: int | None = None,
                          embed_codebook=embed_codebook, coder=coder, alphabet=alphabet,
                          threads=threads, split=split, memory_limit=memory_limit, model=model)
     if "t" in mode:
-        return io.TextIOWrapper(binary, io.text_encoding(encoding), errors, newline)
+        # io.text_encoding is in Python 3.10's io, though typeshed lists it from 3.11.
+        encoding = io.text_encoding(encoding)  # type: ignore[attr-defined, unused-ignore]
+        return io.TextIOWrapper(binary, encoding, errors, newline)
     return binary

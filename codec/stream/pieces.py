@@ -8,9 +8,12 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import numpy as np
 
+from .._buffers import Bytes, BytesLike, view_of
+from .._types import Coder
 from ..format.blocks import block_start
 from ..format.huffman_block import pack_streams
 from ..format.layout import (
@@ -41,6 +44,9 @@ from ..models.frequency_table import (
     quantize,
 )
 
+if TYPE_CHECKING:
+    from ..kernels.compiled import AnsPiecesPlan
+
 __all__ = ["LIMITS_TRIED", "SEARCHED_BELOW", "encode_pieces", "encode_split",
            "huffman_block_floor", "own_code"]
 
@@ -51,8 +57,8 @@ LIMITS_TRIED = 4
 SEARCHED_BELOW = 1 << 16
 
 
-def encode_split(data, symbols: np.ndarray, ends: list[int], counts: np.ndarray,
-                 max_code_length: int, coder: str, last: bool = False) -> list:
+def encode_split(data: Bytes, symbols: np.ndarray, ends: list[int], counts: np.ndarray,
+                 max_code_length: int, coder: Coder, last: bool = False) -> list[BytesLike]:
     """Code a block of byte data as the pieces the splitter chose (ending at *ends*, with
     these *counts*), or whole when that is no larger.  Which is smaller is found from the
     sizes' bounds, without coding, whenever they tell; otherwise both are coded and
@@ -66,15 +72,17 @@ def encode_split(data, symbols: np.ndarray, ends: list[int], counts: np.ndarray,
                 *encode_ans_block(symbols, ALPHABETS["bytes"])]
     if len(ends) == 1:
         return encode_pieces(data, symbols, whole_end, total, max_code_length, coder, last)
+    parts_size: tuple[int, int] | None
+    whole_size: tuple[int, float]  # (the least, the most)
     if coder == "ans":
         parts_plan, whole_plan = _plan_ans_pieces(counts), _plan_ans_pieces(total)
         parts_size = _ans_bounds(parts_plan, last)
         whole_size = _ans_bounds(whole_plan, last)
 
-        def parts() -> list:
+        def parts() -> list[BytesLike]:
             return _write_ans_pieces(data, symbols, ends, parts_plan, last)
 
-        def whole() -> list:
+        def whole() -> list[BytesLike]:
             return _write_ans_pieces(data, symbols, whole_end, whole_plan, last)
     else:
         with memoryview(data) as view:  # in one kernel call, each planned once, if it can
@@ -90,10 +98,10 @@ def encode_split(data, symbols: np.ndarray, ends: list[int], counts: np.ndarray,
         parts_size = None
         whole_size = (huffman_block_floor(total[0], max_code_length, last), math.inf)
 
-        def parts() -> list:
+        def parts() -> list[BytesLike]:
             return encode_pieces(data, symbols, ends, counts, max_code_length, coder, last)
 
-        def whole() -> list:
+        def whole() -> list[BytesLike]:
             return encode_pieces(data, symbols, whole_end, total, max_code_length, coder, last)
     if parts_size is not None:
         if parts_size[1] < whole_size[0]:
@@ -101,15 +109,15 @@ def encode_split(data, symbols: np.ndarray, ends: list[int], counts: np.ndarray,
         if parts_size[0] >= whole_size[1]:
             return whole()
     split = parts()
-    split_size = sum(memoryview(part).nbytes for part in split)
+    split_size = sum(view_of(part).nbytes for part in split)
     if split_size < whole_size[0]:
         return split
     unsplit = whole()
-    return split if split_size < sum(memoryview(part).nbytes for part in unsplit) else unsplit
+    return split if split_size < sum(view_of(part).nbytes for part in unsplit) else unsplit
 
 
-def encode_pieces(data, symbols: np.ndarray, ends: list[int], counts: np.ndarray,
-                  max_code_length: int, coder: str, last: bool = False) -> list:
+def encode_pieces(data: Bytes, symbols: np.ndarray, ends: list[int], counts: np.ndarray,
+                  max_code_length: int, coder: Coder, last: bool = False) -> list[BytesLike]:
     """Code consecutive pieces of byte data, ending at *ends* (with these *counts*), as
     blocks with their own codes: each gets the smaller of its plain and compact table, or
     reuses the previous piece's code (types 0x06 and 0x07) when that costs less than a code
@@ -117,7 +125,7 @@ def encode_pieces(data, symbols: np.ndarray, ends: list[int], counts: np.ndarray
     stores no count.  Returns the blocks' bytes in pieces."""
     if coder == "ans":
         return _write_ans_pieces(data, symbols, ends, _plan_ans_pieces(counts), last)
-    out: list = []
+    out: list[BytesLike] = []
     previous = None  # the code the last block carried
     start = 0
     with memoryview(data) as view:
@@ -159,7 +167,7 @@ def own_code(counts: np.ndarray, max_code_length: int, search: bool = True,
     limits = list(range(longest - 1, max(least, longest - LIMITS_TRIED) - 1, -1))
     if search and present > 2 and limits:
         candidates += limited_lengths_each(counts, limits)
-    best = None
+    best: tuple[int, np.ndarray, bytes | None] | None = None
     for candidate in candidates:
         compact = pack_compact_table(candidate)
         plain = plain_table_size(candidate)
@@ -167,13 +175,14 @@ def own_code(counts: np.ndarray, max_code_length: int, search: bool = True,
         cost = int(np.dot(counts, candidate)) + 8 * size
         if best is None or cost < best[0]:
             best = (cost, candidate, compact if size < plain else None)
+    assert best is not None  # candidates holds optimal_lengths' code at least
     _, lengths, compact = best
     if compact is not None:
         return lengths, BLOCK_HUFFMAN_COMPACT, compact
     return lengths, BLOCK_HUFFMAN, pack_code_table(lengths)
 
 
-def _encode_huffman_piece(out: list, symbols: np.ndarray, counts: np.ndarray, crc: int,
+def _encode_huffman_piece(out: list[BytesLike], symbols: np.ndarray, counts: np.ndarray, crc: int,
                           max_code_length: int,
                           previous: tuple[np.ndarray, np.ndarray] | None,
                           last: bool, search: bool) -> tuple[np.ndarray, np.ndarray]:
@@ -252,7 +261,7 @@ def _plan_ans_pieces(counts: np.ndarray) -> list[_AnsPiece]:
     return planned[byte_block_precision(*bits)][0]
 
 
-def _plans_from(counts: np.ndarray, precision: int, fast: tuple) -> list[_AnsPiece]:
+def _plans_from(counts: np.ndarray, precision: int, fast: AnsPiecesPlan) -> list[_AnsPiece]:
     """The plans of the compiled planner's output *fast* (tables of this *precision*)."""
     tables, freqs, ideals, lanes, reused = fast
     plans = []
@@ -260,6 +269,7 @@ def _plans_from(counts: np.ndarray, precision: int, fast: tuple) -> list[_AnsPie
     for index, piece_counts in enumerate(counts):
         symbols = int(piece_counts.sum())
         if reused[index]:
+            assert previous is not None  # the first piece has a table of its own
             plans.append(_AnsPiece(symbols, BLOCK_ANS_REUSE, b"", previous,
                                    float(ideals[index]), int(lanes[index])))
         else:
@@ -295,8 +305,8 @@ def _plan_at(counts: np.ndarray, precision: int,
     return plans, ideals, sizes
 
 
-def _write_ans_pieces(data, symbols: np.ndarray, ends: list[int],
-                      plans: list[_AnsPiece], last: bool = False) -> list:
+def _write_ans_pieces(data: Bytes, symbols: np.ndarray, ends: list[int],
+                      plans: list[_AnsPiece], last: bool = False) -> list[BytesLike]:
     starts = [0, *ends[:-1]]
     with memoryview(data) as view:
         crc32 = backend.kernels.crc32
@@ -306,7 +316,7 @@ def _write_ans_pieces(data, symbols: np.ndarray, ends: list[int],
         symbols, ends, np.array([plan.used.freqs for plan in plans]),
         np.array([plan.used.cumulative for plan in plans]), plans[0].used.precision,
         [plan.lanes for plan in plans])
-    out: list = []
+    out: list[BytesLike] = []
     first_lane = 0
     for index, (start, end, plan, crc) in enumerate(zip(starts, ends, plans, crcs,
                                                         strict=True)):
@@ -359,6 +369,6 @@ def huffman_block_floor(counts: np.ndarray, max_code_length: int, last: bool = F
     table = len(table_bytes)
     # The bit counts, LEB128: one stream's exactly; of several, the longest holds a share
     # of the bits at least, and each takes a byte at least.
-    counts = (varint_size(bits) if streams == 1
-              else streams - 1 + varint_size(-(-bits // streams)))
-    return 1 + _count_size(symbols, last) + 4 + table + counts + (bits + 7) // 8
+    count_bytes = (varint_size(bits) if streams == 1
+                   else streams - 1 + varint_size(-(-bits // streams)))
+    return 1 + _count_size(symbols, last) + 4 + table + count_bytes + (bits + 7) // 8

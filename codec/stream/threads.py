@@ -23,10 +23,11 @@ from __future__ import annotations
 import collections
 import os
 import threading
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor, wait
-from typing import TypeVar
+from typing import Any, TypeVar
 
+from .._buffers import BytesLike, as_buffers
 from ..kernels import backend
 
 __all__ = ["MAX_THREADS", "THREAD_NAME_PREFIX", "check_threads", "default_threads",
@@ -82,7 +83,9 @@ class _Limit:
     def __init__(self, count: int) -> None:
         self.count = count
         self.running = 0
-        self.waiting: collections.deque[tuple[Future, Callable, object]] = collections.deque()
+        # Calls of any function, each with its own item and future.
+        self.waiting: collections.deque[tuple[Future[Any], Callable[[Any], Any], object]] = (
+            collections.deque())
 
 
 _lock = threading.Lock()
@@ -91,10 +94,10 @@ _pool_size = 0
 _limits: dict[int, _Limit] = {}
 
 
-def submit(function: Callable[[_In], _Out], item: _In, threads: int) -> Future:
+def submit(function: Callable[[_In], _Out], item: _In, threads: int) -> Future[_Out]:
     """Start ``function(item)`` on one of the workers, with at most *threads* of the calls
     that ask for *threads* running at once; a later one waits for an earlier one to end."""
-    future: Future = Future()
+    future: Future[_Out] = Future()
     replaced = None
     try:
         with _lock:
@@ -133,7 +136,8 @@ def _grown_pool(threads: int) -> tuple[ThreadPoolExecutor, ThreadPoolExecutor | 
     return _pool, old
 
 
-def _run(limit: _Limit, future: Future, function: Callable, item: object) -> None:
+def _run(limit: _Limit, future: Future[Any], function: Callable[[Any], Any],
+         item: object) -> None:
     """Run one call of *limit*, then those that wait for a turn, on this worker thread."""
     while True:
         _call(future, function, item)
@@ -144,7 +148,7 @@ def _run(limit: _Limit, future: Future, function: Callable, item: object) -> Non
             future, function, item = limit.waiting.popleft()
 
 
-def _call(future: Future, function: Callable, item: object) -> None:
+def _call(future: Future[Any], function: Callable[[Any], Any], item: object) -> None:
     if not future.set_running_or_notify_cancel():  # cancelled while it waited
         return
     try:
@@ -182,7 +186,7 @@ if hasattr(os, "register_at_fork"):
     os.register_at_fork(after_in_child=_forget_in_child)
 
 
-def results_in_order(futures: list[Future]) -> list:
+def results_in_order(futures: list[Future[_Out]]) -> list[_Out]:
     """The results of *futures*, in order, once all are done (so that none still runs on
     data the caller frees when it sees an error): the first exception, in order, is raised."""
     wait(futures)
@@ -201,8 +205,9 @@ def map_in_order(function: Callable[[_In], _Out], items: Iterable[_In],
     return results_in_order([submit(function, item, threads) for item in items])
 
 
-def join_parts(parts: list[bytes], threads: int) -> bytes:
+def join_parts(parts: Sequence[BytesLike], threads: int) -> bytes:
     """b"".join(parts); a large output is copied by several threads, if there are."""
     if threads == 1 or len(parts) < 2:
-        return b"".join(parts)
-    return backend.kernels.join(parts, threads)
+        return b"".join(as_buffers(parts))
+    joined: bytes = backend.kernels.join(parts, threads)
+    return joined
