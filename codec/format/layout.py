@@ -29,6 +29,7 @@ import struct
 
 from .._buffers import Bytes
 from .._errors import TruncatedError
+from .._types import Coder
 from ..kernels.reference.huffman import LONGEST_DECODABLE_CODE
 from ..models.alphabet import ALPHABETS
 
@@ -50,7 +51,7 @@ LONGEST_CODE = LONGEST_DECODABLE_CODE
 #: A block holds at most this many independently decodable streams.
 MAX_STREAMS = 16
 #: The entropy coders, by the name the API and the CLI give them.
-CODERS = ("huffman", "ans")
+CODERS: tuple[Coder, ...] = ("huffman", "ans")
 
 # -- block types (FORMAT.md, section 4) -----------------------------------------------------
 BLOCK_END = 0x00

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from typing import cast
-
 import numpy as np
 
 from .._errors import CodebookError
@@ -22,7 +20,7 @@ def check_coder(coder: str) -> Coder:
     if coder not in CODERS:
         raise ValueError(f"coder must be one of {', '.join(map(repr, CODERS))}, "
                          f"not {coder!r}")
-    return cast(Coder, coder)
+    return coder  # (narrowed by the test above: CODERS holds Coder's names)
 
 
 def as_codebook(codebook: Codebook | Distribution | None, max_code_length: int,

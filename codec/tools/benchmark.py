@@ -41,16 +41,21 @@ import sys
 import threading
 import time
 import zlib
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
+from .._types import Coder
 from ..format.layout import DEFAULT_BLOCK_SIZE
 from ..kernels import backend
 from ..stream.compressor import compress
 from ..stream.decompressor import decompress
 from ..stream.threads import default_threads
+
+if TYPE_CHECKING:
+    from bitarray import bitarray
 
 __all__ = ["BITARRAY", "FSE", "HUFF0", "ZLIB", "Contender", "Measurement", "Speed",
            "StreamMemory", "contenders", "load_anchors", "measure", "report", "stream_memory",
@@ -66,10 +71,12 @@ FSE = "FSE"
 class Contender:
     """A way to compress and decompress bytes, by name."""
 
+    # What pack gives is each contender's own (bytes, a tuple of bits and a table, ...),
+    # and unpack and size take it back: Any, as the contenders differ.
     name: str
-    pack: Callable[[bytes], object]
-    unpack: Callable[[object], bytes]
-    size: Callable[[object], int] = len
+    pack: Callable[[bytes], Any]
+    unpack: Callable[[Any], bytes]
+    size: Callable[[Any], int] = len
 
 
 @dataclass(frozen=True)
@@ -101,7 +108,7 @@ class Measurement:
     repeat: int
     speeds: dict[str, Speed]
 
-    def to_dict(self) -> dict:
+    def to_dict(self) -> dict[str, Any]:
         return {"file": self.name, "bytes": self.size, "repeat": self.repeat,
                 "contenders": {name: asdict(speed) for name, speed in self.speeds.items()}}
 
@@ -111,12 +118,13 @@ def _gzip_huffman_only(data: bytes) -> bytes:
     return compressor.compress(data) + compressor.flush()
 
 
-def _bitarray_pack(data: bytes):
+def _bitarray_pack(data: bytes) -> tuple[bitarray, list[int], list[int]]:
     from bitarray import bitarray
     from bitarray.util import canonical_huffman
 
     counts = np.bincount(np.frombuffer(data, dtype=np.uint8), minlength=256)
-    frequencies = {value: int(count) for value, count in enumerate(counts.tolist()) if count}
+    frequencies: dict[int, int | float] = {
+        value: int(count) for value, count in enumerate(counts.tolist()) if count}
     if len(frequencies) < 2:  # bitarray needs two symbols for a code
         frequencies[(next(iter(frequencies), 0) + 1) % 256] = 1
     code, count, symbols = canonical_huffman(frequencies)
@@ -125,7 +133,7 @@ def _bitarray_pack(data: bytes):
     return bits, count, symbols
 
 
-def _bitarray_unpack(packed) -> bytes:
+def _bitarray_unpack(packed: tuple[bitarray, list[int], list[int]]) -> bytes:
     from bitarray.util import canonical_decode
 
     bits, count, symbols = packed
@@ -190,14 +198,14 @@ def _anchor_of(name: str, anchors: set[str]) -> str | None:
     return kind if kind in anchors else None
 
 
-def _seconds(function: Callable, argument) -> float:
+def _seconds(function: Callable[[Any], object], argument: object) -> float:
     start = time.perf_counter()
     function(argument)
     return time.perf_counter() - start
 
 
 def measure(data: bytes, *, name: str = "data", repeat: int = 7, threads: int | None = None,
-            anchors: list[Contender] = ()) -> Measurement:
+            anchors: Sequence[Contender] = ()) -> Measurement:
     """Time every contender (and *anchors*, from :func:`load_anchors`) on *data*, taking
     turns, *repeat* times; medians."""
     if repeat < 1:
@@ -324,7 +332,7 @@ class StreamMemory:
     def mb_per_s(self) -> float:
         return self.size / self.seconds / 1e6
 
-    def to_dict(self) -> dict:
+    def to_dict(self) -> dict[str, Any]:
         return {**asdict(self), "mb_per_s": self.mb_per_s}
 
 
@@ -332,14 +340,14 @@ def _huffkit(*args: str) -> list[str]:
     return [sys.executable, "-m", "huffkit", *args]
 
 
-def _reap(process: subprocess.Popen) -> tuple[int, int]:
+def _reap(process: subprocess.Popen[bytes]) -> tuple[int, int]:
     """Wait for *process*: its exit status and peak resident memory in bytes."""
     _, status, usage = os.wait4(process.pid, 0)
     process.returncode = os.waitstatus_to_exitcode(status)
     return process.returncode, usage.ru_maxrss * (1 if sys.platform == "darwin" else 1024)
 
 
-def stream_memory(sample: bytes, size: int, *, coder: str = "huffman",
+def stream_memory(sample: bytes, size: int, *, coder: Coder = "huffman",
                   block_size: int = DEFAULT_BLOCK_SIZE, threads: int | None = None,
                   ) -> StreamMemory:
     """Stream *size* bytes (*sample*, repeated) through ``huffkit compress -c | huffkit
@@ -360,6 +368,10 @@ def stream_memory(sample: bytes, size: int, *, coder: str = "huffman",
                                   stdin=subprocess.PIPE, stdout=subprocess.PIPE)
     decompressor = subprocess.Popen(_huffkit("decompress", "-c", *shared),
                                     stdin=compressor.stdout, stdout=subprocess.PIPE)
+    # (Both pipes, asked for above.)
+    assert compressor.stdin is not None and compressor.stdout is not None
+    assert decompressor.stdout is not None
+    stdin, stdout = compressor.stdin, decompressor.stdout
     compressor.stdout.close()  # the decompressor's now: it sees the end when the compressor ends
     written = {"crc": 0}
 
@@ -369,25 +381,25 @@ def stream_memory(sample: bytes, size: int, *, coder: str = "huffman",
             try:
                 while left:
                     piece = view[:min(left, len(view))]
-                    compressor.stdin.write(piece)
+                    stdin.write(piece)
                     crc = zlib.crc32(piece, crc)
                     left -= len(piece)
             except BrokenPipeError:  # the compressor failed: reported below
                 pass
             finally:
                 written["crc"] = crc
-                compressor.stdin.close()
+                stdin.close()
 
     start = time.perf_counter()
     writer = threading.Thread(target=feed, daemon=True)
     writer.start()
     crc = received = 0
-    while chunk := decompressor.stdout.read(1 << 20):
+    while chunk := stdout.read(1 << 20):
         crc = zlib.crc32(chunk, crc)
         received += len(chunk)
     writer.join()
     seconds = time.perf_counter() - start
-    decompressor.stdout.close()
+    stdout.close()
     compressor_status, compressor_rss = _reap(compressor)
     decompressor_status, decompressor_rss = _reap(decompressor)
     if compressor_status or decompressor_status:
