@@ -21,7 +21,7 @@ from typing import IO, Any, ClassVar, NoReturn
 
 import click
 
-from huffkit._version import __version__
+from huffkit import __version__  # cheap: huffkit imports the rest when first used
 
 _CONTEXT: dict[str, Any] = {"help_option_names": ["-h", "--help"], "max_content_width": 100}
 

@@ -13,9 +13,10 @@ from typing import Any
 
 import click
 
-from huffkit._version import __version__
+from huffkit import __version__  # cheap: huffkit imports the rest when first used
 
 from ._group import _CONTEXT, Standalone
+from ._habits import SUFFIX, Habits
 
 #: -T's ceiling: huffkit.stream.threads.MAX_THREADS, which cannot be imported here without
 #: numpy (tests/cli/test_huf.py checks that the two agree).
@@ -53,7 +54,7 @@ def _version(ctx: click.Context, param: click.Parameter, value: bool) -> None:
               help="List each FILE's sizes, space saved and name, as gzip -l.")
 @click.option("-v", "--verbose", is_flag=True, help="Say how much each FILE shrank.")
 @click.option("-q", "--quiet", is_flag=True, help="No warnings; errors only.")
-@click.option("-S", "--suffix", default=".huf", show_default=True, metavar="SUF",
+@click.option("-S", "--suffix", default=SUFFIX, show_default=True, metavar="SUF",
               help="The compressed files' suffix.")
 @click.option("-r", "--recursive", is_flag=True,
               help="Walk the folders given, for every regular file in them.")
@@ -72,13 +73,14 @@ def huf(files: tuple[str, ...], decompressing: bool, to_stdout: bool, keep: bool
     same as huffkit compress and huffkit decompress (which take more options); -l is
     huffkit info, in gzip's columns.
     """
-    commands: Any = importlib.import_module(f"{__package__}._main")
-    habits = commands.Habits(suffix=suffix, remove=remove, verbose=verbose, quiet=quiet,
-                             recursive=recursive, test=test)
+    habits = Habits(suffix=suffix, remove=remove, verbose=verbose, quiet=quiet,
+                    recursive=recursive, test=test)
     habits.check(None, to_stdout)
+    if listing and (to_stdout or remove or test):
+        raise click.UsageError("-l/--list cannot be used with -c, -t or --rm")
+    # Only now, with the options checked, the codec (and numpy).
+    commands: Any = importlib.import_module(f"{__package__}._main")
     if listing:
-        if to_stdout or remove or test:
-            raise click.UsageError("-l/--list cannot be used with -c, -t or --rm")
         return int(commands.list_files(files, force, habits))
     if test or decompressing:
         return int(commands.decompress_files(files, to_stdout=to_stdout, force=force,

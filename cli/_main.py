@@ -29,9 +29,22 @@ from huffkit.models.sequential import MODELS, ORDER0
 from huffkit.stream.threads import MAX_THREADS, default_threads
 
 from ._files import NamedStream, atomic_output
-from ._group import _CONTEXT, CliError, _describe, _report, main, program
+from ._group import _CONTEXT as _CONTEXT
+from ._group import CliError as CliError
+from ._group import _describe as _describe
+from ._group import _report
+from ._group import main as main
+from ._habits import (
+    KEEP_AND_SAY_LITTLE,
+    SUFFIX,
+    Habits,
+    Sink,
+    expand,
+    remove_input,
+    say,
+    shrank,
+)
 
-SUFFIX = ".huf"
 _F = TypeVar("_F", bound=Callable[..., Any])
 CODERS = ("huffman", "ans")
 _COPY_CHUNK = 1 << 20
@@ -155,76 +168,6 @@ def _output_options(function: _F) -> _F:
     for decorator in reversed(decorators):
         function = decorator(function)
     return function
-
-
-@dataclasses.dataclass(frozen=True)
-class Habits:
-    """What gzip's options ask of compress, decompress and huf, besides the coding."""
-
-    suffix: str = SUFFIX
-    remove: bool = False  # --rm
-    verbose: bool = False
-    quiet: bool = False
-    recursive: bool = False
-    test: bool = False  # decompress -t: decode, verify, write nothing
-
-    def check(self, output: str | None, to_stdout: bool) -> None:
-        """Usage errors: options that contradict each other or cannot do what they say."""
-        if not self.suffix or os.sep in self.suffix or self.suffix in (".", ".."):
-            raise click.UsageError(f"-S/--suffix {self.suffix!r} is not a file name suffix")
-        if self.verbose and self.quiet:
-            raise click.UsageError("-v/--verbose and -q/--quiet cannot be used together")
-        if self.test and (output is not None or to_stdout):
-            raise click.UsageError("-t/--test writes nothing: it cannot be used with "
-                                   "-o/--output or -c/--stdout")
-        if self.remove and self.test:
-            raise click.UsageError("--rm cannot be used with -t/--test, which keeps the files")
-        if self.remove and (to_stdout or output == "-"):
-            # What went down a pipe cannot be checked here: the input is all there is.
-            raise click.UsageError("--rm cannot be used with -c/--stdout: the input files "
-                                   "are kept when the output goes to standard output")
-
-
-def _warn(habits: Habits, message: str) -> None:
-    if not habits.quiet:
-        click.echo(f"{program()}: warning: {message}", err=True)
-
-
-def _walk(folder: str) -> list[str]:
-    """The regular files under *folder*, in a stable order; links are not followed (as
-    by gzip -r), and the list is made whole before any output is written into it."""
-    found: list[str] = []
-    for top, folders, names in os.walk(folder):
-        folders.sort()
-        found.extend(path for path in (os.path.join(top, name) for name in sorted(names))
-                     if not os.path.islink(path) and os.path.isfile(path))
-    return found
-
-
-def _expand(files: tuple[str, ...], habits: Habits, *, compressing: bool) -> tuple[str, ...]:
-    """*files*, each folder replaced by its files with -r: when compressing, those
-    without the suffix (the others are left alone, as gzip -r does); when decompressing
-    or testing, those with it."""
-    if not habits.recursive:
-        return files
-    expanded: list[str] = []
-    for name in files:
-        if name == "-" or not os.path.isdir(name):
-            expanded.append(name)
-            continue
-        for path in _walk(name):
-            has_suffix = (path.endswith(habits.suffix)
-                          and os.path.basename(path) != habits.suffix)
-            if compressing and has_suffix:
-                _warn(habits, f"{path} already has the {habits.suffix} suffix; left as it is")
-            elif compressing or has_suffix:
-                expanded.append(path)
-    if not expanded and files:
-        _warn(habits, "no files to " + ("compress" if compressing else "decompress"))
-    return tuple(expanded)
-
-
-# -- compress and decompress -------------------------------------------------
 
 
 @dataclasses.dataclass
@@ -371,42 +314,8 @@ def _check_size(source: NamedStream, size: int | None) -> None:
                        f"when opened, {source.bytes_read:,} read)")
 
 
-class _Sink:
-    """Where decompress -t writes: nowhere, counting the bytes."""
-
-    def __init__(self) -> None:
-        self.bytes_written = 0
-
-    def write(self, data: bytes | memoryview) -> int:
-        self.bytes_written += len(data)
-        return len(data)
-
-    def flush(self) -> None:
-        pass
-
-
-def _shrank(before: int, after: int) -> str:
-    """The space saved, as gzip -v and gzip -l print it: `` 64.3%``."""
-    return f"{100 * (1 - after / before) if before else 0.0:5.1f}%"
-
-
-def _remove_input(job: _Job, opened: os.stat_result | None) -> None:
-    """Delete *job*'s input (--rm), if its name is still the file that was read.
-
-    A file replaced or written to while it was compressed is not the data in the
-    output: deleting it would lose what was never read.
-    """
-    if opened is None or job.source == "-":
-        return
-    now = os.lstat(job.source)
-    if ((now.st_dev, now.st_ino, now.st_mtime_ns, now.st_size)
-            != (opened.st_dev, opened.st_ino, opened.st_mtime_ns, opened.st_size)):
-        raise CliError(f"{job.source}: changed while it was read; not removed")
-    os.unlink(job.source)
-
-
 def _run(jobs: list[_Job], force: bool, transform: Callable[[BinaryIO, BinaryIO], None], *,
-         writes_compressed: bool, habits: Habits = Habits()) -> int:
+         writes_compressed: bool, habits: Habits = KEEP_AND_SAY_LITTLE) -> int:
     status = 0
     for job in jobs:
         try:
@@ -417,9 +326,9 @@ def _run(jobs: list[_Job], force: bool, transform: Callable[[BinaryIO, BinaryIO]
                 size = _size_to_check(job.source, opened)
                 regular = (job.source != "-" and opened is not None
                            and stat.S_ISREG(opened.st_mode))
-                target: NamedStream | _Sink
+                target: NamedStream | Sink
                 if habits.test:
-                    target = _Sink()
+                    target = Sink()
                     transform(source, target)  # type: ignore[arg-type]
                     _check_size(source, size)
                 elif job.target is None:
@@ -439,9 +348,10 @@ def _run(jobs: list[_Job], force: bool, transform: Callable[[BinaryIO, BinaryIO]
                         _check_size(source, size)  # before the output is published
             # Only now, with the output whole and published, may the input go.
             if habits.remove and job.target is not None and regular:
-                _remove_input(job, opened)
+                remove_input(job.source, opened)
             if habits.verbose:
-                _say(job, source.bytes_read, target.bytes_written, writes_compressed, habits)
+                say(job.source, job.target, source.bytes_read, target.bytes_written,
+                    writes_compressed, habits)
         except FileExistsError as error:
             _report(f"{error.filename} already exists; use -f to overwrite it")
             status = 1
@@ -458,19 +368,6 @@ def _run(jobs: list[_Job], force: bool, transform: Callable[[BinaryIO, BinaryIO]
             _report(_describe(error))
             status = 1
     return status
-
-
-def _say(job: _Job, read: int, written: int, compressing: bool, habits: Habits) -> None:
-    """gzip -v's line for a file done: ``NAME:\t 64.3% -- created NAME.huf``."""
-    name = input_name(job.source)
-    if habits.test:
-        click.echo(f"{name}:\t OK", err=True)
-        return
-    line = f"{name}:\t{_shrank(read, written) if compressing else _shrank(written, read)}"
-    if job.target is not None:
-        removed = habits.remove and job.source != "-"
-        line += f" -- {'replaced with' if removed else 'created'} {job.target}"
-    click.echo(line, err=True)
 
 
 def read_whole(name: str, force: bool, *, compressed: bool) -> bytes:
@@ -639,7 +536,7 @@ def compress(files: tuple[str, ...], output: str | None, to_stdout: bool, force:
 
 def compress_files(files: tuple[str, ...], *, output: str | None = None,
                    to_stdout: bool = False, force: bool = False, threads: int | None = None,
-                   habits: Habits = Habits(), block_size: int | None = None,
+                   habits: Habits = KEEP_AND_SAY_LITTLE, block_size: int | None = None,
                    max_code_length: int | None = None,
                    codebook: huffkit.Codebook | None = None, embed: bool = True,
                    coder: str = "huffman", alphabet: str = "bytes", split: bool = True,
@@ -660,11 +557,11 @@ def compress_files(files: tuple[str, ...], *, output: str | None = None,
     def transform(source: BinaryIO, target: BinaryIO) -> None:
         # The compressor, not a HuffmanFile: a file would finish its frame even when the
         # data is refused, and on standard output that cannot be taken back.
-        compressor = huffkit.HuffmanCompressor(block_size=block_size,
-                                               max_code_length=max_code_length,
-                                               codebook=codebook, embed_codebook=embed,
-                                               coder=coder, alphabet=alphabet, threads=threads,
-                                               split=split, model=model)
+        # The names are click.Choice's, checked against the same tables: str to the checker.
+        compressor = huffkit.HuffmanCompressor(
+            block_size=block_size, max_code_length=max_code_length, codebook=codebook,
+            embed_codebook=embed, coder=coder, alphabet=alphabet,  # type: ignore[arg-type]
+            threads=threads, split=split, model=model)  # type: ignore[arg-type]
         # A few blocks per thread at a time, so that every thread has one to code.
         chunk_size = (block_size if workers == 1 else
                       max(block_size, min(4 * workers * block_size, _MAX_CHUNK)))
@@ -681,7 +578,7 @@ def _process(files: tuple[str, ...], output: str | None, to_stdout: bool, force:
              transform: Callable[[BinaryIO, BinaryIO], None], habits: Habits, *,
              compressing: bool) -> int:
     named = bool(files)
-    files = _expand(files, habits, compressing=compressing)
+    files = expand(files, habits, compressing=compressing)
     if named and not files:
         return 0  # folders with nothing to do: not standard input instead
     if habits.test:
@@ -719,7 +616,7 @@ def decompress(files: tuple[str, ...], output: str | None, to_stdout: bool, forc
 
 def decompress_files(files: tuple[str, ...], *, output: str | None = None,
                      to_stdout: bool = False, force: bool = False, threads: int | None = None,
-                     habits: Habits = Habits(), codebook: huffkit.Codebook | None = None,
+                     habits: Habits = KEEP_AND_SAY_LITTLE, codebook: huffkit.Codebook | None = None,
                      memory_limit: int | None = huffkit.DEFAULT_MEMORY_LIMIT) -> int:
     """decompress's work (and decompress -t's), once its options are checked; huf's too."""
     model = codebook
@@ -912,7 +809,7 @@ def list_files(files: tuple[str, ...], force: bool, habits: Habits) -> int:
     """huf -l: gzip -l's table of sizes, space saved and names."""
     status = 0
     rows = []
-    for file, summary in _summaries(_expand(files, habits, compressing=False) or ("-",),
+    for file, summary in _summaries(expand(files, habits, compressing=False) or ("-",),
                                     force):
         if summary is None:
             status = 1
@@ -925,7 +822,7 @@ def list_files(files: tuple[str, ...], force: bool, habits: Habits) -> int:
         if len(rows) > 1:
             rows.append((sum(row[0] for row in rows), sum(row[1] for row in rows), "(totals)"))
         for compressed, original, name in rows:
-            click.echo(f"{compressed:>19} {original:>19} {_shrank(original, compressed)} {name}")
+            click.echo(f"{compressed:>19} {original:>19} {shrank(original, compressed)} {name}")
     return status
 
 

@@ -18,7 +18,7 @@ import pytest
 from conftest import invoke, listing
 
 import huffkit
-from huffkit.cli import _main
+from huffkit.cli import _habits
 
 #: About 60 KB of text-like bytes.
 TEXT = b"".join(b"line %d: the quick brown fox jumps over the lazy dog\n" % i
@@ -165,11 +165,11 @@ def test_rm_keeps_an_input_that_changed_while_it_was_read(work):
     (work / "a.txt").write_bytes(TEXT)
     opened = os.stat("a.txt")
     (work / "a.txt").write_bytes(TEXT + b"more")
-    with pytest.raises(_main.CliError, match=r"^a\.txt: changed while it was read; "
-                                             r"not removed$"):
-        _main._remove_input(_main._Job("a.txt", "a.txt.huf"), opened)
+    with pytest.raises(_habits.CliError, match=r"^a\.txt: changed while it was read; "
+                                               r"not removed$"):
+        _habits.remove_input("a.txt", opened)
     assert (work / "a.txt").read_bytes() == TEXT + b"more"
-    _main._remove_input(_main._Job("a.txt", "a.txt.huf"), os.stat("a.txt"))
+    _habits.remove_input("a.txt", os.stat("a.txt"))
     assert not (work / "a.txt").exists()
 
 
