@@ -23,6 +23,7 @@ class Habits:
     quiet: bool = False
     recursive: bool = False
     test: bool = False  # decompress -t: decode, verify, write nothing
+    keep: bool = False  # -k: a no-op, unless beside --rm
 
     def check(self, output: str | None, to_stdout: bool) -> None:
         """Usage errors: options that contradict each other or cannot do what they say."""
@@ -33,6 +34,8 @@ class Habits:
         if self.test and (output is not None or to_stdout):
             raise click.UsageError("-t/--test writes nothing: it cannot be used with "
                                    "-o/--output or -c/--stdout")
+        if self.remove and self.keep:
+            raise click.UsageError("-k/--keep and --rm cannot be used together")
         if self.remove and self.test:
             raise click.UsageError("--rm cannot be used with -t/--test, which keeps the files")
         if self.remove and (to_stdout or output == "-"):

@@ -74,7 +74,7 @@ def huf(files: tuple[str, ...], decompressing: bool, to_stdout: bool, keep: bool
     huffkit info, in gzip's columns.
     """
     habits = Habits(suffix=suffix, remove=remove, verbose=verbose, quiet=quiet,
-                    recursive=recursive, test=test)
+                    recursive=recursive, test=test, keep=keep)
     habits.check(None, to_stdout)
     if listing and (to_stdout or remove or test):
         raise click.UsageError("-l/--list cannot be used with -c, -t or --rm")

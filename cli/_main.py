@@ -520,7 +520,7 @@ def compress(files: tuple[str, ...], output: str | None, to_stdout: bool, force:
     set-group-ID or sticky bit) and its modification time.  A FILE that changes size
     while it is read is an error, and nothing is written for it.
     """
-    habits = Habits(suffix, remove, verbose, quiet, recursive)
+    habits = Habits(suffix, remove, verbose, quiet, recursive, keep=keep)
     habits.check(output, to_stdout)
     check_block_size(block_size, alphabet)
     book = load_codebook(codebook)
@@ -607,7 +607,7 @@ def decompress(files: tuple[str, ...], output: str | None, to_stdout: bool, forc
     or sticky bit) and its modification time.  With -t each FILE is decoded and its
     checksums verified, and nothing is written.
     """
-    habits = Habits(suffix, remove, verbose, quiet, recursive, test)
+    habits = Habits(suffix, remove, verbose, quiet, recursive, test, keep)
     habits.check(output, to_stdout)
     return decompress_files(files, output=output, to_stdout=to_stdout, force=force,
                             threads=threads, habits=habits, codebook=load_codebook(codebook),

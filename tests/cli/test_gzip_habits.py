@@ -152,6 +152,14 @@ def test_rm_with_standard_output_is_a_usage_error(work, args):
     assert listing(work) == {"a.txt": TEXT}
 
 
+@pytest.mark.parametrize("command", ["compress", "decompress"])
+def test_keep_and_rm_together_is_a_usage_error(work, command):
+    (work / "a.txt").write_bytes(TEXT)
+    assert_usage_error(invoke(command, "-k", "--rm", "a.txt"),
+                       "-k/--keep and --rm cannot be used together")
+    assert listing(work) == {"a.txt": TEXT}
+
+
 def test_rm_on_standard_input_deletes_nothing(work):
     (work / "a.txt").write_bytes(TEXT)
     result = invoke("compress", "--rm", input=TEXT)
