@@ -809,8 +809,10 @@ def list_files(files: tuple[str, ...], force: bool, habits: Habits) -> int:
     """huf -l: gzip -l's table of sizes, space saved and names."""
     status = 0
     rows = []
-    for file, summary in _summaries(expand(files, habits, compressing=False) or ("-",),
-                                    force):
+    found = expand(files, habits, compressing=False)
+    if files and not found:
+        return 0  # folders with no .huf file in them: not standard input instead
+    for file, summary in _summaries(found or ("-",), force):
         if summary is None:
             status = 1
             continue

@@ -158,6 +158,20 @@ def test_huf_l_lists_as_gzip_does(work):
         1, "", "huf: error: missing.huf: No such file or directory\n")
 
 
+def test_huf_l_on_a_folder_and_on_standard_input(work):
+    (work / "d" / "e").mkdir(parents=True)
+    (work / "d" / "plain").write_bytes(TEXT)
+    result = huf("-l", "-r", "-q", "d", input=PACKED)
+    assert (result.exit_code, result.stdout, result.stderr) == (0, "", "")
+    (work / "d" / "e" / "x.huf").write_bytes(PACKED)
+    result = huf("-l", "-r", "d")
+    assert result.stdout.splitlines()[1:] == [
+        f"{len(PACKED):>19} {len(TEXT):>19} {shrank(len(TEXT), len(PACKED))} d/e/x"]
+    result = huf("-l", input=PACKED)
+    assert result.stdout.splitlines()[1:] == [
+        f"{len(PACKED):>19} {len(TEXT):>19} {shrank(len(TEXT), len(PACKED))} standard input"]
+
+
 def test_huf_v_and_q(work):
     (work / "a.txt").write_bytes(TEXT)
     result = huf("-v", "a.txt")
