@@ -56,14 +56,15 @@ _MAX_CHUNK = 1 << 28
 #: may never end (`yes | huffkit info -`).
 PIPE_LIMIT = 1 << 28
 
-class ByteSize(click.ParamType):
+class ByteSize(click.ParamType):  # type: ignore[type-arg]  # generic from click 8.2
     """A size in bytes: 65536, 64K, 1M, 1MiB (K and M are powers of 1024)."""
 
     name = "SIZE"
     _pattern = re.compile(r"\s*(\d+)\s*(?:([kKmMgG])(?:i?[bB])?|[bB])?\s*")
     _units: ClassVar[dict[str, int]] = {"": 1, "k": 1 << 10, "m": 1 << 20, "g": 1 << 30}
 
-    def convert(self, value, param, ctx):
+    def convert(self, value: Any, param: click.Parameter | None,
+                ctx: click.Context | None) -> int:
         if isinstance(value, int):
             return value
         match = self._pattern.fullmatch(str(value))
@@ -89,7 +90,8 @@ class MemorySize(ByteSize):
 
     name = "SIZE"
 
-    def convert(self, value, param, ctx):
+    def convert(self, value: Any, param: click.Parameter | None,  # type: ignore[override]
+                ctx: click.Context | None) -> int | None:
         if value is None or isinstance(value, int):
             return value
         if str(value).strip().lower() == "none":
