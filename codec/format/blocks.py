@@ -103,7 +103,7 @@ class SharedCode:
     proportion to its length, not to the alphabet's size.
     """
 
-    def __init__(self, codebook: Codebook, coder: str, alphabet: Alphabet) -> None:
+    def __init__(self, codebook: Codebook, coder: Coder, alphabet: Alphabet) -> None:
         table = table_for(codebook) if coder == "ans" else None
         self._position = None  # symbol -> its place among the listed ones
         if alphabet.name == "bytes":

@@ -197,7 +197,7 @@ def check_decoding_memory(frame: FrameHeader, memory_limit: int | None) -> None:
 
 
 def pack_frame_header(block_size: int, codebook: Codebook | None = None, *,
-                      embed: bool = True, coder: str = "huffman",
+                      embed: bool = True, coder: Coder = "huffman",
                       alphabet: Alphabet = ALPHABETS["bytes"]) -> bytes:
     """The frame header; with *codebook*, the codebook section its blocks will use.
 

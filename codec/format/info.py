@@ -7,6 +7,7 @@ from dataclasses import dataclass
 
 from .._buffers import BytesLike, byte_view
 from .._errors import FormatError, TruncatedError, releasing_views
+from .._types import AlphabetName
 from ..models.codebook import Codebook
 from ..models.sequential import ORDER0
 from .blocks import AnyBlockHeader, parse_block
@@ -68,8 +69,8 @@ class FrameInfo:
     header_size: int = FRAME_HEADER_SIZE
     codebook: str | None = None
     codebook_embedded: bool = False
-    coder: str = "huffman"
-    alphabet: str = "bytes"
+    coder: str = "huffman"  # or "ans"; with models, the blocks' coders joined by "+"
+    alphabet: AlphabetName = "bytes"
     model: str = ORDER0
 
 

@@ -22,6 +22,7 @@ import numpy as np
 
 from .._buffers import Bytes
 from .._errors import HuffmanError
+from .._types import AlphabetName
 
 __all__ = ["ALPHABETS", "Alphabet", "AlphabetError", "alphabet_named", "alphabet_of_size"]
 
@@ -34,7 +35,7 @@ class AlphabetError(HuffmanError, ValueError):
 class Alphabet:
     """How bytes become symbols and back."""
 
-    name: str
+    name: AlphabetName
     size: int  # symbols 0 .. size - 1
     code: int  # its number in the file format (FORMAT.md)
 

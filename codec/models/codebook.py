@@ -51,6 +51,7 @@ from fractions import Fraction
 from typing import Any
 
 import numpy as np
+import numpy.typing as npt
 
 from .._errors import CodebookError
 from ..kernels import backend
@@ -242,20 +243,20 @@ class Codebook:
 
     __slots__ = ("_codes", "_distribution", "_lengths", "_max_code_length")
 
-    def __init__(self, lengths: np.ndarray, /, *, distribution: Distribution | None = None,
-                 max_code_length: int | None = None):
-        lengths = np.array(lengths, dtype=np.int64, copy=True)
-        if lengths.ndim != 1:
-            raise ValueError(f"lengths must be 1-D, got shape {lengths.shape}")
-        if lengths.size and lengths.min() < 0:
-            raise CodebookError(f"code lengths must be non-negative, got {int(lengths.min())}")
-        if lengths.size and lengths.max() > _LONGEST_REPRESENTABLE_CODE:
+    def __init__(self, lengths: npt.ArrayLike, /, *, distribution: Distribution | None = None,
+                 max_code_length: int | None = None) -> None:
+        checked = np.array(lengths, dtype=np.int64, copy=True)
+        if checked.ndim != 1:
+            raise ValueError(f"lengths must be 1-D, got shape {checked.shape}")
+        if checked.size and checked.min() < 0:
+            raise CodebookError(f"code lengths must be non-negative, got {int(checked.min())}")
+        if checked.size and checked.max() > _LONGEST_REPRESENTABLE_CODE:
             raise CodebookError(f"codes longer than {_LONGEST_REPRESENTABLE_CODE} bits are not "
-                                f"supported (got {int(lengths.max())}); set max_code_length")
-        _validate_lengths(lengths)
-        self._lengths = lengths.astype(np.uint8)
+                                f"supported (got {int(checked.max())}); set max_code_length")
+        _validate_lengths(checked)
+        self._lengths: npt.NDArray[np.uint8] = checked.astype(np.uint8)
         self._lengths.flags.writeable = False
-        self._codes = canonical_codes(lengths)
+        self._codes: npt.NDArray[np.uint64] = canonical_codes(checked)
         self._codes.flags.writeable = False
         self._distribution = distribution
         self._max_code_length = max_code_length
@@ -284,7 +285,7 @@ class Codebook:
                    max_code_length=max_code_length)
 
     @classmethod
-    def from_lengths(cls, lengths: np.ndarray, /) -> Codebook:
+    def from_lengths(cls, lengths: npt.ArrayLike, /) -> Codebook:
         """The canonical code with these lengths; they must form a complete prefix code."""
         return cls(lengths)
 
@@ -313,12 +314,12 @@ class Codebook:
         return codebook_from_json(text)
 
     @property
-    def lengths(self) -> np.ndarray:
+    def lengths(self) -> npt.NDArray[np.uint8]:
         """Code length of each symbol, in bits (0: the symbol has no code)."""
         return self._lengths
 
     @property
-    def codes(self) -> np.ndarray:
+    def codes(self) -> npt.NDArray[np.uint64]:
         """Canonical codeword of each symbol as an unsigned integer (0 where no code)."""
         return self._codes
 
@@ -338,7 +339,7 @@ class Codebook:
         return identifier_of(self._lengths).hex()
 
     @property
-    def implied_probabilities(self) -> np.ndarray:
+    def implied_probabilities(self) -> npt.NDArray[np.float64]:
         """The distribution for which this code is ideal: 2**-length (0 where no code)."""
         lengths = self._lengths.astype(np.float64)
         return np.where(self._lengths > 0, np.exp2(-lengths), 0.0)
@@ -359,7 +360,7 @@ class Codebook:
         return int(self._lengths[self._lengths > 0].min())
 
     @property
-    def symbols(self) -> np.ndarray:
+    def symbols(self) -> npt.NDArray[np.int64]:
         """The symbols that have a code, in canonical order (by length, then value)."""
         return sorted_support(self._lengths)
 
@@ -374,13 +375,13 @@ class Codebook:
         """Every symbol that has a code, mapped to its codeword string."""
         return {int(symbol): self.codeword(int(symbol)) for symbol in self.symbols}
 
-    def cost(self, counts: np.ndarray, /) -> int:
+    def cost(self, counts: npt.ArrayLike, /) -> int:
         """Total bits to code symbols with these counts (all must have codes)."""
-        counts = np.asarray(counts)
-        uncodable = np.flatnonzero((counts > 0) & (self._lengths == 0))
+        array = np.asarray(counts)
+        uncodable = np.flatnonzero((array > 0) & (self._lengths == 0))
         if uncodable.size:
             raise CodebookError(f"symbols {uncodable.tolist()} occur but have no code")
-        return int(np.dot(counts.astype(np.int64), self._lengths.astype(np.int64)))
+        return int(np.dot(array.astype(np.int64), self._lengths.astype(np.int64)))
 
     def __eq__(self, other: object) -> bool:
         if not isinstance(other, Codebook):

@@ -46,6 +46,7 @@ from __future__ import annotations
 import math
 from collections.abc import Iterator
 from dataclasses import dataclass, field
+from typing import TypeAlias
 
 import numpy as np
 import numpy.typing as npt
@@ -55,6 +56,9 @@ from .._errors import ChecksumError, CodebookError, FormatError, TruncatedError
 from ..kernels import backend
 from ..kernels.reference.probability_coder import PROBABILITY_STATE_BYTES
 from ..kernels.reference.rans import ANS_LOWER_BOUND
+
+#: Decoded symbols: uint8 for an alphabet of at most 256, else uint16.
+Symbols: TypeAlias = npt.NDArray[np.uint8] | npt.NDArray[np.uint16]
 
 __all__ = ["DEFAULT_PRECISION", "LARGEST_ALPHABET", "MAX_PRECISION", "TOLERANCE",
            "PredictedCode", "PredictedDecoder", "decode_with_probabilities",
@@ -80,8 +84,8 @@ _LONGEST_NUMBER = 8  # LEB128 bytes of n or K: below 2**56
 _CHUNK = 1 << 16
 
 
-def quantize_probabilities(probabilities: npt.ArrayLike, /, *, precision: int = DEFAULT_PRECISION,
-                           ) -> np.ndarray:
+def quantize_probabilities(probabilities: npt.ArrayLike, /, *,
+                           precision: int = DEFAULT_PRECISION) -> npt.NDArray[np.int64]:
     """The integer frequencies (int64, the same shape) the coder uses for *probabilities*,
     an n x K array of rows that are distributions: each row sums to ``2**precision``, each
     entry at least 1 (the rule is in the module's docstring).  q = f / 2**precision is the
@@ -215,7 +219,7 @@ def encode_with_probabilities(symbols: npt.ArrayLike, probabilities: npt.ArrayLi
 
 
 def decode_with_probabilities(data: BytesLike, probabilities: npt.ArrayLike, /,
-                              ) -> np.ndarray:
+                              ) -> Symbols:
     """The symbols *data* (from :func:`encode_with_probabilities`) codes, given bit for bit
     the probabilities it was encoded with (see the module's docstring): uint8 for an
     alphabet of at most 256, else uint16.
@@ -309,7 +313,7 @@ class PredictedDecoder:
         row = _as_probabilities(row, one_row=True)
         return int(self.decode(row[np.newaxis])[0])
 
-    def decode(self, rows: npt.ArrayLike, /) -> np.ndarray:
+    def decode(self, rows: npt.ArrayLike, /) -> Symbols:
         """The next len(rows) symbols, decoded with *rows* (m x K, at most as many rows as
         symbols remain)."""
         if self._failed is not None:

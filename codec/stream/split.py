@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from .._types import Coder
 from ..kernels import backend
 
 __all__ = ["CELL", "split_points"]
@@ -24,7 +25,7 @@ __all__ = ["CELL", "split_points"]
 CELL = 8192
 
 
-def split_points(symbols: np.ndarray, *, coder: str, max_block: int,
+def split_points(symbols: np.ndarray, *, coder: Coder, max_block: int,
                  ) -> tuple[list[int], np.ndarray]:
     """Where the blocks of these byte *symbols* should end: increasing positions, the last
     being ``len(symbols)``, and each block's 256 byte counts (a row a block).  No block is

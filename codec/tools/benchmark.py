@@ -318,7 +318,7 @@ def report(measurements: list[Measurement]) -> str:
 class StreamMemory:
     """One run of ``huffkit compress -c | huffkit decompress -c``: sizes in bytes."""
 
-    coder: str
+    coder: Coder
     size: int  # the data streamed through
     block_size: int
     threads: int  # each side's -T
