@@ -24,6 +24,44 @@ settings.register_profile("ci", max_examples=100, deadline=None,
 settings.register_profile("thorough", max_examples=2000, deadline=None)
 settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "ci" if os.environ.get("CI") else "dev"))
 
+
+# -- slow tests ------------------------------------------------------------------------------
+# The exhaustive and long tests (every bit flip, the fuzzer's quick profile, a gigabyte
+# through each reader, whole corpora) carry @pytest.mark.slow. They are left out unless
+# asked for, so that a newcomer's `python -m pytest` ends in a few minutes; CI runs them all.
+
+def _run_slow(config: pytest.Config) -> bool:
+    return (config.getoption("--run-slow") or os.environ.get("HUFFKIT_FULL_TESTS") == "1"
+            or "slow" in (config.getoption("markexpr") or ""))  # `-m slow` asks for them too
+
+
+def pytest_addoption(parser: pytest.Parser) -> None:
+    parser.addoption("--run-slow", action="store_true", default=False,
+                     help="also run the tests marked slow (as HUFFKIT_FULL_TESTS=1 does)")
+
+
+@pytest.hookimpl(trylast=True)  # after -k and -m, so that the count below is of tests asked for
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    if _run_slow(config):
+        return
+    slow = [item for item in items if item.get_closest_marker("slow") is not None]
+    if slow:
+        config.hook.pytest_deselected(items=slow)
+        items[:] = [item for item in items if item.get_closest_marker("slow") is None]
+        config.stash[_LEFT_OUT] = len(slow)
+
+
+_LEFT_OUT = pytest.StashKey[int]()
+
+
+def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter, exitstatus: int,
+                            config: pytest.Config) -> None:
+    left_out = config.stash.get(_LEFT_OUT, 0)
+    if left_out:
+        terminalreporter.write_line(
+            f"{left_out} slow tests left out: run them with --run-slow or HUFFKIT_FULL_TESTS=1")
+
+
 #: The standard corpora, beside the repository (absent in a user's fresh clone).
 SHARED_CORPORA = Path(__file__).resolve().parents[2] / "shared" / "corpora"
 

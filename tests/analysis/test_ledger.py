@@ -288,6 +288,7 @@ def test_smoothing_beyond_exact_integers_switches_to_floats():
         counted.smoothed(1e308)
 
 
+@pytest.mark.slow
 def test_many_tiny_blocks_are_described_and_inspected_in_linear_time():
     """100,000 blocks of one byte each: every per-block cost counts (a million took 38 s in
     frame_info and 101 s in inspect; a quadratic walk would take hours).  The bound is

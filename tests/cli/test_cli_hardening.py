@@ -597,6 +597,7 @@ def test_a_bomb_from_standard_input_is_refused(tmp_path):
 
 
 @pytest.mark.parametrize("memory", ["256M", "200704K", str(196 << 20), "none", "1G"])
+@pytest.mark.slow
 def test_a_frame_over_the_default_decodes_with_enough_memory(tmp_path, memory):
     # Blocks of 2^24 utf8 symbols need 196 MiB (12 bytes a symbol, 4 MiB of tables).
     symbols = 1 << 24

@@ -89,7 +89,8 @@ def long_run(reuses: int) -> tuple[bytes, bytes]:
 
 
 @pytest.mark.usefixtures("each_backend")
-@pytest.mark.parametrize("reuses", [15, 16, 17, 4095, 4096, 4097, 9000])
+@pytest.mark.parametrize("reuses", [15, 16, 17, 4095, 4096, 4097,
+                                    pytest.param(9000, marks=pytest.mark.slow)])
 def test_a_long_run_of_reuse_blocks_decodes(reuses):
     original, packed = long_run(reuses)
     assert_every_way(packed, original)

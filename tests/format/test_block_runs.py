@@ -103,7 +103,8 @@ def assert_every_way(packed: bytes, original: bytes) -> None:
     assert decoded == dict.fromkeys(decoded, original)
 
 
-@pytest.mark.parametrize("reuses", [15, 16, 17, 31, 32, 33, 4096, 4097, 20_000])
+@pytest.mark.parametrize("reuses", [15, 16, 17, 31, 32, 33, 4096, 4097,
+                                    pytest.param(20_000, marks=pytest.mark.slow)])
 def test_a_long_run_of_reuse_blocks_decodes(reuses):
     original, packed = one_byte_run(reuses)
     assert [block.block_type for block in parse(packed)[0].blocks] == (

@@ -570,6 +570,7 @@ def _run_limited(route: str, path: str, headroom: int) -> dict:
 @pytest.mark.skipif(not sys.platform.startswith("linux"), reason="reads /proc/self/status")
 @pytest.mark.skipif(huffkit.kernels.backend.unavailable is not None, reason="no compiled kernels")
 @pytest.mark.parametrize("route", ["decompressor", "open", "cli"])
+@pytest.mark.slow  # a gigabyte through each reader
 def test_gigabyte_decompresses_within_five_blocks_of_address_space(gigabyte_file, route):
     path, crc = gigabyte_file
     # Measured (strace of the maps), after the warm-up: two blocks live at the peak, a

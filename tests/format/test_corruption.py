@@ -114,6 +114,7 @@ def test_decompress_rejects_every_prefix(name):
 
 
 @pytest.mark.parametrize("name", TRUNCATED)
+@pytest.mark.slow
 def test_decompressor_waits_at_every_prefix_and_resumes(name):
     original, packed = SAMPLES[name]
     for length in range(len(packed)):
@@ -181,6 +182,7 @@ def _flipped(packed: bytes, bit: int) -> bytes:
 
 
 @pytest.mark.parametrize("name", FLIPPED)
+@pytest.mark.slow
 def test_decompress_rejects_every_single_bit_flip(name):
     _, packed = SAMPLES[name]
     failures = []
@@ -623,6 +625,7 @@ def _changing_text() -> bytes:
 
 @pytest.mark.skipif(huffkit.kernels.backend.unavailable is not None, reason="no compiled kernels")
 @pytest.mark.parametrize(("coder", "flips"), [("huffman", 1500), ("ans", 15)])
+@pytest.mark.slow
 def test_split_files_reject_sampled_bit_flips_alike_on_each_backend(coder, flips):
     """Sampled single-bit flips of a file of several blocks, as huffkit writes by default:
     each is an error (a FormatError, so a ChecksumError counts), never wrong data, and both

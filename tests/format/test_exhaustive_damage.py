@@ -378,6 +378,7 @@ def _flip_report(name: str, backend: str) -> FlipReport:
 
 
 @pytest.mark.parametrize("name", SAMPLES)
+@pytest.mark.slow  # 19,920 flips on each backend
 def test_every_bit_flip_is_detected(name, each_backend):
     report = _flip_report(name, each_backend)
     assert len(report.said) == 8 * len(SAMPLES[name].packed)
@@ -397,6 +398,7 @@ def test_every_bit_flip_is_detected(name, each_backend):
 
 @pytest.mark.skipif(len(BACKENDS) < 2, reason="no compiled kernels")
 @pytest.mark.parametrize("name", SAMPLES)
+@pytest.mark.slow  # every flip, on both backends
 def test_backends_report_the_same_error_for_every_flip(name):
     compiled, reference = _flip_report(name, "c").said, _flip_report(name, "numpy").said
     differ = [(bit, said_c, said_numpy)

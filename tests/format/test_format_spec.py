@@ -2995,6 +2995,7 @@ def test_alphabet_encoder_refusals():
     assert huffkit.compress(b"abc", alphabet="pairs", block_size=2)
 
 
+@pytest.mark.slow
 def test_rans_own_table_of_more_than_2_14_symbols_is_finer():
     """Section 15: a block of d > 2^14 distinct symbols gets an own table of precision
     ceil(log2 d) + 2; here every pair and a last single byte, 65 537 symbols: 19 bits."""
@@ -3545,6 +3546,7 @@ CANTERBURY = Path(__file__).resolve().parents[3] / "shared" / "corpora" / "cante
 
 @pytest.mark.parametrize("coder", ["huffman", "ans"])
 @pytest.mark.parametrize("name", SPLIT_INPUTS)
+@pytest.mark.slow  # the pure-Python reference on Canterbury files
 def test_reference_decodes_split_output(name, coder):
     path = CANTERBURY / name
     if not path.is_file():

@@ -210,6 +210,7 @@ def test_the_memory_limit_counts_the_models_tables():
 
 @requires_corpora
 @pytest.mark.parametrize("model", list(MODELS))
+@pytest.mark.slow
 def test_every_model_round_trips_the_canterbury_corpus(model):
     """Every file, text and binary (kennedy.xls, ptt5, sum), one block each, and in blocks
     of 64 KiB, decoded by the one-shot and the streaming decoder."""

@@ -84,6 +84,7 @@ def test_backend_names_the_one_in_use():
 @requires_corpora
 @pytest.mark.parametrize("path", corpus_files(), ids=lambda path: path.name)
 @pytest.mark.parametrize("coder", CODERS)
+@pytest.mark.slow  # every file of the shared corpora
 def test_corpora_compress_to_the_same_bytes(path, coder):
     data = path.read_bytes()
     packed = same_on_each(huffkit.compress, data, coder=coder, block_size=1 << 18)
@@ -145,6 +146,7 @@ def test_property_the_backends_agree(data, block_size, coder, alphabet, max_code
 @needs_both
 @pytest.mark.parametrize("alphabet", ALPHABETS)
 @pytest.mark.parametrize("coder", CODERS)
+@pytest.mark.slow
 def test_every_bit_flip_fails_alike(coder, alphabet):
     # One corrupted file per bit: both backends raise the same error, word for word (or,
     # where a flip is harmless, both return the same data).

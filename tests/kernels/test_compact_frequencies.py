@@ -70,6 +70,7 @@ def tables(draw):
 
 @settings(max_examples=300, deadline=None)
 @given(tables())
+@pytest.mark.slow
 def test_every_sound_table_is_written_the_same(case):
     _, _, packed, _, listed, table = case
     assert compiled.write_compact_frequencies(listed, table.freqs, table.precision) == packed
@@ -94,6 +95,7 @@ def test_the_writer_leaves_unsound_tables_to_the_reference():
 
 @settings(max_examples=300, deadline=None)
 @given(tables())
+@pytest.mark.slow
 def test_every_sound_table_reads_the_same(case):
     alphabet, before, packed, after, listed, table = case
     buffer = before + packed + after
@@ -105,6 +107,7 @@ def test_every_sound_table_reads_the_same(case):
 
 @settings(max_examples=400, deadline=None)
 @given(tables(), st.data())
+@pytest.mark.slow
 def test_damaged_or_cut_tables_are_left_to_the_reference(case, data):
     alphabet, before, packed, after, _, _ = case
     buffer = bytearray(before + packed + after)

@@ -65,6 +65,7 @@ def coded_blocks(draw, most_precise: int = 16):
 @needs_c
 @settings(max_examples=300, deadline=None)
 @given(coded_blocks())
+@pytest.mark.slow
 def test_byte_coders_agree_with_the_reference_at_every_precision_and_lane_count(block):
     """Precisions 1 to 12 decode through the packed table (in registers up to 8 lanes, four
     at a time beyond), 13 to 16 through the byte-per-slot table; every way gives the

@@ -206,6 +206,7 @@ def test_a_file_that_never_ends_is_refused():
         huffkit.Codebook.load("/dev/zero")
 
 
+@pytest.mark.slow
 def test_the_largest_codebook_huffkit_writes_fits():
     # Every utf8 symbol, with counts of 17 significant digits and an exponent: the bound is
     # three times as long.

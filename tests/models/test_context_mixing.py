@@ -122,6 +122,7 @@ def _texts() -> list:
     return sorted(path for path in SHARED_CORPORA.rglob("*") if path.suffix in TEXT_SUFFIXES)
 
 
+@pytest.mark.slow
 def test_cm_codes_every_text_smaller_than_ppmd():
     """Issue 18's target: cm's coded bytes no more than PPMd's (order 6, 16 MiB; pyppmd,
     which the test extra installs) on every text of the shared corpora and on the bundled

@@ -163,6 +163,7 @@ def hostile_models(model: bytes, seed: int) -> list[bytes]:
 
 
 @pytest.mark.parametrize("order", ORDERS)
+@pytest.mark.slow
 def test_hostile_models_are_refused_or_decode_alike_on_both_backends(order):
     """Truncated, lengthened, bit-flipped and random models: each is refused with a
     ValueError or read as another sound model, and both backends say exactly the same."""

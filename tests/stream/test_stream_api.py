@@ -265,6 +265,7 @@ def test_decompress_reads_each_frame_in_place(monkeypatch):
                                              for k in range(52)]
 
 
+@pytest.mark.slow
 def test_decompress_of_many_frames_is_linear():
     """300,000 empty frames (6.9 MB): the quadratic version copied 1 TB to read them."""
     frames = huffkit.compress(b"") * 300_000

@@ -31,6 +31,7 @@ def english() -> bytes:
 @pytest.mark.usefixtures("each_backend")
 @pytest.mark.parametrize("alphabet", ["bytes", "utf8", "pairs"])
 @pytest.mark.parametrize("coder", CODERS)
+@pytest.mark.slow
 def test_compress_is_the_same_on_any_number_of_threads(coder, alphabet):
     data = english() + huffkit.corpora.path("korean.txt").read_bytes()
     packed = {threads: huffkit.compress(data, coder=coder, alphabet=alphabet, block_size=2000,

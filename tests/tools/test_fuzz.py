@@ -14,6 +14,7 @@ from huffkit.models.sequential import MODELS
 from huffkit.tools import fuzzing
 
 
+@pytest.mark.slow  # the fuzzer's quick profile: 20,000 streams
 def test_the_quick_profile_finds_nothing():
     """CI's fuzzing run: 20,000 mutated streams through every decoder entry point (half
     of them through both backends) and 2,000 mutated codebook files."""
@@ -145,6 +146,7 @@ def test_the_atheris_entry_point_checks_what_run_checks(monkeypatch):
         fuzzing._atheris_input(b"\x00" + PACKED)
 
 
+@pytest.mark.slow
 def test_atheris_corpus(tmp_path):
     count = fuzzing.write_atheris_corpus(str(tmp_path))
     files = sorted(tmp_path.iterdir())
@@ -155,6 +157,7 @@ def test_atheris_corpus(tmp_path):
 
 # -- the command ---------------------------------------------------------------------------
 
+@pytest.mark.slow
 def test_cli_fuzz():
     result = CliRunner().invoke(huffkit.cli.main, ["fuzz", "--inputs", "40", "--seed", "3"])
     assert result.exit_code == 0, result.output
@@ -162,6 +165,7 @@ def test_cli_fuzz():
     assert "          40  compressed streams\n" in result.stdout
 
 
+@pytest.mark.slow
 def test_cli_fuzz_reports_findings(tmp_path, monkeypatch):
     monkeypatch.setattr(fuzzing, "decompress", lambda data, **kwargs: b"?")
     result = CliRunner().invoke(huffkit.cli.main, ["fuzz", "--inputs", "5", "--save",
