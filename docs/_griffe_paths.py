@@ -7,12 +7,16 @@ install maps ``huffkit`` onto ``codec/``, and ``analysis``, ``format``, ``stream
 ``huffkit`` is, mirrors that folder as ``huffkit`` in a temporary folder (links to the
 files, and an empty ``__init__.py`` where a folder has none), and puts the mirror first
 among the python handler's search paths. The documented code is the code that imports.
+
+The docstrings name other objects with Sphinx roles (:func:`compress`), which Markdown
+renders as the role's text before the code; the page's HTML loses the role's text.
 """
 
 from __future__ import annotations
 
 import importlib.util
 import os
+import re
 import shutil
 import tempfile
 from pathlib import Path
@@ -50,3 +54,10 @@ def on_config(config: Any) -> Any:
 def on_shutdown() -> None:
     if _mirror is not None:
         shutil.rmtree(_mirror, ignore_errors=True)
+
+
+_ROLE = re.compile(r":(?:func|class|meth|attr|mod|data|exc|obj):(?=<code>)")
+
+
+def on_page_content(html: str, **_: Any) -> str:
+    return _ROLE.sub("", html)
