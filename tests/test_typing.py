@@ -157,3 +157,20 @@ def test_the_library_is_strict_clean(tmp_path, monkeypatch, version):
          "--follow-imports", "silent", "--cache-dir", str(tmp_path / "cache"), *CHECKED])
     assert (status, stderr) == (0, ""), stdout
     assert stdout.startswith("Success: no issues found"), stdout
+
+
+def test_both_backends_offer_every_kernel_the_interface_names():
+    """interface.Kernels is what the layers above may call; each backend module has all of
+    it (mypy checks their signatures: backend assigns both modules to Kernels)."""
+    from huffkit.kernels import compiled, reference
+    from huffkit.kernels.interface import Kernels
+
+    members = {name for name, value in vars(Kernels).items()
+               if callable(value) and not name.startswith("_")}
+    assert len(members) == 39  # every kernel the codec calls through backend.kernels
+    for module in (reference, compiled):
+        if module is None:
+            continue
+        assert sorted(name for name in members if not callable(getattr(module, name, None))) \
+            == [], module.__name__
+        assert members <= set(module.__all__), module.__name__

@@ -74,7 +74,7 @@ def pack_streams(symbols: np.ndarray, codes: np.ndarray, lengths: np.ndarray,
                  ) -> list[BytesLike]:
     """A Huffman block's streams (4 of them for 2^16 symbols or more, else 1), after its
     table: their bit counts (LEB128, version 2), then their bytes."""
-    coded: list[tuple[BytesLike, int]] = backend.kernels.encode_streams(symbols, codes, lengths,
+    coded = backend.kernels.encode_streams(symbols, codes, lengths,
                                            stream_ranges(symbols.size, streams_of(symbols.size)))
     return [b"".join(varint(bits) for _, bits in coded), *(payload for payload, _ in coded)]
 

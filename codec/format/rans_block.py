@@ -215,8 +215,8 @@ def encode_ans_block(symbols: np.ndarray, alphabet: Alphabet,
     else:
         table, packed_table = shared, b""
         counts = backend.kernels.count_symbols(symbols, table.size)
-    present = counts > 0
-    lanes = lanes_for_counts(float(np.dot(counts[present], table.costs[present])),
+    occurring = counts > 0
+    lanes = lanes_for_counts(float(np.dot(counts[occurring], table.costs[occurring])),
                              symbols.size)
     return [packed_table, *ans_payload(symbols, table, lanes)]
 

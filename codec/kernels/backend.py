@@ -23,6 +23,7 @@ import warnings
 from types import ModuleType
 
 from . import reference
+from .interface import Kernels
 
 __all__ = ["BACKENDS", "describe", "kernels", "name", "unavailable", "use"]
 
@@ -48,15 +49,15 @@ unavailable: str | None = None
 try:
     from . import compiled as _compiled
     compiled: ModuleType | None = _compiled
+    _compiled_kernels: Kernels | None = _compiled  # (checked to offer every kernel)
 except ImportError as error:
-    compiled = None
+    compiled = _compiled_kernels = None
     unavailable = _missing(error)
 
-_MODULES = {"numpy": reference, "c": compiled}
+_MODULES: dict[str, Kernels | None] = {"numpy": reference, "c": _compiled_kernels}
 
-#: The kernels in use: a module with count_symbols, encode_streams, decode_streams,
-#: ans_encode and ans_decode.
-kernels: ModuleType = reference
+#: The kernels in use: a module with the functions of interface.Kernels.
+kernels: Kernels = reference
 _name = "numpy"
 
 

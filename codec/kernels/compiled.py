@@ -9,14 +9,13 @@ a bug: the test suite runs the codec on both backends and compares.
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from typing import TypeAlias
 
 import numpy as np
-import numpy.typing as npt
 
-from .._buffers import Bytes, BytesLike, view_of
+from .._buffers import BytesLike, view_of
 from .._errors import FormatError
 from . import _ckernels, reference
+from .interface import AnsPiecesPlan, AnsRun, HuffmanRun
 from .reference import split
 from .reference.huffman import LONGEST_DECODABLE_CODE
 from .reference.probability_coder import PROBABILITY_STATE_BYTES
@@ -28,17 +27,17 @@ COMPILER: str = _ckernels.COMPILER.strip()
 CM_MEMORY: int = _ckernels.CM_MEMORY
 cm_memory = reference.cm_memory
 
-# What the run decoders return (see _ckernels.pyi): the data, the blocks' starts and ends,
-# and for Huffman their CRC-32s and the last code's lengths; for rANS the last table's
-# frequencies and precision.
-HuffmanRun: TypeAlias = tuple[bytes, list[int], list[int], list[int], bytes]
-AnsRun: TypeAlias = tuple[bytes, list[int], list[int], bytes, int]
-#: (packed tables, frequencies, ideal bits, lanes, reused) of plan_ans_pieces.
-AnsPiecesPlan: TypeAlias = tuple[list[bytes], npt.NDArray[np.int64], npt.NDArray[np.float64],
-                                 npt.NDArray[np.int64], npt.NDArray[np.uint8]]
-
-__all__ = ["ans_decode", "ans_decode_counted", "ans_encode", "count_distinct", "count_symbols",
-           "decode_streams", "encode_streams"]
+__all__ = ["CM_MEMORY", "COMPILER", "STATIC_ORDERS", "ans_decode", "ans_decode_counted",
+           "ans_encode", "ans_encode_pieces", "canonical_codes", "cm_costs", "cm_decode",
+           "cm_encode", "cm_memory", "compact_symbol_counts", "count_cells", "count_distinct",
+           "count_symbols", "crc32", "decode_ans_run", "decode_huffman_run", "decode_streams",
+           "encode_huffman_pieces", "encode_huffman_split", "encode_streams", "huffman_depths",
+           "join", "merge_cells", "pack_varints", "parse_varints", "plan_ans_pieces",
+           "probability_decode", "probability_encode", "quantize_counts",
+           "read_compact_frequencies", "read_compact_table", "sequential_costs",
+           "sequential_decode", "sequential_encode", "static_costs", "static_decode",
+           "static_encode", "static_model_memory", "write_compact_frequencies",
+           "write_compact_table"]
 
 
 def count_symbols(symbols: np.ndarray, alphabet_size: int) -> np.ndarray:
@@ -221,7 +220,7 @@ def _ans_decode(words: BytesLike, states: np.ndarray, count: int, freqs: np.ndar
     return _as_symbols(decoded, width, values), marked
 
 
-def join(parts: Sequence[Bytes], threads: int) -> bytes:
+def join(parts: Sequence[BytesLike], threads: int) -> bytes:
     """b"".join(parts), the copying shared among *threads* threads."""
     return _ckernels.join(parts, threads)
 

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
 
 import numpy as np
 
@@ -34,6 +33,7 @@ from ..format.rans_block import (
 from ..format.tables import pack_code_table, pack_compact_table, plain_table_size
 from ..format.varint import varint_size
 from ..kernels import backend
+from ..kernels.interface import AnsPiecesPlan
 from ..models.alphabet import ALPHABETS
 from ..models.codebook import limited_lengths_each, optimal_lengths
 from ..models.frequency_table import (
@@ -43,9 +43,6 @@ from ..models.frequency_table import (
     byte_block_precision,
     quantize,
 )
-
-if TYPE_CHECKING:
-    from ..kernels.compiled import AnsPiecesPlan
 
 __all__ = ["LIMITS_TRIED", "SEARCHED_BELOW", "encode_pieces", "encode_split",
            "huffman_block_floor", "own_code"]
@@ -245,9 +242,10 @@ def _plan_ans_pieces(counts: np.ndarray) -> list[_AnsPiece]:
     weigh a table by the bytes of its compact form, the one written."""
     counts = np.ascontiguousarray(counts, dtype=np.int64)
     precisions = (BYTE_BLOCK_PRECISION, FINE_BYTE_BLOCK_PRECISION)
-    fast = [backend.kernels.plan_ans_pieces(counts, _PIECE_COSTS[precision])
-            for precision in precisions]
-    if all(plan is not None for plan in fast):
+    planned_fast = [backend.kernels.plan_ans_pieces(counts, _PIECE_COSTS[precision])
+                    for precision in precisions]
+    fast = [plan for plan in planned_fast if plan is not None]
+    if len(fast) == len(planned_fast):
         # Planned in C, tables packed: the choice from its ideal bits and tables, and only
         # the chosen plan's FrequencyTables made (each costs a few numpy calls).
         bits = [sum(float(ideal) + 8 * len(table)

@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from ..._buffers import Bytes
 from .sequential import bit_cost, check_end
 
 __all__ = ["CM_MEMORY", "cm_costs", "cm_decode", "cm_encode", "cm_memory"]
@@ -147,7 +148,7 @@ class _Model:
             self.bucket[k] = (k << self.table_bits) + (bucket << 4)
         self.nibble_node = 1
 
-    def start(self, data: bytes | bytearray, i: int) -> None:
+    def start(self, data: Bytes, i: int) -> None:
         c1 = data[i - 1] if i >= 1 else 0
         self.c1 = c1
         step = i >> _LR_STEP
@@ -247,7 +248,7 @@ class _Model:
             self._buckets(self.node)
 
 
-def cm_encode(data: bytes) -> bytes:
+def cm_encode(data: Bytes) -> bytes:
     """*data* coded with the context-mixing model."""
     model = _Model(len(data))
     low, high = 0, _MASK32
@@ -308,7 +309,7 @@ def cm_decode(payload: bytes, count: int) -> bytes:
     return bytes(out)
 
 
-def cm_costs(data: bytes) -> np.ndarray:
+def cm_costs(data: Bytes) -> np.ndarray:
     """What each byte of *data* costs the context-mixing model, in bits: the sum of -log2 q
     over its 8 bits, q being the probability the model gave the bit that came (as the coder
     uses it, in 1/65536).  Their sum is the model's loss on *data*."""

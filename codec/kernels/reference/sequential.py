@@ -13,6 +13,8 @@ import math
 
 import numpy as np
 
+from ..._buffers import Bytes
+
 __all__ = ["ORDER_MOST", "bit_cost", "check_end", "sequential_costs", "sequential_decode",
            "sequential_encode"]
 
@@ -35,7 +37,7 @@ def _update(entry: int, bit: int) -> int:
     return ((p + moved) << 10) | (n + 1 if n < _LIMIT else n)
 
 
-def _context_base(data: bytes | bytearray, i: int, order: int) -> int:
+def _context_base(data: Bytes, i: int, order: int) -> int:
     if order == 0:
         return 0
     if order == 1:
@@ -67,7 +69,7 @@ def _split(low: int, high: int, entry: int) -> int:
     return low + (((high - low) * _predict(entry)) >> 16)
 
 
-def sequential_encode(data: bytes, order: int) -> bytes:
+def sequential_encode(data: Bytes, order: int) -> bytes:
     """*data* coded with the adaptive order-*order* model."""
     table = _new_table(order)
     low, high = 0, _MASK32
@@ -144,7 +146,7 @@ def check_end(read: int, size: int, low: int, x: int) -> None:
         raise ValueError("the payload's last byte is not the one its coder ends with")
 
 
-def sequential_costs(data: bytes, order: int) -> np.ndarray:
+def sequential_costs(data: Bytes, order: int) -> np.ndarray:
     """What each byte of *data* costs the adaptive order-*order* model, in bits: the sum of
     -log2 q over its 8 bits, q being the probability the model gave the bit that came (as the
     coder uses it, in 1/65536).  Their sum is the model's loss on *data*."""

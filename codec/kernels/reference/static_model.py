@@ -23,7 +23,7 @@ from collections.abc import Callable
 
 import numpy as np
 
-from ..._buffers import BytesLike
+from ..._buffers import Bytes, BytesLike
 from .sequential import bit_cost
 
 __all__ = ["PROBABILITY", "STATIC_ORDERS", "quantise", "static_costs", "static_decode",
@@ -402,7 +402,7 @@ def _walk(read: _Model, data: bytes, on_bit: Callable[[int, int, int], None]) ->
         context = read.following[at]
 
 
-def static_encode(data: bytes, order: int) -> tuple[bytes, bytes]:
+def static_encode(data: Bytes, order: int) -> tuple[bytes, bytes]:
     """*data* coded with the static order-*order* model: (the model, the payload)."""
     _check_order(order)
     data = bytes(data)
@@ -443,7 +443,7 @@ def static_decode(model: bytes, payload: bytes, count: int, order: int) -> bytes
     return bytes(out)
 
 
-def static_costs(model: bytes, data: bytes, order: int) -> np.ndarray:
+def static_costs(model: bytes, data: Bytes, order: int) -> np.ndarray:
     """What each byte of *data* costs under the static model *model*, in bits (0 for a byte
     whose bits the model forces): the sum of bit_cost over the bits the coder codes.  A
     ValueError when the model is not sound, or does not have a byte of *data*."""
