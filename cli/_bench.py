@@ -60,7 +60,7 @@ class _DataSize(ByteSize):
 @click.option("--block-size", type=ByteSize(), default=huffkit.DEFAULT_BLOCK_SIZE,
               show_default="1M", help="With --stream-memory: the compressor's block size.")
 def bench(files: tuple[str, ...], repeat: int, threads: int | None, as_json: bool,
-          anchors_path: str | None, stream_size: int | None, coders: tuple[str, ...],
+          anchors_path: str | None, stream_size: int | None, coders: tuple[huffkit.Coder, ...],
           block_size: int) -> int:
     """Time huffkit's coders against zlib's Huffman-only deflate and bitarray's Huffman coder
     (and huff0 and FSE, with --anchors).
@@ -118,7 +118,8 @@ def bench(files: tuple[str, ...], repeat: int, threads: int | None, as_json: boo
     return 0
 
 
-def _stream_memory(source: tuple[str, bytes], size: int, coders: Sequence[str], block_size: int,
+def _stream_memory(source: tuple[str, bytes], size: int, coders: Sequence[huffkit.Coder],
+                   block_size: int,
                    threads: int | None, as_json: bool) -> int:
     name, sample = source
     if not sample:

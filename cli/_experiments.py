@@ -15,7 +15,7 @@ import math
 import os
 import sys
 from collections.abc import Callable, Iterator, Sequence
-from typing import Any
+from typing import Any, TypeVar
 
 import click
 
@@ -142,7 +142,10 @@ def _draw(path: str, force: bool, draw: Callable[[NamedStream, str], object]) ->
     _publish(path, force, lambda target: draw(target, plots.check_path(path)))
 
 
-def _unique(values: tuple[str, ...]) -> list[str]:
+T = TypeVar("T")
+
+
+def _unique(values: tuple[T, ...]) -> list[T]:
     """The values in the order given, each once."""
     return list(dict.fromkeys(values))
 
@@ -191,7 +194,8 @@ def _name_the_file(error: huffkit.HuffmanError, names: Sequence[str], alphabet: 
 @alphabet_option
 @_output_options
 def compare(files: tuple[str, ...], codebook_paths: tuple[str, ...], alpha: float, metric: str,
-            coders: tuple[str, ...], alphabet: str, as_json: bool, csv_path: str | None,
+            coders: tuple[huffkit.Coder, ...], alphabet: huffkit.AlphabetName, as_json: bool,
+            csv_path: str | None,
             plot_path: str | None, quiet: bool, force: bool) -> int:
     """Code every FILE with every model, for real, and show the matrix.
 
@@ -270,9 +274,9 @@ def _print_matrix(result: experiments.Comparison, metric: str) -> None:
               help="Smoothing of FILE2's distribution, so that it can code FILE.")
 @alphabet_option
 @_output_options
-def sweep(file: str, toward: str, steps: int, coders: tuple[str, ...], alpha: float,
-          alphabet: str, as_json: bool, csv_path: str | None, plot_path: str | None,
-          quiet: bool, force: bool) -> int:
+def sweep(file: str, toward: str, steps: int, coders: tuple[huffkit.Coder, ...], alpha: float,
+          alphabet: huffkit.AlphabetName, as_json: bool, csv_path: str | None,
+          plot_path: str | None, quiet: bool, force: bool) -> int:
     """Code FILE with models drifting from its own P toward R, and measure the waste.
 
     For each weight w, Q_w = (1 - w)·P + w·R; FILE is really compressed with

@@ -36,7 +36,8 @@ def _progress(report: fuzzing.Report) -> None:
 @click.option("--corpus", type=click.Path(file_okay=False), default=None,
               help="With --atheris: first write seed inputs to this folder.")
 @click.pass_context
-def fuzz(ctx, profile, inputs, seed, save, as_json, atheris, corpus) -> int:
+def fuzz(ctx: click.Context, profile: str, inputs: int | None, seed: int, save: str | None,
+         as_json: bool, atheris: bool, corpus: str | None) -> int:
     """Fuzz huffkit's decoders with damaged and hostile input.
 
     Mutations of valid streams of every kind (bit flips, byte edits, edge values in

@@ -111,9 +111,10 @@ def _run(name: str, account: Callable[[], int]) -> int:
 @_ledger_options
 @whole_input_force_option
 def analyze(file: str, block_size: int | None, max_code_length: int | None,
-            codebook: str | None, embed: bool, coder: str, alphabet: str, split: bool,
-            model: str, as_json: bool, curve_path: str | None, base: str, per_symbol: bool,
-            per_block: bool, force: bool) -> int:
+            codebook: str | None, embed: bool, coder: huffkit.Coder,
+            alphabet: huffkit.AlphabetName, split: bool, model: huffkit.ModelName, as_json: bool,
+            curve_path: str | None, base: str, per_symbol: bool, per_block: bool,
+            force: bool) -> int:
     """Compress FILE in memory and account for every bit of the result.
 
     Nothing is written. The figures are those huffkit inspect reports for the

@@ -513,8 +513,9 @@ def check_codebook_options(codebook: huffkit.Codebook | None) -> None:
 def compress(files: tuple[str, ...], output: str | None, to_stdout: bool, force: bool,
              threads: int | None, keep: bool, remove: bool, verbose: bool, quiet: bool,
              suffix: str, recursive: bool, block_size: int | None,
-             max_code_length: int | None, codebook: str | None, embed: bool, coder: str,
-             alphabet: str, split: bool, model: str) -> int:
+             max_code_length: int | None, codebook: str | None, embed: bool,
+             coder: huffkit.Coder, alphabet: huffkit.AlphabetName, split: bool,
+             model: huffkit.ModelName) -> int:
     """Compress each FILE to FILE.huf, keeping FILE.
 
     With no FILE, or when FILE is -, read standard input and write standard output.
@@ -541,8 +542,9 @@ def compress_files(files: tuple[str, ...], *, output: str | None = None,
                    habits: Habits = KEEP_AND_SAY_LITTLE, block_size: int | None = None,
                    max_code_length: int | None = None,
                    codebook: huffkit.Codebook | None = None, embed: bool = True,
-                   coder: str = "huffman", alphabet: str = "bytes", split: bool = True,
-                   model: str = ORDER0) -> int:
+                   coder: huffkit.Coder = "huffman",
+                   alphabet: huffkit.AlphabetName = "bytes", split: bool = True,
+                   model: huffkit.ModelName = ORDER0) -> int:
     """compress's work, once its options are checked; huf's too."""
     threads = threads or None  # 0 is one per core, as None is
     workers = default_threads() if threads is None else threads
@@ -559,11 +561,10 @@ def compress_files(files: tuple[str, ...], *, output: str | None = None,
     def transform(source: BinaryIO, target: BinaryIO) -> None:
         # The compressor, not a HuffmanFile: a file would finish its frame even when the
         # data is refused, and on standard output that cannot be taken back.
-        # The names are click.Choice's, checked against the same tables: str to the checker.
         compressor = huffkit.HuffmanCompressor(
             block_size=block_size, max_code_length=max_code_length, codebook=codebook,
-            embed_codebook=embed, coder=coder, alphabet=alphabet,  # type: ignore[arg-type]
-            threads=threads, split=split, model=model)  # type: ignore[arg-type]
+            embed_codebook=embed, coder=coder, alphabet=alphabet,
+            threads=threads, split=split, model=model)
         # A few blocks per thread at a time, so that every thread has one to code.
         chunk_size = (block_size if workers == 1 else
                       max(block_size, min(4 * workers * block_size, _MAX_CHUNK)))

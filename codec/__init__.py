@@ -24,8 +24,10 @@ from ._errors import (
     FormatError,
     HuffmanError,
     MemoryLimitError,
+    ShapeError,
     TruncatedError,
 )
+from ._types import AlphabetName, Coder, ModelName
 from ._version import __version__
 
 # Everything else is imported when first used (PEP 562): `import huffkit` stays cheap, and
@@ -123,10 +125,12 @@ __all__ = [
     "MAX_BLOCK_SIZE",
     "MODEL_BLOCK_SIZE",
     "AlphabetError",
+    "AlphabetName",
     "BlockInfo",
     "ChecksumError",
     "Codebook",
     "CodebookError",
+    "Coder",
     "Comparison",
     "Distribution",
     "FormatError",
@@ -139,9 +143,11 @@ __all__ = [
     "LearningCurve",
     "Ledger",
     "MemoryLimitError",
+    "ModelName",
     "PredictedCode",
     "PredictedDecoder",
     "Rung",
+    "ShapeError",
     "Sweep",
     "SymbolRow",
     "TruncatedError",

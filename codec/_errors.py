@@ -12,7 +12,7 @@ _P = ParamSpec("_P")
 _R = TypeVar("_R")
 
 __all__ = ["ChecksumError", "CodebookError", "FormatError", "HuffmanError", "MemoryLimitError",
-           "TruncatedError"]
+           "ShapeError", "TruncatedError"]
 
 
 class HuffmanError(Exception):
@@ -38,6 +38,11 @@ class TruncatedError(FormatError, EOFError):
 
 class CodebookError(HuffmanError, ValueError):
     """A codebook cannot be built, or cannot code the data it is given."""
+
+
+class ShapeError(HuffmanError, ValueError):
+    """The distributions given to a measure have shapes it cannot pair up, or lack the
+    axis named: the message says which shapes, and what would do."""
 
 
 class MemoryLimitError(HuffmanError):

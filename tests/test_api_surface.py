@@ -13,7 +13,8 @@ def test_public_names():
         "FORMAT_VERSION", "LONGEST_CODE", "MAGIC", "MAX_BLOCK_SIZE", "AlphabetError",
         "BlockInfo", "ChecksumError", "Codebook", "CodebookError",
         "Distribution", "FormatError", "FrameInfo", "HuffmanCompressor", "HuffmanDecompressor",
-        "HuffmanError", "HuffmanFile", "MemoryLimitError", "TruncatedError", "__version__",
+        "HuffmanError", "HuffmanFile", "MemoryLimitError", "ShapeError", "TruncatedError",
+        "__version__",
         "backend", "compress", "decompress", "frame_info", "open",
         # information measures and the ledger
         "Ledger", "SymbolRow", "analyze", "inspect", "entropy", "cross_entropy",
@@ -25,6 +26,8 @@ def test_public_names():
         "PredictedDecoder",
         # sequential models: their block size, the ladder, the learning curve
         "MODEL_BLOCK_SIZE", "ladder", "Ladder", "Rung", "LearningCurve",
+        # the names coder=, alphabet= and model= take, as Literal types
+        "Coder", "AlphabetName", "ModelName",
     ])
     for name in huffkit.__all__:
         assert hasattr(huffkit, name), name
@@ -52,6 +55,8 @@ def test_error_hierarchy():
     assert issubclass(huffkit.TruncatedError, EOFError)
     assert issubclass(huffkit.CodebookError, huffkit.HuffmanError)
     assert issubclass(huffkit.CodebookError, ValueError)
+    assert issubclass(huffkit.ShapeError, huffkit.HuffmanError)
+    assert issubclass(huffkit.ShapeError, ValueError)
     assert not issubclass(huffkit.FormatError, ValueError)
     # A frame over the memory limit may well be valid: not a FormatError.
     assert huffkit.MemoryLimitError.__mro__[1:] == (huffkit.HuffmanError, Exception,

@@ -23,6 +23,7 @@ from typing import Any
 import numpy as np
 
 from .._errors import CodebookError
+from .._types import AlphabetName, Coder
 from ..models._html import Strong, table
 from ..models.alphabet import Alphabet, alphabet_named
 from ..models.codebook import Codebook
@@ -55,7 +56,7 @@ class Cell:
     compressed_size: int | None
     original_size: int
     bits_per_byte: float | None  # of the whole compressed file
-    coder: str = "huffman"
+    coder: str = "huffman"  # "huffman+ans" for a file of frames of both
 
     @classmethod
     def from_ledger(cls, ledger: Ledger) -> Cell:
@@ -128,7 +129,7 @@ class SweepPoint:
     mean_code_length: float
     wasted_bits_per_symbol: float  # mean_code_length - H(P)
     compressed_size: int
-    coder: str = "huffman"
+    coder: Coder = "huffman"
 
 
 @dataclass(frozen=True)
@@ -175,8 +176,8 @@ def _read(source: str | os.PathLike[str] | bytes) -> tuple[str, bytes]:
 def compare(files: Sequence[str | os.PathLike[str]], /, *,
             codebooks: Sequence[Codebook | tuple[str, Codebook]] = (),
             smoothing: float = DEFAULT_SMOOTHING, uniform: bool = True,
-            max_code_length: int | None = None, coders: Sequence[str] = ("huffman",),
-            alphabet: str = "bytes", progress: Progress | None = None) -> Comparison:
+            max_code_length: int | None = None, coders: Sequence[Coder] = ("huffman",),
+            alphabet: AlphabetName = "bytes", progress: Progress | None = None) -> Comparison:
     """Code every file with every model, for real, and tabulate the results.
 
     The columns are: each file's own distribution, smoothed by *smoothing*
@@ -263,7 +264,7 @@ def _smoothed(distribution: Distribution, alpha: float, support: np.ndarray) -> 
     return Distribution(distribution.counts + alpha * support, smoothing=alpha)
 
 
-def _cell(data: bytes, codebook: Codebook | None, coder: str, alphabet: str) -> Cell:
+def _cell(data: bytes, codebook: Codebook | None, coder: Coder, alphabet: AlphabetName) -> Cell:
     """*data* really coded with *codebook*, or a cell of Nones if the model cannot code it."""
     try:
         if codebook is None and data:
@@ -279,7 +280,7 @@ def _cell(data: bytes, codebook: Codebook | None, coder: str, alphabet: str) -> 
 def sweep(source: str | os.PathLike[str] | bytes, /, *,
           toward: str | os.PathLike[str] | bytes | Distribution = "uniform", steps: int = 11,
           smoothing: float = DEFAULT_SMOOTHING, max_code_length: int | None = None,
-          coders: Sequence[str] = ("huffman",), alphabet: str = "bytes",
+          coders: Sequence[Coder] = ("huffman",), alphabet: AlphabetName = "bytes",
           progress: Progress | None = None) -> Sweep:
     """Code *source* with models drifting from its own P toward R, and measure the waste.
 

@@ -20,6 +20,7 @@ from typing import Any
 
 from .._buffers import byte_view
 from .._errors import releasing_views
+from .._types import ModelName
 from ..models._html import Strong, table
 from ..models.sequential import MODELS
 from ..stream.compressor import compress
@@ -34,7 +35,7 @@ def _huffkit(**options: Any) -> Codec:
     return (lambda data: compress(data, **options)), decompress
 
 
-def _sequential(name: str) -> Codec:
+def _sequential(name: ModelName) -> Codec:
     return (lambda data: compress(data, model=name)), decompress
 
 

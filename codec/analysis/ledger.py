@@ -44,6 +44,7 @@ import numpy as np
 
 from .._buffers import Bytes, BytesLike, byte_view
 from .._errors import CodebookError, FormatError, TruncatedError, releasing_views
+from .._types import AlphabetName, Coder, ModelName
 from ..format.blocks import decode_block_symbols, parse_block, table_size
 from ..format.frame import (
     DEFAULT_MEMORY_LIMIT,
@@ -281,9 +282,9 @@ def _ledger_html(ledger: Ledger) -> str:
 def analyze(data: BytesLike, /, *, block_size: int | None = None,
             max_code_length: int | None = None,
             codebook: Codebook | Distribution | None = None, embed_codebook: bool = True,
-            coder: str = "huffman", alphabet: str = "bytes", base: float = 2,
+            coder: Coder = "huffman", alphabet: AlphabetName = "bytes", base: float = 2,
             per_symbol: bool = False, blocks: bool = False, split: bool = True,
-            model: str = ORDER0, curve: int | bool = False) -> Ledger:
+            model: ModelName = ORDER0, curve: int | bool = False) -> Ledger:
     """Compress *data* in memory (options as :func:`huffkit.compress`) and account for it.
 
     The result is what :func:`inspect` reports for the compressed bytes.

@@ -42,7 +42,7 @@ from typing import Any, overload
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
-from .._errors import HuffmanError
+from .._errors import ShapeError
 from .distribution import Distribution
 
 __all__ = [
@@ -59,11 +59,6 @@ Floats = NDArray[np.float64]
 _Log = Callable[[Floats], Floats]
 #: The inputs whose measure is a float whatever the axis: one distribution.
 _One = Distribution | Sequence[float]
-
-
-class ShapeError(HuffmanError, ValueError):
-    """The distributions given to a measure have shapes it cannot pair up, or lack the
-    axis named: the message says which shapes, and what would do."""
 
 
 def _log_in(base: float) -> tuple[_Log, float]:

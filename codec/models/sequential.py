@@ -25,11 +25,12 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Final
+from typing import Final, cast
 
 import numpy as np
 
 from .._buffers import Bytes
+from .._types import ModelName
 from ..kernels import backend
 
 __all__ = ["MODELS", "ORDER0", "SequentialModel", "model_for", "model_named"]
@@ -55,7 +56,7 @@ class SequentialModel:
     *count* bytes with that stored model.
     """
 
-    name: str
+    name: ModelName
     kind: int  # the format's number for it
     order: int  # k for order-k models; for cm, the order of its reference line
     summary: str  # one line, for ``huffkit models``
@@ -74,7 +75,7 @@ def _adaptive(order: int) -> SequentialModel:
     context = ("the byte's bits so far" if order == 0 else
                "the byte before" if order == 1 else f"the {order} bytes before")
     return SequentialModel(
-        name=f"adaptive{order}", kind=KIND_ADAPTIVE, order=order,
+        name=cast(ModelName, f"adaptive{order}"), kind=KIND_ADAPTIVE, order=order,
         summary=f"adaptive order {order}: learns from {context} as it codes; stores nothing",
         stores=False, codes_every_bit=True,
         encode=lambda data: (b"", backend.kernels.sequential_encode(data, order)),
@@ -115,7 +116,7 @@ def _static_memory(count: int, stored: bytes) -> int:
 def _static(order: int) -> SequentialModel:
     context = "the byte before" if order == 1 else f"the {order} bytes before"
     return SequentialModel(
-        name=f"order{order}", kind=KIND_STATIC, order=order,
+        name=cast(ModelName, f"order{order}"), kind=KIND_STATIC, order=order,
         summary=(f"static order {order}: the block's own statistics given {context}, "
                  "counted first and stored in the file"),
         stores=True, codes_every_bit=False,
@@ -138,7 +139,7 @@ CM = SequentialModel(
     memory=lambda count, stored: backend.kernels.cm_memory(count))
 
 
-MODELS: dict[str, SequentialModel] = {model.name: model for model in (
+MODELS: dict[ModelName, SequentialModel] = {model.name: model for model in (
     *(_static(order) for order in (1, 2, 3)),
     *(_adaptive(order) for order in range(4)),
     CM,

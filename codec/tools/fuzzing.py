@@ -34,12 +34,11 @@ import zlib
 from collections import Counter
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from typing import cast
 
 import numpy as np
 
 from .._errors import HuffmanError
-from .._types import AlphabetName, Coder, ModelName
+from .._types import AlphabetName, Coder
 from ..analysis.ledger import inspect
 from ..format.frame import pack_frame_end, pack_frame_header
 from ..format.info import frame_info
@@ -166,9 +165,8 @@ def seeds(rng_seed: int = 0) -> list[Seed]:
     # decode a few kilobytes a second.
     text = data["text"][:300]
     for name in MODELS:
-        model_name = cast(ModelName, name)  # (MODELS' keys are ModelName's: test_typing)
         out.append(Seed(f"model/{name}/text", text,
-                        compress(text, model=model_name, block_size=128)))
+                        compress(text, model=name, block_size=128)))
     return out
 
 
