@@ -752,19 +752,19 @@ def _summaries(files: tuple[str, ...], force: bool,
 
 
 def _kinds(summary: dict[str, Any], key: str) -> str:
-    """The frames' coders (or models), in order of appearance: ``huffman``, ``ans+huffman``."""
+    """The frames' coders (alphabets, models), in order of appearance: ``ans+huffman``."""
     return "+".join(dict.fromkeys(str(frame[key]) for frame in summary["frames"])) or "-"
 
 
-_INFO_HEADER = (f"{'original':>13} {'compressed':>13} {'ratio':>7} {'coder':<10} {'model':<10} "
-                f"{'blocks':>7}  name")
+_INFO_HEADER = (f"{'original':>13} {'compressed':>13} {'ratio':>7} {'coder':<10} "
+                f"{'symbols':<7} {'model':<10} {'blocks':>7}  name")
 
 
-def _info_line(original: int, compressed: int, coder: str, model: str, blocks: int,
-               name: str) -> str:
+def _info_line(original: int, compressed: int, coder: str, alphabet: str, model: str,
+               blocks: int, name: str) -> str:
     ratio = f"{original / compressed:.3f}" if compressed else "-"
-    return (f"{original:>13,} {compressed:>13,} {ratio:>7} {coder:<10} {model:<10} "
-            f"{blocks:>7,}  {name}")
+    return (f"{original:>13,} {compressed:>13,} {ratio:>7} {coder:<10} {alphabet:<7} "
+            f"{model:<10} {blocks:>7,}  {name}")
 
 
 @main.command(context_settings=_CONTEXT)
@@ -779,10 +779,10 @@ def info(files: tuple[str, ...], blocks: bool, as_json: bool, force: bool) -> in
     """Describe .huf files: one line each, or every frame and block with --blocks.
 
     A line gives the size decompressed, the size, the ratio of the two, the coder, the
-    model, the number of blocks and the name, and a total line follows for several
-    FILEs.  Only the headers are read: payloads are not decoded and checksums are not
-    verified (decompress -t does).  - is standard input; each FILE is read whole: from
-    standard input or a pipe, at most 256 MiB.
+    symbols (bytes, utf8 or pairs), the model, the number of blocks and the name, and a
+    total line follows for several FILEs.  Only the headers are read: payloads are not
+    decoded and checksums are not verified (decompress -t does).  - is standard input;
+    each FILE is read whole: from standard input or a pipe, at most 256 MiB.
     """
     found = [summary for _, summary in _summaries(files, force) if summary is not None]
     status = 0 if len(found) == len(files) else 1
@@ -798,11 +798,12 @@ def info(files: tuple[str, ...], blocks: bool, as_json: bool, force: bool) -> in
         click.echo(_INFO_HEADER)
         for summary in found:
             click.echo(_info_line(summary["original_size"], summary["compressed_size"],
-                                  _kinds(summary, "coder"), _kinds(summary, "model"),
+                                  _kinds(summary, "coder"), _kinds(summary, "alphabet"),
+                                  _kinds(summary, "model"),
                                   summary["blocks"], summary["file"]))
         if len(files) > 1:
             click.echo(_info_line(sum(s["original_size"] for s in found),
-                                  sum(s["compressed_size"] for s in found), "", "",
+                                  sum(s["compressed_size"] for s in found), "", "", "",
                                   sum(s["blocks"] for s in found),
                                   f"(total of {_plural(len(found), 'file')})"))
     return status

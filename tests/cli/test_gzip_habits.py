@@ -400,12 +400,12 @@ def test_threads_out_of_range_is_a_usage_error(work):
 
 
 def info_line(original: int, compressed: int, coder: str, model: str, blocks: int,
-              name: str) -> str:
+              name: str, symbols: str = "bytes") -> str:
     return (f"{original:>13,} {compressed:>13,} {original / compressed:>7.3f} {coder:<10} "
-            f"{model:<10} {blocks:>7,}  {name}")
+            f"{symbols:<7} {model:<10} {blocks:>7,}  {name}")
 
 
-HEADER = "     original    compressed   ratio coder      model       blocks  name"
+HEADER = "     original    compressed   ratio coder      symbols model       blocks  name"
 
 
 def test_info_prints_one_line_per_file_and_a_total(work):
@@ -425,7 +425,7 @@ def test_info_prints_one_line_per_file_and_a_total(work):
         info_line(2 * len(TEXT), len(c + a), "arithmetic+huffman", "adaptive1+order0",
                   blocks_c, "c.huf"),
         info_line(3 * len(TEXT) + len(OTHER), len(a) + len(b) + len(c + a), "", "",
-                  blocks(a) + blocks(b) + blocks_c, "(total of 3 files)"),
+                  blocks(a) + blocks(b) + blocks_c, "(total of 3 files)", ""),
     ]
 
 
@@ -449,7 +449,7 @@ def test_info_goes_on_after_a_bad_file(work):
                              "bytes 89 48 55 46, found 70 6c 61 69\n")
     assert result.stdout.splitlines() == [
         HEADER, info_line(len(TEXT), len(packed), "huffman", "order0", blocks(packed), "a.huf"),
-        info_line(len(TEXT), len(packed), "", "", blocks(packed), "(total of 1 file)")]
+        info_line(len(TEXT), len(packed), "", "", blocks(packed), "(total of 1 file)", "")]
 
 
 def test_info_blocks_gives_each_files_listing(work):

@@ -1015,7 +1015,10 @@ def test_cli_compress_utf8_round_trip(work):
     result = invoke("decompress", "korean.txt.huf")  # no --alphabet: the frame says
     assert result.exit_code == 0, result.stderr
     assert (work / "korean.txt").read_bytes() == KOREAN
-    info = invoke("info", "korean.txt.huf")
+    summary = invoke("info", "korean.txt.huf")
+    assert summary.exit_code == 0
+    assert summary.stdout.splitlines()[1].split()[3:5] == ["huffman", "utf8"]
+    info = invoke("info", "--blocks", "korean.txt.huf")
     assert info.exit_code == 0
     assert "Huffman over utf8 symbols" in info.stdout
     assert re.search(r"\b6,151\b", info.stdout)  # the block's symbols: characters
