@@ -32,7 +32,7 @@ from ._files import NamedStream, atomic_output
 from ._group import _CONTEXT as _CONTEXT
 from ._group import CliError as CliError
 from ._group import _describe as _describe
-from ._group import _report
+from ._group import _report, program
 from ._group import main as main
 from ._habits import (
     KEEP_AND_SAY_LITTLE,
@@ -628,8 +628,10 @@ def decompress_files(files: tuple[str, ...], *, output: str | None = None,
 
     def target_for(name: str) -> str:
         if not name.endswith(suffix) or os.path.basename(name) == suffix:
+            # huf has no -o: it names only what it has.
+            other = "-c" if program() == "huf" else "-o to name the output or -c"
             raise CliError(f"{name}: unknown suffix (expected {suffix}); "
-                           "use -o to name the output or -c for standard output")
+                           f"use {other} for standard output")
         return name[: -len(suffix)]
 
     def transform(source: BinaryIO, target: BinaryIO) -> None:

@@ -293,3 +293,13 @@ def test_huf_refuses_to_write_compressed_data_to_a_terminal(tmp_path):
         os.close(leader)
         os.close(follower)
     assert listing(tmp_path) == {"x.huf": huffkit.compress(b"hello\n")}
+
+
+def test_huf_d_on_a_file_without_the_suffix_names_only_huf_options(work):
+    (work / "a.txt").write_bytes(TEXT)
+    before = listing(work)
+    result = huf("-d", "a.txt")
+    assert result.exit_code == 1
+    assert result.stderr == ("huf: error: a.txt: unknown suffix (expected .huf); "
+                             "use -c for standard output\n")
+    assert listing(work) == before

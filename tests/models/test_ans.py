@@ -1105,7 +1105,7 @@ def test_cli_compress_decompress_info_analyze(work):
     assert packed == huffkit.compress(data, coder="ans")
     run_ok("decompress", "a.txt.huf", "-o", "back.txt")
     assert (work / "back.txt").read_bytes() == data
-    info = run_ok("info", "a.txt.huf").stdout
+    info = run_ok("info", "--blocks", "a.txt.huf").stdout
     # One block: the header's block size is its symbol count (FORMAT.md 17.5).
     assert re.search(r"frame 1 at byte 0: format version 2, rANS, block size 4,000, "
                      r"1 block, [\d,]+ bytes", info)
@@ -1135,7 +1135,7 @@ def test_cli_codebook_not_embedded(work):
     assert not (work / "back.txt").exists()
     run_ok("decompress", "--codebook", "m.json", "a.txt.huf", "-o", "back.txt")
     assert (work / "back.txt").read_bytes() == data
-    assert "not stored: decompressing needs it" in run_ok("info", "a.txt.huf").stdout
+    assert "not stored: decompressing needs it" in run_ok("info", "--blocks", "a.txt.huf").stdout
     assert "supply that codebook" in invoke("inspect", "a.txt.huf").stderr
     ledger = run_json("inspect", "--codebook", "m.json", "a.txt.huf")
     check_ledger_json(ledger, data, len(packed))
