@@ -63,6 +63,7 @@ if TYPE_CHECKING:
         decode_with_probabilities,
         encode_with_probabilities,
     )
+    from .stream.chunked import compress_file
     from .stream.compressor import HuffmanCompressor, compress
     from .stream.decompressor import HuffmanDecompressor, decompress
     from .stream.file import HuffmanFile, open
@@ -104,6 +105,7 @@ _LAZY = {
     "PredictedDecoder": ".models.predicted",
     "decode_with_probabilities": ".models.predicted",
     "encode_with_probabilities": ".models.predicted",
+    "compress_file": ".stream.chunked",
     "HuffmanCompressor": ".stream.compressor",
     "compress": ".stream.compressor",
     "HuffmanDecompressor": ".stream.decompressor",
@@ -157,6 +159,7 @@ __all__ = [
     "binary_cross_entropy",
     "compare",
     "compress",
+    "compress_file",
     "cross_entropy",
     "decode_with_probabilities",
     "decompress",

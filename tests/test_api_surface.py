@@ -28,6 +28,8 @@ def test_public_names():
         "MODEL_BLOCK_SIZE", "ladder", "Ladder", "Rung", "LearningCurve",
         # the names coder=, alphabet= and model= take, as Literal types
         "Coder", "AlphabetName", "ModelName",
+        # a large file compressed in chunks, on an executor (a Dask cluster, say)
+        "compress_file",
     ])
     for name in huffkit.__all__:
         assert hasattr(huffkit, name), name

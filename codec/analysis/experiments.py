@@ -17,6 +17,7 @@ from __future__ import annotations
 import math
 import os
 from collections.abc import Callable, Sequence
+from concurrent.futures import Executor
 from dataclasses import asdict, dataclass
 from typing import Any
 
@@ -27,7 +28,8 @@ from .._types import AlphabetName, Coder
 from ..models._html import Strong, table
 from ..models.alphabet import Alphabet, alphabet_named
 from ..models.codebook import Codebook
-from ..models.distribution import Distribution
+from ..models.distribution import Distribution, count_file
+from ..models.parallel import in_order
 from ..stream.arguments import check_coder
 from .ledger import Ledger, analyze
 
@@ -177,7 +179,8 @@ def compare(files: Sequence[str | os.PathLike[str]], /, *,
             codebooks: Sequence[Codebook | tuple[str, Codebook]] = (),
             smoothing: float = DEFAULT_SMOOTHING, uniform: bool = True,
             max_code_length: int | None = None, coders: Sequence[Coder] = ("huffman",),
-            alphabet: AlphabetName = "bytes", progress: Progress | None = None) -> Comparison:
+            alphabet: AlphabetName = "bytes", progress: Progress | None = None,
+            executor: Executor | None = None) -> Comparison:
     """Code every file with every model, for real, and tabulate the results.
 
     The columns are: each file's own distribution, smoothed by *smoothing*
@@ -190,15 +193,27 @@ def compare(files: Sequence[str | os.PathLike[str]], /, *,
     code length.  With several *coders* ("huffman", "ans"), every model gets
     a column per coder, side by side, named "model [coder]".  *alphabet*
     chooses the symbols (see :func:`_support` for what smoothing covers).
+
+    With *executor* (a ``concurrent.futures.Executor``: a process pool, a Dask
+    client's ``get_executor()``) its workers do the work a file at a time, each
+    reading the file by its path (shared storage): first its distribution, then its
+    row of cells.  The result is the one computed here, to the last bit.
     """
-    named = [_read(path) for path in files]
+    if executor is None:
+        named = [_read(path) for path in files]
+    else:
+        named = [(os.fspath(path), b"") for path in files]  # the workers read the data
     if not named:
         raise ValueError("compare needs at least one file")
     coders = [check_coder(coder) for coder in coders]
     if not coders:
         raise ValueError("compare needs at least one coder")
     chosen = alphabet_named(alphabet)
-    own = [Distribution.from_bytes(data, alphabet=chosen.name) for _, data in named]
+    if executor is None:
+        own = [Distribution.from_bytes(data, alphabet=chosen.name) for _, data in named]
+    else:
+        own = [Distribution(counts) for counts in in_order(
+            executor, count_file, [(name, chosen.name) for name, _ in named])]
     support = _support(chosen, own)
     if max_code_length is None:
         max_code_length = chosen.default_max_code_length
@@ -219,8 +234,21 @@ def compare(files: Sequence[str | os.PathLike[str]], /, *,
     own_limit = max([max_code_length] + [codebook.max_length for _, codebook in columns
                                          if codebook is not None])
     total = len(named) * len(columns) * len(coders)
-    cells = []
-    for i, ((_, data), distribution) in enumerate(zip(named, own, strict=True)):
+    cells: list[tuple[Cell, ...]] = []
+    if executor is not None:
+        packed = [_packed_codebook(model) for _, model in columns]
+        calls = [(name, [_packed_codebook(Codebook.from_distribution(
+                              distribution, max_code_length=own_limit))
+                         if j == i and distribution.total else model
+                         for j, model in enumerate(packed)], coders, chosen.name)
+                 for i, ((name, _), distribution) in enumerate(zip(named, own, strict=True))]
+        for row_cells in in_order(executor, _row_of_file, calls):
+            cells.append(row_cells)
+            if progress is not None:
+                progress(len(cells) * len(columns) * len(coders), total)
+    # Here, without an executor: the same cells, a row at a time.
+    serial = list(zip(named, own, strict=True)) if executor is None else []
+    for i, ((_, data), distribution) in enumerate(serial):
         row = []
         for j, (_, column_model) in enumerate(columns):
             model = column_model
@@ -264,6 +292,57 @@ def _smoothed(distribution: Distribution, alpha: float, support: np.ndarray) -> 
     return Distribution(distribution.counts + alpha * support, smoothing=alpha)
 
 
+def _row_of_file(path: str, models: list[_PackedCodebook | None], coders: list[Coder],
+                 alphabet: AlphabetName) -> tuple[Cell, ...]:
+    """The row of :func:`compare`'s cells of the file *path*: one worker's work, which reads
+    the file itself.  Its cells come as the serial loop makes them: model by model, each
+    coder by coder."""
+    with open(path, "rb") as stream:
+        data = stream.read()
+    codebooks = [None if model is None else _unpacked_codebook(model) for model in models]
+    return tuple(_cell(data, codebook, coder, alphabet)
+                 for codebook in codebooks for coder in coders)
+
+
+# What travels to a worker: a distribution's or a codebook's non-zero entries only.  Pickled
+# whole, a utf8 codebook (1.1 million symbols: lengths, codes, its distribution's counts and
+# probabilities) is some 28 MB, sent once per task; its non-zero entries are a few thousand.
+# Rebuilt, they give the same weights, lengths and so floats, to the bit.
+_PackedDistribution = tuple[int, np.ndarray, np.ndarray, float]
+_PackedCodebook = tuple[int, np.ndarray, np.ndarray, _PackedDistribution | None, int | None]
+
+
+def _packed_distribution(distribution: Distribution) -> _PackedDistribution:
+    present = np.flatnonzero(distribution.counts)
+    return distribution.size, present, distribution.counts[present], distribution.smoothing
+
+
+def _unpacked_distribution(packed: _PackedDistribution) -> Distribution:
+    size, present, weights, smoothing = packed
+    counts = np.zeros(size, dtype=weights.dtype)
+    counts[present] = weights
+    return Distribution(counts, smoothing=smoothing)
+
+
+def _packed_codebook(codebook: Codebook | None) -> _PackedCodebook | None:
+    if codebook is None:
+        return None
+    symbols = np.flatnonzero(codebook.lengths)
+    distribution = codebook.distribution
+    return (codebook.size, symbols, codebook.lengths[symbols],
+            None if distribution is None else _packed_distribution(distribution),
+            codebook.max_code_length)
+
+
+def _unpacked_codebook(packed: _PackedCodebook) -> Codebook:
+    size, symbols, lengths, distribution, max_code_length = packed
+    every = np.zeros(size, dtype=np.int64)
+    every[symbols] = lengths
+    return Codebook(every, max_code_length=max_code_length,
+                    distribution=None if distribution is None else
+                    _unpacked_distribution(distribution))
+
+
 def _cell(data: bytes, codebook: Codebook | None, coder: Coder, alphabet: AlphabetName) -> Cell:
     """*data* really coded with *codebook*, or a cell of Nones if the model cannot code it."""
     try:
@@ -281,7 +360,7 @@ def sweep(source: str | os.PathLike[str] | bytes, /, *,
           toward: str | os.PathLike[str] | bytes | Distribution = "uniform", steps: int = 11,
           smoothing: float = DEFAULT_SMOOTHING, max_code_length: int | None = None,
           coders: Sequence[Coder] = ("huffman",), alphabet: AlphabetName = "bytes",
-          progress: Progress | None = None) -> Sweep:
+          progress: Progress | None = None, executor: Executor | None = None) -> Sweep:
     """Code *source* with models drifting from its own P toward R, and measure the waste.
 
     *toward* is ``"uniform"``, a file (or bytes) whose distribution, smoothed
@@ -289,46 +368,87 @@ def sweep(source: str | os.PathLike[str] | bytes, /, *,
     spaced weights w from 0 to 1, the file is really compressed with the
     codebook of Q_w = (1 - w)·P + w·R, by each of *coders*: the points come
     coder by coder, each in order of weight.
+
+    With *executor* (a ``concurrent.futures.Executor``: a process pool, a Dask
+    client's ``get_executor()``) its workers count the files and compute the points,
+    a point each, reading *source* by its path (which must then be a path, on
+    storage the workers share).  The result is the one computed here, to the last bit.
     """
     coders = [check_coder(coder) for coder in coders]
     if not coders:
         raise ValueError("sweep needs at least one coder")
     if isinstance(steps, bool) or not isinstance(steps, int) or steps < 2:
         raise ValueError(f"steps must be an int of at least 2, got {steps!r}")
-    name, data = _read(source)
-    if not data:
+    if executor is None:
+        name, data = _read(source)
+        empty = not data
+    elif isinstance(source, (bytes, bytearray, memoryview)):
+        raise TypeError("sweep with an executor needs the path of a file, which its workers "
+                        "read, not bytes")
+    else:
+        name, data = os.fspath(source), b""  # the workers read the data
+        empty = os.stat(name).st_size == 0
+    if empty:
         raise ValueError(f"{name}: cannot sweep an empty file")
     chosen = alphabet_named(alphabet)
     if max_code_length is None:
         max_code_length = chosen.default_max_code_length
-    p = Distribution.from_bytes(data, alphabet=chosen.name)
+    if executor is None:
+        p = Distribution.from_bytes(data, alphabet=chosen.name)
+    else:
+        p = Distribution(next(in_order(executor, count_file, [(name, chosen.name)])))
     if isinstance(toward, Distribution):
         label, r = "a given distribution", toward
     elif isinstance(toward, str) and toward == "uniform":
         label, r = "uniform", Distribution.from_counts(_support(chosen, [p]).astype(np.int64))
-    else:
+    elif executor is None or isinstance(toward, (bytes, bytearray, memoryview)):
         label, other = _read(toward)
         r = Distribution.from_bytes(other, alphabet=chosen.name)
+        r = _smoothed(r, smoothing, _support(chosen, [p, r]))
+    else:
+        label = os.fspath(toward)
+        r = Distribution(next(in_order(executor, count_file, [(label, chosen.name)])))
         r = _smoothed(r, smoothing, _support(chosen, [p, r]))
     points = []
     entropy = 0.0  # each point's ledger sets it; there are 2 points at least
     weights = [step / (steps - 1) for step in range(steps)]
-    for coder in coders:
-        for weight in weights:
-            q = p.mixed(r, weight)
-            try:
-                codebook = Codebook.from_distribution(q, max_code_length=max_code_length)
-                ledger = analyze(data, codebook=codebook, coder=coder, alphabet=chosen.name)
-            except CodebookError as error:
-                raise CodebookError(f"at weight {weight:g}, the model cannot code the file: "
-                                    f"{error}") from None
-            entropy = ledger.entropy
-            points.append(SweepPoint(
-                weight=weight, kl_divergence=ledger.kl_divergence,
-                cross_entropy=ledger.cross_entropy, mean_code_length=ledger.mean_code_length,
-                wasted_bits_per_symbol=ledger.mean_code_length - ledger.entropy,
-                compressed_size=ledger.compressed_size, coder=coder))
-            if progress is not None:
-                progress(len(points), steps * len(coders))
+    calls = [(weight, coder, max_code_length, chosen.name)
+             for coder in coders for weight in weights]
+    packed = _packed_distribution(p), _packed_distribution(r)
+    measured = ((_sweep_point(data, p, r, *call) for call in calls) if executor is None else
+                in_order(executor, _sweep_point_of_file, [(name, *packed, *call)
+                                                         for call in calls]))
+    for point, point_entropy in measured:
+        points.append(point)
+        entropy = point_entropy
+        if progress is not None:
+            progress(len(points), steps * len(coders))
     return Sweep(name=name, toward=label, entropy=entropy, symbols=int(p.total),
                  points=tuple(points))
+
+
+def _sweep_point(data: bytes, p: Distribution, r: Distribution, weight: float, coder: Coder,
+                 max_code_length: int, alphabet: AlphabetName) -> tuple[SweepPoint, float]:
+    """*data* coded with the codebook of Q_w = (1 - w)·P + w·R: the point, and H(P)."""
+    q = p.mixed(r, weight)
+    try:
+        codebook = Codebook.from_distribution(q, max_code_length=max_code_length)
+        ledger = analyze(data, codebook=codebook, coder=coder, alphabet=alphabet)
+    except CodebookError as error:
+        raise CodebookError(f"at weight {weight:g}, the model cannot code the file: "
+                            f"{error}") from None
+    return SweepPoint(
+        weight=weight, kl_divergence=ledger.kl_divergence,
+        cross_entropy=ledger.cross_entropy, mean_code_length=ledger.mean_code_length,
+        wasted_bits_per_symbol=ledger.mean_code_length - ledger.entropy,
+        compressed_size=ledger.compressed_size, coder=coder), ledger.entropy
+
+
+def _sweep_point_of_file(path: str, p: _PackedDistribution, r: _PackedDistribution,
+                         weight: float, coder: Coder, max_code_length: int,
+                         alphabet: AlphabetName) -> tuple[SweepPoint, float]:
+    """:func:`_sweep_point` of the file *path*: one worker's work, which reads the file."""
+    with open(path, "rb") as stream:
+        data = stream.read()
+    return _sweep_point(data, _unpacked_distribution(p), _unpacked_distribution(r), weight,
+                        coder, max_code_length, alphabet)

@@ -13,10 +13,15 @@ from __future__ import annotations
 import math
 import os
 from collections.abc import Iterable
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 from numpy.typing import DTypeLike, NDArray
+
+from .._errors import HuffmanError
+
+if TYPE_CHECKING:
+    from concurrent.futures import Executor
 
 __all__ = ["BYTE_ALPHABET_SIZE", "Distribution"]
 
@@ -33,6 +38,9 @@ _INT64_MAX = 2**63 - 1
 
 # from_files reads this much at a time, so counting a large file needs little memory.
 _COUNT_CHUNK = 1 << 22
+
+# from_files with an executor gives each worker this much of a file of bytes to count.
+_COUNT_RANGE = 1 << 26
 
 # The symbols a distribution's HTML table lists (the likeliest).
 _HTML_SYMBOLS = 10
@@ -162,14 +170,22 @@ class Distribution:
 
     @classmethod
     def from_files(cls, paths: Iterable[str | os.PathLike[str]] | str | os.PathLike[str], /, *,
-                   alphabet: str = "bytes") -> Distribution:
+                   alphabet: str = "bytes", executor: Executor | None = None) -> Distribution:
         """Count the symbols of one file or of several files together.
 
         Bytes are counted a piece at a time, so a file's size does not
         matter; the symbols of other alphabets are counted file by file.
+
+        With *executor* (a ``concurrent.futures.Executor``: a process pool, a Dask
+        client's ``get_executor()``) its workers count: bytes by ranges of 64 MiB of
+        each file, other alphabets file by file, each worker reading by path (the
+        files must be on storage the workers share).  Counts add, so the result is
+        exactly the one counted here.
         """
         if isinstance(paths, (str, bytes, os.PathLike)):
             paths = [paths]
+        if executor is not None:
+            return cls(_counted_by(executor, [os.fspath(path) for path in paths], alphabet))
         if alphabet != "bytes":
             total = None
             for path in paths:
@@ -332,3 +348,45 @@ class Distribution:
              f"{self._probabilities[symbol]:.6f}") for symbol in order],
             header=("symbol", "weight", "probability"))
         return summary + top
+
+
+def _counted_by(executor: Executor, paths: list[Any], alphabet: str) -> np.ndarray:
+    """The symbols of *paths* counted by *executor*'s workers, summed in order."""
+    from .alphabet import alphabet_named
+    from .parallel import in_order
+    chosen = alphabet_named(alphabet)
+    total = np.zeros(chosen.size, dtype=np.int64)
+    if chosen.name == "bytes":
+        calls = [(path, offset, min(_COUNT_RANGE, size - offset))
+                 for path, size in ((path, os.stat(path).st_size) for path in paths)
+                 for offset in range(0, size, _COUNT_RANGE)]
+        for counted in in_order(executor, count_range, calls):
+            total += counted
+    else:
+        for counted in in_order(executor, count_file, [(path, chosen.name) for path in paths]):
+            total += counted
+    return total
+
+
+def count_range(path: str | bytes, offset: int, length: int) -> np.ndarray:
+    """The count of each byte among the *length* bytes of the file *path* from *offset*:
+    the work of one worker of ``Distribution.from_files``, which reads the range itself."""
+    counts = np.zeros(BYTE_ALPHABET_SIZE, dtype=np.int64)
+    left = length
+    with open(path, "rb") as stream:
+        stream.seek(offset)
+        while left and (chunk := stream.read(min(left, _COUNT_CHUNK))):
+            counts += np.bincount(np.frombuffer(chunk, dtype=np.uint8),
+                                  minlength=BYTE_ALPHABET_SIZE)
+            left -= len(chunk)
+    if left:
+        raise HuffmanError(f"{os.fsdecode(path)}: changed size while it was counted: it ends "
+                           f"at byte {offset + length - left:,}, inside the range of "
+                           f"{length:,} bytes from byte {offset:,}")
+    return counts
+
+
+def count_file(path: str | bytes, alphabet: str) -> np.ndarray:
+    """The count of each symbol of *alphabet* in the file *path* (one worker's work)."""
+    with open(path, "rb") as stream:
+        return Distribution.from_bytes(stream.read(), alphabet=alphabet).counts

@@ -1,0 +1,283 @@
+"""compress_file: a large file compressed a chunk (a frame) at a time, here or on an executor's
+workers (threads, processes, a Dask cluster), always to the same bytes, never a partial output."""
+
+from __future__ import annotations
+
+import multiprocessing
+import os
+import signal
+import stat
+import threading
+import time
+from collections.abc import Iterator
+from concurrent.futures import ProcessPoolExecutor, ThreadPoolExecutor
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pytest
+
+import huffkit
+from huffkit.stream.chunked import DEFAULT_CHUNK_SIZE, compress_range
+
+
+def _data(size: int, seed: int = 1) -> bytes:
+    """Text-like bytes whose statistics drift, so that chunks get different codes."""
+    rng = np.random.default_rng(seed)
+    skew = np.linspace(1, 4, size)
+    letters = (rng.exponential(6, size) * skew).astype(np.int64) % 60 + 32
+    return letters.astype(np.uint8).tobytes()
+
+
+def _frames(data: bytes, chunk_size: int, **options: Any) -> bytes:
+    return b"".join(huffkit.compress(data[start:start + chunk_size], **options)
+                    for start in range(0, len(data), chunk_size))
+
+
+@pytest.fixture(scope="module")
+def process_pool() -> Iterator[ProcessPoolExecutor]:
+    # spawn: the workers import huffkit afresh, as a cluster's do; nothing is inherited.
+    with ProcessPoolExecutor(2, mp_context=multiprocessing.get_context("spawn")) as pool:
+        yield pool
+
+
+@pytest.fixture(scope="module")
+def dask_client() -> Iterator[Any]:
+    distributed = pytest.importorskip("distributed")
+    with distributed.LocalCluster(n_workers=2, threads_per_worker=1, processes=True,
+                                  dashboard_address=None) as cluster, \
+            distributed.Client(cluster) as client:
+        yield client
+
+
+@pytest.fixture
+def source(tmp_path: Path) -> Path:
+    path = tmp_path / "source"
+    path.write_bytes(_data(300_001))
+    return path
+
+
+def test_the_output_is_each_chunks_frame_in_order(source: Path, tmp_path: Path) -> None:
+    target = tmp_path / "target.huf"
+    written = huffkit.compress_file(source, target, chunk_size=65536)
+    data = source.read_bytes()
+    output = target.read_bytes()
+    assert output == _frames(data, 65536)
+    assert written == len(output)
+    assert huffkit.decompress(output) == data
+    assert output.startswith(huffkit.compress(data[:65536]))  # a frame per chunk: 5 here
+    # The file gets the permissions of a new file, not mkstemp's 0o600.
+    umask = os.umask(0)
+    os.umask(umask)
+    assert stat.S_IMODE(target.stat().st_mode) == 0o666 & ~umask
+    assert sorted(os.listdir(tmp_path)) == ["source", "target.huf"]
+
+
+def test_the_default_chunk_size_and_one_chunk(source: Path, tmp_path: Path) -> None:
+    assert DEFAULT_CHUNK_SIZE == 64 << 20
+    huffkit.compress_file(str(source), str(tmp_path / "out"))
+    assert (tmp_path / "out").read_bytes() == huffkit.compress(source.read_bytes())
+
+
+@pytest.mark.parametrize("kind", ["threads", "processes", "dask"])
+def test_every_executor_gives_the_same_bytes(kind: str, source: Path, tmp_path: Path,
+                                             request: pytest.FixtureRequest) -> None:
+    options: dict[str, Any] = {"coder": "ans", "block_size": 16384}
+    expected = _frames(source.read_bytes(), 40_000, **options)
+    if kind == "threads":
+        with ThreadPoolExecutor(2) as pool:
+            huffkit.compress_file(source, tmp_path / "out", chunk_size=40_000, executor=pool,
+                                  **options)
+    else:
+        executor = (request.getfixturevalue("process_pool") if kind == "processes"
+                    else request.getfixturevalue("dask_client").get_executor())
+        huffkit.compress_file(source, tmp_path / "out", chunk_size=40_000, executor=executor,
+                              **options)
+    assert (tmp_path / "out").read_bytes() == expected
+
+
+def test_progress_counts_the_source_bytes(source: Path, tmp_path: Path) -> None:
+    seen: list[tuple[int, int]] = []
+    huffkit.compress_file(source, tmp_path / "out", chunk_size=100_000,
+                          progress=lambda done, total: seen.append((done, total)))
+    assert seen == [(100_000, 300_001), (200_000, 300_001), (300_000, 300_001),
+                    (300_001, 300_001)]
+
+
+def test_an_existing_target_is_refused_unless_overwrite(source: Path, tmp_path: Path) -> None:
+    target = tmp_path / "target"
+    target.write_bytes(b"keep me")
+    with pytest.raises(FileExistsError) as caught:
+        huffkit.compress_file(source, target, chunk_size=65536)
+    assert caught.value.filename == str(target)
+    assert target.read_bytes() == b"keep me"
+    assert sorted(os.listdir(tmp_path)) == ["source", "target"]
+    written = huffkit.compress_file(source, target, chunk_size=65536, overwrite=True)
+    assert target.read_bytes() == _frames(source.read_bytes(), 65536)
+    assert written == target.stat().st_size
+    assert sorted(os.listdir(tmp_path)) == ["source", "target"]
+
+
+def test_an_empty_file_gives_one_empty_frame(tmp_path: Path, process_pool: Any) -> None:
+    (tmp_path / "empty").write_bytes(b"")
+    for name, executor in (("here", None), ("pool", process_pool)):
+        written = huffkit.compress_file(tmp_path / "empty", tmp_path / name, chunk_size=10,
+                                        executor=executor)
+        assert (tmp_path / name).read_bytes() == huffkit.compress(b"")
+        assert written == len(huffkit.compress(b""))
+        assert huffkit.decompress((tmp_path / name).read_bytes()) == b""
+
+
+@pytest.mark.parametrize(("chunk_size", "options", "error", "message"), [
+    (0, {}, ValueError, "chunk_size must be at least 1, got 0"),
+    (-5, {}, ValueError, "chunk_size must be at least 1, got -5"),
+    (3, {"alphabet": "utf8"}, ValueError,
+     "chunk_size must be at least 4 for the utf8 alphabet, got 3"),
+    (1, {"alphabet": "pairs"}, ValueError,
+     "chunk_size must be at least 2 for the pairs alphabet, got 1"),
+    (True, {}, TypeError, "chunk_size must be an int, not bool"),
+    (1.5, {}, TypeError, "chunk_size must be an int, not float"),
+    (1000, {"coder": "rans"}, ValueError, "coder must be one of 'huffman', 'ans', not 'rans'"),
+    (1000, {"level": 9}, TypeError, "unexpected keyword argument 'level'"),
+])
+def test_bad_arguments_are_refused_before_any_output(
+        source: Path, tmp_path: Path, chunk_size: Any, options: dict[str, Any],
+        error: type[Exception], message: str) -> None:
+    with pytest.raises(error, match=message.replace("(", r"\(").replace(")", r"\)")):
+        huffkit.compress_file(source, tmp_path / "out", chunk_size=chunk_size, **options)
+    assert sorted(os.listdir(tmp_path)) == ["source"]
+
+
+def test_utf8_chunks_end_between_characters(tmp_path: Path) -> None:
+    text = ("héllo wörld ✓ 😀 ascii " * 500).encode()
+    (tmp_path / "text").write_bytes(text)
+    huffkit.compress_file(tmp_path / "text", tmp_path / "out", chunk_size=7, alphabet="utf8")
+    # The chunks, cut by hand: 7 bytes, less the continuation bytes the cut would split.
+    chunks, start = [], 0
+    while start < len(text):
+        end = min(start + 7, len(text))
+        while end < len(text) and text[end] & 0xC0 == 0x80:
+            end -= 1
+        chunks.append(text[start:end])
+        start = end
+    assert b"".join(chunks) == text and all(chunk.decode() for chunk in chunks)
+    output = (tmp_path / "out").read_bytes()
+    assert output == b"".join(huffkit.compress(chunk, alphabet="utf8") for chunk in chunks)
+    assert huffkit.decompress(output) == text
+
+
+def test_pairs_chunks_hold_whole_pairs(tmp_path: Path) -> None:
+    data = _data(10_001)
+    (tmp_path / "data").write_bytes(data)
+    huffkit.compress_file(tmp_path / "data", tmp_path / "out", chunk_size=1001, alphabet="pairs")
+    output = (tmp_path / "out").read_bytes()
+    # 1001 bytes rounded down to whole pairs, but the last chunk takes the rest, odd or not.
+    chunks = [data[start:start + 1000] for start in range(0, 9000, 1000)] + [data[9000:]]
+    assert len(chunks[-1]) == 1001
+    assert output == b"".join(huffkit.compress(chunk, alphabet="pairs") for chunk in chunks)
+    assert huffkit.decompress(output) == data
+
+
+def test_a_worker_reading_past_the_end_says_the_file_changed(source: Path) -> None:
+    with pytest.raises(huffkit.HuffmanError) as caught:
+        compress_range(str(source), 300_000, 100, {})
+    assert str(caught.value) == (f"{source}: changed size while it was compressed: it ends at "
+                                 "byte 300,001, inside the chunk of 100 bytes from byte 300,000")
+    assert compress_range(str(source), 300_000, 1, {}) == huffkit.compress(
+        source.read_bytes()[-1:])
+
+
+def test_a_file_that_shrinks_leaves_no_output(source: Path, tmp_path: Path) -> None:
+    def shrink(done: int, total: int) -> None:
+        if done == 100_000:  # after the first chunk: the second one's worker finds it short
+            os.truncate(source, 150_000)
+
+    with pytest.raises(huffkit.HuffmanError) as caught:
+        huffkit.compress_file(source, tmp_path / "out", chunk_size=100_000, progress=shrink)
+    assert str(caught.value) == (f"{source}: changed size while it was compressed: it ends at "
+                                 "byte 150,000, inside the chunk of 100,000 bytes from byte "
+                                 "100,000")
+    assert sorted(os.listdir(tmp_path)) == ["source"]
+
+
+def test_a_file_that_grows_leaves_no_output(source: Path, tmp_path: Path,
+                                            process_pool: Any) -> None:
+    def grow(done: int, total: int) -> None:
+        if done == total:
+            with open(source, "ab") as stream:
+                stream.write(b"more")
+
+    with pytest.raises(huffkit.HuffmanError) as caught:
+        huffkit.compress_file(source, tmp_path / "out", chunk_size=100_000, progress=grow,
+                              executor=process_pool)
+    assert str(caught.value) == (f"{source}: changed size while it was compressed (300,001 "
+                                 "bytes before, 300,005 after)")
+    assert sorted(os.listdir(tmp_path)) == ["source"]
+
+
+def test_a_file_rewritten_in_place_leaves_no_output(source: Path, tmp_path: Path) -> None:
+    def rewrite(done: int, total: int) -> None:
+        if done == total:  # the same size, other bytes: the modification time tells
+            source.write_bytes(bytes(total))
+            moved = source.stat().st_mtime_ns + 10**9
+            os.utime(source, ns=(moved, moved))
+
+    with pytest.raises(huffkit.HuffmanError) as caught:
+        huffkit.compress_file(source, tmp_path / "out", chunk_size=100_000, progress=rewrite)
+    assert str(caught.value) == f"{source}: modified while it was compressed"
+    assert sorted(os.listdir(tmp_path)) == ["source"]
+
+
+def test_a_workers_error_propagates_and_leaves_no_output(source: Path, tmp_path: Path,
+                                                         process_pool: Any) -> None:
+    # A codebook of the first chunk's bytes cannot code the later chunks' (the data drifts).
+    codebook = huffkit.Codebook.from_distribution(
+        huffkit.Distribution.from_bytes(source.read_bytes()[:1000]))
+    with pytest.raises(huffkit.CodebookError):
+        huffkit.compress_file(source, tmp_path / "out", chunk_size=50_000, codebook=codebook,
+                              executor=process_pool)
+    assert sorted(os.listdir(tmp_path)) == ["source"]
+
+
+def test_a_source_that_is_not_a_regular_file_is_refused(tmp_path: Path) -> None:
+    with pytest.raises(huffkit.HuffmanError, match="not a regular file"):
+        huffkit.compress_file(tmp_path, tmp_path / "out")
+    with pytest.raises(FileNotFoundError):
+        huffkit.compress_file(tmp_path / "missing", tmp_path / "out")
+    assert os.listdir(tmp_path) == []
+
+
+# Last in the module: it kills one of the cluster's workers (its nanny starts another).
+@pytest.mark.slow
+def test_a_killed_worker_never_leaves_a_partial_output(tmp_path: Path, dask_client: Any) -> None:
+    data = _data(8 << 20, seed=2)
+    source, target = tmp_path / "source", tmp_path / "target"
+    source.write_bytes(data)
+    outcome: dict[str, Any] = {}
+
+    def run() -> None:
+        try:
+            outcome["written"] = huffkit.compress_file(
+                source, target, chunk_size=1 << 20, model="cm",  # about 1 s a chunk
+                executor=dask_client.get_executor())
+        except BaseException as error:  # the test looks at it below
+            outcome["error"] = error
+
+    pids = dask_client.run(os.getpid)
+    job = threading.Thread(target=run)
+    job.start()
+    deadline = time.monotonic() + 60
+    while not any(dask_client.processing().values()):  # wait until chunks are running
+        assert time.monotonic() < deadline, "no task started"
+        time.sleep(0.05)
+    time.sleep(0.3)
+    os.kill(next(iter(pids.values())), signal.SIGKILL)
+    assert job.is_alive(), "the job ended before the worker was killed: give it more work"
+    job.join(timeout=300)
+    assert not job.is_alive()
+    if "error" in outcome:  # reported: nothing under the final name, no temporary file
+        assert sorted(os.listdir(tmp_path)) == ["source"]
+    else:  # retried elsewhere: the whole file, exactly
+        assert sorted(os.listdir(tmp_path)) == ["source", "target"]
+        assert outcome["written"] == target.stat().st_size
+        assert huffkit.decompress(target.read_bytes()) == data
