@@ -197,7 +197,8 @@ def compare(files: Sequence[str | os.PathLike[str]], /, *,
     With *executor* (a ``concurrent.futures.Executor``: a process pool, a Dask
     client's ``get_executor()``) its workers do the work a file at a time, each
     reading the file by its path (shared storage): first its distribution, then its
-    row of cells.  The result is the one computed here, to the last bit.
+    row of cells.  The result is the one computed here, to the last bit; *progress*
+    is then called once a row.
     """
     if executor is None:
         named = [_read(path) for path in files]

@@ -128,7 +128,10 @@ def compress_file(source: str | os.PathLike[str], target: str | os.PathLike[str]
     written = done = 0
     with _temporary_beside(target_name) as (stream, temporary), contextlib.closing(frames):
         for frame in frames:
-            stream.write(frame)
+            try:
+                stream.write(frame)
+            except OSError as error:  # a full disk, say: the caller asked for *target*
+                raise OSError(error.errno, error.strerror, target_name) from None
             written += len(frame)
             done += lengths.popleft()
             if progress is not None:

@@ -133,6 +133,16 @@ def test_a_workers_error_reaches_the_caller(files: list[Path], process_pool: Exe
         huffkit.compare([files[0], files[0].with_name("missing")], executor=process_pool)
 
 
+def test_a_range_past_the_end_says_the_file_changed(files: list[Path]) -> None:
+    with pytest.raises(huffkit.HuffmanError) as caught:
+        distribution_module.count_range(str(files[0]), 19_000, 1_500)
+    assert str(caught.value) == (f"{files[0]}: changed size while it was counted: it ends at "
+                                 "byte 20,000, inside the range of 1,500 bytes from byte 19,000")
+    counted = distribution_module.count_range(str(files[0]), 19_000, 1_000)
+    assert np.array_equal(counted, huffkit.Distribution.from_bytes(
+        files[0].read_bytes()[19_000:]).counts)
+
+
 def test_in_order_keeps_a_bounded_window_and_the_order() -> None:
     submitted: list[int] = []
 
