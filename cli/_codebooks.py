@@ -6,6 +6,7 @@ import json
 import math
 import os
 import sys
+from concurrent.futures import Executor
 from typing import Any
 
 import click
@@ -14,6 +15,7 @@ import numpy as np
 import huffkit
 from huffkit.models.alphabet import alphabet_named
 
+from ._dask import dask_option, executor_for
 from ._files import atomic_output
 from ._group import _CONTEXT, CliError, _describe, main
 from ._main import alphabet_option, load_codebook
@@ -74,8 +76,10 @@ def _pair_part(value: int) -> str:
               show_default="15; 20 for pairs, 24 for utf8", help="Longest code allowed, in bits.")
 @click.option("-f", "--force", is_flag=True, help="Overwrite MODEL.json if it exists.")
 @alphabet_option
+@dask_option
 def train(files: tuple[str, ...], output: str, alpha: float | None,
-          max_code_length: int | None, force: bool, alphabet: str) -> int:
+          max_code_length: int | None, force: bool, alphabet: str,
+          dask_address: str | None) -> int:
     """Build a codebook from the symbol counts of FILE... and write it as JSON.
 
     The codebook is a model Q: compress other data with it
@@ -93,7 +97,8 @@ def train(files: tuple[str, ...], output: str, alpha: float | None,
             if os.path.exists(output) and os.path.samefile(name, output):
                 raise CliError(f"{name}: input and output are the same file")
     try:
-        counted = _count(files, alphabet)
+        with executor_for(dask_address) as executor:
+            counted = _count(files, alphabet, executor)
         if counted.total == 0 and alpha == 0:
             size = huffkit.models.alphabet.alphabet_named(alphabet).size
             every = "256 bytes" if alphabet == "bytes" else f"{size:,} {alphabet} symbols"
@@ -133,9 +138,19 @@ def train(files: tuple[str, ...], output: str, alpha: float | None,
     return 0
 
 
-def _count(files: tuple[str, ...], alphabet: str) -> huffkit.Distribution:
+def _count(files: tuple[str, ...], alphabet: str,
+           executor: Executor | None = None) -> huffkit.Distribution:
     """The symbol counts of *files* together, a file at a time, so that an error (not
-    valid UTF-8, say) names the file it is about."""
+    valid UTF-8, say) names the file it is about.
+
+    With *executor* (--dask), its workers count them all at once; if one is not valid
+    in the alphabet, the files are counted again here, one by one, to name it.
+    """
+    if executor is not None:
+        try:
+            return huffkit.Distribution.from_files(files, alphabet=alphabet, executor=executor)
+        except huffkit.AlphabetError:
+            pass  # counted again below, a file at a time, to name the file
     counts = huffkit.Distribution.from_files([], alphabet=alphabet).counts  # all zero
     for name in files:
         try:

@@ -24,6 +24,7 @@ from huffkit.analysis import experiments, plots
 from huffkit.analysis.labels import short_names
 from huffkit.analysis.ladder import Ladder
 
+from ._dask import dask_option, executor_for
 from ._files import NamedStream, atomic_output
 from ._group import _CONTEXT, CliError, _describe, main
 from ._main import CODERS, alphabet_option, load_codebook
@@ -193,10 +194,11 @@ def _name_the_file(error: huffkit.HuffmanError, names: Sequence[str], alphabet: 
                    "side by side.")
 @alphabet_option
 @_output_options
+@dask_option
 def compare(files: tuple[str, ...], codebook_paths: tuple[str, ...], alpha: float, metric: str,
             coders: tuple[huffkit.Coder, ...], alphabet: huffkit.AlphabetName, as_json: bool,
             csv_path: str | None,
-            plot_path: str | None, quiet: bool, force: bool) -> int:
+            plot_path: str | None, quiet: bool, force: bool, dask_address: str | None) -> int:
     """Code every FILE with every model, for real, and show the matrix.
 
     One row per FILE; one column per model: each FILE's own distribution
@@ -215,10 +217,10 @@ def compare(files: tuple[str, ...], codebook_paths: tuple[str, ...], alpha: floa
     codebooks = [(path, codebook) for path in codebook_paths
                  if (codebook := load_codebook(path)) is not None]
     try:
-        with _progress("compare", quiet) as progress:
+        with executor_for(dask_address) as executor, _progress("compare", quiet) as progress:
             result = huffkit.compare(files, codebooks=codebooks, smoothing=alpha,
                                      coders=_unique(coders), alphabet=alphabet,
-                                     progress=progress)
+                                     progress=progress, executor=executor)
     except huffkit.HuffmanError as error:
         raise CliError(_name_the_file(error, files, alphabet)) from None
     except OSError as error:
@@ -274,9 +276,10 @@ def _print_matrix(result: experiments.Comparison, metric: str) -> None:
               help="Smoothing of FILE2's distribution, so that it can code FILE.")
 @alphabet_option
 @_output_options
+@dask_option
 def sweep(file: str, toward: str, steps: int, coders: tuple[huffkit.Coder, ...], alpha: float,
           alphabet: huffkit.AlphabetName, as_json: bool, csv_path: str | None,
-          plot_path: str | None, quiet: bool, force: bool) -> int:
+          plot_path: str | None, quiet: bool, force: bool, dask_address: str | None) -> int:
     """Code FILE with models drifting from its own P toward R, and measure the waste.
 
     For each weight w, Q_w = (1 - w)·P + w·R; FILE is really compressed with
@@ -289,10 +292,10 @@ def sweep(file: str, toward: str, steps: int, coders: tuple[huffkit.Coder, ...],
     inputs = [file] if toward == "uniform" else [file, toward]
     _check_outputs(csv_path, plot_path, force, inputs, as_json)
     try:
-        with _progress("sweep", quiet) as progress:
+        with executor_for(dask_address) as executor, _progress("sweep", quiet) as progress:
             result = huffkit.sweep(file, toward=toward, steps=steps, smoothing=alpha,
                                    coders=_unique(coders), alphabet=alphabet,
-                                   progress=progress)
+                                   progress=progress, executor=executor)
     except huffkit.HuffmanError as error:
         raise CliError(_name_the_file(error, inputs, alphabet)) from None
     except ValueError as error:

@@ -1,0 +1,134 @@
+"""``--dask ADDRESS``: run compare, sweep, train and compress on a Dask cluster.
+
+The library takes any ``concurrent.futures.Executor`` (``executor=``); this module
+makes one from the option: a connection to a running scheduler, or a ``LocalCluster``
+of one worker process per core started here (``--dask local``) and closed afterwards.
+Dask is an optional extra (``huffkit[dask]``): ``distributed`` is imported only when
+``--dask`` is given, so that ``huffkit --help`` and every run without it stay as cheap
+as before.
+"""
+
+from __future__ import annotations
+
+import concurrent.futures
+import contextlib
+import importlib
+import logging
+import os
+from collections.abc import Callable, Iterator
+from concurrent.futures import Executor
+from typing import Any, TypeVar
+
+import click
+
+from ._group import CliError
+
+_F = TypeVar("_F", bound=Callable[..., Any])
+
+#: The address that starts a LocalCluster on this machine instead of connecting to one.
+LOCAL = "local"
+
+#: Seconds to wait for a scheduler to answer: a wrong address fails after this long,
+#: not after distributed's default of 30 s.
+CONNECT_TIMEOUT = 10.0
+
+MISSING_EXTRA = "--dask needs Dask's distributed scheduler: pip install 'huffkit[dask]'"
+
+
+def dask_option(function: _F) -> _F:
+    """--dask ADDRESS, as compare, sweep, train and compress take it."""
+    return click.option(
+        "--dask", "dask_address", metavar="ADDRESS", default=None,
+        help="Run on a Dask cluster: a scheduler's address (tcp://host:8786), or local for "
+             "a LocalCluster on this machine.")(function)
+
+
+def local_workers() -> int:
+    """The worker processes of ``--dask local``: one per core this process may run on."""
+    try:
+        return len(os.sched_getaffinity(0)) or 1
+    except AttributeError:  # not on Linux
+        return os.cpu_count() or 1
+
+
+@contextlib.contextmanager
+def executor_for(address: str | None) -> Iterator[Executor | None]:
+    """The executor for ``--dask ADDRESS``: None without the option; else a Dask client's
+    ``get_executor()``, on a LocalCluster started here for ``local``, both closed when the
+    body ends, however it ends (an error, Ctrl-C).
+
+    An error of the cluster's own in the body (a task whose workers kept dying, a lost
+    connection) becomes a ``CliError`` saying so, never a traceback.
+    """
+    if address is None:
+        yield None
+        return
+    try:
+        # By name: the extra may be missing where the package is type-checked too.
+        distributed = importlib.import_module("distributed")
+    except ImportError:
+        raise CliError(MISSING_EXTRA) from None
+    with contextlib.ExitStack() as stack:
+        client = stack.enter_context(_client(distributed, address))
+        executor = client.get_executor()
+        try:
+            yield executor
+        except Exception as error:
+            message = describe_cluster_error(error)
+            if message is None:
+                raise
+            raise CliError(message) from None
+
+
+def _client(distributed: Any, address: str) -> Any:
+    """A distributed.Client for *address* (a context manager that closes it, and the
+    LocalCluster it started, if any), or a CliError naming the address."""
+    if address == LOCAL:
+        return _local_client(distributed)
+    try:
+        return distributed.Client(address, timeout=CONNECT_TIMEOUT, set_as_default=False)
+    except Exception as error:  # OSError, TimeoutError, ValueError for a bad scheme...
+        raise CliError(f"--dask {address}: cannot connect to a Dask scheduler there "
+                       f"({_one_line(error)})") from None
+
+
+@contextlib.contextmanager
+def _local_client(distributed: Any) -> Iterator[Any]:
+    # Worker processes, not threads: the kernels release the GIL, but the Python between
+    # them does not.  One thread each, so that a worker is a core.  The scheduler's HTTP
+    # server (its dashboard, if bokeh is installed) on a free port of the loopback: the
+    # default, 8787, may be another cluster's, and the world need not see it.
+    previous = logging.getLogger("distributed").level
+    # The client's side of the cluster logs at INFO (workers starting, closing): only
+    # warnings and errors reach the terminal, as silence_logs does for the workers.
+    logging.getLogger("distributed").setLevel(logging.WARNING)
+    try:
+        try:
+            cluster = distributed.LocalCluster(
+                n_workers=local_workers(), threads_per_worker=1, processes=True,
+                dashboard_address="127.0.0.1:0", silence_logs=logging.WARNING)
+        except Exception as error:
+            raise CliError(f"--dask local: cannot start a LocalCluster "
+                           f"({_one_line(error)})") from None
+        with cluster, distributed.Client(cluster, set_as_default=False) as client:
+            yield client
+    finally:
+        logging.getLogger("distributed").setLevel(previous)
+
+
+def describe_cluster_error(error: BaseException) -> str | None:
+    """What the command line says of an error raised by the cluster rather than by huffkit
+    (a worker that died more often than ``distributed.scheduler.allowed-failures``, a
+    cancelled task, a lost scheduler), or None for any other error."""
+    module = type(error).__module__ or ""
+    if isinstance(error, concurrent.futures.CancelledError):
+        return "the Dask cluster cancelled the work (was the scheduler closed?)"
+    if module == "distributed" or module.startswith("distributed."):
+        return f"the Dask cluster failed: {type(error).__name__}: {_one_line(error)}"
+    return None
+
+
+def _one_line(error: BaseException) -> str:
+    """*error*'s message on one line (distributed's messages run over several)."""
+    text = " ".join(str(error).split())
+    return text or type(error).__name__
