@@ -121,6 +121,21 @@ def test_compress_on_a_local_cluster_writes_compress_files_bytes(distributed, tm
     assert (status.st_mode & 0o777, status.st_mtime_ns) == (0o640, 1_500_000_000_123_456_789)
 
 
+def test_compare_on_a_running_scheduler_by_its_address(distributed, corpus, tmp_path):
+    # The scheduler's address, as for a real cluster: the command connects and leaves it
+    # running (its workers still there afterwards).
+    with distributed.LocalCluster(n_workers=2, threads_per_worker=1, processes=True,
+                                  dashboard_address="127.0.0.1:0") as cluster, \
+            distributed.Client(cluster) as client:
+        address = cluster.scheduler_address
+        assert address.startswith("tcp://127.0.0.1:")
+        there = invoke("compare", *corpus, "--json", "--dask", address)
+        assert len(client.scheduler_info()["workers"]) == 2
+    here = invoke("compare", *corpus, "--json")
+    assert (there.exit_code, there.stderr) == (0, "")
+    assert there.stdout == here.stdout
+
+
 # -- errors ------------------------------------------------------------------------------
 
 
