@@ -29,7 +29,7 @@ from ..models._html import Strong, table
 from ..models.alphabet import Alphabet, alphabet_named
 from ..models.codebook import Codebook
 from ..models.distribution import Distribution, count_file
-from ..models.parallel import in_order
+from ..models.parallel import SMALL_CALLS_PER_WORKER, in_order
 from ..stream.arguments import check_coder
 from .ledger import Ledger, analyze
 
@@ -214,7 +214,8 @@ def compare(files: Sequence[str | os.PathLike[str]], /, *,
         own = [Distribution.from_bytes(data, alphabet=chosen.name) for _, data in named]
     else:
         own = [Distribution(counts) for counts in in_order(
-            executor, count_file, [(name, chosen.name) for name, _ in named])]
+            executor, count_file, [(name, chosen.name) for name, _ in named],
+            per_worker=SMALL_CALLS_PER_WORKER)]
     support = _support(chosen, own)
     if max_code_length is None:
         max_code_length = chosen.default_max_code_length
@@ -243,7 +244,8 @@ def compare(files: Sequence[str | os.PathLike[str]], /, *,
                          if j == i and distribution.total else model
                          for j, model in enumerate(packed)], coders, chosen.name)
                  for i, ((name, _), distribution) in enumerate(zip(named, own, strict=True))]
-        for row_cells in in_order(executor, _row_of_file, calls):
+        for row_cells in in_order(executor, _row_of_file, calls,
+                                  per_worker=SMALL_CALLS_PER_WORKER):
             cells.append(row_cells)
             if progress is not None:
                 progress(len(cells) * len(columns) * len(coders), total)
@@ -417,8 +419,9 @@ def sweep(source: str | os.PathLike[str] | bytes, /, *,
              for coder in coders for weight in weights]
     packed = _packed_distribution(p), _packed_distribution(r)
     measured = ((_sweep_point(data, p, r, *call) for call in calls) if executor is None else
-                in_order(executor, _sweep_point_of_file, [(name, *packed, *call)
-                                                         for call in calls]))
+                in_order(executor, _sweep_point_of_file,
+                         [(name, *packed, *call) for call in calls],
+                         per_worker=SMALL_CALLS_PER_WORKER))
     for point, point_entropy in measured:
         points.append(point)
         entropy = point_entropy

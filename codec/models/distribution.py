@@ -353,17 +353,19 @@ class Distribution:
 def _counted_by(executor: Executor, paths: list[Any], alphabet: str) -> np.ndarray:
     """The symbols of *paths* counted by *executor*'s workers, summed in order."""
     from .alphabet import alphabet_named
-    from .parallel import in_order
+    from .parallel import SMALL_CALLS_PER_WORKER, in_order
     chosen = alphabet_named(alphabet)
     total = np.zeros(chosen.size, dtype=np.int64)
     if chosen.name == "bytes":
         calls = [(path, offset, min(_COUNT_RANGE, size - offset))
                  for path, size in ((path, os.stat(path).st_size) for path in paths)
                  for offset in range(0, size, _COUNT_RANGE)]
-        for counted in in_order(executor, count_range, calls):
+        for counted in in_order(executor, count_range, calls,
+                                  per_worker=SMALL_CALLS_PER_WORKER):
             total += counted
     else:
-        for counted in in_order(executor, count_file, [(path, chosen.name) for path in paths]):
+        for counted in in_order(executor, count_file, [(path, chosen.name) for path in paths],
+                                  per_worker=SMALL_CALLS_PER_WORKER):
             total += counted
     return total
 

@@ -20,7 +20,7 @@ from collections.abc import Callable, Generator, Iterable
 from concurrent.futures import Executor, Future
 from typing import Any, TypeVar
 
-__all__ = ["CALLS_PER_WORKER", "in_order", "workers_of"]
+__all__ = ["CALLS_PER_WORKER", "SMALL_CALLS_PER_WORKER", "in_order", "workers_of"]
 
 _Out = TypeVar("_Out")
 
@@ -28,6 +28,10 @@ _Out = TypeVar("_Out")
 #: keep every worker busy while the caller takes a result, few enough that the results
 #: waiting for their turn (a frame of a chunk each, for ``compress_file``) fit in memory.
 CALLS_PER_WORKER = 2
+
+#: The same for calls whose results are small (counts, a row of figures): more of them in
+#: flight hide the round trip to a remote worker (a few ms on Dask) behind the work.
+SMALL_CALLS_PER_WORKER = 8
 
 
 def workers_of(executor: Executor) -> int:
@@ -52,18 +56,18 @@ def workers_of(executor: Executor) -> int:
 
 
 def in_order(executor: Executor, function: Callable[..., _Out],
-             calls: Iterable[tuple[Any, ...]], *,
-             window: int | None = None) -> Generator[_Out, None, None]:
+             calls: Iterable[tuple[Any, ...]], *, window: int | None = None,
+             per_worker: int = CALLS_PER_WORKER) -> Generator[_Out, None, None]:
     """``function(*call)`` for each of *calls*, run by *executor*, the results yielded in the
     order of *calls*.
 
-    At most *window* calls (by default ``CALLS_PER_WORKER`` per worker of *executor*) are
+    At most *window* calls (by default *per_worker* per worker of *executor*) are
     submitted and not yet yielded, so memory stays bounded however many calls there are.
     The first exception, in order, propagates (a worker that died: whatever the executor
     raises for it); the calls not yet started are then cancelled, as they are when the
     caller closes the iterator early.
     """
-    limit = max(1, window if window is not None else CALLS_PER_WORKER * workers_of(executor))
+    limit = max(1, window if window is not None else per_worker * workers_of(executor))
     pending: collections.deque[Future[_Out]] = collections.deque()
     try:
         for call in calls:
