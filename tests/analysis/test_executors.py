@@ -133,6 +133,10 @@ def test_a_workers_error_reaches_the_caller(files: list[Path], process_pool: Exe
         huffkit.compare([files[0], files[0].with_name("missing")], executor=process_pool)
 
 
+def test_the_workers_of_a_dask_cluster_are_counted(dask_client: Any) -> None:
+    assert workers_of(dask_client.get_executor()) == 2
+
+
 def test_a_range_past_the_end_says_the_file_changed(files: list[Path]) -> None:
     with pytest.raises(huffkit.HuffmanError) as caught:
         distribution_module.count_range(str(files[0]), 19_000, 1_500)

@@ -96,6 +96,24 @@ def test_every_executor_gives_the_same_bytes(kind: str, source: Path, tmp_path: 
     assert (tmp_path / "out").read_bytes() == expected
 
 
+def test_at_most_two_chunks_per_worker_are_in_flight(source: Path, tmp_path: Path) -> None:
+    submitted: list[int] = []
+    at_progress: list[int] = []
+
+    class Recording(ThreadPoolExecutor):
+        def submit(self, fn: Any, /, *args: Any, **kwargs: Any) -> Any:
+            submitted.append(args[1])  # the chunk's offset
+            return super().submit(fn, *args, **kwargs)
+
+    with Recording(1) as pool:  # one worker: two chunks in flight
+        huffkit.compress_file(source, tmp_path / "out", chunk_size=30_000, executor=pool,
+                              progress=lambda done, total: at_progress.append(len(submitted)))
+    assert submitted == list(range(0, 300_001, 30_000))  # in order, each once
+    # Chunk k is written once chunks k and k + 1 are submitted, not before, not more.
+    assert at_progress == [2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 11]
+    assert (tmp_path / "out").read_bytes() == _frames(source.read_bytes(), 30_000)
+
+
 def test_progress_counts_the_source_bytes(source: Path, tmp_path: Path) -> None:
     seen: list[tuple[int, int]] = []
     huffkit.compress_file(source, tmp_path / "out", chunk_size=100_000,
