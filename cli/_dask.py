@@ -15,13 +15,18 @@ import contextlib
 import importlib
 import logging
 import os
+import stat
+import sys
 from collections.abc import Callable, Iterator
 from concurrent.futures import Executor
 from typing import Any, TypeVar
 
 import click
 
-from ._group import CliError
+import huffkit
+
+from ._group import CliError, _describe, _report
+from ._habits import Habits, remove_input, say
 
 _F = TypeVar("_F", bound=Callable[..., Any])
 
@@ -132,3 +137,104 @@ def _one_line(error: BaseException) -> str:
     """*error*'s message on one line (distributed's messages run over several)."""
     text = " ".join(str(error).split())
     return text or type(error).__name__
+
+
+# -- compress --dask ----------------------------------------------------------------
+
+
+def chunk_options(**given: Any) -> dict[str, Any]:
+    """compress's options as huffkit.compress_file takes them: those given, and -T only if
+    given (each chunk is one worker's, coded on one thread unless -T says otherwise)."""
+    if given["threads"] is None:
+        del given["threads"]
+    else:
+        given["threads"] = given["threads"] or None  # 0 is one per core, as None is
+    return given
+
+
+def refuse_streams(files: tuple[str, ...], output: str | None, to_stdout: bool) -> None:
+    """compress --dask's usage errors: the workers read each FILE by its path, and FILE.huf
+    is written whole, so neither standard input nor standard output will do."""
+    if to_stdout or output == "-":
+        raise click.UsageError("--dask cannot be used with -c/--stdout: the workers read "
+                               "each FILE by its path, and FILE.huf is written whole")
+    if not files or "-" in files:
+        raise click.UsageError("--dask cannot read standard input: the workers read each "
+                               "FILE by its path; name the files")
+
+
+#: A FILE of compress --dask: its path, its output's, and why it cannot be done, if so.
+Job = tuple[str, str | None, CliError | None]
+
+
+def compress_on_cluster(jobs: list[Job], address: str, *, force: bool, habits: Habits,
+                        options: dict[str, Any], check: Callable[[str, str], None],
+                        describe: Callable[[Any], str]) -> int:
+    """compress --dask: each FILE through huffkit.compress_file on the cluster at
+    *address*, FILE.huf written here, frame by frame in order, through a temporary file.
+
+    *check* refuses a FILE or an output as compress does (a folder, an existing output
+    without -f); *describe* says a HuffmanError in the command line's words.  A FILE that
+    fails is reported and the others go on, as without --dask; exit status 1 if any failed.
+    """
+    status = 0
+    with executor_for(address) as executor:
+        for source, target, problem in jobs:
+            try:
+                if problem is not None:
+                    raise problem
+                assert target is not None  # standard output is refused before
+                check(source, target)
+                _compress_one(source, target, executor, force, habits, options)
+            except Exception as error:
+                message = _describe_chunked_error(source, error, describe)
+                if message is None:
+                    raise
+                _report(message)
+                status = 1
+    return status
+
+
+def _compress_one(source: str, target: str, executor: Executor | None, force: bool,
+                  habits: Habits, options: dict[str, Any]) -> None:
+    opened = os.stat(source)
+    if not stat.S_ISREG(opened.st_mode):
+        raise CliError(f"{source}: not a regular file; --dask reads each FILE by byte ranges")
+    with _chunk_progress(source, opened.st_size, habits.quiet) as progress:
+        written = huffkit.compress_file(source, target, executor=executor, overwrite=force,
+                                        progress=progress, **options)
+    # As compress without --dask: FILE.huf gets FILE's permission bits and times.
+    os.chmod(target, stat.S_IMODE(opened.st_mode) & 0o777)
+    os.utime(target, ns=(opened.st_atime_ns, opened.st_mtime_ns))
+    if habits.remove:
+        remove_input(source, opened)  # only now, with the output whole and published
+    if habits.verbose:
+        say(source, target, opened.st_size, written, True, habits)
+
+
+@contextlib.contextmanager
+def _chunk_progress(name: str, size: int,
+                    quiet: bool) -> Iterator[Callable[[int, int], None] | None]:
+    """A progress bar of FILE's chunks on standard error, when it is a terminal and not -q."""
+    if quiet or not sys.stderr.isatty():
+        yield None
+        return
+    with click.progressbar(length=size, label=name, file=sys.stderr) as bar:
+        yield lambda done, total: bar.update(done - bar.pos)
+
+
+def _describe_chunked_error(source: str, error: Exception,
+                            describe: Callable[[Any], str]) -> str | None:
+    """What compress --dask says of *error* about FILE *source*, or None for a bug."""
+    if isinstance(error, FileExistsError):
+        return f"{error.filename} already exists; use -f to overwrite it"
+    if isinstance(error, click.ClickException):
+        return error.format_message()
+    if isinstance(error, huffkit.HuffmanError):
+        message = describe(error)
+        # compress_file's own messages name the file already.
+        return message if message.startswith(f"{source}: ") else f"{source}: {message}"
+    if isinstance(error, OSError):
+        return _describe(error)
+    cluster = describe_cluster_error(error)
+    return None if cluster is None else f"{source}: {cluster}"

@@ -28,7 +28,7 @@ from huffkit.models.alphabet import alphabet_named
 from huffkit.models.sequential import MODELS, ORDER0
 from huffkit.stream.threads import MAX_THREADS, default_threads
 
-from ._dask import dask_option, describe_cluster_error, executor_for
+from ._dask import chunk_options, compress_on_cluster, dask_option, refuse_streams
 from ._files import NamedStream, atomic_output
 from ._group import _CONTEXT as _CONTEXT
 from ._group import CliError as CliError
@@ -535,9 +535,8 @@ def compress(files: tuple[str, ...], output: str | None, to_stdout: bool, force:
     if not embed and book is None:
         raise click.UsageError("--no-embed needs --codebook")
     if dask_address is not None:
-        return _compress_on_cluster(
-            files, dask_address, output=output, to_stdout=to_stdout, force=force,
-            habits=habits, options=_chunk_options(
+        return _compress_with_dask(
+            files, dask_address, output, to_stdout, force, habits, chunk_options(
                 threads=threads, block_size=block_size, max_code_length=max_code_length,
                 codebook=book, embed_codebook=embed, coder=coder, alphabet=alphabet,
                 split=split, model=model))
@@ -561,12 +560,7 @@ def compress_files(files: tuple[str, ...], *, output: str | None = None,
     if block_size is None:
         block_size = huffkit.DEFAULT_BLOCK_SIZE if model == ORDER0 else MODEL_BLOCK_SIZE
 
-    suffix = habits.suffix
-
-    def target_for(name: str) -> str:
-        if name.endswith(suffix) and not force:
-            raise CliError(f"{name} already has the {suffix} suffix; use -f to compress it again")
-        return name + suffix
+    target_for = _compressed_name(habits.suffix, force)
 
     def transform(source: BinaryIO, target: BinaryIO) -> None:
         # The compressor, not a HuffmanFile: a file would finish its frame even when the
@@ -586,104 +580,31 @@ def compress_files(files: tuple[str, ...], *, output: str | None = None,
                     compressing=True)
 
 
-def _chunk_options(**given: Any) -> dict[str, Any]:
-    """compress's options as huffkit.compress_file takes them: those given, and -T only if
-    given (each chunk is one worker's, coded on one thread unless -T says otherwise)."""
-    if given["threads"] is None:
-        del given["threads"]
-    else:
-        given["threads"] = given["threads"] or None  # 0 is one per core, as None is
-    return given
+def _compress_with_dask(files: tuple[str, ...], address: str, output: str | None,
+                        to_stdout: bool, force: bool, habits: Habits,
+                        options: dict[str, Any]) -> int:
+    """compress --dask: the FILEs planned as compress plans them, then each compressed by
+    the cluster's workers (huffkit.compress_file), which read it by its path."""
+    refuse_streams(files, output, to_stdout)
+    files = expand(files, habits, compressing=True)
+    if not files:
+        return 0  # folders with nothing to do: not standard input instead
+    jobs = _plan(files, output, False, _compressed_name(habits.suffix, force))
+    return compress_on_cluster(
+        [(job.source, job.target, job.problem) for job in jobs], address, force=force,
+        habits=habits, options=options, describe=describe_huffman_error,
+        check=lambda source, target: _check_job(_Job(source, target), force,
+                                                writes_compressed=True))
 
 
-def _compress_on_cluster(files: tuple[str, ...], address: str, *, output: str | None,
-                         to_stdout: bool, force: bool, habits: Habits,
-                         options: dict[str, Any]) -> int:
-    """compress --dask: each FILE through huffkit.compress_file on the cluster's workers,
-    which read it by its path; FILE.huf written by this process, frame by frame in order,
-    through a temporary file."""
-    if to_stdout or output == "-":
-        raise click.UsageError("--dask cannot be used with -c/--stdout: the workers read "
-                               "each FILE by its path, and FILE.huf is written whole")
-    if not files or "-" in files:
-        raise click.UsageError("--dask cannot read standard input: the workers read each "
-                               "FILE by its path; name the files")
-    suffix = habits.suffix
-
+def _compressed_name(suffix: str, force: bool) -> Callable[[str], str]:
+    """FILE's output name, FILE + *suffix*; a FILE with the suffix already is refused."""
     def target_for(name: str) -> str:
         if name.endswith(suffix) and not force:
             raise CliError(f"{name} already has the {suffix} suffix; use -f to compress it again")
         return name + suffix
 
-    files = expand(files, habits, compressing=True)
-    if not files:
-        return 0  # folders with nothing to do
-    jobs = _plan(files, output, False, target_for)
-    status = 0
-    with executor_for(address) as executor:
-        for job in jobs:
-            try:
-                status |= _compress_one_on_cluster(job, executor, force, habits, options)
-            except click.Abort:
-                raise
-            except Exception as error:
-                message = _describe_chunked_error(job.source, error)
-                if message is None:
-                    raise
-                _report(message)
-                status = 1
-    return status
-
-
-def _compress_one_on_cluster(job: _Job, executor: Any, force: bool, habits: Habits,
-                             options: dict[str, Any]) -> int:
-    """One FILE of compress --dask; an error is raised, for the caller to report."""
-    if job.problem is not None:
-        raise job.problem
-    _check_job(job, force, writes_compressed=True)
-    assert job.target is not None  # standard output is refused before
-    opened = os.stat(job.source)
-    if not stat.S_ISREG(opened.st_mode):
-        raise CliError(f"{job.source}: not a regular file; --dask reads each FILE by "
-                       "byte ranges")
-    with _chunk_progress(job.source, opened.st_size, habits.quiet) as progress:
-        written = huffkit.compress_file(job.source, job.target, executor=executor,
-                                        overwrite=force, progress=progress, **options)
-    # As compress without --dask: FILE.huf gets FILE's permission bits and times.
-    os.chmod(job.target, stat.S_IMODE(opened.st_mode) & 0o777)
-    os.utime(job.target, ns=(opened.st_atime_ns, opened.st_mtime_ns))
-    if habits.remove:
-        remove_input(job.source, opened)
-    if habits.verbose:
-        say(job.source, job.target, opened.st_size, written, True, habits)
-    return 0
-
-
-@contextlib.contextmanager
-def _chunk_progress(name: str, size: int,
-                    quiet: bool) -> Iterator[Callable[[int, int], None] | None]:
-    """A progress bar of FILE's chunks on standard error, when it is a terminal and not -q."""
-    if quiet or not sys.stderr.isatty():
-        yield None
-        return
-    with click.progressbar(length=size, label=name, file=sys.stderr) as bar:
-        yield lambda done, total: bar.update(done - bar.pos)
-
-
-def _describe_chunked_error(source: str, error: Exception) -> str | None:
-    """What compress --dask says of *error* about FILE *source*, or None if it is a bug."""
-    if isinstance(error, FileExistsError):
-        return f"{error.filename} already exists; use -f to overwrite it"
-    if isinstance(error, CliError):
-        return error.format_message()
-    if isinstance(error, huffkit.HuffmanError):
-        message = describe_huffman_error(error)
-        # compress_file's own messages name the file already.
-        return message if message.startswith(f"{source}: ") else f"{source}: {message}"
-    if isinstance(error, OSError):
-        return _describe(error)
-    cluster = describe_cluster_error(error)
-    return None if cluster is None else f"{source}: {cluster}"
+    return target_for
 
 
 def _process(files: tuple[str, ...], output: str | None, to_stdout: bool, force: bool,
