@@ -5,9 +5,10 @@ concatenation of their data, so a file cut into chunks can be compressed a chunk
 at a time, by as many workers as there are (a process pool, or a Dask cluster
 through ``Client.get_executor()``), and the result is an ordinary huffkit file.
 Each worker opens the file by its path and reads only its own byte range; only
-the chunk's frame travels back.  The frames are written in order, so the output
-for a given *chunk_size* is the same whatever runs the chunks and however many
-workers it has.
+the chunk's frame travels back, or with ``shared_target=True`` not even that: the
+worker writes the frame to a part file beside the target and returns its size.
+The frames are written in order, so the output for a given *chunk_size* is the
+same whatever runs the chunks and however many workers it has.
 """
 
 from __future__ import annotations
@@ -20,15 +21,15 @@ import os
 import stat
 import tempfile
 from collections.abc import Callable, Generator, Iterator
-from concurrent.futures import Executor
+from concurrent.futures import Executor, Future, wait
 from typing import Any
 
 from .._errors import HuffmanError
 from ..models.alphabet import alphabet_named
-from ..models.parallel import in_order
+from ..models.parallel import CALLS_PER_WORKER, in_order, workers_of
 from .compressor import HuffmanCompressor, compress
 
-__all__ = ["DEFAULT_CHUNK_SIZE", "compress_file", "compress_range"]
+__all__ = ["DEFAULT_CHUNK_SIZE", "compress_file", "compress_range", "compress_range_to"]
 
 #: The bytes of the source each chunk (and so each frame) holds by default: several blocks
 #: per chunk, each a few seconds' work, and with two chunks per worker in flight, little memory.
@@ -39,7 +40,10 @@ Progress = Callable[[int, int], None]
 
 # The hidden temporary file beside the target: ".NAME.XXXXXXXX.tmp", as the command line's.
 _TEMPORARY_SUFFIX = ".tmp"
-_NAME_ROOM = 255 - 2 - 8 - len(_TEMPORARY_SUFFIX)  # NAME_MAX less the dots and random part
+# With shared_target, chunk k's frame goes to "TEMPORARY.part" + k in 6 digits or more, written
+# through "PART.XXXXXXXX" (mkstemp's): NAME_MAX less those too, for a million chunks.
+_PART = ".part"
+_NAME_ROOM = 255 - 2 - 8 - len(_TEMPORARY_SUFFIX) - len(_PART) - 6 - 1 - 8
 
 
 def compress_range(path: str, offset: int, length: int, options: dict[str, Any]) -> bytes:
@@ -66,10 +70,35 @@ def compress_range(path: str, offset: int, length: int, options: dict[str, Any])
     return compress(data, **options)
 
 
+def compress_range_to(path: str, offset: int, length: int, options: dict[str, Any],
+                      part: str) -> int:
+    """Write the frame of :func:`compress_range` to the file *part*; return its size.
+
+    The work of one chunk with ``shared_target=True``: only the size travels back.
+    The frame is written to a new file beside *part* and renamed onto it, so that
+    *part* holds a whole frame or does not exist, whatever happens to the worker
+    (killed while writing, it leaves the hidden staging file, which the caller
+    removes: its name starts with *part*'s).  A task run again (a retry) writes the
+    same bytes under the same name.
+    """
+    frame = compress_range(path, offset, length, options)
+    descriptor, staging = tempfile.mkstemp(dir=os.path.dirname(part),
+                                           prefix=f"{os.path.basename(part)}.", suffix="")
+    try:
+        with os.fdopen(descriptor, "wb") as stream:
+            stream.write(frame)
+        os.replace(staging, part)
+    except BaseException:
+        with contextlib.suppress(OSError):
+            os.unlink(staging)
+        raise
+    return len(frame)
+
+
 def compress_file(source: str | os.PathLike[str], target: str | os.PathLike[str], /, *,
                   chunk_size: int = DEFAULT_CHUNK_SIZE, executor: Executor | None = None,
                   overwrite: bool = False, progress: Progress | None = None,
-                  **options: Any) -> int:
+                  shared_target: bool = False, **options: Any) -> int:
     """Compress the file *source* into the file *target*, *chunk_size* bytes to a frame.
 
     *options* are :func:`compress`'s keywords (``block_size``, ``coder``, ``alphabet``,
@@ -85,6 +114,15 @@ def compress_file(source: str | os.PathLike[str], target: str | os.PathLike[str]
     the workers share; at most two chunks per worker are in flight, so memory stays
     bounded however large the file.  Without, they are compressed here, one after
     the other.  The bytes are the same either way.
+
+    *shared_target*: True when the target's folder is on storage every worker can
+    write (always so for a process pool or a LocalCluster on this machine; on a real
+    cluster, a shared file system mounted at the same path): each worker writes its
+    frame to a hidden part file beside the target and returns only its size, so
+    frames never travel through the executor; this process joins the parts in order
+    (in the kernel, with ``os.copy_file_range``, where there is one) and removes each
+    once appended.  The bytes are the same.  Without *executor* it changes nothing:
+    the frames are written to the target directly.
 
     The frames are written to a hidden temporary file beside *target*, renamed onto
     *target* once all are written: if anything fails (a worker's error, whatever the
@@ -120,12 +158,27 @@ def compress_file(source: str | os.PathLike[str], target: str | os.PathLike[str]
             lengths.append(length)
             yield source_name, offset, length, options
 
+    done = 0
+
+    def report() -> None:  # after each chunk written
+        nonlocal done
+        done += lengths.popleft()
+        if progress is not None:
+            progress(done, size)
+
+    if executor is not None and shared_target:
+        with _temporary_beside(target_name) as (stream, temporary):
+            written = _join_parts(executor, planned(), stream, temporary, target_name,
+                                  report)
+            _finish(stream, temporary, source_name, before, target_name, overwrite)
+        return written
+
     frames: Generator[bytes, None, None]
     if executor is None:
         frames = (compress_range(*call) for call in planned())
     else:
         frames = in_order(executor, compress_range, planned())
-    written = done = 0
+    written = 0
     with _temporary_beside(target_name) as (stream, temporary), contextlib.closing(frames):
         for frame in frames:
             try:
@@ -133,20 +186,24 @@ def compress_file(source: str | os.PathLike[str], target: str | os.PathLike[str]
             except OSError as error:  # a full disk, say: the caller asked for *target*
                 raise OSError(error.errno, error.strerror, target_name) from None
             written += len(frame)
-            done += lengths.popleft()
-            if progress is not None:
-                progress(done, size)
-        after = os.stat(source_name)
-        if after.st_size != size:
-            raise HuffmanError(f"{source_name}: changed size while it was compressed "
-                               f"({size:,} bytes before, {after.st_size:,} after)")
-        if after.st_mtime_ns != before.st_mtime_ns:  # rewritten in place: chunks may differ
-            raise HuffmanError(f"{source_name}: modified while it was compressed")
-        stream.flush()
-        os.fchmod(stream.fileno(), _default_mode())
-        stream.close()
-        _publish(temporary, target_name, overwrite=overwrite)
+            report()
+        _finish(stream, temporary, source_name, before, target_name, overwrite)
     return written
+
+
+def _finish(stream: io.BufferedWriter, temporary: str, source_name: str,
+            before: os.stat_result, target_name: str, overwrite: bool) -> None:
+    """Check *source_name* did not change since *before*, then publish *temporary*."""
+    after = os.stat(source_name)
+    if after.st_size != before.st_size:
+        raise HuffmanError(f"{source_name}: changed size while it was compressed "
+                           f"({before.st_size:,} bytes before, {after.st_size:,} after)")
+    if after.st_mtime_ns != before.st_mtime_ns:  # rewritten in place: chunks may differ
+        raise HuffmanError(f"{source_name}: modified while it was compressed")
+    stream.flush()
+    os.fchmod(stream.fileno(), _default_mode())
+    stream.close()
+    _publish(temporary, target_name, overwrite=overwrite)
 
 
 def _chunks(path: str, size: int, chunk_size: int, alphabet: str) -> Iterator[tuple[int, int]]:
@@ -230,3 +287,121 @@ def _publish(temporary: str, path: str, *, overwrite: bool) -> None:
         os.replace(temporary, path)
     else:
         os.unlink(temporary)
+
+
+def _join_parts(executor: Executor, calls: Iterator[tuple[str, int, int, dict[str, Any]]],
+                stream: io.BufferedWriter, temporary: str, target: str,
+                report: Callable[[], None]) -> int:
+    """Run :func:`compress_range_to` for each of *calls* on *executor*, chunk k's frame to
+    the part file ``TEMPORARY.partK``, and append the parts to *stream* (open on
+    *temporary*) in order, each removed once appended; return the bytes appended.
+
+    Keeps :data:`CALLS_PER_WORKER` calls per worker in flight, as :func:`in_order`
+    does.  Whatever happens, every part file and staging file this call may have caused
+    is removed before it returns or raises; if it raises, it first waits for the calls
+    already running (they cannot be cancelled), so that none writes a part afterwards.
+    """
+    limit = max(1, CALLS_PER_WORKER * workers_of(executor))
+    pending: collections.deque[tuple[str, Future[int]]] = collections.deque()
+    written = 0
+    stream.flush()  # nothing in it: the parts go to its descriptor directly
+    descriptor = stream.fileno()
+
+    def append() -> None:
+        nonlocal written
+        part, future = pending[0]
+        length = future.result()
+        written += _append_part(part, length, descriptor, target)
+        pending.popleft()
+        os.unlink(part)
+        report()
+
+    try:
+        for index, call in enumerate(calls):
+            if len(pending) >= limit:
+                append()
+            part = f"{temporary}{_PART}{index:06d}"
+            pending.append((part, executor.submit(compress_range_to, *call, part)))
+        while pending:
+            append()
+    except BaseException:
+        for _, future in pending:
+            future.cancel()
+        try:
+            wait([future for _, future in pending])
+        finally:
+            _remove_parts(temporary)
+        raise
+    _remove_parts(temporary)  # staging files of workers killed while writing, if any
+    return written
+
+
+def _append_part(part: str, length: int, descriptor: int, target: str) -> int:
+    """Append the file *part*, which its worker said holds *length* bytes, to the file open
+    as *descriptor* (at its end, nothing buffered); return *length*."""
+    try:
+        source = os.open(part, os.O_RDONLY)
+    except FileNotFoundError:
+        raise HuffmanError(f"{target}: the part file {part} a worker wrote is missing: is "
+                           "the target's folder on storage every worker shares, at the same "
+                           "path?") from None
+    try:
+        found = os.fstat(source).st_size
+        if found != length:  # never a part that is not the worker's whole frame
+            raise HuffmanError(f"{target}: the part file {part} holds {found:,} bytes, not "
+                               f"the {length:,} its worker wrote")
+        try:
+            copied = _copy_in_kernel(source, descriptor, length)
+            while copied < length:  # the kernel could not, or not all: the rest by hand
+                block = os.read(source, min(length - copied, 1 << 20))
+                if not block:
+                    break
+                view = memoryview(block)
+                while view:
+                    view = view[os.write(descriptor, view):]
+                copied += len(block)
+        except OSError as error:  # a full disk, say: the caller asked for *target*
+            raise OSError(error.errno, error.strerror, target) from None
+    finally:
+        os.close(source)
+    if copied != length:
+        raise HuffmanError(f"{target}: the part file {part} ended after {copied:,} of its "
+                           f"{length:,} bytes")
+    return length
+
+
+# copy_file_range's errors that mean "not here" (another file system, a kernel or file
+# system without it) rather than a failure: the bytes are then copied by hand.
+_NO_KERNEL_COPY = frozenset({errno.EXDEV, errno.EINVAL, errno.ENOSYS, errno.EOPNOTSUPP})
+
+
+def _copy_in_kernel(source: int, target: int, length: int) -> int:
+    """Copy up to *length* bytes from *source*'s position to *target*'s, both moved on, in
+    the kernel (no round trip through this process's memory) where it can; return the
+    bytes copied, fewer (even 0) if it cannot."""
+    if not hasattr(os, "copy_file_range"):  # not Linux
+        return 0
+    copied = 0
+    while copied < length:
+        try:
+            count = os.copy_file_range(source, target, length - copied)
+        except OSError as error:
+            if error.errno in _NO_KERNEL_COPY:
+                return copied
+            raise
+        if count == 0:  # at the source's end, or a file system that copies nothing
+            return copied
+        copied += count
+    return copied
+
+
+def _remove_parts(temporary: str) -> None:
+    """Remove every part file of *temporary* and every staging file of one: the names
+    beginning ``TEMPORARY.part`` in its folder (the temporary name is ours alone)."""
+    directory, name = os.path.split(temporary)
+    prefix = name + _PART
+    with os.scandir(directory or ".") as entries:
+        leftovers = [entry.path for entry in entries if entry.name.startswith(prefix)]
+    for path in leftovers:
+        with contextlib.suppress(FileNotFoundError):
+            os.unlink(path)

@@ -3,6 +3,7 @@ workers (threads, processes, a Dask cluster), always to the same bytes, never a 
 
 from __future__ import annotations
 
+import errno
 import multiprocessing
 import os
 import signal
@@ -18,7 +19,8 @@ import numpy as np
 import pytest
 
 import huffkit
-from huffkit.stream.chunked import DEFAULT_CHUNK_SIZE, compress_range
+from huffkit.stream import chunked
+from huffkit.stream.chunked import DEFAULT_CHUNK_SIZE, compress_range, compress_range_to
 
 
 def _data(size: int, seed: int = 1) -> bytes:
@@ -79,24 +81,166 @@ def test_the_default_chunk_size_and_one_chunk(source: Path, tmp_path: Path) -> N
     assert (tmp_path / "out").read_bytes() == huffkit.compress(source.read_bytes())
 
 
-@pytest.mark.parametrize("kind", ["threads", "processes", "dask"])
-def test_every_executor_gives_the_same_bytes(kind: str, source: Path, tmp_path: Path,
+@pytest.mark.parametrize("shared_target", [False, True])
+@pytest.mark.parametrize("kind", ["here", "threads", "processes", "dask"])
+def test_every_executor_gives_the_same_bytes(kind: str, shared_target: bool, source: Path,
+                                             tmp_path: Path,
                                              request: pytest.FixtureRequest) -> None:
     options: dict[str, Any] = {"coder": "ans", "block_size": 16384}
     expected = _frames(source.read_bytes(), 40_000, **options)
-    if kind == "threads":
+    if kind == "here":  # shared_target changes nothing without an executor
+        written = huffkit.compress_file(source, tmp_path / "out", chunk_size=40_000,
+                                        shared_target=shared_target, **options)
+    elif kind == "threads":
         with ThreadPoolExecutor(2) as pool:
-            huffkit.compress_file(source, tmp_path / "out", chunk_size=40_000, executor=pool,
-                                  **options)
+            written = huffkit.compress_file(source, tmp_path / "out", chunk_size=40_000,
+                                            executor=pool, shared_target=shared_target,
+                                            **options)
     else:
         executor = (request.getfixturevalue("process_pool") if kind == "processes"
-                    else request.getfixturevalue("dask_client").get_executor())
-        huffkit.compress_file(source, tmp_path / "out", chunk_size=40_000, executor=executor,
-                              **options)
+                    else request.getfixturevalue("dask_client").get_executor(pure=False))
+        written = huffkit.compress_file(source, tmp_path / "out", chunk_size=40_000,
+                                        executor=executor, shared_target=shared_target,
+                                        **options)
     assert (tmp_path / "out").read_bytes() == expected
+    assert written == len(expected)
+    assert sorted(os.listdir(tmp_path)) == ["out", "source"]  # no part file left
 
 
-def test_at_most_two_chunks_per_worker_are_in_flight(source: Path, tmp_path: Path) -> None:
+def test_a_shared_target_worker_writes_its_frame_and_returns_its_size(source: Path,
+                                                                     tmp_path: Path) -> None:
+    part = str(tmp_path / ".out.x.tmp.part000001")
+    length = compress_range_to(str(source), 1000, 5000, {"coder": "ans"}, part)
+    frame = huffkit.compress(source.read_bytes()[1000:6000], coder="ans")
+    assert length == len(frame)
+    assert Path(part).read_bytes() == frame
+    assert sorted(os.listdir(tmp_path)) == [".out.x.tmp.part000001", "source"]
+    # Run again (a retry), it writes the same part again; an error leaves no part.
+    assert compress_range_to(str(source), 1000, 5000, {"coder": "ans"}, part) == length
+    with pytest.raises(huffkit.HuffmanError, match="changed size"):
+        compress_range_to(str(source), 300_000, 100, {}, part + "x")
+    assert sorted(os.listdir(tmp_path)) == [".out.x.tmp.part000001", "source"]
+
+
+@pytest.mark.parametrize("kernel", ["copy_file_range", "EXDEV", "ENOSYS", "absent"])
+def test_the_parts_are_joined_in_the_kernel_or_by_hand(kernel: str, source: Path,
+                                                       tmp_path: Path,
+                                                       monkeypatch: pytest.MonkeyPatch) -> None:
+    calls: list[int] = []
+    real = getattr(os, "copy_file_range", None)
+    if real is None:
+        pytest.skip("no os.copy_file_range here")
+
+    def copy(source_fd: int, target_fd: int, count: int) -> int:
+        calls.append(count)
+        if kernel != "copy_file_range":
+            code = errno.EXDEV if kernel == "EXDEV" else errno.ENOSYS
+            raise OSError(code, os.strerror(code))
+        return real(source_fd, target_fd, count)
+
+    if kernel == "absent":
+        monkeypatch.delattr(os, "copy_file_range")
+    else:
+        monkeypatch.setattr(os, "copy_file_range", copy)
+    with ThreadPoolExecutor(2) as pool:
+        huffkit.compress_file(source, tmp_path / "out", chunk_size=40_000, executor=pool,
+                              shared_target=True)
+    assert (tmp_path / "out").read_bytes() == _frames(source.read_bytes(), 40_000)
+    assert len(calls) == (0 if kernel == "absent" else 8)  # once a part: 8 chunks
+    assert sorted(os.listdir(tmp_path)) == ["out", "source"]
+
+
+class _Tampering(ThreadPoolExecutor):
+    """Runs compress_range_to, then *tamper*(part, size) on a chunk, as a broken shared
+    storage or worker might."""
+
+    def __init__(self, tamper: Any, chunk: int = 1) -> None:
+        super().__init__(1)
+        self.tamper, self.chunk = tamper, chunk
+
+    def submit(self, fn: Any, /, *args: Any, **kwargs: Any) -> Any:
+        def run() -> Any:
+            size = fn(*args)
+            if args[-1].endswith(f".part{self.chunk:06d}"):
+                return self.tamper(args[-1], size)
+            return size
+        return super().submit(run)
+
+
+def _missing(part: str, size: int) -> int:
+    os.unlink(part)
+    return size
+
+
+def _short(part: str, size: int) -> int:
+    return size + 1
+
+
+def _leftover(part: str, size: int) -> int:
+    Path(part + ".abcd1234").write_bytes(b"a worker killed while it wrote this")
+    return size
+
+
+def test_a_missing_part_is_an_error_leaving_nothing(source: Path, tmp_path: Path) -> None:
+    with _Tampering(_missing) as pool, pytest.raises(huffkit.HuffmanError) as caught:
+        huffkit.compress_file(source, tmp_path / "out", chunk_size=30_000, executor=pool,
+                              shared_target=True)
+    message = str(caught.value)
+    assert message.startswith(f"{tmp_path / 'out'}: the part file {tmp_path}/.out.")
+    assert message.endswith(".tmp.part000001 a worker wrote is missing: is the target's "
+                            "folder on storage every worker shares, at the same path?")
+    assert sorted(os.listdir(tmp_path)) == ["source"]
+
+
+def test_a_part_of_another_size_is_an_error_leaving_nothing(source: Path,
+                                                            tmp_path: Path) -> None:
+    with _Tampering(_short, chunk=3) as pool, pytest.raises(huffkit.HuffmanError) as caught:
+        huffkit.compress_file(source, tmp_path / "out", chunk_size=30_000, executor=pool,
+                              shared_target=True)
+    frame = len(huffkit.compress(source.read_bytes()[90_000:120_000]))
+    assert str(caught.value).endswith(f".tmp.part000003 holds {frame:,} bytes, not the "
+                                      f"{frame + 1:,} its worker wrote")
+    assert sorted(os.listdir(tmp_path)) == ["source"]
+
+
+def test_a_killed_writers_staging_file_is_removed(source: Path, tmp_path: Path) -> None:
+    with _Tampering(_leftover) as pool:
+        huffkit.compress_file(source, tmp_path / "out", chunk_size=30_000, executor=pool,
+                              shared_target=True)
+    assert (tmp_path / "out").read_bytes() == _frames(source.read_bytes(), 30_000)
+    assert sorted(os.listdir(tmp_path)) == ["out", "source"]
+
+
+def test_a_failure_waits_for_the_running_chunks_before_cleaning_up(
+        source: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    # Chunk 0 fails at once while chunk 1 is still being compressed: chunk 1's part is
+    # written after the failure, and must be removed too.
+    release = threading.Event()
+    real = chunked.compress_range
+
+    def slow(path: str, offset: int, length: int, options: dict[str, Any]) -> bytes:
+        if offset == 0:
+            raise huffkit.HuffmanError("chunk 0 failed")
+        release.wait(10)
+        return real(path, offset, length, options)
+
+    monkeypatch.setattr(chunked, "compress_range", slow)
+
+    def progress(done: int, total: int) -> None:
+        raise AssertionError("no chunk is written")
+
+    with ThreadPoolExecutor(2) as pool, pytest.raises(huffkit.HuffmanError) as caught:
+        threading.Timer(0.3, release.set).start()
+        huffkit.compress_file(source, tmp_path / "out", chunk_size=30_000, executor=pool,
+                              shared_target=True, progress=progress)
+    assert str(caught.value) == "chunk 0 failed"
+    assert release.is_set()  # it waited for chunk 1
+    assert sorted(os.listdir(tmp_path)) == ["source"]
+
+
+@pytest.mark.parametrize("shared_target", [False, True])
+def test_at_most_two_chunks_per_worker_are_in_flight(source: Path, tmp_path: Path,
+                                                     shared_target: bool) -> None:
     submitted: list[int] = []
     at_progress: list[int] = []
 
@@ -107,30 +251,41 @@ def test_at_most_two_chunks_per_worker_are_in_flight(source: Path, tmp_path: Pat
 
     with Recording(1) as pool:  # one worker: two chunks in flight
         huffkit.compress_file(source, tmp_path / "out", chunk_size=30_000, executor=pool,
-                              progress=lambda done, total: at_progress.append(len(submitted)))
+                              progress=lambda done, total: at_progress.append(len(submitted)),
+                              shared_target=shared_target)
     assert submitted == list(range(0, 300_001, 30_000))  # in order, each once
     # Chunk k is written once chunks k and k + 1 are submitted, not before, not more.
     assert at_progress == [2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 11]
     assert (tmp_path / "out").read_bytes() == _frames(source.read_bytes(), 30_000)
 
 
-def test_progress_counts_the_source_bytes(source: Path, tmp_path: Path) -> None:
+@pytest.mark.parametrize("shared_target", [False, True])
+def test_progress_counts_the_source_bytes(source: Path, tmp_path: Path,
+                                          shared_target: bool) -> None:
     seen: list[tuple[int, int]] = []
-    huffkit.compress_file(source, tmp_path / "out", chunk_size=100_000,
-                          progress=lambda done, total: seen.append((done, total)))
+    with ThreadPoolExecutor(2) as pool:
+        huffkit.compress_file(source, tmp_path / "out", chunk_size=100_000,
+                              executor=pool if shared_target else None,
+                              shared_target=shared_target,
+                              progress=lambda done, total: seen.append((done, total)))
     assert seen == [(100_000, 300_001), (200_000, 300_001), (300_000, 300_001),
                     (300_001, 300_001)]
 
 
-def test_an_existing_target_is_refused_unless_overwrite(source: Path, tmp_path: Path) -> None:
+@pytest.mark.parametrize("shared_target", [False, True])
+def test_an_existing_target_is_refused_unless_overwrite(source: Path, tmp_path: Path,
+                                                        shared_target: bool,
+                                                        process_pool: Any) -> None:
     target = tmp_path / "target"
     target.write_bytes(b"keep me")
     with pytest.raises(FileExistsError) as caught:
-        huffkit.compress_file(source, target, chunk_size=65536)
+        huffkit.compress_file(source, target, chunk_size=65536, executor=process_pool,
+                              shared_target=shared_target)
     assert caught.value.filename == str(target)
     assert target.read_bytes() == b"keep me"
     assert sorted(os.listdir(tmp_path)) == ["source", "target"]
-    written = huffkit.compress_file(source, target, chunk_size=65536, overwrite=True)
+    written = huffkit.compress_file(source, target, chunk_size=65536, overwrite=True,
+                                    executor=process_pool, shared_target=shared_target)
     assert target.read_bytes() == _frames(source.read_bytes(), 65536)
     assert written == target.stat().st_size
     assert sorted(os.listdir(tmp_path)) == ["source", "target"]
@@ -138,9 +293,10 @@ def test_an_existing_target_is_refused_unless_overwrite(source: Path, tmp_path: 
 
 def test_an_empty_file_gives_one_empty_frame(tmp_path: Path, process_pool: Any) -> None:
     (tmp_path / "empty").write_bytes(b"")
-    for name, executor in (("here", None), ("pool", process_pool)):
+    for name, executor, shared_target in (("here", None, False), ("pool", process_pool, False),
+                                          ("parts", process_pool, True)):
         written = huffkit.compress_file(tmp_path / "empty", tmp_path / name, chunk_size=10,
-                                        executor=executor)
+                                        executor=executor, shared_target=shared_target)
         assert (tmp_path / name).read_bytes() == huffkit.compress(b"")
         assert written == len(huffkit.compress(b""))
         assert huffkit.decompress((tmp_path / name).read_bytes()) == b""
@@ -161,9 +317,12 @@ def test_an_empty_file_gives_one_empty_frame(tmp_path: Path, process_pool: Any) 
 def test_bad_arguments_are_refused_before_any_output(
         source: Path, tmp_path: Path, chunk_size: Any, options: dict[str, Any],
         error: type[Exception], message: str) -> None:
-    with pytest.raises(error, match=message.replace("(", r"\(").replace(")", r"\)")):
-        huffkit.compress_file(source, tmp_path / "out", chunk_size=chunk_size, **options)
-    assert sorted(os.listdir(tmp_path)) == ["source"]
+    for shared_target in (False, True):
+        with ThreadPoolExecutor(1) as pool, \
+                pytest.raises(error, match=message.replace("(", r"\(").replace(")", r"\)")):
+            huffkit.compress_file(source, tmp_path / "out", chunk_size=chunk_size,
+                                  executor=pool, shared_target=shared_target, **options)
+        assert sorted(os.listdir(tmp_path)) == ["source"]
 
 
 def test_utf8_chunks_end_between_characters(tmp_path: Path) -> None:
@@ -218,7 +377,22 @@ def test_a_file_that_shrinks_leaves_no_output(source: Path, tmp_path: Path) -> N
     assert sorted(os.listdir(tmp_path)) == ["source"]
 
 
-def test_a_file_that_grows_leaves_no_output(source: Path, tmp_path: Path,
+def test_a_file_that_shrinks_leaves_no_part_file(source: Path, tmp_path: Path) -> None:
+    def shrink(done: int, total: int) -> None:
+        if done == 100_000:  # chunk 1 is done, chunk 2 not yet submitted: it finds it short
+            os.truncate(source, 250_000)
+
+    with ThreadPoolExecutor(1) as pool, pytest.raises(huffkit.HuffmanError) as caught:
+        huffkit.compress_file(source, tmp_path / "out", chunk_size=100_000, progress=shrink,
+                              executor=pool, shared_target=True)
+    assert str(caught.value) == (f"{source}: changed size while it was compressed: it ends at "
+                                 "byte 250,000, inside the chunk of 100,000 bytes from byte "
+                                 "200,000")
+    assert sorted(os.listdir(tmp_path)) == ["source"]
+
+
+@pytest.mark.parametrize("shared_target", [False, True])
+def test_a_file_that_grows_leaves_no_output(source: Path, tmp_path: Path, shared_target: bool,
                                             process_pool: Any) -> None:
     def grow(done: int, total: int) -> None:
         if done == total:
@@ -227,33 +401,39 @@ def test_a_file_that_grows_leaves_no_output(source: Path, tmp_path: Path,
 
     with pytest.raises(huffkit.HuffmanError) as caught:
         huffkit.compress_file(source, tmp_path / "out", chunk_size=100_000, progress=grow,
-                              executor=process_pool)
+                              executor=process_pool, shared_target=shared_target)
     assert str(caught.value) == (f"{source}: changed size while it was compressed (300,001 "
                                  "bytes before, 300,005 after)")
     assert sorted(os.listdir(tmp_path)) == ["source"]
 
 
-def test_a_file_rewritten_in_place_leaves_no_output(source: Path, tmp_path: Path) -> None:
+@pytest.mark.parametrize("shared_target", [False, True])
+def test_a_file_rewritten_in_place_leaves_no_output(source: Path, tmp_path: Path,
+                                                    shared_target: bool) -> None:
     def rewrite(done: int, total: int) -> None:
         if done == total:  # the same size, other bytes: the modification time tells
             source.write_bytes(bytes(total))
             moved = source.stat().st_mtime_ns + 10**9
             os.utime(source, ns=(moved, moved))
 
-    with pytest.raises(huffkit.HuffmanError) as caught:
-        huffkit.compress_file(source, tmp_path / "out", chunk_size=100_000, progress=rewrite)
+    with ThreadPoolExecutor(2) as pool, pytest.raises(huffkit.HuffmanError) as caught:
+        huffkit.compress_file(source, tmp_path / "out", chunk_size=100_000, progress=rewrite,
+                              executor=pool if shared_target else None,
+                              shared_target=shared_target)
     assert str(caught.value) == f"{source}: modified while it was compressed"
     assert sorted(os.listdir(tmp_path)) == ["source"]
 
 
+@pytest.mark.parametrize("shared_target", [False, True])
 def test_a_workers_error_propagates_and_leaves_no_output(source: Path, tmp_path: Path,
+                                                         shared_target: bool,
                                                          process_pool: Any) -> None:
     # A codebook of the first chunk's bytes cannot code the later chunks' (the data drifts).
     codebook = huffkit.Codebook.from_distribution(
         huffkit.Distribution.from_bytes(source.read_bytes()[:1000]))
     with pytest.raises(huffkit.CodebookError):
         huffkit.compress_file(source, tmp_path / "out", chunk_size=50_000, codebook=codebook,
-                              executor=process_pool)
+                              executor=process_pool, shared_target=shared_target)
     assert sorted(os.listdir(tmp_path)) == ["source"]
 
 
@@ -267,7 +447,9 @@ def test_a_source_that_is_not_a_regular_file_is_refused(tmp_path: Path) -> None:
 
 # Last in the module: it kills one of the cluster's workers (its nanny starts another).
 @pytest.mark.slow
-def test_a_killed_worker_never_leaves_a_partial_output(tmp_path: Path, dask_client: Any) -> None:
+@pytest.mark.parametrize("shared_target", [False, True])
+def test_a_killed_worker_never_leaves_a_partial_output(tmp_path: Path, dask_client: Any,
+                                                       shared_target: bool) -> None:
     data = _data(8 << 20, seed=2)
     source, target = tmp_path / "source", tmp_path / "target"
     source.write_bytes(data)
@@ -277,7 +459,7 @@ def test_a_killed_worker_never_leaves_a_partial_output(tmp_path: Path, dask_clie
         try:
             outcome["written"] = huffkit.compress_file(
                 source, target, chunk_size=1 << 20, model="cm",  # about 1 s a chunk
-                executor=dask_client.get_executor())
+                executor=dask_client.get_executor(), shared_target=shared_target)
         except BaseException as error:  # the test looks at it below
             outcome["error"] = error
 
