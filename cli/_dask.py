@@ -185,7 +185,11 @@ def compress_on_cluster(jobs: list[Job], address: str, *, force: bool, habits: H
                     raise problem
                 assert target is not None  # standard output is refused before
                 check(source, target)
-                _compress_one(source, target, executor, force, habits, options)
+                # On this machine, the workers can write FILE.huf's folder: each writes its
+                # frame to a part file there, joined here in the kernel, rather than sending
+                # it back.  A remote cluster's workers may not see (or may not write) it.
+                _compress_one(source, target, executor, force, habits,
+                              {**options, "shared_target": address == LOCAL})
             except Exception as error:
                 message = _describe_chunked_error(source, error, describe)
                 if message is None:

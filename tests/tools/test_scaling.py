@@ -32,9 +32,10 @@ def test_the_figures_of_a_small_run(tmp_path):
     said: list[str] = []
     figures = scaling.measure(tmp_path, 1 << 20, workers=2, files=4, trivial=20,
                               chunk_size=1 << 18, say=said.append)
-    compare, compress = figures["timings"]
-    assert (compare.name, compress.name) == ("compare", "compress_file")
-    assert compress.tasks == 4  # 1 MiB in chunks of 256 KiB
+    compare, compress, parts = figures["timings"]
+    assert (compare.name, compress.name, parts.name) == ("compare", "compress_file",
+                                                         "  with parts")
+    assert compress.tasks == parts.tasks == 4  # 1 MiB in chunks of 256 KiB
     assert compare.tasks >= 4  # at least a task a file
     assert all(timing.serial_seconds > 0 and timing.cluster_seconds > 0
                for timing in figures["timings"])
