@@ -15,8 +15,10 @@ import contextlib
 import importlib
 import logging
 import os
+import signal
 import stat
 import sys
+import threading
 from collections.abc import Callable, Iterator
 from concurrent.futures import Executor
 from typing import Any, TypeVar
@@ -109,9 +111,10 @@ def _local_client(distributed: Any) -> Iterator[Any]:
     logging.getLogger("distributed").setLevel(logging.WARNING)
     try:
         try:
-            cluster = distributed.LocalCluster(
-                n_workers=local_workers(), threads_per_worker=1, processes=True,
-                dashboard_address="127.0.0.1:0", silence_logs=logging.WARNING)
+            with _workers_ignore_ctrl_c():
+                cluster = distributed.LocalCluster(
+                    n_workers=local_workers(), threads_per_worker=1, processes=True,
+                    dashboard_address="127.0.0.1:0", silence_logs=logging.WARNING)
         except Exception as error:
             raise CliError(f"--dask local: cannot start a LocalCluster "
                            f"({_one_line(error)})") from None
@@ -119,6 +122,26 @@ def _local_client(distributed: Any) -> Iterator[Any]:
             yield client
     finally:
         logging.getLogger("distributed").setLevel(previous)
+
+
+@contextlib.contextmanager
+def _workers_ignore_ctrl_c() -> Iterator[None]:
+    """SIGINT ignored while the LocalCluster starts its worker processes, which inherit
+    that (an ignored signal stays ignored across exec, and Python then leaves it so).
+
+    A Ctrl-C on the terminal goes to every process of the command: each worker would
+    print its own KeyboardInterrupt traceback, and one interrupted while starting breaks
+    the cluster's closing.  Only this process should act on it, closing the cluster and
+    with it the workers.  (A Ctrl-C in the half second of the start is lost.)
+    """
+    if threading.current_thread() is not threading.main_thread():
+        yield  # only the main thread may set handlers; the workers then hear Ctrl-C too
+        return
+    previous = signal.signal(signal.SIGINT, signal.SIG_IGN)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGINT, previous)
 
 
 def describe_cluster_error(error: BaseException) -> str | None:
@@ -185,11 +208,10 @@ def compress_on_cluster(jobs: list[Job], address: str, *, force: bool, habits: H
                     raise problem
                 assert target is not None  # standard output is refused before
                 check(source, target)
-                # On this machine, the workers can write FILE.huf's folder: each writes its
-                # frame to a part file there, joined here in the kernel, rather than sending
-                # it back.  A remote cluster's workers may not see (or may not write) it.
-                _compress_one(source, target, executor, force, habits,
-                              {**options, "shared_target": address == LOCAL})
+                # The frames come back to this process (not shared_target's part files): a
+                # remote cluster's workers may not be able to write FILE's folder, and on a
+                # LocalCluster it measured faster (docs/distributed.md).
+                _compress_one(source, target, executor, force, habits, options)
             except Exception as error:
                 message = _describe_chunked_error(source, error, describe)
                 if message is None:
