@@ -6,7 +6,8 @@ at a time, by as many workers as there are (a process pool, or a Dask cluster
 through ``Client.get_executor()``), and the result is an ordinary huffkit file.
 Each worker opens the file by its path and reads only its own byte range; only
 the chunk's frame travels back, or with ``shared_target=True`` not even that: the
-worker writes the frame to a part file beside the target and returns its size.
+worker writes the frame to a part file in a hidden folder beside the target and
+returns its size.
 The frames are written in order, so the output for a given *chunk_size* is the
 same whatever runs the chunks and however many workers it has.
 """
@@ -40,10 +41,12 @@ Progress = Callable[[int, int], None]
 
 # The hidden temporary file beside the target: ".NAME.XXXXXXXX.tmp", as the command line's.
 _TEMPORARY_SUFFIX = ".tmp"
-# With shared_target, chunk k's frame goes to "TEMPORARY.part" + k in 6 digits or more, written
-# through "PART.XXXXXXXX" (mkstemp's): NAME_MAX less those too, for a million chunks.
-_PART = ".part"
-_NAME_ROOM = 255 - 2 - 8 - len(_TEMPORARY_SUFFIX) - len(_PART) - 6 - 1 - 8
+# With shared_target, chunk k's frame goes to the file k (6 digits or more) of the hidden
+# folder "TEMPORARY.parts", written through "K.XXXXXXXX" (mkstemp's).  A folder of their own,
+# because a task a cluster cannot stop may still be writing after the job has failed: once
+# the folder is removed, its writes fail instead of leaving a part beside the target.
+_PARTS = ".parts"
+_NAME_ROOM = 255 - 2 - 8 - len(_TEMPORARY_SUFFIX) - len(_PARTS)
 
 
 def compress_range(path: str, offset: int, length: int, options: dict[str, Any]) -> bytes:
@@ -77,9 +80,10 @@ def compress_range_to(path: str, offset: int, length: int, options: dict[str, An
     The work of one chunk with ``shared_target=True``: only the size travels back.
     The frame is written to a new file beside *part* and renamed onto it, so that
     *part* holds a whole frame or does not exist, whatever happens to the worker
-    (killed while writing, it leaves the hidden staging file, which the caller
-    removes: its name starts with *part*'s).  A task run again (a retry) writes the
-    same bytes under the same name.
+    (killed while writing, it leaves the staging file, in the caller's parts folder,
+    which the caller removes whole).  A task run again (a retry) writes the same bytes
+    under the same name; a task still running after the caller removed the folder
+    fails to write, and leaves nothing.
     """
     frame = compress_range(path, offset, length, options)
     descriptor, staging = tempfile.mkstemp(dir=os.path.dirname(part),
@@ -118,10 +122,10 @@ def compress_file(source: str | os.PathLike[str], target: str | os.PathLike[str]
     *shared_target*: True when the target's folder is on storage every worker can
     write (always so for a process pool or a LocalCluster on this machine; on a real
     cluster, a shared file system mounted at the same path): each worker writes its
-    frame to a hidden part file beside the target and returns only its size, so
-    frames never travel through the executor; this process joins the parts in order
-    (in the kernel, with ``os.copy_file_range``, where there is one) and removes each
-    once appended.  The bytes are the same.  Without *executor* it changes nothing:
+    frame to a part file in a hidden folder beside the target and returns only its
+    size, so frames never travel through the executor; this process joins the parts in
+    order (in the kernel, with ``os.copy_file_range``, where there is one) and removes
+    each once appended.  The bytes are the same.  Without *executor* it changes nothing:
     the frames are written to the target directly.
 
     The frames are written to a hidden temporary file beside *target*, renamed onto
@@ -293,14 +297,17 @@ def _join_parts(executor: Executor, calls: Iterator[tuple[str, int, int, dict[st
                 stream: io.BufferedWriter, temporary: str, target: str,
                 report: Callable[[], None]) -> int:
     """Run :func:`compress_range_to` for each of *calls* on *executor*, chunk k's frame to
-    the part file ``TEMPORARY.partK``, and append the parts to *stream* (open on
+    the part file ``TEMPORARY.parts/K``, and append the parts to *stream* (open on
     *temporary*) in order, each removed once appended; return the bytes appended.
 
     Keeps :data:`CALLS_PER_WORKER` calls per worker in flight, as :func:`in_order`
-    does.  Whatever happens, every part file and staging file this call may have caused
+    does.  Whatever happens, the parts folder, with every part and staging file in it,
     is removed before it returns or raises; if it raises, it first waits for the calls
-    already running (they cannot be cancelled), so that none writes a part afterwards.
+    already running where the executor can (a process pool), and a call that goes on
+    after that (a Dask task cannot be stopped) finds no folder to write into.
     """
+    parts = temporary + _PARTS
+    os.mkdir(parts, 0o700)
     limit = max(1, CALLS_PER_WORKER * workers_of(executor))
     pending: collections.deque[tuple[str, Future[int]]] = collections.deque()
     written = 0
@@ -320,7 +327,7 @@ def _join_parts(executor: Executor, calls: Iterator[tuple[str, int, int, dict[st
         for index, call in enumerate(calls):
             if len(pending) >= limit:
                 append()
-            part = f"{temporary}{_PART}{index:06d}"
+            part = os.path.join(parts, f"{index:06d}")
             pending.append((part, executor.submit(compress_range_to, *call, part)))
         while pending:
             append()
@@ -330,9 +337,9 @@ def _join_parts(executor: Executor, calls: Iterator[tuple[str, int, int, dict[st
         try:
             wait([future for _, future in pending])
         finally:
-            _remove_parts(temporary)
+            _remove_parts(parts)
         raise
-    _remove_parts(temporary)  # staging files of workers killed while writing, if any
+    _remove_parts(parts)  # staging files of workers killed while writing, if any
     return written
 
 
@@ -395,13 +402,25 @@ def _copy_in_kernel(source: int, target: int, length: int) -> int:
     return copied
 
 
-def _remove_parts(temporary: str) -> None:
-    """Remove every part file of *temporary* and every staging file of one: the names
-    beginning ``TEMPORARY.part`` in its folder (the temporary name is ours alone)."""
-    directory, name = os.path.split(temporary)
-    prefix = name + _PART
-    with os.scandir(directory or ".") as entries:
-        leftovers = [entry.path for entry in entries if entry.name.startswith(prefix)]
-    for path in leftovers:
-        with contextlib.suppress(FileNotFoundError):
-            os.unlink(path)
+def _remove_parts(parts: str) -> None:
+    """Remove the folder *parts* and the files in it (it has no folders).
+
+    A task still running may add a staging file between the listing and the rmdir:
+    then the folder is not empty, and it is emptied again.
+    """
+    while True:
+        try:
+            names = os.listdir(parts)
+        except FileNotFoundError:
+            return
+        for name in names:
+            with contextlib.suppress(FileNotFoundError):
+                os.unlink(os.path.join(parts, name))
+        try:
+            os.rmdir(parts)
+            return
+        except FileNotFoundError:
+            return
+        except OSError as error:
+            if error.errno != errno.ENOTEMPTY:
+                raise

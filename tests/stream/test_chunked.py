@@ -11,7 +11,7 @@ import stat
 import threading
 import time
 from collections.abc import Iterator
-from concurrent.futures import ProcessPoolExecutor, ThreadPoolExecutor
+from concurrent.futures import Executor, Future, ProcessPoolExecutor, ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
@@ -109,17 +109,26 @@ def test_every_executor_gives_the_same_bytes(kind: str, shared_target: bool, sou
 
 def test_a_shared_target_worker_writes_its_frame_and_returns_its_size(source: Path,
                                                                      tmp_path: Path) -> None:
-    part = str(tmp_path / ".out.x.tmp.part000001")
+    parts = tmp_path / ".out.x.tmp.parts"
+    parts.mkdir()
+    part = str(parts / "000001")
     length = compress_range_to(str(source), 1000, 5000, {"coder": "ans"}, part)
     frame = huffkit.compress(source.read_bytes()[1000:6000], coder="ans")
     assert length == len(frame)
     assert Path(part).read_bytes() == frame
-    assert sorted(os.listdir(tmp_path)) == [".out.x.tmp.part000001", "source"]
+    assert os.listdir(parts) == ["000001"]
     # Run again (a retry), it writes the same part again; an error leaves no part.
     assert compress_range_to(str(source), 1000, 5000, {"coder": "ans"}, part) == length
     with pytest.raises(huffkit.HuffmanError, match="changed size"):
         compress_range_to(str(source), 300_000, 100, {}, part + "x")
-    assert sorted(os.listdir(tmp_path)) == [".out.x.tmp.part000001", "source"]
+    assert os.listdir(parts) == ["000001"]
+    # A task still running after its job failed (a Dask task cannot be stopped) finds
+    # the parts folder gone, and leaves nothing behind.
+    Path(part).unlink()
+    parts.rmdir()
+    with pytest.raises(FileNotFoundError):
+        compress_range_to(str(source), 1000, 5000, {}, part)
+    assert sorted(os.listdir(tmp_path)) == ["source"]
 
 
 @pytest.mark.parametrize("kernel", ["copy_file_range", "EXDEV", "ENOSYS", "absent"])
@@ -161,7 +170,7 @@ class _Tampering(ThreadPoolExecutor):
     def submit(self, fn: Any, /, *args: Any, **kwargs: Any) -> Any:
         def run() -> Any:
             size = fn(*args)
-            if args[-1].endswith(f".part{self.chunk:06d}"):
+            if args[-1].endswith(f"{os.sep}{self.chunk:06d}"):
                 return self.tamper(args[-1], size)
             return size
         return super().submit(run)
@@ -187,7 +196,7 @@ def test_a_missing_part_is_an_error_leaving_nothing(source: Path, tmp_path: Path
                               shared_target=True)
     message = str(caught.value)
     assert message.startswith(f"{tmp_path / 'out'}: the part file {tmp_path}/.out.")
-    assert message.endswith(".tmp.part000001 a worker wrote is missing: is the target's "
+    assert message.endswith(".tmp.parts/000001 a worker wrote is missing: is the target's "
                             "folder on storage every worker shares, at the same path?")
     assert sorted(os.listdir(tmp_path)) == ["source"]
 
@@ -198,7 +207,7 @@ def test_a_part_of_another_size_is_an_error_leaving_nothing(source: Path,
         huffkit.compress_file(source, tmp_path / "out", chunk_size=30_000, executor=pool,
                               shared_target=True)
     frame = len(huffkit.compress(source.read_bytes()[90_000:120_000]))
-    assert str(caught.value).endswith(f".tmp.part000003 holds {frame:,} bytes, not the "
+    assert str(caught.value).endswith(f".tmp.parts/000003 holds {frame:,} bytes, not the "
                                       f"{frame + 1:,} its worker wrote")
     assert sorted(os.listdir(tmp_path)) == ["source"]
 
@@ -481,3 +490,48 @@ def test_a_killed_worker_never_leaves_a_partial_output(tmp_path: Path, dask_clie
         assert sorted(os.listdir(tmp_path)) == ["source", "target"]
         assert outcome["written"] == target.stat().st_size
         assert huffkit.decompress(target.read_bytes()) == data
+
+
+class _Unstoppable(Executor):
+    """Like a Dask cluster's executor: a task cancelled once it has started goes on all the
+    same, and its future says nothing of it (wait() returns at once)."""
+
+    def __init__(self) -> None:
+        self.threads: list[threading.Thread] = []
+
+    def submit(self, fn: Any, /, *args: Any, **kwargs: Any) -> Future[Any]:
+        future: Future[Any] = Future()
+
+        def run() -> None:
+            if len(self.threads) > 1:
+                time.sleep(0.3)  # the later tasks start after the job has failed
+            # Cancelled meanwhile, the future tells its waiters so; the task runs anyway.
+            future.set_running_or_notify_cancel()
+            try:
+                result = fn(*args, **kwargs)
+            except BaseException as error:  # a late task's failure goes nowhere
+                if not future.cancelled():
+                    future.set_exception(error)
+                return
+            if not future.cancelled():
+                future.set_result(result)
+
+        thread = threading.Thread(target=run)
+        self.threads.append(thread)
+        thread.start()
+        return future
+
+
+def test_a_task_that_goes_on_after_a_failure_leaves_no_part(source: Path,
+                                                            tmp_path: Path) -> None:
+    def fail(done: int, size: int) -> None:
+        raise RuntimeError("given up")  # as a Ctrl-C after the first chunk would
+
+    executor = _Unstoppable()
+    with pytest.raises(RuntimeError, match="given up"):
+        huffkit.compress_file(source, tmp_path / "out", chunk_size=30_000, executor=executor,
+                              shared_target=True, progress=fail)
+    for thread in executor.threads:
+        thread.join()
+    assert len(executor.threads) > 2
+    assert sorted(os.listdir(tmp_path)) == ["source"]
