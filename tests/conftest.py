@@ -6,12 +6,15 @@ or ci when the CI variable is set).
 
 from __future__ import annotations
 
+import concurrent.futures
 import contextlib
+import multiprocessing
 import os
 import re
 import tracemalloc
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 from hypothesis import HealthCheck, settings
@@ -199,3 +202,25 @@ def peak_memory() -> Iterator[Peak]:
         peak.bytes = tracemalloc.get_traced_memory()[1] - baseline
         if not was_tracing:
             tracemalloc.stop()
+
+
+# -- executors: a process pool and a Dask cluster of two workers ---------------------------
+
+
+@pytest.fixture(scope="module")
+def process_pool() -> Iterator[concurrent.futures.ProcessPoolExecutor]:
+    # spawn: the workers import huffkit afresh, as a cluster's do; nothing is inherited.
+    with concurrent.futures.ProcessPoolExecutor(
+            2, mp_context=multiprocessing.get_context("spawn")) as pool:
+        yield pool
+
+
+@pytest.fixture(scope="module")
+def dask_client() -> Iterator[Any]:
+    """A Dask client of a LocalCluster of two worker processes (the test is skipped
+    without the dask extra)."""
+    distributed = pytest.importorskip("distributed")
+    with distributed.LocalCluster(n_workers=2, threads_per_worker=1, processes=True,
+                                  dashboard_address="127.0.0.1:0") as cluster, \
+            distributed.Client(cluster) as client:
+        yield client

@@ -77,18 +77,24 @@ def _parse_format(sources: str, wrapper: str) -> int | None:
     return len(units)
 
 
+def _link_the_package(folder: pathlib.Path) -> None:
+    """Make *folder*/huffkit the package as mypy must see it: codec/ with cli/ and corpora/
+    inside (the editable install's import hook is invisible to mypy)."""
+    package = folder / "huffkit"
+    package.mkdir(parents=True)
+    for entry in (ROOT / "codec").iterdir():
+        (package / entry.name).symlink_to(entry)
+    (package / "cli").symlink_to(ROOT / "cli")
+    (package / "corpora").symlink_to(ROOT / "corpora")
+
+
 @pytest.mark.slow
 def test_mypy_reads_the_public_api_as_documented(tmp_path, monkeypatch):
     """open()'s overloads by mode, the Literal names, the C stub: as a user's strict mypy
     run sees them (the package through a folder named huffkit, as the editable install's
     import hook is invisible to mypy)."""
     api = pytest.importorskip("mypy.api")
-    package = tmp_path / "path" / "huffkit"
-    package.mkdir(parents=True)
-    for entry in (ROOT / "codec").iterdir():
-        (package / entry.name).symlink_to(entry)
-    (package / "cli").symlink_to(ROOT / "cli")
-    (package / "corpora").symlink_to(ROOT / "corpora")
+    _link_the_package(tmp_path / "path")
     program = tmp_path / "program.py"
     program.write_text(textwrap.dedent("""\
         import io
@@ -140,12 +146,7 @@ def test_the_library_is_strict_clean(tmp_path, monkeypatch, version):
     """mypy with the project's [tool.mypy] (strict), on the oldest Python huffkit supports
     and on one whose numpy stubs call an array a Buffer: no error, no unused ignore."""
     api = pytest.importorskip("mypy.api")
-    package = tmp_path / "path" / "huffkit"
-    package.mkdir(parents=True)
-    for entry in (ROOT / "codec").iterdir():
-        (package / entry.name).symlink_to(entry)
-    (package / "cli").symlink_to(ROOT / "cli")
-    (package / "corpora").symlink_to(ROOT / "corpora")
+    _link_the_package(tmp_path / "path")
     monkeypatch.setenv("MYPYPATH", str(tmp_path / "path"))
     stdout, stderr, status = api.run(
         ["--config-file", str(ROOT / "pyproject.toml"), "--python-version", version,

@@ -282,8 +282,8 @@ def report(figures: dict[str, Any]) -> str:
         "cluster adds to a perfect split of the work (scheduling, moving arguments and "
         "results, waiting for the last task).",
         "compress_file sends each chunk's frame back to this process; 'with parts' "
-        "(shared_target=True) has each worker write it to a part file beside the target, "
-        "joined here with copy_file_range.",
+        "(shared_target=True) has each worker write it to a part file, in a hidden folder "
+        "beside the target, joined here with copy_file_range.",
         f"a trivial task (returns its argument): {figures['trivial_tasks']} submitted "
         f"together took {figures['trivial_seconds']:.2f} s, {per_task * 1e3:.2f} ms each.",
     ]

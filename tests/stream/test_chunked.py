@@ -4,14 +4,12 @@ workers (threads, processes, a Dask cluster), always to the same bytes, never a 
 from __future__ import annotations
 
 import errno
-import multiprocessing
 import os
 import signal
 import stat
 import threading
 import time
-from collections.abc import Iterator
-from concurrent.futures import Executor, Future, ProcessPoolExecutor, ThreadPoolExecutor
+from concurrent.futures import Executor, Future, ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
@@ -34,22 +32,6 @@ def _data(size: int, seed: int = 1) -> bytes:
 def _frames(data: bytes, chunk_size: int, **options: Any) -> bytes:
     return b"".join(huffkit.compress(data[start:start + chunk_size], **options)
                     for start in range(0, len(data), chunk_size))
-
-
-@pytest.fixture(scope="module")
-def process_pool() -> Iterator[ProcessPoolExecutor]:
-    # spawn: the workers import huffkit afresh, as a cluster's do; nothing is inherited.
-    with ProcessPoolExecutor(2, mp_context=multiprocessing.get_context("spawn")) as pool:
-        yield pool
-
-
-@pytest.fixture(scope="module")
-def dask_client() -> Iterator[Any]:
-    distributed = pytest.importorskip("distributed")
-    with distributed.LocalCluster(n_workers=2, threads_per_worker=1, processes=True,
-                                  dashboard_address=None) as cluster, \
-            distributed.Client(cluster) as client:
-        yield client
 
 
 @pytest.fixture
