@@ -194,7 +194,8 @@ def compress_on_cluster(jobs: list[Job], address: str, *, force: bool, habits: H
                         options: dict[str, Any], check: Callable[[str, str], None],
                         describe: Callable[[Any], str]) -> int:
     """compress --dask: each FILE through huffkit.compress_file on the cluster at
-    *address*, FILE.huf written here, frame by frame in order, through a temporary file.
+    *address*, FILE.huf written frame by frame in order, through a temporary file (by the
+    workers themselves on a LocalCluster, by this process for a remote cluster).
 
     *check* refuses a FILE or an output as compress does (a folder, an existing output
     without -f); *describe* says a HuffmanError in the command line's words.  A FILE that
@@ -208,10 +209,11 @@ def compress_on_cluster(jobs: list[Job], address: str, *, force: bool, habits: H
                     raise problem
                 assert target is not None  # standard output is refused before
                 check(source, target)
-                # The frames come back to this process (not shared_target's part files): a
-                # remote cluster's workers may not be able to write FILE's folder, and on a
-                # LocalCluster it measured faster (docs/distributed.md).
-                _compress_one(source, target, executor, force, habits, options)
+                # On this machine the workers write FILE.huf's frames in place themselves
+                # (shared_target); a remote cluster's workers may not see FILE.huf's
+                # folder, so their frames come back here (docs/distributed.md).
+                _compress_one(source, target, executor, force, habits, options,
+                              shared_target=address == LOCAL)
             except Exception as error:
                 message = _describe_chunked_error(source, error, describe)
                 if message is None:
@@ -222,13 +224,14 @@ def compress_on_cluster(jobs: list[Job], address: str, *, force: bool, habits: H
 
 
 def _compress_one(source: str, target: str, executor: Executor | None, force: bool,
-                  habits: Habits, options: dict[str, Any]) -> None:
+                  habits: Habits, options: dict[str, Any], *, shared_target: bool) -> None:
     opened = os.stat(source)
     if not stat.S_ISREG(opened.st_mode):
         raise CliError(f"{source}: not a regular file; --dask reads each FILE by byte ranges")
     with _chunk_progress(source, opened.st_size, habits.quiet) as progress:
         written = huffkit.compress_file(source, target, executor=executor, overwrite=force,
-                                        progress=progress, **options)
+                                        progress=progress, shared_target=shared_target,
+                                        **options)
     # As compress without --dask: FILE.huf gets FILE's permission bits and times.
     os.chmod(target, stat.S_IMODE(opened.st_mode) & 0o777)
     os.utime(target, ns=(opened.st_atime_ns, opened.st_mtime_ns))

@@ -6,8 +6,8 @@ at a time, by as many workers as there are (a process pool, or a Dask cluster
 through ``Client.get_executor()``), and the result is an ordinary huffkit file.
 Each worker opens the file by its path and reads only its own byte range; only
 the chunk's frame travels back, or with ``shared_target=True`` not even that: the
-worker writes the frame to a part file in a hidden folder beside the target and
-returns its size.
+worker writes the frame into the target's temporary file itself, right after the
+previous chunk's, and returns where and how long.
 The frames are written in order, so the output for a given *chunk_size* is the
 same whatever runs the chunks and however many workers it has.
 """
@@ -21,6 +21,7 @@ import io
 import os
 import stat
 import tempfile
+import time
 from collections.abc import Callable, Generator, Iterator
 from concurrent.futures import Executor, Future, wait
 from typing import Any
@@ -30,7 +31,7 @@ from ..models.alphabet import alphabet_named
 from ..models.parallel import CALLS_PER_WORKER, in_order, workers_of
 from .compressor import HuffmanCompressor, compress
 
-__all__ = ["DEFAULT_CHUNK_SIZE", "compress_file", "compress_range", "compress_range_to"]
+__all__ = ["DEFAULT_CHUNK_SIZE", "compress_file", "compress_range", "compress_range_into"]
 
 #: The bytes of the source each chunk (and so each frame) holds by default: several blocks
 #: per chunk, each a few seconds' work, and with two chunks per worker in flight, little memory.
@@ -41,11 +42,18 @@ Progress = Callable[[int, int], None]
 
 # The hidden temporary file beside the target: ".NAME.XXXXXXXX.tmp", as the command line's.
 _TEMPORARY_SUFFIX = ".tmp"
-# With shared_target, chunk k's frame goes to the file k (6 digits or more) of the hidden
-# folder "TEMPORARY.parts", written through "K.XXXXXXXX" (mkstemp's).  A folder of their own,
-# because a task a cluster cannot stop may still be writing after the job has failed: once
-# the folder is removed, its writes fail instead of leaving a part beside the target.
+# With shared_target, the bookkeeping of chunk k lives in the hidden folder
+# "TEMPORARY.parts": "K.end" records where its frame ends once it is in place, and "K" is
+# its frame when its worker could not place it; each is written through "NAME.XXXXXXXX"
+# (mkstemp's) and renamed.  A folder of their own, because a task a cluster cannot stop may
+# still be running after the job has failed: once the folder is removed, it finds nowhere
+# to write instead of leaving a file beside the target.
 _PARTS = ".parts"
+_END = ".end"
+# How long a worker waits for the previous chunk's end, as a share of the time its own
+# chunk took to compress, before it writes a part file instead; and how often it looks.
+_PATIENCE = 0.25
+_POLL_SECONDS = 0.002
 _NAME_ROOM = 255 - 2 - 8 - len(_TEMPORARY_SUFFIX) - len(_PARTS)
 
 
@@ -73,30 +81,80 @@ def compress_range(path: str, offset: int, length: int, options: dict[str, Any])
     return compress(data, **options)
 
 
-def compress_range_to(path: str, offset: int, length: int, options: dict[str, Any],
-                      part: str) -> int:
-    """Write the frame of :func:`compress_range` to the file *part*; return its size.
+def compress_range_into(path: str, offset: int, length: int, options: dict[str, Any],
+                        temporary: str, index: int) -> tuple[int, int]:
+    """Compress chunk *index* (:func:`compress_range`) into the target's temporary file
+    *temporary*, in place where it can; return (where it put the frame, the frame's size).
 
-    The work of one chunk with ``shared_target=True``: only the size travels back.
-    The frame is written to a new file beside *part* and renamed onto it, so that
-    *part* holds a whole frame or does not exist, whatever happens to the worker
-    (killed while writing, it leaves the staging file, in the caller's parts folder,
-    which the caller removes whole).  A task run again (a retry) writes the same bytes
-    under the same name; a task still running after the caller removed the folder
-    fails to write, and leaves nothing.
+    The work of one chunk with ``shared_target=True``, so that only two numbers travel
+    back.  The frame belongs right after chunk *index* - 1's, whose end that chunk's
+    writer records in the file ``TEMPORARY.parts/K.end`` once its frame is in place.
+    If that record appears within a quarter of the time this chunk took to compress
+    (its neighbour, started with it, is most often just finishing), the frame is written
+    into *temporary* at that end, its own end recorded, and the place returned.
+    Otherwise the frame goes to the part file ``TEMPORARY.parts/K`` (returned place -1)
+    for the caller to copy in, rather than keep this worker idle.
+
+    Every file is written whole under a staging name and renamed, so a worker killed
+    at any point leaves either nothing or a whole record.  A task run again (a retry)
+    writes the same bytes to the same place.  A task still running after its job failed
+    (a Dask task cannot be stopped) finds the parts folder and *temporary* gone, and
+    fails with ``FileNotFoundError`` rather than leave anything behind.
     """
+    started = time.perf_counter()
     frame = compress_range(path, offset, length, options)
-    descriptor, staging = tempfile.mkstemp(dir=os.path.dirname(part),
-                                           prefix=f"{os.path.basename(part)}.", suffix="")
+    parts = temporary + _PARTS
+    if index == 0:
+        start: int | None = 0
+    else:
+        patience = _PATIENCE * (time.perf_counter() - started)
+        start = _wait_for_end(os.path.join(parts, f"{index - 1:06d}{_END}"), patience)
+    if start is None:
+        _write_staged(os.path.join(parts, f"{index:06d}"), frame)
+        return -1, len(frame)
+    _write_at(temporary, frame, start)
+    _write_staged(os.path.join(parts, f"{index:06d}{_END}"), b"%d" % (start + len(frame)))
+    return start, len(frame)
+
+
+def _wait_for_end(record: str, patience: float) -> int | None:
+    """The end recorded in the file *record*, waiting up to *patience* seconds for it to
+    appear; None if it does not."""
+    deadline = time.perf_counter() + patience
+    while True:
+        try:
+            with open(record, "rb") as stream:
+                return int(stream.read())
+        except FileNotFoundError:
+            if not os.path.isdir(os.path.dirname(record)):
+                raise  # the job is over: nothing more to write
+            if time.perf_counter() >= deadline:
+                return None
+            time.sleep(_POLL_SECONDS)
+
+
+def _write_staged(path: str, data: bytes) -> None:
+    """Write *data* to a new file in *path*'s folder and rename it onto *path*."""
+    descriptor, staging = tempfile.mkstemp(dir=os.path.dirname(path),
+                                           prefix=f"{os.path.basename(path)}.", suffix="")
     try:
         with os.fdopen(descriptor, "wb") as stream:
-            stream.write(frame)
-        os.replace(staging, part)
+            stream.write(data)
+        os.replace(staging, path)
     except BaseException:
         with contextlib.suppress(OSError):
             os.unlink(staging)
         raise
-    return len(frame)
+
+
+def _write_at(path: str, data: bytes, position: int) -> None:
+    """Write *data* into the existing file *path* at *position*."""
+    with open(path, "r+b", buffering=0) as stream:  # never creates: a missing file means
+        stream.seek(position)                       # the job is over
+        with memoryview(data) as view:
+            done = 0
+            while done < len(view):
+                done += stream.write(view[done:])
 
 
 def compress_file(source: str | os.PathLike[str], target: str | os.PathLike[str], /, *,
@@ -122,11 +180,14 @@ def compress_file(source: str | os.PathLike[str], target: str | os.PathLike[str]
     *shared_target*: True when the target's folder is on storage every worker can
     write (always so for a process pool or a LocalCluster on this machine; on a real
     cluster, a shared file system mounted at the same path): each worker writes its
-    frame to a part file in a hidden folder beside the target and returns only its
-    size, so frames never travel through the executor; this process joins the parts in
-    order (in the kernel, with ``os.copy_file_range``, where there is one) and removes
-    each once appended.  The bytes are the same.  Without *executor* it changes nothing:
-    the frames are written to the target directly.
+    frame straight into the temporary file, after the previous chunk's frame (whose
+    end that chunk's worker records in a hidden folder beside the target), and returns
+    only where and how long, so frames never travel through the executor.  A worker
+    whose previous chunk is not yet in place when its own frame is ready waits a
+    little, then leaves its frame in a part file in that folder instead, which this
+    process copies in (in the kernel, with ``os.copy_file_range``, where there is one).
+    The bytes are the same.  Without *executor* it changes nothing: the frames are
+    written to the target directly.
 
     The frames are written to a hidden temporary file beside *target*, renamed onto
     *target* once all are written: if anything fails (a worker's error, whatever the
@@ -172,8 +233,8 @@ def compress_file(source: str | os.PathLike[str], target: str | os.PathLike[str]
 
     if executor is not None and shared_target:
         with _temporary_beside(target_name) as (stream, temporary):
-            written = _join_parts(executor, planned(), stream, temporary, target_name,
-                                  report)
+            written = _place_frames(executor, planned(), source_name, stream, temporary,
+                                    target_name, report)
             _finish(stream, temporary, source_name, before, target_name, overwrite)
         return written
 
@@ -293,44 +354,64 @@ def _publish(temporary: str, path: str, *, overwrite: bool) -> None:
         os.unlink(temporary)
 
 
-def _join_parts(executor: Executor, calls: Iterator[tuple[str, int, int, dict[str, Any]]],
-                stream: io.BufferedWriter, temporary: str, target: str,
-                report: Callable[[], None]) -> int:
-    """Run :func:`compress_range_to` for each of *calls* on *executor*, chunk k's frame to
-    the part file ``TEMPORARY.parts/K``, and append the parts to *stream* (open on
-    *temporary*) in order, each removed once appended; return the bytes appended.
+def _place_frames(executor: Executor, calls: Iterator[tuple[str, int, int, dict[str, Any]]],
+                  source: str, stream: io.BufferedWriter, temporary: str, target: str,
+                  report: Callable[[], None]) -> int:
+    """Run :func:`compress_range_into` for each of *calls* (chunks of *source*) on
+    *executor*, chunk k's frame into *temporary* (open as *stream*) after chunk k - 1's;
+    copy in the frames a worker left in a part file, recording their ends; return the
+    bytes of *temporary*.
 
     Keeps :data:`CALLS_PER_WORKER` calls per worker in flight, as :func:`in_order`
-    does.  Whatever happens, the parts folder, with every part and staging file in it,
-    is removed before it returns or raises; if it raises, it first waits for the calls
-    already running where the executor can (a process pool), and a call that goes on
-    after that (a Dask task cannot be stopped) finds no folder to write into.
+    does.  Whatever happens, the parts folder, with everything in it, is removed before
+    it returns or raises; if it raises, it first waits for the calls already running
+    where the executor can (a process pool), and a call that goes on after that (a Dask
+    task cannot be stopped) finds no folder to write into.
     """
     parts = temporary + _PARTS
     os.mkdir(parts, 0o700)
     limit = max(1, CALLS_PER_WORKER * workers_of(executor))
-    pending: collections.deque[tuple[str, Future[int]]] = collections.deque()
+    pending: collections.deque[tuple[int, Future[tuple[int, int]]]] = collections.deque()
     written = 0
-    stream.flush()  # nothing in it: the parts go to its descriptor directly
+    stream.flush()  # nothing in it: the frames go to its descriptor directly
     descriptor = stream.fileno()
 
-    def append() -> None:
+    def place() -> None:
         nonlocal written
-        part, future = pending[0]
-        length = future.result()
-        written += _append_part(part, length, descriptor, target)
+        index, future = pending[0]
+        try:
+            start, length = future.result()
+        except FileNotFoundError as error:
+            if error.filename is None or error.filename == source:
+                raise
+            raise HuffmanError(f"{target}: a worker found no {error.filename}: is the "
+                               "target's folder on storage every worker shares, at the "
+                               "same path?") from None
+        if start < 0:  # in a part file: copy it in, and let the next chunk's worker go on
+            part = os.path.join(parts, f"{index:06d}")
+            _copy_part(part, length, descriptor, written, target)
+            _write_staged(part + _END, b"%d" % (written + length))
+            os.unlink(part)
+        elif start != written:
+            raise HuffmanError(f"{target}: a worker wrote chunk {index}'s frame at byte "
+                               f"{start:,}, not at byte {written:,}, where chunk "
+                               f"{index - 1}'s ends")
+        written += length
         pending.popleft()
-        os.unlink(part)
         report()
 
     try:
         for index, call in enumerate(calls):
             if len(pending) >= limit:
-                append()
-            part = os.path.join(parts, f"{index:06d}")
-            pending.append((part, executor.submit(compress_range_to, *call, part)))
+                place()
+            pending.append((index, executor.submit(compress_range_into, *call, temporary,
+                                                   index)))
         while pending:
-            append()
+            place()
+        found = os.fstat(descriptor).st_size
+        if found != written:
+            raise HuffmanError(f"{target}: the workers wrote {found:,} bytes, not the "
+                               f"{written:,} of their frames")
     except BaseException:
         for _, future in pending:
             future.cancel()
@@ -339,13 +420,13 @@ def _join_parts(executor: Executor, calls: Iterator[tuple[str, int, int, dict[st
         finally:
             _remove_parts(parts)
         raise
-    _remove_parts(parts)  # staging files of workers killed while writing, if any
+    _remove_parts(parts)
     return written
 
 
-def _append_part(part: str, length: int, descriptor: int, target: str) -> int:
-    """Append the file *part*, which its worker said holds *length* bytes, to the file open
-    as *descriptor* (at its end, nothing buffered); return *length*."""
+def _copy_part(part: str, length: int, descriptor: int, position: int, target: str) -> None:
+    """Copy the file *part*, which its worker said holds *length* bytes, into the file open
+    as *descriptor* at *position*."""
     try:
         source = os.open(part, os.O_RDONLY)
     except FileNotFoundError:
@@ -358,14 +439,18 @@ def _append_part(part: str, length: int, descriptor: int, target: str) -> int:
             raise HuffmanError(f"{target}: the part file {part} holds {found:,} bytes, not "
                                f"the {length:,} its worker wrote")
         try:
-            copied = _copy_in_kernel(source, descriptor, length)
-            while copied < length:  # the kernel could not, or not all: the rest by hand
+            copied = _copy_in_kernel(source, descriptor, length, position)
+            if copied < length:  # the kernel could not, or not all: the rest by hand
+                os.lseek(source, copied, os.SEEK_SET)
+                os.lseek(descriptor, position + copied, os.SEEK_SET)
+            while copied < length:
                 block = os.read(source, min(length - copied, 1 << 20))
                 if not block:
                     break
-                view = memoryview(block)
-                while view:
-                    view = view[os.write(descriptor, view):]
+                with memoryview(block) as view:
+                    done = 0
+                    while done < len(view):
+                        done += os.write(descriptor, view[done:])
                 copied += len(block)
         except OSError as error:  # a full disk, say: the caller asked for *target*
             raise OSError(error.errno, error.strerror, target) from None
@@ -374,7 +459,6 @@ def _append_part(part: str, length: int, descriptor: int, target: str) -> int:
     if copied != length:
         raise HuffmanError(f"{target}: the part file {part} ended after {copied:,} of its "
                            f"{length:,} bytes")
-    return length
 
 
 # copy_file_range's errors that mean "not here" (another file system, a kernel or file
@@ -382,8 +466,8 @@ def _append_part(part: str, length: int, descriptor: int, target: str) -> int:
 _NO_KERNEL_COPY = frozenset({errno.EXDEV, errno.EINVAL, errno.ENOSYS, errno.EOPNOTSUPP})
 
 
-def _copy_in_kernel(source: int, target: int, length: int) -> int:
-    """Copy up to *length* bytes from *source*'s position to *target*'s, both moved on, in
+def _copy_in_kernel(source: int, target: int, length: int, position: int) -> int:
+    """Copy up to *length* bytes from the start of *source* to *target* at *position*, in
     the kernel (no round trip through this process's memory) where it can; return the
     bytes copied, fewer (even 0) if it cannot."""
     if not hasattr(os, "copy_file_range"):  # not Linux
@@ -391,7 +475,8 @@ def _copy_in_kernel(source: int, target: int, length: int) -> int:
     copied = 0
     while copied < length:
         try:
-            count = os.copy_file_range(source, target, length - copied)
+            count = os.copy_file_range(source, target, length - copied, copied,
+                                       position + copied)
         except OSError as error:
             if error.errno in _NO_KERNEL_COPY:
                 return copied

@@ -91,7 +91,7 @@ def test_compress_on_a_local_cluster_writes_compress_files_bytes(distributed, tm
                                                                 monkeypatch):
     # Chunks of 64K, so that the 300K file is five frames spread over the workers.
     chunked = functools.partial(huffkit.compress_file, chunk_size=1 << 16)
-    monkeypatch.setattr(huffkit, "compress_file", chunked)
+    shared = _record_shared_target(monkeypatch, chunked)
     big, text = tmp_path / "big.bin", tmp_path / "english.txt"
     big.write_bytes(_drifting(300_000))
     shutil.copy(BUNDLED["english.txt"], text)
@@ -119,6 +119,19 @@ def test_compress_on_a_local_cluster_writes_compress_files_bytes(distributed, tm
     assert len(huffkit.frame_info(Path(f"{big}.huf").read_bytes())) == 5
     status = os.stat(f"{big}.huf")
     assert (status.st_mode & 0o777, status.st_mtime_ns) == (0o640, 1_500_000_000_123_456_789)
+    assert shared == [True, True]  # on this machine, the workers write the frames in place
+
+
+def _record_shared_target(monkeypatch, compress_file):
+    """Has huffkit.compress_file run *compress_file*, recording its shared_target."""
+    shared = []
+
+    def recording(*args, **kwargs):
+        shared.append(kwargs["shared_target"])
+        return compress_file(*args, **kwargs)
+
+    monkeypatch.setattr(huffkit, "compress_file", recording)
+    return shared
 
 
 def test_compare_on_a_running_scheduler_by_its_address(distributed, corpus, tmp_path):
@@ -134,6 +147,22 @@ def test_compare_on_a_running_scheduler_by_its_address(distributed, corpus, tmp_
     here = invoke("compare", *corpus, "--json")
     assert (there.exit_code, there.stderr) == (0, "")
     assert there.stdout == here.stdout
+
+
+def test_compress_on_a_running_scheduler_sends_the_frames_back(distributed, tmp_path,
+                                                               monkeypatch):
+    # A remote cluster's workers may not see FILE.huf's folder: its frames come back here.
+    chunked = functools.partial(huffkit.compress_file, chunk_size=1 << 16)
+    shared = _record_shared_target(monkeypatch, chunked)
+    big = tmp_path / "big.bin"
+    big.write_bytes(_drifting(200_000))
+    chunked(big, tmp_path / "expected")
+    with distributed.LocalCluster(n_workers=2, threads_per_worker=1, processes=True,
+                                  dashboard_address="127.0.0.1:0") as cluster:
+        result = invoke("compress", big, "--dask", cluster.scheduler_address)
+    assert (result.exit_code, result.stdout, result.stderr) == (0, "", "")
+    assert Path(f"{big}.huf").read_bytes() == (tmp_path / "expected").read_bytes()
+    assert shared == [False]
 
 
 # -- errors ------------------------------------------------------------------------------

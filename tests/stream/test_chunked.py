@@ -18,7 +18,7 @@ import pytest
 
 import huffkit
 from huffkit.stream import chunked
-from huffkit.stream.chunked import DEFAULT_CHUNK_SIZE, compress_range, compress_range_to
+from huffkit.stream.chunked import DEFAULT_CHUNK_SIZE, compress_range, compress_range_into
 
 
 def _data(size: int, seed: int = 1) -> bytes:
@@ -89,32 +89,75 @@ def test_every_executor_gives_the_same_bytes(kind: str, shared_target: bool, sou
     assert sorted(os.listdir(tmp_path)) == ["out", "source"]  # no part file left
 
 
-def test_a_shared_target_worker_writes_its_frame_and_returns_its_size(source: Path,
-                                                                     tmp_path: Path) -> None:
+def test_a_shared_target_worker_places_its_frame_after_the_previous_one(
+        source: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    data = source.read_bytes()
+    temporary = tmp_path / ".out.x.tmp"
+    temporary.write_bytes(b"")
     parts = tmp_path / ".out.x.tmp.parts"
     parts.mkdir()
-    part = str(parts / "000001")
-    length = compress_range_to(str(source), 1000, 5000, {"coder": "ans"}, part)
-    frame = huffkit.compress(source.read_bytes()[1000:6000], coder="ans")
-    assert length == len(frame)
-    assert Path(part).read_bytes() == frame
-    assert os.listdir(parts) == ["000001"]
-    # Run again (a retry), it writes the same part again; an error leaves no part.
-    assert compress_range_to(str(source), 1000, 5000, {"coder": "ans"}, part) == length
+    first, second = huffkit.compress(data[:1000]), huffkit.compress(data[1000:6000], coder="ans")
+    # Chunk 0 goes at byte 0, and records where it ends.
+    assert compress_range_into(str(source), 0, 1000, {}, str(temporary), 0) == (0, len(first))
+    assert temporary.read_bytes() == first
+    assert (parts / "000000.end").read_bytes() == b"%d" % len(first)
+    # Chunk 1 goes where chunk 0 ends; run again (a retry), it writes the same bytes again.
+    for _ in range(2):
+        placed = compress_range_into(str(source), 1000, 5000, {"coder": "ans"},
+                                     str(temporary), 1)
+        assert placed == (len(first), len(second))
+        assert temporary.read_bytes() == first + second
+    assert sorted(os.listdir(parts)) == ["000000.end", "000001.end"]
+    # Chunk 3, whose previous chunk is not in place, leaves its frame in a part file, after
+    # waiting a quarter of the time it took to compress.
+    monkeypatch.setattr(chunked, "_PATIENCE", 0.25)
+    started = time.perf_counter()
+    assert compress_range_into(str(source), 0, 1000, {}, str(temporary), 3) == (-1, len(first))
+    assert (parts / "000003").read_bytes() == first
+    assert temporary.read_bytes() == first + second
+    assert time.perf_counter() - started < 5
+    # An error leaves nothing.
     with pytest.raises(huffkit.HuffmanError, match="changed size"):
-        compress_range_to(str(source), 300_000, 100, {}, part + "x")
-    assert os.listdir(parts) == ["000001"]
-    # A task still running after its job failed (a Dask task cannot be stopped) finds
-    # the parts folder gone, and leaves nothing behind.
-    Path(part).unlink()
-    parts.rmdir()
+        compress_range_into(str(source), 300_000, 100, {}, str(temporary), 2)
+    assert sorted(os.listdir(parts)) == ["000000.end", "000001.end", "000003"]
+
+
+def test_a_worker_waits_for_the_previous_chunks_end(source: Path, tmp_path: Path,
+                                                    monkeypatch: pytest.MonkeyPatch) -> None:
+    temporary = tmp_path / ".out.x.tmp"
+    temporary.write_bytes(b"x" * 10)
+    parts = tmp_path / ".out.x.tmp.parts"
+    parts.mkdir()
+    monkeypatch.setattr(chunked, "_PATIENCE", 1e6)  # patient: the record comes first
+    threading.Timer(0.1, lambda: (parts / "000004.end").write_bytes(b"10")).start()
+    frame = huffkit.compress(source.read_bytes()[:1000])
+    assert compress_range_into(str(source), 0, 1000, {}, str(temporary), 5) == (10, len(frame))
+    assert temporary.read_bytes() == b"x" * 10 + frame
+
+
+def test_a_worker_after_its_job_failed_leaves_nothing(source: Path, tmp_path: Path) -> None:
+    # A task still running after its job failed (a Dask task cannot be stopped) finds the
+    # parts folder and the temporary file gone, and leaves nothing behind.
+    temporary = tmp_path / ".out.x.tmp"
+    for index in (0, 1):
+        with pytest.raises(FileNotFoundError):
+            compress_range_into(str(source), 1000, 5000, {}, str(temporary), index)
+    temporary.write_bytes(b"")  # the temporary file still there, its parts folder gone
     with pytest.raises(FileNotFoundError):
-        compress_range_to(str(source), 1000, 5000, {}, part)
-    assert sorted(os.listdir(tmp_path)) == ["source"]
+        compress_range_into(str(source), 1000, 5000, {}, str(temporary), 1)
+    assert sorted(os.listdir(tmp_path)) == [".out.x.tmp", "source"]
+
+
+def _no_waiting(record: str, patience: float) -> None:
+    """As a worker whose previous chunk is never in place in time: every chunk but the
+    first leaves its frame in a part file."""
+    if not os.path.isdir(os.path.dirname(record)):
+        raise FileNotFoundError(errno.ENOENT, os.strerror(errno.ENOENT), record)
+    return None
 
 
 @pytest.mark.parametrize("kernel", ["copy_file_range", "EXDEV", "ENOSYS", "absent"])
-def test_the_parts_are_joined_in_the_kernel_or_by_hand(kernel: str, source: Path,
+def test_the_parts_are_copied_in_the_kernel_or_by_hand(kernel: str, source: Path,
                                                        tmp_path: Path,
                                                        monkeypatch: pytest.MonkeyPatch) -> None:
     calls: list[int] = []
@@ -122,28 +165,30 @@ def test_the_parts_are_joined_in_the_kernel_or_by_hand(kernel: str, source: Path
     if real is None:
         pytest.skip("no os.copy_file_range here")
 
-    def copy(source_fd: int, target_fd: int, count: int) -> int:
+    def copy(source_fd: int, target_fd: int, count: int, offset_src: int,
+             offset_dst: int) -> int:
         calls.append(count)
         if kernel != "copy_file_range":
             code = errno.EXDEV if kernel == "EXDEV" else errno.ENOSYS
             raise OSError(code, os.strerror(code))
-        return real(source_fd, target_fd, count)
+        return real(source_fd, target_fd, count, offset_src, offset_dst)
 
     if kernel == "absent":
         monkeypatch.delattr(os, "copy_file_range")
     else:
         monkeypatch.setattr(os, "copy_file_range", copy)
+    monkeypatch.setattr(chunked, "_wait_for_end", _no_waiting)
     with ThreadPoolExecutor(2) as pool:
         huffkit.compress_file(source, tmp_path / "out", chunk_size=40_000, executor=pool,
                               shared_target=True)
     assert (tmp_path / "out").read_bytes() == _frames(source.read_bytes(), 40_000)
-    assert len(calls) == (0 if kernel == "absent" else 8)  # once a part: 8 chunks
+    assert len(calls) == (0 if kernel == "absent" else 7)  # once a part: chunks 1 to 7
     assert sorted(os.listdir(tmp_path)) == ["out", "source"]
 
 
 class _Tampering(ThreadPoolExecutor):
-    """Runs compress_range_to, then *tamper*(part, size) on a chunk, as a broken shared
-    storage or worker might."""
+    """Runs compress_range_into, then *tamper*(part, place, size) on one chunk, as a broken
+    shared storage or worker might."""
 
     def __init__(self, tamper: Any, chunk: int = 1) -> None:
         super().__init__(1)
@@ -151,28 +196,35 @@ class _Tampering(ThreadPoolExecutor):
 
     def submit(self, fn: Any, /, *args: Any, **kwargs: Any) -> Any:
         def run() -> Any:
-            size = fn(*args)
-            if args[-1].endswith(f"{os.sep}{self.chunk:06d}"):
-                return self.tamper(args[-1], size)
-            return size
+            place, size = fn(*args)
+            if args[-1] == self.chunk:
+                part = os.path.join(args[-2] + ".parts", f"{self.chunk:06d}")
+                return self.tamper(part, place, size)
+            return place, size
         return super().submit(run)
 
 
-def _missing(part: str, size: int) -> int:
+def _missing(part: str, place: int, size: int) -> tuple[int, int]:
     os.unlink(part)
-    return size
+    return place, size
 
 
-def _short(part: str, size: int) -> int:
-    return size + 1
+def _short(part: str, place: int, size: int) -> tuple[int, int]:
+    return place, size + 1
 
 
-def _leftover(part: str, size: int) -> int:
+def _misplaced(part: str, place: int, size: int) -> tuple[int, int]:
+    return place + 1, size
+
+
+def _leftover(part: str, place: int, size: int) -> tuple[int, int]:
     Path(part + ".abcd1234").write_bytes(b"a worker killed while it wrote this")
-    return size
+    return place, size
 
 
-def test_a_missing_part_is_an_error_leaving_nothing(source: Path, tmp_path: Path) -> None:
+def test_a_missing_part_is_an_error_leaving_nothing(source: Path, tmp_path: Path,
+                                                    monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(chunked, "_wait_for_end", _no_waiting)
     with _Tampering(_missing) as pool, pytest.raises(huffkit.HuffmanError) as caught:
         huffkit.compress_file(source, tmp_path / "out", chunk_size=30_000, executor=pool,
                               shared_target=True)
@@ -183,14 +235,52 @@ def test_a_missing_part_is_an_error_leaving_nothing(source: Path, tmp_path: Path
     assert sorted(os.listdir(tmp_path)) == ["source"]
 
 
-def test_a_part_of_another_size_is_an_error_leaving_nothing(source: Path,
-                                                            tmp_path: Path) -> None:
+def test_a_part_of_another_size_is_an_error_leaving_nothing(source: Path, tmp_path: Path,
+                                                            monkeypatch: pytest.MonkeyPatch,
+                                                            ) -> None:
+    monkeypatch.setattr(chunked, "_wait_for_end", _no_waiting)
     with _Tampering(_short, chunk=3) as pool, pytest.raises(huffkit.HuffmanError) as caught:
         huffkit.compress_file(source, tmp_path / "out", chunk_size=30_000, executor=pool,
                               shared_target=True)
     frame = len(huffkit.compress(source.read_bytes()[90_000:120_000]))
     assert str(caught.value).endswith(f".tmp.parts/000003 holds {frame:,} bytes, not the "
                                       f"{frame + 1:,} its worker wrote")
+    assert sorted(os.listdir(tmp_path)) == ["source"]
+
+
+@pytest.mark.parametrize("tamper", [_misplaced, _short])
+def test_a_frame_out_of_place_is_an_error_leaving_nothing(tamper: Any, source: Path,
+                                                          tmp_path: Path) -> None:
+    # One worker: each chunk's previous one is in place, so every frame goes in directly.
+    with _Tampering(tamper, chunk=3) as pool, pytest.raises(huffkit.HuffmanError) as caught:
+        huffkit.compress_file(source, tmp_path / "out", chunk_size=30_000, executor=pool,
+                              shared_target=True)
+    data = source.read_bytes()
+    end = len(_frames(data[:90_000], 30_000))
+    frame = len(huffkit.compress(data[90_000:120_000]))
+    if tamper is _misplaced:  # chunk 3 says it is one byte further on than chunk 2's end
+        expected = f"a worker wrote chunk 3's frame at byte {end + 1:,}, not at byte {end:,}"
+    else:  # chunk 3 says it is one byte longer: chunk 4 is then not where it should be
+        expected = (f"a worker wrote chunk 4's frame at byte {end + frame:,}, not at byte "
+                    f"{end + frame + 1:,}")
+    assert str(caught.value) == f"{tmp_path / 'out'}: {expected}, where chunk " + (
+        "2's ends" if tamper is _misplaced else "3's ends")
+    assert sorted(os.listdir(tmp_path)) == ["source"]
+
+
+def test_a_target_folder_the_workers_cannot_see_is_an_error(source: Path,
+                                                            tmp_path: Path) -> None:
+    class Elsewhere(ThreadPoolExecutor):  # workers on machines without the target's folder
+        def submit(self, fn: Any, /, *args: Any, **kwargs: Any) -> Any:
+            return super().submit(fn, *args[:-2], str(tmp_path / "nowhere" / "t.tmp"),
+                                  args[-1])
+
+    with Elsewhere(2) as pool, pytest.raises(huffkit.HuffmanError) as caught:
+        huffkit.compress_file(source, tmp_path / "out", chunk_size=30_000, executor=pool,
+                              shared_target=True)
+    assert str(caught.value) == (
+        f"{tmp_path / 'out'}: a worker found no {tmp_path}/nowhere/t.tmp: is the target's "
+        "folder on storage every worker shares, at the same path?")
     assert sorted(os.listdir(tmp_path)) == ["source"]
 
 
