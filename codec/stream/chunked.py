@@ -381,9 +381,13 @@ def _place_frames(executor: Executor, calls: Iterator[tuple[str, int, int, dict[
         index, future = pending[0]
         try:
             start, length = future.result()
-        except FileNotFoundError as error:
+        except (FileNotFoundError, PermissionError) as error:
             if error.filename is None or error.filename == source:
                 raise
+            if isinstance(error, PermissionError):
+                raise HuffmanError(f"{target}: a worker may not write {error.filename}: "
+                                   "shared_target needs workers that may write the "
+                                   "target's folder") from None
             raise HuffmanError(f"{target}: a worker found no {error.filename}: is the "
                                "target's folder on storage every worker shares, at the "
                                "same path?") from None

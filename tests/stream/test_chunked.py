@@ -268,19 +268,36 @@ def test_a_frame_out_of_place_is_an_error_leaving_nothing(tamper: Any, source: P
     assert sorted(os.listdir(tmp_path)) == ["source"]
 
 
-def test_a_target_folder_the_workers_cannot_see_is_an_error(source: Path,
-                                                            tmp_path: Path) -> None:
-    class Elsewhere(ThreadPoolExecutor):  # workers on machines without the target's folder
+def _denied(path: str, offset: int, length: int, options: dict[str, Any], temporary: str,
+            index: int) -> tuple[int, int]:
+    """As a worker that runs as a user who may not write the target's folder."""
+    raise PermissionError(errno.EACCES, os.strerror(errno.EACCES), temporary)
+
+
+@pytest.mark.parametrize("problem", ["unseen", "read-only"])
+def test_a_target_folder_the_workers_cannot_write_is_an_error(problem: str, source: Path,
+                                                              tmp_path: Path) -> None:
+    elsewhere = str(tmp_path / "elsewhere" / "t.tmp")
+
+    class Elsewhere(ThreadPoolExecutor):
         def submit(self, fn: Any, /, *args: Any, **kwargs: Any) -> Any:
-            return super().submit(fn, *args[:-2], str(tmp_path / "nowhere" / "t.tmp"),
-                                  args[-1])
+            if problem == "read-only":
+                return super().submit(_denied, *args)
+            # A worker on a machine that sees another folder at the target's path.
+            return super().submit(fn, *args[:-2], elsewhere, args[-1])
 
     with Elsewhere(2) as pool, pytest.raises(huffkit.HuffmanError) as caught:
         huffkit.compress_file(source, tmp_path / "out", chunk_size=30_000, executor=pool,
                               shared_target=True)
-    assert str(caught.value) == (
-        f"{tmp_path / 'out'}: a worker found no {tmp_path}/nowhere/t.tmp: is the target's "
-        "folder on storage every worker shares, at the same path?")
+    message = str(caught.value)
+    if problem == "unseen":
+        assert message == (
+            f"{tmp_path / 'out'}: a worker found no {elsewhere}: is the target's folder on "
+            "storage every worker shares, at the same path?")
+    else:
+        assert message.startswith(f"{tmp_path / 'out'}: a worker may not write {tmp_path}/.out.")
+        assert message.endswith(".tmp: shared_target needs workers that may write the "
+                                "target's folder")
     assert sorted(os.listdir(tmp_path)) == ["source"]
 
 
