@@ -17,7 +17,6 @@ from .._errors import FormatError
 from . import _ckernels, reference
 from .interface import AnsPiecesPlan, AnsRun, HuffmanRun
 from .reference import split
-from .reference.huffman import LONGEST_DECODABLE_CODE
 from .reference.probability_coder import PROBABILITY_STATE_BYTES
 
 #: The compiler that built the kernels, and its version ("gcc 12.2.0", "clang 14.0.6 ...").
@@ -46,7 +45,7 @@ def count_symbols(symbols: np.ndarray, alphabet_size: int) -> np.ndarray:
         counts = np.empty(256, dtype=np.int64)
         _ckernels.count_bytes(np.ascontiguousarray(symbols), counts)
         return counts
-    return np.bincount(symbols, minlength=alphabet_size)
+    return reference.count_symbols(symbols, alphabet_size)
 
 
 def count_distinct(symbols: np.ndarray, alphabet_size: int) -> int:
@@ -79,10 +78,12 @@ def encode_streams(symbols: np.ndarray, codes: np.ndarray, lengths: np.ndarray,
     symbols, width = _symbols_and_width(symbols)
     codes = np.ascontiguousarray(codes, dtype=np.uint64)
     lengths = np.ascontiguousarray(lengths, dtype=np.uint8)
+    # Room for n of the table's longest codes (at least 1 bit: the C code writes one for a
+    # byte without a code, before it reports it), and for the last 8-byte store.
+    longest = max(1, int(lengths.max(initial=0)))
     streams = []
     for start, end in ranges:
-        # Room for the longest codes, and for the last 8-byte store.
-        out = np.empty((end - start) * LONGEST_DECODABLE_CODE // 8 + 16, dtype=np.uint8)
+        out = np.empty((end - start) * longest // 8 + 16, dtype=np.uint8)
         bits = _ckernels.huffman_encode(symbols[start:end], width, codes, lengths, out)
         streams.append((out.data[:(bits + 7) // 8], bits))  # joined later: no copy
     return streams

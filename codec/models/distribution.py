@@ -19,6 +19,7 @@ import numpy as np
 from numpy.typing import DTypeLike, NDArray
 
 from .._errors import HuffmanError
+from ..kernels import backend
 
 if TYPE_CHECKING:
     from concurrent.futures import Executor
@@ -148,7 +149,7 @@ class Distribution:
                 symbols = np.frombuffer(view, dtype=np.uint8)
             else:
                 symbols = chosen.symbols(bytes(view))
-            counts = np.bincount(symbols, minlength=chosen.size)
+            counts = backend.kernels.count_symbols(symbols, chosen.size)
         return cls(counts)
 
     @classmethod

@@ -11,7 +11,10 @@ from __future__ import annotations
 import functools
 import os
 import shutil
+import signal
+import subprocess
 import sys
+import time
 from pathlib import Path
 from typing import Any
 
@@ -223,3 +226,55 @@ def test_a_killed_worker_is_reported_when_dask_gives_up(distributed):
         executor.submit(os._exit, 1).result()
     assert raised.value.format_message().startswith(
         "the Dask cluster failed: KilledWorker: ")
+
+
+def _children(pid: int) -> list[int]:
+    """The processes whose parent is *pid* (Linux: from /proc)."""
+    found = []
+    for entry in os.listdir("/proc"):
+        if entry.isdigit():
+            try:
+                with open(f"/proc/{entry}/stat") as stream:
+                    fields = stream.read().rsplit(")", 1)[1].split()
+            except OSError:
+                continue
+            if int(fields[1]) == pid:
+                found.append(int(entry))
+    return found
+
+
+@pytest.mark.slow
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="reads /proc")
+def test_ctrl_c_on_a_local_cluster_stops_at_once(distributed, tmp_path):
+    # Ctrl-C goes to every process of the terminal's group.  The workers ignore it; the
+    # command kills them (a running task cannot be stopped, and closing politely waited
+    # four seconds for it, with two warnings) and says only that it was interrupted.
+    big = tmp_path / "big.bin"
+    big.write_bytes(_drifting(8 << 20))  # context mixing: about 8 s of a worker's time
+    command = subprocess.Popen([sys.executable, "-m", "huffkit.cli", "compress", "--dask",
+                                "local", "--model", "cm", str(big)],
+                               stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                               start_new_session=True)
+    deadline = time.monotonic() + 60
+    while len(_children(command.pid)) < 3:  # the workers and multiprocessing's tracker
+        assert command.poll() is None and time.monotonic() < deadline, "no cluster started"
+        time.sleep(0.05)
+    time.sleep(1.5)  # the workers registered, and one compressing the file
+    workers = _children(command.pid)
+    os.killpg(command.pid, signal.SIGINT)
+    sent = time.monotonic()
+    stdout, stderr = command.communicate(timeout=60)
+    assert time.monotonic() - sent < 3.5  # closing politely took 4 s and more
+    assert (command.returncode, stdout) == (130, b"")
+    assert stderr == b"\nhuffkit: error: interrupted\n"
+    for pid in workers:  # none left running
+        assert not os.path.exists(f"/proc/{pid}") or _zombie(pid)
+    assert os.listdir(tmp_path) == ["big.bin"]  # no output, no temporary file
+
+
+def _zombie(pid: int) -> bool:
+    try:
+        with open(f"/proc/{pid}/stat") as stream:
+            return stream.read().rsplit(")", 1)[1].split()[0] == "Z"
+    except OSError:
+        return True

@@ -143,6 +143,38 @@ def test_compiled_decoders_refuse_a_count_whose_output_size_overflows(width):
 
 
 @needs_c
+@pytest.mark.parametrize("width", [1, 4])
+@pytest.mark.parametrize("longest", [0, 1, 9, 31])
+def test_compiled_huffman_encoder_needs_room_for_its_longest_code_only(width, longest):
+    """The output's room is n codes of the table's longest (at least 1 bit: a byte without
+    a code is written as one before it is reported), not of 31 bits: 64 MiB of text coded
+    in 12-bit codes once took 248 MiB of output buffer, not 96."""
+    from huffkit.kernels import _ckernels
+    lengths = np.zeros(256, dtype=np.uint8)
+    codes = np.zeros(256, dtype=np.uint64)
+    if longest:
+        lengths[:2] = [1, longest] if longest > 1 else [1, 1]
+        codes[:2] = [0, (1 << longest) - 1] if longest > 1 else [0, 1]
+    n = 1001
+    symbols = np.ones(n, dtype=np.uint8 if width == 1 else np.uint32)  # every code the longest
+    need = (n * max(longest, 1) + 7) // 8 + 8
+    out = np.zeros(need, dtype=np.uint8)
+    if longest:
+        assert _ckernels.huffman_encode(symbols.tobytes(), width, codes.tobytes(),
+                                        lengths.tobytes(), out) == n * longest
+        assert np.unpackbits(out)[:n * longest].all()
+    else:
+        with pytest.raises(ValueError, match="a symbol is outside the code table or has "
+                                             "no code"):
+            _ckernels.huffman_encode(symbols.tobytes(), width, codes.tobytes(),
+                                     lengths.tobytes(), out)
+    with pytest.raises(ValueError, match=f"the output buffer holds {need - 1} bytes; "
+                                         f"{need} are needed"):
+        _ckernels.huffman_encode(symbols.tobytes(), width, codes.tobytes(), lengths.tobytes(),
+                                 out[:-1])
+
+
+@needs_c
 def test_compiled_huffman_decoder_refuses_a_code_wider_than_its_table_entries():
     """A lookup entry keeps a symbol in 24 bits: a code over more symbols would decode to
     wrong ones (no alphabet has more than 0x110000 symbols)."""

@@ -125,3 +125,33 @@ def test_the_recorded_smoothing_is_a_finite_number(smoothing, kind, message):
         Distribution([1, 2], smoothing=smoothing)
     assert (type(caught.value), str(caught.value)) == (kind, message)
     assert Distribution([1, 2], smoothing=np.float64(0.5)).smoothing == 0.5
+
+
+@pytest.mark.parametrize("backend", ["reference", "c"])
+def test_counting_takes_a_fraction_of_the_datas_size_in_memory(backend, monkeypatch):
+    # np.bincount turns its input into 8-byte integers: 8 MiB of bytes counted at once
+    # took 64 MiB more.  A slice at a time (or the C counter), it takes a few.
+    import tracemalloc
+
+    from huffkit.kernels import backend as backends
+    if backend == "c" and backends.compiled is None:
+        pytest.skip("no compiled kernels")
+    monkeypatch.setattr(backends, "kernels",
+                        backends.compiled if backend == "c" else backends.reference)
+    data = np.random.default_rng(4).integers(0, 256, 8 << 20, dtype=np.uint8).tobytes()
+    tracemalloc.start()
+    try:
+        counts = Distribution.from_bytes(data).counts
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    assert counts.tolist() == np.bincount(np.frombuffer(data, np.uint8), minlength=256).tolist()
+    assert peak < 40 << 20
+
+
+def test_the_reference_counts_a_slice_at_a_time(monkeypatch):
+    from huffkit.kernels.reference import counting
+    monkeypatch.setattr(counting, "_COUNT_SLICE", 7)
+    symbols = np.random.default_rng(3).integers(0, 300, 1000)
+    assert counting.count_symbols(symbols, 300).tolist() == np.bincount(
+        symbols, minlength=300).tolist()

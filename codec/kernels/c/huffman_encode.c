@@ -25,13 +25,17 @@ PyObject *hk_huffman_encode(PyObject *self, PyObject *args) {
         goto done;
     }
     const uint8_t *length = lengths.buf;
+    int longest = 1;  /* put_byte_codes writes one bit for a byte without a code */
     for (Py_ssize_t s = 0; s < size; s++) {
         if (length[s] > LONGEST_CODE) {
             PyErr_SetString(PyExc_ValueError, "a code is longer than 31 bits");
             goto done;
         }
+        longest = length[s] > longest ? length[s] : longest;
     }
-    if (!writable(&out, (n * LONGEST_CODE + 7) / 8 + 8, "the output buffer"))
+    /* Room for n codes of the table's longest (not of 31 bits: a block of 64 MiB would need
+     * 248 MiB), and for the 8-byte store past the last whole byte. */
+    if (!writable(&out, (n * longest + 7) / 8 + 8, "the output buffer"))
         goto done;
     const uint64_t *code = codes.buf;
     const uint8_t *in = symbols.buf;

@@ -17,8 +17,21 @@ crc32 = zlib.crc32
 
 
 def count_symbols(symbols: np.ndarray, alphabet_size: int) -> np.ndarray:
-    """How often each symbol occurs."""
-    return np.bincount(symbols, minlength=alphabet_size)
+    """How often each symbol occurs.
+
+    A slice at a time: ``np.bincount`` turns its input into 8-byte integers first, so
+    1 GiB of bytes at once would take 8 GiB more.
+    """
+    if symbols.size <= _COUNT_SLICE:
+        return np.bincount(symbols, minlength=alphabet_size)
+    counts = np.zeros(alphabet_size, dtype=np.int64)
+    for start in range(0, symbols.size, _COUNT_SLICE):
+        counts += np.bincount(symbols[start:start + _COUNT_SLICE], minlength=alphabet_size)
+    return counts
+
+
+#: The symbols count_symbols counts at once: 32 MiB of 8-byte integers.
+_COUNT_SLICE = 1 << 22
 
 
 def count_distinct(symbols: np.ndarray, alphabet_size: int) -> int:
