@@ -201,8 +201,8 @@ class Distribution:
         for path in paths:
             with open(path, "rb") as stream:
                 while chunk := stream.read(_COUNT_CHUNK):
-                    counts += np.bincount(np.frombuffer(chunk, dtype=np.uint8),
-                                          minlength=BYTE_ALPHABET_SIZE)
+                    counts += backend.kernels.count_symbols(
+                        np.frombuffer(chunk, dtype=np.uint8), BYTE_ALPHABET_SIZE)
         return cls(counts)
 
     @classmethod
@@ -379,8 +379,8 @@ def count_range(path: str | bytes, offset: int, length: int) -> np.ndarray:
     with open(path, "rb") as stream:
         stream.seek(offset)
         while left and (chunk := stream.read(min(left, _COUNT_CHUNK))):
-            counts += np.bincount(np.frombuffer(chunk, dtype=np.uint8),
-                                  minlength=BYTE_ALPHABET_SIZE)
+            counts += backend.kernels.count_symbols(np.frombuffer(chunk, dtype=np.uint8),
+                                                    BYTE_ALPHABET_SIZE)
             left -= len(chunk)
     if left:
         raise HuffmanError(f"{os.fsdecode(path)}: changed size while it was counted: it ends "

@@ -260,21 +260,22 @@ def test_ctrl_c_on_a_local_cluster_stops_at_once(distributed, tmp_path):
         assert command.poll() is None and time.monotonic() < deadline, "no cluster started"
         time.sleep(0.05)
     time.sleep(1.5)  # the workers registered, and one compressing the file
-    workers = _children(command.pid)
+    workers = [pid for pid in _children(command.pid) if b"spawn_main" in _command_line(pid)]
+    assert len(workers) == _dask.local_workers()
     os.killpg(command.pid, signal.SIGINT)
     sent = time.monotonic()
     stdout, stderr = command.communicate(timeout=60)
     assert time.monotonic() - sent < 3.5  # closing politely took 4 s and more
     assert (command.returncode, stdout) == (130, b"")
     assert stderr == b"\nhuffkit: error: interrupted\n"
-    for pid in workers:  # none left running
-        assert not os.path.exists(f"/proc/{pid}") or _zombie(pid)
+    assert not [pid for pid in workers if _command_line(pid)]  # the workers are gone
     assert os.listdir(tmp_path) == ["big.bin"]  # no output, no temporary file
 
 
-def _zombie(pid: int) -> bool:
+def _command_line(pid: int) -> bytes:
+    """The command line of the process *pid*; empty once it has ended (a zombie has none)."""
     try:
-        with open(f"/proc/{pid}/stat") as stream:
-            return stream.read().rsplit(")", 1)[1].split()[0] == "Z"
+        with open(f"/proc/{pid}/cmdline", "rb") as stream:
+            return stream.read()
     except OSError:
-        return True
+        return b""
