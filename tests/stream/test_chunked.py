@@ -148,6 +148,40 @@ def test_a_worker_after_its_job_failed_leaves_nothing(source: Path, tmp_path: Pa
     assert sorted(os.listdir(tmp_path)) == [".out.x.tmp", "source"]
 
 
+@pytest.mark.parametrize("patience", [0.0, 0.25])
+def test_frames_in_place_and_in_part_files_mix_to_the_same_bytes(
+        patience: float, source: Path, tmp_path: Path,
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    # Four workers finishing in a shuffled order: some frames find the previous one in
+    # place, the others go to part files, copied in here.  The bytes are the same.
+    real, copied = chunked.compress_range, []
+    delays = iter(np.random.default_rng(5).uniform(0, 0.02, 100).tolist())
+    lock = threading.Lock()
+
+    def shuffled(path: str, offset: int, length: int, options: dict[str, Any]) -> bytes:
+        with lock:
+            delay = next(delays)
+        time.sleep(delay)
+        return real(path, offset, length, options)
+
+    def copy(part: str, *args: Any) -> None:
+        copied.append(part)
+        real_copy(part, *args)
+
+    real_copy = chunked._copy_part
+    monkeypatch.setattr(chunked, "compress_range", shuffled)
+    monkeypatch.setattr(chunked, "_copy_part", copy)
+    monkeypatch.setattr(chunked, "_PATIENCE", patience)
+    with ThreadPoolExecutor(4) as pool:
+        written = huffkit.compress_file(source, tmp_path / "out", chunk_size=10_000,
+                                        executor=pool, shared_target=True)
+    expected = _frames(source.read_bytes(), 10_000)
+    assert (tmp_path / "out").read_bytes() == expected and written == len(expected)
+    assert sorted(os.listdir(tmp_path)) == ["out", "source"]
+    if patience == 0:  # no waiting: chunks that finish before their neighbour use a part
+        assert 0 < len(copied) < 31
+
+
 def _no_waiting(record: str, patience: float) -> None:
     """As a worker whose previous chunk is never in place in time: every chunk but the
     first leaves its frame in a part file."""
