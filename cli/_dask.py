@@ -140,11 +140,12 @@ def _kill_workers(cluster: Any) -> None:
     results are not wanted any more, so the processes go now; the cluster's closing then
     finds them gone (or a worker a nanny restarted meanwhile, idle, which closes at once).
     """
+    kill = getattr(signal, "SIGKILL", signal.SIGTERM)  # Windows has no SIGKILL
     for nanny in list(getattr(cluster, "workers", {}).values()):
         pid = getattr(nanny, "pid", None)
         if isinstance(pid, int) and pid > 0:
             with contextlib.suppress(OSError):
-                os.kill(pid, signal.SIGKILL)
+                os.kill(pid, kill)
 
 
 @contextlib.contextmanager
