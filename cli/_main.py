@@ -789,15 +789,33 @@ def _kinds(summary: dict[str, Any], key: str) -> str:
     return "+".join(dict.fromkeys(str(frame[key]) for frame in summary["frames"])) or "-"
 
 
-_INFO_HEADER = (f"{'original':>13} {'compressed':>13} {'ratio':>7} {'coder':<10} "
-                f"{'symbols':<7} {'model':<10} {'blocks':>7}  name")
+#: info's columns of words, each with its least width: wider when a value is (a file of
+#: several coders is ``huffman+ans``).
+_INFO_WORDS = (("coder", 10), ("symbols", 7), ("model", 10))
+
+#: A line of info: original and compressed sizes, coder, symbols, model, blocks, name.
+_InfoRow = tuple[int, int, str, str, str, int, str]
 
 
-def _info_line(original: int, compressed: int, coder: str, alphabet: str, model: str,
-               blocks: int, name: str) -> str:
-    ratio = f"{original / compressed:.3f}" if compressed else "-"
-    return (f"{original:>13,} {compressed:>13,} {ratio:>7} {coder:<10} {alphabet:<7} "
-            f"{model:<10} {blocks:>7,}  {name}")
+def _info_table(rows: list[_InfoRow]) -> list[str]:
+    """info's lines: a header, then one a row, the columns of words as wide as their widest."""
+    words = [(coder, alphabet, model) for _, _, coder, alphabet, model, _, _ in rows]
+    widths = [max([least, *(len(row[column]) for row in words)])
+              for column, (_, least) in enumerate(_INFO_WORDS)]
+
+    def line(sizes: tuple[str, str, str], values: tuple[str, ...], blocks: str,
+             name: str) -> str:
+        padded = " ".join(f"{value:<{width}}"
+                          for value, width in zip(values, widths, strict=True))
+        return f"{sizes[0]:>13} {sizes[1]:>13} {sizes[2]:>7} {padded} {blocks:>7}  {name}"
+
+    lines = [line(("original", "compressed", "ratio"), tuple(title for title, _ in _INFO_WORDS),
+                  "blocks", "name")]
+    for original, compressed, coder, alphabet, model, blocks, name in rows:
+        ratio = f"{original / compressed:.3f}" if compressed else "-"
+        lines.append(line((f"{original:,}", f"{compressed:,}", ratio), (coder, alphabet, model),
+                          f"{blocks:,}", name))
+    return lines
 
 
 @main.command(context_settings=_CONTEXT)
@@ -828,17 +846,17 @@ def info(files: tuple[str, ...], blocks: bool, as_json: bool, force: bool) -> in
                 click.echo()
             _print_info(summary)
     elif found:
-        click.echo(_INFO_HEADER)
-        for summary in found:
-            click.echo(_info_line(summary["original_size"], summary["compressed_size"],
-                                  _kinds(summary, "coder"), _kinds(summary, "alphabet"),
-                                  _kinds(summary, "model"),
-                                  summary["blocks"], summary["file"]))
+        rows: list[_InfoRow] = [
+            (summary["original_size"], summary["compressed_size"], _kinds(summary, "coder"),
+             _kinds(summary, "alphabet"), _kinds(summary, "model"), summary["blocks"],
+             summary["file"]) for summary in found]
         if len(files) > 1:
-            click.echo(_info_line(sum(s["original_size"] for s in found),
-                                  sum(s["compressed_size"] for s in found), "", "", "",
-                                  sum(s["blocks"] for s in found),
-                                  f"(total of {_plural(len(found), 'file')})"))
+            rows.append((sum(s["original_size"] for s in found),
+                         sum(s["compressed_size"] for s in found), "", "", "",
+                         sum(s["blocks"] for s in found),
+                         f"(total of {_plural(len(found), 'file')})"))
+        for line in _info_table(rows):
+            click.echo(line)
     return status
 
 

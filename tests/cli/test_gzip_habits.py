@@ -400,9 +400,10 @@ def test_threads_out_of_range_is_a_usage_error(work):
 
 
 def info_line(original: int, compressed: int, coder: str, model: str, blocks: int,
-              name: str, symbols: str = "bytes") -> str:
-    return (f"{original:>13,} {compressed:>13,} {original / compressed:>7.3f} {coder:<10} "
-            f"{symbols:<7} {model:<10} {blocks:>7,}  {name}")
+              name: str, symbols: str = "bytes", coders: int = 10, models: int = 10) -> str:
+    """A line of info, its coder and model columns *coders* and *models* wide."""
+    return (f"{original:>13,} {compressed:>13,} {original / compressed:>7.3f} "
+            f"{coder:<{coders}} {symbols:<7} {model:<{models}} {blocks:>7,}  {name}")
 
 
 HEADER = "     original    compressed   ratio coder      symbols model       blocks  name"
@@ -418,15 +419,20 @@ def test_info_prints_one_line_per_file_and_a_total(work):
     result = invoke("info", "a.huf", "b.huf", "c.huf")
     assert (result.exit_code, result.stderr) == (0, "")
     blocks_c = blocks(c + a)
+    # The coder and model columns widen to their widest values, so every column aligns.
+    wide = {"coders": len("arithmetic+huffman"), "models": len("adaptive1+order0")}
     assert result.stdout.splitlines() == [
-        HEADER,
-        info_line(len(TEXT), len(a), "huffman", "order0", blocks(a), "a.huf"),
-        info_line(len(OTHER), len(b), "ans", "order0", blocks(b), "b.huf"),
+        "     original    compressed   ratio coder              symbols model            "
+        " blocks  name",
+        info_line(len(TEXT), len(a), "huffman", "order0", blocks(a), "a.huf", **wide),
+        info_line(len(OTHER), len(b), "ans", "order0", blocks(b), "b.huf", **wide),
         info_line(2 * len(TEXT), len(c + a), "arithmetic+huffman", "adaptive1+order0",
-                  blocks_c, "c.huf"),
+                  blocks_c, "c.huf", **wide),
         info_line(3 * len(TEXT) + len(OTHER), len(a) + len(b) + len(c + a), "", "",
-                  blocks(a) + blocks(b) + blocks_c, "(total of 3 files)", ""),
+                  blocks(a) + blocks(b) + blocks_c, "(total of 3 files)", "", **wide),
     ]
+    widths = {len(line) - len(line.rsplit("  ", 1)[1]) for line in result.stdout.splitlines()}
+    assert len(widths) == 1  # the names start in one column
 
 
 def test_info_on_one_file_has_no_total(work):
