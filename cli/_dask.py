@@ -18,6 +18,7 @@ import os
 import signal
 import stat
 import sys
+import tempfile
 import threading
 from collections.abc import Callable, Iterator
 from concurrent.futures import Executor
@@ -60,16 +61,23 @@ def local_workers() -> int:
 
 @contextlib.contextmanager
 def executor_for(address: str | None) -> Iterator[Executor | None]:
-    """The executor for ``--dask ADDRESS``: None without the option; else a Dask client's
-    ``get_executor()``, on a LocalCluster started here for ``local``, both closed when the
-    body ends, however it ends (an error, Ctrl-C).
+    """The executor for ``--dask ADDRESS``: None without the option; else the
+    ``get_executor()`` of :func:`client_for`'s client."""
+    if address is None:
+        yield None
+        return
+    with client_for(address) as client:
+        yield client.get_executor()
+
+
+@contextlib.contextmanager
+def client_for(address: str) -> Iterator[Any]:
+    """A Dask client for ``--dask ADDRESS``, on a LocalCluster started here for ``local``,
+    both closed when the body ends, however it ends (an error, Ctrl-C).
 
     An error of the cluster's own in the body (a task whose workers kept dying, a lost
     connection) becomes a ``CliError`` saying so, never a traceback.
     """
-    if address is None:
-        yield None
-        return
     try:
         # By name: the extra may be missing where the package is type-checked too.
         distributed = importlib.import_module("distributed")
@@ -77,9 +85,8 @@ def executor_for(address: str | None) -> Iterator[Executor | None]:
         raise CliError(MISSING_EXTRA) from None
     with contextlib.ExitStack() as stack:
         client = stack.enter_context(_client(distributed, address))
-        executor = client.get_executor()
         try:
-            yield executor
+            yield client
         except Exception as error:
             message = describe_cluster_error(error)
             if message is None:
@@ -233,25 +240,29 @@ def compress_on_cluster(jobs: list[Job], address: str, *, force: bool, habits: H
                         describe: Callable[[Any], str]) -> int:
     """compress --dask: each FILE through huffkit.compress_file on the cluster at
     *address*, FILE.huf written frame by frame in order, through a temporary file (by the
-    workers themselves on a LocalCluster, by this process for a remote cluster).
+    workers themselves where they share its folder, else by this process).
 
     *check* refuses a FILE or an output as compress does (a folder, an existing output
     without -f); *describe* says a HuffmanError in the command line's words.  A FILE that
     fails is reported and the others go on, as without --dask; exit status 1 if any failed.
     """
     status = 0
-    with executor_for(address) as executor:
+    with client_for(address) as client:
+        executor = client.get_executor()
         for source, target, problem in jobs:
             try:
                 if problem is not None:
                     raise problem
                 assert target is not None  # standard output is refused before
                 check(source, target)
-                # On this machine the workers write FILE.huf's frames in place themselves
-                # (shared_target); a remote cluster's workers may not see FILE.huf's
-                # folder, so their frames come back here (docs/distributed.md).
+                # The workers write FILE.huf's frames in place themselves (shared_target)
+                # where they share its folder: always on this machine; for a cluster
+                # elsewhere, if a file made here is there.  Otherwise the frames come back
+                # here (docs/distributed.md).
+                shared = address == LOCAL or workers_share(
+                    client, os.path.dirname(os.path.abspath(target)))
                 _compress_one(source, target, executor, force, habits, options,
-                              shared_target=address == LOCAL)
+                              shared_target=shared)
             except Exception as error:
                 message = _describe_chunked_error(source, error, describe)
                 if message is None:
@@ -259,6 +270,34 @@ def compress_on_cluster(jobs: list[Job], address: str, *, force: bool, habits: H
                 _report(message)
                 status = 1
     return status
+
+
+def workers_share(client: Any, folder: str) -> bool:
+    """Whether every worker of *client*'s cluster sees *folder* as this process does and
+    may write to it: a hidden file made in it here is found there, at the same path.
+
+    False, never an error, when it cannot tell (the folder is not writable here, a worker
+    does not answer): the frames then come back to this process, which is slower but
+    needs nothing of the workers' storage.
+    """
+    try:
+        descriptor, probe = tempfile.mkstemp(dir=folder, prefix=".huffkit-probe.")
+    except OSError:
+        return False
+    os.close(descriptor)
+    try:
+        seen = client.run(_can_write_beside, probe)
+    except Exception:  # a worker lost, a timeout: not known to share
+        return False
+    finally:
+        with contextlib.suppress(OSError):
+            os.unlink(probe)
+    return bool(seen) and all(answer is True for answer in seen.values())
+
+
+def _can_write_beside(probe: str) -> bool:
+    """On a worker: whether the file *probe* is there, and its folder writable."""
+    return os.path.isfile(probe) and os.access(os.path.dirname(probe), os.W_OK)
 
 
 def _compress_one(source: str, target: str, executor: Executor | None, force: bool,

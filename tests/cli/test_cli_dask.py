@@ -152,11 +152,16 @@ def test_compare_on_a_running_scheduler_by_its_address(distributed, corpus, tmp_
     assert there.stdout == here.stdout
 
 
-def test_compress_on_a_running_scheduler_sends_the_frames_back(distributed, tmp_path,
-                                                               monkeypatch):
-    # A remote cluster's workers may not see FILE.huf's folder: its frames come back here.
+@pytest.mark.parametrize("workers_share", [True, False])
+def test_compress_on_a_running_scheduler_writes_in_place_where_the_workers_can(
+        workers_share, distributed, tmp_path, monkeypatch):
+    # The workers of a cluster elsewhere may not see FILE.huf's folder: they write the
+    # frames in place only if they do (here they do: a LocalCluster on this machine, and
+    # workers that do not are simulated); otherwise the frames come back here.
     chunked = functools.partial(huffkit.compress_file, chunk_size=1 << 16)
     shared = _record_shared_target(monkeypatch, chunked)
+    if not workers_share:
+        monkeypatch.setattr(_dask, "workers_share", lambda client, folder: False)
     big = tmp_path / "big.bin"
     big.write_bytes(_drifting(200_000))
     chunked(big, tmp_path / "expected")
@@ -165,7 +170,36 @@ def test_compress_on_a_running_scheduler_sends_the_frames_back(distributed, tmp_
         result = invoke("compress", big, "--dask", cluster.scheduler_address)
     assert (result.exit_code, result.stdout, result.stderr) == (0, "", "")
     assert Path(f"{big}.huf").read_bytes() == (tmp_path / "expected").read_bytes()
-    assert shared == [False]
+    assert shared == [workers_share]
+    assert sorted(os.listdir(tmp_path)) == ["big.bin", "big.bin.huf", "expected"]
+
+
+class _Answering:
+    """A client whose workers answer client.run with *answers*, or raise *error*."""
+
+    def __init__(self, answers: dict[str, Any] | None = None,
+                 error: Exception | None = None) -> None:
+        self.answers, self.error, self.asked = answers, error, []
+
+    def run(self, function, *args):
+        self.asked.append(args)
+        if self.error is not None:
+            raise self.error
+        return self.answers
+
+
+def test_workers_share_a_folder_only_if_each_finds_a_file_made_here(dask_client, tmp_path):
+    assert _dask.workers_share(dask_client, str(tmp_path)) is True  # the same machine
+    assert os.listdir(tmp_path) == []  # the probe is removed
+    # A folder that is not here, workers that do not see the file or cannot answer.
+    assert _dask.workers_share(dask_client, str(tmp_path / "missing")) is False
+    for client in (_Answering({"tcp://a:1": True, "tcp://b:1": False}), _Answering({}),
+                   _Answering(error=OSError("lost"))):
+        assert _dask.workers_share(client, str(tmp_path)) is False
+        [(probe,)] = client.asked
+        assert os.path.dirname(probe) == str(tmp_path)
+        assert os.path.basename(probe).startswith(".huffkit-probe.")
+        assert os.listdir(tmp_path) == []
 
 
 # -- errors ------------------------------------------------------------------------------
